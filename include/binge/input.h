@@ -1,0 +1,42 @@
+#ifndef BINGE_INPUT_H
+#define BINGE_INPUT_H
+
+#include <SDL.h>
+
+/* Keymaps -> actions. The app only ever sees actions. Threading: UI thread. */
+
+enum input_action {
+    INPUT_NONE = 0,
+    INPUT_UP,
+    INPUT_DOWN,
+    INPUT_LEFT,
+    INPUT_RIGHT,
+    INPUT_OK,
+    INPUT_BACK,
+    INPUT_PLAY_PAUSE,
+    INPUT_INFO,
+    INPUT_HOME,
+    INPUT_MENU,
+    INPUT_DIGIT_0,
+    INPUT_DIGIT_1,
+    INPUT_DIGIT_2,
+    INPUT_DIGIT_3,
+    INPUT_DIGIT_4,
+    INPUT_DIGIT_5,
+    INPUT_DIGIT_6,
+    INPUT_DIGIT_7,
+    INPUT_DIGIT_8,
+    INPUT_DIGIT_9,
+    INPUT_ACTION_COUNT,
+};
+
+/* Maps an SDL key event to an action, INPUT_NONE for keys we do not use. */
+enum input_action input_from_sdl_key(const SDL_KeyboardEvent *key);
+
+/* "UP", "DIGIT_7", ... Never NULL ("NONE" for INPUT_NONE or out of range). */
+const char *input_action_name(enum input_action action);
+
+/* Inverse of input_action_name (case-insensitive). Returns INPUT_NONE for unknown names. */
+enum input_action input_action_from_name(const char *name);
+
+#endif

@@ -1,0 +1,50 @@
+#ifndef BINGE_OPTIONS_H
+#define BINGE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* The client's settings. One option table (name, type, offset, default, range, help) in
+ * src/app/options.c drives the command line (--name VALUE / --flag), the config file
+ * (name = value lines, '#' comments) and the environment (BINGE_NAME, upper-case, '-' -> '_').
+ * Precedence: defaults < config file < environment < command line.
+ *
+ * Ownership: strings are owned by the struct; release with options_clear().
+ * Threading: parse on the main thread before anything else starts. */
+struct binge_options {
+    char *server_url;    /* --server URL, default "http://127.0.0.1:8080" */
+    bool headless;       /* --headless: SDL offscreen video, silent audio */
+    char *script;        /* --script FILE: automation script, NULL if none */
+    char *control;       /* --control PATH: automation Unix socket, NULL if none */
+    bool fullscreen;     /* --fullscreen */
+    char *config;        /* --config FILE, NULL if none */
+    char *platform;      /* --platform NAME: auto|desktop|headless, default "auto" */
+    char *log_level;     /* --log-level error|warn|info|debug, default "info" */
+    char *font;          /* --font FILE: UI font; NULL = ask fontconfig for a sans font */
+    char *device_id;     /* --device-id ID: default derived from the host name */
+    int width;           /* --width N: window width in pixels, 640..7680, default 1280 */
+    int height;          /* --height N: window height in pixels, 360..4320, default 720 */
+    int http_timeout_ms; /* --http-timeout MS: total per-request timeout, 500..120000, default 10000
+                          */
+};
+
+enum options_result {
+    OPTIONS_RUN = 0,  /* parsed; run the program */
+    OPTIONS_EXIT = 1, /* --help or --version was printed to out; exit 0 */
+};
+
+/* Fills opts with defaults, then the config file (from --config, found by a first pass over
+ * argv), then the environment, then argv. Help/version text goes to out; error messages name
+ * the offending option and go to err.
+ * Returns OPTIONS_RUN, OPTIONS_EXIT, or BINGE_EINVAL (unknown option, missing value, value out
+ * of range or of the wrong type, unreadable config file). On error opts is still safe to clear. */
+int options_parse(struct binge_options *opts, int argc, char **argv, FILE *out, FILE *err);
+
+/* Reads one config file into opts (used by options_parse, exposed for tests). Returns 0 or
+ * BINGE_EINVAL/BINGE_EIO with a message naming file:line written to err. */
+int options_load_file(struct binge_options *opts, const char *path, FILE *err);
+
+/* Frees every string in opts and zeroes it. Safe on a zeroed struct. */
+void options_clear(struct binge_options *opts);
+
+#endif

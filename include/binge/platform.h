@@ -1,0 +1,30 @@
+#ifndef BINGE_PLATFORM_H
+#define BINGE_PLATFORM_H
+
+#include <stdbool.h>
+
+/* Per-box profiles: how video reaches the screen, which SDL video driver and audio sink to use,
+ * defaults. A const table, probed in order; "headless" is always built and always available.
+ * The profiles live in platform/<name>/; only platform/platform.c knows the list.
+ * Threading: read-only data, any thread. */
+
+struct platform {
+    const char *name; /* "desktop", "headless", ... */
+    const char *description;
+    /* SDL video driver hint (SDL_HINT_VIDEODRIVER) or NULL to let SDL choose. */
+    const char *sdl_video_driver;
+    /* SDL audio driver hint or NULL. */
+    const char *sdl_audio_driver;
+    /* GStreamer audio sink description (see player_config.audio_sink), NULL = autoaudiosink. */
+    const char *audio_sink;
+    /* True when this profile can run here (e.g. a display is reachable). */
+    bool (*probe)(void);
+};
+
+/* Returns the profile called name, or NULL. "auto" probes the table in order. */
+const struct platform *platform_find(const char *name);
+
+/* The NULL-terminated table, in probe order. */
+const struct platform *const *platform_list(void);
+
+#endif

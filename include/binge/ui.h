@@ -1,0 +1,96 @@
+#ifndef BINGE_UI_H
+#define BINGE_UI_H
+
+#include <SDL.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "binge/catalog.h"
+#include "binge/player.h"
+
+/* Screens, widgets, text, theme and the image cache. ui/ draws the model it is given and keeps
+ * only drawing resources (fonts, textures); the app owns all state. It never includes GStreamer
+ * or curl headers, and never does network I/O: the app fetches poster bytes and hands them over.
+ *
+ * Everything is drawn in a 1920x1080 logical space; the 5% safe area is respected.
+ *
+ * Threading: every function runs on the UI thread, except that the image decode worker (a thread
+ * owned by struct ui) calls wake(data) when decoded posters are ready; the app then calls
+ * ui_image_pump on the UI thread, which is the only place surfaces become textures.
+ * Ownership: struct ui is transfer full from ui_new, freed with ui_free (NULL ok). It borrows the
+ * renderer, which must outlive it. Views are borrowed for the duration of a draw call. */
+
+struct ui;
+
+#define UI_WIDTH 1920
+#define UI_HEIGHT 1080
+
+/* font_path: a TTF/OTF file, or NULL to ask fontconfig for a bold sans font.
+ * Returns NULL with a message in err when no font can be opened. */
+struct ui *ui_new(SDL_Renderer *renderer, const char *font_path, void (*wake)(void *data),
+                  void *data, char *err, size_t errlen);
+void ui_free(struct ui *ui);
+
+/* The font file in use (for the log). */
+const char *ui_font_path(const struct ui *ui);
+
+/* --- Images (posters), keyed by URL. At most a bounded number are kept. --- */
+enum ui_image_state {
+    UI_IMAGE_UNKNOWN = 0, /* never seen: the app should fetch it and call ui_image_submit */
+    UI_IMAGE_PENDING = 1, /* fetch or decode under way */
+    UI_IMAGE_READY = 2,
+    UI_IMAGE_FAILED = 3, /* fetch or decode failed; drawn as a titled placeholder */
+};
+enum ui_image_state ui_image_state(struct ui *ui, const char *url);
+/* Marks url as being fetched so it is not fetched twice. */
+void ui_image_mark_pending(struct ui *ui, const char *url);
+/* Hands encoded bytes (PNG/JPEG) to the decode worker. bytes: transfer full (free()d by ui). */
+void ui_image_submit(struct ui *ui, const char *url, char *bytes, size_t len);
+void ui_image_fail(struct ui *ui, const char *url);
+/* Turns decoded posters into textures. Returns true when something new can be drawn. */
+bool ui_image_pump(struct ui *ui);
+
+/* --- Video --- */
+/* Uploads a frame into the video texture (I420 or NV12, no software conversion).
+ * Returns 0 or BINGE_EINVAL / BINGE_EMEDIA (texture creation or upload failed). */
+int ui_video_upload(struct ui *ui, const struct player_frame *frame);
+/* Forgets the current picture (the next player screen starts without stale video). */
+void ui_video_clear(struct ui *ui);
+bool ui_video_has_frame(const struct ui *ui);
+
+/* --- Screens --- */
+struct ui_home_view {
+    const struct catalog_home *home; /* NULL while nothing has loaded */
+    size_t focus_shelf;
+    const size_t *focus_item;  /* per shelf, home->n_shelves entries */
+    const char *status_title;  /* centred when home is NULL, else a banner; may be NULL */
+    const char *status_detail; /* may be NULL */
+    bool busy;                 /* show a spinner */
+    bool status_is_error;
+    int64_t now_ms; /* drives animations */
+};
+void ui_draw_home(struct ui *ui, const struct ui_home_view *view);
+
+struct ui_player_view {
+    const char *series_title;
+    const char *poster_url; /* shown dimmed while the video loads */
+    int episode_index;      /* 1-based, 0 when unknown */
+    int episode_count;
+    enum player_state state;
+    int64_t position_ms;       /* -1 when unknown */
+    int64_t duration_ms;       /* -1 when unknown */
+    bool overlay;              /* title, episode and progress bar */
+    bool busy;                 /* spinner (loading, buffering, fetching the next episode) */
+    const char *busy_text;     /* e.g. "Loading episode 3", may be NULL */
+    const char *message_title; /* a centred panel (error, locked), NULL for none */
+    const char *message_detail;
+    const char *message_hint; /* e.g. "Press BACK to return" */
+    int64_t now_ms;
+};
+void ui_draw_player(struct ui *ui, const struct ui_player_view *view);
+
+/* Spinner period: while busy, the app redraws at least this often. */
+#define UI_ANIMATION_FRAME_MS 33
+
+#endif

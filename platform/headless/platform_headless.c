@@ -1,0 +1,17 @@
+#include "binge/platform.h"
+
+/* No display and no sound: SDL's offscreen driver and a silent, clock-synced audio sink, so the
+ * pipeline still runs in real time. Used by tests, QA and QEMU runs; always available. */
+static bool headless_probe(void)
+{
+    return true;
+}
+
+const struct platform platform_headless = {
+    .name = "headless",
+    .description = "SDL offscreen video, silent audio (fakesink); no display needed",
+    .sdl_video_driver = "offscreen",
+    .sdl_audio_driver = "dummy",
+    .audio_sink = "fakesink sync=true",
+    .probe = headless_probe,
+};

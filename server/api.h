@@ -1,0 +1,80 @@
+#ifndef BINGE_SERVER_API_H
+#define BINGE_SERVER_API_H
+
+/* The binge-server HTTP API (docs/api.md), independent of the HTTP library: a request goes in
+ * as plain strings, a response comes out as a status, headers and either a malloc'd body or an
+ * open file. server/http.c adapts it to libmicrohttpd.
+ *
+ * Threading: struct api is immutable after api_new() and api_handle() may run concurrently from
+ * any number of threads (the database serialises itself, see db.h).
+ *
+ * Errors: api_handle() never fails; every problem becomes an error response
+ * {"error": {"code": "...", "message": "..."}} with a fitting status. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct api;
+struct db;
+
+/* Largest request body accepted, in bytes. Larger bodies get 413 payload_too_large. */
+#define API_BODY_MAX (64 * 1024)
+
+/* Largest playlist the server will read and rewrite, in bytes. */
+#define API_PLAYLIST_MAX (1024 * 1024)
+
+struct api_config {
+    struct db *db;               /* borrowed: must outlive the api */
+    const char *media_dir;       /* copied */
+    const unsigned char *secret; /* copied; URL-signing key */
+    size_t secret_len;           /* at least 1 */
+    const char *base_url;        /* copied; "http://host:port" for absolute URLs, no trailing
+                                    '/'. NULL: use the request's Host header. */
+    long long url_ttl_s;         /* lifetime of signed URLs; negative gives expired URLs */
+};
+
+struct api_request {
+    const char *method;        /* "GET", "HEAD", "POST", ... */
+    const char *path;          /* percent-decoded, without the query string */
+    const char *authorization; /* Authorization header or NULL */
+    const char *device_header; /* X-Device-Id header or NULL */
+    const char *host;          /* Host header or NULL */
+    const char *if_none_match; /* If-None-Match header or NULL */
+    const char *exp;           /* query argument "exp" or NULL */
+    const char *sig;           /* query argument "sig" or NULL */
+    const char *body;          /* request body, may be NULL when body_len is 0 */
+    size_t body_len;
+    long long now; /* Unix time of the request */
+};
+
+struct api_response {
+    int status;
+    const char *content_type; /* static string */
+    char *body;               /* transfer full (malloc); NULL when fd >= 0 or no body */
+    size_t body_len;
+    int fd;                    /* transfer full: an open file to send as the body, or -1 */
+    long long fd_size;         /* bytes to send from fd */
+    const char *allow;         /* static; set on 405 */
+    const char *cache_control; /* static or NULL */
+    char etag[48];             /* "" when none */
+};
+
+/* Creates the API. *out is transfer full; free with api_free(). Returns 0, BINGE_EINVAL or
+ * BINGE_ENOMEM. */
+int api_new(const struct api_config *cfg, struct api **out);
+
+/* NULL is a no-op. */
+void api_free(struct api *api);
+
+/* Handles one request and fills *resp (which the caller then owns: release with
+ * api_response_clear()). */
+void api_handle(struct api *api, const struct api_request *req, struct api_response *resp);
+
+/* Fills *resp with an error document. code is the machine-readable error code. */
+void api_error(struct api_response *resp, int status, const char *code, const char *message);
+
+/* Frees the body and closes the file of resp; leaves it as an empty response. NULL is a
+ * no-op. */
+void api_response_clear(struct api_response *resp);
+
+#endif

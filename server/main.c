@@ -1,0 +1,315 @@
+/* binge-server: the reference catalog and entitlement backend. Options -> database -> socket ->
+ * serve until SIGINT/SIGTERM. The only place in the server that exits the process. */
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/crypto.h>
+
+#include "api.h"
+#include "binge/error.h"
+#include "db.h"
+#include "http.h"
+#include "slog.h"
+
+#define EXIT_USAGE 2
+
+struct server_options {
+    const char *listen;
+    const char *db;
+    const char *media;
+    long long free_episodes;
+    const char *secret;
+    long long url_ttl;
+    const char *public_url;
+    const char *log_level;
+    long long help;
+    long long version;
+};
+
+enum option_kind {
+    OPTION_STRING,
+    OPTION_INT,
+    OPTION_FLAG,
+};
+
+struct option_def {
+    const char *name;
+    enum option_kind kind;
+    size_t offset;
+    const char *def; /* default, NULL for none */
+    long long min;
+    long long max;
+    const char *arg;
+    const char *help;
+};
+
+/* One table drives parsing, defaults and --help. */
+static const struct option_def server_option_defs[] = {
+    {"listen", OPTION_STRING, offsetof(struct server_options, listen), "127.0.0.1:8080", 0, 0,
+     "HOST:PORT", "address to listen on; PORT 0 picks a free port"},
+    {"db", OPTION_STRING, offsetof(struct server_options, db), NULL, 0, 0, "FILE",
+     "SQLite database (created if missing; required)"},
+    {"media", OPTION_STRING, offsetof(struct server_options, media), NULL, 0, 0, "DIR",
+     "content directory with catalog.json (required)"},
+    {"free-episodes", OPTION_INT, offsetof(struct server_options, free_episodes), "5", 0, 100000,
+     "N", "episodes 1..N of every series are free, later ones cost 30 coins"},
+    {"secret", OPTION_STRING, offsetof(struct server_options, secret), NULL, 0, 0, "S",
+     "URL-signing key (default: random, generated once and kept in the db)"},
+    {"url-ttl", OPTION_INT, offsetof(struct server_options, url_ttl), "3600", -86400, 31536000,
+     "SECONDS", "lifetime of signed media URLs (negative: already expired, for tests)"},
+    {"public-url", OPTION_STRING, offsetof(struct server_options, public_url), NULL, 0, 0, "URL",
+     "base of absolute URLs in responses (default: http://HOST:PORT of --listen)"},
+    {"log-level", OPTION_STRING, offsetof(struct server_options, log_level), "info", 0, 0, "LEVEL",
+     "error, warn, info (one access line per request) or debug"},
+    {"help", OPTION_FLAG, offsetof(struct server_options, help), NULL, 0, 0, NULL,
+     "show this help and exit"},
+    {"version", OPTION_FLAG, offsetof(struct server_options, version), NULL, 0, 0, NULL,
+     "show the version and exit"},
+};
+
+#define N_OPTIONS (sizeof(server_option_defs) / sizeof(server_option_defs[0]))
+
+static void print_usage(FILE *f)
+{
+    fprintf(f, "usage: binge-server --db FILE --media DIR [options]\n\n");
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const struct option_def *d = &server_option_defs[i];
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s%s", d->name, d->arg ? " " : "", d->arg ? d->arg : "");
+        fprintf(f, "  %-26s %s", left, d->help);
+        if (d->def)
+            fprintf(f, " [%s]", d->def);
+        fputc('\n', f);
+    }
+}
+
+static int set_option(struct server_options *o, const struct option_def *d, const char *value)
+{
+    char *end;
+    long long v;
+
+    switch (d->kind) {
+    case OPTION_STRING:
+        *(const char **)((char *)o + d->offset) = value;
+        return 0;
+    case OPTION_INT:
+        errno = 0;
+        v = strtoll(value, &end, 10);
+        if (errno || end == value || *end || v < d->min || v > d->max) {
+            fprintf(stderr, "binge-server: --%s wants an integer in %lld..%lld, got \"%s\"\n",
+                    d->name, d->min, d->max, value);
+            return BINGE_EINVAL;
+        }
+        *(long long *)((char *)o + d->offset) = v;
+        return 0;
+    case OPTION_FLAG:
+        *(long long *)((char *)o + d->offset) = 1;
+        return 0;
+    }
+    return BINGE_EINVAL;
+}
+
+static const struct option_def *find_option(const char *name, size_t len)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        if (strlen(server_option_defs[i].name) == len &&
+            strncmp(server_option_defs[i].name, name, len) == 0)
+            return &server_option_defs[i];
+    }
+    return NULL;
+}
+
+static int parse_options(int argc, char **argv, struct server_options *o)
+{
+    memset(o, 0, sizeof(*o));
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        if (server_option_defs[i].def &&
+            set_option(o, &server_option_defs[i], server_option_defs[i].def) < 0)
+            return BINGE_EINVAL;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *eq;
+        const char *value;
+        const struct option_def *d;
+
+        if (strncmp(a, "--", 2) != 0) {
+            fprintf(stderr, "binge-server: unexpected argument \"%s\"\n", a);
+            return BINGE_EINVAL;
+        }
+        a += 2;
+        eq = strchr(a, '=');
+        d = find_option(a, eq ? (size_t)(eq - a) : strlen(a));
+        if (!d) {
+            fprintf(stderr, "binge-server: unknown option --%.*s\n",
+                    (int)(eq ? (size_t)(eq - a) : strlen(a)), a);
+            return BINGE_EINVAL;
+        }
+        if (d->kind == OPTION_FLAG) {
+            if (eq) {
+                fprintf(stderr, "binge-server: --%s takes no value\n", d->name);
+                return BINGE_EINVAL;
+            }
+            value = "1";
+        } else if (eq) {
+            value = eq + 1;
+        } else if (i + 1 < argc) {
+            value = argv[++i];
+        } else {
+            fprintf(stderr, "binge-server: --%s needs a value (%s)\n", d->name, d->arg);
+            return BINGE_EINVAL;
+        }
+        if (set_option(o, d, value) < 0)
+            return BINGE_EINVAL;
+    }
+    return 0;
+}
+
+static int check_options(const struct server_options *o, enum slog_level *level)
+{
+    struct stat st;
+
+    if (!o->db || !*o->db) {
+        fprintf(stderr, "binge-server: --db FILE is required\n");
+        return BINGE_EINVAL;
+    }
+    if (!o->media || !*o->media) {
+        fprintf(stderr, "binge-server: --media DIR is required\n");
+        return BINGE_EINVAL;
+    }
+    if (stat(o->media, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "binge-server: --media %s: not a directory\n", o->media);
+        return BINGE_EINVAL;
+    }
+    if (o->secret && !*o->secret) {
+        fprintf(stderr, "binge-server: --secret must not be empty\n");
+        return BINGE_EINVAL;
+    }
+    if (o->public_url && ((strncmp(o->public_url, "http://", 7) != 0 &&
+                           strncmp(o->public_url, "https://", 8) != 0) ||
+                          strlen(o->public_url) > 500 || strpbrk(o->public_url, "?# \"\\"))) {
+        fprintf(stderr, "binge-server: --public-url must be an http:// or https:// base URL\n");
+        return BINGE_EINVAL;
+    }
+    if (slog_parse_level(o->log_level, level) < 0) {
+        fprintf(stderr, "binge-server: --log-level must be error, warn, info or debug\n");
+        return BINGE_EINVAL;
+    }
+    return 0;
+}
+
+/* Without --public-url, URLs point at the listen address; a wildcard address is not reachable
+ * as such, so then the API falls back to each request's Host header (base NULL). */
+static void make_base_url(const struct server_options *o, const struct http_server *srv, char *out,
+                          size_t cap, const char **base)
+{
+    const char *host = http_server_host(srv);
+
+    if (o->public_url) {
+        size_t n;
+        snprintf(out, cap, "%s", o->public_url);
+        n = strlen(out);
+        while (n > 0 && out[n - 1] == '/')
+            out[--n] = '\0';
+        *base = out;
+    } else if (strcmp(host, "0.0.0.0") == 0 || strcmp(host, "[::]") == 0) {
+        *base = NULL;
+    } else {
+        snprintf(out, cap, "http://%s:%d", host, http_server_port(srv));
+        *base = out;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    struct server_options opts;
+    enum slog_level level = SLOG_INFO;
+    struct db *db = NULL;
+    struct http_server *srv = NULL;
+    struct api *api = NULL;
+    struct api_config cfg;
+    unsigned char stored_secret[DB_SECRET_LEN];
+    char base[600];
+    sigset_t stop;
+    int sig = 0;
+    int status = EXIT_FAILURE;
+    int rc;
+
+    /* Blocked before any thread exists so every libmicrohttpd thread inherits the mask and the
+     * signals are only ever taken by sigwait() below. */
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (parse_options(argc, argv, &opts) < 0) {
+        fprintf(stderr, "Try 'binge-server --help'.\n");
+        exit(EXIT_USAGE);
+    }
+    if (opts.help) {
+        print_usage(stdout);
+        exit(EXIT_SUCCESS);
+    }
+    if (opts.version) {
+        printf("binge-server %s\n", BINGE_VERSION);
+        exit(EXIT_SUCCESS);
+    }
+    if (check_options(&opts, &level) < 0) {
+        fprintf(stderr, "Try 'binge-server --help'.\n");
+        exit(EXIT_USAGE);
+    }
+    slog_set_level(level);
+
+    rc = http_server_new(opts.listen, &srv);
+    if (rc == BINGE_EINVAL) {
+        fprintf(stderr, "binge-server: --listen %s: want HOST:PORT\n", opts.listen);
+        exit(EXIT_USAGE);
+    }
+    if (rc < 0)
+        goto fail;
+    if (db_new(opts.db, &db) < 0 || db_seed_catalog(db, opts.media, NULL) < 0 ||
+        db_apply_prices(db, (int)opts.free_episodes) < 0)
+        goto fail;
+    memset(&cfg, 0, sizeof(cfg));
+    if (opts.secret) {
+        cfg.secret = (const unsigned char *)opts.secret;
+        cfg.secret_len = strlen(opts.secret);
+    } else {
+        if (db_secret(db, stored_secret) < 0)
+            goto fail;
+        cfg.secret = stored_secret;
+        cfg.secret_len = sizeof(stored_secret);
+    }
+    make_base_url(&opts, srv, base, sizeof(base), &cfg.base_url);
+    cfg.db = db;
+    cfg.media_dir = opts.media;
+    cfg.url_ttl_s = opts.url_ttl;
+    rc = api_new(&cfg, &api);
+    OPENSSL_cleanse(stored_secret, sizeof(stored_secret));
+    if (rc < 0 || http_server_start(srv, api) < 0)
+        goto fail;
+
+    /* Scripts and tests wait for this exact line to learn the port. */
+    printf("serving http://%s:%d\n", http_server_host(srv), http_server_port(srv));
+    fflush(stdout);
+    slog_msg(SLOG_INFO, "main", "media %s, db %s, %lld free episodes, url ttl %llds", opts.media,
+             opts.db, opts.free_episodes, opts.url_ttl);
+
+    while (sigwait(&stop, &sig) != 0)
+        ;
+    slog_msg(SLOG_INFO, "main", "%s received, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    status = EXIT_SUCCESS;
+
+fail:
+    http_server_free(srv);
+    api_free(api);
+    db_free(db);
+    exit(status);
+}

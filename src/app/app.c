@@ -1,0 +1,912 @@
+#include <SDL_image.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app_internal.h"
+#include "binge/app.h"
+#include "binge/error.h"
+#include "binge/log.h"
+#include "binge/util.h"
+
+LOG_MODULE("app");
+
+#define BACKOFF_FIRST_MS 1000
+#define BACKOFF_MAX_MS 30000
+
+/* ---- waking the UI thread ---- */
+
+/* Called from any thread. The atomic flag coalesces wakes so a busy pipeline cannot flood the
+ * SDL event queue: at most one wake event is in flight. */
+static void app_wake(void *data)
+{
+    struct app *app = data;
+    if (atomic_exchange(&app->wake_pending, true))
+        return;
+    SDL_Event ev = {.type = app->wake_event};
+    SDL_PushEvent(&ev);
+}
+
+static void set_error(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_error(struct app *app, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(app->error, sizeof(app->error), fmt, ap);
+    va_end(ap);
+}
+
+static void replace_str(char **dst, const char *src)
+{
+    free(*dst);
+    *dst = util_strdup(src);
+}
+
+/* ---- requests ---- */
+
+static uint64_t request(struct app *app, enum app_request kind, enum net_method method,
+                        const char *path_or_url, const char *body)
+{
+    char *url = NULL;
+    if (strncmp(path_or_url, "http://", 7) == 0 || strncmp(path_or_url, "https://", 8) == 0)
+        url = util_strdup(path_or_url);
+    else
+        url = util_asprintf("%s%s", app->opts->server_url, path_or_url);
+    if (!url)
+        return 0;
+    struct net_request req = {
+        .method = method,
+        .url = url,
+        .bearer = app->token,
+        .body = body,
+        .kind = (int)kind,
+    };
+    uint64_t id = net_request(app->net, &req);
+    if (!id)
+        log_error("can't queue a request for %s", path_or_url);
+    free(url);
+    return id;
+}
+
+/* Exponential backoff with +-20% jitter so a fleet of boxes does not retry in lockstep. */
+static int64_t backoff_ms(int attempts)
+{
+    int64_t d = BACKOFF_FIRST_MS;
+    for (int i = 1; i < attempts && d < BACKOFF_MAX_MS; i++)
+        d *= 2;
+    if (d > BACKOFF_MAX_MS)
+        d = BACKOFF_MAX_MS;
+    return d * (80 + rand() % 41) / 100;
+}
+
+static void schedule_retry(struct app *app)
+{
+    app->attempts++;
+    int64_t d = backoff_ms(app->attempts);
+    app->retry_at_ms = util_now_ms() + d;
+    log_info("retrying in %lld ms (attempt %d)", (long long)d, app->attempts);
+}
+
+static void request_register(struct app *app)
+{
+    char body[256];
+    snprintf(body, sizeof(body), "{\"device_id\":\"%s\"}",
+             app->opts->device_id ? app->opts->device_id : "");
+    app->register_req = request(app, APP_REQ_REGISTER, NET_POST, "/v1/device/register", body);
+}
+
+static void request_home(struct app *app)
+{
+    app->home_req = request(app, APP_REQ_HOME, NET_GET, "/v1/home", NULL);
+}
+
+/* The bootstrap (register + home) is retried as one unit while either is missing. */
+static void bootstrap(struct app *app)
+{
+    app->retry_at_ms = 0;
+    if (!app->token && !app->register_req)
+        request_register(app);
+    if (app->home_state != APP_HOME_READY && !app->home_req)
+        request_home(app);
+}
+
+/* Describes a failed response for the viewer: title + detail. */
+static void describe_failure(const struct net_response *r, char *title, size_t tlen, char *detail,
+                             size_t dlen)
+{
+    if (r->error) {
+        snprintf(title, tlen, "Can't reach the server");
+        snprintf(detail, dlen, "%s", r->message[0] ? r->message : binge_strerror(r->error));
+        return;
+    }
+    char *code = NULL, *message = NULL;
+    if (catalog_parse_error(r->body, r->len, &code, &message) == 0 && message)
+        snprintf(detail, dlen, "%s (%s)", message, code ? code : "error");
+    else
+        snprintf(detail, dlen, "HTTP status %ld", r->status);
+    snprintf(title, tlen, "The server answered with an error");
+    free(code);
+    free(message);
+}
+
+static void on_register(struct app *app, struct net_response *r)
+{
+    app->register_req = 0;
+    struct catalog_device *dev = NULL;
+    char err[CATALOG_ERR_LEN] = "";
+    if (!r->error && r->status == 200 && catalog_parse_device(r->body, r->len, &dev, err) == 0) {
+        replace_str(&app->token, dev->token);
+        log_info("registered as device %s", dev->device_id);
+        catalog_device_free(dev);
+        return;
+    }
+    if (err[0])
+        log_error("bad register response: %s", err);
+    else
+        log_warn("register failed: %s (status %ld)", r->message, r->status);
+    if (!app->retry_at_ms)
+        schedule_retry(app);
+}
+
+static void on_home(struct app *app, struct net_response *r)
+{
+    app->home_req = 0;
+    char err[CATALOG_ERR_LEN] = "";
+    struct catalog_home *home = NULL;
+    if (!r->error && r->status == 200 && catalog_parse_home(r->body, r->len, &home, err) == 0) {
+        size_t *focus = calloc(home->n_shelves ? home->n_shelves : 1, sizeof(*focus));
+        if (!focus) {
+            catalog_home_free(home);
+            return;
+        }
+        catalog_home_free(app->home);
+        free(app->focus_item);
+        app->home = home;
+        app->focus_item = focus;
+        app->focus_shelf = 0;
+        app->home_state = APP_HOME_READY;
+        app->home_title[0] = app->home_detail[0] = '\0';
+        app->error[0] = '\0';
+        app->attempts = 0;
+        log_info("home: %zu shelves (%lld ms)", home->n_shelves, (long long)r->elapsed_ms);
+        return;
+    }
+    if (err[0]) {
+        snprintf(app->home_title, sizeof(app->home_title), "The server sent a bad catalog");
+        snprintf(app->home_detail, sizeof(app->home_detail), "%s", err);
+        log_error("home: bad JSON: %s", err);
+    } else {
+        describe_failure(r, app->home_title, sizeof(app->home_title), app->home_detail,
+                         sizeof(app->home_detail));
+        log_error("home: %s: %s", app->home_title, app->home_detail);
+    }
+    set_error(app, "%s: %s", app->home_title, app->home_detail);
+    if (app->home_state != APP_HOME_READY)
+        app->home_state = APP_HOME_ERROR;
+    if (!app->retry_at_ms)
+        schedule_retry(app);
+}
+
+/* Posters: a bounded number of fetches in flight; safe to call every tick. */
+static void fetch_posters(struct app *app)
+{
+    if (!app->home)
+        return;
+    for (size_t s = 0; s < app->home->n_shelves; s++) {
+        const struct catalog_shelf *shelf = &app->home->shelves[s];
+        for (size_t i = 0; i < shelf->n_items; i++) {
+            const char *url = shelf->items[i].poster_url;
+            if (!url || ui_image_state(app->ui, url) != UI_IMAGE_UNKNOWN)
+                continue;
+            size_t slot = 0;
+            while (slot < APP_MAX_POSTER_FETCHES && app->posters[slot].id)
+                slot++;
+            if (slot == APP_MAX_POSTER_FETCHES)
+                return;
+            uint64_t id = request(app, APP_REQ_POSTER, NET_GET, url, NULL);
+            if (!id) {
+                ui_image_fail(app->ui, url);
+                continue;
+            }
+            app->posters[slot].id = id;
+            app->posters[slot].url = util_strdup(url);
+            ui_image_mark_pending(app->ui, url);
+        }
+    }
+}
+
+static void on_poster(struct app *app, struct net_response *r)
+{
+    for (size_t i = 0; i < APP_MAX_POSTER_FETCHES; i++) {
+        if (app->posters[i].id != r->id)
+            continue;
+        char *url = app->posters[i].url;
+        app->posters[i].id = 0;
+        app->posters[i].url = NULL;
+        if (!url)
+            return;
+        if (!r->error && r->status == 200 && r->len > 0) {
+            ui_image_submit(app->ui, url, r->body, r->len);
+            r->body = NULL; /* handed to the decode worker */
+            r->len = 0;
+        } else {
+            log_warn("poster %s: %s (status %ld)", url, r->message, r->status);
+            ui_image_fail(app->ui, url);
+        }
+        free(url);
+        return;
+    }
+}
+
+/* ---- playback ---- */
+
+static void player_message(struct app *app, bool is_error, const char *title, const char *detail)
+{
+    snprintf(app->msg_title, sizeof(app->msg_title), "%s", title);
+    snprintf(app->msg_detail, sizeof(app->msg_detail), "%s", detail ? detail : "");
+    app->msg_error = is_error;
+    app->busy = false;
+    if (is_error)
+        app->pstate = PLAYER_ERROR;
+    if (is_error)
+        set_error(app, "%s%s%s", title, detail ? ": " : "", detail ? detail : "");
+}
+
+static void set_busy(struct app *app, const char *text)
+{
+    app->busy = true;
+    snprintf(app->busy_text, sizeof(app->busy_text), "%s", text);
+}
+
+static void set_busy_episode(struct app *app, int index)
+{
+    char text[64];
+    snprintf(text, sizeof(text), "Loading episode %d", index);
+    set_busy(app, text);
+}
+
+/* Starts the clock for the time to the next first frame drawn. */
+static void arm_first_frame(struct app *app, const char *label)
+{
+    app->ff_start_ms = util_now_ms();
+    app->ff_label = label;
+    app->ff_armed = true;
+    app->ff_uploaded = false;
+}
+
+static void play_episode(struct app *app, int index)
+{
+    const struct catalog_episode *ep = catalog_series_episode(app->series, index);
+    app->msg_title[0] = '\0';
+    app->episode_index = index;
+    if (!ep) {
+        player_message(app, true, "This episode is missing", "The series has no such episode");
+        return;
+    }
+    if (!app->token) {
+        player_message(app, true, "Can't reach the server", "Not signed in yet; retrying");
+        if (!app->register_req)
+            request_register(app);
+        return;
+    }
+    char *path = util_asprintf("/v1/episodes/%s/play", ep->id);
+    if (!path)
+        return;
+    net_cancel(app->net, app->play_req);
+    app->play_req = request(app, APP_REQ_PLAY, NET_POST, path, "{}");
+    free(path);
+    /* Asking for the play URL is the start of loading: from here on the state describes this
+     * episode, not the one before it. */
+    app->pstate = PLAYER_LOADING;
+    app->duration_ms = -1;
+    set_busy_episode(app, index);
+}
+
+static void request_series(struct app *app)
+{
+    char *path = util_asprintf("/v1/series/%s", app->series_id);
+    if (!path)
+        return;
+    net_cancel(app->net, app->series_req);
+    app->series_req = request(app, APP_REQ_SERIES, NET_GET, path, NULL);
+    free(path);
+    app->msg_title[0] = '\0';
+    app->pstate = PLAYER_LOADING;
+    set_busy_episode(app, app->episode_index);
+}
+
+static void open_series(struct app *app, const struct catalog_item *item)
+{
+    replace_str(&app->series_id, item->series_id);
+    replace_str(&app->series_title, item->title);
+    replace_str(&app->poster_url, item->poster_url);
+    catalog_series_free(app->series);
+    app->series = NULL;
+    app->episode_index = 1;
+    app->pstate = PLAYER_IDLE;
+    app->duration_ms = -1;
+    app->msg_title[0] = '\0';
+    app->error[0] = '\0';
+    app->overlay_until_ms = 0;
+    arm_first_frame(app, "OK to first frame");
+    ui_video_clear(app->ui);
+    app->screen = APP_SCREEN_PLAYER;
+    log_info("open series %s", item->series_id);
+    request_series(app);
+}
+
+static void stop_playback(struct app *app)
+{
+    player_stop(app->player);
+    net_cancel(app->net, app->series_req);
+    net_cancel(app->net, app->play_req);
+    app->series_req = app->play_req = 0;
+    app->pstate = PLAYER_IDLE;
+    app->busy = false;
+    app->msg_title[0] = '\0';
+    app->ff_armed = false;
+    ui_video_clear(app->ui);
+}
+
+static void on_series(struct app *app, struct net_response *r)
+{
+    app->series_req = 0;
+    char err[CATALOG_ERR_LEN] = "";
+    struct catalog_series *series = NULL;
+    if (!r->error && r->status == 200 && catalog_parse_series(r->body, r->len, &series, err) == 0) {
+        catalog_series_free(app->series);
+        app->series = series;
+        replace_str(&app->series_title, series->title);
+        play_episode(app, 1);
+        return;
+    }
+    char title[160], detail[256];
+    if (err[0]) {
+        snprintf(title, sizeof(title), "The server sent a bad series");
+        snprintf(detail, sizeof(detail), "%s", err);
+    } else {
+        describe_failure(r, title, sizeof(title), detail, sizeof(detail));
+    }
+    log_error("series %s: %s: %s", app->series_id, title, detail);
+    player_message(app, true, title, detail);
+}
+
+static void on_play(struct app *app, struct net_response *r)
+{
+    app->play_req = 0;
+    char err[CATALOG_ERR_LEN] = "";
+    if (!r->error && r->status == 402) {
+        struct catalog_locked *locked = NULL;
+        if (catalog_parse_locked(r->body, r->len, &locked, err) == 0) {
+            char title[96], detail[160];
+            snprintf(title, sizeof(title), "Locked: %d coins", locked->price_coins);
+            snprintf(detail, sizeof(detail), "Episode %d - your balance is %d coins",
+                     app->episode_index, locked->balance);
+            player_stop(app->player);
+            app->pstate = PLAYER_IDLE;
+            player_message(app, false, title, detail);
+            log_info("episode %d is locked (%d coins, balance %d)", app->episode_index,
+                     locked->price_coins, locked->balance);
+            catalog_locked_free(locked);
+            return;
+        }
+    }
+    struct catalog_play *play = NULL;
+    if (!r->error && r->status == 200 && catalog_parse_play(r->body, r->len, &play, err) == 0) {
+        app->duration_ms = -1;
+        app->frame_seq = 0;
+        int rc = player_open(app->player, play->play_url, play->resume_ms);
+        if (rc != 0)
+            player_message(app, true, "Can't play this episode", binge_strerror(rc));
+        else
+            app->pstate = PLAYER_LOADING;
+        catalog_play_free(play);
+        return;
+    }
+    char title[160], detail[256];
+    if (err[0]) {
+        snprintf(title, sizeof(title), "The server sent a bad answer");
+        snprintf(detail, sizeof(detail), "%s", err);
+    } else {
+        describe_failure(r, title, sizeof(title), detail, sizeof(detail));
+    }
+    log_error("play episode %d: %s: %s", app->episode_index, title, detail);
+    player_message(app, true, title, detail);
+}
+
+static void on_player_event(struct app *app, const struct player_event *ev)
+{
+    switch (ev->type) {
+    case PLAYER_EVENT_STATE:
+        app->pstate = ev->state;
+        if (ev->state == PLAYER_PLAYING)
+            app->busy = false;
+        else if (ev->state == PLAYER_BUFFERING)
+            set_busy(app, "Buffering");
+        break;
+    case PLAYER_EVENT_BUFFERING:
+        if (ev->percent < 100)
+            snprintf(app->busy_text, sizeof(app->busy_text), "Buffering %d%%", ev->percent);
+        break;
+    case PLAYER_EVENT_DURATION:
+        app->duration_ms = ev->duration_ms;
+        break;
+    case PLAYER_EVENT_FIRST_FRAME:
+        app->busy = false;
+        break;
+    case PLAYER_EVENT_EOS:
+        log_info("episode %d ended", app->episode_index);
+        if (app->series && (size_t)app->episode_index < app->series->n_episodes) {
+            /* The last frame stays up under a spinner until the next one arrives. */
+            arm_first_frame(app, "end of episode to next first frame");
+            play_episode(app, app->episode_index + 1);
+        } else {
+            app->pstate = PLAYER_IDLE;
+            player_message(app, false, "That was the last episode", app->series_title);
+        }
+        break;
+    case PLAYER_EVENT_ERROR:
+        app->pstate = PLAYER_ERROR;
+        log_error("playback: %s (%s)", ev->message, ev->detail);
+        player_message(app, true, "Can't play this episode",
+                       ev->message[0] ? ev->message : "Playback failed");
+        break;
+    }
+    app->dirty = true;
+}
+
+/* ---- input ---- */
+
+static void home_move(struct app *app, int dshelf, int ditem)
+{
+    if (!app->home || app->home->n_shelves == 0)
+        return;
+    size_t n = app->home->n_shelves;
+    if (dshelf < 0 && app->focus_shelf > 0)
+        app->focus_shelf--;
+    else if (dshelf > 0 && app->focus_shelf + 1 < n)
+        app->focus_shelf++;
+    const struct catalog_shelf *shelf = &app->home->shelves[app->focus_shelf];
+    size_t *item = &app->focus_item[app->focus_shelf];
+    if (ditem < 0 && *item > 0)
+        (*item)--;
+    else if (ditem > 0 && *item + 1 < shelf->n_items)
+        (*item)++;
+}
+
+static const struct catalog_item *focused_item(const struct app *app)
+{
+    if (!app->home || app->focus_shelf >= app->home->n_shelves)
+        return NULL;
+    const struct catalog_shelf *shelf = &app->home->shelves[app->focus_shelf];
+    size_t i = app->focus_item[app->focus_shelf];
+    return i < shelf->n_items ? &shelf->items[i] : NULL;
+}
+
+static void go_home(struct app *app)
+{
+    stop_playback(app);
+    app->screen = APP_SCREEN_HOME;
+}
+
+void app_dispatch(struct app *app, enum input_action action)
+{
+    log_debug("action %s", input_action_name(action));
+    app->dirty = true;
+    if (app->screen == APP_SCREEN_HOME) {
+        switch (action) {
+        case INPUT_UP:
+            home_move(app, -1, 0);
+            break;
+        case INPUT_DOWN:
+            home_move(app, 1, 0);
+            break;
+        case INPUT_LEFT:
+            home_move(app, 0, -1);
+            break;
+        case INPUT_RIGHT:
+            home_move(app, 0, 1);
+            break;
+        case INPUT_OK: {
+            const struct catalog_item *item = focused_item(app);
+            if (item)
+                open_series(app, item);
+            break;
+        }
+        case INPUT_BACK:
+            log_info("BACK on home: exiting");
+            app_quit(app, APP_EXIT_OK);
+            break;
+        default:
+            break;
+        }
+        return;
+    }
+
+    /* Player: any key brings the overlay up; BACK and HOME always leave. */
+    app->overlay_until_ms = util_now_ms() + APP_OVERLAY_MS;
+    switch (action) {
+    case INPUT_BACK:
+    case INPUT_HOME:
+        go_home(app);
+        break;
+    case INPUT_OK:
+    case INPUT_PLAY_PAUSE:
+        if (app->pstate == PLAYER_ERROR && action == INPUT_OK) {
+            arm_first_frame(app, "OK to first frame");
+            if (app->series)
+                play_episode(app, app->episode_index);
+            else
+                request_series(app);
+        } else if (app->pstate == PLAYER_PLAYING || app->pstate == PLAYER_PAUSED) {
+            player_set_paused(app->player, app->pstate == PLAYER_PLAYING);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+void app_quit(struct app *app, int exit_code)
+{
+    app->running = false;
+    app->exit_code = exit_code;
+}
+
+/* ---- drawing ---- */
+
+void app_render(struct app *app)
+{
+    int64_t now = util_now_ms();
+    if (app->screen == APP_SCREEN_HOME) {
+        char detail[320];
+        const char *title = app->home_title[0] ? app->home_title : NULL;
+        const char *det = app->home_detail[0] ? app->home_detail : NULL;
+        if (app->home_state == APP_HOME_LOADING && !title)
+            title = "Loading";
+        if (app->retry_at_ms && title) {
+            int64_t left = (app->retry_at_ms - now + 999) / 1000;
+            snprintf(detail, sizeof(detail), "%s%sRetrying in %lld s", det ? det : "",
+                     det ? " - " : "", (long long)(left > 0 ? left : 0));
+            det = detail;
+        }
+        struct ui_home_view v = {
+            .home = app->home,
+            .focus_shelf = app->focus_shelf,
+            .focus_item = app->focus_item,
+            .status_title = title,
+            .status_detail = det,
+            .busy = app->home_state != APP_HOME_READY,
+            .status_is_error = app->home_state == APP_HOME_ERROR || app->home_title[0],
+            .now_ms = now,
+        };
+        ui_draw_home(app->ui, &v);
+        return;
+    }
+    bool paused = app->pstate == PLAYER_PAUSED;
+    struct ui_player_view v = {
+        .series_title = app->series_title ? app->series_title : "",
+        .poster_url = app->poster_url,
+        .episode_index = app->episode_index,
+        .episode_count = app->series ? (int)app->series->n_episodes : 0,
+        .state = app->pstate,
+        .position_ms = player_get_position_ms(app->player),
+        .duration_ms = app->duration_ms,
+        .overlay = paused || now < app->overlay_until_ms,
+        .busy = app->busy,
+        .busy_text = app->busy_text[0] ? app->busy_text : NULL,
+        .message_title = app->msg_title[0] ? app->msg_title : NULL,
+        .message_detail = app->msg_detail[0] ? app->msg_detail : NULL,
+        .message_hint = app->msg_error && app->pstate == PLAYER_ERROR
+                            ? "OK to retry, BACK to return"
+                            : "Press BACK to return",
+        .now_ms = now,
+    };
+    ui_draw_player(app->ui, &v);
+}
+
+int app_screenshot(struct app *app, const char *path, char *err, size_t errlen)
+{
+    int w = 0, h = 0, rc = BINGE_EIO;
+    SDL_Surface *s = NULL;
+    char *tmp = NULL;
+    app_render(app);
+    if (SDL_GetRendererOutputSize(app->renderer, &w, &h) != 0)
+        goto fail;
+    s = SDL_CreateRGBSurfaceWithFormat(0, w, h, 32, SDL_PIXELFORMAT_RGB888);
+    if (!s)
+        goto fail;
+    if (SDL_RenderReadPixels(app->renderer, NULL, s->format->format, s->pixels, s->pitch) != 0)
+        goto fail;
+    tmp = util_asprintf("%s.tmp", path);
+    if (!tmp || IMG_SavePNG(s, tmp) != 0)
+        goto fail;
+    if (rename(tmp, path) != 0)
+        goto fail;
+    rc = 0;
+    SDL_RenderPresent(app->renderer);
+    log_info("screenshot %s (%dx%d)", path, w, h);
+fail:
+    if (rc != 0) {
+        snprintf(err, errlen, "can't save screenshot %s: %s", path, SDL_GetError());
+        if (tmp)
+            remove(tmp);
+    }
+    free(tmp);
+    SDL_FreeSurface(s);
+    return rc;
+}
+
+/* ---- the tick ---- */
+
+static void drain_net(struct app *app)
+{
+    struct net_response *r;
+    while ((r = net_poll(app->net))) {
+        switch ((enum app_request)r->kind) {
+        case APP_REQ_REGISTER:
+            on_register(app, r);
+            break;
+        case APP_REQ_HOME:
+            on_home(app, r);
+            break;
+        case APP_REQ_SERIES:
+            if (r->id == app->series_req)
+                on_series(app, r);
+            break;
+        case APP_REQ_PLAY:
+            if (r->id == app->play_req)
+                on_play(app, r);
+            break;
+        case APP_REQ_POSTER:
+            on_poster(app, r);
+            break;
+        }
+        net_response_free(r);
+        app->dirty = true;
+    }
+}
+
+static void drain_player(struct app *app)
+{
+    struct player_event ev;
+    while (player_poll_event(app->player, &ev))
+        on_player_event(app, &ev);
+    struct player_frame f;
+    if (app->screen == APP_SCREEN_PLAYER && player_acquire_frame(app->player, app->frame_seq, &f)) {
+        app->frame_seq = f.seq;
+        if (ui_video_upload(app->ui, &f) == 0) {
+            app->dirty = true;
+            if (app->ff_armed)
+                app->ff_uploaded = true;
+        }
+        player_release_frame(app->player, &f);
+    }
+}
+
+/* The update checks: each is safe to run on every tick. Returns the next deadline. */
+static int64_t update(struct app *app, int64_t now)
+{
+    int64_t next = -1;
+#define DEADLINE(t)                                                                                \
+    do {                                                                                           \
+        int64_t t_ = (t);                                                                          \
+        if (t_ > 0 && (next < 0 || t_ < next))                                                     \
+            next = t_;                                                                             \
+    } while (0)
+    if (app->retry_at_ms && now >= app->retry_at_ms)
+        bootstrap(app);
+    if (app->retry_at_ms) {
+        DEADLINE(app->retry_at_ms);
+        /* the countdown on screen changes once a second */
+        DEADLINE(now + 1000 - (app->retry_at_ms - now) % 1000);
+    }
+    fetch_posters(app);
+    if (ui_image_pump(app->ui))
+        app->dirty = true;
+    bool animating = (app->screen == APP_SCREEN_HOME && app->home_state != APP_HOME_READY) ||
+                     (app->screen == APP_SCREEN_PLAYER && app->busy);
+    if (animating) {
+        if (now >= app->next_anim_ms) {
+            app->dirty = true;
+            app->next_anim_ms = now + UI_ANIMATION_FRAME_MS;
+        }
+        DEADLINE(app->next_anim_ms);
+    }
+    if (app->screen == APP_SCREEN_PLAYER && app->overlay_until_ms) {
+        if (now >= app->overlay_until_ms) {
+            app->overlay_until_ms = 0;
+            app->dirty = true;
+        } else {
+            DEADLINE(app->overlay_until_ms);
+            /* the clock in the overlay moves even while paused frames do not */
+            DEADLINE(now + 250);
+        }
+    }
+#undef DEADLINE
+    return next;
+}
+
+static void handle_event(struct app *app, const SDL_Event *ev)
+{
+    if (ev->type == app->wake_event) {
+        atomic_store(&app->wake_pending, false);
+        return;
+    }
+    switch (ev->type) {
+    case SDL_QUIT:
+        app_quit(app, APP_EXIT_OK);
+        break;
+    case SDL_KEYDOWN: {
+        enum input_action a = input_from_sdl_key(&ev->key);
+        if (a != INPUT_NONE)
+            app_dispatch(app, a);
+        else
+            log_debug("unmapped key %s", SDL_GetKeyName(ev->key.keysym.sym));
+        break;
+    }
+    case SDL_WINDOWEVENT:
+        app->dirty = true;
+        break;
+    default:
+        break;
+    }
+}
+
+static void present(struct app *app)
+{
+    app_render(app);
+    SDL_RenderPresent(app->renderer);
+    app->dirty = false;
+    if (app->ff_armed && app->ff_uploaded && app->screen == APP_SCREEN_PLAYER) {
+        app->ff_armed = false;
+        app->first_frame_ms = util_now_ms() - app->ff_start_ms;
+        log_info("%s: %lld ms (series %s, episode %d)", app->ff_label,
+                 (long long)app->first_frame_ms, app->series_id, app->episode_index);
+    }
+}
+
+static int loop(struct app *app)
+{
+    app->running = true;
+    app->dirty = true;
+    bootstrap(app);
+    while (app->running) {
+        int64_t now = util_now_ms();
+        int64_t next = update(app, now);
+        if (app->automation) {
+            int64_t a = automation_step(app->automation, app);
+            if (!app->running)
+                break;
+            if (a > 0 && (next < 0 || a < next))
+                next = a;
+        }
+        if (app->dirty) {
+            present(app);
+            continue; /* look for more work before sleeping */
+        }
+        int timeout = 1000;
+        if (next > 0) {
+            int64_t d = next - util_now_ms();
+            timeout = d < 0 ? 0 : d > 1000 ? 1000 : (int)d;
+        }
+        SDL_Event ev;
+        if (SDL_WaitEventTimeout(&ev, timeout)) {
+            handle_event(app, &ev);
+            while (app->running && SDL_PollEvent(&ev))
+                handle_event(app, &ev);
+        }
+        drain_net(app);
+        drain_player(app);
+    }
+    return app->exit_code;
+}
+
+/* ---- start and stop ---- */
+
+static int create_window(struct app *app)
+{
+    const struct platform *p = app->platform;
+    if (p->sdl_video_driver)
+        SDL_SetHint(SDL_HINT_VIDEODRIVER, p->sdl_video_driver);
+    if (p->sdl_audio_driver)
+        SDL_SetHint(SDL_HINT_AUDIODRIVER, p->sdl_audio_driver);
+    SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
+    /* GStreamer owns audio; SDL only draws and reads input. */
+    if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
+        log_error("can't start SDL video (%s): %s", p->name, SDL_GetError());
+        return BINGE_EIO;
+    }
+    Uint32 flags = SDL_WINDOW_SHOWN;
+    if (app->opts->fullscreen)
+        flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
+    app->window = SDL_CreateWindow("binge", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
+                                   app->opts->width, app->opts->height, flags);
+    if (!app->window) {
+        log_error("can't open a window: %s", SDL_GetError());
+        return BINGE_EIO;
+    }
+    bool headless = strcmp(p->name, "headless") == 0;
+    if (!headless)
+        app->renderer = SDL_CreateRenderer(app->window, -1,
+                                           SDL_RENDERER_ACCELERATED | SDL_RENDERER_PRESENTVSYNC);
+    if (!app->renderer)
+        app->renderer = SDL_CreateRenderer(app->window, -1, SDL_RENDERER_SOFTWARE);
+    if (!app->renderer) {
+        log_error("can't create a renderer: %s", SDL_GetError());
+        return BINGE_EIO;
+    }
+    SDL_RendererInfo info;
+    if (SDL_GetRendererInfo(app->renderer, &info) == 0)
+        log_info("SDL video driver %s, renderer %s", SDL_GetCurrentVideoDriver(), info.name);
+    SDL_RenderSetLogicalSize(app->renderer, UI_WIDTH, UI_HEIGHT);
+    app->wake_event = SDL_RegisterEvents(1);
+    if (app->wake_event == (Uint32)-1) {
+        log_error("no SDL user events left");
+        return BINGE_EIO;
+    }
+    return 0;
+}
+
+int app_run(const struct binge_options *opts, const struct platform *platform)
+{
+    struct app app_storage = {.opts = opts, .platform = platform, .first_frame_ms = -1};
+    struct app *app = &app_storage;
+    int rc = APP_EXIT_FAILURE;
+    char err[256] = "";
+    atomic_init(&app->wake_pending, false);
+    srand((unsigned)util_now_us());
+    log_info("binge %s on platform %s, server %s", BINGE_VERSION, platform->name, opts->server_url);
+
+    if (create_window(app) != 0)
+        goto out;
+    app->ui = ui_new(app->renderer, opts->font, app_wake, app, err, sizeof(err));
+    if (!app->ui) {
+        log_error("%s", err);
+        goto out;
+    }
+    log_info("font %s", ui_font_path(app->ui));
+    if (player_init() != 0) {
+        log_error("GStreamer has no playbin3: install gstreamer1.0-plugins-base");
+        goto out;
+    }
+    struct player_config pcfg = {.audio_sink = platform->audio_sink};
+    app->player = player_new(&pcfg, app_wake, app);
+    struct net_config ncfg = {
+        .user_agent = "binge/" BINGE_VERSION,
+        .device_id = opts->device_id,
+        .language = "en",
+        .total_timeout_ms = opts->http_timeout_ms,
+    };
+    app->net = net_new(&ncfg, app_wake, app);
+    if (!app->player || !app->net)
+        goto out;
+    if (opts->script) {
+        app->automation = automation_new(opts->script, stdout, err, sizeof(err));
+        if (!app->automation) {
+            log_error("%s", err);
+            rc = APP_EXIT_AUTOMATION;
+            goto out;
+        }
+    }
+    rc = loop(app);
+out:
+    automation_free(app->automation);
+    player_free(app->player);
+    net_free(app->net);
+    for (size_t i = 0; i < APP_MAX_POSTER_FETCHES; i++)
+        free(app->posters[i].url);
+    ui_free(app->ui);
+    catalog_home_free(app->home);
+    catalog_series_free(app->series);
+    free(app->focus_item);
+    free(app->token);
+    free(app->series_id);
+    free(app->series_title);
+    free(app->poster_url);
+    if (app->renderer)
+        SDL_DestroyRenderer(app->renderer);
+    if (app->window)
+        SDL_DestroyWindow(app->window);
+    SDL_Quit();
+    return rc;
+}

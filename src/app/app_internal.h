@@ -1,0 +1,129 @@
+#ifndef BINGE_APP_INTERNAL_H
+#define BINGE_APP_INTERNAL_H
+
+/* Private to src/app. Everything here runs on the UI thread unless it says otherwise. */
+
+#include <SDL.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "binge/catalog.h"
+#include "binge/input.h"
+#include "binge/net.h"
+#include "binge/options.h"
+#include "binge/platform.h"
+#include "binge/player.h"
+#include "binge/ui.h"
+
+enum app_screen {
+    APP_SCREEN_HOME = 0,
+    APP_SCREEN_PLAYER = 1,
+};
+
+enum app_home_state {
+    APP_HOME_LOADING = 0,
+    APP_HOME_READY = 1,
+    APP_HOME_ERROR = 2,
+};
+
+/* What a net response is for (net_request.kind). */
+enum app_request {
+    APP_REQ_REGISTER = 1,
+    APP_REQ_HOME = 2,
+    APP_REQ_SERIES = 3,
+    APP_REQ_PLAY = 4,
+    APP_REQ_POSTER = 5,
+};
+
+#define APP_MAX_POSTER_FETCHES 8
+#define APP_OVERLAY_MS 4000
+
+struct automation;
+
+struct app {
+    const struct binge_options *opts;
+    const struct platform *platform;
+    SDL_Window *window;
+    SDL_Renderer *renderer;
+    struct ui *ui;
+    struct net *net;
+    struct player *player;
+    struct automation *automation;
+
+    Uint32 wake_event;
+    atomic_bool wake_pending; /* set by any thread, cleared by the UI thread */
+    bool running;
+    int exit_code;
+    bool dirty;
+    int64_t next_anim_ms; /* when a spinner or countdown needs its next frame */
+
+    enum app_screen screen;
+    char error[256]; /* the last error shown to the viewer, "" when none */
+
+    /* Session and home: fetched at start and retried together with backoff. */
+    char *token; /* never logged */
+    uint64_t register_req;
+    struct catalog_home *home;
+    enum app_home_state home_state;
+    uint64_t home_req;
+    char home_title[160];
+    char home_detail[256];
+    int attempts;        /* failed attempts in a row, drives the backoff */
+    int64_t retry_at_ms; /* 0 = no retry scheduled */
+    size_t focus_shelf;
+    size_t *focus_item; /* per shelf */
+    struct {
+        uint64_t id;
+        char *url;
+    } posters[APP_MAX_POSTER_FETCHES];
+
+    /* Playback. */
+    char *series_id;
+    char *series_title;
+    char *poster_url;
+    struct catalog_series *series;
+    uint64_t series_req;
+    int episode_index;
+    uint64_t play_req;
+    enum player_state pstate;
+    int64_t duration_ms;
+    char msg_title[160];
+    char msg_detail[256];
+    bool msg_error;
+    bool busy;
+    char busy_text[96];
+    int64_t overlay_until_ms;
+    uint64_t frame_seq;
+    /* Time from OK (or from the end of the previous episode) to the first frame presented. */
+    bool ff_armed;
+    bool ff_uploaded;
+    int64_t ff_start_ms;
+    const char *ff_label;
+    int64_t first_frame_ms; /* the last one measured, -1 when none */
+};
+
+/* app.c */
+void app_dispatch(struct app *app, enum input_action action);
+/* Renders the current screen into the back buffer (no present). */
+void app_render(struct app *app);
+/* Renders and saves the screen as PNG, atomically. Returns 0 or a negative code. */
+int app_screenshot(struct app *app, const char *path, char *err, size_t errlen);
+void app_quit(struct app *app, int exit_code);
+
+/* state.c: the automation view of the state, one table of paths. */
+/* Writes the value at path ("player.state") into buf, as JSON would show it but unquoted.
+ * Returns 0 or BINGE_ENOTFOUND for an unknown path. */
+int app_state_value(struct app *app, const char *path, char *buf, size_t len);
+/* Writes the whole state as one line of JSON to out. */
+void app_state_print(struct app *app, FILE *out);
+
+/* automation.c: the QA line protocol. */
+struct automation *automation_new(const char *script_path, FILE *out, char *err, size_t errlen);
+void automation_free(struct automation *a);
+/* Runs commands until one has to wait. Returns the next time (ms) it wants to run, or -1 when
+ * it only needs to run again after an event. */
+int64_t automation_step(struct automation *a, struct app *app);
+
+#endif

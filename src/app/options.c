@@ -1,0 +1,533 @@
+#include "binge/options.h"
+
+#include "binge/error.h"
+#include "binge/log.h"
+#include "binge/util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#ifndef BINGE_VERSION
+#define BINGE_VERSION "unknown"
+#endif
+
+/* A config file is a few hundred bytes; the cap only stops a wrong path (a disk image, a
+ * device node) from being slurped. */
+#define CONFIG_MAX_BYTES (256 * 1024)
+
+enum opt_type {
+    OPT_BOOL,
+    OPT_STRING,
+    OPT_INT,
+};
+
+enum {
+    OPT_NULLABLE = 1 << 0, /* "" resets the string to NULL ("not set") */
+    OPT_NO_FILE = 1 << 1,  /* not accepted inside a config file */
+};
+
+struct opt {
+    const char *name; /* --name, config key, BINGE_NAME */
+    enum opt_type type;
+    size_t offset; /* into struct binge_options */
+    int flags;
+    const char *def_str; /* OPT_STRING default, NULL = unset */
+    int def_int;         /* OPT_BOOL / OPT_INT default */
+    int min, max;        /* OPT_INT range, inclusive */
+    const char *metavar; /* shown in --help */
+    const char *help;
+    /* Extra validation of a string value; returns NULL or a reason. */
+    const char *(*check)(const char *value);
+};
+
+static const char *check_url(const char *value)
+{
+    /* The client only talks http(s); anything else would be a misconfiguration that fails
+     * later and less clearly. */
+    if ((strncasecmp(value, "http://", 7) == 0 && value[7] != '\0') ||
+        (strncasecmp(value, "https://", 8) == 0 && value[8] != '\0'))
+        return NULL;
+    return "expected an http:// or https:// URL";
+}
+
+static const char *check_log_level(const char *value)
+{
+    enum log_level level;
+    if (log_level_from_name(value, &level) == 0)
+        return NULL;
+    return "expected error, warn, info or debug";
+}
+
+/* docs/api.md: 1 to 64 characters of A-Z a-z 0-9 . _ : - (the server answers 400 otherwise). */
+#define DEVICE_ID_MAX 64
+
+static bool device_id_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '.' || c == '_' || c == ':' || c == '-';
+}
+
+static const char *check_device_id(const char *value)
+{
+    size_t n = strlen(value);
+    if (n > DEVICE_ID_MAX)
+        return "longer than 64 characters";
+    for (size_t i = 0; i < n; i++) {
+        if (!device_id_char(value[i]))
+            return "expected only letters, digits and . _ : -";
+    }
+    return NULL;
+}
+
+#define OFF(field) offsetof(struct binge_options, field)
+
+static const struct opt opt_table[] = {
+    {"server", OPT_STRING, OFF(server_url), 0, "http://127.0.0.1:8080", 0, 0, 0, "URL",
+     "catalog server base URL", check_url},
+    {"headless", OPT_BOOL, OFF(headless), 0, NULL, 0, 0, 0, NULL,
+     "offscreen video and silent audio (QA, CI)", NULL},
+    {"script", OPT_STRING, OFF(script), OPT_NULLABLE, NULL, 0, 0, 0, "FILE",
+     "run an automation script", NULL},
+    {"control", OPT_STRING, OFF(control), OPT_NULLABLE, NULL, 0, 0, 0, "PATH",
+     "listen for automation commands on a Unix socket", NULL},
+    {"fullscreen", OPT_BOOL, OFF(fullscreen), 0, NULL, 0, 0, 0, NULL, "start in full screen", NULL},
+    {"config", OPT_STRING, OFF(config), OPT_NULLABLE | OPT_NO_FILE, NULL, 0, 0, 0, "FILE",
+     "read settings from FILE (name = value lines)", NULL},
+    {"platform", OPT_STRING, OFF(platform), 0, "auto", 0, 0, 0, "NAME",
+     "platform profile: auto, desktop, headless, ...", NULL},
+    {"log-level", OPT_STRING, OFF(log_level), 0, "info", 0, 0, 0, "LEVEL",
+     "error, warn, info or debug", check_log_level},
+    {"font", OPT_STRING, OFF(font), OPT_NULLABLE, NULL, 0, 0, 0, "FILE",
+     "UI font file (default: a sans font from fontconfig)", NULL},
+    {"device-id", OPT_STRING, OFF(device_id), 0, NULL, 0, 0, 0, "ID",
+     "device id sent to the server (default: tv-<hostname>)", check_device_id},
+    {"width", OPT_INT, OFF(width), 0, NULL, 1280, 640, 7680, "N", "window width in pixels", NULL},
+    {"height", OPT_INT, OFF(height), 0, NULL, 720, 360, 4320, "N", "window height in pixels", NULL},
+    {"http-timeout", OPT_INT, OFF(http_timeout_ms), 0, NULL, 10000, 500, 120000, "MS",
+     "total timeout of one HTTP request", NULL},
+};
+
+#define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
+
+static char **str_field(struct binge_options *opts, const struct opt *o)
+{
+    return (char **)(void *)((char *)opts + o->offset);
+}
+
+static bool *bool_field(struct binge_options *opts, const struct opt *o)
+{
+    return (bool *)(void *)((char *)opts + o->offset);
+}
+
+static int *int_field(struct binge_options *opts, const struct opt *o)
+{
+    return (int *)(void *)((char *)opts + o->offset);
+}
+
+/* Config keys may use '_' as well as '-', since people copy them from the environment. */
+static const struct opt *opt_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const char *n = opt_table[i].name;
+        if (strlen(n) != len)
+            continue;
+        size_t j = 0;
+        for (; j < len; j++) {
+            char c = name[j] == '_' ? '-' : name[j];
+            if (c != n[j])
+                break;
+        }
+        if (j == len)
+            return &opt_table[i];
+    }
+    return NULL;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = {"true", "yes", "1", "on"};
+    static const char *const no[] = {"false", "no", "0", "off"};
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return BINGE_EINVAL;
+}
+
+/* Sets one option from text. where names the source for the message ("option --width",
+ * "BINGE_WIDTH", "binge.conf:3: width"). */
+static int opt_set(struct binge_options *opts, const struct opt *o, const char *value,
+                   const char *where, FILE *err)
+{
+    switch (o->type) {
+    case OPT_BOOL: {
+        bool b;
+        if (parse_bool(value, &b) != 0) {
+            fprintf(err, "binge: %s: '%s' is not a boolean (true/false/yes/no/1/0)\n", where,
+                    value);
+            return BINGE_EINVAL;
+        }
+        *bool_field(opts, o) = b;
+        return 0;
+    }
+    case OPT_INT: {
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(value, &end, 10);
+        if (value[0] == '\0' || isspace((unsigned char)value[0]) || *end != '\0') {
+            fprintf(err, "binge: %s: '%s' is not an integer\n", where, value);
+            return BINGE_EINVAL;
+        }
+        if (errno == ERANGE || v < o->min || v > o->max) {
+            fprintf(err, "binge: %s: %s is out of range (%d..%d)\n", where, value, o->min, o->max);
+            return BINGE_EINVAL;
+        }
+        *int_field(opts, o) = (int)v;
+        return 0;
+    }
+    case OPT_STRING: {
+        char **field = str_field(opts, o);
+        if (value[0] == '\0') {
+            if (!(o->flags & OPT_NULLABLE)) {
+                fprintf(err, "binge: %s: empty value\n", where);
+                return BINGE_EINVAL;
+            }
+            free(*field);
+            *field = NULL;
+            return 0;
+        }
+        const char *why = o->check ? o->check(value) : NULL;
+        if (why) {
+            fprintf(err, "binge: %s: '%s': %s\n", where, value, why);
+            return BINGE_EINVAL;
+        }
+        char *copy = util_strdup(value);
+        if (!copy) {
+            fprintf(err, "binge: %s: out of memory\n", where);
+            return BINGE_ENOMEM;
+        }
+        free(*field);
+        *field = copy;
+        return 0;
+    }
+    }
+    return BINGE_EINVAL;
+}
+
+static int apply_defaults(struct binge_options *opts)
+{
+    memset(opts, 0, sizeof(*opts));
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const struct opt *o = &opt_table[i];
+        switch (o->type) {
+        case OPT_BOOL:
+            *bool_field(opts, o) = o->def_int != 0;
+            break;
+        case OPT_INT:
+            *int_field(opts, o) = o->def_int;
+            break;
+        case OPT_STRING:
+            if (o->def_str) {
+                *str_field(opts, o) = util_strdup(o->def_str);
+                if (!*str_field(opts, o))
+                    return BINGE_ENOMEM;
+            }
+            break;
+        }
+    }
+    /* The server keys progress and unlocks by device; the host name is stable across runs and
+     * readable in server logs. */
+    char host[256];
+    if (gethostname(host, sizeof(host)) != 0 || host[0] == '\0')
+        snprintf(host, sizeof(host), "unknown");
+    host[sizeof(host) - 1] = '\0';
+    /* Keep the default acceptable to the server whatever the host is called. */
+    for (char *p = host; *p; p++) {
+        if (!device_id_char(*p))
+            *p = '-';
+    }
+    host[DEVICE_ID_MAX - 3] = '\0';
+    opts->device_id = util_asprintf("tv-%s", host);
+    return opts->device_id ? 0 : BINGE_ENOMEM;
+}
+
+static void print_help(FILE *out)
+{
+    fprintf(out, "Usage: binge [OPTIONS]\n\n"
+                 "A player for vertical micro-drama series.\n\n"
+                 "Options (each is also read from the environment as BINGE_<NAME>, e.g.\n"
+                 "BINGE_LOG_LEVEL, and from the --config file as \"name = value\"):\n");
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const struct opt *o = &opt_table[i];
+        char left[64];
+        if (o->type == OPT_BOOL)
+            snprintf(left, sizeof(left), "--%s, --no-%s", o->name, o->name);
+        else
+            snprintf(left, sizeof(left), "--%s %s", o->name, o->metavar);
+        fprintf(out, "  %-30s %s", left, o->help);
+        if (o->type == OPT_INT)
+            fprintf(out, " (%d..%d, default %d)", o->min, o->max, o->def_int);
+        else if (o->type == OPT_STRING && o->def_str)
+            fprintf(out, " (default %s)", o->def_str);
+        fputc('\n', out);
+    }
+    fprintf(out, "  %-30s %s\n", "-h, --help", "print this help and exit");
+    fprintf(out, "  %-30s %s\n", "--version", "print the version and exit");
+}
+
+/* Splits "--name[=value]" into the option, an optional inline value and the bool sense. Returns
+ * NULL for an unknown name. */
+static const struct opt *match_arg(const char *arg, const char **inline_value, bool *negated)
+{
+    const char *name = arg + 2;
+    const char *eq = strchr(name, '=');
+    size_t len = eq ? (size_t)(eq - name) : strlen(name);
+    *inline_value = eq ? eq + 1 : NULL;
+    *negated = false;
+
+    /* Only exact names: "_" is a config-file convenience, not a command line one. */
+    for (size_t i = 0; i < N_OPTS; i++) {
+        if (strlen(opt_table[i].name) == len && strncmp(opt_table[i].name, name, len) == 0)
+            return &opt_table[i];
+    }
+    if (len > 3 && strncmp(name, "no-", 3) == 0) {
+        for (size_t i = 0; i < N_OPTS; i++) {
+            const struct opt *o = &opt_table[i];
+            if (o->type == OPT_BOOL && strlen(o->name) == len - 3 &&
+                strncmp(o->name, name + 3, len - 3) == 0) {
+                *negated = true;
+                return o;
+            }
+        }
+    }
+    return NULL;
+}
+
+static bool is_help(const char *arg)
+{
+    return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0;
+}
+
+/* Walks argv. With apply false it only validates names and finds the value of --config; with
+ * apply true it sets every option. */
+static int parse_argv(struct binge_options *opts, int argc, char **argv, bool apply,
+                      const char **config, FILE *err)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+            fprintf(err, "binge: unexpected argument '%s' (see --help)\n", arg);
+            return BINGE_EINVAL;
+        }
+        const char *value;
+        bool negated;
+        const struct opt *o = match_arg(arg, &value, &negated);
+        if (!o) {
+            fprintf(err, "binge: unknown option '%s' (see --help)\n", arg);
+            return BINGE_EINVAL;
+        }
+        char where[80];
+        snprintf(where, sizeof(where), "option --%s", o->name);
+
+        if (o->type == OPT_BOOL) {
+            if (negated && value) {
+                fprintf(err, "binge: %s: --no-%s takes no value\n", where, o->name);
+                return BINGE_EINVAL;
+            }
+            if (!value)
+                value = negated ? "false" : "true";
+        } else if (!value) {
+            /* "--server --headless" is a forgotten value, not a URL named "--headless". */
+            if (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0) {
+                fprintf(err, "binge: %s: missing value\n", where);
+                return BINGE_EINVAL;
+            }
+            value = argv[++i];
+        }
+
+        if (o->offset == OFF(config) && config)
+            *config = value;
+        if (apply) {
+            int rc = opt_set(opts, o, value, where, err);
+            if (rc != 0)
+                return rc == BINGE_ENOMEM ? rc : BINGE_EINVAL;
+        }
+    }
+    return 0;
+}
+
+static int apply_env(struct binge_options *opts, FILE *err)
+{
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const struct opt *o = &opt_table[i];
+        char var[64] = "BINGE_";
+        size_t n = strlen(var);
+        for (const char *p = o->name; *p && n + 1 < sizeof(var); p++)
+            var[n++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+        var[n] = '\0';
+        const char *value = getenv(var);
+        if (!value)
+            continue;
+        char where[80];
+        snprintf(where, sizeof(where), "environment %s", var);
+        int rc = opt_set(opts, o, value, where, err);
+        if (rc != 0)
+            return rc == BINGE_ENOMEM ? rc : BINGE_EINVAL;
+    }
+    return 0;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+int options_load_file(struct binge_options *opts, const char *path, FILE *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc;
+
+    if (!err)
+        err = stderr;
+    rc = util_read_file(path, CONFIG_MAX_BYTES, &text, &len);
+    if (rc != 0) {
+        fprintf(err, "binge: %s: cannot read config file: %s\n", path, binge_strerror(rc));
+        return rc == BINGE_ETOOBIG || rc == BINGE_ENOTFOUND ? BINGE_EIO : rc;
+    }
+    if (memchr(text, '\0', len)) {
+        fprintf(err, "binge: %s: not a text file\n", path);
+        rc = BINGE_EINVAL;
+        goto fail;
+    }
+
+    int lineno = 0;
+    char *next = NULL;
+    char *line = text;
+    while (line) {
+        /* strsep-style split that keeps empty lines so line numbers stay right. */
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        next = nl ? nl + 1 : NULL;
+        lineno++;
+
+        char *s = trim(line);
+        if (*s == '\0' || *s == '#') {
+            line = next;
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            fprintf(err, "binge: %s:%d: expected \"name = value\"\n", path, lineno);
+            rc = BINGE_EINVAL;
+            goto fail;
+        }
+        *eq = '\0';
+        char *key = trim(s);
+        char *value = trim(eq + 1);
+        /* Allow "key = \"value\"" since people quote paths with spaces. */
+        size_t vlen = strlen(value);
+        if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
+            value[vlen - 1] = '\0';
+            value++;
+        }
+        const struct opt *o = opt_find(key, strlen(key));
+        if (!o || (o->flags & OPT_NO_FILE)) {
+            fprintf(err, "binge: %s:%d: unknown option '%s'\n", path, lineno, key);
+            rc = BINGE_EINVAL;
+            goto fail;
+        }
+        char where[PATH_MAX + 96];
+        snprintf(where, sizeof(where), "%s:%d: %s", path, lineno, o->name);
+        rc = opt_set(opts, o, value, where, err);
+        if (rc != 0) {
+            if (rc != BINGE_ENOMEM)
+                rc = BINGE_EINVAL;
+            goto fail;
+        }
+        line = next;
+    }
+    free(text);
+    return 0;
+
+fail:
+    free(text);
+    return rc;
+}
+
+int options_parse(struct binge_options *opts, int argc, char **argv, FILE *out, FILE *err)
+{
+    const char *config = NULL;
+    int rc;
+
+    if (!out)
+        out = stdout;
+    if (!err)
+        err = stderr;
+    rc = apply_defaults(opts);
+    if (rc != 0) {
+        fprintf(err, "binge: out of memory\n");
+        return rc;
+    }
+
+    /* --help and --version win over everything else, so they work even with a broken config
+     * file or environment. */
+    for (int i = 1; i < argc; i++) {
+        if (is_help(argv[i])) {
+            print_help(out);
+            return OPTIONS_EXIT;
+        }
+        if (strcmp(argv[i], "--version") == 0) {
+            fprintf(out, "binge %s\n", BINGE_VERSION);
+            return OPTIONS_EXIT;
+        }
+    }
+
+    /* The config file sits below the environment and argv, so it has to be found first. */
+    rc = parse_argv(opts, argc, argv, false, &config, err);
+    if (rc != 0)
+        return rc;
+    if (!config) {
+        const char *env = getenv("BINGE_CONFIG");
+        if (env && *env)
+            config = env;
+    }
+    /* "--config=" explicitly asks for no file, even when BINGE_CONFIG names one. */
+    if (config && *config) {
+        rc = options_load_file(opts, config, err);
+        if (rc != 0)
+            return rc == BINGE_ENOMEM ? rc : BINGE_EINVAL;
+    }
+    rc = apply_env(opts, err);
+    if (rc != 0)
+        return rc;
+    return parse_argv(opts, argc, argv, true, NULL, err);
+}
+
+void options_clear(struct binge_options *opts)
+{
+    if (!opts)
+        return;
+    for (size_t i = 0; i < N_OPTS; i++) {
+        if (opt_table[i].type == OPT_STRING)
+            free(*str_field(opts, &opt_table[i]));
+    }
+    memset(opts, 0, sizeof(*opts));
+}

@@ -1,0 +1,225 @@
+#include <inttypes.h>
+#include <string.h>
+
+#include "app_internal.h"
+#include "binge/error.h"
+
+/* The automation view of the state: one table of paths, used by both `state` (the whole table
+ * as JSON) and `wait-for PATH=VALUE` (one entry), so the two can never disagree. */
+
+enum field_type {
+    FIELD_STR = 0,
+    FIELD_INT = 1,
+    FIELD_BOOL = 2,
+};
+
+struct field_value {
+    enum field_type type;
+    const char *s; /* NULL shows as null */
+    int64_t i;
+    bool b;
+};
+
+struct field {
+    const char *path;
+    void (*get)(struct app *app, struct field_value *v);
+};
+
+static const struct catalog_item *focused(const struct app *app)
+{
+    if (!app->home || app->focus_shelf >= app->home->n_shelves)
+        return NULL;
+    const struct catalog_shelf *shelf = &app->home->shelves[app->focus_shelf];
+    size_t i = app->focus_item[app->focus_shelf];
+    return i < shelf->n_items ? &shelf->items[i] : NULL;
+}
+
+#define STR(x) (*v = (struct field_value){.type = FIELD_STR, .s = (x)})
+#define INT(x) (*v = (struct field_value){.type = FIELD_INT, .i = (x)})
+#define BOOL(x) (*v = (struct field_value){.type = FIELD_BOOL, .b = (x)})
+
+static void get_screen(struct app *app, struct field_value *v)
+{
+    STR(app->screen == APP_SCREEN_HOME ? "home" : "player");
+}
+static void get_home_state(struct app *app, struct field_value *v)
+{
+    static const char *const names[] = {"loading", "ready", "error"};
+    STR(names[app->home_state]);
+}
+static void get_home_shelves(struct app *app, struct field_value *v)
+{
+    INT(app->home ? (int64_t)app->home->n_shelves : 0);
+}
+/* Cards on home whose poster has been decoded and can be drawn. */
+static void get_home_posters(struct app *app, struct field_value *v)
+{
+    int64_t n = 0;
+    for (size_t s = 0; app->home && s < app->home->n_shelves; s++)
+        for (size_t i = 0; i < app->home->shelves[s].n_items; i++)
+            n += ui_image_state(app->ui, app->home->shelves[s].items[i].poster_url) ==
+                 UI_IMAGE_READY;
+    INT(n);
+}
+static void get_focus_shelf(struct app *app, struct field_value *v)
+{
+    INT((int64_t)app->focus_shelf);
+}
+static void get_focus_item(struct app *app, struct field_value *v)
+{
+    INT(app->focus_item ? (int64_t)app->focus_item[app->focus_shelf] : 0);
+}
+static void get_focus_series(struct app *app, struct field_value *v)
+{
+    const struct catalog_item *item = focused(app);
+    STR(item ? item->series_id : NULL);
+}
+static void get_player_state(struct app *app, struct field_value *v)
+{
+    STR(player_state_name(app->pstate));
+}
+static void get_player_series(struct app *app, struct field_value *v)
+{
+    STR(app->screen == APP_SCREEN_PLAYER ? app->series_id : NULL);
+}
+static void get_player_episode(struct app *app, struct field_value *v)
+{
+    INT(app->screen == APP_SCREEN_PLAYER ? app->episode_index : 0);
+}
+static void get_player_position(struct app *app, struct field_value *v)
+{
+    INT(app->screen == APP_SCREEN_PLAYER ? player_get_position_ms(app->player) : -1);
+}
+static void get_player_duration(struct app *app, struct field_value *v)
+{
+    INT(app->screen == APP_SCREEN_PLAYER ? app->duration_ms : -1);
+}
+static void get_player_message(struct app *app, struct field_value *v)
+{
+    STR(app->screen == APP_SCREEN_PLAYER && app->msg_title[0] ? app->msg_title : NULL);
+}
+static void get_player_first_frame(struct app *app, struct field_value *v)
+{
+    INT(app->first_frame_ms);
+}
+static void get_registered(struct app *app, struct field_value *v)
+{
+    BOOL(app->token != NULL);
+}
+static void get_error(struct app *app, struct field_value *v)
+{
+    STR(app->error[0] ? app->error : NULL);
+}
+
+/* Grouped by prefix, in output order. */
+static const struct field fields[] = {
+    {"screen", get_screen},
+    {"home.state", get_home_state},
+    {"home.shelves", get_home_shelves},
+    {"home.posters_ready", get_home_posters},
+    {"focus.shelf", get_focus_shelf},
+    {"focus.item", get_focus_item},
+    {"focus.series_id", get_focus_series},
+    {"player.state", get_player_state},
+    {"player.series_id", get_player_series},
+    {"player.episode_index", get_player_episode},
+    {"player.position_ms", get_player_position},
+    {"player.duration_ms", get_player_duration},
+    {"player.message", get_player_message},
+    {"player.first_frame_ms", get_player_first_frame},
+    {"session.registered", get_registered},
+    {"error", get_error},
+};
+#define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
+
+static void format_value(const struct field_value *v, char *buf, size_t len)
+{
+    switch (v->type) {
+    case FIELD_STR:
+        snprintf(buf, len, "%s", v->s ? v->s : "null");
+        break;
+    case FIELD_INT:
+        snprintf(buf, len, "%" PRId64, v->i);
+        break;
+    case FIELD_BOOL:
+        snprintf(buf, len, "%s", v->b ? "true" : "false");
+        break;
+    }
+}
+
+int app_state_value(struct app *app, const char *path, char *buf, size_t len)
+{
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        if (strcmp(fields[i].path, path) == 0) {
+            struct field_value v;
+            fields[i].get(app, &v);
+            format_value(&v, buf, len);
+            return 0;
+        }
+    }
+    return BINGE_ENOTFOUND;
+}
+
+static void print_json_string(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+/* Length of the group prefix ("player." -> 7), 0 for top-level keys. */
+static size_t group_len(const char *path)
+{
+    const char *dot = strchr(path, '.');
+    return dot ? (size_t)(dot - path) + 1 : 0;
+}
+
+void app_state_print(struct app *app, FILE *out)
+{
+    fputc('{', out);
+    const char *group = NULL;
+    size_t glen = 0;
+    bool first = true, first_in_group = true;
+    for (size_t i = 0; i < N_FIELDS; i++) {
+        const char *path = fields[i].path;
+        size_t g = group_len(path);
+        if (group && (g != glen || strncmp(group, path, g) != 0)) {
+            fputc('}', out);
+            group = NULL;
+        }
+        if (!group && g) {
+            fprintf(out, "%s\"%.*s\":{", first ? "" : ",", (int)(g - 1), path);
+            group = path;
+            glen = g;
+            first = false;
+            first_in_group = true;
+        }
+        if (group)
+            fprintf(out, "%s", first_in_group ? "" : ",");
+        else
+            fprintf(out, "%s", first ? "" : ",");
+        first = first_in_group = false;
+        print_json_string(out, path + g);
+        fputc(':', out);
+        struct field_value v;
+        fields[i].get(app, &v);
+        if (v.type == FIELD_STR && v.s)
+            print_json_string(out, v.s);
+        else {
+            char buf[64];
+            format_value(&v, buf, sizeof(buf));
+            fputs(buf, out);
+        }
+    }
+    if (group)
+        fputc('}', out);
+    fputs("}\n", out);
+    fflush(out);
+}

@@ -1,0 +1,43 @@
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "binge/app.h"
+#include "binge/log.h"
+#include "binge/options.h"
+#include "binge/platform.h"
+
+/* options -> platform probe -> app_run(). The only exit() in binge. */
+int main(int argc, char **argv)
+{
+    struct binge_options opts = {0};
+    int rc = options_parse(&opts, argc, argv, stdout, stderr);
+    if (rc == OPTIONS_EXIT) {
+        options_clear(&opts);
+        exit(APP_EXIT_OK);
+    }
+    if (rc < 0) {
+        fprintf(stderr, "binge: try --help\n");
+        options_clear(&opts);
+        exit(APP_EXIT_USAGE);
+    }
+    enum log_level level;
+    if (log_level_from_name(opts.log_level, &level) != 0) {
+        fprintf(stderr, "binge: --log-level must be error, warn, info or debug\n");
+        options_clear(&opts);
+        exit(APP_EXIT_USAGE);
+    }
+    log_set_level(level);
+
+    const struct platform *platform = platform_find(opts.headless ? "headless" : opts.platform);
+    if (!platform) {
+        fprintf(stderr, "binge: unknown platform '%s'; known:", opts.platform);
+        for (const struct platform *const *p = platform_list(); *p; p++)
+            fprintf(stderr, " %s", (*p)->name);
+        fprintf(stderr, "\n");
+        options_clear(&opts);
+        exit(APP_EXIT_USAGE);
+    }
+    rc = app_run(&opts, platform);
+    options_clear(&opts);
+    exit(rc);
+}

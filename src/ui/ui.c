@@ -1,0 +1,131 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "binge/error.h"
+#include "binge/log.h"
+#include "ui_internal.h"
+
+LOG_MODULE("ui");
+
+struct ui *ui_new(SDL_Renderer *renderer, const char *font_path, void (*wake)(void *data),
+                  void *data, char *err, size_t errlen)
+{
+    struct ui *ui = calloc(1, sizeof(*ui));
+    if (!ui) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    ui->renderer = renderer;
+    ui->text = text_new(font_path, err, errlen);
+    if (!ui->text)
+        goto fail;
+    ui->images = image_cache_new(wake, data);
+    if (!ui->images) {
+        snprintf(err, errlen, "can't start the image worker");
+        goto fail;
+    }
+    return ui;
+fail:
+    ui_free(ui);
+    return NULL;
+}
+
+void ui_free(struct ui *ui)
+{
+    if (!ui)
+        return;
+    image_cache_free(ui->images);
+    text_free(ui->text);
+    if (ui->video)
+        SDL_DestroyTexture(ui->video);
+    free(ui);
+}
+
+const char *ui_font_path(const struct ui *ui)
+{
+    return text_font_path(ui->text);
+}
+
+enum ui_image_state ui_image_state(struct ui *ui, const char *url)
+{
+    return image_cache_state(ui->images, url);
+}
+
+void ui_image_mark_pending(struct ui *ui, const char *url)
+{
+    image_cache_mark_pending(ui->images, url);
+}
+
+void ui_image_submit(struct ui *ui, const char *url, char *bytes, size_t len)
+{
+    image_cache_submit(ui->images, url, bytes, len);
+}
+
+void ui_image_fail(struct ui *ui, const char *url)
+{
+    image_cache_fail(ui->images, url);
+}
+
+bool ui_image_pump(struct ui *ui)
+{
+    return image_cache_pump(ui->images, ui->renderer);
+}
+
+int ui_video_upload(struct ui *ui, const struct player_frame *f)
+{
+    Uint32 fmt;
+    if (f->format == PLAYER_FORMAT_I420)
+        fmt = SDL_PIXELFORMAT_IYUV;
+    else if (f->format == PLAYER_FORMAT_NV12)
+        fmt = SDL_PIXELFORMAT_NV12;
+    else
+        return BINGE_EINVAL;
+    if (f->width <= 0 || f->height <= 0)
+        return BINGE_EINVAL;
+    if (!ui->video || ui->video_format != fmt || ui->video_w != f->width ||
+        ui->video_h != f->height) {
+        if (ui->video)
+            SDL_DestroyTexture(ui->video);
+        ui->video =
+            SDL_CreateTexture(ui->renderer, fmt, SDL_TEXTUREACCESS_STREAMING, f->width, f->height);
+        if (!ui->video) {
+            log_error("can't create a %dx%d video texture: %s", f->width, f->height,
+                      SDL_GetError());
+            ui->video_has_frame = false;
+            return BINGE_EMEDIA;
+        }
+        ui->video_format = fmt;
+        ui->video_w = f->width;
+        ui->video_h = f->height;
+        log_info("video texture %dx%d %s", f->width, f->height,
+                 fmt == SDL_PIXELFORMAT_IYUV ? "I420" : "NV12");
+    }
+    int rc;
+    if (fmt == SDL_PIXELFORMAT_IYUV)
+        rc = SDL_UpdateYUVTexture(ui->video, NULL, f->planes[0], f->strides[0], f->planes[1],
+                                  f->strides[1], f->planes[2], f->strides[2]);
+    else
+        rc = SDL_UpdateNVTexture(ui->video, NULL, f->planes[0], f->strides[0], f->planes[1],
+                                 f->strides[1]);
+    if (rc != 0) {
+        log_error("video upload failed: %s", SDL_GetError());
+        return BINGE_EMEDIA;
+    }
+    /* Display size honours the pixel aspect ratio. */
+    int par_n = f->par_n > 0 ? f->par_n : 1, par_d = f->par_d > 0 ? f->par_d : 1;
+    ui->video_dw = (int)((int64_t)f->width * par_n / par_d);
+    ui->video_dh = f->height;
+    ui->video_has_frame = true;
+    return 0;
+}
+
+void ui_video_clear(struct ui *ui)
+{
+    ui->video_has_frame = false;
+}
+
+bool ui_video_has_frame(const struct ui *ui)
+{
+    return ui->video_has_frame;
+}

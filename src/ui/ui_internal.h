@@ -1,0 +1,78 @@
+#ifndef BINGE_UI_INTERNAL_H
+#define BINGE_UI_INTERNAL_H
+
+/* Private to src/ui: the pieces the screens share. UI thread only. */
+
+#include <SDL.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "binge/ui.h"
+
+struct text;
+struct image_cache;
+
+/* Theme: one place for colours and sizes, in logical pixels. */
+#define UI_SAFE_X 96 /* 5% of 1920 */
+#define UI_SAFE_Y 54 /* 5% of 1080 */
+#define UI_SAFE_W (UI_WIDTH - 2 * UI_SAFE_X)
+#define UI_SAFE_H (UI_HEIGHT - 2 * UI_SAFE_Y)
+
+static const SDL_Color ui_color_bg = {16, 16, 24, 255};
+static const SDL_Color ui_color_text = {240, 240, 245, 255};
+static const SDL_Color ui_color_dim = {150, 150, 165, 255};
+static const SDL_Color ui_color_accent = {255, 72, 110, 255};
+static const SDL_Color ui_color_card = {44, 44, 60, 255};
+static const SDL_Color ui_color_error = {255, 120, 90, 255};
+static const SDL_Color ui_color_panel = {24, 24, 34, 235};
+
+struct ui {
+    SDL_Renderer *renderer;
+    struct text *text;
+    struct image_cache *images;
+    SDL_Texture *video;
+    Uint32 video_format;
+    int video_w, video_h;   /* texture size */
+    int video_dw, video_dh; /* display size after the pixel aspect ratio */
+    bool video_has_frame;
+};
+
+/* text.c: fonts by size, rendered strings cached as textures. */
+struct text *text_new(const char *font_path, char *err, size_t errlen);
+void text_free(struct text *text);
+const char *text_font_path(const struct text *text);
+enum text_align {
+    TEXT_LEFT = 0,
+    TEXT_CENTER = 1,
+    TEXT_RIGHT = 2,
+};
+/* Draws s at (x, y) top edge, aligned on x; clipped with an ellipsis to max_w (0 = no limit).
+ * Returns the drawn width. */
+int text_draw(struct ui *ui, const char *s, int size, SDL_Color color, int x, int y,
+              enum text_align align, int max_w);
+/* Measures s at size; returns 0 or a negative code. */
+int text_measure(struct ui *ui, const char *s, int size, int *w, int *h);
+
+/* image.c */
+struct image_cache *image_cache_new(void (*wake)(void *data), void *data);
+void image_cache_free(struct image_cache *cache);
+SDL_Texture *image_cache_texture(struct image_cache *cache, const char *url);
+enum ui_image_state image_cache_state(struct image_cache *cache, const char *url);
+void image_cache_mark_pending(struct image_cache *cache, const char *url);
+void image_cache_submit(struct image_cache *cache, const char *url, char *bytes, size_t len);
+void image_cache_fail(struct image_cache *cache, const char *url);
+bool image_cache_pump(struct image_cache *cache, SDL_Renderer *renderer);
+
+/* widgets.c */
+void ui_fill(struct ui *ui, SDL_Rect r, SDL_Color c);
+void ui_frame(struct ui *ui, SDL_Rect r, int thickness, SDL_Color c);
+void ui_spinner(struct ui *ui, int cx, int cy, int radius, int64_t now_ms);
+/* A vertical gradient from c0 (top) to c1 (bottom), drawn in bands. */
+void ui_gradient(struct ui *ui, SDL_Rect r, SDL_Color c0, SDL_Color c1);
+/* A centred panel with a title, a detail line and a hint. */
+void ui_message_panel(struct ui *ui, const char *title, const char *detail, const char *hint,
+                      bool is_error);
+/* Formats ms as m:ss into buf. */
+void ui_format_time(int64_t ms, char *buf, size_t len);
+
+#endif

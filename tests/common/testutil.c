@@ -1,0 +1,249 @@
+#include "testutil.h"
+
+#include <SDL.h>
+#include <SDL_image.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static pid_t spawn(char *const argv[], const char *out, const char *err)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    if (out) {
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0)
+            dup2(fd, 1);
+    }
+    if (err) {
+        int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0)
+            dup2(fd, 2);
+    }
+    execv(argv[0], argv);
+    fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+    _exit(127);
+}
+
+static int status_code(int status)
+{
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return -1;
+}
+
+pid_t tu_spawn(char *const argv[], const char *out, const char *err)
+{
+    return spawn(argv, out, err);
+}
+
+int tu_run(char *const argv[], const char *out, const char *err, int timeout_s)
+{
+    pid_t pid = spawn(argv, out, err);
+    return pid < 0 ? -1 : tu_wait(pid, timeout_s);
+}
+
+int tu_wait(pid_t pid, int timeout_s)
+{
+    for (long waited = 0; waited < timeout_s * 1000L; waited += 20) {
+        int status;
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            return status_code(status);
+        sleep_ms(20);
+    }
+    fprintf(stderr, "tu_wait: pid %d did not finish in %d s; killing it\n", (int)pid, timeout_s);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+int tu_make_content(const char *dir, const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd), "%s/scripts/make-content --out '%s' %s >&2", BINGE_SOURCE_DIR, dir,
+             args ? args : "");
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int tu_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+int tu_server_start(struct tu_server *s, int port, const char *media, const char *db,
+                    const char *extra, const char *log_path)
+{
+    char bin[1024], listen[64], outpath[1100], extra_copy[512];
+    snprintf(bin, sizeof(bin), "%s/bin/binge-server", BINGE_BUILD_DIR);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+    snprintf(outpath, sizeof(outpath), "%s.out", log_path);
+    char *argv[32] = {bin, "--listen", listen, "--db", (char *)db, "--media", (char *)media};
+    int argc = 7;
+    snprintf(extra_copy, sizeof(extra_copy), "%s", extra ? extra : "");
+    for (char *save = NULL, *t = strtok_r(extra_copy, " ", &save); t && argc < 30;
+         t = strtok_r(NULL, " ", &save))
+        argv[argc++] = t;
+    argv[argc] = NULL;
+    memset(s, 0, sizeof(*s));
+    s->pid = spawn(argv, outpath, log_path);
+    if (s->pid < 0)
+        return -1;
+    for (int i = 0; i < 500; i++) {
+        char *out = tu_read_file(outpath);
+        int p = 0;
+        if (out && sscanf(out, "serving http://127.0.0.1:%d", &p) == 1 && p > 0) {
+            free(out);
+            s->port = p;
+            snprintf(s->url, sizeof(s->url), "http://127.0.0.1:%d", p);
+            return 0;
+        }
+        free(out);
+        if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+            fprintf(stderr, "binge-server exited early; see %s\n", log_path);
+            s->pid = 0;
+            return -1;
+        }
+        sleep_ms(20);
+    }
+    tu_server_stop(s);
+    return -1;
+}
+
+void tu_server_stop(struct tu_server *s)
+{
+    if (s->pid <= 0)
+        return;
+    kill(s->pid, SIGTERM);
+    for (int i = 0; i < 250; i++) {
+        if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
+            s->pid = 0;
+            return;
+        }
+        sleep_ms(20);
+    }
+    kill(s->pid, SIGKILL);
+    waitpid(s->pid, NULL, 0);
+    s->pid = 0;
+}
+
+int tu_png_stats(const char *path, int x, int y, int w, int h, double mean[3], double *luma_sd,
+                 int *img_w, int *img_h)
+{
+    SDL_Surface *raw = IMG_Load(path);
+    if (!raw) {
+        fprintf(stderr, "can't load %s: %s\n", path, IMG_GetError());
+        return -1;
+    }
+    SDL_Surface *s = SDL_ConvertSurfaceFormat(raw, SDL_PIXELFORMAT_RGBA32, 0);
+    SDL_FreeSurface(raw);
+    if (!s)
+        return -1;
+    if (img_w)
+        *img_w = s->w;
+    if (img_h)
+        *img_h = s->h;
+    int x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
+    int x1 = x + w > s->w ? s->w : x + w, y1 = y + h > s->h ? s->h : y + h;
+    double sum[3] = {0}, lsum = 0, lsq = 0;
+    long n = 0;
+    for (int j = y0; j < y1; j++) {
+        const Uint8 *row = (const Uint8 *)s->pixels + (size_t)j * s->pitch;
+        for (int i = x0; i < x1; i++) {
+            const Uint8 *p = row + i * 4;
+            double l = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+            sum[0] += p[0];
+            sum[1] += p[1];
+            sum[2] += p[2];
+            lsum += l;
+            lsq += l * l;
+            n++;
+        }
+    }
+    SDL_FreeSurface(s);
+    if (n == 0)
+        return -1;
+    for (int c = 0; c < 3; c++)
+        mean[c] = sum[c] / n;
+    if (luma_sd) {
+        double m = lsum / n;
+        *luma_sd = sqrt(lsq / n - m * m > 0 ? lsq / n - m * m : 0);
+    }
+    return 0;
+}
+
+int tu_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    int ok = fputs(text, f) >= 0;
+    return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+char *tu_read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    size_t n;
+    while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len < 2) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+const char *tu_workdir(const char *name)
+{
+    static char path[1024];
+    char cmd[2 * sizeof(path) + 64];
+    snprintf(path, sizeof(path), "%s/test-tmp/%s", BINGE_BUILD_DIR, name);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", path, path);
+    if (system(cmd) != 0)
+        return NULL;
+    return path;
+}

@@ -1,0 +1,55 @@
+#ifndef BINGE_TESTUTIL_H
+#define BINGE_TESTUTIL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+/* Helpers shared by the integration and end-to-end tests: real processes, real files.
+ * Single-threaded test code; nothing here is thread-safe. Paths come from the
+ * BINGE_SOURCE_DIR / BINGE_BUILD_DIR macros that tests/CMakeLists.txt defines. */
+
+/* Runs argv (argv[0] a path) with stdout/stderr redirected to files (NULL = inherit), waiting at
+ * most timeout_s seconds; past that the process is killed. Returns its exit status, 128+signal
+ * when it died of a signal, or -1 when it could not start or timed out. */
+int tu_run(char *const argv[], const char *stdout_path, const char *stderr_path, int timeout_s);
+
+/* Starts argv in the background (same redirections as tu_run). Returns the pid or -1. */
+pid_t tu_spawn(char *const argv[], const char *stdout_path, const char *stderr_path);
+/* Waits for pid like tu_run does. */
+int tu_wait(pid_t pid, int timeout_s);
+
+/* Generates fixture content with scripts/make-content into dir (cached by the script itself).
+ * args: extra arguments, e.g. "--series 2 --episodes 3 --duration 3 --sizes 180x320".
+ * Returns 0 or -1. */
+int tu_make_content(const char *dir, const char *args);
+
+struct tu_server {
+    pid_t pid;
+    int port;
+    char url[64]; /* http://127.0.0.1:PORT */
+};
+
+/* Starts build/bin/binge-server --listen 127.0.0.1:port (0 = any free port) --db db
+ * --media media, plus extra arguments (space separated, may be NULL), logging to log_path.
+ * Waits for its "serving" line. Returns 0 or -1. */
+int tu_server_start(struct tu_server *s, int port, const char *media, const char *db,
+                    const char *extra, const char *log_path);
+void tu_server_stop(struct tu_server *s);
+
+/* A loopback port that was free a moment ago. */
+int tu_free_port(void);
+
+/* Mean colour (0..255 per channel) and the standard deviation of luma over a rectangle of a
+ * PNG, clipped to the image. Returns 0 or -1. */
+int tu_png_stats(const char *path, int x, int y, int w, int h, double mean[3], double *luma_sd,
+                 int *img_w, int *img_h);
+
+/* Writes text to path. Returns 0 or -1. */
+int tu_write_file(const char *path, const char *text);
+/* Reads path into a new NUL-terminated string (free()), or NULL. */
+char *tu_read_file(const char *path);
+
+/* A fresh directory under BINGE_BUILD_DIR/test-tmp/name, emptied first. Returns a static path. */
+const char *tu_workdir(const char *name);
+
+#endif

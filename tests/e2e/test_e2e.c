@@ -1,0 +1,434 @@
+/* End to end: a real binge-server on loopback with real fixture streams, and the real binge
+ * binary driven by --headless --script. Checks the state it prints and judges the screenshots
+ * by their pixels. Timeouts are generous bounds against hangs, never performance budgets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/testutil.h"
+
+#define CONTENT_ARGS "--series 2 --episodes 3 --duration 3 --sizes 180x320"
+#define FREE_EPISODES "2"
+
+static char content[1024];
+
+static int setup(void **state)
+{
+    snprintf(content, sizeof(content), "%s/fixtures/e2e-content", BINGE_BUILD_DIR);
+    return tu_make_content(content, CONTENT_ARGS);
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+    static char bufs[8][1200];
+    static int next;
+    char *b = bufs[next++ % 8];
+    snprintf(b, sizeof(bufs[0]), "%s/%s", dir, name);
+    return b;
+}
+
+/* Runs binge headless on script text against url. Returns its exit status. */
+static int run_binge(const char *dir, const char *url, const char *script, int timeout_s)
+{
+    char bin[1024];
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    char *script_path = path_in(dir, "script.txt");
+    assert_int_equal(tu_write_file(script_path, script), 0);
+    char *argv[] = {bin, "--headless", "--server", (char *)url, "--script", script_path, NULL};
+    int rc = tu_run(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"), timeout_s);
+    if (rc != 0) {
+        char *err = tu_read_file(path_in(dir, "stderr.txt"));
+        fprintf(stderr, "binge exited %d; its log:\n%s\n", rc, err ? err : "(none)");
+        free(err);
+    }
+    return rc;
+}
+
+/* The n-th `state` line binge printed, parsed. */
+static cJSON *state_line(const char *dir, int n)
+{
+    char *out = tu_read_file(path_in(dir, "stdout.txt"));
+    assert_non_null(out);
+    cJSON *json = NULL;
+    int i = 0;
+    for (char *save = NULL, *line = strtok_r(out, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] != '{')
+            continue;
+        if (i++ == n) {
+            json = cJSON_Parse(line);
+            break;
+        }
+    }
+    free(out);
+    if (!json)
+        fail_msg("state line %d missing or not JSON", n);
+    return json;
+}
+
+static const char *jstr(const cJSON *root, const char *group, const char *key)
+{
+    const cJSON *g = group ? cJSON_GetObjectItemCaseSensitive(root, group) : root;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(g, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double jnum(const cJSON *root, const char *group, const char *key)
+{
+    const cJSON *g = group ? cJSON_GetObjectItemCaseSensitive(root, group) : root;
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(g, key);
+    if (!cJSON_IsNumber(v))
+        fail_msg("%s.%s is not a number", group ? group : "", key);
+    return v->valuedouble;
+}
+
+static double color_distance(const double a[3], const double b[3])
+{
+    return sqrt((a[0] - b[0]) * (a[0] - b[0]) + (a[1] - b[1]) * (a[1] - b[1]) +
+                (a[2] - b[2]) * (a[2] - b[2]));
+}
+
+/* Browse, play, auto-advance to the next episode, meet the lock, go back, exit. */
+static void test_browse_play_next_locked_back(void **state)
+{
+    const char *dir = tu_workdir("e2e-play");
+    assert_non_null(dir);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
+                                     "--free-episodes " FREE_EPISODES, path_in(dir, "server.log")),
+                     0);
+    char script[4096];
+    snprintf(script, sizeof(script),
+             "wait-for home.state=ready 30000\n"
+             "wait-for home.posters_ready>=2 30000\n"
+             "screenshot %s\n"
+             "state\n"
+             "key OK\n"
+             "wait-for player.state=playing 30000\n"
+             "wait 600\n"
+             "screenshot %s\n"
+             "state\n"
+             "wait-for player.episode_index=2 30000\n"
+             "wait-for player.state=playing 30000\n"
+             "state\n"
+             "wait-for \"player.message=Locked: 30 coins\" 30000\n"
+             "screenshot %s\n"
+             "state\n"
+             "key BACK\n"
+             "wait-for screen=home 5000\n"
+             "state\n"
+             "key BACK\n"
+             "wait 10000\n"
+             "state\n",
+             path_in(dir, "home.png"), path_in(dir, "player.png"), path_in(dir, "locked.png"));
+    int rc = run_binge(dir, srv.url, script, 180);
+    tu_server_stop(&srv);
+    assert_int_equal(rc, 0);
+
+    /* 0: home with posters; the focused card shows its poster. */
+    cJSON *s0 = state_line(dir, 0);
+    assert_string_equal(jstr(s0, NULL, "screen"), "home");
+    assert_non_null(jstr(s0, "focus", "series_id"));
+    char series[128];
+    snprintf(series, sizeof(series), "%s", jstr(s0, "focus", "series_id"));
+    char poster[1200];
+    snprintf(poster, sizeof(poster), "%s/%s/poster.png", content, series);
+    double want[3], got[3], sd;
+    int w, h;
+    assert_int_equal(tu_png_stats(poster, 100, 100, 200, 100, want, NULL, NULL, NULL), 0);
+    assert_int_equal(tu_png_stats(path_in(dir, "home.png"), 0, 0, 1, 1, got, NULL, &w, &h), 0);
+    /* The first card of the first shelf, in logical 1920x1080: x 106..326, y 242..572. Sample
+     * its upper middle (above the title text) scaled to the screenshot. */
+    double sx = w / 1920.0, sy = h / 1080.0;
+    assert_int_equal(tu_png_stats(path_in(dir, "home.png"), (int)(150 * sx), (int)(270 * sy),
+                                  (int)(130 * sx), (int)(60 * sy), got, NULL, NULL, NULL),
+                     0);
+    fprintf(stderr, "poster mean %.0f,%.0f,%.0f card mean %.0f,%.0f,%.0f\n", want[0], want[1],
+            want[2], got[0], got[1], got[2]);
+    assert_true(color_distance(want, got) < 30);
+    cJSON_Delete(s0);
+
+    /* 1: playing episode 1; the video is pillarboxed in the middle of the screen. */
+    cJSON *s1 = state_line(dir, 1);
+    assert_string_equal(jstr(s1, NULL, "screen"), "player");
+    assert_string_equal(jstr(s1, "player", "state"), "playing");
+    assert_string_equal(jstr(s1, "player", "series_id"), series);
+    assert_int_equal((int)jnum(s1, "player", "episode_index"), 1);
+    assert_true(jnum(s1, "player", "duration_ms") > 2000);
+    assert_true(jnum(s1, "player", "first_frame_ms") >= 0);
+    cJSON_Delete(s1);
+    /* A 9:16 picture at full height is 607 px wide at 1920x1080: x 656..1263. */
+    assert_int_equal(
+        tu_png_stats(path_in(dir, "player.png"), 0, 0, (int)(600 * sx), h, got, NULL, NULL, NULL),
+        0);
+    assert_true(got[0] < 8 && got[1] < 8 && got[2] < 8); /* left pillar: black */
+    assert_int_equal(tu_png_stats(path_in(dir, "player.png"), (int)(1320 * sx), 0, (int)(600 * sx),
+                                  h, got, NULL, NULL, NULL),
+                     0);
+    assert_true(got[0] < 8 && got[1] < 8 && got[2] < 8); /* right pillar: black */
+    /* The picture: the episode's own background colour, with the burned-in text and motion. */
+    char frame[1200], cmd[3000];
+    snprintf(frame, sizeof(frame), "%s/ref-frame.png", dir);
+    snprintf(cmd, sizeof(cmd),
+             "ffmpeg -loglevel error -y -ss 0.5 -i '%s/%s/01/v0/index.m3u8' -frames:v 1 '%s'",
+             content, series, frame);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(tu_png_stats(frame, 0, 0, 180, 320, want, NULL, NULL, NULL), 0);
+    assert_int_equal(tu_png_stats(path_in(dir, "player.png"), (int)(680 * sx), (int)(20 * sy),
+                                  (int)(560 * sx), (int)(1040 * sy), got, &sd, NULL, NULL),
+                     0);
+    fprintf(stderr, "frame mean %.0f,%.0f,%.0f video mean %.0f,%.0f,%.0f sd %.1f\n", want[0],
+            want[1], want[2], got[0], got[1], got[2], sd);
+    assert_true(color_distance(want, got) < 30);
+    assert_true(sd > 5); /* a picture, not a flat fill */
+
+    /* 2: the next episode started by itself. */
+    cJSON *s2 = state_line(dir, 2);
+    assert_int_equal((int)jnum(s2, "player", "episode_index"), 2);
+    assert_string_equal(jstr(s2, "player", "state"), "playing");
+    /* "playing" must be the new episode's, not the last one's state carried over (a bug once):
+     * a stream that just started is not at its end. */
+    assert_true(jnum(s2, "player", "position_ms") < jnum(s2, "player", "duration_ms"));
+    cJSON_Delete(s2);
+
+    /* 3: episode 3 is past the free ones: a clear lock message with the price. */
+    cJSON *s3 = state_line(dir, 3);
+    assert_int_equal((int)jnum(s3, "player", "episode_index"), 3);
+    assert_string_equal(jstr(s3, "player", "message"), "Locked: 30 coins");
+    assert_string_equal(jstr(s3, "player", "state"), "idle"); /* nothing plays behind the lock */
+    cJSON_Delete(s3);
+    assert_int_equal(tu_png_stats(path_in(dir, "locked.png"), (int)(400 * sx), (int)(360 * sy),
+                                  (int)(1120 * sx), (int)(360 * sy), got, &sd, NULL, NULL),
+                     0);
+    assert_true(sd > 5); /* the panel's text */
+
+    /* 4: BACK went home; the BACK after it exited at once (no fifth state line). */
+    cJSON *s4 = state_line(dir, 4);
+    assert_string_equal(jstr(s4, NULL, "screen"), "home");
+    cJSON_Delete(s4);
+    char *out = tu_read_file(path_in(dir, "stdout.txt"));
+    int lines = 0;
+    for (char *p = out; p && *p; p++)
+        lines += *p == '\n';
+    free(out);
+    assert_int_equal(lines, 5);
+}
+
+/* No server at start: a clear message and retries; the catalog appears once it is up. */
+static void test_server_down_then_up(void **state)
+{
+    const char *dir = tu_workdir("e2e-down");
+    assert_non_null(dir);
+    int port = tu_free_port();
+    assert_true(port > 0);
+    char url[64], bin[1024], script[2048];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    char *down_png = path_in(dir, "down.png");
+    snprintf(script, sizeof(script),
+             "wait-for home.state=error 20000\n"
+             "state\n"
+             "screenshot %s\n"
+             "wait-for home.state=ready 90000\n"
+             "state\n"
+             "quit\n",
+             down_png);
+    char *script_path = path_in(dir, "script.txt");
+    assert_int_equal(tu_write_file(script_path, script), 0);
+    char *argv[] = {bin, "--headless", "--server", url, "--script", script_path, NULL};
+    pid_t pid = tu_spawn(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"));
+    assert_true(pid > 0);
+
+    struct stat st;
+    for (int i = 0; i < 600 && stat(down_png, &st) != 0; i++)
+        usleep(50 * 1000);
+    assert_int_equal(stat(down_png, &st), 0);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, port, content, path_in(dir, "db.sqlite"), NULL,
+                                     path_in(dir, "server.log")),
+                     0);
+    int rc = tu_wait(pid, 120);
+    tu_server_stop(&srv);
+    assert_int_equal(rc, 0);
+
+    cJSON *s0 = state_line(dir, 0);
+    assert_string_equal(jstr(s0, "home", "state"), "error");
+    const char *err = jstr(s0, NULL, "error");
+    assert_non_null(err);
+    assert_non_null(strstr(err, "Can't reach the server"));
+    cJSON_Delete(s0);
+    double got[3], sd;
+    int w, h;
+    assert_int_equal(tu_png_stats(down_png, 0, 0, 1, 1, got, NULL, &w, &h), 0);
+    /* The message is centred: text in the middle band, not a blank screen. */
+    assert_int_equal(
+        tu_png_stats(down_png, w / 8, h * 35 / 100, w * 3 / 4, h / 5, got, &sd, NULL, NULL), 0);
+    assert_true(sd > 5);
+    cJSON *s1 = state_line(dir, 1);
+    assert_string_equal(jstr(s1, "home", "state"), "ready");
+    assert_true(jnum(s1, "home", "shelves") >= 1);
+    cJSON_Delete(s1);
+}
+
+/* ---- a loopback server that answers with a broken catalog ---- */
+
+struct bad_server {
+    int fd;
+    int port;
+    pthread_t thread;
+    volatile int stop;
+};
+
+static void *bad_server_main(void *arg)
+{
+    struct bad_server *b = arg;
+    while (!b->stop) {
+        int c = accept(b->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        char req[8192];
+        ssize_t n = recv(c, req, sizeof(req) - 1, 0);
+        req[n > 0 ? n : 0] = '\0';
+        const char *body;
+        if (strncmp(req, "POST /v1/device/register", 24) == 0)
+            body = "{\"device_id\":\"tv-test\",\"token\":\"0123456789abcdef\"}";
+        else if (strncmp(req, "GET /v1/home", 12) == 0)
+            body = "{\"shelves\":[{\"id\":\"trending\",\"title\":5,\"items\":[]}]}";
+        else
+            body = "{\"error\":{\"code\":\"not_found\",\"message\":\"no\"}}";
+        char resp[1024];
+        int len = snprintf(resp, sizeof(resp),
+                           "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                           "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                           strlen(body), body);
+        if (send(c, resp, (size_t)len, MSG_NOSIGNAL) < 0)
+            perror("send");
+        close(c);
+    }
+    return NULL;
+}
+
+static void test_malformed_home(void **state)
+{
+    const char *dir = tu_workdir("e2e-badjson");
+    assert_non_null(dir);
+    struct bad_server b = {0};
+    b.fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof(a);
+    assert_int_equal(bind(b.fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(b.fd, 16), 0);
+    assert_int_equal(getsockname(b.fd, (struct sockaddr *)&a, &alen), 0);
+    b.port = ntohs(a.sin_port);
+    struct timeval tv = {0, 200000};
+    setsockopt(b.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    assert_int_equal(pthread_create(&b.thread, NULL, bad_server_main, &b), 0);
+
+    char url[64], script[1024];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", b.port);
+    snprintf(script, sizeof(script),
+             "wait-for home.state=error 20000\n"
+             "state\n"
+             "screenshot %s\n"
+             "key BACK\n",
+             path_in(dir, "bad.png"));
+    int rc = run_binge(dir, url, script, 60);
+    b.stop = 1;
+    pthread_join(b.thread, NULL);
+    close(b.fd);
+    assert_int_equal(rc, 0);
+    cJSON *s0 = state_line(dir, 0);
+    const char *err = jstr(s0, NULL, "error");
+    assert_non_null(err);
+    /* The message names the field that was wrong. */
+    assert_non_null(strstr(err, "bad catalog"));
+    assert_non_null(strstr(err, "shelves[0].title"));
+    cJSON_Delete(s0);
+    char *log = tu_read_file(path_in(dir, "stderr.txt"));
+    assert_non_null(log);
+    assert_non_null(strstr(log, "shelves[0].title"));
+    free(log);
+}
+
+/* A play_url the media server refuses (expired signature): a message, and BACK still works. */
+static void test_play_url_refused(void **state)
+{
+    const char *dir = tu_workdir("e2e-refused");
+    assert_non_null(dir);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), "--url-ttl -60",
+                                     path_in(dir, "server.log")),
+                     0);
+    char script[1024];
+    snprintf(script, sizeof(script),
+             "wait-for home.state=ready 30000\n"
+             "key OK\n"
+             "wait-for player.state=error 30000\n"
+             "state\n"
+             "screenshot %s\n"
+             "key BACK\n"
+             "wait-for screen=home 5000\n"
+             "state\n",
+             path_in(dir, "refused.png"));
+    int rc = run_binge(dir, srv.url, script, 90);
+    tu_server_stop(&srv);
+    assert_int_equal(rc, 0);
+    cJSON *s0 = state_line(dir, 0);
+    assert_string_equal(jstr(s0, "player", "state"), "error");
+    assert_non_null(jstr(s0, "player", "message"));
+    assert_non_null(jstr(s0, NULL, "error"));
+    cJSON_Delete(s0);
+    cJSON *s1 = state_line(dir, 1);
+    assert_string_equal(jstr(s1, NULL, "screen"), "home");
+    cJSON_Delete(s1);
+}
+
+/* A wait-for that times out makes binge exit non-zero, saying what it waited for and saw. */
+static void test_wait_for_timeout(void **state)
+{
+    const char *dir = tu_workdir("e2e-timeout");
+    assert_non_null(dir);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), NULL,
+                                     path_in(dir, "server.log")),
+                     0);
+    int rc = run_binge(dir, srv.url,
+                       "wait-for home.state=ready 30000\n"
+                       "wait-for screen=player 300\n",
+                       60);
+    tu_server_stop(&srv);
+    assert_int_equal(rc, 3);
+    char *log = tu_read_file(path_in(dir, "stderr.txt"));
+    assert_non_null(log);
+    assert_non_null(strstr(log, "wait-for screen=player timed out after 300 ms: screen is 'home'"));
+    free(log);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_browse_play_next_locked_back),
+        cmocka_unit_test(test_server_down_then_up),
+        cmocka_unit_test(test_malformed_home),
+        cmocka_unit_test(test_play_url_refused),
+        cmocka_unit_test(test_wait_for_timeout),
+    };
+    signal(SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests(tests, setup, NULL);
+}

@@ -1,0 +1,59 @@
+/* Keymaps -> actions, and action names as the automation protocol spells them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "binge/input.h"
+
+static enum input_action key(SDL_Keycode sym)
+{
+    SDL_KeyboardEvent ev = {.type = SDL_KEYDOWN};
+    ev.keysym.sym = sym;
+    return input_from_sdl_key(&ev);
+}
+
+static void test_keymap(void **state)
+{
+    static const struct {
+        SDL_Keycode sym;
+        enum input_action action;
+    } rows[] = {
+        {SDLK_UP, INPUT_UP},        {SDLK_DOWN, INPUT_DOWN},
+        {SDLK_LEFT, INPUT_LEFT},    {SDLK_RIGHT, INPUT_RIGHT},
+        {SDLK_RETURN, INPUT_OK},    {SDLK_KP_ENTER, INPUT_OK},
+        {SDLK_ESCAPE, INPUT_BACK},  {SDLK_BACKSPACE, INPUT_BACK},
+        {SDLK_AC_BACK, INPUT_BACK}, {SDLK_SPACE, INPUT_PLAY_PAUSE},
+        {SDLK_0, INPUT_DIGIT_0},    {SDLK_9, INPUT_DIGIT_9},
+        {SDLK_KP_0, INPUT_DIGIT_0}, {SDLK_KP_5, INPUT_DIGIT_5},
+        {SDLK_i, INPUT_INFO},       {SDLK_HOME, INPUT_HOME},
+        {SDLK_MENU, INPUT_MENU},    {SDLK_F12, INPUT_NONE}, /* unknown keys do nothing */
+        {SDLK_q, INPUT_NONE},       {0x7fffffff, INPUT_NONE},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        assert_int_equal(key(rows[i].sym), rows[i].action);
+}
+
+static void test_names_round_trip(void **state)
+{
+    for (int a = 1; a < INPUT_ACTION_COUNT; a++)
+        assert_int_equal(input_action_from_name(input_action_name(a)), a);
+    assert_int_equal(input_action_from_name("play_pause"), INPUT_PLAY_PAUSE);
+    assert_int_equal(input_action_from_name("DIGIT_10"), INPUT_NONE);
+    assert_int_equal(input_action_from_name(""), INPUT_NONE);
+    assert_int_equal(input_action_from_name(NULL), INPUT_NONE);
+    assert_int_equal(input_action_from_name("NONE"), INPUT_NONE);
+    assert_string_equal(input_action_name(INPUT_ACTION_COUNT), "NONE");
+    assert_string_equal(input_action_name((enum input_action) - 3), "NONE");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_keymap),
+        cmocka_unit_test(test_names_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,581 @@
+/* Unit tests for src/app/options.c: table-driven command lines that must succeed or fail, the
+ * config file, the environment and their precedence. */
+#include "binge/error.h"
+#include "binge/options.h"
+#include "binge/util.h"
+
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#define MAX_ARGS 8
+
+static const char *const env_vars[] = {
+    "BINGE_SERVER", "BINGE_HEADLESS", "BINGE_SCRIPT",       "BINGE_CONTROL", "BINGE_FULLSCREEN",
+    "BINGE_CONFIG", "BINGE_PLATFORM", "BINGE_LOG_LEVEL",    "BINGE_FONT",    "BINGE_DEVICE_ID",
+    "BINGE_WIDTH",  "BINGE_HEIGHT",   "BINGE_HTTP_TIMEOUT",
+};
+
+static char tmpdir[PATH_MAX];
+
+static void clear_env(void)
+{
+    for (size_t i = 0; i < sizeof(env_vars) / sizeof(env_vars[0]); i++)
+        unsetenv(env_vars[i]);
+}
+
+static int setup(void **state)
+{
+    clear_env();
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/binge-test-options-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    clear_env();
+    rmdir(tmpdir);
+    return 0;
+}
+
+/* Captured output of one options_parse() call. */
+struct run {
+    int rc;
+    struct binge_options opts;
+    char *out;
+    char *err;
+};
+
+static void run_parse(struct run *r, const char *const *args)
+{
+    char *argv[MAX_ARGS + 2];
+    int argc = 0;
+    argv[argc++] = (char *)"binge";
+    for (size_t i = 0; args && i < MAX_ARGS && args[i]; i++)
+        argv[argc++] = (char *)args[i];
+    argv[argc] = NULL;
+
+    size_t out_len = 0, err_len = 0;
+    FILE *out = open_memstream(&r->out, &out_len);
+    FILE *err = open_memstream(&r->err, &err_len);
+    assert_non_null(out);
+    assert_non_null(err);
+    memset(&r->opts, 0xA5, sizeof(r->opts)); /* options_parse must not trust the struct */
+    r->rc = options_parse(&r->opts, argc, argv, out, err);
+    fclose(out);
+    fclose(err);
+}
+
+static void run_done(struct run *r)
+{
+    options_clear(&r->opts);
+    free(r->out);
+    free(r->err);
+}
+
+static char *write_tmp(const char *name, const char *text)
+{
+    char *path = util_asprintf("%s/%s", tmpdir, name);
+    assert_non_null(path);
+    assert_int_equal(util_write_file_atomic(path, text, strlen(text), 0600), 0);
+    return path;
+}
+
+/* ---- checks for rows that must succeed ---- */
+
+static void check_defaults(const struct binge_options *o)
+{
+    assert_string_equal(o->server_url, "http://127.0.0.1:8080");
+    assert_false(o->headless);
+    assert_false(o->fullscreen);
+    assert_null(o->script);
+    assert_null(o->control);
+    assert_null(o->config);
+    assert_null(o->font);
+    assert_string_equal(o->platform, "auto");
+    assert_string_equal(o->log_level, "info");
+    assert_int_equal(o->width, 1280);
+    assert_int_equal(o->height, 720);
+    assert_int_equal(o->http_timeout_ms, 10000);
+
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    char *want = util_asprintf("tv-%s", host);
+    assert_string_equal(o->device_id, want);
+    free(want);
+}
+
+static void check_server(const struct binge_options *o)
+{
+    assert_string_equal(o->server_url, "http://10.0.0.2:8080");
+}
+
+static void check_server_https(const struct binge_options *o)
+{
+    assert_string_equal(o->server_url, "https://api.example.com/base");
+}
+
+static void check_headless(const struct binge_options *o)
+{
+    assert_true(o->headless);
+    assert_false(o->fullscreen);
+}
+
+static void check_not_headless(const struct binge_options *o)
+{
+    assert_false(o->headless);
+}
+
+static void check_fullscreen(const struct binge_options *o)
+{
+    assert_true(o->fullscreen);
+}
+
+static void check_min_sizes(const struct binge_options *o)
+{
+    assert_int_equal(o->width, 640);
+    assert_int_equal(o->height, 360);
+    assert_int_equal(o->http_timeout_ms, 500);
+}
+
+static void check_max_sizes(const struct binge_options *o)
+{
+    assert_int_equal(o->width, 7680);
+    assert_int_equal(o->height, 4320);
+    assert_int_equal(o->http_timeout_ms, 120000);
+}
+
+static void check_strings(const struct binge_options *o)
+{
+    assert_string_equal(o->script, "/tmp/a.script");
+    assert_string_equal(o->control, "/tmp/binge.sock");
+    assert_string_equal(o->platform, "headless");
+    assert_string_equal(o->log_level, "debug");
+    assert_string_equal(o->font, "/usr/share/fonts/x.ttf");
+    assert_string_equal(o->device_id, "tv-qa-7");
+}
+
+static void check_font_reset(const struct binge_options *o)
+{
+    assert_null(o->font);
+}
+
+struct row {
+    const char *name;
+    const char *args[MAX_ARGS + 1];
+    int rc;
+    const char *out; /* substring of the output, or NULL */
+    const char *err; /* substring of the error output, or NULL */
+    void (*check)(const struct binge_options *o);
+};
+
+static void test_argv_rows(void **state)
+{
+    static const struct row rows[] = {
+        /* must succeed */
+        {"no arguments", {NULL}, OPTIONS_RUN, NULL, NULL, check_defaults},
+        {"--server VALUE",
+         {"--server", "http://10.0.0.2:8080"},
+         OPTIONS_RUN,
+         NULL,
+         NULL,
+         check_server},
+        {"--server=VALUE",
+         {"--server=https://api.example.com/base"},
+         OPTIONS_RUN,
+         NULL,
+         NULL,
+         check_server_https},
+        {"last one wins",
+         {"--server", "http://x:1", "--server=http://10.0.0.2:8080"},
+         OPTIONS_RUN,
+         NULL,
+         NULL,
+         check_server},
+        {"bare flag", {"--headless"}, OPTIONS_RUN, NULL, NULL, check_headless},
+        {"--no-flag", {"--headless", "--no-headless"}, OPTIONS_RUN, NULL, NULL, check_not_headless},
+        {"--flag=no", {"--headless=no"}, OPTIONS_RUN, NULL, NULL, check_not_headless},
+        {"--flag=1", {"--headless=1"}, OPTIONS_RUN, NULL, NULL, check_headless},
+        {"--flag=yes", {"--fullscreen=yes"}, OPTIONS_RUN, NULL, NULL, check_fullscreen},
+        {"minimum values",
+         {"--width", "640", "--height=360", "--http-timeout", "500"},
+         OPTIONS_RUN,
+         NULL,
+         NULL,
+         check_min_sizes},
+        {"maximum values",
+         {"--width=7680", "--height", "4320", "--http-timeout=120000"},
+         OPTIONS_RUN,
+         NULL,
+         NULL,
+         check_max_sizes},
+        {"strings",
+         {"--script", "/tmp/a.script", "--control=/tmp/binge.sock", "--platform=headless",
+          "--log-level=debug", "--font", "/usr/share/fonts/x.ttf", "--device-id=tv-qa-7"},
+         OPTIONS_RUN,
+         NULL,
+         NULL,
+         check_strings},
+        {"empty resets a nullable string",
+         {"--font", "/x.ttf", "--font="},
+         OPTIONS_RUN,
+         NULL,
+         NULL,
+         check_font_reset},
+        {"--help", {"--help"}, OPTIONS_EXIT, "--http-timeout MS", NULL, NULL},
+        {"-h", {"-h"}, OPTIONS_EXIT, "Usage: binge", NULL, NULL},
+        {"--help lists flags", {"--help"}, OPTIONS_EXIT, "--headless, --no-headless", NULL, NULL},
+        {"--help shows ranges", {"--help"}, OPTIONS_EXIT, "640..7680", NULL, NULL},
+        {"--help wins over errors",
+         {"--bogus", "--help"},
+         OPTIONS_EXIT,
+         "--server URL",
+         NULL,
+         NULL},
+        {"--version", {"--version"}, OPTIONS_EXIT, "binge " BINGE_VERSION "\n", NULL, NULL},
+
+        /* must fail, naming the option */
+        {"unknown option", {"--bogus"}, BINGE_EINVAL, NULL, "unknown option '--bogus'", NULL},
+        {"unknown =value", {"--bogus=1"}, BINGE_EINVAL, NULL, "unknown option '--bogus=1'", NULL},
+        {"--no- on a non-flag", {"--no-width"}, BINGE_EINVAL, NULL, "unknown option", NULL},
+        {"positional", {"movie.mp4"}, BINGE_EINVAL, NULL, "unexpected argument 'movie.mp4'", NULL},
+        {"single dash", {"-x"}, BINGE_EINVAL, NULL, "unexpected argument '-x'", NULL},
+        {"double dash", {"--"}, BINGE_EINVAL, NULL, "unexpected argument '--'", NULL},
+        {"missing value", {"--server"}, BINGE_EINVAL, NULL, "option --server: missing value", NULL},
+        {"value is an option",
+         {"--script", "--headless"},
+         BINGE_EINVAL,
+         NULL,
+         "option --script: missing value",
+         NULL},
+        {"missing int value",
+         {"--width"},
+         BINGE_EINVAL,
+         NULL,
+         "option --width: missing value",
+         NULL},
+        {"int below range",
+         {"--width", "639"},
+         BINGE_EINVAL,
+         NULL,
+         "option --width: 639 is out of range (640..7680)",
+         NULL},
+        {"int above range",
+         {"--height=4321"},
+         BINGE_EINVAL,
+         NULL,
+         "option --height: 4321 is out of range (360..4320)",
+         NULL},
+        {"timeout below range",
+         {"--http-timeout", "499"},
+         BINGE_EINVAL,
+         NULL,
+         "option --http-timeout",
+         NULL},
+        {"int overflow",
+         {"--width", "99999999999999999999"},
+         BINGE_EINVAL,
+         NULL,
+         "option --width: 99999999999999999999 is out of range",
+         NULL},
+        {"negative int", {"--width=-1280"}, BINGE_EINVAL, NULL, "out of range", NULL},
+        {"non-numeric int",
+         {"--width", "abc"},
+         BINGE_EINVAL,
+         NULL,
+         "option --width: 'abc' is not an integer",
+         NULL},
+        {"int with suffix",
+         {"--width=1280px"},
+         BINGE_EINVAL,
+         NULL,
+         "'1280px' is not an integer",
+         NULL},
+        {"empty int",
+         {"--width="},
+         BINGE_EINVAL,
+         NULL,
+         "option --width: '' is not an integer",
+         NULL},
+        {"float int", {"--http-timeout", "1.5"}, BINGE_EINVAL, NULL, "not an integer", NULL},
+        {"bad URL scheme",
+         {"--server", "ftp://example.com"},
+         BINGE_EINVAL,
+         NULL,
+         "option --server: 'ftp://example.com': expected an http:// or https:// URL",
+         NULL},
+        {"file URL", {"--server=file:///etc/passwd"}, BINGE_EINVAL, NULL, "option --server", NULL},
+        {"URL without host", {"--server=http://"}, BINGE_EINVAL, NULL, "option --server", NULL},
+        {"not a URL", {"--server", "localhost:8080"}, BINGE_EINVAL, NULL, "option --server", NULL},
+        {"empty server", {"--server="}, BINGE_EINVAL, NULL, "option --server: empty value", NULL},
+        {"bad log level",
+         {"--log-level", "verbose"},
+         BINGE_EINVAL,
+         NULL,
+         "option --log-level: 'verbose'",
+         NULL},
+        {"bad bool",
+         {"--headless=maybe"},
+         BINGE_EINVAL,
+         NULL,
+         "option --headless: 'maybe' is not a boolean",
+         NULL},
+        {"--no-flag=value", {"--no-headless=1"}, BINGE_EINVAL, NULL, "takes no value", NULL},
+        {"device id with space",
+         {"--device-id", "my tv"},
+         BINGE_EINVAL,
+         NULL,
+         "option --device-id: 'my tv': expected only letters",
+         NULL},
+        {"device id too long",
+         {"--device-id",
+          "tv-0123456789012345678901234567890123456789012345678901234567890123456789"},
+         BINGE_EINVAL,
+         NULL,
+         "longer than 64 characters",
+         NULL},
+        {"empty platform",
+         {"--platform="},
+         BINGE_EINVAL,
+         NULL,
+         "option --platform: empty value",
+         NULL},
+        {"missing config file",
+         {"--config", "/nonexistent/binge.conf"},
+         BINGE_EINVAL,
+         NULL,
+         "/nonexistent/binge.conf",
+         NULL},
+        {"error after good options",
+         {"--headless", "--width", "1", "--fullscreen"},
+         BINGE_EINVAL,
+         NULL,
+         "option --width",
+         NULL},
+    };
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct run r;
+        run_parse(&r, rows[i].args);
+        bool ok = r.rc == rows[i].rc && (!rows[i].out || strstr(r.out, rows[i].out)) &&
+                  (!rows[i].err || strstr(r.err, rows[i].err));
+        /* Help goes to out and errors to err, never the other way round. */
+        if (r.rc == OPTIONS_EXIT)
+            ok = ok && r.err[0] == '\0';
+        if (r.rc < 0)
+            ok = ok && r.out[0] == '\0' && r.err[0] != '\0';
+        if (r.rc == OPTIONS_RUN)
+            ok = ok && r.out[0] == '\0' && r.err[0] == '\0';
+        if (!ok) {
+            print_error("row '%s': rc %d (want %d)\nout: %s\nerr: %s\n", rows[i].name, r.rc,
+                        rows[i].rc, r.out, r.err);
+            run_done(&r);
+            fail();
+        }
+        if (rows[i].check)
+            rows[i].check(&r.opts);
+        run_done(&r);
+    }
+}
+
+static void test_version_exact(void **state)
+{
+    struct run r;
+    const char *args[] = {"--version", NULL};
+    run_parse(&r, args);
+    assert_int_equal(r.rc, OPTIONS_EXIT);
+    assert_string_equal(r.out, "binge " BINGE_VERSION "\n");
+    run_done(&r);
+}
+
+static void test_config_file(void **state)
+{
+    char *path = write_tmp("good.conf", "# binge settings\n"
+                                        "\n"
+                                        "   server = http://192.168.1.5:8080   \n"
+                                        "headless=yes\n"
+                                        "fullscreen = 0\n"
+                                        "\t# indented comment\n"
+                                        "log_level = debug\r\n"
+                                        "font = \"/usr/share/fonts/My Font.ttf\"\n"
+                                        "width=1920\n"
+                                        "http-timeout = 2500");
+    struct binge_options o;
+    memset(&o, 0, sizeof(o));
+    char *err_text = NULL;
+    size_t err_len = 0;
+    FILE *err = open_memstream(&err_text, &err_len);
+    assert_int_equal(options_load_file(&o, path, err), 0);
+    fclose(err);
+    assert_string_equal(err_text, "");
+    assert_string_equal(o.server_url, "http://192.168.1.5:8080");
+    assert_true(o.headless);
+    assert_false(o.fullscreen);
+    assert_string_equal(o.log_level, "debug");
+    assert_string_equal(o.font, "/usr/share/fonts/My Font.ttf");
+    assert_int_equal(o.width, 1920);
+    assert_int_equal(o.http_timeout_ms, 2500);
+    options_clear(&o);
+    options_clear(&o); /* safe on a zeroed struct */
+    free(err_text);
+    unlink(path);
+    free(path);
+}
+
+static void test_config_file_errors(void **state)
+{
+    static const struct {
+        const char *text;
+        int rc;
+        const char *err; /* after "<path>" */
+    } rows[] = {
+        {"width = 800\n# ok\ncolour = red\n", BINGE_EINVAL, ":3: unknown option 'colour'"},
+        {"\n\nwidth = 100\n", BINGE_EINVAL, ":3: width: 100 is out of range (640..7680)"},
+        {"headless\n", BINGE_EINVAL, ":1: expected \"name = value\""},
+        {"headless = perhaps\n", BINGE_EINVAL, ":1: headless: 'perhaps' is not a boolean"},
+        {"server = gopher://x\n", BINGE_EINVAL, ":1: server: 'gopher://x'"},
+        {"config = /etc/other.conf\n", BINGE_EINVAL, ":1: unknown option 'config'"},
+        {"= 5\n", BINGE_EINVAL, ":1: unknown option ''"},
+        {"platform =\n", BINGE_EINVAL, ":1: platform: empty value"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char *path = write_tmp("bad.conf", rows[i].text);
+        struct binge_options o;
+        memset(&o, 0, sizeof(o));
+        char *err_text = NULL;
+        size_t err_len = 0;
+        FILE *err = open_memstream(&err_text, &err_len);
+        int rc = options_load_file(&o, path, err);
+        fclose(err);
+        char *want = util_asprintf("%s%s", path, rows[i].err);
+        if (rc != rows[i].rc || !strstr(err_text, want)) {
+            print_error("config row %zu: rc %d, err '%s', want '%s'\n", i, rc, err_text, want);
+            fail();
+        }
+        options_clear(&o);
+        free(want);
+        free(err_text);
+
+        /* Through options_parse the same file is an invalid configuration. */
+        struct run r;
+        const char *args[] = {"--config", path, NULL};
+        run_parse(&r, args);
+        assert_int_equal(r.rc, BINGE_EINVAL);
+        assert_non_null(strstr(r.err, path));
+        run_done(&r);
+        unlink(path);
+        free(path);
+    }
+
+    struct binge_options o;
+    memset(&o, 0, sizeof(o));
+    FILE *devnull = fopen("/dev/null", "w");
+    assert_int_equal(options_load_file(&o, "/nonexistent/binge.conf", devnull), BINGE_EIO);
+    fclose(devnull);
+}
+
+static void test_precedence(void **state)
+{
+    /* Each layer sets the options below it too, so each value shows which layer won. */
+    char *path = write_tmp("prec.conf", "width = 800\n"
+                                        "height = 400\n"
+                                        "http-timeout = 600\n"
+                                        "platform = desktop\n");
+    setenv("BINGE_HEIGHT", "500", 1);
+    setenv("BINGE_HTTP_TIMEOUT", "700", 1);
+    setenv("BINGE_HEADLESS", "true", 1);
+
+    struct run r;
+    const char *args[] = {"--http-timeout", "900", "--config", path, NULL};
+    run_parse(&r, args);
+    assert_int_equal(r.rc, OPTIONS_RUN);
+    assert_int_equal(r.opts.width, 800);           /* config */
+    assert_int_equal(r.opts.height, 500);          /* env over config */
+    assert_int_equal(r.opts.http_timeout_ms, 900); /* argv over env */
+    assert_string_equal(r.opts.platform, "desktop");
+    assert_true(r.opts.headless);
+    assert_string_equal(r.opts.config, path);
+    run_done(&r);
+
+    /* BINGE_CONFIG names the file when --config is absent. */
+    setenv("BINGE_CONFIG", path, 1);
+    const char *none[] = {NULL};
+    run_parse(&r, none);
+    assert_int_equal(r.rc, OPTIONS_RUN);
+    assert_int_equal(r.opts.width, 800);
+    assert_int_equal(r.opts.height, 500);
+    assert_int_equal(r.opts.http_timeout_ms, 700);
+    run_done(&r);
+
+    /* "--config=" asks for no file at all, whatever BINGE_CONFIG says. */
+    const char *noconf[] = {"--config=", NULL};
+    run_parse(&r, noconf);
+    assert_int_equal(r.rc, OPTIONS_RUN);
+    assert_int_equal(r.opts.width, 1280);
+    assert_null(r.opts.config);
+    run_done(&r);
+
+    /* --no-flag beats the environment. */
+    const char *noflag[] = {"--no-headless", NULL};
+    run_parse(&r, noflag);
+    assert_int_equal(r.rc, OPTIONS_RUN);
+    assert_false(r.opts.headless);
+    run_done(&r);
+
+    clear_env();
+    unlink(path);
+    free(path);
+}
+
+static void test_env_errors(void **state)
+{
+    static const struct {
+        const char *var, *value, *err;
+    } rows[] = {
+        {"BINGE_WIDTH", "abc", "BINGE_WIDTH: 'abc' is not an integer"},
+        {"BINGE_HTTP_TIMEOUT", "1", "BINGE_HTTP_TIMEOUT: 1 is out of range"},
+        {"BINGE_SERVER", "file:///x", "BINGE_SERVER: 'file:///x'"},
+        {"BINGE_HEADLESS", "sometimes", "BINGE_HEADLESS: 'sometimes' is not a boolean"},
+        {"BINGE_LOG_LEVEL", "loud", "BINGE_LOG_LEVEL"},
+        {"BINGE_CONFIG", "/nonexistent/x.conf", "/nonexistent/x.conf"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        setenv(rows[i].var, rows[i].value, 1);
+        struct run r;
+        const char *none[] = {NULL};
+        run_parse(&r, none);
+        if (r.rc != BINGE_EINVAL || !strstr(r.err, rows[i].err)) {
+            print_error("env %s=%s: rc %d, err '%s'\n", rows[i].var, rows[i].value, r.rc, r.err);
+            fail();
+        }
+        run_done(&r);
+        unsetenv(rows[i].var);
+    }
+
+    /* An empty nullable variable unsets, like --font=. */
+    setenv("BINGE_FONT", "", 1);
+    struct run r;
+    const char *none[] = {NULL};
+    run_parse(&r, none);
+    assert_int_equal(r.rc, OPTIONS_RUN);
+    assert_null(r.opts.font);
+    run_done(&r);
+    unsetenv("BINGE_FONT");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_argv_rows),   cmocka_unit_test(test_version_exact),
+        cmocka_unit_test(test_config_file), cmocka_unit_test(test_config_file_errors),
+        cmocka_unit_test(test_precedence),  cmocka_unit_test(test_env_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
