@@ -880,8 +880,9 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
     app->net = net_new(&ncfg, app_wake, app);
     if (!app->player || !app->net)
         goto out;
-    if (opts->script) {
-        app->automation = automation_new(opts->script, stdout, err, sizeof(err));
+    if (opts->script || opts->control) {
+        app->automation =
+            automation_new(opts->script, opts->control, stdout, app_wake, app, err, sizeof(err));
         if (!app->automation) {
             log_error("%s", err);
             rc = APP_EXIT_AUTOMATION;

@@ -119,11 +119,24 @@ int app_state_value(struct app *app, const char *path, char *buf, size_t len);
 /* Writes the whole state as one line of JSON to out. */
 void app_state_print(struct app *app, FILE *out);
 
-/* automation.c: the QA line protocol. */
-struct automation *automation_new(const char *script_path, FILE *out, char *err, size_t errlen);
+/* automation.c: the QA line protocol, from a script file and/or the control socket. */
+struct automation *automation_new(const char *script_path, const char *control_path, FILE *out,
+                                  void (*wake)(void *data), void *data, char *err, size_t errlen);
 void automation_free(struct automation *a);
 /* Runs commands until one has to wait. Returns the next time (ms) it wants to run, or -1 when
- * it only needs to run again after an event. */
+ * it only needs to run again after an event. A script that ends (and has no control socket
+ * beside it) quits the app. */
 int64_t automation_step(struct automation *a, struct app *app);
+
+/* control.c: the Unix socket. Its thread reads lines and wakes the UI thread; the rest is
+ * called on the UI thread. */
+struct control;
+struct control *control_new(const char *path, void (*wake)(void *data), void *data, char *err,
+                            size_t errlen);
+void control_free(struct control *c);
+/* The next line received, transfer full, or NULL. *client names the connection. */
+char *control_next_line(struct control *c, uint64_t *client);
+/* Sends text and a newline to client, if it is still the one connected. */
+void control_reply(struct control *c, uint64_t client, const char *text);
 
 #endif

@@ -39,7 +39,8 @@ enum cmp_op {
 
 struct cmd {
     enum cmd_type type;
-    int line;
+    int line;        /* script line, 0 for control commands */
+    uint64_t client; /* control connection that sent it, 0 for the script */
     enum input_action action;
     long count; /* key repeat, wait ms, wait-for timeout ms */
     char *path; /* wait-for path */
@@ -48,12 +49,13 @@ struct cmd {
 };
 
 struct automation {
-    char *name;
-    struct cmd *cmds;
-    size_t n_cmds;
+    char *name;       /* the script, NULL when there is none */
+    struct cmd *cmds; /* pending commands; [0, pc) have run */
+    size_t n_cmds, cap;
     size_t pc;
     int64_t deadline_ms; /* the running wait / wait-for, 0 when none */
     FILE *out;
+    struct control *control; /* NULL without --control */
 };
 
 static const char *const op_text[] = {"=", "!=", ">=", "<=", ">", "<"};
@@ -62,6 +64,7 @@ static void cmd_clear(struct cmd *c)
 {
     free(c->path);
     free(c->value);
+    c->path = c->value = NULL;
 }
 
 void automation_free(struct automation *a)
@@ -72,6 +75,7 @@ void automation_free(struct automation *a)
         cmd_clear(&a->cmds[i]);
     free(a->cmds);
     free(a->name);
+    control_free(a->control);
     free(a);
 }
 
@@ -210,37 +214,51 @@ static int parse_line(char *line, struct cmd *c, char *err, size_t errlen)
     return 1;
 }
 
-struct automation *automation_new(const char *path, FILE *out, char *err, size_t errlen)
+/* Appends a command slot. Returns it zeroed, or NULL without memory. */
+static struct cmd *add_cmd(struct automation *a)
 {
-    struct automation *a = calloc(1, sizeof(*a));
+    if (a->n_cmds == a->cap) {
+        size_t cap = a->cap ? a->cap * 2 : 16;
+        struct cmd *cmds = realloc(a->cmds, cap * sizeof(*cmds));
+        if (!cmds)
+            return NULL;
+        a->cmds = cmds;
+        a->cap = cap;
+    }
+    struct cmd *c = &a->cmds[a->n_cmds];
+    memset(c, 0, sizeof(*c));
+    return c;
+}
+
+static int load_script(struct automation *a, const char *path, char *err, size_t errlen)
+{
     char *text = NULL;
     size_t len = 0;
-    if (!a)
-        goto nomem;
-    a->out = out;
-    a->name = strdup(path);
     int rc = util_read_file(path, SCRIPT_MAX_BYTES, &text, &len);
     if (rc != 0) {
         snprintf(err, errlen, "can't read script %s: %s", path, binge_strerror(rc));
-        goto fail;
+        return rc;
     }
-    size_t cap = 1;
-    for (size_t i = 0; i < len; i++)
-        cap += text[i] == '\n';
-    a->cmds = calloc(cap, sizeof(*a->cmds));
-    if (!a->name || !a->cmds)
-        goto nomem;
     int lineno = 0;
-    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
+    /* Every line counts, blank or not, so errors name the line an editor shows. */
+    for (char *line = text, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
         lineno++;
-        struct cmd *c = &a->cmds[a->n_cmds];
+        struct cmd *c = add_cmd(a);
+        if (!c) {
+            rc = BINGE_ENOMEM;
+            snprintf(err, errlen, "out of memory");
+            break;
+        }
         char msg[160];
         int r = parse_line(line, c, msg, sizeof(msg));
         if (r < 0) {
             snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
             cmd_clear(c);
-            goto fail;
+            rc = BINGE_EINVAL;
+            break;
         }
         if (r > 0) {
             c->line = lineno;
@@ -248,12 +266,35 @@ struct automation *automation_new(const char *path, FILE *out, char *err, size_t
         }
     }
     free(text);
-    log_info("script %s: %zu commands", path, a->n_cmds);
+    return rc;
+}
+
+struct automation *automation_new(const char *script_path, const char *control_path, FILE *out,
+                                  void (*wake)(void *data), void *data, char *err, size_t errlen)
+{
+    struct automation *a = calloc(1, sizeof(*a));
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    a->out = out;
+    if (script_path) {
+        a->name = strdup(script_path);
+        if (!a->name) {
+            snprintf(err, errlen, "out of memory");
+            goto fail;
+        }
+        if (load_script(a, script_path, err, errlen) != 0)
+            goto fail;
+        log_info("script %s: %zu commands", script_path, a->n_cmds);
+    }
+    if (control_path) {
+        a->control = control_new(control_path, wake, data, err, errlen);
+        if (!a->control)
+            goto fail;
+    }
     return a;
-nomem:
-    snprintf(err, errlen, "out of memory");
 fail:
-    free(text);
     automation_free(a);
     return NULL;
 }
@@ -280,79 +321,156 @@ static bool compare(const char *seen, enum cmp_op op, const char *want)
     }
 }
 
+/* A command failed. From the script this ends the run (QA must see it); from the control
+ * socket it is that command's answer and binge carries on. */
 static void fail(struct automation *a, struct app *app, const struct cmd *c, const char *msg)
 {
+    if (c->client) {
+        char line[800];
+        snprintf(line, sizeof(line), "error %s", msg);
+        control_reply(a->control, c->client, line);
+        log_warn("control: %s", msg);
+        return;
+    }
     log_error("%s:%d: %s", a->name, c->line, msg);
     fprintf(stderr, "binge: script %s:%d: %s\n", a->name, c->line, msg);
     app_quit(app, APP_EXIT_AUTOMATION);
 }
 
+static void reply_ok(struct automation *a, const struct cmd *c)
+{
+    if (c->client)
+        control_reply(a->control, c->client, "ok");
+}
+
+/* Moves lines from the control socket into the command list; bad lines are answered at once. */
+static void take_control_lines(struct automation *a)
+{
+    uint64_t client;
+    char *line;
+    while (a->control && (line = control_next_line(a->control, &client))) {
+        struct cmd *c = add_cmd(a);
+        char msg[160];
+        int r = -1;
+        if (line[0] == '!')
+            snprintf(msg, sizeof(msg), "line longer than the limit");
+        else if (!c)
+            snprintf(msg, sizeof(msg), "out of memory");
+        else
+            r = parse_line(line, c, msg, sizeof(msg));
+        if (r > 0) {
+            c->client = client;
+            a->n_cmds++;
+        } else if (r < 0) {
+            if (c)
+                cmd_clear(c);
+            char answer[200];
+            snprintf(answer, sizeof(answer), "error %s", msg);
+            control_reply(a->control, client, answer);
+        }
+        free(line);
+    }
+}
+
+static void print_state(struct automation *a, struct app *app, const struct cmd *c)
+{
+    if (!c->client) {
+        app_state_print(app, a->out);
+        return;
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem)
+        return;
+    app_state_print(app, mem);
+    fclose(mem);
+    if (len && buf[len - 1] == '\n')
+        buf[len - 1] = '\0';
+    control_reply(a->control, c->client, buf);
+    free(buf);
+}
+
+/* Runs one command. Returns 0 when it is done, or the time it wants to run again. */
+static int64_t run(struct automation *a, struct app *app, struct cmd *c, int64_t now)
+{
+    switch (c->type) {
+    case CMD_KEY:
+        for (long i = 0; i < c->count; i++)
+            app_dispatch(app, c->action);
+        reply_ok(a, c);
+        return 0;
+    case CMD_WAIT:
+        if (!a->deadline_ms)
+            a->deadline_ms = now + c->count;
+        if (now < a->deadline_ms)
+            return a->deadline_ms;
+        reply_ok(a, c);
+        return 0;
+    case CMD_WAIT_FOR: {
+        char seen[256];
+        if (app_state_value(app, c->path, seen, sizeof(seen)) != 0) {
+            char msg[300];
+            snprintf(msg, sizeof(msg), "wait-for: unknown state path '%s'", c->path);
+            fail(a, app, c, msg);
+            return 0;
+        }
+        if (!a->deadline_ms)
+            a->deadline_ms = now + c->count;
+        if (compare(seen, c->op, c->value)) {
+            reply_ok(a, c);
+            return 0;
+        }
+        if (now < a->deadline_ms) {
+            int64_t poll = now + WAIT_FOR_POLL_MS;
+            return poll < a->deadline_ms ? poll : a->deadline_ms;
+        }
+        char msg[700];
+        snprintf(msg, sizeof(msg), "wait-for %s%s%s timed out after %ld ms: %s is '%s' (error: %s)",
+                 c->path, op_text[c->op], c->value, c->count, c->path, seen,
+                 app->error[0] ? app->error : "none");
+        fail(a, app, c, msg);
+        return 0;
+    }
+    case CMD_SCREENSHOT: {
+        char err[300];
+        if (app_screenshot(app, c->value, err, sizeof(err)) != 0)
+            fail(a, app, c, err);
+        else
+            reply_ok(a, c);
+        return 0;
+    }
+    case CMD_STATE:
+        print_state(a, app, c);
+        return 0;
+    case CMD_QUIT:
+        log_info("automation: quit");
+        reply_ok(a, c);
+        app_quit(app, APP_EXIT_OK);
+        return 0;
+    }
+    return 0;
+}
+
 int64_t automation_step(struct automation *a, struct app *app)
 {
-    while (a->pc < a->n_cmds) {
+    take_control_lines(a);
+    while (a->pc < a->n_cmds && app->running) {
         struct cmd *c = &a->cmds[a->pc];
-        int64_t now = util_now_ms();
-        switch (c->type) {
-        case CMD_KEY:
-            for (long i = 0; i < c->count; i++)
-                app_dispatch(app, c->action);
-            break;
-        case CMD_WAIT:
-            if (!a->deadline_ms)
-                a->deadline_ms = now + c->count;
-            if (now < a->deadline_ms)
-                return a->deadline_ms;
-            a->deadline_ms = 0;
-            break;
-        case CMD_WAIT_FOR: {
-            char seen[256];
-            if (app_state_value(app, c->path, seen, sizeof(seen)) != 0) {
-                char msg[300];
-                snprintf(msg, sizeof(msg), "wait-for: unknown state path '%s'", c->path);
-                fail(a, app, c, msg);
-                return -1;
-            }
-            if (!a->deadline_ms)
-                a->deadline_ms = now + c->count;
-            if (!compare(seen, c->op, c->value)) {
-                if (now < a->deadline_ms) {
-                    int64_t poll = now + WAIT_FOR_POLL_MS;
-                    return poll < a->deadline_ms ? poll : a->deadline_ms;
-                }
-                char msg[700];
-                snprintf(msg, sizeof(msg),
-                         "wait-for %s%s%s timed out after %ld ms: %s is '%s' (error: %s)", c->path,
-                         op_text[c->op], c->value, c->count, c->path, seen,
-                         app->error[0] ? app->error : "none");
-                fail(a, app, c, msg);
-                return -1;
-            }
-            a->deadline_ms = 0;
-            break;
-        }
-        case CMD_SCREENSHOT: {
-            char err[300];
-            if (app_screenshot(app, c->value, err, sizeof(err)) != 0) {
-                fail(a, app, c, err);
-                return -1;
-            }
-            break;
-        }
-        case CMD_STATE:
-            app_state_print(app, a->out);
-            break;
-        case CMD_QUIT:
-            log_info("script: quit");
-            app_quit(app, APP_EXIT_OK);
-            a->pc++;
-            return -1;
-        }
+        int64_t again = run(a, app, c, util_now_ms());
+        if (again)
+            return again;
+        a->deadline_ms = 0;
+        bool from_script = c->client == 0;
+        cmd_clear(c);
         a->pc++;
-        if (!app->running)
-            return -1;
+        if (from_script && a->pc == a->n_cmds && !a->control && app->running) {
+            /* The end of a script ends the run, as if it said quit. */
+            log_info("script %s finished", a->name);
+            app_quit(app, APP_EXIT_OK);
+        }
     }
-    /* The end of a script ends the run, as if it said quit. */
-    log_info("script %s finished", a->name);
-    app_quit(app, APP_EXIT_OK);
+    if (a->pc == a->n_cmds)
+        a->pc = a->n_cmds = 0; /* all done: reuse the slots */
     return -1;
 }

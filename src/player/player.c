@@ -316,7 +316,13 @@ static void sync_state(struct player *p)
 }
 
 /* Requests PLAYING or PAUSED from the pipeline according to what the user, the buffer level
- * and the start seek allow. */
+ * and the start seek allow. Called again on every state change of the pipeline.
+ *
+ * While the pipeline is busy with an asynchronous change the request waits: right after
+ * preroll, GstBin continues PAUSED -> PLAYING on a thread of its own, and a set_state in that
+ * window (1.22) bumps the state cookie, which cancels the continuation, while the call itself
+ * returns "busy" and does nothing - the pipeline then sits in PAUSED for good. Waiting costs
+ * nothing: the change in progress ends with a state-changed or async-done message. */
 static void apply_target(struct player *p)
 {
     if (!p->pipeline || p->failed)
@@ -326,6 +332,13 @@ static void apply_target(struct player *p)
                         : GST_STATE_PAUSED;
     if (want == p->target)
         return;
+    GstState current, pending;
+    if (p->target != GST_STATE_VOID_PENDING &&
+        gst_element_get_state(p->pipeline, &current, &pending, 0) == GST_STATE_CHANGE_ASYNC) {
+        log_debug("%s waits: pipeline busy going to %s", gst_element_state_get_name(want),
+                  gst_element_state_get_name(pending));
+        return;
+    }
     p->target = want;
     if (gst_element_set_state(p->pipeline, want) == GST_STATE_CHANGE_FAILURE)
         log_warn("pipeline refused %s", gst_element_state_get_name(want));
@@ -603,6 +616,7 @@ static void handle_message(struct player *p, GstMessage *msg)
         gst_message_parse_state_changed(msg, &old_state, &new_state, NULL);
         log_debug("pipeline %s -> %s", gst_element_state_get_name(old_state),
                   gst_element_state_get_name(new_state));
+        apply_target(p); /* a request may have waited for this */
         break;
     }
     default:

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -420,6 +421,78 @@ static void test_wait_for_timeout(void **state)
     free(log);
 }
 
+/* Sends one line on the control socket and reads one answer line. */
+static void control_exchange(int fd, const char *line, char *answer, size_t len)
+{
+    assert_true(send(fd, line, strlen(line), MSG_NOSIGNAL) == (ssize_t)strlen(line));
+    assert_true(send(fd, "\n", 1, MSG_NOSIGNAL) == 1);
+    size_t have = 0;
+    while (have + 1 < len) {
+        ssize_t n = recv(fd, answer + have, 1, 0);
+        assert_true(n == 1);
+        if (answer[have] == '\n')
+            break;
+        have++;
+    }
+    answer[have] = '\0';
+}
+
+/* The same protocol over --control: answers come back on the socket, and a failed command is
+ * an answer, not the end of the run. */
+static void test_control_socket(void **state)
+{
+    const char *dir = tu_workdir("e2e-control");
+    assert_non_null(dir);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), NULL,
+                                     path_in(dir, "server.log")),
+                     0);
+    char bin[1024], sock[64];
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    snprintf(sock, sizeof(sock), "/tmp/binge-e2e-%d.sock", (int)getpid());
+    char *argv[] = {bin, "--headless", "--server", srv.url, "--control", sock, NULL};
+    pid_t pid = tu_spawn(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"));
+    assert_true(pid > 0);
+
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", sock);
+    int fd = -1;
+    for (int i = 0; i < 600; i++) {
+        fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0)
+            break;
+        close(fd);
+        fd = -1;
+        usleep(50 * 1000);
+    }
+    assert_true(fd >= 0);
+    struct timeval tv = {60, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+    char answer[4096];
+    control_exchange(fd, "wait-for home.state=ready 30000", answer, sizeof(answer));
+    assert_string_equal(answer, "ok");
+    control_exchange(fd, "key FLY", answer, sizeof(answer));
+    assert_non_null(strstr(answer, "error key: unknown action 'FLY'"));
+    control_exchange(fd, "wait-for screen=player 100", answer, sizeof(answer));
+    assert_non_null(strstr(answer, "error wait-for screen=player timed out after 100 ms"));
+    control_exchange(fd, "key DOWN", answer, sizeof(answer));
+    assert_string_equal(answer, "ok");
+    control_exchange(fd, "state", answer, sizeof(answer));
+    cJSON *st = cJSON_Parse(answer);
+    assert_non_null(st);
+    assert_string_equal(jstr(st, NULL, "screen"), "home");
+    assert_int_equal((int)jnum(st, "focus", "shelf"), 1);
+    cJSON_Delete(st);
+    control_exchange(fd, "quit", answer, sizeof(answer));
+    assert_string_equal(answer, "ok");
+    close(fd);
+    int rc = tu_wait(pid, 60);
+    tu_server_stop(&srv);
+    assert_int_equal(rc, 0);
+    assert_int_not_equal(access(sock, F_OK), 0); /* the socket file is removed */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +501,7 @@ int main(void)
         cmocka_unit_test(test_malformed_home),
         cmocka_unit_test(test_play_url_refused),
         cmocka_unit_test(test_wait_for_timeout),
+        cmocka_unit_test(test_control_socket),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -49,6 +49,9 @@ static const struct row rows[] = {
     {"state now\n", false, ":1: unknown command 'state'"},
     {"quit\nfly away\n", false, ":2: unknown command 'fly'"},
     {"key OK 1 2 3\n", false, ":1: too many arguments"},
+    /* line numbers count blank and comment lines too */
+    {"\n# comment\n\nfly\n", false, ":4: unknown command 'fly'"},
+    {"key OK\r\n\r\nkey NOPE\r\n", false, ":3: key: unknown action 'NOPE'"},
 };
 
 static void test_parse_rows(void **state)
@@ -63,7 +66,7 @@ static void test_parse_rows(void **state)
         fputs(rows[i].script, f);
         fclose(f);
         char err[256] = "";
-        struct automation *a = automation_new(path, stdout, err, sizeof(err));
+        struct automation *a = automation_new(path, NULL, stdout, NULL, NULL, err, sizeof(err));
         if (rows[i].ok != (a != NULL))
             fail_msg("row %zu (%s): expected %s, got '%s'", i, rows[i].script,
                      rows[i].ok ? "success" : "failure", err);
@@ -77,7 +80,8 @@ static void test_parse_rows(void **state)
 static void test_missing_file(void **state)
 {
     char err[256] = "";
-    assert_null(automation_new("/nonexistent/script.txt", stdout, err, sizeof(err)));
+    assert_null(
+        automation_new("/nonexistent/script.txt", NULL, stdout, NULL, NULL, err, sizeof(err)));
     assert_non_null(strstr(err, "can't read script /nonexistent/script.txt"));
     automation_free(NULL);
 }

@@ -31,8 +31,17 @@ static void draw_card(struct ui *ui, const struct catalog_item *item, int x, int
     }
     if (focused) {
         ui_frame(ui, r, 6, ui_color_accent);
-        text_draw(ui, item->title, 30, ui_color_text, r.x + r.w / 2, r.y + r.h + 14, TEXT_CENTER,
-                  CARD_W + CARD_GAP * 2);
+        /* Centred under the card, but kept inside the safe area. */
+        int w = 0, h = 0, max_w = 3 * (CARD_W + CARD_GAP);
+        text_measure(ui, item->title, 30, &w, &h);
+        if (w > max_w)
+            w = max_w;
+        int tx = r.x + r.w / 2 - w / 2;
+        if (tx < UI_SAFE_X)
+            tx = UI_SAFE_X;
+        if (tx + w > UI_SAFE_X + UI_SAFE_W)
+            tx = UI_SAFE_X + UI_SAFE_W - w;
+        text_draw(ui, item->title, 30, ui_color_text, tx, r.y + r.h + 14, TEXT_LEFT, max_w);
     }
 }
 
