@@ -32,7 +32,7 @@ enum player_state {
 enum player_event_type {
     PLAYER_EVENT_STATE = 0,       /* state changed: ev.state */
     PLAYER_EVENT_FIRST_FRAME = 1, /* the first video frame of this open is ready */
-    PLAYER_EVENT_BUFFERING = 2,   /* ev.percent 0..100 */
+    PLAYER_EVENT_BUFFERING = 2,   /* ev.percent 0..100; every crossing of 100, else 10% steps */
     PLAYER_EVENT_DURATION = 3,    /* ev.duration_ms is known or changed */
     PLAYER_EVENT_EOS = 4,         /* end of stream */
     PLAYER_EVENT_ERROR = 5,       /* ev.message: for the viewer; ev.detail: for the log */
@@ -80,10 +80,15 @@ void player_free(struct player *player);
 
 /* Opens uri (http(s):// or file://) and starts playing at start_ms (0 = beginning).
  * Any previous stream is stopped first. Errors surface as PLAYER_EVENT_ERROR. Returns 0, or
- * BINGE_EINVAL for an unusable uri, or BINGE_EMEDIA when the pipeline cannot be built. */
+ * BINGE_EINVAL for an unusable uri, or BINGE_EMEDIA when the pipeline cannot be built.
+ * A local HLS playlist (file://...m3u8) is served to hlsdemux2 from a loopback HTTP server the
+ * player runs (127.0.0.1, random path); hlsdemux2 in GStreamer 1.22 cannot read file://. */
 int player_open(struct player *player, const char *uri, int64_t start_ms);
 
-/* Stops and releases the stream (state IDLE). Safe in any state. */
+/* Stops and releases the stream (state IDLE) synchronously: it waits for the pipeline to reach
+ * NULL, which may take a moment while network transfers are cancelled. Drops the pending events
+ * and frames of the stream, then queues a PLAYER_EVENT_STATE (IDLE). A frame still held stays
+ * valid until player_release_frame. Safe in any state. */
 void player_stop(struct player *player);
 
 /* Pauses or resumes. Returns 0 or BINGE_ESTATE when nothing is playing. */

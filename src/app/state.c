@@ -51,15 +51,29 @@ static void get_home_shelves(struct app *app, struct field_value *v)
 {
     INT(app->home ? (int64_t)app->home->n_shelves : 0);
 }
-/* Cards on home whose poster has been decoded and can be drawn. */
-static void get_home_posters(struct app *app, struct field_value *v)
+/* Cards on home whose poster is in state want (ready), or still on its way (pending). */
+static int64_t count_posters(struct app *app, bool pending)
 {
     int64_t n = 0;
-    for (size_t s = 0; app->home && s < app->home->n_shelves; s++)
-        for (size_t i = 0; i < app->home->shelves[s].n_items; i++)
-            n += ui_image_state(app->ui, app->home->shelves[s].items[i].poster_url) ==
-                 UI_IMAGE_READY;
-    INT(n);
+    for (size_t s = 0; app->home && s < app->home->n_shelves; s++) {
+        for (size_t i = 0; i < app->home->shelves[s].n_items; i++) {
+            enum ui_image_state st =
+                ui_image_state(app->ui, app->home->shelves[s].items[i].poster_url);
+            if (!app->home->shelves[s].items[i].poster_url)
+                continue;
+            n +=
+                pending ? (st == UI_IMAGE_UNKNOWN || st == UI_IMAGE_PENDING) : st == UI_IMAGE_READY;
+        }
+    }
+    return n;
+}
+static void get_home_posters(struct app *app, struct field_value *v)
+{
+    INT(count_posters(app, false));
+}
+static void get_home_posters_pending(struct app *app, struct field_value *v)
+{
+    INT(count_posters(app, true));
 }
 static void get_focus_shelf(struct app *app, struct field_value *v)
 {
@@ -117,6 +131,7 @@ static const struct field fields[] = {
     {"home.state", get_home_state},
     {"home.shelves", get_home_shelves},
     {"home.posters_ready", get_home_posters},
+    {"home.posters_pending", get_home_posters_pending},
     {"focus.shelf", get_focus_shelf},
     {"focus.item", get_focus_item},
     {"focus.series_id", get_focus_series},

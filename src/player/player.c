@@ -538,15 +538,18 @@ static void handle_buffering(struct player *p, GstMessage *msg)
 {
     int percent = 100;
     gst_message_parse_buffering(msg, &percent);
-    if (percent == p->buffer_percent)
-        return;
-    p->buffer_percent = percent;
-    struct player_event ev = {.type = PLAYER_EVENT_BUFFERING,
-                              .state = p->state,
-                              .percent = percent,
-                              .duration_ms = p->duration_ms};
-    emit(p, &ev);
     bool buffering = percent < 100;
+    /* hlsdemux2 reports every single percent; the UI needs the transitions and a coarse
+     * progress, not a hundred events per start. */
+    if (buffering != p->buffering || p->buffer_percent < 0 ||
+        abs(percent - p->buffer_percent) >= 10) {
+        p->buffer_percent = percent;
+        struct player_event ev = {.type = PLAYER_EVENT_BUFFERING,
+                                  .state = p->state,
+                                  .percent = percent,
+                                  .duration_ms = p->duration_ms};
+        emit(p, &ev);
+    }
     if (buffering != p->buffering) {
         log_debug("buffering %d%%", percent);
         p->buffering = buffering;
@@ -906,9 +909,13 @@ int64_t player_get_duration_ms(struct player *p)
 {
     if (!p || !p->pipeline)
         return -1;
-    if (p->duration_ms < 0)
-        update_duration(p);
-    return p->duration_ms;
+    if (p->duration_ms >= 0)
+        return p->duration_ms;
+    /* Not cached yet: ask, but leave the event to the message that will announce it. */
+    gint64 d = -1;
+    if (!gst_element_query_duration(p->pipeline, GST_FORMAT_TIME, &d) || d <= 0)
+        return -1;
+    return d / GST_MSECOND;
 }
 
 /* ---- frames (UI thread) ---- */

@@ -117,7 +117,7 @@ static void test_browse_play_next_locked_back(void **state)
     char script[4096];
     snprintf(script, sizeof(script),
              "wait-for home.state=ready 30000\n"
-             "wait-for home.posters_ready>=2 30000\n"
+             "wait-for home.posters_pending=0 30000\n"
              "screenshot %s\n"
              "state\n"
              "key OK\n"
@@ -145,6 +145,8 @@ static void test_browse_play_next_locked_back(void **state)
     /* 0: home with posters; the focused card shows its poster. */
     cJSON *s0 = state_line(dir, 0);
     assert_string_equal(jstr(s0, NULL, "screen"), "home");
+    assert_int_equal((int)jnum(s0, "home", "posters_pending"), 0);
+    assert_true(jnum(s0, "home", "posters_ready") >= 2);
     assert_non_null(jstr(s0, "focus", "series_id"));
     char series[128];
     snprintf(series, sizeof(series), "%s", jstr(s0, "focus", "series_id"));
@@ -421,6 +423,62 @@ static void test_wait_for_timeout(void **state)
     free(log);
 }
 
+/* The desktop platform in a real X server (Xvfb): a real window, the x11 driver, the same UI. */
+static void test_desktop_window_on_xvfb(void **state)
+{
+    const char *dir = tu_workdir("e2e-xvfb");
+    assert_non_null(dir);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), NULL,
+                                     path_in(dir, "server.log")),
+                     0);
+    char bin[1024], script[1024];
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    snprintf(script, sizeof(script),
+             "wait-for home.state=ready 30000\n"
+             "wait-for home.posters_pending=0 30000\n"
+             "screenshot %s\n"
+             "key OK\n"
+             "wait-for player.state=playing 30000\n"
+             "state\n",
+             path_in(dir, "x11.png"));
+    char *script_path = path_in(dir, "script.txt");
+    assert_int_equal(tu_write_file(script_path, script), 0);
+    char *argv[] = {"/usr/bin/xvfb-run",
+                    "-a",
+                    "-s",
+                    "-screen 0 1280x720x24",
+                    bin,
+                    "--platform",
+                    "desktop",
+                    "--server",
+                    srv.url,
+                    "--script",
+                    script_path,
+                    NULL};
+    int rc = tu_run(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"), 120);
+    tu_server_stop(&srv);
+    char *log = tu_read_file(path_in(dir, "stderr.txt"));
+    assert_non_null(log);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", log);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(log, "on platform desktop"));
+    assert_non_null(strstr(log, "SDL video driver x11"));
+    free(log);
+    cJSON *s0 = state_line(dir, 0);
+    assert_string_equal(jstr(s0, "player", "state"), "playing");
+    cJSON_Delete(s0);
+    double got[3], sd;
+    int w, h;
+    assert_int_equal(tu_png_stats(path_in(dir, "x11.png"), 0, 0, 1, 1, got, NULL, &w, &h), 0);
+    assert_int_equal(w, 1280);
+    assert_int_equal(h, 720);
+    assert_int_equal(tu_png_stats(path_in(dir, "x11.png"), 0, 0, w, h / 2, got, &sd, NULL, NULL),
+                     0);
+    assert_true(sd > 20); /* posters and text, not an empty window */
+}
+
 /* Sends one line on the control socket and reads one answer line. */
 static void control_exchange(int fd, const char *line, char *answer, size_t len)
 {
@@ -502,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_play_url_refused),
         cmocka_unit_test(test_wait_for_timeout),
         cmocka_unit_test(test_control_socket),
+        cmocka_unit_test(test_desktop_window_on_xvfb),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, setup, NULL);
