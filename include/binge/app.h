@@ -15,6 +15,7 @@ enum app_exit {
     APP_EXIT_FAILURE = 1,    /* could not start (no window, no font, no GStreamer) */
     APP_EXIT_USAGE = 2,      /* bad options (main.c) */
     APP_EXIT_AUTOMATION = 3, /* a script command failed, e.g. a wait-for timed out */
+    APP_EXIT_PLAYBACK = 4,   /* --play: a stream failed and could not recover */
 };
 
 /* Runs binge with opts on platform until the viewer or the script quits. Both are borrowed.

@@ -24,8 +24,12 @@ struct binge_options {
     char *device_id;     /* --device-id ID: default derived from the host name */
     int width;           /* --width N: window width in pixels, 640..7680, default 1280 */
     int height;          /* --height N: window height in pixels, 360..4320, default 720 */
-    int http_timeout_ms; /* --http-timeout MS: total per-request timeout, 500..120000, default 10000
-                          */
+    int http_timeout_ms; /* --http-timeout MS: total per-request timeout, 500..120000,
+                            default 10000 */
+    /* --play "URL [URL...]": play these streams (space-separated) full screen, then exit. */
+    char *play;
+    /* --exit-after-first-frame: with --play, exit 0 once the first frame is drawn. */
+    bool exit_after_first_frame;
 };
 
 enum options_result {

@@ -189,7 +189,7 @@ static void on_home(struct app *app, struct net_response *r)
 /* Posters: a bounded number of fetches in flight; safe to call every tick. */
 static void fetch_posters(struct app *app)
 {
-    if (!app->home)
+    if (!app->home || !app->net)
         return;
     for (size_t s = 0; s < app->home->n_shelves; s++) {
         const struct catalog_shelf *shelf = &app->home->shelves[s];
@@ -413,6 +413,63 @@ static void on_play(struct app *app, struct net_response *r)
     player_message(app, true, title, detail);
 }
 
+/* --play: opens playlist[play_pos]. */
+static void open_url(struct app *app)
+{
+    const char *url = app->playlist[app->play_pos];
+    app->episode_index = (int)app->play_pos + 1;
+    app->duration_ms = -1;
+    app->frame_seq = 0;
+    int rc = player_open(app->player, url, 0);
+    if (rc != 0) {
+        fprintf(stderr, "binge: can't play %s: %s\n", url, binge_strerror(rc));
+        app_quit(app, APP_EXIT_PLAYBACK);
+        return;
+    }
+    app->pstate = PLAYER_LOADING;
+    set_busy_episode(app, app->episode_index);
+}
+
+static void play_next_url(struct app *app)
+{
+    if (app->play_pos + 1 >= app->n_playlist) {
+        log_info("--play: the last stream ended");
+        app_quit(app, APP_EXIT_OK);
+        return;
+    }
+    app->play_pos++;
+    arm_first_frame(app, "end of stream to next first frame");
+    open_url(app);
+}
+
+/* Splits --play's space-separated URLs (a space is never valid inside a URL). */
+static int start_playlist(struct app *app, const char *list)
+{
+    char *copy = util_strdup(list);
+    if (!copy)
+        return BINGE_ENOMEM;
+    for (char *save = NULL, *t = strtok_r(copy, " \t\n", &save); t;
+         t = strtok_r(NULL, " \t\n", &save)) {
+        char **pl = realloc(app->playlist, (app->n_playlist + 1) * sizeof(*pl));
+        if (!pl || !(pl[app->n_playlist] = util_strdup(t))) {
+            if (pl)
+                app->playlist = pl;
+            free(copy);
+            return BINGE_ENOMEM;
+        }
+        app->playlist = pl;
+        app->n_playlist++;
+    }
+    free(copy);
+    if (app->n_playlist == 0)
+        return BINGE_EINVAL;
+    app->screen = APP_SCREEN_PLAYER;
+    app->series_title = util_strdup("");
+    arm_first_frame(app, "start to first frame");
+    open_url(app);
+    return 0;
+}
+
 static void on_player_event(struct app *app, const struct player_event *ev)
 {
     switch (ev->type) {
@@ -435,6 +492,11 @@ static void on_player_event(struct app *app, const struct player_event *ev)
         break;
     case PLAYER_EVENT_EOS:
         log_info("episode %d ended", app->episode_index);
+        app->gap_start_ms = app->last_video_present_ms;
+        if (app->playlist) {
+            play_next_url(app);
+            break;
+        }
         if (app->series && (size_t)app->episode_index < app->series->n_episodes) {
             /* The last frame stays up under a spinner until the next one arrives. */
             arm_first_frame(app, "end of episode to next first frame");
@@ -447,6 +509,12 @@ static void on_player_event(struct app *app, const struct player_event *ev)
     case PLAYER_EVENT_ERROR:
         app->pstate = PLAYER_ERROR;
         log_error("playback: %s (%s)", ev->message, ev->detail);
+        if (app->playlist) {
+            fprintf(stderr, "binge: can't play %s: %s\n", app->playlist[app->play_pos],
+                    ev->message);
+            app_quit(app, APP_EXIT_PLAYBACK);
+            break;
+        }
         player_message(app, true, "Can't play this episode",
                        ev->message[0] ? ev->message : "Playback failed");
         break;
@@ -527,7 +595,10 @@ void app_dispatch(struct app *app, enum input_action action)
     switch (action) {
     case INPUT_BACK:
     case INPUT_HOME:
-        go_home(app);
+        if (app->playlist)
+            app_quit(app, APP_EXIT_OK); /* --play has no home to go back to */
+        else
+            go_home(app);
         break;
     case INPUT_OK:
     case INPUT_PLAY_PAUSE:
@@ -641,7 +712,7 @@ fail:
 static void drain_net(struct app *app)
 {
     struct net_response *r;
-    while ((r = net_poll(app->net))) {
+    while (app->net && (r = net_poll(app->net))) {
         switch ((enum app_request)r->kind) {
         case APP_REQ_REGISTER:
             on_register(app, r);
@@ -676,6 +747,7 @@ static void drain_player(struct app *app)
         app->frame_seq = f.seq;
         if (ui_video_upload(app->ui, &f) == 0) {
             app->dirty = true;
+            app->video_presented = true;
             if (app->ff_armed)
                 app->ff_uploaded = true;
         }
@@ -757,11 +829,26 @@ static void present(struct app *app)
     app_render(app);
     SDL_RenderPresent(app->renderer);
     app->dirty = false;
+    if (app->video_presented) {
+        int64_t now = util_now_ms();
+        app->video_presented = false;
+        /* The first new frame after an episode ended closes the gap. */
+        if (app->gap_start_ms && app->ff_armed && app->ff_uploaded) {
+            app->last_gap_ms = now - app->gap_start_ms;
+            log_info("gap: %lld ms (episode %d -> %d)", (long long)app->last_gap_ms,
+                     app->episode_index - 1, app->episode_index);
+            app->gap_start_ms = 0;
+        }
+        app->last_video_present_ms = now;
+    }
     if (app->ff_armed && app->ff_uploaded && app->screen == APP_SCREEN_PLAYER) {
         app->ff_armed = false;
         app->first_frame_ms = util_now_ms() - app->ff_start_ms;
         log_info("%s: %lld ms (series %s, episode %d)", app->ff_label,
-                 (long long)app->first_frame_ms, app->series_id, app->episode_index);
+                 (long long)app->first_frame_ms, app->series_id ? app->series_id : "-",
+                 app->episode_index);
+        if (app->playlist && app->opts->exit_after_first_frame)
+            app_quit(app, APP_EXIT_OK);
     }
 }
 
@@ -769,7 +856,8 @@ static int loop(struct app *app)
 {
     app->running = true;
     app->dirty = true;
-    bootstrap(app);
+    if (!app->playlist)
+        bootstrap(app);
     while (app->running) {
         int64_t now = util_now_ms();
         int64_t next = update(app, now);
@@ -849,7 +937,8 @@ static int create_window(struct app *app)
 
 int app_run(const struct binge_options *opts, const struct platform *platform)
 {
-    struct app app_storage = {.opts = opts, .platform = platform, .first_frame_ms = -1};
+    struct app app_storage = {
+        .opts = opts, .platform = platform, .first_frame_ms = -1, .last_gap_ms = -1};
     struct app *app = &app_storage;
     int rc = APP_EXIT_FAILURE;
     char err[256] = "";
@@ -859,27 +948,38 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
 
     if (create_window(app) != 0)
         goto out;
-    app->ui = ui_new(app->renderer, opts->font, app_wake, app, err, sizeof(err));
-    if (!app->ui) {
-        log_error("%s", err);
-        goto out;
-    }
-    log_info("font %s", ui_font_path(app->ui));
     if (player_init() != 0) {
         log_error("GStreamer has no playbin3: install gstreamer1.0-plugins-base");
         goto out;
     }
     struct player_config pcfg = {.audio_sink = platform->audio_sink};
     app->player = player_new(&pcfg, app_wake, app);
-    struct net_config ncfg = {
-        .user_agent = "binge/" BINGE_VERSION,
-        .device_id = opts->device_id,
-        .language = "en",
-        .total_timeout_ms = opts->http_timeout_ms,
-    };
-    app->net = net_new(&ncfg, app_wake, app);
-    if (!app->player || !app->net)
+    if (!app->player)
         goto out;
+    /* --play starts the stream before the fonts load: GStreamer fetches the playlist and the
+     * first segment on its own threads meanwhile. */
+    if (opts->play && start_playlist(app, opts->play) != 0) {
+        fprintf(stderr, "binge: --play needs at least one URL\n");
+        rc = APP_EXIT_USAGE;
+        goto out;
+    }
+    app->ui = ui_new(app->renderer, opts->font, app_wake, app, err, sizeof(err));
+    if (!app->ui) {
+        log_error("%s", err);
+        goto out;
+    }
+    log_info("font %s", ui_font_path(app->ui));
+    if (!opts->play) {
+        struct net_config ncfg = {
+            .user_agent = "binge/" BINGE_VERSION,
+            .device_id = opts->device_id,
+            .language = "en",
+            .total_timeout_ms = opts->http_timeout_ms,
+        };
+        app->net = net_new(&ncfg, app_wake, app);
+        if (!app->net)
+            goto out;
+    }
     if (opts->script || opts->control) {
         app->automation =
             automation_new(opts->script, opts->control, stdout, app_wake, app, err, sizeof(err));
@@ -904,6 +1004,9 @@ out:
     free(app->series_id);
     free(app->series_title);
     free(app->poster_url);
+    for (size_t i = 0; i < app->n_playlist; i++)
+        free(app->playlist[i]);
+    free(app->playlist);
     if (app->renderer)
         SDL_DestroyRenderer(app->renderer);
     if (app->window)

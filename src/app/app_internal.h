@@ -96,6 +96,17 @@ struct app {
     char busy_text[96];
     int64_t overlay_until_ms;
     uint64_t frame_seq;
+    /* --play: a list of URLs played one after another, no server. */
+    char **playlist;
+    size_t n_playlist;
+    size_t play_pos;
+
+    /* The gap between episodes: the last frame of one to the first frame of the next. */
+    int64_t last_video_present_ms; /* when a new video frame was last presented */
+    bool video_presented;          /* a new frame was uploaded since the last present */
+    int64_t gap_start_ms;          /* 0 = no switch under way */
+    int64_t last_gap_ms;           /* -1 = none yet */
+
     /* Time from OK (or from the end of the previous episode) to the first frame presented. */
     bool ff_armed;
     bool ff_uploaded;

@@ -110,6 +110,10 @@ static const struct opt opt_table[] = {
     {"height", OPT_INT, OFF(height), 0, NULL, 720, 360, 4320, "N", "window height in pixels", NULL},
     {"http-timeout", OPT_INT, OFF(http_timeout_ms), 0, NULL, 10000, 500, 120000, "MS",
      "total timeout of one HTTP request", NULL},
+    {"play", OPT_STRING, OFF(play), OPT_NULLABLE | OPT_NO_FILE, NULL, 0, 0, 0, "\"URL [URL...]\"",
+     "play these streams full screen, one after another, then exit", NULL},
+    {"exit-after-first-frame", OPT_BOOL, OFF(exit_after_first_frame), OPT_NO_FILE, NULL, 0, 0, 0,
+     NULL, "with --play: exit 0 once the first frame is drawn", NULL},
 };
 
 #define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))

@@ -479,6 +479,45 @@ static void test_desktop_window_on_xvfb(void **state)
     assert_true(sd > 20); /* posters and text, not an empty window */
 }
 
+/* binge --play: a playlist of streams with no server, for QA and the benchmarks. */
+static void test_play_mode(void **state)
+{
+    const char *dir = tu_workdir("e2e-play-mode");
+    assert_non_null(dir);
+    char bin[1024], list[2600];
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    snprintf(list, sizeof(list),
+             "file://%s/midnight-heir/01/master.m3u8 file://%s/revenge-ceo/02/master.m3u8", content,
+             content);
+    char *both[] = {bin, "--headless", "--play", list, NULL};
+    assert_int_equal(tu_run(both, path_in(dir, "out1.txt"), path_in(dir, "err1.txt"), 60), 0);
+    char *log = tu_read_file(path_in(dir, "err1.txt"));
+    assert_non_null(log);
+    assert_non_null(strstr(log, "start to first frame:"));
+    assert_non_null(strstr(log, "gap: "));
+    assert_non_null(strstr(log, "(episode 1 -> 2)"));
+    assert_non_null(strstr(log, "the last stream ended"));
+    free(log);
+
+    char one[1300];
+    snprintf(one, sizeof(one), "file://%s/midnight-heir/01/master.m3u8", content);
+    char *first[] = {bin, "--headless", "--play", one, "--exit-after-first-frame", NULL};
+    assert_int_equal(tu_run(first, path_in(dir, "out2.txt"), path_in(dir, "err2.txt"), 60), 0);
+    log = tu_read_file(path_in(dir, "err2.txt"));
+    assert_non_null(strstr(log, "start to first frame:"));
+    assert_null(strstr(log, "ended")); /* it left at the first frame, not at the end */
+    free(log);
+
+    /* A stream that cannot play: a clear message and a non-zero status, no hang. */
+    char *bad[] = {bin, "--headless", "--play", "http://127.0.0.1:1/nothing/master.m3u8", NULL};
+    assert_int_equal(tu_run(bad, path_in(dir, "out3.txt"), path_in(dir, "err3.txt"), 60), 4);
+    log = tu_read_file(path_in(dir, "err3.txt"));
+    assert_non_null(strstr(log, "binge: can't play http://127.0.0.1:1/nothing/master.m3u8: "));
+    free(log);
+    char *empty[] = {bin, "--headless", "--play", " ", NULL};
+    assert_int_equal(tu_run(empty, path_in(dir, "out4.txt"), path_in(dir, "err4.txt"), 60), 2);
+}
+
 /* Sends one line on the control socket and reads one answer line. */
 static void control_exchange(int fd, const char *line, char *answer, size_t len)
 {
@@ -560,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_play_url_refused),
         cmocka_unit_test(test_wait_for_timeout),
         cmocka_unit_test(test_control_socket),
+        cmocka_unit_test(test_play_mode),
         cmocka_unit_test(test_desktop_window_on_xvfb),
     };
     signal(SIGPIPE, SIG_IGN);
