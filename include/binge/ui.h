@@ -86,6 +86,12 @@ struct ui_player_view {
     const char *message_title; /* a centred panel (error, locked), NULL for none */
     const char *message_detail;
     const char *message_hint; /* e.g. "Press BACK to return" */
+    const char *next_up;      /* side panel: "Episode 4" or "Episode 6 - locked", may be NULL */
+    const char *subtitle;     /* the cue to show now, may be NULL */
+    const char *info;         /* INFO panel text, lines separated by '\n', may be NULL */
+    int volume_pct;           /* 0..100 */
+    bool muted;
+    bool show_volume; /* the volume bar, after a volume key */
     int64_t now_ms;
 };
 void ui_draw_player(struct ui *ui, const struct ui_player_view *view);

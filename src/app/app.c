@@ -654,7 +654,15 @@ void app_render(struct app *app)
         return;
     }
     bool paused = app->pstate == PLAYER_PAUSED;
+    char next_up[128] = "";
+    const struct catalog_episode *next =
+        app->series ? catalog_series_episode(app->series, app->episode_index + 1) : NULL;
+    if (next && next->state == CATALOG_LOCKED)
+        snprintf(next_up, sizeof(next_up), "%s - locked, %d coins", next->title, next->price_coins);
+    else if (next)
+        snprintf(next_up, sizeof(next_up), "%s", next->title);
     struct ui_player_view v = {
+        .next_up = next_up[0] ? next_up : NULL,
         .series_title = app->series_title ? app->series_title : "",
         .poster_url = app->poster_url,
         .episode_index = app->episode_index,

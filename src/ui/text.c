@@ -232,3 +232,49 @@ int text_draw(struct ui *ui, const char *s, int size, SDL_Color color, int x, in
     SDL_RenderCopy(ui->renderer, e->tex, NULL, &dst);
     return e->w;
 }
+
+int text_draw_wrapped(struct ui *ui, const char *s, int size, SDL_Color color, int x, int y,
+                      int max_w, int max_lines)
+{
+    if (!s || !*s || max_lines <= 0)
+        return 0;
+    TTF_Font *font = font_at(ui->text, size);
+    if (!font)
+        return 0;
+    int line_h = TTF_FontLineSkip(font), used = 0;
+    char line[512];
+    const char *p = s;
+    for (int n = 0; n < max_lines && *p; n++) {
+        while (*p == ' ')
+            p++;
+        /* Take words while they fit; the last allowed line takes the rest, ellipsized. */
+        size_t len = 0, fit = 0;
+        for (;;) {
+            size_t next = len;
+            while (p[next] && p[next] != ' ')
+                next++;
+            if (next >= sizeof(line))
+                break;
+            memcpy(line, p, next);
+            line[next] = '\0';
+            int w = 0, h = 0;
+            if (text_measure(ui, line, size, &w, &h) != 0 || w > max_w)
+                break;
+            fit = next;
+            if (!p[next])
+                break;
+            len = next + 1;
+        }
+        if (fit == 0 || n == max_lines - 1) {
+            /* A single word wider than the line, or the last line: cut with an ellipsis. */
+            text_draw(ui, p, size, color, x, y + used, TEXT_LEFT, max_w);
+            return used + line_h;
+        }
+        memcpy(line, p, fit);
+        line[fit] = '\0';
+        text_draw(ui, line, size, color, x, y + used, TEXT_LEFT, 0);
+        used += line_h;
+        p += fit;
+    }
+    return used;
+}

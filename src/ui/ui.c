@@ -39,6 +39,9 @@ void ui_free(struct ui *ui)
     text_free(ui->text);
     if (ui->video)
         SDL_DestroyTexture(ui->video);
+    if (ui->backdrop)
+        SDL_DestroyTexture(ui->backdrop);
+    free(ui->backdrop_url);
     free(ui);
 }
 

@@ -35,6 +35,9 @@ struct ui {
     int video_w, video_h;   /* texture size */
     int video_dw, video_dh; /* display size after the pixel aspect ratio */
     bool video_has_frame;
+    /* The blurred poster behind pillarboxed video, made once per poster. */
+    SDL_Texture *backdrop;
+    char *backdrop_url;
 };
 
 /* text.c: fonts by size, rendered strings cached as textures. */
@@ -50,6 +53,10 @@ enum text_align {
  * Returns the drawn width. */
 int text_draw(struct ui *ui, const char *s, int size, SDL_Color color, int x, int y,
               enum text_align align, int max_w);
+/* Draws s word-wrapped into max_w, at most max_lines lines (the last one ellipsized).
+ * Returns the height used. */
+int text_draw_wrapped(struct ui *ui, const char *s, int size, SDL_Color color, int x, int y,
+                      int max_w, int max_lines);
 /* Measures s at size; returns 0 or a negative code. */
 int text_measure(struct ui *ui, const char *s, int size, int *w, int *h);
 

@@ -176,15 +176,16 @@ static void test_browse_play_next_locked_back(void **state)
     assert_true(jnum(s1, "player", "duration_ms") > 2000);
     assert_true(jnum(s1, "player", "first_frame_ms") >= 0);
     cJSON_Delete(s1);
-    /* A 9:16 picture at full height is 607 px wide at 1920x1080: x 656..1263. */
-    assert_int_equal(
-        tu_png_stats(path_in(dir, "player.png"), 0, 0, (int)(600 * sx), h, got, NULL, NULL, NULL),
-        0);
-    assert_true(got[0] < 8 && got[1] < 8 && got[2] < 8); /* left pillar: black */
+    /* A 9:16 picture at full height is 607 px wide at 1920x1080: x 656..1263. The pillars hold
+     * a blurred, dimmed poster and, on the left, the side panel: dark, but not empty. */
     assert_int_equal(tu_png_stats(path_in(dir, "player.png"), (int)(1320 * sx), 0, (int)(600 * sx),
                                   h, got, NULL, NULL, NULL),
                      0);
-    assert_true(got[0] < 8 && got[1] < 8 && got[2] < 8); /* right pillar: black */
+    assert_true(got[0] < 80 && got[1] < 80 && got[2] < 80); /* right pillar: dimmed */
+    assert_int_equal(tu_png_stats(path_in(dir, "player.png"), (int)(96 * sx), (int)(60 * sy),
+                                  (int)(500 * sx), (int)(200 * sy), got, &sd, NULL, NULL),
+                     0);
+    assert_true(sd > 10); /* the series title in the side panel */
     /* The picture: the episode's own background colour, with the burned-in text and motion. */
     char frame[1200], cmd[3000];
     snprintf(frame, sizeof(frame), "%s/ref-frame.png", dir);

@@ -1,6 +1,11 @@
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "../ui_internal.h"
+
+/* Pillars narrower than this get no side panel (horizontal or square video). */
+#define SIDE_PANEL_MIN_W 420
 
 /* The largest rectangle of the video's display aspect that fits the screen: vertical video is
  * pillarboxed, horizontal video fills the width. */
@@ -15,18 +20,64 @@ static SDL_Rect fit_video(const struct ui *ui)
     return (SDL_Rect){(UI_WIDTH - w) / 2, (UI_HEIGHT - h) / 2, w, h};
 }
 
-static void draw_overlay(struct ui *ui, const struct ui_player_view *v)
+/* A blur that costs nothing per frame: the poster is drawn once into a tiny texture, and that
+ * texture is stretched over the screen with linear filtering. */
+static SDL_Texture *backdrop(struct ui *ui, const char *url)
 {
-    ui_gradient(ui, (SDL_Rect){0, 0, UI_WIDTH, 240}, (SDL_Color){0, 0, 0, 200},
-                (SDL_Color){0, 0, 0, 0});
-    text_draw(ui, v->series_title, 52, ui_color_text, UI_SAFE_X, UI_SAFE_Y, TEXT_LEFT, UI_SAFE_W);
+    if (!url)
+        return NULL;
+    if (ui->backdrop && ui->backdrop_url && strcmp(ui->backdrop_url, url) == 0)
+        return ui->backdrop;
+    SDL_Texture *poster = image_cache_texture(ui->images, url);
+    if (!poster)
+        return NULL;
+    SDL_Texture *small =
+        SDL_CreateTexture(ui->renderer, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET, 12, 18);
+    if (!small)
+        return NULL;
+    SDL_Texture *old_target = SDL_GetRenderTarget(ui->renderer);
+    /* The logical size must not apply while drawing into the 12x18 target. */
+    int lw, lh;
+    SDL_RenderGetLogicalSize(ui->renderer, &lw, &lh);
+    if (SDL_SetRenderTarget(ui->renderer, small) != 0) {
+        SDL_DestroyTexture(small);
+        return NULL;
+    }
+    SDL_RenderSetLogicalSize(ui->renderer, 0, 0);
+    SDL_SetTextureScaleMode(poster, SDL_ScaleModeLinear);
+    SDL_RenderCopy(ui->renderer, poster, NULL, NULL);
+    SDL_SetRenderTarget(ui->renderer, old_target);
+    SDL_RenderSetLogicalSize(ui->renderer, lw, lh);
+    SDL_SetTextureScaleMode(small, SDL_ScaleModeLinear);
+    if (ui->backdrop)
+        SDL_DestroyTexture(ui->backdrop);
+    free(ui->backdrop_url);
+    ui->backdrop = small;
+    ui->backdrop_url = strdup(url);
+    return small;
+}
+
+static void draw_side_panel(struct ui *ui, const struct ui_player_view *v, SDL_Rect video)
+{
+    int x = UI_SAFE_X, w = video.x - UI_SAFE_X - 48;
+    int y = UI_SAFE_Y + 40;
+    y += text_draw_wrapped(ui, v->series_title, 48, ui_color_text, x, y, w, 3);
+    y += 16;
     char ep[64];
     if (v->episode_count > 0)
         snprintf(ep, sizeof(ep), "Episode %d / %d", v->episode_index, v->episode_count);
     else
         snprintf(ep, sizeof(ep), "Episode %d", v->episode_index);
-    text_draw(ui, ep, 36, ui_color_dim, UI_SAFE_X, UI_SAFE_Y + 70, TEXT_LEFT, 0);
+    text_draw(ui, ep, 36, ui_color_dim, x, y, TEXT_LEFT, w);
+    if (v->next_up) {
+        int ny = UI_HEIGHT - UI_SAFE_Y - 170;
+        text_draw(ui, "Next up", 28, ui_color_accent, x, ny, TEXT_LEFT, w);
+        text_draw_wrapped(ui, v->next_up, 34, ui_color_text, x, ny + 44, w, 2);
+    }
+}
 
+static void draw_progress(struct ui *ui, const struct ui_player_view *v)
+{
     ui_gradient(ui, (SDL_Rect){0, UI_HEIGHT - 220, UI_WIDTH, 220}, (SDL_Color){0, 0, 0, 0},
                 (SDL_Color){0, 0, 0, 200});
     SDL_Rect bar = {UI_SAFE_X, UI_HEIGHT - UI_SAFE_Y - 40, UI_SAFE_W, 10};
@@ -48,14 +99,84 @@ static void draw_overlay(struct ui *ui, const struct ui_player_view *v)
     }
 }
 
+/* Title and episode across the top, for video that leaves no room for the side panel. */
+static void draw_title_bar(struct ui *ui, const struct ui_player_view *v)
+{
+    ui_gradient(ui, (SDL_Rect){0, 0, UI_WIDTH, 240}, (SDL_Color){0, 0, 0, 200},
+                (SDL_Color){0, 0, 0, 0});
+    text_draw(ui, v->series_title, 52, ui_color_text, UI_SAFE_X, UI_SAFE_Y, TEXT_LEFT, UI_SAFE_W);
+    char ep[64];
+    if (v->episode_count > 0)
+        snprintf(ep, sizeof(ep), "Episode %d / %d", v->episode_index, v->episode_count);
+    else
+        snprintf(ep, sizeof(ep), "Episode %d", v->episode_index);
+    text_draw(ui, ep, 36, ui_color_dim, UI_SAFE_X, UI_SAFE_Y + 70, TEXT_LEFT, 0);
+}
+
+/* Subtitles sit low over the picture, on a dark box so any video stays readable. */
+static void draw_subtitle(struct ui *ui, const char *cue, SDL_Rect video, bool overlay)
+{
+    int w = 0, h = 0;
+    if (text_measure(ui, cue, 40, &w, &h) != 0)
+        return;
+    int max_w = video.w - 40 < UI_SAFE_W ? video.w - 40 : UI_SAFE_W;
+    if (w > max_w)
+        w = max_w;
+    int y = UI_HEIGHT - UI_SAFE_Y - (overlay ? 230 : 110);
+    SDL_Rect box = {UI_WIDTH / 2 - w / 2 - 16, y - 8, w + 32, h + 16};
+    ui_fill(ui, box, (SDL_Color){0, 0, 0, 170});
+    text_draw(ui, cue, 40, ui_color_text, UI_WIDTH / 2 - w / 2, y, TEXT_LEFT, max_w);
+}
+
+static void draw_info(struct ui *ui, const char *info)
+{
+    SDL_Rect r = {UI_WIDTH - UI_SAFE_X - 600, UI_SAFE_Y + 130, 600, 0};
+    int lines = 1;
+    for (const char *p = info; *p; p++)
+        lines += *p == '\n';
+    r.h = 30 + lines * 40;
+    ui_fill(ui, r, ui_color_panel);
+    char line[256];
+    const char *p = info;
+    for (int i = 0; i < lines; i++) {
+        size_t n = strcspn(p, "\n");
+        snprintf(line, sizeof(line), "%.*s", (int)n, p);
+        text_draw(ui, line, 28, i == 0 ? ui_color_accent : ui_color_text, r.x + 20,
+                  r.y + 15 + i * 40, TEXT_LEFT, r.w - 40);
+        p += n + (p[n] == '\n');
+    }
+}
+
+static void draw_volume(struct ui *ui, const struct ui_player_view *v)
+{
+    SDL_Rect r = {UI_WIDTH - UI_SAFE_X - 80, UI_HEIGHT / 2 - 200, 24, 400};
+    ui_fill(ui, (SDL_Rect){r.x - 20, r.y - 20, r.w + 40, r.h + 100}, ui_color_panel);
+    ui_fill(ui, r, (SDL_Color){255, 255, 255, 60});
+    int level = v->muted ? 0 : v->volume_pct;
+    SDL_Rect lvl = {r.x, r.y + r.h - r.h * level / 100, r.w, r.h * level / 100};
+    ui_fill(ui, lvl, ui_color_accent);
+    char t[16];
+    snprintf(t, sizeof(t), "%s", v->muted ? "Mute" : "");
+    if (!v->muted)
+        snprintf(t, sizeof(t), "%d", v->volume_pct);
+    text_draw(ui, t, 28, ui_color_text, r.x + r.w / 2, r.y + r.h + 20, TEXT_CENTER, 0);
+}
+
 void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
 {
     SDL_SetRenderDrawColor(ui->renderer, 0, 0, 0, 255);
     SDL_RenderClear(ui->renderer);
 
-    if (ui->video_has_frame && ui->video) {
-        SDL_Rect r = fit_video(ui);
-        SDL_RenderCopy(ui->renderer, ui->video, NULL, &r);
+    bool video = ui->video_has_frame && ui->video;
+    SDL_Rect vr = fit_video(ui);
+    bool pillars = video && vr.x >= SIDE_PANEL_MIN_W;
+    SDL_Texture *back = (pillars || !video) ? backdrop(ui, v->poster_url) : NULL;
+    if (back) {
+        SDL_RenderCopy(ui->renderer, back, NULL, NULL);
+        ui_fill(ui, (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT}, (SDL_Color){0, 0, 0, 170});
+    }
+    if (video) {
+        SDL_RenderCopy(ui->renderer, ui->video, NULL, &vr);
     } else {
         /* Until the first frame: the series poster, dimmed, so the screen is never blank. */
         SDL_Texture *poster = image_cache_texture(ui->images, v->poster_url);
@@ -68,15 +189,27 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
                       TEXT_CENTER, UI_SAFE_W);
         }
     }
+    if (pillars)
+        draw_side_panel(ui, v, vr);
 
+    if (v->subtitle && *v->subtitle)
+        draw_subtitle(ui, v->subtitle, video ? vr : (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT},
+                      v->overlay);
     if (v->busy) {
         ui_spinner(ui, UI_WIDTH / 2, UI_HEIGHT / 2, 48, v->now_ms);
         if (v->busy_text)
             text_draw(ui, v->busy_text, 36, ui_color_text, UI_WIDTH / 2, UI_HEIGHT / 2 + 90,
                       TEXT_CENTER, UI_SAFE_W);
     }
-    if (v->overlay)
-        draw_overlay(ui, v);
+    if (v->overlay) {
+        if (!pillars)
+            draw_title_bar(ui, v);
+        draw_progress(ui, v);
+    }
+    if (v->info)
+        draw_info(ui, v->info);
+    if (v->show_volume)
+        draw_volume(ui, v);
     if (v->message_title)
         ui_message_panel(ui, v->message_title, v->message_detail, v->message_hint,
                          v->state == PLAYER_ERROR);
