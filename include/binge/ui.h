@@ -96,6 +96,44 @@ struct ui_player_view {
 };
 void ui_draw_player(struct ui *ui, const struct ui_player_view *view);
 
+/* The paywall: an episode is locked; the viewer picks how to unlock it. */
+#define UI_PAYWALL_MAX_OPTIONS 4
+struct ui_paywall_option {
+    const char *label;  /* "Unlock for 30 coins" */
+    const char *detail; /* "You have 20 coins", may be NULL */
+    bool enabled;       /* drawn dimmed when false, still focusable so its detail explains */
+};
+struct ui_paywall_view {
+    const char *series_title;
+    const char *poster_url;
+    int episode_index;
+    int price_coins;
+    int balance;          /* coins + bonus coins, -1 while unknown */
+    const char *vip_line; /* "VIP until 2026-12-01", or NULL */
+    struct ui_paywall_option options[UI_PAYWALL_MAX_OPTIONS];
+    size_t n_options;
+    size_t focus;
+    const char *status; /* a result or an error line, may be NULL */
+    bool status_is_error;
+    bool busy; /* an unlock is under way */
+    int64_t now_ms;
+};
+void ui_draw_paywall(struct ui *ui, const struct ui_paywall_view *view);
+
+/* A screen built around a QR code: phone checkout, device activation, an ad break. */
+struct ui_qr_view {
+    const char *title;    /* "Buy coins on your phone" */
+    const char *lines[4]; /* instructions, NULL-terminated when shorter */
+    const char *qr_text;  /* encoded in the QR code; NULL draws no code */
+    const char *code;     /* a big code to type, e.g. "WDJB-MJHT", may be NULL */
+    const char *status;   /* "Waiting for payment", may be NULL */
+    bool status_is_error;
+    bool busy;
+    const char *hint; /* "Press BACK to cancel" */
+    int64_t now_ms;
+};
+void ui_draw_qr_screen(struct ui *ui, const struct ui_qr_view *view);
+
 /* Spinner period: while busy, the app redraws at least this often. */
 #define UI_ANIMATION_FRAME_MS 33
 

@@ -1,4 +1,5 @@
 #include <SDL_image.h>
+#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -370,6 +371,140 @@ static void on_series(struct app *app, struct net_response *r)
     player_message(app, true, title, detail);
 }
 
+/* ---- paywall ---- */
+
+static const char *const unlock_method_names[APP_UNLOCK_METHODS] = {"coins", "ad", "vip"};
+
+static void open_paywall(struct app *app, int price, int balance)
+{
+    player_stop(app->player);
+    app->pstate = PLAYER_IDLE;
+    app->busy = false;
+    app->pay_price = price;
+    app->pay_balance = balance;
+    app->pay_focus = balance >= price ? APP_UNLOCK_COINS : APP_UNLOCK_AD;
+    app->pay_status[0] = '\0';
+    app->unlock_key[0] = '\0';
+    app->ad_until_ms = 0;
+    app->screen = APP_SCREEN_PAYWALL;
+}
+
+static void pay_status(struct app *app, bool is_error, const char *text)
+{
+    snprintf(app->pay_status, sizeof(app->pay_status), "%s", text);
+    app->pay_status_error = is_error;
+    if (is_error)
+        set_error(app, "%s", text);
+}
+
+static void send_unlock(struct app *app, int method)
+{
+    const struct catalog_episode *ep = catalog_series_episode(app->series, app->episode_index);
+    if (!ep || !app->token)
+        return;
+    /* A new attempt gets a new key; the same attempt (same episode and method, no definite
+     * answer yet) keeps its key, so the server charges at most once. */
+    if (!app->unlock_key[0] || app->unlock_method != method ||
+        app->unlock_episode != app->episode_index) {
+        unsigned char raw[16];
+        if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
+            pay_status(app, true, "Can't make an unlock key on this device");
+            return;
+        }
+        for (size_t i = 0; i < sizeof(raw); i++)
+            snprintf(app->unlock_key + 2 * i, 3, "%02x", raw[i]);
+        app->unlock_method = method;
+        app->unlock_episode = app->episode_index;
+    }
+    char *path = util_asprintf("/v1/episodes/%s/unlock", ep->id);
+    char body[160];
+    snprintf(body, sizeof(body), "{\"method\":\"%s\",\"idempotency_key\":\"%s\"}",
+             unlock_method_names[method], app->unlock_key);
+    if (!path)
+        return;
+    net_cancel(app->net, app->unlock_req);
+    app->unlock_req = request(app, APP_REQ_UNLOCK, NET_POST, path, body);
+    free(path);
+    pay_status(app, false, "Unlocking...");
+    log_info("unlock episode %d with %s", app->episode_index, unlock_method_names[method]);
+}
+
+static void on_unlock(struct app *app, struct net_response *r)
+{
+    app->unlock_req = 0;
+    if (r->error) {
+        /* No answer: the key stays, so OK retries the same attempt. */
+        char text[320];
+        snprintf(text, sizeof(text), "Can't reach the server (%s). Press OK to try again.",
+                 r->message);
+        pay_status(app, true, text);
+        return;
+    }
+    app->unlock_key[0] = '\0'; /* a definite answer closes the attempt */
+    if (r->status == 200) {
+        log_info("episode %d unlocked", app->episode_index);
+        const struct catalog_episode *ep = catalog_series_episode(app->series, app->episode_index);
+        if (ep)
+            ((struct catalog_episode *)ep)->state = CATALOG_UNLOCKED;
+        app->screen = APP_SCREEN_PLAYER;
+        arm_first_frame(app, "unlock to first frame");
+        play_episode(app, app->episode_index);
+        return;
+    }
+    char *code = NULL, *message = NULL;
+    catalog_parse_error(r->body, r->len, &code, &message);
+    struct catalog_locked *locked = NULL;
+    char err[CATALOG_ERR_LEN];
+    if (r->status == 402 && catalog_parse_locked(r->body, r->len, &locked, err) == 0) {
+        app->pay_balance = locked->balance;
+        catalog_locked_free(locked);
+    }
+    char text[200];
+    if (r->status == 402 && app->unlock_method == APP_UNLOCK_COINS)
+        snprintf(text, sizeof(text), "Not enough coins: you have %d, it costs %d", app->pay_balance,
+                 app->pay_price);
+    else if (r->status == 429)
+        snprintf(text, sizeof(text), "No more ad unlocks today");
+    else
+        snprintf(text, sizeof(text), "%s", message ? message : "The unlock failed");
+    log_warn("unlock: HTTP %ld %s", r->status, code ? code : "");
+    pay_status(app, true, text);
+    free(code);
+    free(message);
+}
+
+static void paywall_dispatch(struct app *app, enum input_action action)
+{
+    switch (action) {
+    case INPUT_UP:
+        if (app->pay_focus > 0)
+            app->pay_focus--;
+        break;
+    case INPUT_DOWN:
+        if (app->pay_focus + 1 < APP_UNLOCK_METHODS)
+            app->pay_focus++;
+        break;
+    case INPUT_OK:
+        if (app->unlock_req)
+            break; /* one attempt at a time */
+        if (app->pay_focus == APP_UNLOCK_AD) {
+            app->screen = APP_SCREEN_AD;
+            app->ad_until_ms = util_now_ms() + APP_AD_BREAK_MS;
+        } else {
+            send_unlock(app, (int)app->pay_focus);
+        }
+        break;
+    case INPUT_BACK:
+    case INPUT_HOME:
+        net_cancel(app->net, app->unlock_req);
+        app->unlock_req = 0;
+        app->screen = APP_SCREEN_HOME;
+        break;
+    default:
+        break;
+    }
+}
+
 static void on_play(struct app *app, struct net_response *r)
 {
     app->play_req = 0;
@@ -377,15 +512,9 @@ static void on_play(struct app *app, struct net_response *r)
     if (!r->error && r->status == 402) {
         struct catalog_locked *locked = NULL;
         if (catalog_parse_locked(r->body, r->len, &locked, err) == 0) {
-            char title[96], detail[160];
-            snprintf(title, sizeof(title), "Locked: %d coins", locked->price_coins);
-            snprintf(detail, sizeof(detail), "Episode %d - your balance is %d coins",
-                     app->episode_index, locked->balance);
-            player_stop(app->player);
-            app->pstate = PLAYER_IDLE;
-            player_message(app, false, title, detail);
             log_info("episode %d is locked (%d coins, balance %d)", app->episode_index,
                      locked->price_coins, locked->balance);
+            open_paywall(app, locked->price_coins, locked->balance);
             catalog_locked_free(locked);
             return;
         }
@@ -590,6 +719,19 @@ void app_dispatch(struct app *app, enum input_action action)
         return;
     }
 
+    if (app->screen == APP_SCREEN_PAYWALL) {
+        paywall_dispatch(app, action);
+        return;
+    }
+    if (app->screen == APP_SCREEN_AD) {
+        /* An ad break can be left, never skipped. */
+        if (action == INPUT_BACK || action == INPUT_HOME) {
+            app->ad_until_ms = 0;
+            app->screen = APP_SCREEN_PAYWALL;
+        }
+        return;
+    }
+
     /* Player: any key brings the overlay up; BACK and HOME always leave. */
     app->overlay_until_ms = util_now_ms() + APP_OVERLAY_MS;
     switch (action) {
@@ -625,6 +767,38 @@ void app_quit(struct app *app, int exit_code)
 
 /* ---- drawing ---- */
 
+static void render_paywall(struct app *app, int64_t now)
+{
+    char coins[64], coins_detail[64];
+    snprintf(coins, sizeof(coins), "Unlock for %d coins", app->pay_price);
+    if (app->pay_balance >= 0 && app->pay_balance < app->pay_price)
+        snprintf(coins_detail, sizeof(coins_detail), "You need %d more coins",
+                 app->pay_price - app->pay_balance);
+    else
+        snprintf(coins_detail, sizeof(coins_detail), "%d coins left after this",
+                 app->pay_balance - app->pay_price);
+    struct ui_paywall_view v = {
+        .series_title = app->series_title ? app->series_title : "",
+        .poster_url = app->poster_url,
+        .episode_index = app->episode_index,
+        .price_coins = app->pay_price,
+        .balance = app->pay_balance,
+        .options =
+            {
+                {coins, coins_detail, app->pay_balance < 0 || app->pay_balance >= app->pay_price},
+                {"Watch a short ad", "Unlocks this episode for free", true},
+                {"Unlock with VIP", "Every episode while your VIP plan is active", true},
+            },
+        .n_options = APP_UNLOCK_METHODS,
+        .focus = app->pay_focus,
+        .status = app->pay_status[0] ? app->pay_status : NULL,
+        .status_is_error = app->pay_status_error,
+        .busy = app->unlock_req != 0,
+        .now_ms = now,
+    };
+    ui_draw_paywall(app->ui, &v);
+}
+
 void app_render(struct app *app)
 {
     int64_t now = util_now_ms();
@@ -651,6 +825,24 @@ void app_render(struct app *app)
             .now_ms = now,
         };
         ui_draw_home(app->ui, &v);
+        return;
+    }
+    if (app->screen == APP_SCREEN_PAYWALL) {
+        render_paywall(app, now);
+        return;
+    }
+    if (app->screen == APP_SCREEN_AD) {
+        char count[64];
+        snprintf(count, sizeof(count), "Your episode unlocks in %lld s",
+                 (long long)((app->ad_until_ms - now + 999) / 1000));
+        struct ui_qr_view v = {
+            .title = "A short break from our sponsor",
+            .lines = {count, "Thanks for watching: this keeps episodes free."},
+            .busy = true,
+            .hint = "BACK to leave the ad (the episode stays locked)",
+            .now_ms = now,
+        };
+        ui_draw_qr_screen(app->ui, &v);
         return;
     }
     bool paused = app->pstate == PLAYER_PAUSED;
@@ -739,6 +931,10 @@ static void drain_net(struct app *app)
         case APP_REQ_POSTER:
             on_poster(app, r);
             break;
+        case APP_REQ_UNLOCK:
+            if (r->id == app->unlock_req)
+                on_unlock(app, r);
+            break;
         }
         net_response_free(r);
         app->dirty = true;
@@ -783,8 +979,19 @@ static int64_t update(struct app *app, int64_t now)
     fetch_posters(app);
     if (ui_image_pump(app->ui))
         app->dirty = true;
+    if (app->screen == APP_SCREEN_AD && app->ad_until_ms) {
+        if (now >= app->ad_until_ms) {
+            app->ad_until_ms = 0;
+            app->screen = APP_SCREEN_PAYWALL;
+            send_unlock(app, APP_UNLOCK_AD);
+        } else {
+            DEADLINE(now + 1000 - (app->ad_until_ms - now) % 1000);
+        }
+    }
     bool animating = (app->screen == APP_SCREEN_HOME && app->home_state != APP_HOME_READY) ||
-                     (app->screen == APP_SCREEN_PLAYER && app->busy);
+                     (app->screen == APP_SCREEN_PLAYER && app->busy) ||
+                     (app->screen == APP_SCREEN_PAYWALL && app->unlock_req) ||
+                     app->screen == APP_SCREEN_AD;
     if (animating) {
         if (now >= app->next_anim_ms) {
             app->dirty = true;

@@ -20,6 +20,15 @@
 enum app_screen {
     APP_SCREEN_HOME = 0,
     APP_SCREEN_PLAYER = 1,
+    APP_SCREEN_PAYWALL = 2, /* an episode is locked: price, balance, ways to unlock */
+    APP_SCREEN_AD = 3,      /* the ad break that unlocks an episode */
+};
+
+enum app_unlock_method {
+    APP_UNLOCK_COINS = 0,
+    APP_UNLOCK_AD = 1,
+    APP_UNLOCK_VIP = 2,
+    APP_UNLOCK_METHODS = 3,
 };
 
 enum app_home_state {
@@ -35,7 +44,10 @@ enum app_request {
     APP_REQ_SERIES = 3,
     APP_REQ_PLAY = 4,
     APP_REQ_POSTER = 5,
+    APP_REQ_UNLOCK = 6,
 };
+
+#define APP_AD_BREAK_MS 5000
 
 #define APP_MAX_POSTER_FETCHES 8
 #define APP_OVERLAY_MS 4000
@@ -113,6 +125,19 @@ struct app {
     int64_t ff_start_ms;
     const char *ff_label;
     int64_t first_frame_ms; /* the last one measured, -1 when none */
+
+    /* Paywall. An unlock attempt keeps its idempotency key until the server gives a definite
+     * answer, so pressing OK again after a timeout can never charge twice. */
+    int pay_price;
+    int pay_balance; /* -1 while unknown */
+    size_t pay_focus;
+    char pay_status[320];
+    bool pay_status_error;
+    uint64_t unlock_req;
+    char unlock_key[33]; /* "" when no attempt is open */
+    int unlock_method;   /* enum app_unlock_method of the open attempt */
+    int unlock_episode;  /* episode index of the open attempt */
+    int64_t ad_until_ms; /* the ad break ends; 0 when none */
 };
 
 /* app.c */

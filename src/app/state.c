@@ -40,7 +40,29 @@ static const struct catalog_item *focused(const struct app *app)
 
 static void get_screen(struct app *app, struct field_value *v)
 {
-    STR(app->screen == APP_SCREEN_HOME ? "home" : "player");
+    static const char *const names[] = {"home", "player", "paywall", "ad"};
+    STR(names[app->screen]);
+}
+static bool on_paywall(const struct app *app)
+{
+    return app->screen == APP_SCREEN_PAYWALL || app->screen == APP_SCREEN_AD;
+}
+static void get_paywall_price(struct app *app, struct field_value *v)
+{
+    INT(on_paywall(app) ? app->pay_price : -1);
+}
+static void get_paywall_balance(struct app *app, struct field_value *v)
+{
+    INT(on_paywall(app) ? app->pay_balance : -1);
+}
+static void get_paywall_focus(struct app *app, struct field_value *v)
+{
+    static const char *const names[] = {"coins", "ad", "vip"};
+    STR(on_paywall(app) ? names[app->pay_focus] : NULL);
+}
+static void get_paywall_status(struct app *app, struct field_value *v)
+{
+    STR(on_paywall(app) && app->pay_status[0] ? app->pay_status : NULL);
 }
 static void get_home_state(struct app *app, struct field_value *v)
 {
@@ -94,11 +116,11 @@ static void get_player_state(struct app *app, struct field_value *v)
 }
 static void get_player_series(struct app *app, struct field_value *v)
 {
-    STR(app->screen == APP_SCREEN_PLAYER ? app->series_id : NULL);
+    STR(app->screen != APP_SCREEN_HOME ? app->series_id : NULL);
 }
 static void get_player_episode(struct app *app, struct field_value *v)
 {
-    INT(app->screen == APP_SCREEN_PLAYER ? app->episode_index : 0);
+    INT(app->screen != APP_SCREEN_HOME ? app->episode_index : 0);
 }
 static void get_player_position(struct app *app, struct field_value *v)
 {
@@ -142,6 +164,10 @@ static const struct field fields[] = {
     {"player.duration_ms", get_player_duration},
     {"player.message", get_player_message},
     {"player.first_frame_ms", get_player_first_frame},
+    {"paywall.price_coins", get_paywall_price},
+    {"paywall.balance", get_paywall_balance},
+    {"paywall.focus", get_paywall_focus},
+    {"paywall.status", get_paywall_status},
     {"session.registered", get_registered},
     {"error", get_error},
 };

@@ -42,6 +42,9 @@ void ui_free(struct ui *ui)
     if (ui->backdrop)
         SDL_DestroyTexture(ui->backdrop);
     free(ui->backdrop_url);
+    if (ui->qr)
+        SDL_DestroyTexture(ui->qr);
+    free(ui->qr_text);
     free(ui);
 }
 

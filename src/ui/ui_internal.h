@@ -38,7 +38,16 @@ struct ui {
     /* The blurred poster behind pillarboxed video, made once per poster. */
     SDL_Texture *backdrop;
     char *backdrop_url;
+    /* The last QR code drawn, kept while its text stays the same. */
+    SDL_Texture *qr;
+    char *qr_text;
+    int qr_modules;
 };
+
+/* screens/player.c: the blurred poster, shared with the paywall. */
+SDL_Texture *ui_backdrop(struct ui *ui, const char *poster_url);
+/* Draws the blurred, dimmed poster over the whole screen, or plain background without one. */
+void ui_draw_backdrop(struct ui *ui, const char *poster_url);
 
 /* text.c: fonts by size, rendered strings cached as textures. */
 struct text *text_new(const char *font_path, char *err, size_t errlen);

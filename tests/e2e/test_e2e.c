@@ -128,7 +128,7 @@ static void test_browse_play_next_locked_back(void **state)
              "wait-for player.episode_index=2 30000\n"
              "wait-for player.state=playing 30000\n"
              "state\n"
-             "wait-for \"player.message=Locked: 30 coins\" 30000\n"
+             "wait-for screen=paywall 30000\n"
              "screenshot %s\n"
              "state\n"
              "key BACK\n"
@@ -211,16 +211,25 @@ static void test_browse_play_next_locked_back(void **state)
     assert_true(jnum(s2, "player", "position_ms") < jnum(s2, "player", "duration_ms"));
     cJSON_Delete(s2);
 
-    /* 3: episode 3 is past the free ones: a clear lock message with the price. */
+    /* 3: episode 3 is past the free ones: the paywall, with the price and the balance. */
     cJSON *s3 = state_line(dir, 3);
     assert_int_equal((int)jnum(s3, "player", "episode_index"), 3);
-    assert_string_equal(jstr(s3, "player", "message"), "Locked: 30 coins");
+    assert_int_equal((int)jnum(s3, "paywall", "price_coins"), 30);
+    assert_int_equal((int)jnum(s3, "paywall", "balance"), 20);
+    assert_string_equal(jstr(s3, "paywall", "focus"), "ad");  /* 20 coins can't pay 30 */
     assert_string_equal(jstr(s3, "player", "state"), "idle"); /* nothing plays behind the lock */
     cJSON_Delete(s3);
-    assert_int_equal(tu_png_stats(path_in(dir, "locked.png"), (int)(400 * sx), (int)(360 * sy),
-                                  (int)(1120 * sx), (int)(360 * sy), got, &sd, NULL, NULL),
+    /* The paywall shows the series poster on the left (x 136..616, y 144..864) and the
+     * price, balance and options as text on the right. */
+    assert_int_equal(tu_png_stats(poster, 100, 100, 200, 100, want, NULL, NULL, NULL), 0);
+    assert_int_equal(tu_png_stats(path_in(dir, "locked.png"), (int)(220 * sx), (int)(270 * sy),
+                                  (int)(300 * sx), (int)(100 * sy), got, NULL, NULL, NULL),
                      0);
-    assert_true(sd > 5); /* the panel's text */
+    assert_true(color_distance(want, got) < 30);
+    assert_int_equal(tu_png_stats(path_in(dir, "locked.png"), (int)(706 * sx), (int)(144 * sy),
+                                  (int)(1000 * sx), (int)(300 * sy), got, &sd, NULL, NULL),
+                     0);
+    assert_true(sd > 10); /* the text */
 
     /* 4: BACK went home; the BACK after it exited at once (no fifth state line). */
     cJSON *s4 = state_line(dir, 4);

@@ -22,7 +22,7 @@ static SDL_Rect fit_video(const struct ui *ui)
 
 /* A blur that costs nothing per frame: the poster is drawn once into a tiny texture, and that
  * texture is stretched over the screen with linear filtering. */
-static SDL_Texture *backdrop(struct ui *ui, const char *url)
+SDL_Texture *ui_backdrop(struct ui *ui, const char *url)
 {
     if (!url)
         return NULL;
@@ -55,6 +55,17 @@ static SDL_Texture *backdrop(struct ui *ui, const char *url)
     ui->backdrop = small;
     ui->backdrop_url = strdup(url);
     return small;
+}
+
+void ui_draw_backdrop(struct ui *ui, const char *poster_url)
+{
+    SDL_Texture *back = ui_backdrop(ui, poster_url);
+    if (!back) {
+        ui_fill(ui, (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT}, ui_color_bg);
+        return;
+    }
+    SDL_RenderCopy(ui->renderer, back, NULL, NULL);
+    ui_fill(ui, (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT}, (SDL_Color){0, 0, 0, 170});
 }
 
 static void draw_side_panel(struct ui *ui, const struct ui_player_view *v, SDL_Rect video)
@@ -170,7 +181,7 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
     bool video = ui->video_has_frame && ui->video;
     SDL_Rect vr = fit_video(ui);
     bool pillars = video && vr.x >= SIDE_PANEL_MIN_W;
-    SDL_Texture *back = (pillars || !video) ? backdrop(ui, v->poster_url) : NULL;
+    SDL_Texture *back = (pillars || !video) ? ui_backdrop(ui, v->poster_url) : NULL;
     if (back) {
         SDL_RenderCopy(ui->renderer, back, NULL, NULL);
         ui_fill(ui, (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT}, (SDL_Color){0, 0, 0, 170});
