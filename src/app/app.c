@@ -443,9 +443,9 @@ static void on_unlock(struct app *app, struct net_response *r)
     app->unlock_key[0] = '\0'; /* a definite answer closes the attempt */
     if (r->status == 200) {
         log_info("episode %d unlocked", app->episode_index);
-        const struct catalog_episode *ep = catalog_series_episode(app->series, app->episode_index);
-        if (ep)
-            ((struct catalog_episode *)ep)->state = CATALOG_UNLOCKED;
+        for (size_t i = 0; app->series && i < app->series->n_episodes; i++)
+            if (app->series->episodes[i].index == app->episode_index)
+                app->series->episodes[i].state = CATALOG_UNLOCKED;
         app->screen = APP_SCREEN_PLAYER;
         arm_first_frame(app, "unlock to first frame");
         play_episode(app, app->episode_index);
