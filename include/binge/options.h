@@ -2,6 +2,7 @@
 #define BINGE_OPTIONS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 /* The client's settings. One option table (name, type, offset, default, range, help) in
@@ -30,6 +31,22 @@ struct binge_options {
     char *play;
     /* --exit-after-first-frame: with --play, exit 0 once the first frame is drawn. */
     bool exit_after_first_frame;
+    /* --state-dir DIR: persistent state (tokens, progress queue, caches). Default
+     * $XDG_STATE_HOME/binge when XDG_STATE_HOME is an absolute path, else
+     * $HOME/.local/state/binge (the home directory from the password database when HOME is
+     * unset or relative). NULL only when no home directory is known at all. Never created here. */
+    char *state_dir;
+    /* --connect-timeout MS: connect timeout of one HTTP attempt, 100..60000, default 3000. */
+    int connect_timeout_ms;
+    /* --http-retries N: retries of a retryable request (GET, idempotent POST), 0..10, default 3.
+     * 0 means none: pass NET_RETRIES_NONE in net_config.max_retries then, since 0 there means
+     * "the default". */
+    int http_retries;
+    /* --language LANG: sent as Accept-Language, e.g. "es" or "pt-BR, en;q=0.5" (1..64
+     * characters of letters, digits and - , ; = . * space). Default from the locale
+     * environment, the first set of LC_ALL, LC_MESSAGES and LANG ("pt_BR.UTF-8" -> "pt-BR");
+     * "en" when none is set or it is C or POSIX. */
+    char *language;
 };
 
 enum options_result {
@@ -47,6 +64,13 @@ int options_parse(struct binge_options *opts, int argc, char **argv, FILE *out, 
 /* Reads one config file into opts (used by options_parse, exposed for tests). Returns 0 or
  * BINGE_EINVAL/BINGE_EIO with a message naming file:line written to err. */
 int options_load_file(struct binge_options *opts, const char *path, FILE *err);
+
+/* options_load_file on a config text in memory (len bytes, need not be NUL-terminated; a NUL
+ * inside is an error); name stands for the file in messages ("name:line: ..."). Options not in
+ * the text are left as they are, so opts may be zeroed or hold defaults. Returns 0,
+ * BINGE_EINVAL or BINGE_ENOMEM. For tests and the config fuzzer. */
+int options_load_buffer(struct binge_options *opts, const char *text, size_t len, const char *name,
+                        FILE *err);
 
 /* Frees every string in opts and zeroes it. Safe on a zeroed struct. */
 void options_clear(struct binge_options *opts);

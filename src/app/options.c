@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,24 @@ static const char *check_device_id(const char *value)
     return NULL;
 }
 
+/* Accept-Language values: "es", "pt-BR, en;q=0.5", "*". The server parses it; here we only
+ * keep out what cannot be a header value or is plainly not a language list. */
+#define LANGUAGE_MAX 64
+
+static const char *check_language(const char *value)
+{
+    size_t n = strlen(value);
+    if (n > LANGUAGE_MAX)
+        return "longer than 64 characters";
+    if (!isalpha((unsigned char)value[0]) && value[0] != '*')
+        return "expected a language such as en, pt-BR or \"th, en;q=0.5\"";
+    for (size_t i = 0; i < n; i++) {
+        if (!isalnum((unsigned char)value[i]) && !strchr("-,;=.* ", value[i]))
+            return "expected a language such as en, pt-BR or \"th, en;q=0.5\"";
+    }
+    return NULL;
+}
+
 #define OFF(field) offsetof(struct binge_options, field)
 
 static const struct opt opt_table[] = {
@@ -114,6 +133,14 @@ static const struct opt opt_table[] = {
      "play these streams full screen, one after another, then exit", NULL},
     {"exit-after-first-frame", OPT_BOOL, OFF(exit_after_first_frame), OPT_NO_FILE, NULL, 0, 0, 0,
      NULL, "with --play: exit 0 once the first frame is drawn", NULL},
+    {"state-dir", OPT_STRING, OFF(state_dir), 0, NULL, 0, 0, 0, "DIR",
+     "persistent state (default $XDG_STATE_HOME/binge or ~/.local/state/binge)", NULL},
+    {"connect-timeout", OPT_INT, OFF(connect_timeout_ms), 0, NULL, 3000, 100, 60000, "MS",
+     "connect timeout of one HTTP attempt", NULL},
+    {"http-retries", OPT_INT, OFF(http_retries), 0, NULL, 3, 0, 10, "N",
+     "retries of a failed GET or idempotent request, with backoff", NULL},
+    {"language", OPT_STRING, OFF(language), 0, NULL, 0, 0, 0, "LANG",
+     "catalog language, sent as Accept-Language (default from LANG, else en)", check_language},
 };
 
 #define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
@@ -229,6 +256,55 @@ static int opt_set(struct binge_options *opts, const struct opt *o, const char *
     return BINGE_EINVAL;
 }
 
+/* "pt_BR.UTF-8@euro" -> "pt-BR"; NULL, "", C and POSIX and anything odd -> "en". */
+static char *language_from_locale(const char *loc)
+{
+    char tag[36];
+    size_t n = 0;
+
+    for (; loc && *loc && *loc != '.' && *loc != '@' && n + 1 < sizeof(tag); loc++) {
+        char c = *loc == '_' ? '-' : *loc;
+        if (!isalnum((unsigned char)c) && c != '-')
+            return util_strdup("en");
+        tag[n++] = c;
+    }
+    tag[n] = '\0';
+    if (n == 0 || !isalpha((unsigned char)tag[0]) || strcmp(tag, "C") == 0 ||
+        strcmp(tag, "POSIX") == 0 || (loc && *loc && *loc != '.' && *loc != '@'))
+        return util_strdup("en");
+    return util_strdup(tag);
+}
+
+static const char *locale_env(void)
+{
+    static const char *const vars[] = {"LC_ALL", "LC_MESSAGES", "LANG"};
+    for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v)
+            return v;
+    }
+    return NULL;
+}
+
+/* XDG base directory spec: a relative XDG_STATE_HOME is ignored. */
+static char *default_state_dir(void)
+{
+    const char *xdg = getenv("XDG_STATE_HOME");
+    if (xdg && xdg[0] == '/')
+        return util_asprintf("%s/binge", xdg);
+    const char *home = getenv("HOME");
+    if (!home || home[0] != '/') {
+        /* Boxes often start binge from init with no HOME. */
+        struct passwd pw, *found = NULL;
+        char buf[4096];
+        if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &found) != 0 || !found || !found->pw_dir ||
+            found->pw_dir[0] != '/')
+            return NULL;
+        return util_asprintf("%s/.local/state/binge", found->pw_dir);
+    }
+    return util_asprintf("%s/.local/state/binge", home);
+}
+
 static int apply_defaults(struct binge_options *opts)
 {
     memset(opts, 0, sizeof(*opts));
@@ -263,7 +339,10 @@ static int apply_defaults(struct binge_options *opts)
     }
     host[DEVICE_ID_MAX - 3] = '\0';
     opts->device_id = util_asprintf("tv-%s", host);
-    return opts->device_id ? 0 : BINGE_ENOMEM;
+    opts->language = language_from_locale(locale_env());
+    opts->state_dir = default_state_dir();
+    /* No home at all leaves state_dir NULL ("no persistent state"), not an error. */
+    return opts->device_id && opts->language ? 0 : BINGE_ENOMEM;
 }
 
 static void print_help(FILE *out)
@@ -402,24 +481,33 @@ static char *trim(char *s)
     return s;
 }
 
-int options_load_file(struct binge_options *opts, const char *path, FILE *err)
+int options_load_buffer(struct binge_options *opts, const char *data, size_t len, const char *path,
+                        FILE *err)
 {
     char *text = NULL;
-    size_t len = 0;
     int rc;
 
     if (!err)
         err = stderr;
-    rc = util_read_file(path, CONFIG_MAX_BYTES, &text, &len);
-    if (rc != 0) {
-        fprintf(err, "binge: %s: cannot read config file: %s\n", path, binge_strerror(rc));
-        return rc == BINGE_ETOOBIG || rc == BINGE_ENOTFOUND ? BINGE_EIO : rc;
+    if (!path)
+        path = "config";
+    if (!opts || (!data && len > 0)) {
+        fprintf(err, "binge: %s: no config text\n", path);
+        return BINGE_EINVAL;
     }
-    if (memchr(text, '\0', len)) {
+    if (len > 0 && memchr(data, '\0', len)) {
         fprintf(err, "binge: %s: not a text file\n", path);
-        rc = BINGE_EINVAL;
-        goto fail;
+        return BINGE_EINVAL;
     }
+    /* A private, NUL-terminated copy: lines are split in place. */
+    text = malloc(len + 1);
+    if (!text) {
+        fprintf(err, "binge: %s: out of memory\n", path);
+        return BINGE_ENOMEM;
+    }
+    if (len > 0)
+        memcpy(text, data, len);
+    text[len] = '\0';
 
     int lineno = 0;
     char *next = NULL;
@@ -454,7 +542,8 @@ int options_load_file(struct binge_options *opts, const char *path, FILE *err)
         }
         const struct opt *o = opt_find(key, strlen(key));
         if (!o || (o->flags & OPT_NO_FILE)) {
-            fprintf(err, "binge: %s:%d: unknown option '%s'\n", path, lineno, key);
+            /* The key is shown as read, so cap it: a config line may be long junk. */
+            fprintf(err, "binge: %s:%d: unknown option '%.64s'\n", path, lineno, key);
             rc = BINGE_EINVAL;
             goto fail;
         }
@@ -472,6 +561,23 @@ int options_load_file(struct binge_options *opts, const char *path, FILE *err)
     return 0;
 
 fail:
+    free(text);
+    return rc;
+}
+
+int options_load_file(struct binge_options *opts, const char *path, FILE *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+
+    if (!err)
+        err = stderr;
+    int rc = util_read_file(path, CONFIG_MAX_BYTES, &text, &len);
+    if (rc != 0) {
+        fprintf(err, "binge: %s: cannot read config file: %s\n", path, binge_strerror(rc));
+        return rc == BINGE_ETOOBIG || rc == BINGE_ENOTFOUND ? BINGE_EIO : rc;
+    }
+    rc = options_load_buffer(opts, text, len, path, err);
     free(text);
     return rc;
 }

@@ -29,7 +29,7 @@
 #include <cmocka.h>
 
 #define WAIT_MS 20000 /* upper bound for anything that should happen "soon" */
-#define MAX_CONNS 64
+#define MAX_CONNS 256
 #define BIG_BODY 100000
 
 /* ---- loopback server ---- */
@@ -46,6 +46,17 @@ struct server {
     int n_conns;
     char *last_request; /* header block of the last request */
     char *last_body;
+    struct hits *hits; /* per path, for the retry tests */
+};
+
+/* Requests the server saw on one path, with their arrival times (monotonic ms). */
+#define MAX_HITS 32
+struct hits {
+    struct hits *next;
+    char path[128];
+    int n;
+    int64_t at_ms[MAX_HITS];
+    char *auth[MAX_HITS]; /* the Authorization line of each, or NULL */
 };
 
 static struct server srv;
@@ -115,6 +126,92 @@ static void respond(int fd, const char *status, const char *extra_headers, const
         send_all(fd, body, len);
 }
 
+static void respond_raw(int fd, const char *text)
+{
+    send_all(fd, text, strlen(text));
+}
+
+/* Counts a request to path; called with srv.lock held. Returns its 1-based number. */
+static int record_hit(const char *path, const char *head)
+{
+    struct hits *h = srv.hits;
+    while (h && strcmp(h->path, path) != 0)
+        h = h->next;
+    if (!h) {
+        h = calloc(1, sizeof(*h));
+        if (!h)
+            return 0;
+        snprintf(h->path, sizeof(h->path), "%s", path);
+        h->next = srv.hits;
+        srv.hits = h;
+    }
+    if (h->n < MAX_HITS) {
+        h->at_ms[h->n] = util_now_ms();
+        const char *a = strstr(head, "\r\nAuthorization: ");
+        h->auth[h->n] = a ? strndup(a + 2, strcspn(a + 2, "\r")) : NULL;
+    }
+    return ++h->n;
+}
+
+/* How often path was requested so far; times (may be NULL) gets the arrival times. */
+static int server_hits(const char *path, int64_t *times, int max)
+{
+    pthread_mutex_lock(&srv.lock);
+    int n = 0;
+    for (struct hits *h = srv.hits; h; h = h->next) {
+        if (strcmp(h->path, path) != 0)
+            continue;
+        n = h->n;
+        for (int i = 0; times && i < n && i < max && i < MAX_HITS; i++)
+            times[i] = h->at_ms[i];
+    }
+    pthread_mutex_unlock(&srv.lock);
+    return n;
+}
+
+/* The Authorization line of the i-th (0-based) request to path, or NULL. transfer full. */
+static char *server_auth(const char *path, int i)
+{
+    char *auth = NULL;
+    pthread_mutex_lock(&srv.lock);
+    for (struct hits *h = srv.hits; h; h = h->next) {
+        if (strcmp(h->path, path) == 0 && i < h->n && i < MAX_HITS)
+            auth = util_strdup(h->auth[i]);
+    }
+    pthread_mutex_unlock(&srv.lock);
+    return auth;
+}
+
+/* /flaky/STATUS/RETRY_AFTER/FAILS/TAG: the first FAILS requests to this exact path get STATUS
+ * (with Retry-After: RETRY_AFTER unless it is "-"; STATUS 0 closes the connection without an
+ * answer), later ones 200 {"ok":true}. TAG keeps the tests' counters apart. Every answer closes
+ * the connection (returns -1). */
+static int flaky(int fd, const char *path, int hit)
+{
+    int status = 0, fails = 0;
+    char ra[16] = "", tag[64] = "";
+    if (sscanf(path, "/flaky/%d/%15[^/]/%d/%63s", &status, ra, &fails, tag) != 4) {
+        respond(fd, "400 Bad Request", NULL, "{}", 2);
+        return 0;
+    }
+    if (hit > fails) {
+        respond(fd, "200 OK", "Connection: close\r\n", "{\"ok\":true}", 11);
+        return -1;
+    }
+    if (status == 0)
+        return -1;
+    char line[32], extra[96] = "";
+    snprintf(line, sizeof(line), "%d Oops", status);
+    if (strcmp(ra, "-") != 0)
+        snprintf(extra, sizeof(extra), "Retry-After: %s\r\n", ra);
+    /* Each failure closes its connection, so the next attempt connects afresh: on a reused
+     * connection that dies before answering, curl itself resends once (a stale keep-alive),
+     * which would blur the count of net's own attempts. */
+    snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "Connection: close\r\n");
+    respond(fd, line, extra, "{\"error\":{\"code\":\"x\",\"message\":\"y\"}}", 36);
+    return -1;
+}
+
 /* Handles requests on one connection until the peer closes it, keeping it alive in between so
  * connection reuse is observable. */
 static void *conn_main(void *arg)
@@ -159,6 +256,7 @@ static void *conn_main(void *arg)
         free(srv.last_body);
         srv.last_request = strndup(buf, head_len);
         srv.last_body = strndup(buf + head_len, body_len);
+        int hit = record_hit(path, srv.last_request);
         pthread_mutex_unlock(&srv.lock);
 
         char body[BIG_BODY];
@@ -192,6 +290,27 @@ static void *conn_main(void *arg)
             respond(fd, "302 Found", "Location: /ok\r\n", "", 0);
         } else if (strcmp(path, "/empty") == 0) {
             goto out; /* close without a byte */
+        } else if (strncmp(path, "/flaky/", 7) == 0) {
+            if (flaky(fd, path, hit) != 0)
+                goto out;
+        } else if (strcmp(path, "/etag") == 0) {
+            pthread_mutex_lock(&srv.lock);
+            bool match = strstr(srv.last_request, "\r\nIf-None-Match: \"v1\"\r\n") != NULL;
+            pthread_mutex_unlock(&srv.lock);
+            if (match)
+                respond_raw(fd, "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n");
+            else
+                respond(fd, "200 OK", "ETag: \"v1\"\r\nCache-Control: no-cache\r\n", "{\"v\":1}",
+                        7);
+        } else if (strcmp(path, "/retry-date") == 0) {
+            /* Retry-After as an HTTP date 100 s ahead. */
+            char date[64], extra[96];
+            time_t t = time(NULL) + 100;
+            struct tm tm;
+            gmtime_r(&t, &tm);
+            strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+            snprintf(extra, sizeof(extra), "Retry-After: %s\r\n", date);
+            respond(fd, "503 Service Unavailable", extra, "{}", 2);
         } else if (strcmp(path, "/hang") == 0) {
             /* Accept the request and never answer; only server_stop ends this. */
             while (read_some(fd, buf, sizeof(buf)) > 0)
@@ -261,6 +380,13 @@ static int server_stop(void **state)
     close(srv.listen_fd);
     free(srv.last_request);
     free(srv.last_body);
+    while (srv.hits) {
+        struct hits *h = srv.hits;
+        srv.hits = h->next;
+        for (int i = 0; i < h->n && i < MAX_HITS; i++)
+            free(h->auth[i]);
+        free(h);
+    }
     pthread_mutex_destroy(&srv.lock);
     return 0;
 }
@@ -334,7 +460,8 @@ static struct net_response *wait_response(struct net *net)
     }
 }
 
-static struct net *new_net(long total_timeout_ms, size_t max_body)
+static struct net *new_net_retry(long total_timeout_ms, size_t max_body, int max_retries,
+                                 long retry_base_ms, long retry_max_delay_ms)
 {
     struct net_config cfg = {
         .user_agent = "binge-test/1",
@@ -343,10 +470,19 @@ static struct net *new_net(long total_timeout_ms, size_t max_body)
         .connect_timeout_ms = 0,
         .total_timeout_ms = total_timeout_ms,
         .max_body = max_body,
+        .max_retries = max_retries,
+        .retry_base_ms = retry_base_ms,
+        .retry_max_delay_ms = retry_max_delay_ms,
     };
     struct net *net = net_new(&cfg, on_notify, &notify_count);
     assert_non_null(net);
     return net;
+}
+
+/* The default retry policy (3 retries) with short waits, so failing tests stay quick. */
+static struct net *new_net(long total_timeout_ms, size_t max_body)
+{
+    return new_net_retry(total_timeout_ms, max_body, 0, 20, 0);
 }
 
 static char *url(const char *path)
@@ -388,6 +524,11 @@ static void test_get_ok(void **state)
     assert_int_equal(resp->len, 11);
     assert_string_equal(resp->message, "");
     assert_true(resp->elapsed_ms >= 0);
+    assert_int_equal(resp->attempts, 1);
+    assert_int_equal(resp->retry_after_s, -1);
+    assert_null(resp->etag);
+    assert_string_equal(resp->content_type, "application/json");
+    assert_int_equal(resp->bearer_gen, 0);
     assert_true(notifications() > before);
     net_response_free(resp);
     assert_null(net_poll(net));
@@ -501,6 +642,7 @@ static void test_too_big(void **state)
         struct net_response *resp = fetch(net, &req, paths[i]);
         assert_int_equal(resp->error, BINGE_ETOOBIG);
         assert_string_equal(resp->message, "response larger than 1024 bytes");
+        assert_int_equal(resp->attempts, 1); /* a size cap is not worth another try */
         assert_int_equal(resp->len, 0);
         assert_non_null(resp->body);
         net_response_free(resp);
@@ -541,6 +683,7 @@ static void test_connection_refused(void **state)
     assert_string_equal(resp->body, "");
     char *want = util_asprintf("can't connect to 127.0.0.1:%d: Connection refused", port);
     assert_string_equal(resp->message, want);
+    assert_int_equal(resp->attempts, 4); /* a GET: the default 3 retries */
     free(want);
     free(u);
     net_response_free(resp);
@@ -555,6 +698,7 @@ static void test_timeout(void **state)
     assert_int_equal(resp->error, BINGE_ETIMEDOUT);
     assert_true(strlen(resp->message) > 0);
     assert_non_null(strstr(resp->message, "127.0.0.1"));
+    assert_int_equal(resp->attempts, 4);
     net_response_free(resp);
     net_free(net);
 }
@@ -721,6 +865,435 @@ static void test_many_parallel(void **state)
     net_free(net);
 }
 
+/* ---- retries, headers, session bearer ---- */
+
+/* Waits until path was requested n times; false after timeout_ms. */
+static bool wait_hits(const char *path, int n, int timeout_ms)
+{
+    int64_t deadline = util_now_ms() + timeout_ms;
+    while (server_hits(path, NULL, 0) < n) {
+        if (util_now_ms() >= deadline)
+            return false;
+        msleep(10);
+    }
+    return true;
+}
+
+static void test_retry_get_honours_retry_after(void **state)
+{
+    /* A short base backoff, so only Retry-After can explain a one-second gap. */
+    struct net *net = new_net_retry(0, 0, 3, 10, 5000);
+    struct net_request req = {.method = NET_GET};
+    const char *path = "/flaky/503/1/2/get";
+    struct net_response *resp = fetch(net, &req, path);
+    assert_int_equal(resp->error, 0);
+    assert_int_equal(resp->status, 200);
+    assert_string_equal(resp->body, "{\"ok\":true}");
+    assert_int_equal(resp->attempts, 3);
+    assert_int_equal(resp->retry_after_s, -1); /* the final answer carried none */
+    assert_true(resp->elapsed_ms >= 2000);
+    net_response_free(resp);
+
+    int64_t at[3];
+    assert_int_equal(server_hits(path, at, 3), 3);
+    for (int i = 1; i < 3; i++) {
+        if (at[i] - at[i - 1] < 990) {
+            print_error("retry %d came %lld ms after the 503, before Retry-After\n", i,
+                        (long long)(at[i] - at[i - 1]));
+            fail();
+        }
+    }
+    net_free(net);
+}
+
+static void test_retry_idempotent_post(void **state)
+{
+    struct net *net = new_net_retry(0, 0, 3, 10, 0);
+    struct net_request req = {
+        .method = NET_POST,
+        .body = "{\"method\":\"coins\",\"idempotency_key\":\"k-1\"}",
+        .idempotent = true,
+    };
+    const char *path = "/flaky/503/-/2/ipost";
+    struct net_response *resp = fetch(net, &req, path);
+    assert_int_equal(resp->error, 0);
+    assert_int_equal(resp->status, 200);
+    assert_int_equal(resp->attempts, 3);
+    net_response_free(resp);
+    assert_int_equal(server_hits(path, NULL, 0), 3);
+    /* Every attempt carried the same body, so the same idempotency key. */
+    char *body = NULL;
+    char *head = server_last(&body);
+    assert_string_equal(body, "{\"method\":\"coins\",\"idempotency_key\":\"k-1\"}");
+    free(head);
+    free(body);
+
+    /* Connection errors too: the server closes without answering twice. */
+    path = "/flaky/0/-/2/ipost-reset";
+    resp = fetch(net, &req, path);
+    assert_int_equal(resp->error, 0);
+    assert_int_equal(resp->status, 200);
+    assert_int_equal(resp->attempts, 3);
+    net_response_free(resp);
+    net_free(net);
+}
+
+static void test_no_retry_plain_post(void **state)
+{
+    struct net *net = new_net_retry(0, 0, 3, 10, 0);
+    struct net_request req = {.method = NET_POST, .body = "{}"};
+    const char *path = "/flaky/503/1/2/ppost";
+    struct net_response *resp = fetch(net, &req, path);
+    assert_int_equal(resp->error, 0);
+    assert_int_equal(resp->status, 503);
+    assert_int_equal(resp->attempts, 1);
+    assert_int_equal(resp->retry_after_s, 1);
+    net_response_free(resp);
+
+    path = "/flaky/0/-/2/ppost-reset";
+    resp = fetch(net, &req, path);
+    assert_int_equal(resp->error, BINGE_ENET);
+    assert_int_equal(resp->attempts, 1);
+    net_response_free(resp);
+
+    /* Give a wrong retry every chance to show up. */
+    msleep(300);
+    assert_int_equal(server_hits("/flaky/503/1/2/ppost", NULL, 0), 1);
+    assert_int_equal(server_hits(path, NULL, 0), 1);
+    assert_null(net_poll(net));
+    net_free(net);
+}
+
+static void test_no_retry_client_errors(void **state)
+{
+    struct net *net = new_net_retry(0, 0, 3, 10, 0);
+    struct net_request req = {.method = NET_GET};
+    static const char *const paths[] = {"/flaky/401/-/5/c401", "/flaky/404/-/5/c404",
+                                        "/flaky/501/-/5/c501", "/flaky/400/-/5/c400"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct net_response *resp = fetch(net, &req, paths[i]);
+        assert_int_equal(resp->error, 0);
+        assert_int_equal(resp->attempts, 1);
+        net_response_free(resp);
+        assert_int_equal(server_hits(paths[i], NULL, 0), 1);
+    }
+    /* 408 and 429 are worth another try. */
+    struct net_response *resp = fetch(net, &req, "/flaky/429/0/1/c429");
+    assert_int_equal(resp->status, 200);
+    assert_int_equal(resp->attempts, 2);
+    net_response_free(resp);
+    resp = fetch(net, &req, "/flaky/408/-/1/c408");
+    assert_int_equal(resp->status, 200);
+    assert_int_equal(resp->attempts, 2);
+    net_response_free(resp);
+    net_free(net);
+}
+
+static void test_backoff_grows_then_gives_up(void **state)
+{
+    enum { BASE = 100 };
+    struct net *net = new_net_retry(0, 0, 3, BASE, 0);
+    struct net_request req = {.method = NET_GET};
+    const char *path = "/flaky/500/-/100/grow";
+    struct net_response *resp = fetch(net, &req, path);
+    /* The last answer comes through as it is, with the number of attempts. */
+    assert_int_equal(resp->error, 0);
+    assert_int_equal(resp->status, 500);
+    assert_int_equal(resp->attempts, 4);
+    assert_non_null(strstr(resp->body, "\"code\""));
+    net_response_free(resp);
+
+    int64_t at[4];
+    assert_int_equal(server_hits(path, at, 4), 4);
+    int64_t gap[3];
+    for (int i = 0; i < 3; i++) {
+        gap[i] = at[i + 1] - at[i];
+        /* Timers never fire early: at least base * 2^i minus the 20% jitter. */
+        int64_t min = (int64_t)(BASE << i) * 8 / 10 - 2;
+        if (gap[i] < min) {
+            print_error("wait %d was %lld ms, below %lld\n", i + 1, (long long)gap[i],
+                        (long long)min);
+            fail();
+        }
+    }
+    assert_true(gap[2] > gap[0]);
+    msleep(BASE * 10);
+    assert_int_equal(server_hits(path, NULL, 0), 4); /* and then no more */
+
+    /* A transport error surfaces the same way: the error, after every attempt. */
+    struct net_request limited = {.method = NET_GET, .max_retries = 2};
+    resp = fetch(net, &limited, "/flaky/0/-/100/grow-reset");
+    assert_int_equal(resp->error, BINGE_ENET);
+    assert_int_equal(resp->status, 0);
+    assert_int_equal(resp->attempts, 3);
+    assert_true(strlen(resp->message) > 0);
+    net_response_free(resp);
+    assert_int_equal(server_hits("/flaky/0/-/100/grow-reset", NULL, 0), 3);
+
+    /* Per request and per net: no retries at all. */
+    struct net_request none = {.method = NET_GET, .max_retries = NET_RETRIES_NONE};
+    resp = fetch(net, &none, "/flaky/503/-/100/grow-none");
+    assert_int_equal(resp->status, 503);
+    assert_int_equal(resp->attempts, 1);
+    net_response_free(resp);
+    net_free(net);
+
+    net = new_net_retry(0, 0, NET_RETRIES_NONE, 10, 0);
+    resp = fetch(net, &req, "/flaky/503/-/100/grow-none2");
+    assert_int_equal(resp->status, 503);
+    assert_int_equal(resp->attempts, 1);
+    net_response_free(resp);
+    net_free(net);
+}
+
+static void test_retry_after_captured(void **state)
+{
+    /* Beyond the cap (5 s here): not waited for, delivered at once with the value. */
+    struct net *net = new_net_retry(0, 0, 3, 10, 5000);
+    struct net_request req = {.method = NET_GET};
+    struct net_response *resp = fetch(net, &req, "/flaky/429/3600/5/cap");
+    assert_int_equal(resp->error, 0);
+    assert_int_equal(resp->status, 429);
+    assert_int_equal(resp->retry_after_s, 3600);
+    assert_int_equal(resp->attempts, 1);
+    assert_true(resp->elapsed_ms < 3000);
+    net_response_free(resp);
+
+    /* An HTTP date is turned into seconds from now. */
+    struct net_request post = {.method = NET_POST};
+    resp = fetch(net, &post, "/retry-date");
+    assert_int_equal(resp->status, 503);
+    assert_true(resp->retry_after_s >= 95 && resp->retry_after_s <= 101);
+    net_response_free(resp);
+
+    /* Garbage is ignored. */
+    resp = fetch(net, &post, "/flaky/503/soon/1/cap-bad");
+    assert_int_equal(resp->status, 503);
+    assert_int_equal(resp->retry_after_s, -1);
+    net_response_free(resp);
+    net_free(net);
+}
+
+static void test_etag_round_trip(void **state)
+{
+    struct net *net = new_net(0, 0);
+    struct net_request req = {.method = NET_GET};
+    struct net_response *resp = fetch(net, &req, "/etag");
+    assert_int_equal(resp->error, 0);
+    assert_int_equal(resp->status, 200);
+    assert_string_equal(resp->body, "{\"v\":1}");
+    assert_string_equal(resp->etag, "\"v1\"");
+    assert_string_equal(resp->content_type, "application/json");
+    char *etag = util_strdup(resp->etag);
+    net_response_free(resp);
+    char *head = server_last(NULL);
+    assert_null(strstr(head, "If-None-Match"));
+    free(head);
+
+    req.if_none_match = etag;
+    resp = fetch(net, &req, "/etag");
+    assert_int_equal(resp->error, 0);
+    assert_int_equal(resp->status, 304);
+    assert_int_equal(resp->len, 0);
+    assert_string_equal(resp->body, "");
+    assert_string_equal(resp->message, "");
+    assert_string_equal(resp->etag, "\"v1\"");
+    assert_int_equal(resp->attempts, 1);
+    net_response_free(resp);
+    head = server_last(NULL);
+    assert_non_null(strstr(head, "\r\nIf-None-Match: \"v1\"\r\n"));
+    free(head);
+
+    /* A stale ETag gets the full answer. */
+    req.if_none_match = "\"v0\"";
+    resp = fetch(net, &req, "/etag");
+    assert_int_equal(resp->status, 200);
+    assert_int_equal(resp->len, 7);
+    net_response_free(resp);
+    free(etag);
+    net_free(net);
+}
+
+static void test_cancel_during_backoff(void **state)
+{
+    struct net *net = new_net_retry(0, 0, 3, 10, 5000);
+    const char *path = "/flaky/503/2/5/cancel";
+    char *u = url(path);
+    struct net_request req = {.method = NET_GET, .url = u};
+    uint64_t id = net_request(net, &req);
+    free(u);
+    assert_true(id > 0);
+    assert_true(wait_hits(path, 1, WAIT_MS));
+    msleep(300); /* the 503 is back: net now waits 2 s before the retry */
+    net_cancel(net, id);
+    msleep(2500);
+    assert_int_equal(server_hits(path, NULL, 0), 1);
+    assert_null(net_poll(net));
+
+    /* The net is still fine, and a retry wait does not hold up net_free. */
+    struct net_request ok = {.method = NET_GET};
+    struct net_response *resp = fetch(net, &ok, "/ok");
+    assert_int_equal(resp->status, 200);
+    net_response_free(resp);
+    u = url("/flaky/503/5/5/free");
+    req.url = u;
+    assert_true(net_request(net, &req) > 0);
+    free(u);
+    assert_true(wait_hits("/flaky/503/5/5/free", 1, WAIT_MS));
+    int64_t t0 = util_now_ms();
+    net_free(net);
+    assert_true(util_now_ms() - t0 < 2000);
+}
+
+static void test_extra_headers(void **state)
+{
+    struct net *net = new_net(0, 0);
+    const char *const lines[] = {"X-Trace: abc 123", "Accept-Language: th", NULL};
+    struct net_request req = {.method = NET_GET, .headers = lines};
+    struct net_response *resp = fetch(net, &req, "/ok");
+    assert_int_equal(resp->status, 200);
+    net_response_free(resp);
+    char *head = server_last(NULL);
+    assert_non_null(strstr(head, "\r\nX-Trace: abc 123\r\n"));
+    /* The extra line replaced the default, rather than adding a second one. */
+    assert_non_null(strstr(head, "\r\nAccept-Language: th\r\n"));
+    assert_null(strstr(head, "Accept-Language: en"));
+    assert_non_null(strstr(head, "\r\nX-Device-Id: tv-test\r\n"));
+    free(head);
+
+    static const char *const bad[][2] = {
+        {"Host: evil.example", NULL},
+        {"host: evil.example", NULL},
+        {"Content-Length: 5", NULL},
+        {"Transfer-Encoding: chunked", NULL},
+        {"Authorization: Bearer stolen", NULL},
+        {"If-None-Match: \"x\"", NULL},
+        {"X-A: b\r\nX-Evil: 1", NULL},
+        {"X-A: b\nX-Evil: 1", NULL},
+        {"X-A: \x01", NULL},
+        {"Bad Name: x", NULL},
+        {": no name", NULL},
+        {"NoColon", NULL},
+        {"X-\xc3\xa9: x", NULL},
+    };
+    int before = notifications();
+    char *u = url("/ok");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *const one[] = {bad[i][0], NULL};
+        struct net_request r = {.method = NET_GET, .url = u, .headers = one};
+        if (net_request(net, &r) != 0) {
+            print_error("header line %zu was accepted\n", i);
+            fail();
+        }
+    }
+    /* A long value is refused; UTF-8 in a value is fine. */
+    char *long_line = malloc(2000);
+    memset(long_line, 'a', 1999);
+    memcpy(long_line, "X-Long: ", 8);
+    long_line[1999] = '\0';
+    const char *const too_long[] = {long_line, NULL};
+    struct net_request r = {.method = NET_GET, .url = u, .headers = too_long};
+    assert_int_equal(net_request(net, &r), 0);
+    free(long_line);
+    static const char *const bad_inm[] = {"\"a\"\r\nX-Evil: 1", "", "\"a\"\n"};
+    for (size_t i = 0; i < sizeof(bad_inm) / sizeof(bad_inm[0]); i++) {
+        struct net_request q = {.method = NET_GET, .url = u, .if_none_match = bad_inm[i]};
+        assert_int_equal(net_request(net, &q), 0);
+    }
+    struct net_request m = {.method = (enum net_method)7, .url = u};
+    assert_int_equal(net_request(net, &m), 0);
+    free(u);
+    assert_null(net_poll(net));
+    assert_int_equal(notifications(), before);
+
+    const char *const utf8[] = {"X-Title: caf\xc3\xa9", NULL};
+    struct net_request ok = {.method = NET_GET, .headers = utf8};
+    resp = fetch(net, &ok, "/ok");
+    assert_int_equal(resp->status, 200);
+    net_response_free(resp);
+    net_free(net);
+}
+
+static void test_session_bearer(void **state)
+{
+    struct net *net = new_net_retry(0, 0, 3, 10, 5000);
+    assert_int_equal(net_bearer_gen(net), 0);
+
+    /* auth without a session token sends none. */
+    struct net_request req = {.method = NET_GET, .auth = true};
+    struct net_response *resp = fetch(net, &req, "/flaky/200/-/0/sess-none");
+    assert_int_equal(resp->bearer_gen, 0);
+    net_response_free(resp);
+    assert_null(server_auth("/flaky/200/-/0/sess-none", 0));
+
+    assert_int_equal(net_set_bearer(net, "tok1"), 0);
+    assert_int_equal(net_bearer_gen(net), 1);
+    resp = fetch(net, &req, "/flaky/200/-/0/sess-1");
+    assert_int_equal(resp->bearer_gen, 1);
+    net_response_free(resp);
+    char *auth = server_auth("/flaky/200/-/0/sess-1", 0);
+    assert_string_equal(auth, "Authorization: Bearer tok1");
+    free(auth);
+
+    /* Without auth, no token; with an explicit bearer, that one. */
+    struct net_request plain = {.method = NET_GET};
+    resp = fetch(net, &plain, "/flaky/200/-/0/sess-plain");
+    assert_int_equal(resp->bearer_gen, 0);
+    net_response_free(resp);
+    assert_null(server_auth("/flaky/200/-/0/sess-plain", 0));
+    struct net_request own = {.method = NET_GET, .auth = true, .bearer = "mine"};
+    resp = fetch(net, &own, "/flaky/200/-/0/sess-own");
+    assert_int_equal(resp->bearer_gen, 0);
+    net_response_free(resp);
+    auth = server_auth("/flaky/200/-/0/sess-own", 0);
+    assert_string_equal(auth, "Authorization: Bearer mine");
+    free(auth);
+
+    /* A token renewed while a retry waits is the one the retry sends: the 401 policy. */
+    const char *path = "/flaky/503/1/1/sess-renew";
+    char *u = url(path);
+    req.url = u;
+    uint64_t id = net_request(net, &req);
+    free(u);
+    assert_true(id > 0);
+    assert_true(wait_hits(path, 1, WAIT_MS));
+    assert_int_equal(net_set_bearer(net, "tok2"), 0);
+    resp = wait_response(net);
+    assert_non_null(resp);
+    assert_int_equal(resp->id, id);
+    assert_int_equal(resp->status, 200);
+    assert_int_equal(resp->attempts, 2);
+    assert_int_equal(resp->bearer_gen, 2);
+    assert_int_equal(resp->bearer_gen, net_bearer_gen(net));
+    net_response_free(resp);
+    auth = server_auth(path, 0);
+    assert_string_equal(auth, "Authorization: Bearer tok1");
+    free(auth);
+    auth = server_auth(path, 1);
+    assert_string_equal(auth, "Authorization: Bearer tok2");
+    free(auth);
+
+    /* A 401 comes back as a status, never retried; the generation tells it is stale. */
+    resp = fetch(net, &req, "/flaky/401/-/1/sess-401");
+    assert_int_equal(resp->error, 0);
+    assert_int_equal(resp->status, 401);
+    assert_int_equal(resp->attempts, 1);
+    assert_int_equal(resp->bearer_gen, net_bearer_gen(net));
+    net_response_free(resp);
+
+    assert_int_equal(net_set_bearer(net, "bad\r\nX-Evil: 1"), BINGE_EINVAL);
+    assert_int_equal(net_bearer_gen(net), 2);
+    assert_int_equal(net_set_bearer(net, NULL), 0);
+    assert_int_equal(net_bearer_gen(net), 3);
+    resp = fetch(net, &req, "/flaky/200/-/0/sess-cleared");
+    assert_int_equal(resp->bearer_gen, 0);
+    net_response_free(resp);
+    assert_null(server_auth("/flaky/200/-/0/sess-cleared", 0));
+    assert_int_equal(net_set_bearer(NULL, "x"), BINGE_EINVAL);
+    assert_int_equal(net_bearer_gen(NULL), 0);
+    net_free(net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -736,6 +1309,16 @@ int main(void)
         cmocka_unit_test(test_bad_urls),
         cmocka_unit_test(test_free_with_requests_in_flight),
         cmocka_unit_test(test_many_parallel),
+        cmocka_unit_test(test_retry_get_honours_retry_after),
+        cmocka_unit_test(test_retry_idempotent_post),
+        cmocka_unit_test(test_no_retry_plain_post),
+        cmocka_unit_test(test_no_retry_client_errors),
+        cmocka_unit_test(test_backoff_grows_then_gives_up),
+        cmocka_unit_test(test_retry_after_captured),
+        cmocka_unit_test(test_etag_round_trip),
+        cmocka_unit_test(test_cancel_during_backoff),
+        cmocka_unit_test(test_extra_headers),
+        cmocka_unit_test(test_session_bearer),
     };
     return cmocka_run_group_tests(tests, server_start, server_stop);
 }

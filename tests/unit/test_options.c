@@ -18,10 +18,31 @@
 #define MAX_ARGS 8
 
 static const char *const env_vars[] = {
-    "BINGE_SERVER", "BINGE_HEADLESS", "BINGE_SCRIPT",       "BINGE_CONTROL", "BINGE_FULLSCREEN",
-    "BINGE_CONFIG", "BINGE_PLATFORM", "BINGE_LOG_LEVEL",    "BINGE_FONT",    "BINGE_DEVICE_ID",
-    "BINGE_WIDTH",  "BINGE_HEIGHT",   "BINGE_HTTP_TIMEOUT",
+    "BINGE_SERVER",
+    "BINGE_HEADLESS",
+    "BINGE_SCRIPT",
+    "BINGE_CONTROL",
+    "BINGE_FULLSCREEN",
+    "BINGE_CONFIG",
+    "BINGE_PLATFORM",
+    "BINGE_LOG_LEVEL",
+    "BINGE_FONT",
+    "BINGE_DEVICE_ID",
+    "BINGE_WIDTH",
+    "BINGE_HEIGHT",
+    "BINGE_HTTP_TIMEOUT",
+    "BINGE_PLAY",
+    "BINGE_EXIT_AFTER_FIRST_FRAME",
+    "BINGE_STATE_DIR",
+    "BINGE_CONNECT_TIMEOUT",
+    "BINGE_HTTP_RETRIES",
+    "BINGE_LANGUAGE",
 };
+
+/* The defaults of --language and --state-dir come from these; setup pins them. */
+static const char *const locale_vars[] = {"LC_ALL", "LC_MESSAGES", "LANG", "XDG_STATE_HOME",
+                                          "HOME"};
+static char *saved_locale[sizeof(locale_vars) / sizeof(locale_vars[0])];
 
 static char tmpdir[PATH_MAX];
 
@@ -31,8 +52,20 @@ static void clear_env(void)
         unsetenv(env_vars[i]);
 }
 
+static void pin_locale_env(void)
+{
+    unsetenv("LC_ALL");
+    unsetenv("LC_MESSAGES");
+    setenv("LANG", "pt_BR.UTF-8", 1);
+    setenv("XDG_STATE_HOME", "/tmp/xdg-state", 1);
+    setenv("HOME", "/home/viewer", 1);
+}
+
 static int setup(void **state)
 {
+    for (size_t i = 0; i < sizeof(locale_vars) / sizeof(locale_vars[0]); i++)
+        saved_locale[i] = util_strdup(getenv(locale_vars[i]));
+    pin_locale_env();
     clear_env();
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/binge-test-options-XXXXXX");
     return mkdtemp(tmpdir) ? 0 : -1;
@@ -40,6 +73,14 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+    for (size_t i = 0; i < sizeof(locale_vars) / sizeof(locale_vars[0]); i++) {
+        if (saved_locale[i])
+            setenv(locale_vars[i], saved_locale[i], 1);
+        else
+            unsetenv(locale_vars[i]);
+        free(saved_locale[i]);
+        saved_locale[i] = NULL;
+    }
     clear_env();
     rmdir(tmpdir);
     return 0;
@@ -104,6 +145,10 @@ static void check_defaults(const struct binge_options *o)
     assert_int_equal(o->width, 1280);
     assert_int_equal(o->height, 720);
     assert_int_equal(o->http_timeout_ms, 10000);
+    assert_int_equal(o->connect_timeout_ms, 3000);
+    assert_int_equal(o->http_retries, 3);
+    assert_string_equal(o->language, "pt-BR");
+    assert_string_equal(o->state_dir, "/tmp/xdg-state/binge");
 
     char host[256] = "";
     gethostname(host, sizeof(host) - 1);
@@ -165,6 +210,27 @@ static void check_strings(const struct binge_options *o)
 static void check_font_reset(const struct binge_options *o)
 {
     assert_null(o->font);
+}
+
+static void check_client_net(const struct binge_options *o)
+{
+    assert_string_equal(o->state_dir, "/var/lib/binge");
+    assert_int_equal(o->connect_timeout_ms, 100);
+    assert_int_equal(o->http_retries, 0);
+    assert_string_equal(o->language, "th");
+}
+
+static void check_client_net_max(const struct binge_options *o)
+{
+    assert_string_equal(o->state_dir, "relative/state");
+    assert_int_equal(o->connect_timeout_ms, 60000);
+    assert_int_equal(o->http_retries, 10);
+    assert_string_equal(o->language, "pt-BR, en;q=0.5");
+}
+
+static void check_language_star(const struct binge_options *o)
+{
+    assert_string_equal(o->language, "*");
 }
 
 struct row {
@@ -229,7 +295,24 @@ static void test_argv_rows(void **state)
          NULL,
          NULL,
          check_font_reset},
+        {"client net options",
+         {"--state-dir", "/var/lib/binge", "--connect-timeout=100", "--http-retries", "0",
+          "--language=th"},
+         OPTIONS_RUN,
+         NULL,
+         NULL,
+         check_client_net},
+        {"client net maxima",
+         {"--state-dir=relative/state", "--connect-timeout", "60000", "--http-retries=10",
+          "--language", "pt-BR, en;q=0.5"},
+         OPTIONS_RUN,
+         NULL,
+         NULL,
+         check_client_net_max},
+        {"any language", {"--language=*"}, OPTIONS_RUN, NULL, NULL, check_language_star},
         {"--help", {"--help"}, OPTIONS_EXIT, "--http-timeout MS", NULL, NULL},
+        {"--help lists state-dir", {"--help"}, OPTIONS_EXIT, "--state-dir DIR", NULL, NULL},
+        {"--help shows retries", {"--help"}, OPTIONS_EXIT, "(0..10, default 3)", NULL, NULL},
         {"-h", {"-h"}, OPTIONS_EXIT, "Usage: binge", NULL, NULL},
         {"--help lists flags", {"--help"}, OPTIONS_EXIT, "--headless, --no-headless", NULL, NULL},
         {"--help shows ranges", {"--help"}, OPTIONS_EXIT, "640..7680", NULL, NULL},
@@ -347,6 +430,59 @@ static void test_argv_rows(void **state)
          NULL,
          "option --platform: empty value",
          NULL},
+        {"connect timeout below range",
+         {"--connect-timeout", "99"},
+         BINGE_EINVAL,
+         NULL,
+         "option --connect-timeout: 99 is out of range (100..60000)",
+         NULL},
+        {"connect timeout above range",
+         {"--connect-timeout=60001"},
+         BINGE_EINVAL,
+         NULL,
+         "option --connect-timeout: 60001 is out of range",
+         NULL},
+        {"retries negative",
+         {"--http-retries=-1"},
+         BINGE_EINVAL,
+         NULL,
+         "option --http-retries: -1 is out of range (0..10)",
+         NULL},
+        {"retries above range", {"--http-retries", "11"}, BINGE_EINVAL, NULL, "(0..10)", NULL},
+        {"retries not a number",
+         {"--http-retries", "three"},
+         BINGE_EINVAL,
+         NULL,
+         "option --http-retries: 'three' is not an integer",
+         NULL},
+        {"empty state dir",
+         {"--state-dir="},
+         BINGE_EINVAL,
+         NULL,
+         "option --state-dir: empty value",
+         NULL},
+        {"missing state dir", {"--state-dir"}, BINGE_EINVAL, NULL, "missing value", NULL},
+        {"empty language", {"--language="}, BINGE_EINVAL, NULL, "option --language: empty", NULL},
+        {"language with a line break",
+         {"--language", "en\r\nX-Evil: 1"},
+         BINGE_EINVAL,
+         NULL,
+         "option --language",
+         NULL},
+        {"language with a colon", {"--language", "en:fr"}, BINGE_EINVAL, NULL, "expected", NULL},
+        {"language starting with a digit",
+         {"--language=1en"},
+         BINGE_EINVAL,
+         NULL,
+         "option --language: '1en'",
+         NULL},
+        {"language too long",
+         {"--language",
+          "en-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"},
+         BINGE_EINVAL,
+         NULL,
+         "longer than 64 characters",
+         NULL},
         {"missing config file",
          {"--config", "/nonexistent/binge.conf"},
          BINGE_EINVAL,
@@ -406,6 +542,10 @@ static void test_config_file(void **state)
                                         "log_level = debug\r\n"
                                         "font = \"/usr/share/fonts/My Font.ttf\"\n"
                                         "width=1920\n"
+                                        "state_dir = /data/binge\n"
+                                        "connect-timeout = 1500\n"
+                                        "http_retries = 5\n"
+                                        "language = es\n"
                                         "http-timeout = 2500");
     struct binge_options o;
     memset(&o, 0, sizeof(o));
@@ -422,6 +562,10 @@ static void test_config_file(void **state)
     assert_string_equal(o.font, "/usr/share/fonts/My Font.ttf");
     assert_int_equal(o.width, 1920);
     assert_int_equal(o.http_timeout_ms, 2500);
+    assert_string_equal(o.state_dir, "/data/binge");
+    assert_int_equal(o.connect_timeout_ms, 1500);
+    assert_int_equal(o.http_retries, 5);
+    assert_string_equal(o.language, "es");
     options_clear(&o);
     options_clear(&o); /* safe on a zeroed struct */
     free(err_text);
@@ -444,6 +588,9 @@ static void test_config_file_errors(void **state)
         {"config = /etc/other.conf\n", BINGE_EINVAL, ":1: unknown option 'config'"},
         {"= 5\n", BINGE_EINVAL, ":1: unknown option ''"},
         {"platform =\n", BINGE_EINVAL, ":1: platform: empty value"},
+        {"http_retries = 99\n", BINGE_EINVAL, ":1: http-retries: 99 is out of range (0..10)"},
+        {"language = en\\nfr\n", BINGE_EINVAL, ":1: language: 'en\\nfr'"},
+        {"# ok\nconnect-timeout = 5s\n", BINGE_EINVAL, ":2: connect-timeout: '5s' is not"},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         char *path = write_tmp("bad.conf", rows[i].text);
@@ -570,12 +717,149 @@ static void test_env_errors(void **state)
     unsetenv("BINGE_FONT");
 }
 
+static void test_locale_defaults(void **state)
+{
+    static const struct {
+        const char *lc_all, *lc_messages, *lang, *want;
+    } rows[] = {
+        {NULL, NULL, "pt_BR.UTF-8", "pt-BR"},
+        {NULL, NULL, "th_TH", "th-TH"},
+        {NULL, NULL, "ja", "ja"},
+        {NULL, NULL, "de_DE.UTF-8@euro", "de-DE"},
+        {NULL, NULL, "sr_RS@latin", "sr-RS"},
+        {NULL, NULL, "C", "en"},
+        {NULL, NULL, "C.UTF-8", "en"},
+        {NULL, NULL, "POSIX", "en"},
+        {NULL, NULL, "", "en"},
+        {NULL, NULL, NULL, "en"},
+        {NULL, NULL, "en US", "en"},
+        {NULL, NULL, "x\r\nEvil: 1", "en"},
+        {NULL, NULL, "zh_Hant_TW.UTF-8", "zh-Hant-TW"},
+        {NULL, NULL, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "en"},
+        {NULL, "es_ES.UTF-8", "fr_FR.UTF-8", "es-ES"},
+        {"ar_EG.UTF-8", "es_ES.UTF-8", "fr_FR.UTF-8", "ar-EG"},
+        {"", "", "ko_KR", "ko-KR"},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const char *values[] = {rows[i].lc_all, rows[i].lc_messages, rows[i].lang};
+        for (size_t k = 0; k < 3; k++) {
+            if (values[k])
+                setenv(locale_vars[k], values[k], 1);
+            else
+                unsetenv(locale_vars[k]);
+        }
+        struct run r;
+        const char *none[] = {NULL};
+        run_parse(&r, none);
+        assert_int_equal(r.rc, OPTIONS_RUN);
+        if (strcmp(r.opts.language, rows[i].want) != 0) {
+            print_error("locale row %zu: language '%s', want '%s'\n", i, r.opts.language,
+                        rows[i].want);
+            fail();
+        }
+        run_done(&r);
+    }
+    /* The option wins over the locale. */
+    setenv("LANG", "fr_FR.UTF-8", 1);
+    setenv("BINGE_LANGUAGE", "zh", 1);
+    struct run r;
+    const char *none[] = {NULL};
+    run_parse(&r, none);
+    assert_int_equal(r.rc, OPTIONS_RUN);
+    assert_string_equal(r.opts.language, "zh");
+    run_done(&r);
+    unsetenv("BINGE_LANGUAGE");
+    pin_locale_env();
+}
+
+static void test_state_dir_defaults(void **state)
+{
+    static const struct {
+        const char *xdg, *home, *want; /* want NULL: from the password database */
+    } rows[] = {
+        {"/tmp/xdg-state", "/home/viewer", "/tmp/xdg-state/binge"},
+        {NULL, "/home/viewer", "/home/viewer/.local/state/binge"},
+        {"", "/home/viewer", "/home/viewer/.local/state/binge"},
+        {"relative/xdg", "/home/viewer", "/home/viewer/.local/state/binge"},
+        {NULL, NULL, NULL},
+        {NULL, "not/absolute", NULL},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        if (rows[i].xdg)
+            setenv("XDG_STATE_HOME", rows[i].xdg, 1);
+        else
+            unsetenv("XDG_STATE_HOME");
+        if (rows[i].home)
+            setenv("HOME", rows[i].home, 1);
+        else
+            unsetenv("HOME");
+        struct run r;
+        const char *none[] = {NULL};
+        run_parse(&r, none);
+        assert_int_equal(r.rc, OPTIONS_RUN);
+        if (rows[i].want) {
+            assert_string_equal(r.opts.state_dir, rows[i].want);
+        } else {
+            /* Whatever the password database says, it is absolute and ends the same way. */
+            assert_non_null(r.opts.state_dir);
+            assert_true(r.opts.state_dir[0] == '/');
+            const char *tail = "/.local/state/binge";
+            size_t n = strlen(r.opts.state_dir);
+            assert_true(n > strlen(tail));
+            assert_string_equal(r.opts.state_dir + n - strlen(tail), tail);
+        }
+        run_done(&r);
+    }
+    /* The option and the environment win over the default. */
+    setenv("BINGE_STATE_DIR", "/srv/binge-state", 1);
+    struct run r;
+    const char *none[] = {NULL};
+    run_parse(&r, none);
+    assert_string_equal(r.opts.state_dir, "/srv/binge-state");
+    run_done(&r);
+    const char *arg[] = {"--state-dir", "/mnt/data", NULL};
+    run_parse(&r, arg);
+    assert_string_equal(r.opts.state_dir, "/mnt/data");
+    run_done(&r);
+    unsetenv("BINGE_STATE_DIR");
+    pin_locale_env();
+}
+
+static void test_load_buffer(void **state)
+{
+    struct binge_options o;
+    memset(&o, 0, sizeof(o));
+    char *err_text = NULL;
+    size_t err_len = 0;
+    FILE *err = open_memstream(&err_text, &err_len);
+    /* Not NUL-terminated: only len bytes count. */
+    const char text[] = "width = 800\nheight = 400\nwidth = 1000";
+    assert_int_equal(options_load_buffer(&o, text, 24, "mem.conf", err), 0);
+    assert_int_equal(o.width, 800);
+    assert_int_equal(o.height, 400);
+    assert_int_equal(options_load_buffer(&o, text, sizeof(text) - 1, "mem.conf", err), 0);
+    assert_int_equal(o.width, 1000);
+    assert_int_equal(options_load_buffer(&o, "", 0, "mem.conf", err), 0);
+    assert_int_equal(options_load_buffer(&o, NULL, 0, "mem.conf", err), 0);
+    assert_int_equal(options_load_buffer(&o, "width = 800\0x", 13, "mem.conf", err), BINGE_EINVAL);
+    const char *bogus = "font = a\nbogus = 1\n";
+    assert_int_equal(options_load_buffer(&o, bogus, strlen(bogus), NULL, err), BINGE_EINVAL);
+    fclose(err);
+    assert_non_null(strstr(err_text, "mem.conf: not a text file"));
+    assert_non_null(strstr(err_text, "config:2: unknown option 'bogus'"));
+    assert_string_equal(o.font, "a");
+    options_clear(&o);
+    free(err_text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_argv_rows),   cmocka_unit_test(test_version_exact),
-        cmocka_unit_test(test_config_file), cmocka_unit_test(test_config_file_errors),
-        cmocka_unit_test(test_precedence),  cmocka_unit_test(test_env_errors),
+        cmocka_unit_test(test_argv_rows),       cmocka_unit_test(test_version_exact),
+        cmocka_unit_test(test_config_file),     cmocka_unit_test(test_config_file_errors),
+        cmocka_unit_test(test_precedence),      cmocka_unit_test(test_env_errors),
+        cmocka_unit_test(test_locale_defaults), cmocka_unit_test(test_state_dir_defaults),
+        cmocka_unit_test(test_load_buffer),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
