@@ -1,0 +1,319 @@
+/* The progress queue lives in memory and in progress.journal, an append-only file of lines
+ * "<crc32 hex> <json>\n": a header, put records and ack records. An append is one write(2)
+ * followed by fdatasync(2), so after a kill -9 the file ends either on a whole record or on a
+ * torn prefix of one, which the CRC and the missing newline give away. Replaying the file in order
+ * rebuilds the queue. When the file outgrows its bound it is replaced, through an atomic
+ * rewrite, by a header and the live records only. */
+#include "binge/error.h"
+#include "binge/log.h"
+#include "binge/store.h"
+#include "binge/util.h"
+#include "store_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+LOG_MODULE("store");
+
+#define JOURNAL_FILE "progress.journal"
+#define LINE_ESTIMATE 200 /* bytes of a typical put line, for the compaction bound */
+
+static char *journal_path(const struct store *st)
+{
+    return store_join(st->dir, JOURNAL_FILE);
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static int open_journal(struct store *st)
+{
+    if (st->journal_fd >= 0) {
+        close(st->journal_fd);
+        st->journal_fd = -1;
+    }
+    char *path = journal_path(st);
+    if (!path)
+        return BINGE_ENOMEM;
+    st->journal_fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (st->journal_fd < 0)
+        log_error("can't open %s: %s", path, strerror(errno));
+    free(path);
+    return st->journal_fd < 0 ? BINGE_EIO : 0;
+}
+
+/* Replaces the journal with the live records. */
+static int compact(struct store *st)
+{
+    size_t len = 0;
+    char *path = journal_path(st);
+    char *data = store_journal_format(&st->queue, &len);
+    int rc = BINGE_ENOMEM;
+    if (!path || !data)
+        goto out;
+    rc = util_write_file_atomic(path, data, len, 0600);
+    if (rc != 0) {
+        log_error("can't rewrite %s: %s", path, strerror(errno));
+        goto out;
+    }
+    log_debug("progress journal compacted to %zu bytes (%zu pending)", len, st->queue.live);
+    st->journal_size = len;
+    st->journal_broken = false;
+    rc = open_journal(st);
+out:
+    free(data);
+    free(path);
+    return rc;
+}
+
+static size_t compact_bound(const struct store *st)
+{
+    size_t live = st->queue.live * LINE_ESTIMATE * 2;
+    return live > st->journal_max ? live : st->journal_max;
+}
+
+static void maybe_compact(struct store *st)
+{
+    /* The record is already durable; a failed compaction only delays the next one. */
+    if (st->journal_size > compact_bound(st))
+        compact(st);
+}
+
+/* Appends whole lines and waits for the disk. On failure the file is cut back to its last whole
+ * record so that the next append does not land after a fragment. */
+static int append(struct store *st, const char *data, size_t len)
+{
+    /* Memory holds exactly what the file should: rewriting it is always a safe recovery. */
+    if (st->journal_broken || st->journal_fd < 0) {
+        int rc = compact(st);
+        if (rc != 0)
+            return rc;
+    }
+    if (write_all(st->journal_fd, data, len) != 0 || fdatasync(st->journal_fd) != 0) {
+        log_error("can't append to the progress journal in %s: %s", st->dir, strerror(errno));
+        if (ftruncate(st->journal_fd, (off_t)st->journal_size) != 0)
+            st->journal_broken = true;
+        return BINGE_EIO;
+    }
+    st->journal_size += len;
+    return 0;
+}
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* 128 random bits as hex. getrandom() may be missing on old box kernels or starved of entropy
+ * early in boot, so it falls back to /dev/urandom and then to a mix of clocks and the pid. */
+static void new_event_id(char out[STORE_EVENT_ID_LEN + 1])
+{
+    static uint64_t fallback_counter;
+    unsigned char r[16];
+    bool ok = getrandom(r, sizeof(r), GRND_NONBLOCK) == (ssize_t)sizeof(r);
+    if (!ok) {
+        int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+        ok = fd >= 0 && read(fd, r, sizeof(r)) == (ssize_t)sizeof(r);
+        if (fd >= 0)
+            close(fd);
+    }
+    if (!ok) {
+        struct timespec a, b;
+        clock_gettime(CLOCK_REALTIME, &a);
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        uint64_t seed = (uint64_t)a.tv_sec * 1000000000ull + (uint64_t)a.tv_nsec;
+        seed ^= ((uint64_t)getpid() << 32) ^ ((uint64_t)b.tv_nsec << 7) ^ ++fallback_counter;
+        uint64_t x = splitmix64(&seed), y = splitmix64(&seed);
+        memcpy(r, &x, 8);
+        memcpy(r + 8, &y, 8);
+    }
+    for (size_t i = 0; i < sizeof(r); i++)
+        snprintf(out + 2 * i, 3, "%02x", r[i]);
+}
+
+int store_progress_put(struct store *st, const char *episode_id, int64_t position_ms,
+                       int64_t duration_ms, int64_t updated_at_ms,
+                       char event_id[STORE_EVENT_ID_LEN + 1])
+{
+    if (!st || !store_valid_text(episode_id, STORE_ID_MAX) || position_ms < 0 ||
+        position_ms > STORE_MS_MAX || duration_ms < 0 || duration_ms > STORE_MS_MAX ||
+        updated_at_ms < 0 || updated_at_ms > STORE_MS_MAX)
+        return BINGE_EINVAL;
+
+    struct store_progress p = {
+        .position_ms = position_ms,
+        .duration_ms = duration_ms,
+        .updated_at_ms = updated_at_ms,
+    };
+    snprintf(p.episode_id, sizeof(p.episode_id), "%s", episode_id);
+    do
+        new_event_id(p.event_id);
+    while (store_queue_find_id(&st->queue, p.event_id));
+
+    int rc = store_queue_reserve(&st->queue);
+    if (rc != 0)
+        return rc;
+    char *line = store_journal_put_line(&p);
+    if (!line)
+        return BINGE_ENOMEM;
+    rc = append(st, line, strlen(line));
+    free(line);
+    if (rc != 0)
+        return rc;
+
+    bool evicted = false;
+    store_queue_put(&st->queue, &p, &evicted); /* cannot fail after the reserve */
+    if (evicted)
+        log_warn("progress queue full (%d episodes): dropped the oldest report",
+                 STORE_PROGRESS_MAX);
+    if (event_id)
+        memcpy(event_id, p.event_id, sizeof(p.event_id));
+    maybe_compact(st);
+    return 0;
+}
+
+int store_progress_pending(const struct store *st, struct store_progress *out, size_t max,
+                           size_t *n)
+{
+    if (n)
+        *n = 0;
+    if (!st || !n || (!out && max))
+        return BINGE_EINVAL;
+    size_t k = 0;
+    for (size_t i = st->queue.head; i < st->queue.len && k < max; i++) {
+        if (st->queue.items[i].live)
+            out[k++] = st->queue.items[i].p;
+    }
+    *n = k;
+    return 0;
+}
+
+size_t store_progress_count(const struct store *st)
+{
+    return st ? st->queue.live : 0;
+}
+
+int store_progress_ack(struct store *st, const char *const *event_ids, size_t n)
+{
+    if (!st || (!event_ids && n))
+        return BINGE_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (!event_ids[i])
+            return BINGE_EINVAL;
+    }
+    if (n == 0)
+        return 0;
+
+    int rc = BINGE_ENOMEM;
+    char *lines = NULL;
+    struct store_qitem **hit = malloc(n * sizeof(*hit));
+    const char **ids = malloc(n * sizeof(*ids));
+    size_t m = 0;
+    if (!hit || !ids)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (!store_valid_event_id(event_ids[i]))
+            continue; /* never one of ours */
+        struct store_qitem *it = store_queue_find_id(&st->queue, event_ids[i]);
+        if (it && !it->mark) {
+            it->mark = true;
+            hit[m] = it;
+            ids[m++] = it->p.event_id;
+        }
+    }
+    rc = 0;
+    if (m == 0)
+        goto out;
+    rc = BINGE_ENOMEM;
+    lines = store_journal_ack_lines(ids, m);
+    if (!lines)
+        goto out;
+    if ((rc = append(st, lines, strlen(lines))) != 0)
+        goto out;
+    for (size_t k = 0; k < m; k++)
+        store_queue_remove(&st->queue, hit[k]);
+    log_debug("progress: %zu report(s) acknowledged, %zu pending", m, st->queue.live);
+
+out:
+    for (size_t k = 0; hit && k < m; k++)
+        hit[k]->mark = false;
+    free(lines);
+    free(hit);
+    free(ids);
+    if (rc == 0 && m > 0)
+        maybe_compact(st);
+    return rc;
+}
+
+int store_progress_load(struct store *st)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    char why[STORE_ERR_LEN];
+    bool rewrite = false;
+    char *path = journal_path(st);
+    if (!path)
+        return BINGE_ENOMEM;
+    int rc = store_read_state(st, path, STORE_JOURNAL_FILE_MAX, STORE_PART_PROGRESS, &buf, &len);
+    if (rc == BINGE_ENOTFOUND) {
+        rewrite = true;
+    } else if (rc == BINGE_ENOMEM) {
+        goto out;
+    } else {
+        struct store_journal_scan scan;
+        if ((rc = store_journal_parse(buf, len, &st->queue, &scan)) != 0)
+            goto out;
+        st->journal_size = scan.good_len;
+        if (scan.bad) {
+            /* The original is kept for a post-mortem; the good records live on. */
+            snprintf(why, sizeof(why), "%zu damaged record(s), %zu pending report(s) recovered",
+                     scan.bad, st->queue.live);
+            store_move_aside(st, path, STORE_PART_PROGRESS, why);
+            rewrite = true;
+        } else if (scan.torn) {
+            log_info("progress journal: dropped a torn record at its end (a crash mid-write)");
+            rewrite = true;
+        } else if (!scan.has_header || len > compact_bound(st)) {
+            rewrite = true;
+        }
+    }
+    rc = 0;
+    if (rewrite && compact(st) != 0) {
+        /* A full disk must not stop binge: the next put tries the rewrite again. */
+        st->journal_broken = true;
+    } else if (!rewrite) {
+        open_journal(st); /* on failure the next put retries */
+    }
+out:
+    free(buf);
+    free(path);
+    return rc;
+}
+
+void store_progress_close(struct store *st)
+{
+    if (st->journal_fd >= 0)
+        close(st->journal_fd);
+    st->journal_fd = -1;
+}
