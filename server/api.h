@@ -5,8 +5,9 @@
  * as plain strings, a response comes out as a status, headers and either a malloc'd body or an
  * open file. server/http.c adapts it to libmicrohttpd.
  *
- * Threading: struct api is immutable after api_new() and api_handle() may run concurrently from
- * any number of threads (the database serialises itself, see db.h).
+ * Threading: struct api's configuration is immutable after api_new() and api_handle() may run
+ * concurrently from any number of threads (the database serialises itself, see db.h; the rate
+ * limiter and the fault table lock themselves).
  *
  * Errors: api_handle() never fails; every problem becomes an error response
  * {"error": {"code": "...", "message": "..."}} with a fitting status. */
@@ -16,6 +17,7 @@
 
 struct api;
 struct db;
+struct faults;
 
 /* Largest request body accepted, in bytes. Larger bodies get 413 payload_too_large. */
 #define API_BODY_MAX (64 * 1024)
@@ -31,6 +33,12 @@ struct api_config {
     const char *base_url;        /* copied; "http://host:port" for absolute URLs, no trailing
                                     '/'. NULL: use the request's Host header. */
     long long url_ttl_s;         /* lifetime of signed URLs; negative gives expired URLs */
+    long long token_ttl_s;       /* lifetime of access tokens; 0: they never expire */
+    int ads_per_day;             /* ad unlocks per wallet per UTC day */
+    double rate_limit;           /* requests per second per device; 0: no limit */
+    double rate_burst;           /* token bucket size (>= 1 when rate_limit > 0) */
+    bool dev;                    /* --dev: honour X-Dev-Now, serve /dev/ */
+    struct faults *faults;       /* borrowed, may be NULL: the table /dev/faults edits */
 };
 
 struct api_request {
@@ -44,7 +52,15 @@ struct api_request {
     const char *sig;           /* query argument "sig" or NULL */
     const char *body;          /* request body, may be NULL when body_len is 0 */
     size_t body_len;
-    long long now; /* Unix time of the request */
+    long long now;               /* Unix time of the request */
+    const char *accept_language; /* Accept-Language header or NULL */
+    const char *content_type;    /* Content-Type header or NULL */
+    const char *dev_now;         /* X-Dev-Now header or NULL (only honoured with cfg.dev) */
+    const char *client_addr;     /* numeric peer address or NULL */
+    double mono_now;             /* CLOCK_MONOTONIC seconds, for the rate limit */
+    /* Looks up a (decoded) query argument; NULL when absent. May itself be NULL. */
+    const char *(*query)(void *ctx, const char *name);
+    void *query_ctx;
 };
 
 struct api_response {
@@ -52,11 +68,14 @@ struct api_response {
     const char *content_type; /* static string */
     char *body;               /* transfer full (malloc); NULL when fd >= 0 or no body */
     size_t body_len;
-    int fd;                    /* transfer full: an open file to send as the body, or -1 */
-    long long fd_size;         /* bytes to send from fd */
-    const char *allow;         /* static; set on 405 */
-    const char *cache_control; /* static or NULL */
-    char etag[48];             /* "" when none */
+    int fd;                       /* transfer full: an open file to send as the body, or -1 */
+    long long fd_size;            /* bytes to send from fd */
+    char allow[48];               /* Allow header of a 405, "" when none */
+    const char *cache_control;    /* static or NULL */
+    char etag[48];                /* "" when none */
+    int retry_after;              /* > 0: Retry-After header, in seconds */
+    const char *content_language; /* static or NULL */
+    const char *vary;             /* static or NULL */
 };
 
 /* Creates the API. *out is transfer full; free with api_free(). Returns 0, BINGE_EINVAL or
@@ -69,6 +88,9 @@ void api_free(struct api *api);
 /* Handles one request and fills *resp (which the caller then owns: release with
  * api_response_clear()). */
 void api_handle(struct api *api, const struct api_request *req, struct api_response *resp);
+
+/* The fault table of a --dev API, or NULL. Borrowed. */
+struct faults *api_faults(const struct api *api);
 
 /* Fills *resp with an error document. code is the machine-readable error code. */
 void api_error(struct api_response *resp, int status, const char *code, const char *message);

@@ -1,20 +1,31 @@
 #ifndef BINGE_SERVER_DB_H
 #define BINGE_SERVER_DB_H
 
-/* The binge-server database: catalog, devices, tokens, the coin ledger and unlocks, in SQLite.
+/* The binge-server database (SQLite): the catalog, devices and accounts, tokens, the device
+ * flow, the coin ledger, unlocks, check-ins, VIP, phone checkout and playback progress.
+ * docs/api.md describes the schema.
+ *
+ * Who owns a wallet: every row of user state (ledger, unlocks, check-ins, ad views, VIP grants,
+ * progress) belongs to an owner string, "device:<device_id>" for a guest device and
+ * "account:<account_id>" once the device is linked to an account. Linking a device moves its
+ * guest rows to the account in the same transaction (db_device_code_decide), so the account then
+ * owns the merged wallet, and every device linked to it shares it.
  *
  * Threading: one struct db holds one SQLite connection guarded by a mutex. Every function takes
  * the mutex for its whole duration, so each call is atomic with respect to the others and may be
- * called from any thread (libmicrohttpd runs one thread per connection). The database is opened
- * in WAL mode with a busy timeout so another process (sqlite3 CLI, a second server) can read it
- * while the server runs.
+ * called from any thread (libmicrohttpd runs one thread per connection). Writes that read
+ * before they write run in BEGIN IMMEDIATE transactions, so they are also atomic with respect to
+ * other processes using the same file. The database is opened in WAL mode with a busy timeout.
+ *
+ * Time: functions that depend on the time take `now` (Unix seconds) from the caller, so tests
+ * can move the clock (binge-server --dev, X-Dev-Now). A "day" is a UTC day, now / 86400.
  *
  * Errors: 0 on success or a negative BINGE_E* code: BINGE_ENOTFOUND for a missing row,
  * BINGE_EINVAL for bad arguments, BINGE_EPARSE for a bad catalog.json, BINGE_EIO for SQLite
  * failures (logged with SQLite's message), BINGE_ENOMEM.
  *
  * Records returned to callers are plain structs owned by the caller and freed with the matching
- * *_free function. */
+ * *_free / *_clear function. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,18 +41,57 @@ struct db;
 /* Longest device id accepted, in bytes. */
 #define DB_DEVICE_ID_MAX 64
 
-/* Length of a token in hex characters, without the NUL. */
+/* Length of a token (access or refresh) in hex characters, without the NUL. */
 #define DB_TOKEN_HEX_LEN 64
 
 /* Secret size, in bytes, generated on first start. */
 #define DB_SECRET_LEN 32
 
+/* Longest owner string ("device:" + device id), in bytes. */
+#define DB_OWNER_MAX (7 + DB_DEVICE_ID_MAX)
+
+/* Longest account name, in bytes of UTF-8. */
+#define DB_ACCOUNT_NAME_MAX 64
+
+/* Device flow: user codes are 8 characters of DB_USER_CODE_ALPHABET, shown as XXXX-XXXX;
+ * device codes are DB_TOKEN_HEX_LEN hex characters. */
+#define DB_USER_CODE_LEN 8
+#define DB_USER_CODE_ALPHABET "BCDFGHJKLMNPQRSTVWXZ"
+#define DB_DEVICE_CODE_TTL 600
+#define DB_DEVICE_CODE_INTERVAL 5
+#define DB_SLOW_DOWN_STEP 5
+
+/* Longest idempotency key and progress event id, in bytes. */
+#define DB_IDEM_KEY_MAX 128
+#define DB_EVENT_ID_MAX 64
+
+/* Check-in: the reward of a claim with streak s (1, 2, ...) is min(s * STEP, CAP) bonus coins,
+ * which expire DB_CHECKIN_BONUS_TTL seconds after the claim. */
+#define DB_CHECKIN_STEP 5
+#define DB_CHECKIN_CAP 35
+#define DB_CHECKIN_BONUS_TTL (7 * 86400)
+
+/* Phone checkout sessions stay payable this long, in seconds. Ids are 32 hex characters. */
+#define DB_PURCHASE_TTL 900
+#define DB_PURCHASE_ID_LEN 32
+
+/* Progress: a batch holds at most this many items; event ids are remembered this long. */
+#define DB_PROGRESS_BATCH_MAX 100
+#define DB_PROGRESS_EVENT_TTL (30 * 86400)
+
+/* At most this many items on the "continue watching" shelf. */
+#define DB_CONTINUE_MAX 20
+
+#define DB_DAY 86400
+
+/* ---- catalog ---------------------------------------------------------------------------- */
+
 struct db_series {
     char *id;
-    char *title;
-    char *synopsis;
-    char *genre;
-    char *poster; /* media path of the poster, may be "" */
+    char *title;    /* localized, falling back to catalog.json's base text */
+    char *synopsis; /* localized likewise */
+    char *genre;    /* primary genre as in catalog.json (not localized) */
+    char *poster;   /* media path of the poster, may be "" */
     int episode_count;
 };
 
@@ -53,19 +103,29 @@ struct db_episode {
     int duration_s;
     char *path; /* media path of the master playlist */
     int price_coins;
-    bool unlocked; /* the device asked about holds an unlock row */
+    bool unlocked; /* the owner asked about holds a valid unlock (see db_list_episodes) */
 };
 
-/* Opens (creating if needed) the database at path and creates the schema. *out is transfer
- * full; free with db_free(). */
+/* One (series, genre) pair: genre as in catalog.json, name localized. */
+struct db_genre_row {
+    char *genre;
+    char *name;
+    char *series_id;
+};
+
+/* Opens (creating if needed) the database at path and creates or migrates the schema (version
+ * 2; a version 1 database from an earlier binge-server is migrated in one transaction). *out is
+ * transfer full; free with db_free(). A newer schema than this build knows is BINGE_ESTATE. */
 int db_new(const char *path, struct db **out);
 
 /* Closes the database. NULL is a no-op. */
 void db_free(struct db *db);
 
-/* When the database holds no series, reads <media_dir>/catalog.json and inserts its series and
- * episodes in one transaction. *seeded tells whether it did (may be NULL). */
-int db_seed_catalog(struct db *db, const char *media_dir, bool *seeded);
+/* Reads <media_dir>/catalog.json and brings the catalog tables in line with it in one
+ * transaction: series and episodes are inserted or updated by id, their genres and
+ * translations replaced, and series or episodes no longer in the file are hidden (kept, since
+ * unlocks and progress refer to them). *n_series (may be NULL) gets the number of series. */
+int db_sync_catalog(struct db *db, const char *media_dir, size_t *n_series);
 
 /* Sets price_coins of every episode: 0 for index <= free_episodes, DB_LOCKED_PRICE beyond. Run
  * at each start so the stored prices follow --free-episodes. */
@@ -75,35 +135,317 @@ int db_apply_prices(struct db *db, int free_episodes);
  * one on first use. out must hold DB_SECRET_LEN bytes. */
 int db_secret(struct db *db, unsigned char *out);
 
-/* Registers device_id (creating it with the welcome credit when new) and issues a new token,
- * written as DB_TOKEN_HEX_LEN hex characters plus NUL into token. */
-int db_register_device(struct db *db, const char *device_id, char *token);
-
-/* Looks up the device owning token. device_id must hold DB_DEVICE_ID_MAX + 1 bytes. Returns
- * BINGE_ENOTFOUND for an unknown token. */
-int db_token_device(struct db *db, const char *token, char *device_id);
-
-/* Coin balance of a device: the sum of its ledger. */
-int db_balance(struct db *db, const char *device_id, long long *out);
-
-/* All series in catalog order. *out is transfer full (free with db_series_list_free), *n its
- * length; an empty catalog gives *out == NULL and *n == 0. */
-int db_list_series(struct db *db, struct db_series **out, size_t *n);
+/* All visible series in catalog order, localized to lang. *out is transfer full (free with
+ * db_series_list_free), *n its length; an empty catalog gives *out == NULL and *n == 0. */
+int db_list_series(struct db *db, const char *lang, struct db_series **out, size_t *n);
 void db_series_list_free(struct db_series *list, size_t n);
 
-/* One series. BINGE_ENOTFOUND when unknown. Free *out's fields with db_series_clear. */
-int db_get_series(struct db *db, const char *series_id, struct db_series *out);
+/* One visible series, localized. BINGE_ENOTFOUND when unknown. Free with db_series_clear. */
+int db_get_series(struct db *db, const char *series_id, const char *lang, struct db_series *out);
 void db_series_clear(struct db_series *s);
 
-/* Episodes of a series in index order, with unlock state for device_id (NULL: no unlocks). */
-int db_list_episodes(struct db *db, const char *series_id, const char *device_id,
+/* Every (series, genre) pair of the visible series, in catalog order and then in the order of
+ * each series' genres, with the genre's name in lang. Transfer full. */
+int db_list_genres(struct db *db, const char *lang, struct db_genre_row **out, size_t *n);
+void db_genre_list_free(struct db_genre_row *list, size_t n);
+
+/* Series whose title or synopsis, in any language, contains folded_query once case-folded
+ * (lang_fold), in catalog order, at most limit of them, localized to lang. Transfer full. */
+int db_search_series(struct db *db, const char *folded_query, const char *lang, size_t limit,
+                     struct db_series **out, size_t *n);
+
+/* Episodes of a visible series in index order. unlocked is true when owner (NULL: nobody)
+ * holds an unlock row for the episode that is valid at now: bought with coins or an ad
+ * (permanent) or with VIP (valid while owner's VIP is active). */
+int db_list_episodes(struct db *db, const char *series_id, const char *owner, long long now,
                      struct db_episode **out, size_t *n);
 void db_episode_list_free(struct db_episode *list, size_t n);
 
-/* One episode with unlock state for device_id (may be NULL), and in *next_id (may be NULL) the id
- * of the following episode of the same series or NULL for the last one (transfer full). */
-int db_get_episode(struct db *db, const char *episode_id, const char *device_id,
+/* One visible episode with unlock state for owner (may be NULL) at now, and in *next_id (may be
+ * NULL) the id of the following visible episode of the same series or NULL for the last one
+ * (transfer full). */
+int db_get_episode(struct db *db, const char *episode_id, const char *owner, long long now,
                    struct db_episode *out, char **next_id);
 void db_episode_clear(struct db_episode *e);
+
+/* The episode a media file belongs to: the visible episode whose playlist lies in the file's
+ * directory or the nearest ancestor directory that holds one. *episode_id is transfer full.
+ * BINGE_ENOTFOUND when there is none. */
+int db_episode_for_file(struct db *db, const char *file_path, char **episode_id);
+
+/* ---- devices, accounts, tokens ---------------------------------------------------------- */
+
+/* The caller of an authenticated request. */
+struct db_principal {
+    char device_id[DB_DEVICE_ID_MAX + 1];
+    char owner[DB_OWNER_MAX + 1]; /* the wallet owner, see the top of this file */
+    long long account_id;         /* 0 for a guest device */
+    char account_name[DB_ACCOUNT_NAME_MAX + 1];
+};
+
+/* A token pair. expires_in is the access token's lifetime in seconds, 0 when it never
+ * expires. */
+struct db_tokens {
+    char token[DB_TOKEN_HEX_LEN + 1];
+    char refresh_token[DB_TOKEN_HEX_LEN + 1];
+    long long expires_in;
+};
+
+/* Registers device_id (creating it with the welcome credit when new) and issues a new token
+ * pair whose access token expires after token_ttl seconds (0: never). */
+int db_register_device(struct db *db, const char *device_id, long long now, long long token_ttl,
+                       struct db_tokens *out);
+
+/* Looks up the caller of an access token. BINGE_ENOTFOUND for an unknown token,
+ * BINGE_ETIMEDOUT for an expired one. */
+int db_token_principal(struct db *db, const char *token, long long now, struct db_principal *out);
+
+/* Looks up a device as a principal. BINGE_ENOTFOUND when unknown. */
+int db_device_principal(struct db *db, const char *device_id, struct db_principal *out);
+
+/* Exchanges a refresh token for a new pair; the old refresh token is used up (rotation).
+ * device_id (DB_DEVICE_ID_MAX + 1 bytes) gets its device. BINGE_ENOTFOUND when the refresh
+ * token is unknown or already used. */
+int db_refresh_tokens(struct db *db, const char *refresh_token, long long now, long long token_ttl,
+                      char *device_id, struct db_tokens *out);
+
+/* ---- device flow (RFC 8628) ------------------------------------------------------------- */
+
+struct db_device_code {
+    char device_code[DB_TOKEN_HEX_LEN + 1];
+    char user_code[DB_USER_CODE_LEN + 1]; /* without the dash */
+    long long expires_at;
+    int interval;
+};
+
+/* Starts a device authorization for device_id, replacing the device's earlier pending ones. */
+int db_device_code_new(struct db *db, const char *device_id, long long now,
+                       struct db_device_code *out);
+
+enum db_poll_result {
+    DB_POLL_PENDING,   /* authorization_pending */
+    DB_POLL_SLOW_DOWN, /* polled sooner than the interval; the interval grew */
+    DB_POLL_EXPIRED,   /* expired_token */
+    DB_POLL_DENIED,    /* access_denied */
+    DB_POLL_APPROVED,  /* tokens issued; the code is used up */
+    DB_POLL_INVALID,   /* unknown or already used device code */
+};
+
+/* One poll of the token endpoint. On DB_POLL_APPROVED *tokens and *who are filled; *interval
+ * is the current polling interval. */
+int db_device_code_poll(struct db *db, const char *device_code, long long now, long long token_ttl,
+                        enum db_poll_result *result, int *interval, struct db_tokens *tokens,
+                        struct db_principal *who);
+
+enum db_decide_result {
+    DB_DECIDE_DONE,    /* approved (device linked, wallet merged) or denied */
+    DB_DECIDE_UNKNOWN, /* no such user code */
+    DB_DECIDE_EXPIRED, /* the code expired */
+    DB_DECIDE_USED,    /* already approved, denied or replaced */
+};
+
+/* Approves or denies the pending authorization with user_code (8 characters, no dash). On
+ * approval, in one transaction: the account named account_name is found or created, the
+ * device is linked to it, and the device's guest rows (ledger, unlocks, check-ins, ad views,
+ * VIP, progress) are merged into the account's. device_id (DB_DEVICE_ID_MAX + 1 bytes, may be
+ * NULL) gets the device. */
+int db_device_code_decide(struct db *db, const char *user_code, bool approve,
+                          const char *account_name, long long now, enum db_decide_result *result,
+                          char *device_id);
+
+/* ---- wallet --------------------------------------------------------------------------- */
+
+struct db_wallet {
+    long long coins;
+    long long bonus_coins;
+    long long bonus_next_amount; /* remaining in the soonest-expiring live bonus lot */
+    long long bonus_next_expiry; /* its expiry; 0 when there is no live bonus */
+    long long vip_expires_at;    /* 0 when never VIP */
+    bool vip_active;
+    int ads_today; /* ad unlocks used today */
+    bool checked_in_today;
+    int streak; /* today's streak if claimed, else yesterday's (0: broken) */
+};
+
+/* The wallet of owner at now. */
+int db_wallet_get(struct db *db, const char *owner, long long now, struct db_wallet *out);
+
+/* The reward of a check-in claim that makes the streak `streak` (>= 1). */
+int db_checkin_reward(int streak);
+
+/* ---- unlocks ------------------------------------------------------------------------- */
+
+enum db_unlock_method {
+    DB_UNLOCK_COINS,
+    DB_UNLOCK_AD,
+    DB_UNLOCK_VIP,
+};
+
+enum db_unlock_outcome {
+    DB_UNLOCK_DONE,         /* unlocked now (and charged if coins) */
+    DB_UNLOCK_ALREADY,      /* already unlocked: nothing charged */
+    DB_UNLOCK_FREE,         /* a free episode: nothing to do */
+    DB_UNLOCK_SHORT,        /* coins + bonus coins do not cover the price */
+    DB_UNLOCK_AD_LIMIT,     /* the day's ads are used up */
+    DB_UNLOCK_VIP_INACTIVE, /* method vip without an active VIP */
+};
+
+struct db_unlock_request {
+    const struct db_principal *who;
+    const char *episode_id;
+    enum db_unlock_method method;
+    const char *key;         /* idempotency key, scoped to who->device_id */
+    const char *fingerprint; /* what the key stands for; a different one is a conflict */
+    long long now;
+    int ads_per_day;
+};
+
+struct db_unlock_result {
+    enum db_unlock_outcome outcome;
+    const char *episode_id;
+    int episode_index;
+    int price_coins;
+    enum db_unlock_method method; /* of the valid unlock row (ALREADY: the earlier one's) */
+    long long spent_coins;
+    long long spent_bonus;
+    long long coins; /* balances after */
+    long long bonus_coins;
+    int ads_today; /* ad unlocks used today, after */
+    long long vip_expires_at;
+};
+
+/* Renders the answer to an unlock inside its transaction: sets *status and *body (malloc'd,
+ * transfer full). Returns 0 or a negative BINGE_E* code (the transaction is then rolled back). */
+typedef int (*db_unlock_render_fn)(const struct db_unlock_result *result, void *ctx, int *status,
+                                   char **body);
+
+/* Unlocks an episode in one BEGIN IMMEDIATE transaction. When (device, key) already holds a
+ * recorded answer with the same fingerprint, that answer is returned (*replayed true) and
+ * nothing else happens; with a different fingerprint it is BINGE_ESTATE. Otherwise the unlock
+ * is carried out (coins: bonus lots first, soonest expiry first, then coins), render is called
+ * and, when it answers 200, the answer is recorded under the key. *status and *body
+ * (transfer full) get the answer. BINGE_ENOTFOUND for an unknown episode. */
+int db_unlock(struct db *db, const struct db_unlock_request *rq, db_unlock_render_fn render,
+              void *ctx, int *status, char **body, bool *replayed);
+
+/* ---- check-in ------------------------------------------------------------------------- */
+
+struct db_checkin_result {
+    bool already; /* claimed today already: nothing happened */
+    int streak;
+    int reward;           /* bonus coins credited (0 when already) */
+    long long expires_at; /* of the reward */
+    long long coins;      /* balances after */
+    long long bonus_coins;
+};
+
+/* Claims today's check-in for who: streak = yesterday's streak + 1 (or 1), reward =
+ * db_checkin_reward(streak) bonus coins expiring DB_CHECKIN_BONUS_TTL after now. */
+int db_checkin(struct db *db, const struct db_principal *who, long long now,
+               struct db_checkin_result *out);
+
+/* ---- packs and phone checkout ----------------------------------------------------------- */
+
+struct db_pack {
+    const char *id;
+    int coins;
+    int bonus_coins;
+    int bonus_days; /* lifetime of the bonus coins */
+    int vip_days;
+    int price_cents;
+    const char *currency;
+};
+
+/* The static list of packs, in display order. */
+const struct db_pack *db_packs(size_t *n);
+
+/* A pack by id, or NULL. */
+const struct db_pack *db_pack_find(const char *id);
+
+enum db_purchase_status {
+    DB_PURCHASE_PENDING,
+    DB_PURCHASE_COMPLETED,
+    DB_PURCHASE_EXPIRED,
+};
+
+struct db_purchase {
+    char id[DB_PURCHASE_ID_LEN + 1];
+    char device_id[DB_DEVICE_ID_MAX + 1];
+    char owner[DB_OWNER_MAX + 1]; /* the device's wallet owner now */
+    const struct db_pack *pack;
+    enum db_purchase_status status; /* expired: pending past expires_at */
+    long long created_at;
+    long long expires_at;
+    long long completed_at; /* 0 unless completed */
+};
+
+/* Opens a checkout session for who and pack. */
+int db_purchase_new(struct db *db, const struct db_principal *who, const struct db_pack *pack,
+                    long long now, struct db_purchase *out);
+
+/* Looks a session up. BINGE_ENOTFOUND when unknown. */
+int db_purchase_get(struct db *db, const char *id, long long now, struct db_purchase *out);
+
+/* Pays a session: in one BEGIN IMMEDIATE transaction, a pending, unexpired session becomes
+ * completed and its pack is credited to the device's wallet owner (coins, bonus coins, VIP
+ * days). *already is true when it was completed before (nothing is credited twice).
+ * BINGE_ENOTFOUND when unknown, BINGE_ETIMEDOUT when it expired unpaid. *out (may be NULL) gets
+ * the session after. */
+int db_purchase_complete(struct db *db, const char *id, long long now, bool *already,
+                         struct db_purchase *out);
+
+/* ---- progress ----------------------------------------------------------------------------- */
+
+enum db_progress_status {
+    DB_PROGRESS_APPLIED,   /* stored: newer than what was there */
+    DB_PROGRESS_STALE,     /* older than (or as old as) the stored position: ignored */
+    DB_PROGRESS_DUPLICATE, /* this event id was seen before: ignored */
+    DB_PROGRESS_UNKNOWN,   /* no such episode: ignored */
+};
+
+struct db_progress_item {
+    const char *episode_id;
+    long long position_ms;
+    long long duration_ms; /* 0: unknown */
+    long long updated_at;  /* client time, Unix milliseconds */
+    const char *event_id;
+    enum db_progress_status status; /* out */
+};
+
+/* Applies a batch in one transaction: per item, a seen (device, event_id) is a duplicate, else
+ * the item replaces the owner's stored position for the episode when its updated_at is newer.
+ * Sets each item's status. */
+int db_progress_apply(struct db *db, const struct db_principal *who, struct db_progress_item *items,
+                      size_t n, long long now);
+
+/* The resume position of owner in an episode: the stored position, or 0 when there is none or
+ * the episode was finished (db_progress_finished). */
+int db_progress_resume(struct db *db, const char *owner, const char *episode_id,
+                       long long *resume_ms);
+
+/* True when position counts as watched to the end: at least 95% of the duration. */
+bool db_progress_finished(long long position_ms, long long duration_ms);
+
+struct db_continue_item {
+    char *series_id;
+    char *episode_id;
+    int episode_index;
+    long long resume_ms;
+    long long duration_ms;
+    long long updated_at; /* ms */
+};
+
+/* The "continue watching" list of owner: per series its most recently updated progress; an
+ * unfinished one is resumed, a finished one continues with the next episode at 0 (a finished
+ * last episode drops the series). Most recent first, at most DB_CONTINUE_MAX. Transfer full. */
+int db_continue_list(struct db *db, const char *owner, struct db_continue_item **out, size_t *n);
+void db_continue_list_free(struct db_continue_item *list, size_t n);
+
+/* ---- entitlement -------------------------------------------------------------------------- */
+
+/* True in *ok when who may watch episode_id at now: it is free, or who's owner holds a valid
+ * unlock (see db_list_episodes). BINGE_ENOTFOUND for an unknown episode. */
+int db_entitled(struct db *db, const struct db_principal *who, const char *episode_id,
+                long long now, bool *ok);
 
 #endif

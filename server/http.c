@@ -1,5 +1,6 @@
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 
 #include "api.h"
 #include "binge/error.h"
+#include "faults.h"
 #include "slog.h"
 
 /* Idle keep-alive connections are dropped after this many seconds, so a vanished client does not
@@ -33,6 +35,7 @@ struct http_server {
     char host[300]; /* URL form of the host */
     struct MHD_Daemon *daemon;
     struct api *api;
+    struct faults *faults; /* NULL unless --dev */
 };
 
 /* Per-request state, created on the first callback and freed when the request completes. */
@@ -44,6 +47,14 @@ struct http_request {
     size_t body_len;
     bool too_large;
     unsigned int status;
+    const char *fault; /* name of an injected fault, for the log */
+};
+
+/* The body of an injected truncated or oversized response, produced as MHD asks for it. */
+struct fault_body {
+    char *data; /* truncate: the bytes sent before the connection is cut */
+    size_t len;
+    uint64_t total; /* oversize: the size of the generated JSON */
 };
 
 static void copy_printable(char *dst, size_t cap, const char *src)
@@ -81,13 +92,35 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     ms = (long long)(end.tv_sec - req->start.tv_sec) * 1000 +
          (end.tv_nsec - req->start.tv_nsec) / 1000000;
     if (req->status)
-        slog_msg(SLOG_INFO, "http", "%s %s %u %lldms%s", req->method, req->path, req->status, ms,
-                 toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+        slog_msg(SLOG_INFO, "http", "%s %s %u %lldms%s%s%s", req->method, req->path, req->status,
+                 ms, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)",
+                 req->fault ? " fault=" : "", req->fault ? req->fault : "");
     else
-        slog_msg(SLOG_INFO, "http", "%s %s - %lldms (no response)", req->method, req->path, ms);
+        slog_msg(SLOG_INFO, "http", "%s %s - %lldms (no response)%s%s", req->method, req->path, ms,
+                 req->fault ? " fault=" : "", req->fault ? req->fault : "");
     free(req->body);
     free(req);
     *con_cls = NULL;
+}
+
+static void add_headers(struct MHD_Response *m, const struct api_response *r)
+{
+    char value[24];
+
+    if (r->allow[0])
+        MHD_add_response_header(m, MHD_HTTP_HEADER_ALLOW, r->allow);
+    if (r->etag[0])
+        MHD_add_response_header(m, MHD_HTTP_HEADER_ETAG, r->etag);
+    if (r->cache_control)
+        MHD_add_response_header(m, MHD_HTTP_HEADER_CACHE_CONTROL, r->cache_control);
+    if (r->retry_after > 0) {
+        snprintf(value, sizeof(value), "%d", r->retry_after);
+        MHD_add_response_header(m, MHD_HTTP_HEADER_RETRY_AFTER, value);
+    }
+    if (r->content_language)
+        MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_LANGUAGE, r->content_language);
+    if (r->vary)
+        MHD_add_response_header(m, MHD_HTTP_HEADER_VARY, r->vary);
 }
 
 static enum MHD_Result queue_response(struct MHD_Connection *conn, struct http_request *req,
@@ -113,12 +146,7 @@ static enum MHD_Result queue_response(struct MHD_Connection *conn, struct http_r
     }
     if (r->content_type && r->status != 304)
         MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
-    if (r->allow)
-        MHD_add_response_header(m, MHD_HTTP_HEADER_ALLOW, r->allow);
-    if (r->etag[0])
-        MHD_add_response_header(m, MHD_HTTP_HEADER_ETAG, r->etag);
-    if (r->cache_control)
-        MHD_add_response_header(m, MHD_HTTP_HEADER_CACHE_CONTROL, r->cache_control);
+    add_headers(m, r);
     MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
     req->status = (unsigned int)r->status;
     ret = MHD_queue_response(conn, (unsigned int)r->status, m);
@@ -160,6 +188,187 @@ static void body_append(struct http_request *req, const char *data, size_t n)
     req->body[req->body_len] = '\0';
 }
 
+/* ---- injected faults (--dev) ---- */
+
+static const char oversize_head[] = "{\"shelves\":[";
+static const char oversize_item[] =
+    "{\"id\":\"oversize\",\"title\":\"Oversized body injected by binge-server --dev\","
+    "\"items\":[]},";
+static const char oversize_tail[] = "{\"id\":\"end\",\"title\":\"End\",\"items\":[]}]}";
+
+/* The oversized body is head, blank padding, n items and tail: valid JSON of exactly total
+ * bytes, generated piece by piece so it never sits in memory. */
+static ssize_t oversize_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    const struct fault_body *fb = cls;
+    const uint64_t head = sizeof(oversize_head) - 1;
+    const uint64_t item = sizeof(oversize_item) - 1;
+    const uint64_t tail = sizeof(oversize_tail) - 1;
+    const uint64_t middle = fb->total - head - tail;
+    const uint64_t pad = middle % item;
+    size_t o = 0;
+
+    if (pos >= fb->total)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    while (o < max && pos < fb->total) {
+        if (pos < head) {
+            buf[o] = oversize_head[pos];
+        } else if (pos < head + pad) {
+            buf[o] = ' ';
+        } else if (pos < head + middle) {
+            buf[o] = oversize_item[(pos - head - pad) % item];
+        } else {
+            buf[o] = oversize_tail[pos - head - middle];
+        }
+        o++;
+        pos++;
+    }
+    return (ssize_t)o;
+}
+
+/* Sends the prepared bytes, then reports an error: MHD closes the connection short of the
+ * Content-Length it announced. */
+static ssize_t truncate_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    const struct fault_body *fb = cls;
+    size_t n;
+
+    if (pos >= fb->len)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    n = fb->len - (size_t)pos < max ? fb->len - (size_t)pos : max;
+    memcpy(buf, fb->data + pos, n);
+    return (ssize_t)n;
+}
+
+static void fault_body_free(void *cls)
+{
+    struct fault_body *fb = cls;
+
+    if (!fb)
+        return;
+    free(fb->data);
+    free(fb);
+}
+
+static enum MHD_Result queue_fault_body(struct MHD_Connection *conn, struct http_request *req,
+                                        const struct fault_rule *rule,
+                                        const struct api_response *real)
+{
+    static const char stub[] = "{\"error\":{\"code\":\"internal\",\"message\":\"this body is cut "
+                               "short by an injected truncate fault\"}}";
+    struct fault_body *fb = calloc(1, sizeof(*fb));
+    struct MHD_Response *m;
+    enum MHD_Result ret;
+    uint64_t announced;
+    unsigned int status = 200;
+
+    if (!fb)
+        return MHD_NO;
+    if (rule->kind == FAULT_OVERSIZE) {
+        fb->total = (uint64_t)rule->bytes;
+        m = MHD_create_response_from_callback(fb->total, 64 * 1024, oversize_reader, fb,
+                                              fault_body_free);
+    } else {
+        /* Half of the real body when there is one (phase "after"), else a stub. */
+        const char *src = real && real->body && real->body_len > 1 ? real->body : stub;
+        size_t len = src == stub ? sizeof(stub) - 1 : real->body_len;
+        if (src != stub && real->status > 0)
+            status = (unsigned int)real->status;
+        fb->len = len / 2;
+        fb->data = malloc(fb->len + 1);
+        if (!fb->data) {
+            fault_body_free(fb);
+            return MHD_NO;
+        }
+        memcpy(fb->data, src, fb->len);
+        announced = len + 1024;
+        m = MHD_create_response_from_callback(announced, 4096, truncate_reader, fb,
+                                              fault_body_free);
+    }
+    if (!m) {
+        fault_body_free(fb);
+        return MHD_NO;
+    }
+    MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+    MHD_add_response_header(m, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    req->status = status;
+    ret = MHD_queue_response(conn, status, m);
+    MHD_destroy_response(m);
+    return ret;
+}
+
+/* Aborts the connection with a TCP RST: SO_LINGER 0, then connect(AF_UNSPEC), which on Linux
+ * disconnects the socket abortively while leaving the descriptor (which MHD owns and closes)
+ * valid. A plain close by MHD would send a FIN first. */
+static enum MHD_Result reset_connection(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct linger lg = {1, 0};
+    struct sockaddr sa;
+
+    if (ci) {
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_family = AF_UNSPEC;
+        setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+        if (connect(ci->connect_fd, &sa, sizeof(sa)) != 0)
+            slog_msg(SLOG_WARN, "http", "fault reset: disconnect failed: %s", strerror(errno));
+    }
+    return MHD_NO;
+}
+
+/* Carries out a fault other than latency. real is the handled response (phase "after") or NULL;
+ * it is consumed. */
+static enum MHD_Result apply_fault(struct MHD_Connection *conn, struct http_request *req,
+                                   const struct fault_rule *rule, struct api_response *real)
+{
+    struct api_response r = {.fd = -1};
+    enum MHD_Result ret;
+
+    req->fault = fault_kind_name(rule->kind);
+    switch (rule->kind) {
+    case FAULT_500:
+        api_response_clear(real);
+        api_error(&r, 500, "internal", "injected fault: 500");
+        return queue_response(conn, req, &r);
+    case FAULT_503:
+        api_response_clear(real);
+        api_error(&r, 503, "unavailable", "injected fault: 503, retry later");
+        r.retry_after = rule->retry_after;
+        return queue_response(conn, req, &r);
+    case FAULT_RESET:
+        api_response_clear(real);
+        return reset_connection(conn);
+    case FAULT_TRUNCATE:
+    case FAULT_OVERSIZE:
+        ret = queue_fault_body(conn, req, rule, real);
+        api_response_clear(real);
+        return ret;
+    case FAULT_LATENCY:
+        break;
+    }
+    api_response_clear(real);
+    return MHD_NO;
+}
+
+static const char *query_arg(void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static void client_address(struct MHD_Connection *conn, char *out, size_t cap)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+    out[0] = '\0';
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)cap);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)cap);
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -169,6 +378,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     struct http_request *req = *con_cls;
     struct api_request areq;
     struct api_response r;
+    struct fault_rule rule;
+    struct timespec mono;
+    char addr[INET6_ADDRSTRLEN];
 
     if (!req) {
         const char *cl;
@@ -193,6 +405,14 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     if (req->too_large)
         return respond_too_large(conn, req);
 
+    if (faults_take(srv->faults, method, url, FAULT_BEFORE, &rule)) {
+        if (rule.kind != FAULT_LATENCY)
+            return apply_fault(conn, req, &rule, NULL);
+        req->fault = "latency";
+        faults_sleep(srv->faults, rule.ms);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &mono);
+    client_address(conn, addr, sizeof(addr));
     memset(&areq, 0, sizeof(areq));
     areq.method = method;
     areq.path = url;
@@ -202,12 +422,28 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     areq.host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
     areq.if_none_match =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    areq.accept_language =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_LANGUAGE);
+    areq.content_type =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    areq.dev_now = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Dev-Now");
     areq.exp = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "exp");
     areq.sig = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "sig");
+    areq.query = query_arg;
+    areq.query_ctx = conn;
+    areq.client_addr = addr[0] ? addr : NULL;
+    areq.mono_now = (double)mono.tv_sec + (double)mono.tv_nsec / 1e9;
     areq.body = req->body;
     areq.body_len = req->body_len;
     areq.now = (long long)time(NULL);
     api_handle(srv->api, &areq, &r);
+    if (faults_take(srv->faults, method, url, FAULT_AFTER, &rule)) {
+        if (rule.kind != FAULT_LATENCY)
+            return apply_fault(conn, req, &rule, &r);
+        /* The request was handled; only its answer is late. */
+        req->fault = "latency";
+        faults_sleep(srv->faults, rule.ms);
+    }
     return queue_response(conn, req, &r);
 }
 
@@ -358,6 +594,7 @@ int http_server_start(struct http_server *srv, struct api *api)
     if (srv->family == AF_INET6)
         flags |= MHD_USE_IPv6;
     srv->api = api;
+    srv->faults = api_faults(api);
     srv->daemon = MHD_start_daemon(
         /* The logger goes first so that messages about the other options reach it too. */
         flags, 0, NULL, NULL, access_handler, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
@@ -376,6 +613,8 @@ void http_server_free(struct http_server *srv)
     if (!srv)
         return;
     if (srv->daemon) {
+        /* Injected latencies end at once, so the threads MHD_stop_daemon joins are not held up. */
+        faults_shutdown(srv->faults);
         /* MHD_stop_daemon joins every connection thread and closes the listening socket. */
         MHD_stop_daemon(srv->daemon);
     } else if (srv->fd >= 0) {

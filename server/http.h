@@ -8,6 +8,10 @@
  * anything is served), http_server_start() starts serving, http_server_free() stops the daemon,
  * waits for its threads and closes the socket.
  *
+ * Fault injection: when the api has a fault table (binge-server --dev, api_faults()), each
+ * request is checked against it before and after it is handled, and a matching fault is carried
+ * out here: a delay, a 500 or 503, a truncated or oversized body, or a connection reset.
+ *
  * Threading: libmicrohttpd runs an internal listening thread and one thread per connection; the
  * api is called from those threads. The http_server functions themselves must be called from one
  * thread (the main thread).

@@ -14,6 +14,7 @@
 #include "api.h"
 #include "binge/error.h"
 #include "db.h"
+#include "faults.h"
 #include "http.h"
 #include "slog.h"
 
@@ -28,6 +29,11 @@ struct server_options {
     long long url_ttl;
     const char *public_url;
     const char *log_level;
+    long long token_ttl;
+    long long ads_per_day;
+    long long rate_limit;
+    long long rate_burst;
+    long long dev;
     long long help;
     long long version;
 };
@@ -67,6 +73,16 @@ static const struct option_def server_option_defs[] = {
      "base of absolute URLs in responses (default: http://HOST:PORT of --listen)"},
     {"log-level", OPTION_STRING, offsetof(struct server_options, log_level), "info", 0, 0, "LEVEL",
      "error, warn, info (one access line per request) or debug"},
+    {"token-ttl", OPTION_INT, offsetof(struct server_options, token_ttl), "2592000", 0, 315360000,
+     "SECONDS", "lifetime of access tokens (0: they never expire)"},
+    {"ads-per-day", OPTION_INT, offsetof(struct server_options, ads_per_day), "5", 0, 1000, "N",
+     "ad unlocks per wallet per UTC day"},
+    {"rate-limit", OPTION_INT, offsetof(struct server_options, rate_limit), "20", 0, 100000, "N",
+     "API requests per second per device (0: no limit)"},
+    {"rate-burst", OPTION_INT, offsetof(struct server_options, rate_burst), "40", 1, 100000, "N",
+     "requests a device may make at once before --rate-limit applies"},
+    {"dev", OPTION_FLAG, offsetof(struct server_options, dev), NULL, 0, 0, NULL,
+     "development mode: X-Dev-Now clock override and /dev/faults fault injection"},
     {"help", OPTION_FLAG, offsetof(struct server_options, help), NULL, 0, 0, NULL,
      "show this help and exit"},
     {"version", OPTION_FLAG, offsetof(struct server_options, version), NULL, 0, 0, NULL,
@@ -233,6 +249,7 @@ int main(int argc, char **argv)
     struct db *db = NULL;
     struct http_server *srv = NULL;
     struct api *api = NULL;
+    struct faults *faults = NULL;
     struct api_config cfg;
     unsigned char stored_secret[DB_SECRET_LEN];
     char base[600];
@@ -274,8 +291,10 @@ int main(int argc, char **argv)
     }
     if (rc < 0)
         goto fail;
-    if (db_new(opts.db, &db) < 0 || db_seed_catalog(db, opts.media, NULL) < 0 ||
+    if (db_new(opts.db, &db) < 0 || db_sync_catalog(db, opts.media, NULL) < 0 ||
         db_apply_prices(db, (int)opts.free_episodes) < 0)
+        goto fail;
+    if (opts.dev && faults_new(&faults) < 0)
         goto fail;
     memset(&cfg, 0, sizeof(cfg));
     if (opts.secret) {
@@ -291,6 +310,12 @@ int main(int argc, char **argv)
     cfg.db = db;
     cfg.media_dir = opts.media;
     cfg.url_ttl_s = opts.url_ttl;
+    cfg.token_ttl_s = opts.token_ttl;
+    cfg.ads_per_day = (int)opts.ads_per_day;
+    cfg.rate_limit = (double)opts.rate_limit;
+    cfg.rate_burst = (double)opts.rate_burst;
+    cfg.dev = opts.dev != 0;
+    cfg.faults = faults;
     rc = api_new(&cfg, &api);
     OPENSSL_cleanse(stored_secret, sizeof(stored_secret));
     if (rc < 0 || http_server_start(srv, api) < 0)
@@ -301,6 +326,10 @@ int main(int argc, char **argv)
     fflush(stdout);
     slog_msg(SLOG_INFO, "main", "media %s, db %s, %lld free episodes, url ttl %llds", opts.media,
              opts.db, opts.free_episodes, opts.url_ttl);
+    if (opts.dev)
+        slog_msg(SLOG_WARN, "main",
+                 "--dev: X-Dev-Now and /dev/faults are enabled; not for "
+                 "production");
 
     while (sigwait(&stop, &sig) != 0)
         ;
@@ -310,6 +339,7 @@ int main(int argc, char **argv)
 fail:
     http_server_free(srv);
     api_free(api);
+    faults_free(faults);
     db_free(db);
     exit(status);
 }

@@ -14,8 +14,8 @@
 
 #define SIGN_RAW_LEN 32
 
-/* Room for "<path>\n<exp>": the path cap plus a newline and the longest int64. */
-#define SIGN_MSG_MAX (SIGN_PATH_MAX + 1 + 21)
+/* Room for the longest message, "key\n<path>\n<exp>\n<device>". */
+#define SIGN_MSG_MAX (4 + SIGN_PATH_MAX + 1 + 21 + 1 + SIGN_DEVICE_MAX + 1)
 
 /* Growable output buffer for the playlist rewrite. */
 struct sbuf {
@@ -25,8 +25,24 @@ struct sbuf {
     int err;
 };
 
-static int hmac_raw(const unsigned char *secret, size_t secret_len, const char *path, long long exp,
-                    unsigned char *raw)
+bool sign_device_is_valid(const char *device)
+{
+    size_t n = device ? strlen(device) : 0;
+
+    if (n == 0 || n > SIGN_DEVICE_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)device[i];
+        if (!isalnum(c) && c != '.' && c != '_' && c != ':' && c != '-')
+            return false;
+    }
+    return true;
+}
+
+/* The signed message of each scheme. Paths and devices hold no newline, so messages of
+ * different schemes (one, two or three newlines, "key" first) can never be equal. */
+static int hmac_raw(const unsigned char *secret, size_t secret_len, enum sign_scheme scheme,
+                    const char *path, long long exp, const char *device, unsigned char *raw)
 {
     char msg[SIGN_MSG_MAX];
     unsigned int raw_len = 0;
@@ -36,7 +52,21 @@ static int hmac_raw(const unsigned char *secret, size_t secret_len, const char *
         return BINGE_EINVAL;
     if (strlen(path) > SIGN_PATH_MAX)
         return BINGE_EINVAL;
-    n = snprintf(msg, sizeof(msg), "%s\n%lld", path, exp);
+    if (scheme != SIGN_MEDIA && !sign_device_is_valid(device))
+        return BINGE_EINVAL;
+    switch (scheme) {
+    case SIGN_MEDIA:
+        n = snprintf(msg, sizeof(msg), "%s\n%lld", path, exp);
+        break;
+    case SIGN_MEDIA_DEVICE:
+        n = snprintf(msg, sizeof(msg), "%s\n%lld\n%s", path, exp, device);
+        break;
+    case SIGN_KEY:
+        n = snprintf(msg, sizeof(msg), "key\n%s\n%lld\n%s", path, exp, device);
+        break;
+    default:
+        return BINGE_EINVAL;
+    }
     if (n < 0 || (size_t)n >= sizeof(msg))
         return BINGE_EINVAL;
     if (!HMAC(EVP_sha256(), secret, (int)secret_len, (const unsigned char *)msg, (size_t)n, raw,
@@ -46,8 +76,8 @@ static int hmac_raw(const unsigned char *secret, size_t secret_len, const char *
     return 0;
 }
 
-int sign_compute(const unsigned char *secret, size_t secret_len, const char *path, long long exp,
-                 char *out)
+int sign_compute_scheme(const unsigned char *secret, size_t secret_len, enum sign_scheme scheme,
+                        const char *path, long long exp, const char *device, char *out)
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char raw[SIGN_RAW_LEN];
@@ -55,7 +85,7 @@ int sign_compute(const unsigned char *secret, size_t secret_len, const char *pat
 
     if (!out)
         return BINGE_EINVAL;
-    rc = hmac_raw(secret, secret_len, path, exp, raw);
+    rc = hmac_raw(secret, secret_len, scheme, path, exp, device, raw);
     if (rc < 0)
         return rc;
     for (size_t i = 0; i < SIGN_RAW_LEN; i++) {
@@ -64,6 +94,12 @@ int sign_compute(const unsigned char *secret, size_t secret_len, const char *pat
     }
     out[SIGN_HEX_LEN] = '\0';
     return 0;
+}
+
+int sign_compute(const unsigned char *secret, size_t secret_len, const char *path, long long exp,
+                 char *out)
+{
+    return sign_compute_scheme(secret, secret_len, SIGN_MEDIA, path, exp, NULL, out);
 }
 
 static int hex_value(char c)
@@ -96,8 +132,9 @@ static int parse_exp(const char *s, long long *out)
     return 0;
 }
 
-int sign_verify(const unsigned char *secret, size_t secret_len, const char *path,
-                const char *exp_str, const char *sig_hex, long long now)
+int sign_verify_scheme(const unsigned char *secret, size_t secret_len, enum sign_scheme scheme,
+                       const char *path, const char *exp_str, const char *device,
+                       const char *sig_hex, long long now)
 {
     unsigned char want[SIGN_RAW_LEN];
     unsigned char got[SIGN_RAW_LEN];
@@ -116,7 +153,7 @@ int sign_verify(const unsigned char *secret, size_t secret_len, const char *path
             return BINGE_EINVAL;
         got[i] = (unsigned char)(hi << 4 | lo);
     }
-    rc = hmac_raw(secret, secret_len, path, exp, want);
+    rc = hmac_raw(secret, secret_len, scheme, path, exp, device, want);
     if (rc < 0)
         return rc == BINGE_EIO ? rc : BINGE_EINVAL;
     /* Constant-time so the response time does not reveal how many leading bytes matched. */
@@ -126,6 +163,21 @@ int sign_verify(const unsigned char *secret, size_t secret_len, const char *path
     if (exp < now)
         return BINGE_ETIMEDOUT;
     return 0;
+}
+
+int sign_verify(const unsigned char *secret, size_t secret_len, const char *path,
+                const char *exp_str, const char *sig_hex, long long now)
+{
+    return sign_verify_scheme(secret, secret_len, SIGN_MEDIA, path, exp_str, NULL, sig_hex, now);
+}
+
+bool sign_is_key_file(const char *path)
+{
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    const char *base = slash ? slash + 1 : path;
+    size_t n = base ? strlen(base) : 0;
+
+    return n > 0 && (strcmp(base, "key.bin") == 0 || (n > 4 && strcmp(base + n - 4, ".key") == 0));
 }
 
 bool sign_path_is_safe(const char *path)
@@ -292,14 +344,25 @@ static int resolve_uri(const char *playlist_path, const char *uri, size_t n, cha
     return sign_path_is_safe(out) ? 0 : BINGE_EPARSE;
 }
 
-/* Appends the signed replacement for uri[0..n) to b. */
-static int emit_uri(struct sbuf *b, const unsigned char *secret, size_t secret_len,
-                    const char *playlist_path, long long exp, const char *uri, size_t n)
+/* What every URI of one playlist is signed with. */
+struct rewrite {
+    const unsigned char *secret;
+    size_t secret_len;
+    const char *playlist_path;
+    long long exp;
+    const char *device; /* NULL: unbound URLs */
+};
+
+/* Appends the signed replacement for uri[0..n) to b. A key URI of a device-bound playlist
+ * becomes a /keys/ URL, every other one a /media/ URL. */
+static int emit_uri(struct sbuf *b, const struct rewrite *rw, bool is_key, const char *uri,
+                    size_t n)
 {
     char resolved[SIGN_PATH_MAX + 1];
     char encoded[3 * SIGN_PATH_MAX + 1];
     char sig[SIGN_HEX_LEN + 1];
-    char tail[64 + SIGN_HEX_LEN];
+    char tail[96 + SIGN_DEVICE_MAX + SIGN_HEX_LEN];
+    enum sign_scheme scheme = SIGN_MEDIA;
     size_t path_len = 0;
     int rc;
 
@@ -310,29 +373,47 @@ static int emit_uri(struct sbuf *b, const unsigned char *secret, size_t secret_l
     /* The server ignores a query or fragment on a media file, so drop it rather than sign it. */
     while (path_len < n && uri[path_len] != '?' && uri[path_len] != '#')
         path_len++;
-    rc = resolve_uri(playlist_path, uri, path_len, resolved, sizeof(resolved));
+    rc = resolve_uri(rw->playlist_path, uri, path_len, resolved, sizeof(resolved));
     if (rc < 0)
         return rc;
-    rc = sign_compute(secret, secret_len, resolved, exp, sig);
+    if (rw->device)
+        scheme = is_key ? SIGN_KEY : SIGN_MEDIA_DEVICE;
+    rc =
+        sign_compute_scheme(rw->secret, rw->secret_len, scheme, resolved, rw->exp, rw->device, sig);
     if (rc < 0)
         return rc;
     rc = sign_url_encode_path(resolved, encoded, sizeof(encoded));
     if (rc < 0)
         return BINGE_EPARSE;
-    snprintf(tail, sizeof(tail), "?exp=%lld&sig=%s", exp, sig);
-    sbuf_puts(b, "/media/");
+    if (rw->device)
+        snprintf(tail, sizeof(tail), "?exp=%lld&dev=%s&sig=%s", rw->exp, rw->device, sig);
+    else
+        snprintf(tail, sizeof(tail), "?exp=%lld&sig=%s", rw->exp, sig);
+    sbuf_puts(b, scheme == SIGN_KEY ? "/keys/" : "/media/");
     sbuf_puts(b, encoded);
     sbuf_puts(b, tail);
     return 0;
 }
 
+static bool tag_is_key(const char *line, size_t n)
+{
+    static const char *const tags[] = {"#EXT-X-KEY:", "#EXT-X-SESSION-KEY:"};
+
+    for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+        size_t tl = strlen(tags[i]);
+        if (n >= tl && memcmp(line, tags[i], tl) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Copies a tag line, replacing the value of every quoted URI attribute. Attribute lists are
  * parsed (NAME=VALUE, quoted values may hold commas) so that a URI= inside another attribute's
  * quoted value is never mistaken for one. */
-static int emit_tag(struct sbuf *b, const unsigned char *secret, size_t secret_len,
-                    const char *playlist_path, long long exp, const char *line, size_t n)
+static int emit_tag(struct sbuf *b, const struct rewrite *rw, const char *line, size_t n)
 {
     const char *colon = memchr(line, ':', n);
+    bool is_key = tag_is_key(line, n);
     size_t i;
 
     if (!colon) {
@@ -360,8 +441,7 @@ static int emit_tag(struct sbuf *b, const unsigned char *secret, size_t secret_l
                 vlen = (size_t)(close - (line + i + 1));
                 sbuf_append(b, "\"", 1);
                 if (is_uri) {
-                    int rc =
-                        emit_uri(b, secret, secret_len, playlist_path, exp, line + i + 1, vlen);
+                    int rc = emit_uri(b, rw, is_key, line + i + 1, vlen);
                     if (rc < 0)
                         return rc;
                 } else {
@@ -388,9 +468,11 @@ static int emit_tag(struct sbuf *b, const unsigned char *secret, size_t secret_l
     return 0;
 }
 
-int sign_rewrite_playlist(const unsigned char *secret, size_t secret_len, const char *playlist_path,
-                          long long exp, const char *in, size_t in_len, char **out, size_t *out_len)
+int sign_rewrite_playlist_device(const unsigned char *secret, size_t secret_len,
+                                 const char *playlist_path, long long exp, const char *device,
+                                 const char *in, size_t in_len, char **out, size_t *out_len)
 {
+    struct rewrite rw = {secret, secret_len, playlist_path, exp, device};
     struct sbuf b = {0};
     size_t pos = 0;
     int rc = 0;
@@ -399,7 +481,7 @@ int sign_rewrite_playlist(const unsigned char *secret, size_t secret_len, const 
         *out = NULL;
     if (!secret || secret_len == 0 || !playlist_path || !in || !out || !out_len)
         return BINGE_EINVAL;
-    if (!sign_path_is_safe(playlist_path))
+    if (!sign_path_is_safe(playlist_path) || (device && !sign_device_is_valid(device)))
         return BINGE_EINVAL;
     while (pos < in_len) {
         const char *line = in + pos;
@@ -422,11 +504,11 @@ int sign_rewrite_playlist(const unsigned char *secret, size_t secret_len, const 
             /* blank line */
         } else if (line[s] == '#') {
             if (t - s > 4 && memcmp(line + s, "#EXT", 4) == 0)
-                rc = emit_tag(&b, secret, secret_len, playlist_path, exp, line + s, t - s);
+                rc = emit_tag(&b, &rw, line + s, t - s);
             else
                 sbuf_append(&b, line + s, t - s);
         } else {
-            rc = emit_uri(&b, secret, secret_len, playlist_path, exp, line + s, t - s);
+            rc = emit_uri(&b, &rw, false, line + s, t - s);
         }
         if (rc < 0)
             goto fail;
@@ -445,4 +527,11 @@ int sign_rewrite_playlist(const unsigned char *secret, size_t secret_len, const 
 fail:
     free(b.data);
     return rc;
+}
+
+int sign_rewrite_playlist(const unsigned char *secret, size_t secret_len, const char *playlist_path,
+                          long long exp, const char *in, size_t in_len, char **out, size_t *out_len)
+{
+    return sign_rewrite_playlist_device(secret, secret_len, playlist_path, exp, NULL, in, in_len,
+                                        out, out_len);
 }

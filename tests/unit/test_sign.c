@@ -1,5 +1,5 @@
-/* Unit tests for server/sign.c: HMAC URL signing, verification, path safety and the HLS
- * playlist rewrite. Table-driven; most rows must fail. */
+/* Unit tests for server/sign.c: HMAC URL signing (plain, device-bound and key URLs),
+ * verification, path safety and the HLS playlist rewrite. Table-driven; most rows must fail. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -398,6 +398,172 @@ static void test_playlist_bad_args(void **state)
     assert_null(out);
 }
 
+static void test_scheme_known_answers(void **state)
+{
+    char sig[SIGN_HEX_LEN + 1];
+
+    /* Computed independently with Python's hmac module: "<path>\n<exp>\n<device>" and
+     * "key\n<path>\n<exp>\n<device>". */
+    assert_int_equal(sign_compute_scheme(key, KEY_LEN, SIGN_MEDIA_DEVICE,
+                                         "midnight-heir/03/master.m3u8", 1763700000, "tv-1234",
+                                         sig),
+                     0);
+    assert_string_equal(sig, "85dbb5ec88f0ac09b76ef4b706e2c356d034526e2c3a62dcd4d3a70417869db0");
+    assert_int_equal(sign_compute_scheme(key, KEY_LEN, SIGN_KEY, "midnight-heir/03/key.bin",
+                                         1763700000, "tv-1234", sig),
+                     0);
+    assert_string_equal(sig, "ef1a3d34bac4b243ee33d9eaf48f3c945b2e0b5bd168ba823ed3235b20aede5d");
+    /* SIGN_MEDIA ignores the device and is sign_compute. */
+    assert_int_equal(sign_compute_scheme(key, KEY_LEN, SIGN_MEDIA, "midnight-heir/01/master.m3u8",
+                                         1763700000, "ignored", sig),
+                     0);
+    assert_string_equal(sig, "790040b160a6c793f327549d0be743e5bb84f82367df45befc6539493bfef2f4");
+}
+
+struct scheme_row {
+    const char *name;
+    enum sign_scheme signed_as;
+    const char *signed_device;
+    enum sign_scheme checked_as;
+    const char *checked_device;
+    long long now;
+    int want;
+};
+
+static const struct scheme_row scheme_rows[] = {
+    {"device URL", SIGN_MEDIA_DEVICE, "tv-1", SIGN_MEDIA_DEVICE, "tv-1", 10, 0},
+    {"key URL", SIGN_KEY, "tv-1", SIGN_KEY, "tv-1", 10, 0},
+    {"key URL expired", SIGN_KEY, "tv-1", SIGN_KEY, "tv-1", 101, BINGE_ETIMEDOUT},
+    {"another device", SIGN_MEDIA_DEVICE, "tv-1", SIGN_MEDIA_DEVICE, "tv-2", 10, BINGE_EINVAL},
+    {"key URL for another device", SIGN_KEY, "tv-1", SIGN_KEY, "tv-2", 10, BINGE_EINVAL},
+    {"media signature used as a key URL", SIGN_MEDIA_DEVICE, "tv-1", SIGN_KEY, "tv-1", 10,
+     BINGE_EINVAL},
+    {"key signature used as media", SIGN_KEY, "tv-1", SIGN_MEDIA_DEVICE, "tv-1", 10, BINGE_EINVAL},
+    {"plain signature with a device added", SIGN_MEDIA, NULL, SIGN_MEDIA_DEVICE, "tv-1", 10,
+     BINGE_EINVAL},
+    {"device signature with the device dropped", SIGN_MEDIA_DEVICE, "tv-1", SIGN_MEDIA, NULL, 10,
+     BINGE_EINVAL},
+    {"device with a newline", SIGN_MEDIA_DEVICE, "tv-1", SIGN_MEDIA_DEVICE, "tv-1\nx", 10,
+     BINGE_EINVAL},
+    {"device with a space", SIGN_KEY, "tv-1", SIGN_KEY, "tv 1", 10, BINGE_EINVAL},
+    {"empty device", SIGN_KEY, "tv-1", SIGN_KEY, "", 10, BINGE_EINVAL},
+    {"missing device", SIGN_KEY, "tv-1", SIGN_KEY, NULL, 10, BINGE_EINVAL},
+};
+
+static void test_scheme_table(void **state)
+{
+    for (size_t i = 0; i < sizeof(scheme_rows) / sizeof(scheme_rows[0]); i++) {
+        const struct scheme_row *row = &scheme_rows[i];
+        char sig[SIGN_HEX_LEN + 1];
+        int rc;
+
+        assert_int_equal(sign_compute_scheme(key, KEY_LEN, row->signed_as, "s/03/key.bin", 100,
+                                             row->signed_device, sig),
+                         0);
+        rc = sign_verify_scheme(key, KEY_LEN, row->checked_as, "s/03/key.bin", "100",
+                                row->checked_device, sig, row->now);
+        if (rc != row->want)
+            fail_msg("row \"%s\": %d, want %d", row->name, rc, row->want);
+    }
+}
+
+static void test_device_and_key_names(void **state)
+{
+    static const struct {
+        const char *s;
+        bool device;
+        bool key_file;
+    } rows[] = {
+        {"tv-1234", true, false},
+        {"A.b_c:d-e", true, false},
+        {"", false, false},
+        {"tv 1", false, false},
+        {"tv&dev=x", false, false},
+        {"s/01/key.bin", false, true},
+        {"key.bin", true, true},
+        {"s/01/v0/k1.key", false, true},
+        {"s/01/key.bin.ts", false, false},
+        {"s/01/notkey.bin", false, false},
+        {"s/01/.key", false, false},
+        {"s/01/seg00000.ts", false, false},
+    };
+    char long_dev[SIGN_DEVICE_MAX + 2];
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        if (sign_device_is_valid(rows[i].s) != rows[i].device)
+            fail_msg("device \"%s\"", rows[i].s);
+        if (sign_is_key_file(rows[i].s) != rows[i].key_file)
+            fail_msg("key file \"%s\"", rows[i].s);
+    }
+    assert_false(sign_device_is_valid(NULL));
+    assert_false(sign_is_key_file(NULL));
+    memset(long_dev, 'd', sizeof(long_dev) - 1);
+    long_dev[sizeof(long_dev) - 1] = '\0';
+    assert_false(sign_device_is_valid(long_dev));
+    long_dev[SIGN_DEVICE_MAX] = '\0';
+    assert_true(sign_device_is_valid(long_dev));
+}
+
+/* A device-bound rewrite: every URI carries the device, key URIs become /keys/ URLs, and each
+ * one verifies under its own scheme only. */
+static void test_playlist_device(void **state)
+{
+    const char *in = "#EXTM3U\n"
+                     "#EXT-X-KEY:METHOD=AES-128,URI=\"../key.bin\",IV=0x0\n"
+                     "#EXT-X-SESSION-KEY:METHOD=AES-128,URI=\"../key.bin\"\n"
+                     "#EXT-X-MAP:URI=\"init.mp4\"\n"
+                     "#EXTINF:2,\nseg00000.ts\n";
+    static const struct {
+        const char *url;
+        enum sign_scheme scheme;
+        const char *path;
+    } want[] = {
+        {"#EXT-X-KEY:METHOD=AES-128,URI=\"/keys/s/01/key.bin?exp=77&dev=tv-9&sig=", SIGN_KEY,
+         "s/01/key.bin"},
+        {"#EXT-X-SESSION-KEY:METHOD=AES-128,URI=\"/keys/s/01/key.bin?exp=77&dev=tv-9&sig=",
+         SIGN_KEY, "s/01/key.bin"},
+        {"#EXT-X-MAP:URI=\"/media/s/01/v0/init.mp4?exp=77&dev=tv-9&sig=", SIGN_MEDIA_DEVICE,
+         "s/01/v0/init.mp4"},
+        {"\n/media/s/01/v0/seg00000.ts?exp=77&dev=tv-9&sig=", SIGN_MEDIA_DEVICE,
+         "s/01/v0/seg00000.ts"},
+    };
+    char *out = NULL;
+    size_t len = 0;
+
+    assert_int_equal(sign_rewrite_playlist_device(key, KEY_LEN, "s/01/v0/index.m3u8", 77, "tv-9",
+                                                  in, strlen(in), &out, &len),
+                     0);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const char *p = strstr(out, want[i].url);
+        char sig[SIGN_HEX_LEN + 1];
+        if (!p)
+            fail_msg("no \"%s\" in:\n%s", want[i].url, out);
+        snprintf(sig, sizeof(sig), "%s", p + strlen(want[i].url));
+        assert_int_equal(
+            sign_verify_scheme(key, KEY_LEN, want[i].scheme, want[i].path, "77", "tv-9", sig, 77),
+            0);
+        assert_int_equal(
+            sign_verify_scheme(key, KEY_LEN,
+                               want[i].scheme == SIGN_KEY ? SIGN_MEDIA_DEVICE : SIGN_KEY,
+                               want[i].path, "77", "tv-9", sig, 77),
+            BINGE_EINVAL);
+    }
+    assert_null(strstr(out, "/media/s/01/key.bin"));
+    free(out);
+    /* No device: the plain rewrite, where a key URI is an ordinary (refused) media URL. */
+    assert_int_equal(sign_rewrite_playlist_device(key, KEY_LEN, "s/01/v0/index.m3u8", 77, NULL, in,
+                                                  strlen(in), &out, &len),
+                     0);
+    assert_non_null(strstr(out, "URI=\"/media/s/01/key.bin?exp=77&sig="));
+    assert_null(strstr(out, "dev="));
+    free(out);
+    out = NULL;
+    assert_int_equal(sign_rewrite_playlist_device(key, KEY_LEN, "s/01/v0/index.m3u8", 77, "tv 9",
+                                                  in, strlen(in), &out, &len),
+                     BINGE_EINVAL);
+    assert_null(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +575,10 @@ int main(void)
         cmocka_unit_test(test_playlist_table),
         cmocka_unit_test(test_playlist_rewrite_verifies),
         cmocka_unit_test(test_playlist_bad_args),
+        cmocka_unit_test(test_scheme_known_answers),
+        cmocka_unit_test(test_scheme_table),
+        cmocka_unit_test(test_device_and_key_names),
+        cmocka_unit_test(test_playlist_device),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,708 @@
+/* The catalog side of the API: home, series, search, play, and the content files (media,
+ * images, keys) behind signed URLs. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "api_internal.h"
+#include "binge/error.h"
+#include "db.h"
+#include "lang.h"
+#include "sign.h"
+#include "slog.h"
+
+/* Search bounds: query bytes and result count. */
+#define SEARCH_QUERY_MAX 100
+#define SEARCH_LIMIT_DEFAULT 20
+#define SEARCH_LIMIT_MAX 50
+
+/* ---- home --------------------------------------------------------------------------------- */
+
+static cJSON *add_shelf(cJSON *shelves, const char *id, const char *title)
+{
+    cJSON *shelf = cJSON_CreateObject();
+
+    if (!shelf || !cJSON_AddItemToArray(shelves, shelf)) {
+        cJSON_Delete(shelf);
+        return NULL;
+    }
+    if (!cJSON_AddStringToObject(shelf, "id", id) ||
+        !cJSON_AddStringToObject(shelf, "title", title))
+        return NULL;
+    return cJSON_AddArrayToObject(shelf, "items");
+}
+
+static cJSON *add_item(const struct api_call *c, cJSON *items, const struct db_series *s)
+{
+    cJSON *item = cJSON_CreateObject();
+
+    if (!item || !cJSON_AddItemToArray(items, item)) {
+        cJSON_Delete(item);
+        return NULL;
+    }
+    if (!cJSON_AddStringToObject(item, "id", s->id) ||
+        !cJSON_AddStringToObject(item, "title", s->title) ||
+        !cJSON_AddItemToObject(item, "poster_url",
+                               api_file_url(c->api, c->req, "/images/", s->poster)) ||
+        !cJSON_AddNumberToObject(item, "episode_count", s->episode_count))
+        return NULL;
+    return item;
+}
+
+static const struct db_series *find_series(const struct db_series *list, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(list[i].id, id) == 0)
+            return &list[i];
+    }
+    return NULL;
+}
+
+/* "genre-" + the genre lowercased, non-alphanumerics as '-'. */
+static void genre_shelf_id(const char *genre, char *out, size_t cap)
+{
+    size_t o = (size_t)snprintf(out, cap, "genre-");
+
+    for (const unsigned char *p = (const unsigned char *)genre; *p && o + 1 < cap; p++) {
+        if (*p >= 'A' && *p <= 'Z')
+            out[o++] = (char)(*p - 'A' + 'a');
+        else if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9'))
+            out[o++] = (char)*p;
+        else
+            out[o++] = '-';
+    }
+    out[o] = '\0';
+}
+
+static bool add_continue_shelf(const struct api_call *c, cJSON *shelves,
+                               const struct db_series *list, size_t n,
+                               const struct db_continue_item *cont, size_t n_cont)
+{
+    cJSON *items;
+
+    if (n_cont == 0)
+        return true;
+    items = add_shelf(shelves, "continue", lang_text(c->lang, LANG_TEXT_CONTINUE));
+    if (!items)
+        return false;
+    for (size_t i = 0; i < n_cont; i++) {
+        const struct db_series *s = find_series(list, n, cont[i].series_id);
+        cJSON *item;
+        if (!s)
+            continue;
+        item = add_item(c, items, s);
+        if (!item || !cJSON_AddStringToObject(item, "episode_id", cont[i].episode_id) ||
+            !cJSON_AddNumberToObject(item, "episode_index", cont[i].episode_index) ||
+            !cJSON_AddNumberToObject(item, "resume_ms", (double)cont[i].resume_ms) ||
+            !cJSON_AddNumberToObject(item, "duration_ms", (double)cont[i].duration_ms))
+            return false;
+    }
+    return true;
+}
+
+static bool add_genre_shelves(const struct api_call *c, cJSON *shelves,
+                              const struct db_series *list, size_t n,
+                              const struct db_genre_row *rows, size_t n_rows)
+{
+    /* Shelves in order of the genres' first appearance; each lists its series in catalog
+     * order, which is the order of rows. */
+    for (size_t i = 0; i < n_rows; i++) {
+        char id[96];
+        cJSON *items;
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(rows[k].genre, rows[i].genre) == 0;
+        if (seen)
+            continue;
+        genre_shelf_id(rows[i].genre, id, sizeof(id));
+        items = add_shelf(shelves, id, rows[i].name);
+        if (!items)
+            return false;
+        for (size_t k = i; k < n_rows; k++) {
+            const struct db_series *s;
+            if (strcmp(rows[k].genre, rows[i].genre) != 0)
+                continue;
+            s = find_series(list, n, rows[k].series_id);
+            if (s && !add_item(c, items, s))
+                return false;
+        }
+    }
+    return true;
+}
+
+void api_handle_home(struct api_call *c)
+{
+    struct db_series *list = NULL;
+    struct db_genre_row *genres = NULL;
+    struct db_continue_item *cont = NULL;
+    size_t n = 0;
+    size_t n_genres = 0;
+    size_t n_cont = 0;
+    cJSON *root = NULL;
+    cJSON *shelves;
+    cJSON *items;
+    bool have;
+    int rc;
+
+    if (!api_optional_auth(c, &have))
+        return;
+    rc = db_list_series(c->api->db, c->lang, &list, &n);
+    if (rc == 0)
+        rc = db_list_genres(c->api->db, c->lang, &genres, &n_genres);
+    if (rc == 0 && have)
+        rc = db_continue_list(c->api->db, c->who.owner, &cont, &n_cont);
+    if (rc < 0) {
+        api_internal_error(c->resp, "home", rc);
+        goto out;
+    }
+    root = cJSON_CreateObject();
+    shelves = cJSON_AddArrayToObject(root, "shelves");
+    if (!shelves || !add_continue_shelf(c, shelves, list, n, cont, n_cont))
+        goto nomem;
+    items = add_shelf(shelves, "trending", lang_text(c->lang, LANG_TEXT_TRENDING));
+    for (size_t i = 0; items && i < n; i++) {
+        if (!add_item(c, items, &list[i]))
+            goto nomem;
+    }
+    if (items)
+        items = add_shelf(shelves, "new", lang_text(c->lang, LANG_TEXT_NEW));
+    /* "new" is the catalog newest first: the reverse of catalog order. */
+    for (size_t i = n; items && i > 0; i--) {
+        if (!add_item(c, items, &list[i - 1]))
+            goto nomem;
+    }
+    if (!items || !add_genre_shelves(c, shelves, list, n, genres, n_genres))
+        goto nomem;
+    c->resp->vary = API_VARY;
+    c->resp->content_language = c->lang;
+    api_respond_json(c->resp, 200, root);
+    root = NULL;
+    api_etag(c);
+    goto out;
+
+nomem:
+    api_internal_error(c->resp, "home document", BINGE_ENOMEM);
+out:
+    cJSON_Delete(root);
+    db_series_list_free(list, n);
+    db_genre_list_free(genres, n_genres);
+    db_continue_list_free(cont, n_cont);
+}
+
+/* ---- series ------------------------------------------------------------------------------- */
+
+static const char *episode_state(const struct db_episode *e)
+{
+    if (e->price_coins == 0)
+        return "free";
+    return e->unlocked ? "unlocked" : "locked";
+}
+
+static bool add_episode(cJSON *episodes, const struct db_episode *e)
+{
+    cJSON *item = cJSON_CreateObject();
+
+    if (!item || !cJSON_AddItemToArray(episodes, item)) {
+        cJSON_Delete(item);
+        return false;
+    }
+    return cJSON_AddStringToObject(item, "id", e->id) &&
+           cJSON_AddNumberToObject(item, "index", e->index) &&
+           cJSON_AddStringToObject(item, "title", e->title) &&
+           cJSON_AddNumberToObject(item, "duration_s", e->duration_s) &&
+           cJSON_AddNullToObject(item, "thumb_url") &&
+           cJSON_AddStringToObject(item, "state", episode_state(e)) &&
+           cJSON_AddNumberToObject(item, "price_coins", e->price_coins);
+}
+
+void api_handle_series(struct api_call *c)
+{
+    struct db_series s = {0};
+    struct db_episode *eps = NULL;
+    struct db_genre_row *genres = NULL;
+    size_t n = 0;
+    size_t n_genres = 0;
+    cJSON *root = NULL;
+    cJSON *episodes;
+    cJSON *names;
+    bool have;
+    int rc;
+
+    if (!api_optional_auth(c, &have))
+        return;
+    rc = api_is_id(c->param) ? db_get_series(c->api->db, c->param, c->lang, &s) : BINGE_ENOTFOUND;
+    if (rc == BINGE_ENOTFOUND) {
+        api_error(c->resp, 404, "not_found", "no such series");
+        return;
+    }
+    if (rc == 0)
+        rc = db_list_episodes(c->api->db, c->param, have ? c->who.owner : NULL, c->now, &eps, &n);
+    if (rc == 0)
+        rc = db_list_genres(c->api->db, c->lang, &genres, &n_genres);
+    if (rc < 0) {
+        api_internal_error(c->resp, "get series", rc);
+        goto out;
+    }
+    root = cJSON_CreateObject();
+    if (!cJSON_AddStringToObject(root, "id", s.id) ||
+        !cJSON_AddStringToObject(root, "title", s.title) ||
+        !cJSON_AddStringToObject(root, "synopsis", s.synopsis) ||
+        !cJSON_AddItemToObject(root, "poster_url",
+                               api_file_url(c->api, c->req, "/images/", s.poster)) ||
+        !(names = cJSON_AddArrayToObject(root, "genres")) ||
+        !(episodes = cJSON_AddArrayToObject(root, "episodes")))
+        goto nomem;
+    for (size_t i = 0; i < n_genres; i++) {
+        if (strcmp(genres[i].series_id, s.id) == 0 &&
+            !cJSON_AddItemToArray(names, cJSON_CreateString(genres[i].name)))
+            goto nomem;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!add_episode(episodes, &eps[i]))
+            goto nomem;
+    }
+    c->resp->vary = API_VARY;
+    c->resp->content_language = c->lang;
+    api_respond_json(c->resp, 200, root);
+    root = NULL;
+    api_etag(c);
+    goto out;
+
+nomem:
+    api_internal_error(c->resp, "series document", BINGE_ENOMEM);
+out:
+    cJSON_Delete(root);
+    db_series_clear(&s);
+    db_episode_list_free(eps, n);
+    db_genre_list_free(genres, n_genres);
+}
+
+/* ---- search ------------------------------------------------------------------------------- */
+
+void api_handle_search(struct api_call *c)
+{
+    const char *q = api_query(c, "q");
+    const char *limit_arg = api_query(c, "limit");
+    struct db_series *list = NULL;
+    size_t n = 0;
+    long limit = SEARCH_LIMIT_DEFAULT;
+    char query[SEARCH_QUERY_MAX + 1];
+    char *folded = NULL;
+    cJSON *root = NULL;
+    cJSON *items;
+    size_t len;
+    bool have;
+    int rc;
+
+    if (!api_optional_auth(c, &have))
+        return;
+    while (q && (*q == ' ' || *q == '\t'))
+        q++;
+    len = q ? strlen(q) : 0;
+    while (len > 0 && (q[len - 1] == ' ' || q[len - 1] == '\t'))
+        len--;
+    if (len == 0 || len > SEARCH_QUERY_MAX || !lang_utf8_valid(q, len) || memchr(q, '\0', len)) {
+        api_error(c->resp, 400, "bad_request", "q must be 1 to 100 bytes of UTF-8 text");
+        return;
+    }
+    memcpy(query, q, len);
+    query[len] = '\0';
+    if (limit_arg) {
+        char *end;
+        errno = 0;
+        limit = strtol(limit_arg, &end, 10);
+        if (errno || end == limit_arg || *end || limit < 1 || limit > SEARCH_LIMIT_MAX) {
+            api_error(c->resp, 400, "bad_request", "limit must be 1 to 50");
+            return;
+        }
+    }
+    folded = lang_fold(query);
+    rc = folded ? db_search_series(c->api->db, folded, c->lang, (size_t)limit, &list, &n)
+                : BINGE_ENOMEM;
+    if (rc < 0) {
+        api_internal_error(c->resp, "search", rc);
+        goto out;
+    }
+    root = cJSON_CreateObject();
+    if (!cJSON_AddStringToObject(root, "query", query) ||
+        !(items = cJSON_AddArrayToObject(root, "items")))
+        goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        cJSON *item = add_item(c, items, &list[i]);
+        if (!item || !cJSON_AddStringToObject(item, "synopsis", list[i].synopsis))
+            goto nomem;
+    }
+    c->resp->vary = API_VARY;
+    c->resp->content_language = c->lang;
+    api_respond_json(c->resp, 200, root);
+    root = NULL;
+    goto out;
+
+nomem:
+    api_internal_error(c->resp, "search document", BINGE_ENOMEM);
+out:
+    cJSON_Delete(root);
+    free(folded);
+    db_series_list_free(list, n);
+}
+
+/* ---- play --------------------------------------------------------------------------------- */
+
+static cJSON *locked_doc(const struct db_episode *e, long long coins, long long bonus)
+{
+    char message[64];
+    cJSON *root;
+    cJSON *methods;
+
+    snprintf(message, sizeof(message), "Episode %d is locked", e->index);
+    root = api_error_doc("payment_required", message);
+    if (!root || !cJSON_AddNumberToObject(root, "price_coins", e->price_coins) ||
+        !cJSON_AddNumberToObject(root, "balance", (double)(coins + bonus)) ||
+        !cJSON_AddNumberToObject(root, "coins", (double)coins) ||
+        !cJSON_AddNumberToObject(root, "bonus_coins", (double)bonus) ||
+        !(methods = cJSON_AddArrayToObject(root, "unlock_methods")) ||
+        !cJSON_AddItemToArray(methods, cJSON_CreateString("coins")) ||
+        !cJSON_AddItemToArray(methods, cJSON_CreateString("ad")) ||
+        !cJSON_AddItemToArray(methods, cJSON_CreateString("vip"))) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+static cJSON *play_doc(const struct api_call *c, const struct db_episode *e, const char *next_id,
+                       long long exp, long long resume_ms)
+{
+    const char *dev = c->who.device_id;
+    char sig[SIGN_HEX_LEN + 1];
+    char encoded[3 * SIGN_PATH_MAX + 1];
+    char url[API_URL_MAX];
+    size_t n;
+    cJSON *root;
+
+    /* Bound to the device, so the playlists hand out key URLs only this device may use. */
+    if (sign_compute_scheme(c->api->secret, c->api->secret_len, SIGN_MEDIA_DEVICE, e->path, exp,
+                            dev, sig) < 0 ||
+        sign_url_encode_path(e->path, encoded, sizeof(encoded)) < 0)
+        return NULL;
+    api_base_url(c->api, c->req, url, sizeof(url));
+    n = strlen(url);
+    snprintf(url + n, sizeof(url) - n, "/media/%s?exp=%lld&dev=%s&sig=%s", encoded, exp, dev, sig);
+    root = cJSON_CreateObject();
+    if (!cJSON_AddStringToObject(root, "episode_id", e->id) ||
+        !cJSON_AddStringToObject(root, "play_url", url) ||
+        !cJSON_AddNumberToObject(root, "expires_at", (double)exp) ||
+        !cJSON_AddNumberToObject(root, "resume_ms", (double)resume_ms) ||
+        !cJSON_AddItemToObject(root, "next_episode_id",
+                               next_id ? cJSON_CreateString(next_id) : cJSON_CreateNull()) ||
+        !cJSON_AddArrayToObject(root, "subtitles") ||
+        !cJSON_AddArrayToObject(root, "audio_tracks")) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+void api_handle_play(struct api_call *c)
+{
+    struct db_episode e = {0};
+    struct db_wallet w;
+    char *next_id = NULL;
+    long long resume_ms = 0;
+    cJSON *doc;
+    int rc;
+
+    if (!api_require_auth(c))
+        return;
+    rc = api_is_id(c->param)
+             ? db_get_episode(c->api->db, c->param, c->who.owner, c->now, &e, &next_id)
+             : BINGE_ENOTFOUND;
+    if (rc == BINGE_ENOTFOUND) {
+        api_error(c->resp, 404, "not_found", "no such episode");
+        return;
+    }
+    if (rc < 0) {
+        api_internal_error(c->resp, "get episode", rc);
+        return;
+    }
+    if (e.price_coins > 0 && !e.unlocked) {
+        rc = db_wallet_get(c->api->db, c->who.owner, c->now, &w);
+        if (rc < 0) {
+            api_internal_error(c->resp, "balance", rc);
+            goto out;
+        }
+        doc = locked_doc(&e, w.coins, w.bonus_coins);
+        if (!doc) {
+            api_internal_error(c->resp, "locked document", BINGE_ENOMEM);
+            goto out;
+        }
+        api_respond_json(c->resp, 402, doc);
+        goto out;
+    }
+    rc = db_progress_resume(c->api->db, c->who.owner, e.id, &resume_ms);
+    if (rc < 0) {
+        api_internal_error(c->resp, "resume position", rc);
+        goto out;
+    }
+    doc = play_doc(c, &e, next_id, c->now + c->api->url_ttl_s, resume_ms);
+    if (!doc) {
+        api_internal_error(c->resp, "play document", BINGE_ENOMEM);
+        goto out;
+    }
+    api_respond_json(c->resp, 200, doc);
+out:
+    db_episode_clear(&e);
+    free(next_id);
+}
+
+/* ---- content files ------------------------------------------------------------------------ */
+
+static const char *path_ext(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(path, '.');
+
+    return dot && (!slash || dot > slash) ? dot + 1 : "";
+}
+
+static const char *content_type_for(const char *path)
+{
+    static const struct {
+        const char *ext;
+        const char *type;
+    } types[] = {
+        {"m3u8", "application/vnd.apple.mpegurl"},
+        {"ts", "video/mp2t"},
+        {"mp4", "video/mp4"},
+        {"m4s", "video/mp4"},
+        {"aac", "audio/aac"},
+        {"vtt", "text/vtt; charset=utf-8"},
+        {"png", "image/png"},
+        {"jpg", "image/jpeg"},
+        {"jpeg", "image/jpeg"},
+    };
+    const char *ext = path_ext(path);
+
+    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        if (strcasecmp(ext, types[i].ext) == 0)
+            return types[i].type;
+    }
+    return "application/octet-stream";
+}
+
+/* Opens media_dir/path as a regular file. Returns the fd or a negative BINGE_E* code. */
+static int open_media_file(const struct api *api, const char *path, long long *size)
+{
+    char full[4096 + SIGN_PATH_MAX];
+    struct stat st;
+    int fd;
+
+    if ((size_t)snprintf(full, sizeof(full), "%s/%s", api->media_dir, path) >= sizeof(full))
+        return BINGE_ENOTFOUND;
+    fd = open(full, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT || errno == ENOTDIR ? BINGE_ENOTFOUND : BINGE_EIO;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return BINGE_ENOTFOUND;
+    }
+    *size = (long long)st.st_size;
+    return fd;
+}
+
+static void respond_file(const struct api *api, const char *path, const char *cache_control,
+                         struct api_response *resp)
+{
+    long long size = 0;
+    int fd = open_media_file(api, path, &size);
+
+    if (fd == BINGE_ENOTFOUND) {
+        api_error(resp, 404, "not_found", "no such file");
+        return;
+    }
+    if (fd < 0) {
+        api_internal_error(resp, "open media file", fd);
+        return;
+    }
+    resp->status = 200;
+    resp->content_type = content_type_for(path);
+    resp->fd = fd;
+    resp->fd_size = size;
+    resp->cache_control = cache_control;
+}
+
+static int read_fd(int fd, long long size, char **out)
+{
+    char *buf = malloc((size_t)size + 1);
+    size_t got = 0;
+
+    if (!buf)
+        return BINGE_ENOMEM;
+    while (got < (size_t)size) {
+        ssize_t n = read(fd, buf + got, (size_t)size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            free(buf);
+            return BINGE_EIO;
+        }
+        got += (size_t)n;
+    }
+    buf[got] = '\0';
+    *out = buf;
+    return 0;
+}
+
+static void respond_playlist(const struct api *api, const char *path, long long exp,
+                             const char *device, struct api_response *resp)
+{
+    long long size = 0;
+    char *text = NULL;
+    char *out = NULL;
+    size_t out_len = 0;
+    int fd = open_media_file(api, path, &size);
+    int rc;
+
+    if (fd == BINGE_ENOTFOUND) {
+        api_error(resp, 404, "not_found", "no such file");
+        return;
+    }
+    if (fd < 0) {
+        api_internal_error(resp, "open playlist", fd);
+        return;
+    }
+    if (size > API_PLAYLIST_MAX) {
+        close(fd);
+        slog_msg(SLOG_ERROR, "api", "playlist %s is larger than %d bytes", path, API_PLAYLIST_MAX);
+        api_error(resp, 500, "internal", "playlist too large");
+        return;
+    }
+    rc = read_fd(fd, size, &text);
+    close(fd);
+    if (rc < 0) {
+        api_internal_error(resp, "read playlist", rc);
+        return;
+    }
+    rc = sign_rewrite_playlist_device(api->secret, api->secret_len, path, exp, device, text,
+                                      (size_t)size, &out, &out_len);
+    free(text);
+    if (rc == BINGE_EPARSE) {
+        slog_msg(SLOG_ERROR, "api", "playlist %s has a URI outside the media directory", path);
+        api_error(resp, 500, "internal", "playlist references a path outside the media directory");
+        return;
+    }
+    if (rc < 0) {
+        api_internal_error(resp, "rewrite playlist", rc);
+        return;
+    }
+    free(resp->body);
+    resp->status = 200;
+    resp->content_type = content_type_for(path);
+    resp->body = out;
+    resp->body_len = out_len;
+    /* The rewritten URLs carry an expiry, so a cached copy would go stale. */
+    resp->cache_control = "no-store";
+}
+
+static void signature_error(struct api_response *resp, int rc)
+{
+    api_error(resp, 403, "forbidden",
+              rc == BINGE_ETIMEDOUT ? "signed URL expired" : "bad signature");
+}
+
+void api_handle_media(struct api_call *c)
+{
+    const char *dev = api_query(c, "dev");
+    const struct api *api = c->api;
+    int rc;
+
+    if (!sign_path_is_safe(c->param)) {
+        api_error(c->resp, 404, "not_found", "no such file");
+        return;
+    }
+    /* Keys are never media, whatever the signature: only /keys/ re-checks entitlement. */
+    if (sign_is_key_file(c->param)) {
+        api_error(c->resp, 403, "forbidden", "content keys are served under /keys/ only");
+        return;
+    }
+    if (!c->req->exp || !c->req->sig) {
+        api_error(c->resp, 403, "forbidden", "missing signature");
+        return;
+    }
+    rc = sign_verify_scheme(api->secret, api->secret_len, dev ? SIGN_MEDIA_DEVICE : SIGN_MEDIA,
+                            c->param, c->req->exp, dev, c->req->sig, c->now);
+    if (rc < 0) {
+        signature_error(c->resp, rc);
+        return;
+    }
+    if (strcasecmp(path_ext(c->param), "m3u8") == 0)
+        /* sign_verify accepted exp, so it is a plain decimal number. */
+        respond_playlist(api, c->param, strtoll(c->req->exp, NULL, 10), dev, c->resp);
+    else
+        respond_file(api, c->param, "private, max-age=3600", c->resp);
+}
+
+void api_handle_images(struct api_call *c)
+{
+    const char *ext = path_ext(c->param);
+
+    /* Unsigned, so only pictures: never a playlist, a segment, a key or catalog.json. */
+    if (!sign_path_is_safe(c->param) ||
+        (strcasecmp(ext, "png") != 0 && strcasecmp(ext, "jpg") != 0 &&
+         strcasecmp(ext, "jpeg") != 0)) {
+        api_error(c->resp, 404, "not_found", "no such image");
+        return;
+    }
+    respond_file(c->api, c->param, "public, max-age=3600", c->resp);
+}
+
+void api_handle_keys(struct api_call *c)
+{
+    const char *dev = api_query(c, "dev");
+    const struct api *api = c->api;
+    struct db_principal who;
+    char *episode_id = NULL;
+    bool ok = false;
+    int rc;
+
+    if (!sign_path_is_safe(c->param) || !sign_is_key_file(c->param)) {
+        api_error(c->resp, 404, "not_found", "no such key");
+        return;
+    }
+    if (!c->req->exp || !c->req->sig || !dev) {
+        api_error(c->resp, 403, "forbidden", "missing signature");
+        return;
+    }
+    rc = sign_verify_scheme(api->secret, api->secret_len, SIGN_KEY, c->param, c->req->exp, dev,
+                            c->req->sig, c->now);
+    if (rc < 0) {
+        signature_error(c->resp, rc);
+        return;
+    }
+    /* The signature says which device the URL was issued to; whether that device may still
+     * watch the episode is the database's to say, now. */
+    rc = db_device_principal(api->db, dev, &who);
+    if (rc == 0)
+        rc = db_episode_for_file(api->db, c->param, &episode_id);
+    if (rc == 0)
+        rc = db_entitled(api->db, &who, episode_id, c->now, &ok);
+    free(episode_id);
+    if (rc == BINGE_ENOTFOUND || (rc == 0 && !ok)) {
+        slog_msg(SLOG_INFO, "api", "key %s refused to device %s: not entitled", c->param, dev);
+        api_error(c->resp, 403, "forbidden", "this device is not entitled to the episode");
+        return;
+    }
+    if (rc < 0) {
+        api_internal_error(c->resp, "key entitlement", rc);
+        return;
+    }
+    respond_file(api, c->param, "no-store", c->resp);
+}

@@ -1,0 +1,57 @@
+#ifndef BINGE_SERVER_LANG_H
+#define BINGE_SERVER_LANG_H
+
+/* Languages of binge-server responses: Accept-Language negotiation, the server's own fixed
+ * strings (shelf titles, pack titles) and the case folding used by search.
+ *
+ * Everything here is a pure function over static tables: thread-safe, no allocation except
+ * lang_fold(). Language codes are the primary subtags "en", "es", "pt", "th", "ja", "zh", "ar";
+ * "en" is the fallback and the language of catalog.json's base texts. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Number of supported languages. */
+#define LANG_COUNT 7
+
+/* Longest Accept-Language value that is looked at, in bytes; the rest is ignored. */
+#define LANG_HEADER_MAX 1024
+
+/* The fixed strings the server itself renders. */
+enum lang_text {
+    LANG_TEXT_TRENDING,
+    LANG_TEXT_NEW,
+    LANG_TEXT_CONTINUE,
+    LANG_TEXT_COINS,    /* printf format with one %d: "%d coins" */
+    LANG_TEXT_VIP_DAYS, /* printf format with one %d: "VIP, %d days" */
+    LANG_TEXT_COUNT,
+};
+
+/* The supported codes, "en" first. */
+extern const char *const lang_codes[LANG_COUNT];
+
+/* True when code is one of lang_codes. */
+bool lang_is_supported(const char *code);
+
+/* Picks the supported language with the highest q-value in an Accept-Language header (RFC 9110
+ * section 12.5.4): "pt-BR" counts as "pt", q=0 excludes a language, "*" stands for "en", ties
+ * go to the earlier entry. NULL, an empty or an unparsable header gives "en". Returns a static
+ * string from lang_codes. */
+const char *lang_pick(const char *accept_language);
+
+/* A fixed string in lang (an unsupported lang gives English). Static, never NULL. */
+const char *lang_text(const char *lang, enum lang_text which);
+
+/* Writes the fixed string which (one of the formats with a number) with n in place of its
+ * "%d" into out (cap bytes including the NUL, truncated when shorter). */
+void lang_format_count(const char *lang, enum lang_text which, long long n, char *out, size_t cap);
+
+/* True when s is valid UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF). */
+bool lang_utf8_valid(const char *s, size_t n);
+
+/* Case-folds valid UTF-8 for case-insensitive matching: ASCII, Latin-1, Latin Extended-A, Greek
+ * and Cyrillic capitals become small letters; everything else is copied. Returns a malloc'd
+ * string (transfer full) or NULL when out of memory. */
+char *lang_fold(const char *s);
+
+#endif

@@ -1,0 +1,549 @@
+/* binge-server v1, devices: the RFC 8628 device flow (pending, slow_down, denied, expired,
+ * approval on the /activate page with plain form posts) and the merge of the guest wallet into
+ * the account, token refresh with rotation and expiry, and the migration of a version 1
+ * database. A real server on loopback with --dev, so X-Dev-Now moves its clock. */
+
+#include <ctype.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "test_server_common.h"
+
+#define TOKEN_TTL 3600
+
+struct suite {
+    char tmpdir[512];
+    struct ts_server srv;
+};
+
+static struct ts_server *srv_of(void **state)
+{
+    return &((struct suite *)*state)->srv;
+}
+
+static int suite_setup(void **state)
+{
+    static const char *const extra[] = {"--dev", "--rate-limit", "0", "--token-ttl", "3600", NULL};
+    struct suite *st = calloc(1, sizeof(*st));
+
+    if (!st)
+        return -1;
+    st->srv.pid = -1;
+    *state = st;
+    if (ts_suite_init(st->tmpdir, sizeof(st->tmpdir)) != 0)
+        return -1;
+    return ts_server_start(&st->srv, st->tmpdir, "device.db", extra);
+}
+
+static int suite_teardown(void **state)
+{
+    struct suite *st = *state;
+    int rc = 0;
+
+    if (!st)
+        return 0;
+    if (st->srv.pid > 0 && ts_server_stop(&st->srv) != 0)
+        rc = -1;
+    ts_suite_cleanup(st->tmpdir);
+    free(st);
+    return rc;
+}
+
+struct code {
+    char device_code[65];
+    char user_code[16];
+};
+
+static void start_flow(const struct ts_server *s, const char *token, long long now,
+                       struct code *out)
+{
+    cJSON *doc = ts_json(&(struct ts_request){.method = "POST",
+                                              .url = ts_fmt("%s/v1/device/code", s->base),
+                                              .token = token,
+                                              .headers = {ts_dev_now(now)}},
+                         200);
+    const char *uc;
+
+    snprintf(out->device_code, sizeof(out->device_code), "%s", ts_str(doc, "device_code"));
+    assert_int_equal(strlen(out->device_code), 64);
+    uc = ts_str(doc, "user_code");
+    snprintf(out->user_code, sizeof(out->user_code), "%s", uc);
+    /* XXXX-XXXX of consonants that cannot be misread (no vowels, no 0/O or 1/I/L pairs). */
+    assert_int_equal(strlen(uc), 9);
+    assert_int_equal(uc[4], '-');
+    for (int i = 0; i < 9; i++)
+        assert_true(i == 4 || strchr("BCDFGHJKLMNPQRSTVWXZ", uc[i]));
+    assert_string_equal(ts_str(doc, "verification_uri"), ts_fmt("%s/activate", s->base));
+    assert_string_equal(ts_str(doc, "verification_uri_complete"),
+                        ts_fmt("%s/activate?user_code=%s", s->base, uc));
+    assert_int_equal((int)ts_num(doc, "expires_in"), 600);
+    assert_int_equal((int)ts_num(doc, "interval"), 5);
+    cJSON_Delete(doc);
+}
+
+/* Polls the token endpoint at now; returns the parsed answer (200 or 400). */
+static cJSON *poll_token(const struct ts_server *s, const struct code *c, long long now, long want)
+{
+    return ts_json(&(struct ts_request){.method = "POST",
+                                        .url = ts_fmt("%s/v1/device/token", s->base),
+                                        .body = ts_fmt("{\"device_code\":\"%s\"}", c->device_code),
+                                        .headers = {ts_dev_now(now)}},
+                   want);
+}
+
+static void expect_poll(const struct ts_server *s, const struct code *c, long long now,
+                        const char *error)
+{
+    cJSON *doc = poll_token(s, c, now, 400);
+
+    ts_assert_error(doc, error);
+    cJSON_Delete(doc);
+}
+
+/* Posts the activation form as a browser (or curl -d) would. Returns the HTTP status. */
+static long activate(const struct ts_server *s, const char *form, long long now, char *page,
+                     size_t cap)
+{
+    struct ts_response r;
+    long status;
+
+    ts_http(&(struct ts_request){.method = "POST",
+                                 .url = ts_fmt("%s/activate", s->base),
+                                 .body = form,
+                                 .headers = {"Content-Type: application/x-www-form-urlencoded",
+                                             ts_dev_now(now)}},
+            &r);
+    assert_int_equal(r.curl_rc, CURLE_OK);
+    assert_non_null(strstr(r.content_type, "text/html"));
+    if (page)
+        snprintf(page, cap, "%s", r.body ? r.body : "");
+    status = r.status;
+    ts_response_free(&r);
+    return status;
+}
+
+static cJSON *wallet(const struct ts_server *s, const char *token)
+{
+    return ts_json(&(struct ts_request){.method = "GET",
+                                        .url = ts_fmt("%s/v1/wallet", s->base),
+                                        .token = token},
+                   200);
+}
+
+static void report_progress(const struct ts_server *s, const char *token, const char *episode,
+                            int pos, long long updated_at, const char *event)
+{
+    cJSON *doc = ts_json(
+        &(struct ts_request){.method = "POST",
+                             .url = ts_fmt("%s/v1/progress", s->base),
+                             .token = token,
+                             .body = ts_fmt("{\"items\":[{\"episode_id\":\"%s\",\"position_ms\":%d,"
+                                            "\"duration_ms\":3000,\"updated_at\":%lld,"
+                                            "\"event_id\":\"%s\"}]}",
+                                            episode, pos, updated_at, event)},
+        200);
+    cJSON_Delete(doc);
+}
+
+static long long resume_of(const struct ts_server *s, const char *token, const char *episode)
+{
+    cJSON *doc =
+        ts_json(&(struct ts_request){.method = "POST",
+                                     .url = ts_fmt("%s/v1/episodes/%s/play", s->base, episode),
+                                     .token = token},
+                200);
+    long long v = (long long)ts_num(doc, "resume_ms");
+
+    cJSON_Delete(doc);
+    return v;
+}
+
+static void test_device_flow_and_merge(void **state)
+{
+    struct ts_server *s = srv_of(state);
+    long long t0 = (long long)time(NULL);
+    char guest[65];
+    char account_token[65];
+    char refresh[65];
+    char page[4096];
+    char lower[16];
+    struct code c;
+    cJSON *doc;
+    const cJSON *account;
+    long long account_id;
+
+    /* A guest with a wallet of its own: 20 + 60 coins, one unlock (-30), a check-in, progress. */
+    ts_register(s, "d-tv", guest);
+    ts_buy(s, guest, "coins-60");
+    cJSON_Delete(
+        ts_json(&(struct ts_request){.method = "POST",
+                                     .url = ts_fmt("%s/v1/episodes/revenge-ceo-3/unlock", s->base),
+                                     .token = guest,
+                                     .body = "{\"method\":\"coins\",\"idempotency_key\":"
+                                             "\"m-1\"}"},
+                200));
+    cJSON_Delete(ts_json(&(struct ts_request){.method = "POST",
+                                              .url = ts_fmt("%s/v1/checkin", s->base),
+                                              .token = guest},
+                         200));
+    report_progress(s, guest, "midnight-heir-1", 1200, 5000, "tv-1");
+
+    start_flow(s, guest, t0, &c);
+    expect_poll(s, &c, t0, "authorization_pending");
+    /* Polled again at once: slow down, and the interval grows by 5 s each time. */
+    doc = poll_token(s, &c, t0 + 1, 400);
+    ts_assert_error(doc, "slow_down");
+    assert_int_equal((int)ts_num(doc, "interval"), 10);
+    cJSON_Delete(doc);
+    doc = poll_token(s, &c, t0 + 8, 400);
+    ts_assert_error(doc, "slow_down");
+    assert_int_equal((int)ts_num(doc, "interval"), 15);
+    cJSON_Delete(doc);
+    expect_poll(s, &c, t0 + 30, "authorization_pending");
+
+    /* The page the QR code opens, prefilled. */
+    {
+        struct ts_response r;
+        ts_http(
+            &(struct ts_request){.method = "GET",
+                                 .url = ts_fmt("%s/activate?user_code=%s", s->base, c.user_code)},
+            &r);
+        assert_int_equal(r.status, 200);
+        assert_non_null(strstr(r.body, ts_fmt("value=\"%s\"", c.user_code)));
+        assert_non_null(strstr(r.body, "name=\"action\" value=\"approve\""));
+        ts_response_free(&r);
+    }
+    /* Typed as people type: lower case, no dash. */
+    for (int i = 0, o = 0; c.user_code[i]; i++) {
+        if (c.user_code[i] != '-')
+            lower[o++] = (char)tolower((unsigned char)c.user_code[i]);
+        lower[o] = '\0';
+    }
+    assert_int_equal(activate(s, ts_fmt("user_code=%s&name=Mia+Chen&action=approve", lower),
+                              t0 + 40, page, sizeof(page)),
+                     200);
+    assert_non_null(strstr(page, "Mia Chen"));
+    /* Approving twice is refused. */
+    assert_int_equal(
+        activate(s, ts_fmt("user_code=%s&name=Mia+Chen&action=approve", lower), t0 + 41, NULL, 0),
+        409);
+
+    doc = poll_token(s, &c, t0 + 50, 200);
+    assert_string_equal(ts_str(doc, "device_id"), "d-tv");
+    snprintf(account_token, sizeof(account_token), "%s", ts_str(doc, "token"));
+    snprintf(refresh, sizeof(refresh), "%s", ts_str(doc, "refresh_token"));
+    assert_int_equal(strlen(refresh), 64);
+    assert_int_equal((int)ts_num(doc, "expires_in"), TOKEN_TTL);
+    account = ts_obj(doc, "account");
+    account_id = (long long)ts_num(account, "id");
+    assert_string_equal(ts_str(account, "name"), "Mia Chen");
+    cJSON_Delete(doc);
+    /* The device code is used up. */
+    expect_poll(s, &c, t0 + 70, "invalid_grant");
+
+    /* The guest wallet is now the account's, whichever token asks. */
+    for (int i = 0; i < 2; i++) {
+        doc = wallet(s, i ? guest : account_token);
+        assert_string_equal(ts_str(doc, "owner"), "account");
+        assert_string_equal(ts_str(ts_obj(doc, "account"), "name"), "Mia Chen");
+        assert_int_equal((int)ts_num(doc, "coins"), 50);
+        assert_int_equal((int)ts_num(doc, "bonus_coins"), 5);
+        assert_true(ts_bool(ts_obj(doc, "checkin"), "claimed_today"));
+        cJSON_Delete(doc);
+    }
+    assert_int_equal(ts_sql_int(s, "SELECT COUNT(*) FROM ledger WHERE owner = 'device:d-tv'"), 0);
+    assert_int_equal(ts_sql_int(s, ts_fmt("SELECT COUNT(*) FROM ledger WHERE owner ="
+                                          " 'account:%lld'",
+                                          account_id)),
+                     4);
+    assert_int_equal(ts_sql_int(s, "SELECT account_id FROM devices WHERE device_id = 'd-tv'"),
+                     account_id);
+    doc = ts_json(&(struct ts_request){.method = "GET",
+                                       .url = ts_fmt("%s/v1/series/revenge-ceo", s->base),
+                                       .token = account_token},
+                  200);
+    assert_string_equal(
+        ts_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "episodes"), 2), "state"),
+        "unlocked");
+    cJSON_Delete(doc);
+    assert_int_equal(resume_of(s, account_token, "midnight-heir-1"), 1200);
+
+    /* A second device joins the same account (names are case-insensitive): its own welcome
+     * coins are merged in, and for progress on the same episode the newer report wins. */
+    {
+        char phone[65];
+        struct code c2;
+        ts_register(s, "d-phone", phone);
+        report_progress(s, phone, "midnight-heir-1", 400, 1000, "ph-1");  /* older */
+        report_progress(s, phone, "midnight-heir-2", 2000, 9000, "ph-2"); /* new */
+        start_flow(s, phone, t0 + 100, &c2);
+        assert_int_equal(
+            activate(s, ts_fmt("user_code=%s&name=mia+chen", c2.user_code), t0 + 110, NULL, 0),
+            200);
+        doc = wallet(s, phone);
+        assert_int_equal((long long)ts_num(ts_obj(doc, "account"), "id"), account_id);
+        assert_int_equal((int)ts_num(doc, "coins"), 70);
+        cJSON_Delete(doc);
+        assert_int_equal(resume_of(s, phone, "midnight-heir-1"), 1200);
+        assert_int_equal(resume_of(s, account_token, "midnight-heir-2"), 2000);
+        /* The first device sees the second one's unlock-free state and shared balance too. */
+        doc = wallet(s, guest);
+        assert_int_equal((int)ts_num(doc, "coins"), 70);
+        cJSON_Delete(doc);
+    }
+}
+
+static void test_device_flow_denied_expired(void **state)
+{
+    struct ts_server *s = srv_of(state);
+    long long t0 = (long long)time(NULL);
+    char token[65];
+    char page[4096];
+    struct code c;
+    struct code old;
+
+    ts_register(s, "d-deny", token);
+    start_flow(s, token, t0, &c);
+    assert_int_equal(
+        activate(s, ts_fmt("user_code=%s&action=deny", c.user_code), t0 + 5, page, sizeof(page)),
+        200);
+    assert_non_null(strstr(page, "not signed in"));
+    expect_poll(s, &c, t0 + 10, "access_denied");
+    expect_poll(s, &c, t0 + 20, "access_denied");
+    /* Nothing was linked. */
+    assert_int_equal(
+        ts_sql_int(s, "SELECT COUNT(*) FROM devices WHERE device_id = 'd-deny' AND account_id"
+                      " IS NOT NULL"),
+        0);
+
+    /* Expired: the poll says so, and so does the page. */
+    start_flow(s, token, t0 + 100, &c);
+    expect_poll(s, &c, t0 + 100 + 600, "expired_token");
+    assert_int_equal(
+        activate(s, ts_fmt("user_code=%s&name=late", c.user_code), t0 + 100 + 601, NULL, 0), 410);
+
+    /* A new flow on the same device makes the older code expire at once. */
+    start_flow(s, token, t0 + 1000, &old);
+    start_flow(s, token, t0 + 1001, &c);
+    expect_poll(s, &old, t0 + 1010, "expired_token");
+    expect_poll(s, &c, t0 + 1010, "authorization_pending");
+
+    /* Bad input on the page: unknown code, malformed code, no name. */
+    assert_int_equal(activate(s, "user_code=BBBB-BBBB&name=x", t0 + 1020, NULL, 0), 404);
+    assert_int_equal(activate(s, "user_code=AEIO-U123&name=x", t0 + 1020, NULL, 0), 400);
+    assert_int_equal(activate(s, "user_code=%ZZ&name=x", t0 + 1020, NULL, 0), 400);
+    assert_int_equal(activate(s, ts_fmt("user_code=%s&name=+++", c.user_code), t0 + 1020, NULL, 0),
+                     400);
+    assert_int_equal(
+        activate(s, ts_fmt("user_code=%s&name=x&action=maybe", c.user_code), t0 + 1020, NULL, 0),
+        400);
+    /* The page escapes what it echoes. */
+    {
+        struct ts_response r;
+        ts_http(&(struct ts_request){.method = "GET",
+                                     .url = ts_fmt("%s/activate?user_code=%%22%%3E%%3Cscript%%3E",
+                                                   s->base)},
+                &r);
+        assert_int_equal(r.status, 200);
+        assert_null(strstr(r.body, "<script>"));
+        ts_response_free(&r);
+    }
+    /* Bad token requests. */
+    {
+        cJSON *doc = ts_json(&(struct ts_request){.method = "POST",
+                                                  .url = ts_fmt("%s/v1/device/token", s->base),
+                                                  .body = "{\"device_code\":\"short\"}"},
+                             400);
+        ts_assert_error(doc, "bad_request");
+        cJSON_Delete(doc);
+        doc = ts_json(&(struct ts_request){.method = "POST",
+                                           .url = ts_fmt("%s/v1/device/token", s->base),
+                                           .body = ts_fmt("{\"device_code\":\"%064d\"}", 0)},
+                      400);
+        ts_assert_error(doc, "invalid_grant");
+        cJSON_Delete(doc);
+        doc = ts_json(&(struct ts_request){.method = "POST",
+                                           .url = ts_fmt("%s/v1/device/token", s->base),
+                                           .body = ts_fmt("{\"device_code\":\"%s\",\"grant_type\":"
+                                                          "\"password\"}",
+                                                          c.device_code)},
+                      400);
+        ts_assert_error(doc, "unsupported_grant_type");
+        cJSON_Delete(doc);
+        /* The device code endpoint needs the guest token. */
+        doc = ts_json(
+            &(struct ts_request){.method = "POST", .url = ts_fmt("%s/v1/device/code", s->base)},
+            401);
+        cJSON_Delete(doc);
+    }
+    /* RFC 8628 form-encoded token requests work as well. */
+    {
+        cJSON *doc = ts_json(
+            &(struct ts_request){
+                .method = "POST",
+                .url = ts_fmt("%s/v1/device/token", s->base),
+                .body = ts_fmt("device_code=%s&grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-"
+                               "type%%3Adevice_code",
+                               c.device_code),
+                .headers = {"Content-Type: application/x-www-form-urlencoded",
+                            ts_dev_now(t0 + 1100)}},
+            400);
+        ts_assert_error(doc, "authorization_pending");
+        cJSON_Delete(doc);
+    }
+}
+
+static void test_refresh_rotation(void **state)
+{
+    struct ts_server *s = srv_of(state);
+    long long now = (long long)time(NULL);
+    char token[65];
+    char refresh[65];
+    char refresh2[65];
+    char token2[65];
+    cJSON *doc;
+
+    doc = ts_json(&(struct ts_request){.method = "POST",
+                                       .url = ts_fmt("%s/v1/device/register", s->base),
+                                       .body = "{\"device_id\":\"d-refresh\"}"},
+                  200);
+    snprintf(token, sizeof(token), "%s", ts_str(doc, "token"));
+    snprintf(refresh, sizeof(refresh), "%s", ts_str(doc, "refresh_token"));
+    assert_int_equal((int)ts_num(doc, "expires_in"), TOKEN_TTL);
+    cJSON_Delete(doc);
+
+    /* The access token expires; then it is a 401 the client can tell apart. */
+    doc = ts_json(&(struct ts_request){.method = "GET",
+                                       .url = ts_fmt("%s/v1/wallet", s->base),
+                                       .token = token,
+                                       .headers = {ts_dev_now(now + TOKEN_TTL + 10)}},
+                  401);
+    ts_assert_error(doc, "token_expired");
+    cJSON_Delete(doc);
+
+    /* Refresh: a new pair, and the old refresh token is spent. */
+    doc = ts_json(&(struct ts_request){.method = "POST",
+                                       .url = ts_fmt("%s/v1/device/refresh", s->base),
+                                       .body = ts_fmt("{\"refresh_token\":\"%s\"}", refresh),
+                                       .headers = {ts_dev_now(now + TOKEN_TTL + 10)}},
+                  200);
+    assert_string_equal(ts_str(doc, "device_id"), "d-refresh");
+    snprintf(token2, sizeof(token2), "%s", ts_str(doc, "token"));
+    snprintf(refresh2, sizeof(refresh2), "%s", ts_str(doc, "refresh_token"));
+    assert_string_not_equal(token2, token);
+    assert_string_not_equal(refresh2, refresh);
+    assert_null(cJSON_GetObjectItemCaseSensitive(doc, "account"));
+    cJSON_Delete(doc);
+    doc = ts_json(&(struct ts_request){.method = "GET",
+                                       .url = ts_fmt("%s/v1/wallet", s->base),
+                                       .token = token2,
+                                       .headers = {ts_dev_now(now + TOKEN_TTL + 10)}},
+                  200);
+    assert_int_equal((int)ts_num(doc, "coins"), 20);
+    cJSON_Delete(doc);
+    doc = ts_json(&(struct ts_request){.method = "POST",
+                                       .url = ts_fmt("%s/v1/device/refresh", s->base),
+                                       .body = ts_fmt("{\"refresh_token\":\"%s\"}", refresh)},
+                  400);
+    ts_assert_error(doc, "invalid_grant");
+    cJSON_Delete(doc);
+    doc = ts_json(&(struct ts_request){.method = "POST",
+                                       .url = ts_fmt("%s/v1/device/refresh", s->base),
+                                       .body = "{\"refresh_token\":42}"},
+                  400);
+    ts_assert_error(doc, "bad_request");
+    cJSON_Delete(doc);
+    /* Refreshing never re-grants the welcome coins. */
+    assert_int_equal(ts_sql_int(s, "SELECT COUNT(*) FROM ledger WHERE device_id = 'd-refresh'"), 1);
+}
+
+/* The schema of the walking skeleton (version 1), as it was created. */
+static const char v1_schema[] =
+    "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE series (id TEXT PRIMARY KEY, position INTEGER NOT NULL, title TEXT NOT NULL,"
+    "  synopsis TEXT NOT NULL DEFAULT '', genre TEXT NOT NULL DEFAULT '',"
+    "  poster TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE episodes (id TEXT PRIMARY KEY, series_id TEXT NOT NULL REFERENCES series(id),"
+    "  idx INTEGER NOT NULL, title TEXT NOT NULL, duration_s INTEGER NOT NULL,"
+    "  path TEXT NOT NULL, price_coins INTEGER NOT NULL DEFAULT 0, UNIQUE (series_id, idx));"
+    "CREATE TABLE devices (device_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);"
+    "CREATE TABLE tokens (token TEXT PRIMARY KEY,"
+    "  device_id TEXT NOT NULL REFERENCES devices(device_id), created_at INTEGER NOT NULL);"
+    "CREATE TABLE ledger (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  device_id TEXT NOT NULL REFERENCES devices(device_id),"
+    "  amount INTEGER NOT NULL, reason TEXT NOT NULL, created_at INTEGER NOT NULL);"
+    "CREATE INDEX ledger_device ON ledger (device_id);"
+    "CREATE TABLE unlocks (device_id TEXT NOT NULL REFERENCES devices(device_id),"
+    "  episode_id TEXT NOT NULL REFERENCES episodes(id),"
+    "  method TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (device_id, episode_id));"
+    "INSERT INTO series VALUES ('midnight-heir', 0, 'Old title', '', 'Romance', '');"
+    "INSERT INTO episodes VALUES ('midnight-heir-3', 'midnight-heir', 3, 'Episode 3', 3,"
+    "  'midnight-heir/03/master.m3u8', 30);"
+    "INSERT INTO devices VALUES ('old-tv', 1700000000);"
+    "INSERT INTO tokens VALUES ('" /* token */
+    "1111111111111111111111111111111111111111111111111111111111111111', 'old-tv', 1700000000);"
+    "INSERT INTO ledger (device_id, amount, reason, created_at) VALUES"
+    "  ('old-tv', 20, 'welcome', 1700000000), ('old-tv', 45, 'gift', 1700000001);"
+    "INSERT INTO unlocks VALUES ('old-tv', 'midnight-heir-3', 'coins', 1700000002);"
+    "PRAGMA user_version = 1;";
+
+static void test_migration_from_v1(void **state)
+{
+    struct suite *st = *state;
+    const char *token = "1111111111111111111111111111111111111111111111111111111111111111";
+    struct ts_server old;
+    sqlite3 *db = NULL;
+    char path[600];
+    cJSON *doc;
+
+    snprintf(path, sizeof(path), "%s/v1.db", st->tmpdir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, v1_schema, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(
+        ts_server_start(&old, st->tmpdir, "v1.db", (const char *const[]){"--dev", NULL}), 0);
+    assert_int_equal(ts_sql_int(&old, "PRAGMA user_version"), 2);
+    /* The old token still works (it has no expiry) and the balance is the old ledger's sum. */
+    doc = wallet(&old, token);
+    assert_int_equal((int)ts_num(doc, "coins"), 65);
+    assert_string_equal(ts_str(doc, "owner"), "device");
+    cJSON_Delete(doc);
+    /* The catalog was brought in line with catalog.json, the unlock survived it. */
+    doc = ts_json(&(struct ts_request){.method = "GET",
+                                       .url = ts_fmt("%s/v1/series/midnight-heir", old.base),
+                                       .token = token},
+                  200);
+    assert_string_equal(ts_str(doc, "title"), "The Midnight Heir");
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "episodes")), 9);
+    assert_string_equal(
+        ts_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "episodes"), 2), "state"),
+        "unlocked");
+    cJSON_Delete(doc);
+    assert_int_equal(ts_server_stop(&old), 0);
+    /* A second start on the migrated database is a no-op migration. */
+    assert_int_equal(ts_server_start(&old, st->tmpdir, "v1.db", NULL), 0);
+    assert_int_equal(ts_server_stop(&old), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_device_flow_and_merge),
+        cmocka_unit_test(test_device_flow_denied_expired),
+        cmocka_unit_test(test_refresh_rotation),
+        cmocka_unit_test(test_migration_from_v1),
+    };
+
+    return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
+}
