@@ -66,6 +66,7 @@ struct ui_home_view {
     const size_t *focus_item;  /* per shelf, home->n_shelves entries */
     const char *status_title;  /* centred when home is NULL, else a banner; may be NULL */
     const char *status_detail; /* may be NULL */
+    const char *header_right;  /* wallet and account, top right; may be NULL */
     bool busy;                 /* show a spinner */
     bool status_is_error;
     int64_t now_ms; /* drives animations */

@@ -7,6 +7,7 @@
 #include "binge/app.h"
 #include "binge/error.h"
 #include "binge/log.h"
+#include "binge/store.h"
 #include "binge/util.h"
 
 LOG_MODULE("app");
@@ -27,8 +28,7 @@ static void app_wake(void *data)
     SDL_PushEvent(&ev);
 }
 
-static void set_error(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_error(struct app *app, const char *fmt, ...)
+void app_set_error(struct app *app, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -44,9 +44,11 @@ static void replace_str(char **dst, const char *src)
 
 /* ---- requests ---- */
 
-static uint64_t request(struct app *app, enum app_request kind, enum net_method method,
-                        const char *path_or_url, const char *body)
+uint64_t app_request(struct app *app, enum app_request kind, enum net_method method,
+                     const char *path_or_url, const char *body, unsigned flags, const char *etag)
 {
+    if (!app->net)
+        return 0;
     char *url = NULL;
     if (strncmp(path_or_url, "http://", 7) == 0 || strncmp(path_or_url, "https://", 8) == 0)
         url = util_strdup(path_or_url);
@@ -57,9 +59,11 @@ static uint64_t request(struct app *app, enum app_request kind, enum net_method 
     struct net_request req = {
         .method = method,
         .url = url,
-        .bearer = app->token,
+        .auth = !(flags & APP_REQ_NO_AUTH),
         .body = body,
         .kind = (int)kind,
+        .idempotent = (flags & APP_REQ_IDEMPOTENT) != 0,
+        .if_none_match = etag,
     };
     uint64_t id = net_request(app->net, &req);
     if (!id)
@@ -79,7 +83,7 @@ static int64_t backoff_ms(int attempts)
     return d * (80 + rand() % 41) / 100;
 }
 
-static void schedule_retry(struct app *app)
+void app_schedule_retry(struct app *app)
 {
     app->attempts++;
     int64_t d = backoff_ms(app->attempts);
@@ -87,17 +91,9 @@ static void schedule_retry(struct app *app)
     log_info("retrying in %lld ms (attempt %d)", (long long)d, app->attempts);
 }
 
-static void request_register(struct app *app)
-{
-    char body[256];
-    snprintf(body, sizeof(body), "{\"device_id\":\"%s\"}",
-             app->opts->device_id ? app->opts->device_id : "");
-    app->register_req = request(app, APP_REQ_REGISTER, NET_POST, "/v1/device/register", body);
-}
-
 static void request_home(struct app *app)
 {
-    app->home_req = request(app, APP_REQ_HOME, NET_GET, "/v1/home", NULL);
+    app->home_req = app_request(app, APP_REQ_HOME, NET_GET, "/v1/home", NULL, 0, app->home_etag);
 }
 
 /* The bootstrap (register + home) is retried as one unit while either is missing. */
@@ -105,14 +101,14 @@ static void bootstrap(struct app *app)
 {
     app->retry_at_ms = 0;
     if (!app->token && !app->register_req)
-        request_register(app);
-    if (app->home_state != APP_HOME_READY && !app->home_req)
+        session_request_register(app);
+    if ((app->home_state != APP_HOME_READY || app->home_cached) && !app->home_req)
         request_home(app);
 }
 
 /* Describes a failed response for the viewer: title + detail. */
-static void describe_failure(const struct net_response *r, char *title, size_t tlen, char *detail,
-                             size_t dlen)
+void app_describe_failure(const struct net_response *r, char *title, size_t tlen, char *detail,
+                          size_t dlen)
 {
     if (r->error) {
         snprintf(title, tlen, "Can't reach the server");
@@ -129,46 +125,87 @@ static void describe_failure(const struct net_response *r, char *title, size_t t
     free(message);
 }
 
-static void on_register(struct app *app, struct net_response *r)
+/* Cached responses belong to the server that sent them: a box pointed at another server must
+ * not show the old one's catalog. FNV-1a of the server URL keeps the key short. */
+static void home_cache_key(const struct app *app, char *buf, size_t len)
 {
-    app->register_req = 0;
-    struct catalog_device *dev = NULL;
-    char err[CATALOG_ERR_LEN] = "";
-    if (!r->error && r->status == 200 && catalog_parse_device(r->body, r->len, &dev, err) == 0) {
-        replace_str(&app->token, dev->token);
-        log_info("registered as device %s", dev->device_id);
-        catalog_device_free(dev);
-        return;
+    uint64_t h = 1469598103934665603ull;
+    for (const unsigned char *p = (const unsigned char *)app->opts->server_url; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    snprintf(buf, len, "home:%s:%016llx", app->opts->language ? app->opts->language : "en",
+             (unsigned long long)h);
+}
+
+/* Installs a parsed home, keeping the focus when the shelves are the same. */
+static bool set_home(struct app *app, struct catalog_home *home, const char *etag)
+{
+    size_t *focus = calloc(home->n_shelves ? home->n_shelves : 1, sizeof(*focus));
+    if (!focus) {
+        catalog_home_free(home);
+        return false;
     }
-    if (err[0])
-        log_error("bad register response: %s", err);
-    else
-        log_warn("register failed: %s (status %ld)", r->message, r->status);
-    if (!app->retry_at_ms)
-        schedule_retry(app);
+    if (app->home && app->home->n_shelves == home->n_shelves) {
+        for (size_t i = 0; i < home->n_shelves; i++)
+            focus[i] = app->focus_item[i] < home->shelves[i].n_items ? app->focus_item[i] : 0;
+    } else {
+        app->focus_shelf = 0;
+    }
+    catalog_home_free(app->home);
+    free(app->focus_item);
+    app->home = home;
+    app->focus_item = focus;
+    replace_str(&app->home_etag, etag);
+    app->home_state = APP_HOME_READY;
+    return true;
+}
+
+/* Offline first: the last home we saw, shown at once while a fresh one is fetched. */
+static void load_cached_home(struct app *app)
+{
+    char key[64], *etag = NULL, *body = NULL, err[CATALOG_ERR_LEN];
+    size_t len = 0;
+    int64_t at = 0;
+    struct catalog_home *home = NULL;
+    home_cache_key(app, key, sizeof(key));
+    if (!app->store || store_cache_get(app->store, key, &etag, &body, &len, &at) != 0)
+        return;
+    if (catalog_parse_home(body, len, &home, err) == 0 && set_home(app, home, etag)) {
+        app->home_cached = true;
+        log_info("home: %zu shelves from the cache", app->home->n_shelves);
+    } else {
+        log_warn("cached home is unusable (%s); dropping it", err);
+        store_cache_remove(app->store, key);
+    }
+    free(etag);
+    free(body);
 }
 
 static void on_home(struct app *app, struct net_response *r)
 {
     app->home_req = 0;
-    char err[CATALOG_ERR_LEN] = "";
+    char err[CATALOG_ERR_LEN] = "", key[64];
     struct catalog_home *home = NULL;
-    if (!r->error && r->status == 200 && catalog_parse_home(r->body, r->len, &home, err) == 0) {
-        size_t *focus = calloc(home->n_shelves ? home->n_shelves : 1, sizeof(*focus));
-        if (!focus) {
-            catalog_home_free(home);
-            return;
-        }
-        catalog_home_free(app->home);
-        free(app->focus_item);
-        app->home = home;
-        app->focus_item = focus;
-        app->focus_shelf = 0;
-        app->home_state = APP_HOME_READY;
+    home_cache_key(app, key, sizeof(key));
+    if (!r->error && r->status == 304 && app->home) {
+        if (app->store)
+            store_cache_touch(app->store, key);
+        app->home_cached = false;
         app->home_title[0] = app->home_detail[0] = '\0';
         app->error[0] = '\0';
         app->attempts = 0;
-        log_info("home: %zu shelves (%lld ms)", home->n_shelves, (long long)r->elapsed_ms);
+        log_info("home: not modified (%lld ms)", (long long)r->elapsed_ms);
+        return;
+    }
+    if (!r->error && r->status == 200 && catalog_parse_home(r->body, r->len, &home, err) == 0) {
+        if (app->store)
+            store_cache_put(app->store, key, r->etag, r->body, r->len);
+        if (!set_home(app, home, r->etag))
+            return;
+        app->home_cached = false;
+        app->home_title[0] = app->home_detail[0] = '\0';
+        app->error[0] = '\0';
+        app->attempts = 0;
+        log_info("home: %zu shelves (%lld ms)", app->home->n_shelves, (long long)r->elapsed_ms);
         return;
     }
     if (err[0]) {
@@ -176,15 +213,20 @@ static void on_home(struct app *app, struct net_response *r)
         snprintf(app->home_detail, sizeof(app->home_detail), "%s", err);
         log_error("home: bad JSON: %s", err);
     } else {
-        describe_failure(r, app->home_title, sizeof(app->home_title), app->home_detail,
-                         sizeof(app->home_detail));
+        app_describe_failure(r, app->home_title, sizeof(app->home_title), app->home_detail,
+                             sizeof(app->home_detail));
         log_error("home: %s: %s", app->home_title, app->home_detail);
     }
-    set_error(app, "%s: %s", app->home_title, app->home_detail);
+    app_set_error(app, "%s: %s", app->home_title, app->home_detail);
     if (app->home_state != APP_HOME_READY)
         app->home_state = APP_HOME_ERROR;
+    if (app->home && r->error) {
+        /* The saved catalog stays browsable under a banner. */
+        snprintf(app->home_title, sizeof(app->home_title), "Offline");
+        snprintf(app->home_detail, sizeof(app->home_detail), "showing your saved catalog");
+    }
     if (!app->retry_at_ms)
-        schedule_retry(app);
+        app_schedule_retry(app);
 }
 
 /* Posters: a bounded number of fetches in flight; safe to call every tick. */
@@ -203,7 +245,8 @@ static void fetch_posters(struct app *app)
                 slot++;
             if (slot == APP_MAX_POSTER_FETCHES)
                 return;
-            uint64_t id = request(app, APP_REQ_POSTER, NET_GET, url, NULL);
+            uint64_t id =
+                app_request(app, APP_REQ_POSTER, NET_GET, url, NULL, APP_REQ_NO_AUTH, NULL);
             if (!id) {
                 ui_image_fail(app->ui, url);
                 continue;
@@ -249,7 +292,7 @@ static void player_message(struct app *app, bool is_error, const char *title, co
     if (is_error)
         app->pstate = PLAYER_ERROR;
     if (is_error)
-        set_error(app, "%s%s%s", title, detail ? ": " : "", detail ? detail : "");
+        app_set_error(app, "%s%s%s", title, detail ? ": " : "", detail ? detail : "");
 }
 
 static void set_busy(struct app *app, const char *text)
@@ -286,14 +329,14 @@ static void play_episode(struct app *app, int index)
     if (!app->token) {
         player_message(app, true, "Can't reach the server", "Not signed in yet; retrying");
         if (!app->register_req)
-            request_register(app);
+            session_request_register(app);
         return;
     }
     char *path = util_asprintf("/v1/episodes/%s/play", ep->id);
     if (!path)
         return;
     net_cancel(app->net, app->play_req);
-    app->play_req = request(app, APP_REQ_PLAY, NET_POST, path, "{}");
+    app->play_req = app_request(app, APP_REQ_PLAY, NET_POST, path, "{}", 0, NULL);
     free(path);
     /* Asking for the play URL is the start of loading: from here on the state describes this
      * episode, not the one before it. */
@@ -308,7 +351,7 @@ static void request_series(struct app *app)
     if (!path)
         return;
     net_cancel(app->net, app->series_req);
-    app->series_req = request(app, APP_REQ_SERIES, NET_GET, path, NULL);
+    app->series_req = app_request(app, APP_REQ_SERIES, NET_GET, path, NULL, 0, NULL);
     free(path);
     app->msg_title[0] = '\0';
     app->pstate = PLAYER_LOADING;
@@ -337,6 +380,8 @@ static void open_series(struct app *app, const struct catalog_item *item)
 
 static void stop_playback(struct app *app)
 {
+    if (app->pstate == PLAYER_PLAYING || app->pstate == PLAYER_PAUSED)
+        progress_record(app, "stop");
     player_stop(app->player);
     net_cancel(app->net, app->series_req);
     net_cancel(app->net, app->play_req);
@@ -365,7 +410,7 @@ static void on_series(struct app *app, struct net_response *r)
         snprintf(title, sizeof(title), "The server sent a bad series");
         snprintf(detail, sizeof(detail), "%s", err);
     } else {
-        describe_failure(r, title, sizeof(title), detail, sizeof(detail));
+        app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
     }
     log_error("series %s: %s: %s", app->series_id, title, detail);
     player_message(app, true, title, detail);
@@ -382,6 +427,7 @@ static void open_paywall(struct app *app, int price, int balance)
     app->busy = false;
     app->pay_price = price;
     app->pay_balance = balance;
+    session_request_wallet(app); /* ads left and VIP, for the options */
     app->pay_focus = balance >= price ? APP_UNLOCK_COINS : APP_UNLOCK_AD;
     app->pay_status[0] = '\0';
     app->unlock_key[0] = '\0';
@@ -394,7 +440,7 @@ static void pay_status(struct app *app, bool is_error, const char *text)
     snprintf(app->pay_status, sizeof(app->pay_status), "%s", text);
     app->pay_status_error = is_error;
     if (is_error)
-        set_error(app, "%s", text);
+        app_set_error(app, "%s", text);
 }
 
 static void send_unlock(struct app *app, int method)
@@ -416,15 +462,18 @@ static void send_unlock(struct app *app, int method)
         app->unlock_method = method;
         app->unlock_episode = app->episode_index;
     }
-    char *path = util_asprintf("/v1/episodes/%s/unlock", ep->id);
-    char body[160];
-    snprintf(body, sizeof(body), "{\"method\":\"%s\",\"idempotency_key\":\"%s\"}",
-             unlock_method_names[method], app->unlock_key);
-    if (!path)
+    static const enum catalog_method methods[APP_UNLOCK_METHODS] = {
+        CATALOG_METHOD_COINS, CATALOG_METHOD_AD, CATALOG_METHOD_VIP};
+    char *path = util_asprintf("/v1/episodes/%s/unlock", ep->id), *body = NULL;
+    if (!path || catalog_build_unlock(methods[method], app->unlock_key, &body) != 0) {
+        free(path);
         return;
+    }
     net_cancel(app->net, app->unlock_req);
-    app->unlock_req = request(app, APP_REQ_UNLOCK, NET_POST, path, body);
+    app->unlock_req =
+        app_request(app, APP_REQ_UNLOCK, NET_POST, path, body, APP_REQ_IDEMPOTENT, NULL);
     free(path);
+    free(body);
     pay_status(app, false, "Unlocking...");
     log_info("unlock episode %d with %s", app->episode_index, unlock_method_names[method]);
 }
@@ -481,13 +530,15 @@ static void paywall_dispatch(struct app *app, enum input_action action)
             app->pay_focus--;
         break;
     case INPUT_DOWN:
-        if (app->pay_focus + 1 < APP_UNLOCK_METHODS)
+        if (app->pay_focus < APP_UNLOCK_METHODS) /* the last row buys coins */
             app->pay_focus++;
         break;
     case INPUT_OK:
         if (app->unlock_req)
             break; /* one attempt at a time */
-        if (app->pay_focus == APP_UNLOCK_AD) {
+        if (app->pay_focus == APP_UNLOCK_METHODS) {
+            checkout_start(app);
+        } else if (app->pay_focus == APP_UNLOCK_AD) {
             app->screen = APP_SCREEN_AD;
             app->ad_until_ms = util_now_ms() + APP_AD_BREAK_MS;
         } else {
@@ -536,7 +587,7 @@ static void on_play(struct app *app, struct net_response *r)
         snprintf(title, sizeof(title), "The server sent a bad answer");
         snprintf(detail, sizeof(detail), "%s", err);
     } else {
-        describe_failure(r, title, sizeof(title), detail, sizeof(detail));
+        app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
     }
     log_error("play episode %d: %s: %s", app->episode_index, title, detail);
     player_message(app, true, title, detail);
@@ -621,6 +672,7 @@ static void on_player_event(struct app *app, const struct player_event *ev)
         break;
     case PLAYER_EVENT_EOS:
         log_info("episode %d ended", app->episode_index);
+        progress_record(app, "end");
         app->gap_start_ms = app->last_video_present_ms;
         if (app->playlist) {
             play_next_url(app);
@@ -709,6 +761,9 @@ void app_dispatch(struct app *app, enum input_action action)
                 open_series(app, item);
             break;
         }
+        case INPUT_MENU:
+            activation_start(app);
+            break;
         case INPUT_BACK:
             log_info("BACK on home: exiting");
             app_quit(app, APP_EXIT_OK);
@@ -721,6 +776,10 @@ void app_dispatch(struct app *app, enum input_action action)
 
     if (app->screen == APP_SCREEN_PAYWALL) {
         paywall_dispatch(app, action);
+        return;
+    }
+    if (app->screen == APP_SCREEN_CHECKOUT || app->screen == APP_SCREEN_ACTIVATE) {
+        account_dispatch(app, action);
         return;
     }
     if (app->screen == APP_SCREEN_AD) {
@@ -751,6 +810,8 @@ void app_dispatch(struct app *app, enum input_action action)
             else
                 request_series(app);
         } else if (app->pstate == PLAYER_PLAYING || app->pstate == PLAYER_PAUSED) {
+            if (app->pstate == PLAYER_PLAYING)
+                progress_record(app, "pause");
             player_set_paused(app->player, app->pstate == PLAYER_PLAYING);
         }
         break;
@@ -769,7 +830,8 @@ void app_quit(struct app *app, int exit_code)
 
 static void render_paywall(struct app *app, int64_t now)
 {
-    char coins[64], coins_detail[64];
+    const struct catalog_wallet *w = app->wallet;
+    char coins[64], coins_detail[64], ads[64], vip[96];
     snprintf(coins, sizeof(coins), "Unlock for %d coins", app->pay_price);
     if (app->pay_balance >= 0 && app->pay_balance < app->pay_price)
         snprintf(coins_detail, sizeof(coins_detail), "You need %d more coins",
@@ -777,19 +839,28 @@ static void render_paywall(struct app *app, int64_t now)
     else
         snprintf(coins_detail, sizeof(coins_detail), "%d coins left after this",
                  app->pay_balance - app->pay_price);
+    if (w)
+        snprintf(ads, sizeof(ads), "%d ad unlocks left today", w->ads_left_today);
+    else
+        snprintf(ads, sizeof(ads), "Unlocks this episode for free");
+    snprintf(vip, sizeof(vip), "%s",
+             w && w->vip_active ? "Included in your VIP plan"
+                                : "Every episode while a VIP plan is active");
     struct ui_paywall_view v = {
         .series_title = app->series_title ? app->series_title : "",
         .poster_url = app->poster_url,
         .episode_index = app->episode_index,
         .price_coins = app->pay_price,
         .balance = app->pay_balance,
+        .vip_line = w && w->vip_active ? "You are VIP" : NULL,
         .options =
             {
                 {coins, coins_detail, app->pay_balance < 0 || app->pay_balance >= app->pay_price},
-                {"Watch a short ad", "Unlocks this episode for free", true},
-                {"Unlock with VIP", "Every episode while your VIP plan is active", true},
+                {"Watch a short ad", ads, !w || w->ads_left_today > 0},
+                {"Unlock with VIP", vip, !w || w->vip_active},
+                {"Buy coins on your phone", "Scan a code and pay there", true},
             },
-        .n_options = APP_UNLOCK_METHODS,
+        .n_options = APP_UNLOCK_METHODS + 1,
         .focus = app->pay_focus,
         .status = app->pay_status[0] ? app->pay_status : NULL,
         .status_is_error = app->pay_status_error,
@@ -814,7 +885,13 @@ void app_render(struct app *app)
                      det ? " - " : "", (long long)(left > 0 ? left : 0));
             det = detail;
         }
+        char header[160] = "";
+        if (app->wallet)
+            snprintf(header, sizeof(header), "%lld coins%s%s", (long long)session_balance(app),
+                     app->wallet->vip_active ? "  -  VIP" : "",
+                     app->account_name ? "" : "  -  MENU: link your account");
         struct ui_home_view v = {
+            .header_right = header[0] ? header : NULL,
             .home = app->home,
             .focus_shelf = app->focus_shelf,
             .focus_item = app->focus_item,
@@ -829,6 +906,10 @@ void app_render(struct app *app)
     }
     if (app->screen == APP_SCREEN_PAYWALL) {
         render_paywall(app, now);
+        return;
+    }
+    if (app->screen == APP_SCREEN_CHECKOUT || app->screen == APP_SCREEN_ACTIVATE) {
+        account_render(app, now);
         return;
     }
     if (app->screen == APP_SCREEN_AD) {
@@ -913,9 +994,22 @@ static void drain_net(struct app *app)
 {
     struct net_response *r;
     while (app->net && (r = net_poll(app->net))) {
+        app->dirty = true;
+        if (!r->error && r->status >= 200 && r->status < 300)
+            app->auth_renewed = false;
+        if (session_on_unauthorized(app, r)) {
+            net_response_free(r);
+            continue;
+        }
         switch ((enum app_request)r->kind) {
         case APP_REQ_REGISTER:
-            on_register(app, r);
+            session_on_register(app, r);
+            break;
+        case APP_REQ_REFRESH:
+            session_on_refresh(app, r);
+            break;
+        case APP_REQ_WALLET:
+            session_on_wallet(app, r);
             break;
         case APP_REQ_HOME:
             on_home(app, r);
@@ -935,10 +1029,42 @@ static void drain_net(struct app *app)
             if (r->id == app->unlock_req)
                 on_unlock(app, r);
             break;
+        case APP_REQ_PROGRESS:
+            progress_on_response(app, r);
+            break;
+        case APP_REQ_PACKS:
+        case APP_REQ_PURCHASE:
+        case APP_REQ_PURCHASE_POLL:
+        case APP_REQ_DEVICE_CODE:
+        case APP_REQ_DEVICE_TOKEN:
+            account_on_response(app, r);
+            break;
+        case APP_REQ_KINDS:
+            break;
         }
         net_response_free(r);
-        app->dirty = true;
     }
+}
+
+void app_resubmit(struct app *app, unsigned kinds)
+{
+    if (kinds & (1u << APP_REQ_HOME))
+        request_home(app);
+    if ((kinds & (1u << APP_REQ_SERIES)) && app->screen != APP_SCREEN_HOME && app->series_id)
+        request_series(app);
+    if ((kinds & (1u << APP_REQ_PLAY)) && app->screen == APP_SCREEN_PLAYER && app->series)
+        play_episode(app, app->episode_index);
+    if ((kinds & (1u << APP_REQ_UNLOCK)) && app->unlock_key[0])
+        send_unlock(app, app->unlock_method);
+    if (kinds & (1u << APP_REQ_WALLET))
+        session_request_wallet(app);
+    if (kinds & (1u << APP_REQ_PROGRESS))
+        progress_flush(app);
+    if ((kinds & (1u << APP_REQ_DEVICE_CODE)) && app->screen == APP_SCREEN_ACTIVATE)
+        activation_start(app);
+    if ((kinds & (1u << APP_REQ_PACKS | 1u << APP_REQ_PURCHASE | 1u << APP_REQ_PURCHASE_POLL)) &&
+        app->screen == APP_SCREEN_CHECKOUT)
+        checkout_start(app);
 }
 
 static void drain_player(struct app *app)
@@ -979,6 +1105,8 @@ static int64_t update(struct app *app, int64_t now)
     fetch_posters(app);
     if (ui_image_pump(app->ui))
         app->dirty = true;
+    DEADLINE(progress_tick(app, now));
+    DEADLINE(account_tick(app, now));
     if (app->screen == APP_SCREEN_AD && app->ad_until_ms) {
         if (now >= app->ad_until_ms) {
             app->ad_until_ms = 0;
@@ -991,7 +1119,9 @@ static int64_t update(struct app *app, int64_t now)
     bool animating = (app->screen == APP_SCREEN_HOME && app->home_state != APP_HOME_READY) ||
                      (app->screen == APP_SCREEN_PLAYER && app->busy) ||
                      (app->screen == APP_SCREEN_PAYWALL && app->unlock_req) ||
-                     app->screen == APP_SCREEN_AD;
+                     app->screen == APP_SCREEN_AD ||
+                     (app->screen == APP_SCREEN_CHECKOUT && !app->checkout_error) ||
+                     (app->screen == APP_SCREEN_ACTIVATE && app->devcode);
     if (animating) {
         if (now >= app->next_anim_ms) {
             app->dirty = true;
@@ -1074,6 +1204,7 @@ static int loop(struct app *app)
     if (!app->playlist)
         bootstrap(app);
     while (app->running) {
+        app->ticks++;
         int64_t now = util_now_ms();
         int64_t next = update(app, now);
         if (app->automation) {
@@ -1188,12 +1319,22 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
         struct net_config ncfg = {
             .user_agent = "binge/" BINGE_VERSION,
             .device_id = opts->device_id,
-            .language = "en",
+            .language = opts->language,
+            .connect_timeout_ms = opts->connect_timeout_ms,
             .total_timeout_ms = opts->http_timeout_ms,
+            .max_retries = opts->http_retries ? opts->http_retries : NET_RETRIES_NONE,
         };
         app->net = net_new(&ncfg, app_wake, app);
         if (!app->net)
             goto out;
+        /* Without a usable state directory binge still runs; it only forgets. */
+        app->store = store_open(opts->state_dir, err, sizeof(err));
+        if (!app->store)
+            log_error("state is not kept: %s", err);
+        else if (store_recovered(app->store))
+            log_warn("%s", store_recovery_message(app->store));
+        session_start(app);
+        load_cached_home(app);
     }
     if (opts->script || opts->control) {
         app->automation =
@@ -1205,8 +1346,11 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
         }
     }
     rc = loop(app);
+    if (app->screen == APP_SCREEN_PLAYER)
+        progress_record(app, "exit"); /* sent at the next start if not now */
 out:
     automation_free(app->automation);
+    account_reset(app); /* cancels through net: before net_free */
     player_free(app->player);
     net_free(app->net);
     for (size_t i = 0; i < APP_MAX_POSTER_FETCHES; i++)
@@ -1215,6 +1359,12 @@ out:
     catalog_home_free(app->home);
     catalog_series_free(app->series);
     free(app->focus_item);
+    store_close(app->store);
+    catalog_wallet_free(app->wallet);
+    free(app->progress_ids);
+    free(app->home_etag);
+    free(app->refresh_token);
+    free(app->account_name);
     free(app->token);
     free(app->series_id);
     free(app->series_title);

@@ -20,8 +20,10 @@
 enum app_screen {
     APP_SCREEN_HOME = 0,
     APP_SCREEN_PLAYER = 1,
-    APP_SCREEN_PAYWALL = 2, /* an episode is locked: price, balance, ways to unlock */
-    APP_SCREEN_AD = 3,      /* the ad break that unlocks an episode */
+    APP_SCREEN_PAYWALL = 2,  /* an episode is locked: price, balance, ways to unlock */
+    APP_SCREEN_AD = 3,       /* the ad break that unlocks an episode */
+    APP_SCREEN_CHECKOUT = 4, /* buy coins on the phone: a QR code, polled */
+    APP_SCREEN_ACTIVATE = 5, /* link the device to an account (RFC 8628): a code and a QR */
 };
 
 enum app_unlock_method {
@@ -45,14 +47,32 @@ enum app_request {
     APP_REQ_PLAY = 4,
     APP_REQ_POSTER = 5,
     APP_REQ_UNLOCK = 6,
+    APP_REQ_REFRESH = 7,
+    APP_REQ_WALLET = 8,
+    APP_REQ_PROGRESS = 9,
+    APP_REQ_PACKS = 10,
+    APP_REQ_PURCHASE = 11,
+    APP_REQ_PURCHASE_POLL = 12,
+    APP_REQ_DEVICE_CODE = 13,
+    APP_REQ_DEVICE_TOKEN = 14,
+    APP_REQ_KINDS = 15,
 };
+
+/* app_request flags */
+#define APP_REQ_IDEMPOTENT 1u /* a POST that may be resent: it carries an idempotency key */
+#define APP_REQ_NO_AUTH 2u    /* no session bearer (posters, register) */
+
+#define APP_PROGRESS_INTERVAL_MS 10000
+#define APP_POLL_CHECKOUT_MS 2000
 
 #define APP_AD_BREAK_MS 5000
 
 #define APP_MAX_POSTER_FETCHES 8
+#define STORE_EVENT_ID_SLOT 33 /* STORE_EVENT_ID_LEN + NUL */
 #define APP_OVERLAY_MS 4000
 
 struct automation;
+struct store;
 
 struct app {
     const struct binge_options *opts;
@@ -74,9 +94,21 @@ struct app {
     enum app_screen screen;
     char error[256]; /* the last error shown to the viewer, "" when none */
 
+    struct store *store; /* NULL when the state directory can't be used: nothing persists */
+    uint64_t ticks;      /* loop iterations, so QA can see the loop never stalled */
+
     /* Session and home: fetched at start and retried together with backoff. */
     char *token; /* never logged */
+    char *refresh_token;
+    char *account_name; /* NULL for a guest device */
     uint64_t register_req;
+    uint64_t refresh_req;
+    unsigned resubmit; /* bit per enum app_request to send again once the token is renewed */
+    bool auth_renewed; /* one renewal per failure streak, then the 401 is shown */
+    struct catalog_wallet *wallet;
+    uint64_t wallet_req;
+    bool home_cached; /* home comes from the disk cache; a fresh copy is being fetched */
+    char *home_etag;
     struct catalog_home *home;
     enum app_home_state home_state;
     uint64_t home_req;
@@ -138,15 +170,81 @@ struct app {
     int unlock_method;   /* enum app_unlock_method of the open attempt */
     int unlock_episode;  /* episode index of the open attempt */
     int64_t ad_until_ms; /* the ad break ends; 0 when none */
+
+    /* Progress: recorded every 10 s and on pause, stop and exit into the store, then flushed in
+     * batches; the event ids of the batch in flight wait for the server's ack. */
+    int64_t progress_due_ms;
+    int64_t progress_flush_at_ms;
+    uint64_t progress_req;
+    char (*progress_ids)[STORE_EVENT_ID_SLOT];
+    size_t n_progress_ids;
+
+    /* Phone checkout. */
+    uint64_t packs_req, purchase_req, purchase_poll_req;
+    struct catalog_purchase *purchase;
+    int64_t purchase_poll_at_ms;
+    char checkout_status[160];
+    bool checkout_error;
+
+    /* Device activation (RFC 8628). */
+    struct catalog_device_code *devcode;
+    uint64_t devcode_req, devtoken_req;
+    int64_t devtoken_at_ms;
+    int devtoken_interval_s;
+    char act_status[160];
+    bool act_error;
 };
 
 /* app.c */
+/* Queues a request to the server (path_or_url relative to --server, or absolute). Returns its
+ * id, 0 when it could not be queued. */
+uint64_t app_request(struct app *app, enum app_request kind, enum net_method method,
+                     const char *path_or_url, const char *body, unsigned flags, const char *etag);
+void app_set_error(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Describes a failed response for the viewer: a title and a detail line. */
+void app_describe_failure(const struct net_response *r, char *title, size_t tlen, char *detail,
+                          size_t dlen);
+/* Schedules the next bootstrap attempt (register, home) with backoff and jitter. */
+void app_schedule_retry(struct app *app);
+/* Sends again what a stale token made fail (bits of enum app_request). */
+void app_resubmit(struct app *app, unsigned kinds);
 void app_dispatch(struct app *app, enum input_action action);
 /* Renders the current screen into the back buffer (no present). */
 void app_render(struct app *app);
 /* Renders and saves the screen as PNG, atomically. Returns 0 or a negative code. */
 int app_screenshot(struct app *app, const char *path, char *err, size_t errlen);
 void app_quit(struct app *app, int exit_code);
+
+/* session.c: the device token, its renewal on 401, the wallet. */
+void session_start(struct app *app);
+void session_request_register(struct app *app);
+void session_on_register(struct app *app, struct net_response *r);
+void session_on_refresh(struct app *app, struct net_response *r);
+/* A 401 to a request made with the session token: renews it once and marks the request for
+ * resubmission. Returns true when the response was taken care of. */
+bool session_on_unauthorized(struct app *app, struct net_response *r);
+void session_request_wallet(struct app *app);
+void session_on_wallet(struct app *app, struct net_response *r);
+/* Coins + bonus coins, or -1 while the wallet is unknown. */
+int64_t session_balance(const struct app *app);
+
+/* progress.c: position reports, durable before they are sent. */
+/* Records the current position (playing, paused, stopped) and schedules a flush. */
+void progress_record(struct app *app, const char *why);
+/* Every tick: records every 10 s while playing, flushes when due. Returns a deadline. */
+int64_t progress_tick(struct app *app, int64_t now);
+void progress_flush(struct app *app);
+void progress_on_response(struct app *app, struct net_response *r);
+
+/* account.c: phone checkout and device activation screens. */
+void checkout_start(struct app *app);
+void activation_start(struct app *app);
+void account_on_response(struct app *app, struct net_response *r);
+/* Every tick: the polls. Returns a deadline, -1 for none. */
+int64_t account_tick(struct app *app, int64_t now);
+void account_dispatch(struct app *app, enum input_action action);
+void account_render(struct app *app, int64_t now);
+void account_reset(struct app *app);
 
 /* state.c: the automation view of the state, one table of paths. */
 /* Writes the value at path ("player.state") into buf, as JSON would show it but unquoted.

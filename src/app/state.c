@@ -3,6 +3,7 @@
 
 #include "app_internal.h"
 #include "binge/error.h"
+#include "binge/store.h"
 
 /* The automation view of the state: one table of paths, used by both `state` (the whole table
  * as JSON) and `wait-for PATH=VALUE` (one entry), so the two can never disagree. */
@@ -40,7 +41,7 @@ static const struct catalog_item *focused(const struct app *app)
 
 static void get_screen(struct app *app, struct field_value *v)
 {
-    static const char *const names[] = {"home", "player", "paywall", "ad"};
+    static const char *const names[] = {"home", "player", "paywall", "ad", "checkout", "activate"};
     STR(names[app->screen]);
 }
 static bool on_paywall(const struct app *app)
@@ -138,6 +139,55 @@ static void get_player_first_frame(struct app *app, struct field_value *v)
 {
     INT(app->first_frame_ms);
 }
+static void get_screen_status(struct app *app, struct field_value *v)
+{
+    if (app->screen == APP_SCREEN_CHECKOUT)
+        STR(app->checkout_status[0] ? app->checkout_status : NULL);
+    else if (app->screen == APP_SCREEN_ACTIVATE)
+        STR(app->act_status[0] ? app->act_status : NULL);
+    else
+        STR(NULL);
+}
+static void get_user_code(struct app *app, struct field_value *v)
+{
+    STR(app->devcode ? app->devcode->user_code : NULL);
+}
+static void get_checkout_id(struct app *app, struct field_value *v)
+{
+    STR(app->purchase ? app->purchase->id : NULL);
+}
+static void get_account(struct app *app, struct field_value *v)
+{
+    STR(app->account_name);
+}
+static void get_wallet_coins(struct app *app, struct field_value *v)
+{
+    INT(app->wallet ? app->wallet->coins : -1);
+}
+static void get_wallet_bonus(struct app *app, struct field_value *v)
+{
+    INT(app->wallet ? app->wallet->bonus_coins : -1);
+}
+static void get_wallet_vip(struct app *app, struct field_value *v)
+{
+    BOOL(app->wallet && app->wallet->vip_active);
+}
+static void get_wallet_ads(struct app *app, struct field_value *v)
+{
+    INT(app->wallet ? app->wallet->ads_left_today : -1);
+}
+static void get_progress_pending(struct app *app, struct field_value *v)
+{
+    INT(app->store ? (int64_t)store_progress_count(app->store) : -1);
+}
+static void get_home_cached(struct app *app, struct field_value *v)
+{
+    BOOL(app->home_cached);
+}
+static void get_ticks(struct app *app, struct field_value *v)
+{
+    INT((int64_t)app->ticks);
+}
 static void get_registered(struct app *app, struct field_value *v)
 {
     BOOL(app->token != NULL);
@@ -154,6 +204,7 @@ static const struct field fields[] = {
     {"home.shelves", get_home_shelves},
     {"home.posters_ready", get_home_posters},
     {"home.posters_pending", get_home_posters_pending},
+    {"home.cached", get_home_cached},
     {"focus.shelf", get_focus_shelf},
     {"focus.item", get_focus_item},
     {"focus.series_id", get_focus_series},
@@ -168,7 +219,17 @@ static const struct field fields[] = {
     {"paywall.balance", get_paywall_balance},
     {"paywall.focus", get_paywall_focus},
     {"paywall.status", get_paywall_status},
+    {"screen_status", get_screen_status},
+    {"activation.user_code", get_user_code},
+    {"checkout.id", get_checkout_id},
+    {"wallet.coins", get_wallet_coins},
+    {"wallet.bonus_coins", get_wallet_bonus},
+    {"wallet.vip", get_wallet_vip},
+    {"wallet.ads_left_today", get_wallet_ads},
+    {"progress.pending", get_progress_pending},
     {"session.registered", get_registered},
+    {"session.account", get_account},
+    {"loop.ticks", get_ticks},
     {"error", get_error},
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))

@@ -51,7 +51,9 @@ static int run_binge(const char *dir, const char *url, const char *script, int t
     snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
     char *script_path = path_in(dir, "script.txt");
     assert_int_equal(tu_write_file(script_path, script), 0);
-    char *argv[] = {bin, "--headless", "--server", (char *)url, "--script", script_path, NULL};
+    char *argv[] = {bin,        "--headless", "--server",    (char *)url,
+                    "--script", script_path,  "--state-dir", path_in(dir, "state"),
+                    NULL};
     int rc = tu_run(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"), timeout_s);
     if (rc != 0) {
         char *err = tu_read_file(path_in(dir, "stderr.txt"));
@@ -264,7 +266,8 @@ static void test_server_down_then_up(void **state)
              down_png);
     char *script_path = path_in(dir, "script.txt");
     assert_int_equal(tu_write_file(script_path, script), 0);
-    char *argv[] = {bin, "--headless", "--server", url, "--script", script_path, NULL};
+    char *argv[] = {bin,           "--headless",          "--server", url, "--script", script_path,
+                    "--state-dir", path_in(dir, "state"), NULL};
     pid_t pid = tu_spawn(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"));
     assert_true(pid > 0);
 
@@ -465,6 +468,8 @@ static void test_desktop_window_on_xvfb(void **state)
                     srv.url,
                     "--script",
                     script_path,
+                    "--state-dir",
+                    path_in(dir, "state"),
                     NULL};
     int rc = tu_run(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"), 120);
     tu_server_stop(&srv);
@@ -557,7 +562,8 @@ static void test_control_socket(void **state)
     char bin[1024], sock[64];
     snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
     snprintf(sock, sizeof(sock), "/tmp/binge-e2e-%d.sock", (int)getpid());
-    char *argv[] = {bin, "--headless", "--server", srv.url, "--control", sock, NULL};
+    char *argv[] = {bin,           "--headless",          "--server", srv.url, "--control", sock,
+                    "--state-dir", path_in(dir, "state"), NULL};
     pid_t pid = tu_spawn(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"));
     assert_true(pid > 0);
 

@@ -79,6 +79,9 @@ void ui_draw_home(struct ui *ui, const struct ui_home_view *v)
     SDL_SetRenderDrawColor(ui->renderer, ui_color_bg.r, ui_color_bg.g, ui_color_bg.b, 255);
     SDL_RenderClear(ui->renderer);
     text_draw(ui, "binge", 64, ui_color_accent, UI_SAFE_X, UI_SAFE_Y - 6, TEXT_LEFT, 0);
+    if (v->header_right)
+        text_draw(ui, v->header_right, 30, ui_color_dim, UI_WIDTH - UI_SAFE_X, UI_SAFE_Y + 18,
+                  TEXT_RIGHT, UI_SAFE_W - 300);
 
     const struct catalog_home *home = v->home;
     if (!home || home->n_shelves == 0) {

@@ -1,0 +1,177 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "app_internal.h"
+#include "binge/log.h"
+#include "binge/store.h"
+#include "binge/util.h"
+
+LOG_MODULE("session");
+
+/* The device's identity: a token kept in the store (0600, never logged), registered once,
+ * renewed once when the server answers 401, and the wallet that goes with it. */
+
+static void set_session(struct app *app, const struct catalog_device *dev)
+{
+    free(app->token);
+    app->token = util_strdup(dev->token);
+    if (dev->refresh_token) {
+        free(app->refresh_token);
+        app->refresh_token = util_strdup(dev->refresh_token);
+    }
+    if (dev->account_name) {
+        free(app->account_name);
+        app->account_name = util_strdup(dev->account_name);
+    }
+    net_set_bearer(app->net, app->token);
+    if (app->store &&
+        store_save_token(app->store, dev->device_id, dev->token, app->refresh_token) != 0)
+        log_warn("the token could not be saved; this device registers again next time");
+}
+
+void session_start(struct app *app)
+{
+    char *device_id = NULL, *token = NULL, *refresh = NULL;
+    if (app->store && store_load_token(app->store, &device_id, &token, &refresh) == 0 && token &&
+        device_id && app->opts->device_id && strcmp(device_id, app->opts->device_id) == 0) {
+        app->token = token;
+        app->refresh_token = refresh;
+        token = refresh = NULL;
+        net_set_bearer(app->net, app->token);
+        log_info("signed in with the saved token of %s", device_id);
+    }
+    free(device_id);
+    free(token);
+    free(refresh);
+}
+
+void session_request_register(struct app *app)
+{
+    char *body = NULL;
+    if (catalog_build_register(app->opts->device_id, &body) != 0) {
+        log_error("can't build a register request for device id '%s'", app->opts->device_id);
+        return;
+    }
+    app->register_req = app_request(app, APP_REQ_REGISTER, NET_POST, "/v1/device/register", body,
+                                    APP_REQ_NO_AUTH | APP_REQ_IDEMPOTENT, NULL);
+    free(body);
+}
+
+void session_on_register(struct app *app, struct net_response *r)
+{
+    app->register_req = 0;
+    struct catalog_device *dev = NULL;
+    char err[CATALOG_ERR_LEN] = "";
+    if (!r->error && r->status == 200 && catalog_parse_device(r->body, r->len, &dev, err) == 0) {
+        set_session(app, dev);
+        log_info("registered as device %s", dev->device_id);
+        catalog_device_free(dev);
+        session_request_wallet(app);
+        progress_flush(app);
+        app_resubmit(app, app->resubmit);
+        app->resubmit = 0;
+        return;
+    }
+    if (err[0])
+        log_error("bad register response: %s", err);
+    else
+        log_warn("register failed: %s (status %ld)", r->message, r->status);
+    if (!app->retry_at_ms)
+        app_schedule_retry(app);
+}
+
+void session_on_refresh(struct app *app, struct net_response *r)
+{
+    app->refresh_req = 0;
+    struct catalog_device *dev = NULL;
+    char err[CATALOG_ERR_LEN] = "";
+    if (!r->error && r->status == 200 && catalog_parse_device(r->body, r->len, &dev, err) == 0) {
+        set_session(app, dev);
+        catalog_device_free(dev);
+        log_info("token refreshed");
+        app_resubmit(app, app->resubmit);
+        app->resubmit = 0;
+        return;
+    }
+    /* A refused refresh token: start over as a new registration of this device. */
+    log_warn("refresh failed (status %ld); registering again", r->status);
+    free(app->refresh_token);
+    app->refresh_token = NULL;
+    if (!app->register_req)
+        session_request_register(app);
+}
+
+bool session_on_unauthorized(struct app *app, struct net_response *r)
+{
+    /* Only what app_resubmit knows how to send again can wait for a new token. */
+    static const unsigned resubmittable =
+        1u << APP_REQ_HOME | 1u << APP_REQ_SERIES | 1u << APP_REQ_PLAY | 1u << APP_REQ_UNLOCK |
+        1u << APP_REQ_WALLET | 1u << APP_REQ_PROGRESS | 1u << APP_REQ_DEVICE_CODE |
+        1u << APP_REQ_PACKS | 1u << APP_REQ_PURCHASE | 1u << APP_REQ_PURCHASE_POLL;
+    if (r->error || r->status != 401 || !(resubmittable & (1u << r->kind)))
+        return false;
+    app->resubmit |= 1u << r->kind;
+    /* Another request already renewed the token since this one was sent: just resend. */
+    if (r->bearer_gen && r->bearer_gen != net_bearer_gen(app->net)) {
+        app_resubmit(app, 1u << r->kind);
+        app->resubmit &= ~(1u << r->kind);
+        return true;
+    }
+    /* Requests sent with the old token keep coming back while the renewal is under way: they
+     * wait for it too. */
+    if (app->refresh_req || app->register_req)
+        return true;
+    if (app->auth_renewed) {
+        log_error("the server refused a renewed token too");
+        app->resubmit = 0;
+        return false; /* shown as the error it is */
+    }
+    app->auth_renewed = true;
+    char *body = NULL;
+    if (app->refresh_token && catalog_build_refresh(app->refresh_token, &body) == 0) {
+        app->refresh_req = app_request(app, APP_REQ_REFRESH, NET_POST, "/v1/device/refresh", body,
+                                       APP_REQ_NO_AUTH, NULL);
+        free(body);
+        log_info("token refused; refreshing it");
+    } else {
+        log_info("token refused; registering again");
+        session_request_register(app);
+    }
+    return true;
+}
+
+void session_request_wallet(struct app *app)
+{
+    if (!app->token || app->wallet_req)
+        return;
+    app->wallet_req = app_request(app, APP_REQ_WALLET, NET_GET, "/v1/wallet", NULL, 0, NULL);
+}
+
+void session_on_wallet(struct app *app, struct net_response *r)
+{
+    app->wallet_req = 0;
+    struct catalog_wallet *w = NULL;
+    char err[CATALOG_ERR_LEN] = "";
+    if (!r->error && r->status == 200 && catalog_parse_wallet(r->body, r->len, &w, err) == 0) {
+        catalog_wallet_free(app->wallet);
+        app->wallet = w;
+        if (w->account_name) {
+            free(app->account_name);
+            app->account_name = util_strdup(w->account_name);
+        }
+        if (app->screen == APP_SCREEN_PAYWALL)
+            app->pay_balance = (int)session_balance(app);
+        log_info("wallet: %lld coins + %lld bonus, vip %s, %d ads left", (long long)w->coins,
+                 (long long)w->bonus_coins, w->vip_active ? "on" : "off", w->ads_left_today);
+        return;
+    }
+    if (err[0])
+        log_error("bad wallet response: %s", err);
+    else
+        log_warn("wallet: %s (status %ld)", r->message, r->status);
+}
+
+int64_t session_balance(const struct app *app)
+{
+    return app->wallet ? app->wallet->coins + app->wallet->bonus_coins : -1;
+}
