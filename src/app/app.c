@@ -111,7 +111,9 @@ void app_describe_failure(const struct net_response *r, char *title, size_t tlen
                           size_t dlen)
 {
     if (r->error) {
-        snprintf(title, tlen, "Can't reach the server");
+        bool unreachable = r->error == BINGE_ENET || r->error == BINGE_ETIMEDOUT;
+        snprintf(title, tlen, "%s",
+                 unreachable ? "Can't reach the server" : "The server sent an unusable answer");
         snprintf(detail, dlen, "%s", r->message[0] ? r->message : binge_strerror(r->error));
         return;
     }
@@ -483,15 +485,16 @@ static void on_unlock(struct app *app, struct net_response *r)
     app->unlock_req = 0;
     if (r->error) {
         /* No answer: the key stays, so OK retries the same attempt. */
-        char text[320];
-        snprintf(text, sizeof(text), "Can't reach the server (%s). Press OK to try again.",
-                 r->message);
+        char text[480], title[160], detail[256];
+        app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
+        snprintf(text, sizeof(text), "%s (%s). Press OK to try again.", title, detail);
         pay_status(app, true, text);
         return;
     }
     app->unlock_key[0] = '\0'; /* a definite answer closes the attempt */
     if (r->status == 200) {
         log_info("episode %d unlocked", app->episode_index);
+        session_request_wallet(app); /* the new balance, for home and the next paywall */
         for (size_t i = 0; app->series && i < app->series->n_episodes; i++)
             if (app->series->episodes[i].index == app->episode_index)
                 app->series->episodes[i].state = CATALOG_UNLOCKED;
@@ -536,6 +539,12 @@ static void paywall_dispatch(struct app *app, enum input_action action)
     case INPUT_OK:
         if (app->unlock_req)
             break; /* one attempt at a time */
+        if (app->unlock_key[0] && app->unlock_episode == app->episode_index) {
+            /* An attempt whose answer was lost: send it again as it was (same method, same
+             * key) - an ad already watched is not shown twice. */
+            send_unlock(app, app->unlock_method);
+            break;
+        }
         if (app->pay_focus == APP_UNLOCK_METHODS) {
             checkout_start(app);
         } else if (app->pay_focus == APP_UNLOCK_AD) {

@@ -163,7 +163,7 @@ struct app {
     int pay_price;
     int pay_balance; /* -1 while unknown */
     size_t pay_focus;
-    char pay_status[320];
+    char pay_status[480];
     bool pay_status_error;
     uint64_t unlock_req;
     char unlock_key[33]; /* "" when no attempt is open */

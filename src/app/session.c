@@ -39,6 +39,8 @@ void session_start(struct app *app)
         token = refresh = NULL;
         net_set_bearer(app->net, app->token);
         log_info("signed in with the saved token of %s", device_id);
+        session_request_wallet(app); /* the balance and the account name */
+        progress_flush(app);         /* what a previous run could not send */
     }
     free(device_id);
     free(token);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -246,4 +247,58 @@ const char *tu_workdir(const char *name)
     if (system(cmd) != 0)
         return NULL;
     return path;
+}
+
+int tu_control_connect(const char *path, int timeout_s)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(addr.sun_path))
+        return -1;
+    strcpy(addr.sun_path, path);
+    for (long waited = 0; waited < timeout_s * 1000L; waited += 50) {
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
+            struct timeval tv = {90, 0};
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+            return fd;
+        }
+        if (fd >= 0)
+            close(fd);
+        sleep_ms(50);
+    }
+    return -1;
+}
+
+int tu_control(int fd, const char *line, char *answer, size_t len)
+{
+    size_t n = strlen(line), have = 0;
+    if (send(fd, line, n, MSG_NOSIGNAL) != (ssize_t)n || send(fd, "\n", 1, MSG_NOSIGNAL) != 1)
+        return -1;
+    while (have + 1 < len) {
+        ssize_t r = recv(fd, answer + have, 1, 0);
+        if (r != 1)
+            return -1;
+        if (answer[have] == '\n')
+            break;
+        have++;
+    }
+    answer[have] = '\0';
+    return 0;
+}
+
+int tu_sh(const char *cmd, char *out, size_t len)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return -1;
+    size_t have = 0, n;
+    char sink[256];
+    while ((n = fread(out && have + 1 < len ? out + have : sink, 1,
+                      out && have + 1 < len ? len - have - 1 : sizeof(sink), p)) > 0)
+        if (out && have + 1 < len)
+            have += n;
+    if (out && len)
+        out[have] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }

@@ -44,6 +44,17 @@ int tu_free_port(void);
 int tu_png_stats(const char *path, int x, int y, int w, int h, double mean[3], double *luma_sd,
                  int *img_w, int *img_h);
 
+/* Connects to binge's --control socket, waiting up to timeout_s for it to appear.
+ * Returns the fd or -1. Answers are read with a 90 s bound. */
+int tu_control_connect(const char *path, int timeout_s);
+/* Sends one command line and reads one answer line into answer (NUL-terminated).
+ * Returns 0, or -1 when the connection failed. */
+int tu_control(int fd, const char *line, char *answer, size_t len);
+
+/* Runs a shell command (sh -c), returning its exit status, or -1. Its stdout is captured
+ * into out (may be NULL). */
+int tu_sh(const char *cmd, char *out, size_t len);
+
 /* Writes text to path. Returns 0 or -1. */
 int tu_write_file(const char *path, const char *text);
 /* Reads path into a new NUL-terminated string (free()), or NULL. */

@@ -619,5 +619,7 @@ int main(void)
         cmocka_unit_test(test_desktop_window_on_xvfb),
     };
     signal(SIGPIPE, SIG_IGN);
+    if (getenv("BINGE_TEST_FILTER")) /* e.g. BINGE_TEST_FILTER=test_fault_matrix */
+        cmocka_set_test_filter(getenv("BINGE_TEST_FILTER"));
     return cmocka_run_group_tests(tests, setup, NULL);
 }
