@@ -4,12 +4,16 @@
 #include <string.h>
 
 /* The registry is the only place that knows every profile. Probe order matters: a real
- * display first, headless last because it always works. */
+ * display first, headless last because it always works. kms comes after desktop, which also
+ * runs on DRM (texture output), so "auto" keeps the output that works everywhere; a box picks
+ * kms by name. */
 extern const struct platform platform_desktop;
+extern const struct platform platform_kms;
 extern const struct platform platform_headless;
 
 static const struct platform *const platforms[] = {
     &platform_desktop,
+    &platform_kms,
     &platform_headless,
     NULL,
 };

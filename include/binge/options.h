@@ -27,6 +27,9 @@ struct binge_options {
     int height;          /* --height N: window height in pixels, 360..4320, default 720 */
     int http_timeout_ms; /* --http-timeout MS: total per-request timeout, 500..120000,
                             default 10000 */
+    /* --progress-interval MS: position saved and reported this often while playing,
+     * 20..600000, default 10000. */
+    int progress_interval_ms;
     /* --play "URL [URL...]": play these streams (space-separated) full screen, then exit. */
     char *play;
     /* --exit-after-first-frame: with --play, exit 0 once the first frame is drawn. */

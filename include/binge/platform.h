@@ -17,6 +17,14 @@ struct platform {
     const char *sdl_audio_driver;
     /* GStreamer audio sink description (see player_config.audio_sink), NULL = autoaudiosink. */
     const char *audio_sink;
+    /* How video reaches the screen (see player_config.video_output): "texture" (NULL = texture)
+     * uploads frames into an SDL texture under the UI; "plane" lets a GStreamer sink draw on a
+     * surface of its own (the SDL window through GstVideoOverlay, or a KMS plane) and the UI
+     * draws above it. */
+    const char *video_output;
+    /* plane: gst-launch description of the video sink (player_config.video_sink), NULL = the
+     * player probes for one. */
+    const char *video_sink;
     /* True when this profile can run here (e.g. a display is reachable). */
     bool (*probe)(void);
 };

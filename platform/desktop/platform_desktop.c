@@ -25,5 +25,7 @@ const struct platform platform_desktop = {
     .sdl_video_driver = NULL,
     .sdl_audio_driver = NULL,
     .audio_sink = NULL,
+    .video_output = "texture",
+    .video_sink = NULL,
     .probe = desktop_probe,
 };

@@ -1,5 +1,7 @@
 #include "binge/platform.h"
 
+#include <stddef.h>
+
 /* No display and no sound: SDL's offscreen driver and a silent, clock-synced audio sink, so the
  * pipeline still runs in real time. Used by tests, QA and QEMU runs; always available. */
 static bool headless_probe(void)
@@ -13,5 +15,7 @@ const struct platform platform_headless = {
     .sdl_video_driver = "offscreen",
     .sdl_audio_driver = "dummy",
     .audio_sink = "fakesink sync=true",
+    .video_output = "texture",
+    .video_sink = NULL,
     .probe = headless_probe,
 };

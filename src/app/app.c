@@ -129,13 +129,28 @@ void app_describe_failure(const struct net_response *r, char *title, size_t tlen
 
 /* Cached responses belong to the server that sent them: a box pointed at another server must
  * not show the old one's catalog. FNV-1a of the server URL keeps the key short. */
-static void home_cache_key(const struct app *app, char *buf, size_t len)
+void app_cache_key(const struct app *app, const char *kind, const char *id, char *buf, size_t len)
 {
     uint64_t h = 1469598103934665603ull;
     for (const unsigned char *p = (const unsigned char *)app->opts->server_url; *p; p++)
         h = (h ^ *p) * 1099511628211ull;
-    snprintf(buf, len, "home:%s:%016llx", app->opts->language ? app->opts->language : "en",
-             (unsigned long long)h);
+    snprintf(buf, len, "%s:%s:%016llx%s%s", kind, app->opts->language ? app->opts->language : "en",
+             (unsigned long long)h, id ? ":" : "", id ? id : "");
+}
+
+int app_cache_load(struct app *app, const char *key, char **body, size_t *len, char **etag)
+{
+    *body = *etag = NULL;
+    *len = 0;
+    if (!app->store)
+        return BINGE_ENOTFOUND;
+    int64_t at;
+    return store_cache_get(app->store, key, etag, body, len, &at);
+}
+
+static void home_cache_key(const struct app *app, char *buf, size_t len)
+{
+    app_cache_key(app, "home", NULL, buf, len);
 }
 
 /* Installs a parsed home, keeping the focus when the shelves are the same. */
@@ -231,6 +246,15 @@ static void on_home(struct app *app, struct net_response *r)
         app_schedule_retry(app);
 }
 
+/* Poster bytes are cached under a hash of their URL (which already names the server). */
+static void poster_cache_key(const char *url, char *buf, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+        h = (h ^ *p) * 1099511628211ull;
+    snprintf(buf, len, "poster:%016llx", (unsigned long long)h);
+}
+
 /* Posters: a bounded number of fetches in flight; safe to call every tick. */
 static void fetch_posters(struct app *app)
 {
@@ -242,6 +266,17 @@ static void fetch_posters(struct app *app)
             const char *url = shelf->items[i].poster_url;
             if (!url || ui_image_state(app->ui, url) != UI_IMAGE_UNKNOWN)
                 continue;
+            /* A poster seen before comes from the disk cache, online or not. */
+            char key[160], *body = NULL, *etag = NULL;
+            size_t len = 0;
+            poster_cache_key(url, key, sizeof(key));
+            if (app_cache_load(app, key, &body, &len, &etag) == 0 && len > 0) {
+                ui_image_submit(app->ui, url, body, len); /* takes body */
+                free(etag);
+                continue;
+            }
+            free(body);
+            free(etag);
             size_t slot = 0;
             while (slot < APP_MAX_POSTER_FETCHES && app->posters[slot].id)
                 slot++;
@@ -271,6 +306,10 @@ static void on_poster(struct app *app, struct net_response *r)
         if (!url)
             return;
         if (!r->error && r->status == 200 && r->len > 0) {
+            char key[160];
+            poster_cache_key(url, key, sizeof(key));
+            if (app->store)
+                store_cache_put(app->store, key, r->etag, r->body, r->len);
             ui_image_submit(app->ui, url, r->body, r->len);
             r->body = NULL; /* handed to the decode worker */
             r->len = 0;
@@ -319,6 +358,8 @@ static void arm_first_frame(struct app *app, const char *label)
     app->ff_uploaded = false;
 }
 
+static void forget_next(struct app *app);
+
 static void play_episode(struct app *app, int index)
 {
     const struct catalog_episode *ep = catalog_series_episode(app->series, index);
@@ -349,12 +390,18 @@ static void play_episode(struct app *app, int index)
 
 static void request_series(struct app *app)
 {
-    char *path = util_asprintf("/v1/series/%s", app->series_id);
+    char *path = util_asprintf("/v1/series/%s", app->series_id), key[200];
+    char *body = NULL, *etag = NULL;
+    size_t len;
     if (!path)
         return;
+    app_cache_key(app, "series", app->series_id, key, sizeof(key));
+    app_cache_load(app, key, &body, &len, &etag);
     net_cancel(app->net, app->series_req);
-    app->series_req = app_request(app, APP_REQ_SERIES, NET_GET, path, NULL, 0, NULL);
+    app->series_req = app_request(app, APP_REQ_SERIES, NET_GET, path, NULL, 0, etag);
     free(path);
+    free(body);
+    free(etag);
     app->msg_title[0] = '\0';
     app->pstate = PLAYER_LOADING;
     set_busy_episode(app, app->episode_index);
@@ -384,6 +431,7 @@ static void stop_playback(struct app *app)
 {
     if (app->pstate == PLAYER_PLAYING || app->pstate == PLAYER_PAUSED)
         progress_record(app, "stop");
+    forget_next(app);
     player_stop(app->player);
     net_cancel(app->net, app->series_req);
     net_cancel(app->net, app->play_req);
@@ -398,9 +446,24 @@ static void stop_playback(struct app *app)
 static void on_series(struct app *app, struct net_response *r)
 {
     app->series_req = 0;
-    char err[CATALOG_ERR_LEN] = "";
+    char err[CATALOG_ERR_LEN] = "", key[200], *body = NULL, *etag = NULL;
+    size_t len = 0;
     struct catalog_series *series = NULL;
-    if (!r->error && r->status == 200 && catalog_parse_series(r->body, r->len, &series, err) == 0) {
+    app_cache_key(app, "series", app->series_id, key, sizeof(key));
+    bool fresh = !r->error && r->status == 200;
+    /* 304, or no answer at all: the saved copy of the series stands in. */
+    if ((!r->error && r->status == 304) || r->error) {
+        char cerr[CATALOG_ERR_LEN];
+        if (app_cache_load(app, key, &body, &len, &etag) == 0 &&
+            catalog_parse_series(body, len, &series, cerr) == 0)
+            log_info("series %s: %s", app->series_id,
+                     r->error ? "offline, from the cache" : "not modified");
+    } else if (fresh && catalog_parse_series(r->body, r->len, &series, err) == 0 && app->store) {
+        store_cache_put(app->store, key, r->etag, r->body, r->len);
+    }
+    free(body);
+    free(etag);
+    if (series) {
         catalog_series_free(app->series);
         app->series = series;
         replace_str(&app->series_title, series->title);
@@ -602,6 +665,84 @@ static void on_play(struct app *app, struct net_response *r)
     player_message(app, true, title, detail);
 }
 
+/* ---- the next episode ---- */
+
+static void forget_next(struct app *app)
+{
+    if (app->preroll_req)
+        net_cancel(app->net, app->preroll_req);
+    app->preroll_req = 0;
+    app->preroll_index = 0;
+    app->next_locked = false;
+    player_cancel_preroll(app->player);
+}
+
+/* Near the end: ask for the next episode's URL (or learn that it is locked) and preroll it. */
+static void prepare_next(struct app *app)
+{
+    if (app->playlist) {
+        if (app->play_pos + 1 < app->n_playlist && !app->preroll_index &&
+            player_preroll(app->player, app->playlist[app->play_pos + 1], 0) == 0)
+            app->preroll_index = (int)app->play_pos + 2;
+        return;
+    }
+    int next = app->episode_index + 1;
+    const struct catalog_episode *ep = catalog_series_episode(app->series, next);
+    if (!ep || app->preroll_req || app->preroll_index == next || !app->token)
+        return;
+    char *path = util_asprintf("/v1/episodes/%s/play", ep->id);
+    if (!path)
+        return;
+    app->preroll_req = app_request(app, APP_REQ_PREROLL, NET_POST, path, "{}", 0, NULL);
+    free(path);
+}
+
+static void on_preroll(struct app *app, struct net_response *r)
+{
+    app->preroll_req = 0;
+    int next = app->episode_index + 1;
+    char err[CATALOG_ERR_LEN] = "";
+    if (!r->error && r->status == 402) {
+        struct catalog_locked *locked = NULL;
+        if (catalog_parse_locked(r->body, r->len, &locked, err) == 0) {
+            /* Locked: no preroll; the paywall comes at the cliffhanger. */
+            app->preroll_index = next;
+            app->next_locked = true;
+            app->next_price = locked->price_coins;
+            app->next_balance = locked->balance;
+            catalog_locked_free(locked);
+        }
+        return;
+    }
+    struct catalog_play *play = NULL;
+    if (!r->error && r->status == 200 && catalog_parse_play(r->body, r->len, &play, err) == 0) {
+        if (player_preroll(app->player, play->play_url, play->resume_ms) == 0) {
+            app->preroll_index = next;
+            log_info("episode %d prerolling", next);
+        }
+        catalog_play_free(play);
+        return;
+    }
+    /* Not fatal: at the end the episode is asked for again the ordinary way. */
+    log_warn("next episode not prepared: %s (status %ld)", r->error ? r->message : err, r->status);
+}
+
+/* At the end of an episode: the prerolled one at once, the paywall, or an ordinary open. */
+static bool swap_to_next(struct app *app, int next)
+{
+    bool ready = false;
+    if (app->preroll_index != next || !player_has_preroll(app->player, &ready) ||
+        player_swap(app->player) != 0)
+        return false;
+    app->preroll_index = 0;
+    app->duration_ms = player_get_duration_ms(app->player);
+    app->pstate = PLAYER_PLAYING;
+    app->busy = false;
+    app->msg_title[0] = '\0';
+    log_info("swapped to the prerolled episode %d%s", next, ready ? "" : " (still prerolling)");
+    return true;
+}
+
 /* --play: opens playlist[play_pos]. */
 static void open_url(struct app *app)
 {
@@ -628,6 +769,10 @@ static void play_next_url(struct app *app)
     }
     app->play_pos++;
     arm_first_frame(app, "end of stream to next first frame");
+    if (swap_to_next(app, (int)app->play_pos + 1)) {
+        app->episode_index = (int)app->play_pos + 1;
+        return;
+    }
     open_url(app);
 }
 
@@ -689,12 +834,39 @@ static void on_player_event(struct app *app, const struct player_event *ev)
         }
         if (app->series && (size_t)app->episode_index < app->series->n_episodes) {
             /* The last frame stays up under a spinner until the next one arrives. */
+            int next = app->episode_index + 1;
             arm_first_frame(app, "end of episode to next first frame");
-            play_episode(app, app->episode_index + 1);
+            if (app->preroll_index == next && app->next_locked) {
+                app->episode_index = next;
+                forget_next(app);
+                open_paywall(app, app->next_price, app->next_balance);
+            } else if (swap_to_next(app, next)) {
+                app->episode_index = next;
+            } else {
+                forget_next(app);
+                play_episode(app, next);
+            }
         } else {
             app->pstate = PLAYER_IDLE;
             player_message(app, false, "That was the last episode", app->series_title);
         }
+        break;
+    case PLAYER_EVENT_NEAR_END:
+        prepare_next(app);
+        break;
+    case PLAYER_EVENT_SEEKED:
+        app->preroll_index = 0; /* a seek drops the preroll; NEAR_END comes again */
+        break;
+    case PLAYER_EVENT_STALL:
+        log_warn("stalled at %lld ms; re-tuning (attempt %d)", (long long)ev->position_ms,
+                 ev->attempt);
+        set_busy(app, "Reconnecting");
+        break;
+    case PLAYER_EVENT_VARIANT:
+        log_info("variant %dx%d at %u bit/s", ev->variant.width, ev->variant.height,
+                 ev->variant.bitrate);
+        break;
+    default:
         break;
     case PLAYER_EVENT_ERROR:
         app->pstate = PLAYER_ERROR;
@@ -809,6 +981,26 @@ void app_dispatch(struct app *app, enum input_action action)
             app_quit(app, APP_EXIT_OK); /* --play has no home to go back to */
         else
             go_home(app);
+        break;
+    case INPUT_LEFT:
+    case INPUT_RIGHT:
+        if (app->pstate == PLAYER_PLAYING || app->pstate == PLAYER_PAUSED) {
+            /* 10 s a press; held (or pressed again quickly) it grows to 20, 30, 60 s. */
+            static const int steps[] = {10, 10, 20, 30, 60};
+            int64_t now = util_now_ms();
+            app->seek_streak = now - app->seek_last_ms < 600 ? app->seek_streak + 1 : 0;
+            app->seek_last_ms = now;
+            int k = app->seek_streak < 4 ? app->seek_streak : 4;
+            int64_t pos = player_get_position_ms(app->player);
+            int64_t step = (int64_t)steps[k] * 1000 * (action == INPUT_LEFT ? -1 : 1);
+            if (pos >= 0 && player_seek(app->player, pos + step < 0 ? 0 : pos + step) == 0) {
+                app->preroll_index = 0;
+                app->next_locked = false;
+            }
+        }
+        break;
+    case INPUT_INFO:
+        app->info = !app->info;
         break;
     case INPUT_OK:
     case INPUT_PLAY_PAUSE:
@@ -943,7 +1135,25 @@ void app_render(struct app *app)
         snprintf(next_up, sizeof(next_up), "%s - locked, %d coins", next->title, next->price_coins);
     else if (next)
         snprintf(next_up, sizeof(next_up), "%s", next->title);
+    char sub[512], info[512] = "";
+    bool has_sub = player_get_subtitle(app->player, sub, sizeof(sub));
+    if (app->info) {
+        struct player_variant var = {0};
+        struct player_stats st;
+        player_get_stats(app->player, &st);
+        bool has_var = player_get_variant(app->player, &var);
+        snprintf(info, sizeof(info),
+                 "Stream\nVariant %dx%d, %u kbit/s (%d switches)\nFirst frame %lld ms "
+                 "(playlist %lld, segment %lld)%s\nRebuffers %d (%lld ms), stalls %d",
+                 has_var ? var.width : 0, has_var ? var.height : 0,
+                 has_var ? var.bitrate / 1000 : 0, st.variant_switches,
+                 (long long)st.first_frame_ms, (long long)st.manifest_ms,
+                 (long long)st.first_segment_ms, st.prerolled ? ", prerolled" : "", st.rebuffers,
+                 (long long)st.rebuffer_ms, st.stalls);
+    }
     struct ui_player_view v = {
+        .subtitle = has_sub ? sub : NULL,
+        .info = info[0] ? info : NULL,
         .next_up = next_up[0] ? next_up : NULL,
         .series_title = app->series_title ? app->series_title : "",
         .poster_url = app->poster_url,
@@ -1041,6 +1251,10 @@ static void drain_net(struct app *app)
         case APP_REQ_PROGRESS:
             progress_on_response(app, r);
             break;
+        case APP_REQ_PREROLL:
+            if (r->id == app->preroll_req)
+                on_preroll(app, r);
+            break;
         case APP_REQ_PACKS:
         case APP_REQ_PURCHASE:
         case APP_REQ_PURCHASE_POLL:
@@ -1114,6 +1328,8 @@ static int64_t update(struct app *app, int64_t now)
     fetch_posters(app);
     if (ui_image_pump(app->ui))
         app->dirty = true;
+    player_tick(app->player, now);
+    DEADLINE(player_next_deadline_ms(app->player));
     DEADLINE(progress_tick(app, now));
     DEADLINE(account_tick(app, now));
     if (app->screen == APP_SCREEN_AD && app->ad_until_ms) {

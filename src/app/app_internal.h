@@ -55,14 +55,14 @@ enum app_request {
     APP_REQ_PURCHASE_POLL = 12,
     APP_REQ_DEVICE_CODE = 13,
     APP_REQ_DEVICE_TOKEN = 14,
-    APP_REQ_KINDS = 15,
+    APP_REQ_PREROLL = 15, /* the next episode's play URL, asked for near the end */
+    APP_REQ_KINDS = 16,
 };
 
 /* app_request flags */
 #define APP_REQ_IDEMPOTENT 1u /* a POST that may be resent: it carries an idempotency key */
 #define APP_REQ_NO_AUTH 2u    /* no session bearer (posters, register) */
 
-#define APP_PROGRESS_INTERVAL_MS 10000
 #define APP_POLL_CHECKOUT_MS 2000
 
 #define APP_AD_BREAK_MS 5000
@@ -151,6 +151,16 @@ struct app {
     int64_t gap_start_ms;          /* 0 = no switch under way */
     int64_t last_gap_ms;           /* -1 = none yet */
 
+    /* The next episode, prepared near the end of this one: prerolled in a second pipeline, or
+     * known to be locked so the paywall shows at the cliffhanger without another request. */
+    uint64_t preroll_req;
+    int preroll_index; /* the episode (or --play position, 1-based) prepared; 0 = none */
+    bool next_locked;
+    int next_price, next_balance;
+    int64_t seek_last_ms; /* LEFT/RIGHT held: the steps grow */
+    int seek_streak;
+    bool info; /* the INFO panel is up */
+
     /* Time from OK (or from the end of the previous episode) to the first frame presented. */
     bool ff_armed;
     bool ff_uploaded;
@@ -204,6 +214,11 @@ void app_set_error(struct app *app, const char *fmt, ...) __attribute__((format(
 /* Describes a failed response for the viewer: a title and a detail line. */
 void app_describe_failure(const struct net_response *r, char *title, size_t tlen, char *detail,
                           size_t dlen);
+/* The store key of a cached response: kind ("home", "series", "wallet"), language, server,
+ * and an id when given. */
+void app_cache_key(const struct app *app, const char *kind, const char *id, char *buf, size_t len);
+/* Reads a cached response: body and etag transfer full. Returns 0 or a negative code. */
+int app_cache_load(struct app *app, const char *key, char **body, size_t *len, char **etag);
 /* Schedules the next bootstrap attempt (register, home) with backoff and jitter. */
 void app_schedule_retry(struct app *app);
 /* Sends again what a stale token made fail (bits of enum app_request). */

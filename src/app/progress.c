@@ -38,7 +38,9 @@ void progress_record(struct app *app, const char *why)
         log_warn("can't queue the position of %s", ep->id);
         return;
     }
-    log_debug("position %s %lld/%lld ms queued (%s)", ep->id, (long long)pos, (long long)dur, why);
+    /* Logged after the write is durable: QA and the crash test rely on that. */
+    log_info("position %s %lld/%lld ms queued as %s (%s)", ep->id, (long long)pos, (long long)dur,
+             event_id, why);
     app->progress_flush_at_ms = util_now_ms(); /* send soon, in the next tick */
 }
 
@@ -121,10 +123,10 @@ int64_t progress_tick(struct app *app, int64_t now)
     int64_t next = -1;
     if (app->screen == APP_SCREEN_PLAYER && app->pstate == PLAYER_PLAYING) {
         if (!app->progress_due_ms)
-            app->progress_due_ms = now + APP_PROGRESS_INTERVAL_MS;
+            app->progress_due_ms = now + app->opts->progress_interval_ms;
         if (now >= app->progress_due_ms) {
-            progress_record(app, "every 10 s");
-            app->progress_due_ms = now + APP_PROGRESS_INTERVAL_MS;
+            progress_record(app, "interval");
+            app->progress_due_ms = now + app->opts->progress_interval_ms;
         }
         next = app->progress_due_ms;
     } else {

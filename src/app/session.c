@@ -11,6 +11,8 @@ LOG_MODULE("session");
 /* The device's identity: a token kept in the store (0600, never logged), registered once,
  * renewed once when the server answers 401, and the wallet that goes with it. */
 
+static struct catalog_wallet *cached_wallet(struct app *app, char **etag);
+
 static void set_session(struct app *app, const struct catalog_device *dev)
 {
     free(app->token);
@@ -39,6 +41,11 @@ void session_start(struct app *app)
         token = refresh = NULL;
         net_set_bearer(app->net, app->token);
         log_info("signed in with the saved token of %s", device_id);
+        char *etag = NULL;
+        app->wallet = cached_wallet(app, &etag); /* shown at once, refreshed below */
+        free(etag);
+        if (app->wallet && app->wallet->account_name)
+            app->account_name = util_strdup(app->wallet->account_name);
         session_request_wallet(app); /* the balance and the account name */
         progress_flush(app);         /* what a previous run could not send */
     }
@@ -142,19 +149,47 @@ bool session_on_unauthorized(struct app *app, struct net_response *r)
     return true;
 }
 
+/* The wallet is cached too, so the balance shows at once and offline. */
+static struct catalog_wallet *cached_wallet(struct app *app, char **etag)
+{
+    char key[200], *body = NULL, err[CATALOG_ERR_LEN];
+    size_t len = 0;
+    struct catalog_wallet *w = NULL;
+    app_cache_key(app, "wallet", NULL, key, sizeof(key));
+    if (app_cache_load(app, key, &body, &len, etag) == 0 &&
+        catalog_parse_wallet(body, len, &w, err) != 0)
+        w = NULL;
+    free(body);
+    return w;
+}
+
 void session_request_wallet(struct app *app)
 {
     if (!app->token || app->wallet_req)
         return;
-    app->wallet_req = app_request(app, APP_REQ_WALLET, NET_GET, "/v1/wallet", NULL, 0, NULL);
+    char *etag = NULL;
+    struct catalog_wallet *w = cached_wallet(app, &etag);
+    /* Send the ETag only for the copy shown: after a link or an unlock it is dropped. */
+    app->wallet_req =
+        app_request(app, APP_REQ_WALLET, NET_GET, "/v1/wallet", NULL, 0, app->wallet ? etag : NULL);
+    catalog_wallet_free(w);
+    free(etag);
 }
 
 void session_on_wallet(struct app *app, struct net_response *r)
 {
     app->wallet_req = 0;
     struct catalog_wallet *w = NULL;
-    char err[CATALOG_ERR_LEN] = "";
+    char err[CATALOG_ERR_LEN] = "", key[200];
+    app_cache_key(app, "wallet", NULL, key, sizeof(key));
+    if (!r->error && r->status == 304) {
+        if (app->store)
+            store_cache_touch(app->store, key);
+        return; /* what is shown is current */
+    }
     if (!r->error && r->status == 200 && catalog_parse_wallet(r->body, r->len, &w, err) == 0) {
+        if (app->store)
+            store_cache_put(app->store, key, r->etag, r->body, r->len);
         catalog_wallet_free(app->wallet);
         app->wallet = w;
         if (w->account_name) {

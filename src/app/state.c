@@ -131,6 +131,25 @@ static void get_player_duration(struct app *app, struct field_value *v)
 {
     INT(app->screen == APP_SCREEN_PLAYER ? app->duration_ms : -1);
 }
+static void get_player_gap(struct app *app, struct field_value *v)
+{
+    INT(app->last_gap_ms);
+}
+static void get_player_variant(struct app *app, struct field_value *v)
+{
+    static char buf[48];
+    struct player_variant var;
+    if (app->screen == APP_SCREEN_PLAYER && player_get_variant(app->player, &var)) {
+        snprintf(buf, sizeof(buf), "%dx%d@%u", var.width, var.height, var.bitrate);
+        STR(buf);
+    } else {
+        STR(NULL);
+    }
+}
+static void get_player_prerolled(struct app *app, struct field_value *v)
+{
+    BOOL(app->preroll_index != 0 && !app->next_locked);
+}
 static void get_player_message(struct app *app, struct field_value *v)
 {
     STR(app->screen == APP_SCREEN_PLAYER && app->msg_title[0] ? app->msg_title : NULL);
@@ -215,6 +234,9 @@ static const struct field fields[] = {
     {"player.duration_ms", get_player_duration},
     {"player.message", get_player_message},
     {"player.first_frame_ms", get_player_first_frame},
+    {"player.last_gap_ms", get_player_gap},
+    {"player.variant", get_player_variant},
+    {"player.next_prerolled", get_player_prerolled},
     {"paywall.price_coins", get_paywall_price},
     {"paywall.balance", get_paywall_balance},
     {"paywall.focus", get_paywall_focus},

@@ -30,6 +30,15 @@ LOG_MODULE("player");
 #define LOCAL_HTTP_HEADER_MAX 8192
 /* A peer that stops reading or writing releases its thread after this long. */
 #define LOCAL_HTTP_IO_TIMEOUT_S 10
+/* The current stream, a prerolled one and one being re-tuned or disposed of. */
+#define LOCAL_HTTP_MAX_PUBS 4
+
+/* One published directory. */
+struct local_http_pub {
+    unsigned id;     /* 0 = free slot */
+    char *root;      /* resolved directory being served */
+    char prefix[40]; /* "/<32 hex digits>/", new for each publish */
+};
 
 struct local_http {
     int listen_fd;
@@ -39,8 +48,8 @@ struct local_http {
     GMutex lock;
     GCond idle;
     /* Protected by lock: */
-    char *root;                     /* resolved directory being served; NULL when nothing is */
-    char prefix[40];                /* "/<32 hex digits>/", changed by each publish */
+    struct local_http_pub pubs[LOCAL_HTTP_MAX_PUBS];
+    unsigned last_id;
     int conns[LOCAL_HTTP_MAX_CONN]; /* connections being served, -1 = free slot */
     int n_conns;
 };
@@ -172,17 +181,22 @@ static bool parse_range(const char *v, size_t v_len, off_t size, struct local_ht
 static int open_target(struct local_http *srv, const char *target, char **resolved)
 {
     char *root = NULL;
-    char prefix[sizeof(srv->prefix)];
+    size_t prefix_len = 0;
     g_mutex_lock(&srv->lock);
-    if (srv->root)
-        root = g_strdup(srv->root);
-    memcpy(prefix, srv->prefix, sizeof(prefix));
+    for (int i = 0; i < LOCAL_HTTP_MAX_PUBS; i++) {
+        const struct local_http_pub *pub = &srv->pubs[i];
+        size_t n = strlen(pub->prefix);
+        if (pub->id && strncmp(target, pub->prefix, n) == 0) {
+            root = g_strdup(pub->root);
+            prefix_len = n;
+            break;
+        }
+    }
     g_mutex_unlock(&srv->lock);
 
     int fd = -1;
     char *rel = NULL, *full = NULL, *real = NULL;
-    size_t prefix_len = strlen(prefix);
-    if (!root || strncmp(target, prefix, prefix_len) != 0)
+    if (!root)
         goto fail;
     rel = g_strndup(target + prefix_len, strcspn(target + prefix_len, "?#"));
     /* Refuses escaped slashes and NULs, so the decoded name has no surprises. */
@@ -471,15 +485,17 @@ void local_http_free(struct local_http *srv)
         if (srv->wake_fds[i] >= 0)
             close(srv->wake_fds[i]);
     }
-    g_free(srv->root);
+    for (int i = 0; i < LOCAL_HTTP_MAX_PUBS; i++)
+        g_free(srv->pubs[i].root);
     g_mutex_clear(&srv->lock);
     g_cond_clear(&srv->idle);
     g_free(srv);
 }
 
-int local_http_publish(struct local_http *srv, const char *path, char **url)
+int local_http_publish(struct local_http *srv, const char *path, char **url, unsigned *id)
 {
     *url = NULL;
+    *id = 0;
     if (!srv || !path || path[0] != '/')
         return BINGE_EINVAL;
     char *dir = g_path_get_dirname(path);
@@ -491,18 +507,53 @@ int local_http_publish(struct local_http *srv, const char *path, char **url)
     free(real);
     char *escaped = g_uri_escape_string(base, NULL, FALSE);
 
-    char prefix[sizeof(srv->prefix)];
+    char prefix[sizeof(srv->pubs[0].prefix)];
     snprintf(prefix, sizeof(prefix), "/%08" PRIx32 "%08" PRIx32 "%08" PRIx32 "%08" PRIx32 "/",
              g_random_int(), g_random_int(), g_random_int(), g_random_int());
+    char *old_root = NULL;
     g_mutex_lock(&srv->lock);
-    g_free(srv->root);
-    srv->root = root;
-    memcpy(srv->prefix, prefix, sizeof(prefix));
+    /* A free slot, else the oldest publication makes room. */
+    struct local_http_pub *slot = NULL;
+    for (int i = 0; i < LOCAL_HTTP_MAX_PUBS; i++) {
+        struct local_http_pub *pub = &srv->pubs[i];
+        if (!pub->id) {
+            slot = pub;
+            break;
+        }
+        if (!slot || pub->id < slot->id)
+            slot = pub;
+    }
+    old_root = slot->root;
+    if (++srv->last_id == 0)
+        srv->last_id = 1;
+    slot->id = srv->last_id;
+    slot->root = root;
+    memcpy(slot->prefix, prefix, sizeof(prefix));
+    *id = slot->id;
     g_mutex_unlock(&srv->lock);
+    g_free(old_root);
 
     *url = g_strdup_printf("http://127.0.0.1:%u%s%s", srv->port, prefix, escaped);
     g_free(dir);
     g_free(base);
     g_free(escaped);
     return 0;
+}
+
+void local_http_withdraw(struct local_http *srv, unsigned id)
+{
+    if (!srv || !id)
+        return;
+    char *root = NULL;
+    g_mutex_lock(&srv->lock);
+    for (int i = 0; i < LOCAL_HTTP_MAX_PUBS; i++) {
+        struct local_http_pub *pub = &srv->pubs[i];
+        if (pub->id == id) {
+            root = pub->root;
+            memset(pub, 0, sizeof(*pub));
+            break;
+        }
+    }
+    g_mutex_unlock(&srv->lock);
+    g_free(root);
 }

@@ -8,12 +8,12 @@
  * with "Could not parse download URI". Serving the episode directory on 127.0.0.1 gives local
  * content the same demuxer, the same code paths and the same errors as remote content.
  *
- * It serves GET/HEAD (with single byte ranges) of regular files under one directory at a
- * time, behind a random path prefix that changes with every publish, so a stale request from
- * a previous stream, or a guess from another local process, gets 404.
+ * It serves GET/HEAD (with single byte ranges) of regular files under the published
+ * directories, each behind a random path prefix of its own, so a stale request from a withdrawn
+ * stream, or a guess from another local process, gets 404.
  *
- * Threading: local_http_new/publish/free are called from one thread (the player's); requests
- * are served on threads of its own. Private to src/player. */
+ * Threading: local_http_new/publish/withdraw/free are called from one thread (the player's);
+ * requests are served on threads of its own. Private to src/player. */
 
 struct local_http;
 
@@ -25,9 +25,15 @@ struct local_http *local_http_new(void);
 void local_http_free(struct local_http *srv);
 
 /* Publishes the directory holding the local file path and returns, in *url (transfer full,
- * free with g_free), the http://127.0.0.1 URL of that file. Whatever was published before is
- * withdrawn. The file need not exist: requests for it then get 404, as from a web server.
- * Returns 0, BINGE_EINVAL (not an absolute path) or BINGE_ENOMEM. */
-int local_http_publish(struct local_http *srv, const char *path, char **url);
+ * free with g_free), the http://127.0.0.1 URL of that file, and in *id the publication to
+ * withdraw later. Up to 4 publications are served at once (the current stream, a prerolled one,
+ * one being re-tuned); a fifth withdraws the oldest. The file need not exist: requests for it
+ * then get 404, as from a web server. Returns 0, BINGE_EINVAL (not an absolute path) or
+ * BINGE_ENOMEM. */
+int local_http_publish(struct local_http *srv, const char *path, char **url, unsigned *id);
+
+/* Stops serving publication id: its requests get 404 from now on. Unknown ids and 0 are
+ * ignored. */
+void local_http_withdraw(struct local_http *srv, unsigned id);
 
 #endif

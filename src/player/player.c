@@ -3,11 +3,11 @@
 #include "binge/error.h"
 #include "binge/log.h"
 #include "local_http.h"
+#include "player_internal.h"
 
-#include <gst/app/gstappsink.h>
-#include <gst/gst.h>
-#include <gst/video/video.h>
+#include <gst/video/videooverlay.h>
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,73 +15,15 @@
 
 LOG_MODULE("player");
 
-enum player_item_kind {
-    PLAYER_ITEM_MESSAGE,     /* a bus message */
-    PLAYER_ITEM_FIRST_FRAME, /* raised by the appsink callback */
-};
-
-/* What the GStreamer threads hand to the UI thread, in the order it happened. */
-struct player_item {
-    enum player_item_kind kind;
-    unsigned gen;
-    GstMessage *msg; /* PLAYER_ITEM_MESSAGE only; owned */
-};
-
-/* One open: the user data of the bus handler and the appsink callbacks. Immutable while the
- * pipeline lives; freed after the pipeline is torn down. */
-struct player_session {
-    struct player *player;
-    unsigned gen;
-    int64_t open_us;
-};
-
-/* How far an open got towards normal playback. */
-enum player_phase {
-    PLAYER_PHASE_NONE,    /* nothing open */
-    PLAYER_PHASE_PREROLL, /* start_ms > 0: prerolling at 0, the seek waits for ASYNC_DONE */
-    PLAYER_PHASE_SEEKING, /* start_ms > 0: seek issued, waiting for its ASYNC_DONE */
-    PLAYER_PHASE_RUNNING,
-};
-
-struct player {
-    char *audio_sink_desc;
-    unsigned start_bitrate;
-    void (*wake)(void *data);
-    void *wake_data;
-
-    /* UI thread only. */
-    struct local_http *local_http; /* created on the first local HLS open */
-    GstElement *pipeline;
-    GstElement *appsink;
-    struct player_session *session;
-    unsigned next_gen;
-    enum player_state state;
-    enum player_phase phase;
-    GstState target; /* the last state requested of the pipeline */
-    int64_t start_ms;
-    int64_t duration_ms;
-    int buffer_percent;
-    bool buffering, user_paused, failed, first_frame;
-    GQueue out; /* struct player_event *, translated, waiting for player_poll_event */
-    bool held;
-    GstSample *held_sample;
-    GstVideoFrame held_frame;
-
-    GMutex lock;
-    /* Protected by lock. */
-    unsigned live_gen;    /* generation of the open being played; 0 = none */
-    GQueue items;         /* struct player_item * */
-    bool events_notified; /* wake was called and the UI has not yet seen the queue empty */
-    bool frame_notified;  /* wake was called for a frame the UI has not yet asked for */
-    bool hold_frames;     /* store samples but do not publish them (start seek pending) */
-    bool first_frame_queued;
-    GstSample *sample;
-    uint64_t sample_seq;
-    uint64_t seq;
-};
+#define PLAYER_DEFAULT_NEAR_END_MS 8000
+#define PLAYER_DEFAULT_STALL_MS 8000
+#define PLAYER_DEFAULT_STALL_RETRIES 3
+/* After a re-tune, this much progress past the re-tune point counts as recovered. */
+#define PLAYER_RECOVERED_MS 1000
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_result = BINGE_EMEDIA;
+static bool deinit_done;
 
 static void init_gst(void)
 {
@@ -91,7 +33,7 @@ static void init_gst(void)
         g_clear_error(&err);
         return;
     }
-    const char *needed[] = {"playbin3", "appsink"};
+    const char *needed[] = {"playbin3", "appsink", "fakesink"};
     for (size_t i = 0; i < G_N_ELEMENTS(needed); i++) {
         GstElementFactory *f = gst_element_factory_find(needed[i]);
         if (!f) {
@@ -118,6 +60,16 @@ int player_init(void)
     return init_result;
 }
 
+void player_deinit(void)
+{
+    pthread_once(&init_once, init_gst);
+    if (init_result == 0 && !deinit_done) {
+        deinit_done = true;
+        init_result = BINGE_EMEDIA;
+        gst_deinit();
+    }
+}
+
 const char *player_state_name(enum player_state state)
 {
     switch (state) {
@@ -137,142 +89,49 @@ const char *player_state_name(enum player_state state)
     return "unknown";
 }
 
-/* ---- waking the UI thread ---- */
-
-static void call_wake(struct player *p)
+const char *player_event_name(enum player_event_type type)
 {
-    if (p->wake)
-        p->wake(p->wake_data);
-}
-
-/* Called from GStreamer threads. The wake is skipped while an earlier one is still unanswered:
- * the UI drains the whole queue when it answers, so one wake per batch is enough. */
-static void push_item(struct player_session *s, enum player_item_kind kind, GstMessage *msg)
-{
-    struct player *p = s->player;
-    bool wake = false;
-    g_mutex_lock(&p->lock);
-    if (s->gen == p->live_gen) {
-        struct player_item *it = g_new0(struct player_item, 1);
-        it->kind = kind;
-        it->gen = s->gen;
-        it->msg = msg;
-        msg = NULL;
-        g_queue_push_tail(&p->items, it);
-        wake = !p->events_notified;
-        p->events_notified = true;
+    switch (type) {
+    case PLAYER_EVENT_STATE:
+        return "state";
+    case PLAYER_EVENT_FIRST_FRAME:
+        return "first-frame";
+    case PLAYER_EVENT_BUFFERING:
+        return "buffering";
+    case PLAYER_EVENT_DURATION:
+        return "duration";
+    case PLAYER_EVENT_EOS:
+        return "eos";
+    case PLAYER_EVENT_ERROR:
+        return "error";
+    case PLAYER_EVENT_VARIANT:
+        return "variant";
+    case PLAYER_EVENT_PREROLLED:
+        return "prerolled";
+    case PLAYER_EVENT_PREROLL_FAILED:
+        return "preroll-failed";
+    case PLAYER_EVENT_NEAR_END:
+        return "near-end";
+    case PLAYER_EVENT_STALL:
+        return "stall";
+    case PLAYER_EVENT_TRACKS:
+        return "tracks";
+    case PLAYER_EVENT_SEEKED:
+        return "seeked";
     }
-    g_mutex_unlock(&p->lock);
-    if (msg)
-        gst_message_unref(msg); /* from a stream being torn down */
-    if (wake)
-        call_wake(p);
+    return "unknown";
 }
 
-/* Returning GST_BUS_DROP hands the message to this handler: it is either queued for the UI
- * thread or unreffed here. Nobody else reads this bus. */
-static GstBusSyncReply on_bus_message(GstBus *bus, GstMessage *msg, gpointer data)
+static int64_t mono_ms(void)
 {
-    struct player_session *s = data;
-    bool wanted;
-    switch (GST_MESSAGE_TYPE(msg)) {
-    case GST_MESSAGE_ERROR:
-    case GST_MESSAGE_WARNING:
-    case GST_MESSAGE_EOS:
-    case GST_MESSAGE_BUFFERING:
-    case GST_MESSAGE_DURATION_CHANGED:
-    case GST_MESSAGE_ASYNC_DONE:
-    case GST_MESSAGE_LATENCY:
-    case GST_MESSAGE_CLOCK_LOST:
-        wanted = true;
-        break;
-    case GST_MESSAGE_STATE_CHANGED:
-        /* Only the pipeline's own state matters; every element posts these. */
-        wanted = GST_IS_PIPELINE(GST_MESSAGE_SRC(msg));
-        break;
-    default:
-        wanted = false;
-        break;
-    }
-    if (wanted)
-        push_item(s, PLAYER_ITEM_MESSAGE, msg);
-    else
-        gst_message_unref(msg);
-    return GST_BUS_DROP;
+    return g_get_monotonic_time() / 1000;
 }
 
-/* ---- frames (appsink, streaming thread) ---- */
-
-static void store_sample(struct player_session *s, GstSample *sample)
+/* Makes player_next_deadline_ms ask for a tick at once: something changed that the time-driven
+ * checks must look at. */
+static void touch(struct player *p)
 {
-    struct player *p = s->player;
-    GstSample *old = NULL;
-    bool first = false, wake = false;
-
-    g_mutex_lock(&p->lock);
-    if (s->gen != p->live_gen ||
-        (p->sample && gst_sample_get_buffer(p->sample) == gst_sample_get_buffer(sample))) {
-        /* A stream being torn down, or the prerolled buffer rendered again on PLAYING (the
-         * held ref keeps a recycled buffer from reusing the pointer). */
-        g_mutex_unlock(&p->lock);
-        gst_sample_unref(sample);
-        return;
-    }
-    old = p->sample;
-    p->sample = sample;
-    if (!p->hold_frames) {
-        p->sample_seq = ++p->seq;
-        if (!p->first_frame_queued) {
-            p->first_frame_queued = true;
-            first = true;
-            struct player_item *it = g_new0(struct player_item, 1);
-            it->kind = PLAYER_ITEM_FIRST_FRAME;
-            it->gen = s->gen;
-            g_queue_push_tail(&p->items, it);
-            wake = !p->events_notified;
-            p->events_notified = true;
-        }
-        if (!p->frame_notified)
-            wake = true;
-        p->frame_notified = true;
-    }
-    g_mutex_unlock(&p->lock);
-
-    if (old)
-        gst_sample_unref(old);
-    if (first)
-        log_info("first frame after %" G_GINT64_FORMAT " ms",
-                 (g_get_monotonic_time() - s->open_us) / 1000);
-    if (wake)
-        call_wake(p);
-}
-
-static GstFlowReturn on_new_preroll(GstAppSink *sink, gpointer data)
-{
-    /* The preroll frame is the earliest picture there is: showing it, instead of waiting for
-     * PLAYING, is what makes an episode start look instant. */
-    GstSample *sample = gst_app_sink_pull_preroll(sink);
-    if (sample)
-        store_sample(data, sample);
-    return GST_FLOW_OK;
-}
-
-static GstFlowReturn on_new_sample(GstAppSink *sink, gpointer data)
-{
-    GstSample *sample = gst_app_sink_pull_sample(sink);
-    if (sample)
-        store_sample(data, sample);
-    return GST_FLOW_OK;
-}
-
-static void on_element_added(GstBin *bin, GstBin *sub_bin, GstElement *element, gpointer data)
-{
-    GstElementFactory *f = gst_element_get_factory(element);
-    if (!f)
-        return;
-    const char *klass = gst_element_factory_get_metadata(f, GST_ELEMENT_METADATA_KLASS);
-    if (klass && (strstr(klass, "Demux") || strstr(klass, "Decoder")))
-        log_debug("using %s (%s)", GST_OBJECT_NAME(f), klass);
+    p->deadline_ms = mono_ms();
 }
 
 /* ---- translated events (UI thread) ---- */
@@ -284,23 +143,36 @@ static void emit(struct player *p, const struct player_event *ev)
     g_queue_push_tail(&p->out, copy);
 }
 
+static struct player_event event_of(const struct player *p, enum player_event_type type)
+{
+    struct player_event ev = {
+        .type = type,
+        .state = p->state,
+        .duration_ms = p->cur ? p->cur->duration_ms : -1,
+        .position_ms = -1,
+        .variant = {.index = -1},
+    };
+    return ev;
+}
+
 static void emit_simple(struct player *p, enum player_event_type type)
 {
-    struct player_event ev = {.type = type, .state = p->state, .duration_ms = p->duration_ms};
+    struct player_event ev = event_of(p, type);
     emit(p, &ev);
 }
 
 static enum player_state derive_state(const struct player *p)
 {
-    if (!p->pipeline)
+    const struct player_pipe *c = p->cur;
+    if (!c)
         return PLAYER_IDLE;
-    if (p->failed)
+    if (c->failed)
         return PLAYER_ERROR;
-    if (!p->first_frame)
-        return PLAYER_LOADING;
+    if (!c->first_frame) /* a re-tune after the first frame is a pause to the viewer */
+        return p->shown_first ? PLAYER_BUFFERING : PLAYER_LOADING;
     if (p->user_paused)
         return PLAYER_PAUSED;
-    if (p->buffering)
+    if (c->buffering && c->skip_from_ms < 0) /* with a segment missing it plays out */
         return PLAYER_BUFFERING;
     return PLAYER_PLAYING;
 }
@@ -315,76 +187,228 @@ static void sync_state(struct player *p)
     emit_simple(p, PLAYER_EVENT_STATE);
 }
 
-/* Requests PLAYING or PAUSED from the pipeline according to what the user, the buffer level
- * and the start seek allow. Called again on every state change of the pipeline.
+/* Requests PLAYING or PAUSED from the pipeline according to what the user, the buffer level,
+ * the start seek and the pipe's role (a prerolled one stays PAUSED) allow. Called again on
+ * every state change of the pipeline.
  *
  * While the pipeline is busy with an asynchronous change the request waits: right after
  * preroll, GstBin continues PAUSED -> PLAYING on a thread of its own, and a set_state in that
  * window (1.22) bumps the state cookie, which cancels the continuation, while the call itself
  * returns "busy" and does nothing - the pipeline then sits in PAUSED for good. Waiting costs
  * nothing: the change in progress ends with a state-changed or async-done message. */
-static void apply_target(struct player *p)
+static void apply_target(struct player *p, struct player_pipe *pipe)
 {
-    if (!p->pipeline || p->failed)
+    if (!pipe || !pipe->pipeline || pipe->failed)
         return;
-    GstState want = p->phase == PLAYER_PHASE_RUNNING && !p->user_paused && !p->buffering
-                        ? GST_STATE_PLAYING
-                        : GST_STATE_PAUSED;
-    if (want == p->target)
+    /* With a missing segment ahead, nothing more will come in: play out what is buffered. */
+    bool starved = pipe->buffering && pipe->skip_from_ms < 0;
+    GstState want =
+        pipe == p->cur && pipe->phase == PLAYER_PHASE_RUNNING && !p->user_paused && !starved
+            ? GST_STATE_PLAYING
+            : GST_STATE_PAUSED;
+    if (want == pipe->target)
         return;
     GstState current, pending;
-    if (p->target != GST_STATE_VOID_PENDING &&
-        gst_element_get_state(p->pipeline, &current, &pending, 0) == GST_STATE_CHANGE_ASYNC) {
+    if (pipe->target != GST_STATE_VOID_PENDING &&
+        gst_element_get_state(pipe->pipeline, &current, &pending, 0) == GST_STATE_CHANGE_ASYNC) {
         log_debug("%s waits: pipeline busy going to %s", gst_element_state_get_name(want),
                   gst_element_state_get_name(pending));
         return;
     }
-    p->target = want;
-    if (gst_element_set_state(p->pipeline, want) == GST_STATE_CHANGE_FAILURE)
+    pipe->target = want;
+    if (gst_element_set_state(pipe->pipeline, want) == GST_STATE_CHANGE_FAILURE)
         log_warn("pipeline refused %s", gst_element_state_get_name(want));
 }
 
-static void update_duration(struct player *p)
+static void update_duration(struct player *p, struct player_pipe *pipe)
 {
     gint64 d = -1;
-    if (!gst_element_query_duration(p->pipeline, GST_FORMAT_TIME, &d) || d <= 0)
+    if (!gst_element_query_duration(pipe->pipeline, GST_FORMAT_TIME, &d) || d <= 0)
         return;
     int64_t ms = d / GST_MSECOND;
-    if (ms == p->duration_ms)
+    if (ms == pipe->duration_ms)
         return;
-    p->duration_ms = ms;
+    pipe->duration_ms = ms;
     log_debug("duration %" G_GINT64_FORMAT " ms", ms);
-    emit_simple(p, PLAYER_EVENT_DURATION);
+    if (pipe == p->cur)
+        emit_simple(p, PLAYER_EVENT_DURATION);
 }
 
-static void publish_first_frame(struct player *p)
+static int64_t query_position(struct player_pipe *pipe)
 {
-    p->first_frame = true;
+    gint64 pos = -1;
+    if (!gst_element_query_position(pipe->pipeline, GST_FORMAT_TIME, &pos) || pos < 0)
+        return -1;
+    return pos / GST_MSECOND;
+}
+
+/* ---- variants ---- */
+
+static void set_variant(struct player *p, struct player_pipe *pipe, struct player_variant v,
+                        bool is_switch)
+{
+    if (pipe->have_variant && pipe->variant.index == v.index &&
+        pipe->variant.bitrate == v.bitrate && pipe->variant.width == v.width)
+        return;
+    pipe->variant = v;
+    pipe->have_variant = true;
+    if (is_switch)
+        pipe->switches++;
+    else if (pipe->start_variant.index < 0 && !pipe->start_variant.width)
+        pipe->start_variant = v;
+    if (pipe != p->cur)
+        return;
+    if (is_switch)
+        p->stats.variant_switches++;
+    else if (p->stats.start_variant.index < 0 && !p->stats.start_variant.width)
+        p->stats.start_variant = v;
+    log_info("variant %d: %dx%d at %u bit/s%s", v.index, v.width, v.height, v.bitrate,
+             is_switch ? " (switch)" : "");
+    struct player_event ev = event_of(p, PLAYER_EVENT_VARIANT);
+    ev.variant = v;
+    emit(p, &ev);
+}
+
+static int match_variant(const struct player_pipe *pipe, const char *uri)
+{
+    if (!uri)
+        return -1;
+    size_t ul = strcspn(uri, "?");
+    for (int i = 0; i < pipe->n_variants; i++) {
+        const char *raw = pipe->variants[i].uri;
+        if (!raw)
+            continue;
+        if (strcmp(raw, uri) == 0)
+            return i;
+        if (pipe->manifest_uri) {
+            char *abs = gst_uri_join_strings(pipe->manifest_uri, raw);
+            bool same = abs && strcmp(abs, uri) == 0;
+            g_free(abs);
+            if (same)
+                return i;
+        }
+        size_t rl = strcspn(raw, "?");
+        if (rl > 0 && rl <= ul && strncmp(uri + ul - rl, raw, rl) == 0 &&
+            (rl == ul || uri[ul - rl - 1] == '/'))
+            return i;
+    }
+    return -1;
+}
+
+static void handle_statistics(struct player *p, struct player_pipe *pipe, GstMessage *msg)
+{
+    const GstStructure *st = gst_message_get_structure(msg);
+    if (pipe->failed)
+        return;
+    if (gst_structure_has_field(st, "manifest-download-stop")) {
+        g_free(pipe->manifest_uri);
+        pipe->manifest_uri = g_strdup(gst_structure_get_string(st, "manifest-uri"));
+        g_mutex_lock(&p->lock);
+        player_variants_clear(pipe->variants, pipe->n_variants);
+        memcpy(pipe->variants, pipe->parsed, sizeof(pipe->parsed[0]) * (size_t)pipe->n_parsed);
+        pipe->n_variants = pipe->n_parsed;
+        pipe->n_parsed = 0; /* the uris moved */
+        int initial = pipe->initial_variant;
+        g_mutex_unlock(&p->lock);
+        if (pipe->n_variants > 0) {
+            log_debug("master playlist: %d variants, starting on %d", pipe->n_variants, initial);
+            if (initial >= 0 && initial < pipe->n_variants)
+                set_variant(p, pipe, pipe->variants[initial].v, false);
+        }
+        return;
+    }
+    int bitrate = 0;
+    if (!gst_structure_get_int(st, "bitrate", &bitrate))
+        return;
+    int i = match_variant(pipe, gst_structure_get_string(st, "uri"));
+    struct player_variant v = {.bitrate = (unsigned)bitrate, .index = -1};
+    if (i >= 0)
+        v = pipe->variants[i].v;
+    v.bitrate = (unsigned)bitrate;
+    set_variant(p, pipe, v, true);
+}
+
+/* ---- first frames ---- */
+
+static void check_prerolled(struct player *p, struct player_pipe *pipe)
+{
+    if (pipe != p->next || pipe->ready_sent || !pipe->first_frame || !pipe->settled ||
+        pipe->phase != PLAYER_PHASE_RUNNING)
+        return;
+    pipe->ready_sent = true;
+    log_info("next stream prerolled in %" G_GINT64_FORMAT " ms",
+             (g_get_monotonic_time() - pipe->request_us) / 1000);
+    struct player_event ev = event_of(p, PLAYER_EVENT_PREROLLED);
+    ev.duration_ms = pipe->duration_ms;
+    emit(p, &ev);
+}
+
+/* A media playlist has no variants: the picture says what plays. */
+static void variant_from_frame(struct player *p, struct player_pipe *pipe)
+{
+    if (pipe->have_variant)
+        return;
+    g_mutex_lock(&p->lock);
+    struct player_variant v = {.width = pipe->frame_w, .height = pipe->frame_h, .index = -1};
+    g_mutex_unlock(&p->lock);
+    if (v.width > 0 && v.height > 0)
+        set_variant(p, pipe, v, false);
+}
+
+static void publish_first_frame(struct player *p, struct player_pipe *pipe)
+{
+    if (pipe->first_frame)
+        return;
+    pipe->first_frame = true;
+    if (pipe != p->cur) {
+        variant_from_frame(p, pipe);
+        check_prerolled(p, pipe);
+        return;
+    }
+    player_stats_update(p, pipe, &p->stats);
+    variant_from_frame(p, pipe);
+    if (p->shown_first) {
+        log_info("re-tuned stream shows again at %" G_GINT64_FORMAT " ms", pipe->start_ms);
+        return;
+    }
+    p->shown_first = true;
+    log_info("first frame after %" G_GINT64_FORMAT " ms%s",
+             (g_get_monotonic_time() - pipe->request_us) / 1000,
+             pipe->start_ms > 0 ? " (at the start position)" : "");
     emit_simple(p, PLAYER_EVENT_FIRST_FRAME);
 }
 
 /* Ends the start-seek hold: the sample prerolled at start_ms becomes the first frame. */
-static void release_hold(struct player *p)
+static void release_hold(struct player *p, struct player_pipe *pipe)
 {
     bool first = false;
+    GstSample *old = NULL;
     g_mutex_lock(&p->lock);
-    p->hold_frames = false;
-    if (p->sample && !p->first_frame_queued) {
-        p->sample_seq = ++p->seq;
-        p->first_frame_queued = true;
+    pipe->hold = false;
+    if (pipe->saw_frame && !pipe->first_queued) {
+        pipe->first_queued = true;
+        pipe->first_frame_us = g_get_monotonic_time();
         first = true;
     }
-    g_mutex_unlock(&p->lock);
-    if (first) {
-        log_info("first frame after %" G_GINT64_FORMAT " ms (started at %" G_GINT64_FORMAT " ms)",
-                 (g_get_monotonic_time() - p->session->open_us) / 1000, p->start_ms);
-        publish_first_frame(p);
+    if (pipe->gen == p->cur_gen && pipe->last && p->sample != pipe->last) {
+        old = p->sample;
+        p->sample = gst_sample_ref(pipe->last);
+        p->sample_seq = ++p->seq;
     }
+    g_mutex_unlock(&p->lock);
+    if (old)
+        gst_sample_unref(old);
+    if (pipe == p->cur)
+        player_pipe_show_preroll(pipe, true);
+    if (first)
+        publish_first_frame(p, pipe);
 }
+
+/* ---- errors ---- */
 
 /* True when s holds the HTTP status code as a number of its own ("(404)", "404 Not Found"),
  * not as part of a longer number such as a segment index. */
-static bool has_status(const char *s, const char *code)
+bool player_has_status(const char *s, const char *code)
 {
     if (!s)
         return false;
@@ -435,14 +459,22 @@ static void describe_error(GstObject *src, const GError *err, const char *debug,
             from_network_src |= g_ascii_strcasecmp(*protocols, "http") == 0;
     }
     bool stream = err->domain == GST_STREAM_ERROR;
-    if ((res && err->code == GST_RESOURCE_ERROR_NOT_AUTHORIZED) || has_status(text, "403") ||
-        has_status(debug, "403") || has_status(text, "401") || has_status(debug, "401")) {
+    /* hlsdemux2 (1.22) turns a key it could not fetch - a 403 for a device that is not entitled,
+     * or any other failure of the key URL - into STREAM/DECRYPT_NOKEY "Couldn't retrieve key
+     * for decryption", with no HTTP status: the key server's refusal is the usual cause. */
+    if (stream && err->code == GST_STREAM_ERROR_DECRYPT_NOKEY) {
+        snprintf(msg, size, "This episode isn't unlocked on this device");
+    } else if (stream && err->code == GST_STREAM_ERROR_DECRYPT) {
+        snprintf(msg, size, "Can't play this episode: it can't be decrypted");
+    } else if ((res && err->code == GST_RESOURCE_ERROR_NOT_AUTHORIZED) ||
+               player_has_status(text, "403") || player_has_status(debug, "403") ||
+               player_has_status(text, "401") || player_has_status(debug, "401")) {
         snprintf(msg, size, "Access to this episode was refused (%s)",
-                 has_status(text, "401") || has_status(debug, "401") ? "401" : "403");
-    } else if ((res && err->code == GST_RESOURCE_ERROR_NOT_FOUND) || has_status(text, "404") ||
-               has_status(debug, "404")) {
+                 player_has_status(text, "401") || player_has_status(debug, "401") ? "401" : "403");
+    } else if ((res && err->code == GST_RESOURCE_ERROR_NOT_FOUND) ||
+               player_has_status(text, "404") || player_has_status(debug, "404")) {
         /* A missing local file says so without pretending to be HTTP. */
-        bool http = has_status(text, "404") || has_status(debug, "404");
+        bool http = player_has_status(text, "404") || player_has_status(debug, "404");
         snprintf(msg, size, "Can't play this episode: the stream was not found%s",
                  http ? " (404)" : "");
     } else if (has_any(text, net_words) || has_any(debug, net_words) || from_network_src) {
@@ -490,27 +522,235 @@ static char *redact_queries(const char *s)
     return g_string_free(out, FALSE);
 }
 
-static void handle_error(struct player *p, GstMessage *msg)
+static int make_pipe(struct player *p, const char *uri, int64_t start_ms, bool preroll,
+                     struct player_pipe **out);
+static void retire(struct player *p, struct player_pipe *pipe, bool now);
+static void drop_dead_items(struct player *p);
+static void make_current(struct player *p, struct player_pipe *pipe);
+
+/* adaptivedemux2 (1.22) fails a stream whose whole playlist was downloaded before its output
+ * loop exposed the pads ("Can't push EOS on non-exposed pad", then "Couldn't download
+ * fragments" although every download succeeded, HTTP 200). Only a stream of a few segments on
+ * a fast network can win that race; building the pipeline again is enough. */
+static bool exposure_race(GstMessage *msg, const GError *err, guint status)
+{
+    GstObject *src = GST_MESSAGE_SRC(msg);
+    if (err->domain != GST_RESOURCE_ERROR || err->code != GST_RESOURCE_ERROR_NOT_FOUND ||
+        status < 200 || status >= 300 || !GST_IS_ELEMENT(src))
+        return false;
+    GstElementFactory *f = gst_element_get_factory(GST_ELEMENT(src));
+    const char *klass = f ? gst_element_factory_get_metadata(f, GST_ELEMENT_METADATA_KLASS) : NULL;
+    return klass && strstr(klass, "Adaptive");
+}
+
+static void report_error(struct player *p, struct player_pipe *pipe, struct player_event *ev);
+
+/* What the app already knows of a stream that is rebuilt: it is not announced again unless
+ * it changes. */
+static void carry_over(const struct player_pipe *from, struct player_pipe *to)
+{
+    to->duration_ms = from->duration_ms;
+    to->start_variant = from->start_variant;
+    to->variant = from->variant;
+    to->have_variant = from->have_variant;
+    memcpy(to->tracks, from->tracks, sizeof(to->tracks));
+    to->n_tracks = from->n_tracks;
+}
+
+/* Builds pipe again at start (how: mode) and puts the new one in its place, cur or next. */
+static bool replace(struct player *p, struct player_pipe *pipe, int64_t start,
+                    enum player_start_mode mode)
+{
+    bool next = pipe == p->next;
+    struct player_pipe *fresh = NULL;
+    if (make_pipe(p, pipe->uri, start, next, &fresh) != 0)
+        return false;
+    fresh->start_mode = mode;
+    fresh->rebuilds = pipe->rebuilds;
+    fresh->skips = pipe->skips;
+    fresh->request_us = pipe->request_us; /* the statistics go on */
+    carry_over(pipe, fresh);
+    if (next) {
+        p->next = NULL;
+        retire(p, pipe, false);
+        p->next = fresh;
+        g_mutex_lock(&p->lock);
+        p->next_gen = fresh->gen;
+        g_mutex_unlock(&p->lock);
+        apply_target(p, fresh);
+    } else {
+        p->cur = NULL;
+        retire(p, pipe, false);
+        drop_dead_items(p);
+        make_current(p, fresh);
+    }
+    return true;
+}
+
+static bool rebuild(struct player *p, struct player_pipe *pipe)
+{
+    if (pipe->rebuilds >= 2)
+        return false;
+    int64_t start = pipe->start_ms;
+    if (pipe->first_frame && pipe->phase == PLAYER_PHASE_RUNNING) {
+        int64_t pos = query_position(pipe);
+        start = pos > 0 ? pos : start;
+    }
+    log_warn("hlsdemux2 failed a stream it had fully downloaded (GStreamer 1.22 race): "
+             "building it again");
+    pipe->rebuilds++;
+    return replace(p, pipe, start, PLAYER_START_EXACT);
+}
+
+/* A segment the server does not have (404/410 after hlsdemux2's retries): hlsdemux2 gives up
+ * on the whole stream, although everything before it is buffered and everything after it may
+ * be fine. The current stream plays what it has; player_tick then goes on at the segment after
+ * the missing one (skip_missing). */
+static bool missing_segment(struct player *p, struct player_pipe *pipe, GstMessage *msg,
+                            const GError *err, const char *debug, guint status)
+{
+    /* The skip happens in player_tick: an app that does not tick gets the error at once.
+     * Nothing shown after two skips: the segments are not missing, the stream is. */
+    if (!p->ticked || pipe != p->cur || (status != 404 && status != 410) || pipe->skips >= 5 ||
+        (pipe->skips >= 2 && !p->shown_first) || !GST_IS_ELEMENT(GST_MESSAGE_SRC(msg)))
+        return false;
+    if (!strstr(err->message, "ragment") && !(debug && strstr(debug, "ragment")))
+        return false;
+    GstElementFactory *f = gst_element_get_factory(GST_ELEMENT(GST_MESSAGE_SRC(msg)));
+    const char *klass = f ? gst_element_factory_get_metadata(f, GST_ELEMENT_METADATA_KLASS) : NULL;
+    if (!klass || !strstr(klass, "Adaptive"))
+        return false;
+    g_mutex_lock(&p->lock);
+    int64_t from = pipe->out_end_ms;
+    g_mutex_unlock(&p->lock);
+    /* Downloaded but not yet given out: the hole starts after that. */
+    guint64 level = 0;
+    GObject *demux = G_OBJECT(GST_MESSAGE_SRC(msg));
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(demux), "current-level-time-video"))
+        g_object_get(demux, "current-level-time-video", &level, NULL);
+    log_debug("missing segment: output reached %" G_GINT64_FORMAT " ms, %" G_GUINT64_FORMAT
+              " ms more buffered",
+              from, level / GST_MSECOND);
+    from = (from > 0 ? from : 0) + (int64_t)(level / GST_MSECOND);
+    pipe->skip_from_ms = from;
+    pipe->skips++;
+    apply_target(p, pipe);
+    p->stats.warnings++;
+    log_warn("a segment is missing (%u) at about %" G_GINT64_FORMAT
+             " ms: playing up to it, then on after it",
+             status, pipe->skip_from_ms);
+    return true;
+}
+
+/* Called by player_tick while a missing segment is ahead: once the picture gets there (or
+ * stops), goes on at the next segment, or ends the stream when it was the last. */
+static void skip_missing(struct player *p, int64_t pos)
+{
+    struct player_pipe *pipe = p->cur;
+    int64_t from = pipe->skip_from_ms;
+    if (pipe->duration_ms > 0 && from + 500 >= pipe->duration_ms) {
+        log_info("the missing segment was the last: end of stream");
+        pipe->skip_from_ms = -1;
+        pipe->eos = true;
+        emit_simple(p, PLAYER_EVENT_EOS);
+        player_stats_log(p, "eos");
+        return;
+    }
+    log_info("skipping the missing segment at %" G_GINT64_FORMAT " ms (position %" G_GINT64_FORMAT
+             " ms)",
+             from, pos);
+    if (!replace(p, pipe, from + 1, PLAYER_START_AFTER)) {
+        struct player_event ev = event_of(p, PLAYER_EVENT_ERROR);
+        snprintf(ev.message, sizeof(ev.message),
+                 "Can't play this episode: the stream was not found (404)");
+        snprintf(ev.detail, sizeof(ev.detail),
+                 "cannot skip the missing segment at %" G_GINT64_FORMAT " ms", from);
+        report_error(p, pipe, &ev);
+        return;
+    }
+    p->wd_progress_ms = mono_ms();
+    p->wd_pos_ms = -1;
+}
+
+/* Gives the app the error of pipe, as ERROR for the current stream or PREROLL_FAILED for the
+ * prerolled one (which is then dropped). */
+static void report_error(struct player *p, struct player_pipe *pipe, struct player_event *ev)
+{
+    pipe->failed = true;
+    pipe->diagnosing = false;
+    if (pipe == p->next) {
+        ev->type = PLAYER_EVENT_PREROLL_FAILED;
+        ev->state = p->state;
+        log_warn("preroll of the next stream failed: %s [%s]", ev->message, ev->detail);
+        emit(p, ev);
+        player_cancel_preroll(p); /* pipe is gone from here on */
+        return;
+    }
+    ev->type = PLAYER_EVENT_ERROR;
+    ev->state = PLAYER_ERROR;
+    log_error("%s [%s]", ev->message, ev->detail);
+    p->stats.errors++;
+    emit(p, ev);
+    player_stats_log(p, "error");
+}
+
+/* Stream errors of hlsdemux2 that can hide a refused key (see diagnose.c). */
+static bool hides_cause(GstMessage *msg, const GError *err)
+{
+    GstObject *src = GST_MESSAGE_SRC(msg);
+    if (err->domain != GST_STREAM_ERROR || !GST_IS_ELEMENT(src))
+        return false;
+    switch (err->code) {
+    case GST_STREAM_ERROR_TYPE_NOT_FOUND:
+    case GST_STREAM_ERROR_DECRYPT:
+    case GST_STREAM_ERROR_DECRYPT_NOKEY:
+    case GST_STREAM_ERROR_DECODE:
+    case GST_STREAM_ERROR_DEMUX:
+    case GST_STREAM_ERROR_FORMAT:
+        break;
+    default:
+        return false;
+    }
+    GstElementFactory *f = gst_element_get_factory(GST_ELEMENT(src));
+    const char *klass = f ? gst_element_factory_get_metadata(f, GST_ELEMENT_METADATA_KLASS) : NULL;
+    return klass && strstr(klass, "Adaptive");
+}
+
+static void handle_error(struct player *p, struct player_pipe *pipe, GstMessage *msg)
 {
     GError *err = NULL;
     char *debug = NULL;
     gst_message_parse_error(msg, &err, &debug);
+    /* adaptivedemux2 attaches the HTTP status of the last download it tried. */
+    const GstStructure *details = NULL;
+    guint status = 0;
+    gst_message_parse_error_details(msg, &details);
+    if (details)
+        gst_structure_get_uint(details, "http-status-code", &status);
     char *path = gst_object_get_path_string(GST_MESSAGE_SRC(msg));
-    char *raw = g_strdup_printf("%s: %s (%s)", path ? path : "?", err->message,
-                                debug ? debug : "no debug info");
+    char *raw =
+        g_strdup_printf("%s: %s (%s)%s%.0u", path ? path : "?", err->message,
+                        debug ? debug : "no debug info", status ? " http status " : "", status);
     char *detail = redact_queries(raw);
-    if (p->failed) {
+    if (pipe->failed || pipe->diagnosing || pipe->skip_from_ms >= 0) {
         /* Elements tend to follow one failure with more ("Invalid manifest" after the 404);
          * the first is the one that says why. */
         log_debug("further error: %s", detail);
+    } else if (exposure_race(msg, err, status) && rebuild(p, pipe)) {
+        log_debug("rebuilt after: %s", detail); /* pipe is gone from here on */
+    } else if (missing_segment(p, pipe, msg, err, debug, status)) {
+        log_debug("missing segment: %s", detail);
     } else {
-        struct player_event ev = {.type = PLAYER_EVENT_ERROR, .duration_ms = p->duration_ms};
+        struct player_event ev = event_of(p, PLAYER_EVENT_ERROR);
         describe_error(GST_MESSAGE_SRC(msg), err, debug, ev.message, sizeof(ev.message));
         g_strlcpy(ev.detail, detail, sizeof(ev.detail));
-        log_error("%s [%s]", ev.message, detail);
-        p->failed = true;
-        ev.state = PLAYER_ERROR;
-        emit(p, &ev);
+        if (hides_cause(msg, err) && player_diagnose_start(p, pipe)) {
+            log_info("%s [%s]: asking the servers why", ev.message, detail);
+            pipe->diagnosing = true;
+            pipe->pending_error = ev;
+        } else {
+            report_error(p, pipe, &ev);
+        }
     }
     g_free(detail);
     g_free(raw);
@@ -519,7 +759,34 @@ static void handle_error(struct player *p, GstMessage *msg)
     g_error_free(err);
 }
 
-static void handle_warning(GstMessage *msg)
+static void handle_diagnosis(struct player *p, struct player_pipe *pipe, struct player_item *it)
+{
+    if (!pipe->diagnosing)
+        return;
+    struct player_event ev = pipe->pending_error;
+    switch (it->verdict) {
+    case PLAYER_VERDICT_KEY_REFUSED:
+        snprintf(ev.message, sizeof(ev.message), "This episode isn't unlocked on this device");
+        break;
+    case PLAYER_VERDICT_KEY_MISSING:
+        snprintf(ev.message, sizeof(ev.message),
+                 "Can't play this episode: its key was not found (%u)", it->status);
+        break;
+    case PLAYER_VERDICT_KEY_BAD:
+        snprintf(ev.message, sizeof(ev.message), "Can't play this episode: it can't be decrypted");
+        break;
+    case PLAYER_VERDICT_UNKNOWN:
+        break;
+    }
+    if (it->status) {
+        size_t n = strlen(ev.detail);
+        snprintf(ev.detail + n, sizeof(ev.detail) - n, "; the key server answered %u", it->status);
+    }
+    ev.duration_ms = pipe->duration_ms;
+    report_error(p, pipe, &ev);
+}
+
+static void handle_warning(struct player *p, struct player_pipe *pipe, GstMessage *msg)
 {
     GError *err = NULL;
     char *debug = NULL;
@@ -527,101 +794,187 @@ static void handle_warning(GstMessage *msg)
     char *raw = g_strdup_printf("%s: %s (%s)", GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)), err->message,
                                 debug ? debug : "");
     char *text = redact_queries(raw);
-    log_warn("%s", text);
+    log_warn("%s%s", pipe == p->next ? "next stream: " : "", text);
+    if (pipe == p->cur)
+        p->stats.warnings++;
     g_free(text);
     g_free(raw);
     g_free(debug);
     g_error_free(err);
 }
 
-static void handle_buffering(struct player *p, GstMessage *msg)
+/* ---- the other messages ---- */
+
+static void handle_buffering(struct player *p, struct player_pipe *pipe, GstMessage *msg)
 {
     int percent = 100;
     gst_message_parse_buffering(msg, &percent);
     bool buffering = percent < 100;
-    /* hlsdemux2 reports every single percent; the UI needs the transitions and a coarse
-     * progress, not a hundred events per start. */
-    if (buffering != p->buffering || p->buffer_percent < 0 ||
-        abs(percent - p->buffer_percent) >= 10) {
-        p->buffer_percent = percent;
-        struct player_event ev = {.type = PLAYER_EVENT_BUFFERING,
-                                  .state = p->state,
-                                  .percent = percent,
-                                  .duration_ms = p->duration_ms};
-        emit(p, &ev);
-    }
-    if (buffering != p->buffering) {
-        log_debug("buffering %d%%", percent);
-        p->buffering = buffering;
-        apply_target(p);
-    }
-}
-
-static void handle_async_done(struct player *p)
-{
-    update_duration(p);
-    if (p->phase == PLAYER_PHASE_PREROLL) {
-        p->phase = PLAYER_PHASE_SEEKING;
-        /* KEY_UNIT | SNAP_BEFORE: resume from the keyframe at or before start_ms, which costs
-         * no decode of skipped frames; keyframes are at most one segment apart. */
-        if (!gst_element_seek_simple(p->pipeline, GST_FORMAT_TIME,
-                                     GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT |
-                                         GST_SEEK_FLAG_SNAP_BEFORE,
-                                     p->start_ms * GST_MSECOND)) {
-            log_warn("cannot seek to %" G_GINT64_FORMAT " ms; playing from the start", p->start_ms);
-            p->phase = PLAYER_PHASE_RUNNING;
-            release_hold(p);
+    if (pipe == p->cur) {
+        /* hlsdemux2 reports every single percent; the UI needs the transitions and a coarse
+         * progress, not a hundred events per start. */
+        if (buffering != pipe->buffering || pipe->buffer_percent < 0 ||
+            abs(percent - pipe->buffer_percent) >= 10) {
+            pipe->buffer_percent = percent;
+            struct player_event ev = event_of(p, PLAYER_EVENT_BUFFERING);
+            ev.percent = percent;
+            emit(p, &ev);
         }
-    } else if (p->phase == PLAYER_PHASE_SEEKING) {
-        p->phase = PLAYER_PHASE_RUNNING;
-        release_hold(p);
+        if (buffering && !pipe->buffering && pipe->first_frame &&
+            pipe->phase == PLAYER_PHASE_RUNNING) {
+            p->stats.rebuffers++;
+            pipe->buffering_since_us = g_get_monotonic_time();
+        }
+        if (!buffering && pipe->buffering_since_us) {
+            p->stats.rebuffer_ms += (g_get_monotonic_time() - pipe->buffering_since_us) / 1000;
+            pipe->buffering_since_us = 0;
+        }
+    } else {
+        pipe->buffer_percent = percent;
     }
-    apply_target(p);
+    if (buffering != pipe->buffering) {
+        log_debug("%sbuffering %d%%", pipe == p->next ? "next stream: " : "", percent);
+        pipe->buffering = buffering;
+        apply_target(p, pipe);
+    }
 }
 
-static void handle_message(struct player *p, GstMessage *msg)
+static bool issue_seek(struct player_pipe *pipe, int64_t ms, enum player_start_mode mode)
+{
+    /* KEY_UNIT | SNAP_BEFORE: from the keyframe at or before ms, which costs no decode of
+     * skipped frames; keyframes are at most one segment apart. The very end is no segment's
+     * start (hlsdemux2 refuses it), and snapping would land a whole segment before it: the
+     * last millisecond, decoded accurately, shows the last picture and ends the stream. */
+    GstSeekFlags flags = GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT | GST_SEEK_FLAG_SNAP_BEFORE;
+    if (mode == PLAYER_START_EXACT)
+        flags = GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE;
+    else if (mode == PLAYER_START_AFTER) /* hlsdemux2 snaps to the next segment's start */
+        flags = GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT | GST_SEEK_FLAG_SNAP_AFTER;
+    if (pipe->duration_ms > 0 && ms >= pipe->duration_ms) {
+        ms = pipe->duration_ms - 1;
+        flags = GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE;
+    }
+    return gst_element_seek_simple(pipe->pipeline, GST_FORMAT_TIME, flags, ms * GST_MSECOND);
+}
+
+static void seek_done(struct player *p, struct player_pipe *pipe)
+{
+    pipe->phase = PLAYER_PHASE_RUNNING;
+    pipe->settled = true;
+    release_hold(p, pipe);
+    if (pipe->seek_by_user) {
+        pipe->seek_by_user = false;
+        if (pipe == p->cur) {
+            struct player_event ev = event_of(p, PLAYER_EVENT_SEEKED);
+            int64_t pos = query_position(pipe);
+            ev.position_ms = pos >= 0 ? pos : pipe->start_ms;
+            log_debug("seeked to %" G_GINT64_FORMAT " ms", ev.position_ms);
+            emit(p, &ev);
+        }
+    }
+}
+
+static void handle_async_done(struct player *p, struct player_pipe *pipe)
+{
+    update_duration(p, pipe);
+    if (pipe->phase == PLAYER_PHASE_PREROLL) {
+        pipe->phase = PLAYER_PHASE_SEEKING;
+        /* A re-tune goes on exactly where the picture stopped: decoding from the keyframe
+         * before costs a moment, a jump back would be seen. */
+        if (!issue_seek(pipe, pipe->start_ms, pipe->start_mode)) {
+            log_warn("cannot seek to %" G_GINT64_FORMAT " ms; playing from the start",
+                     pipe->start_ms);
+            seek_done(p, pipe);
+        }
+    } else if (pipe->phase == PLAYER_PHASE_SEEKING) {
+        if (pipe->pending_seek_ms >= 0) {
+            /* Seeks asked for while one was in flight collapse into the latest. */
+            pipe->start_ms = pipe->pending_seek_ms;
+            pipe->pending_seek_ms = -1;
+            if (issue_seek(pipe, pipe->start_ms, PLAYER_START_KEYFRAME))
+                return;
+        }
+        seek_done(p, pipe);
+    } else {
+        pipe->settled = true;
+    }
+    check_prerolled(p, pipe);
+    apply_target(p, pipe);
+}
+
+static void handle_tracks(struct player *p, struct player_pipe *pipe, GstMessage *msg)
+{
+    bool changed = player_tracks_message(pipe, msg);
+    if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_STREAM_COLLECTION && changed)
+        pipe->select_attempts = 0;
+    log_debug("%s from %s", GST_MESSAGE_TYPE_NAME(msg), GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)));
+    /* A selection sent while the collection is still travelling from hlsdemux2 to decodebin3
+     * is lost, and the defaults are announced instead: the remembered choice is asked for
+     * again (a few times at most, in case a stream never takes it). */
+    bool selected = GST_MESSAGE_TYPE(msg) == GST_MESSAGE_STREAMS_SELECTED;
+    if ((changed || selected) && (p->pref_audio || p->pref_text) && pipe->select_attempts < 4 &&
+        player_tracks_apply(p, pipe) > 0)
+        pipe->select_attempts++;
+    if (changed && pipe == p->cur) {
+        log_debug("tracks: %zu audio/subtitle tracks", pipe->n_tracks);
+        emit_simple(p, PLAYER_EVENT_TRACKS);
+    }
+}
+
+static void handle_message(struct player *p, struct player_pipe *pipe, GstMessage *msg)
 {
     switch (GST_MESSAGE_TYPE(msg)) {
     case GST_MESSAGE_ERROR:
-        handle_error(p, msg);
+        handle_error(p, pipe, msg);
         break;
     case GST_MESSAGE_WARNING:
-        handle_warning(msg);
+        handle_warning(p, pipe, msg);
         break;
     case GST_MESSAGE_EOS:
-        if (!p->failed) {
+        if (!pipe->failed && pipe == p->cur && !pipe->eos) {
             log_info("end of stream");
+            pipe->eos = true;
+            if (pipe->duration_ms > p->stats.position_ms)
+                p->stats.position_ms = pipe->duration_ms;
             emit_simple(p, PLAYER_EVENT_EOS);
+            player_stats_log(p, "eos");
         }
         break;
     case GST_MESSAGE_BUFFERING:
-        handle_buffering(p, msg);
+        handle_buffering(p, pipe, msg);
         break;
     case GST_MESSAGE_DURATION_CHANGED:
-        update_duration(p);
+        update_duration(p, pipe);
         break;
     case GST_MESSAGE_ASYNC_DONE:
-        handle_async_done(p);
+        handle_async_done(p, pipe);
         break;
     case GST_MESSAGE_LATENCY:
         /* The application's job per the GstPipeline docs; audio and video stay in sync. */
-        gst_bin_recalculate_latency(GST_BIN(p->pipeline));
+        gst_bin_recalculate_latency(GST_BIN(pipe->pipeline));
         break;
     case GST_MESSAGE_CLOCK_LOST:
         /* Selects a new clock, as the GstPipeline docs ask. */
-        if (p->target == GST_STATE_PLAYING) {
-            gst_element_set_state(p->pipeline, GST_STATE_PAUSED);
-            gst_element_set_state(p->pipeline, GST_STATE_PLAYING);
+        if (pipe->target == GST_STATE_PLAYING) {
+            gst_element_set_state(pipe->pipeline, GST_STATE_PAUSED);
+            gst_element_set_state(pipe->pipeline, GST_STATE_PLAYING);
         }
         break;
     case GST_MESSAGE_STATE_CHANGED: {
         GstState old_state, new_state;
         gst_message_parse_state_changed(msg, &old_state, &new_state, NULL);
-        log_debug("pipeline %s -> %s", gst_element_state_get_name(old_state),
-                  gst_element_state_get_name(new_state));
-        apply_target(p); /* a request may have waited for this */
+        log_debug("%spipeline %s -> %s", pipe == p->next ? "next " : "",
+                  gst_element_state_get_name(old_state), gst_element_state_get_name(new_state));
+        apply_target(p, pipe); /* a request may have waited for this */
         break;
     }
+    case GST_MESSAGE_STREAM_COLLECTION:
+    case GST_MESSAGE_STREAMS_SELECTED:
+        handle_tracks(p, pipe, msg);
+        break;
+    case GST_MESSAGE_ELEMENT:
+        handle_statistics(p, pipe, msg);
+        break;
     default:
         break;
     }
@@ -629,12 +982,17 @@ static void handle_message(struct player *p, GstMessage *msg)
 
 static void handle_item(struct player *p, struct player_item *it)
 {
-    if (!p->session || it->gen != p->session->gen)
-        return; /* left over from an earlier open */
+    struct player_pipe *pipe = p->cur && it->gen == p->cur->gen     ? p->cur
+                               : p->next && it->gen == p->next->gen ? p->next
+                                                                    : NULL;
+    if (!pipe)
+        return; /* left over from a stream that is gone */
     if (it->kind == PLAYER_ITEM_FIRST_FRAME)
-        publish_first_frame(p);
+        publish_first_frame(p, pipe);
+    else if (it->kind == PLAYER_ITEM_DIAGNOSIS)
+        handle_diagnosis(p, pipe, it);
     else
-        handle_message(p, it->msg);
+        handle_message(p, pipe, it->msg);
     sync_state(p);
 }
 
@@ -660,123 +1018,19 @@ bool player_poll_event(struct player *p, struct player_event *ev)
         struct player_item *it = g_queue_pop_head(&p->items);
         if (!it)
             p->events_notified = false;
+        bool cues = p->cur && p->cur->cues_changed;
         g_mutex_unlock(&p->lock);
+        if (cues)
+            touch(p);
         if (!it)
             return false;
         handle_item(p, it);
         free_item(it);
+        touch(p);
     }
 }
 
-/* ---- pipeline ---- */
-
-/* Tears the stream down synchronously and forgets everything queued for it. */
-static void stop_stream(struct player *p)
-{
-    if (!p->pipeline)
-        return;
-    g_mutex_lock(&p->lock);
-    p->live_gen = 0; /* from here on the stream's threads queue nothing */
-    p->hold_frames = false;
-    g_mutex_unlock(&p->lock);
-
-    gst_element_set_state(p->pipeline, GST_STATE_NULL);
-    GstBus *bus = gst_element_get_bus(p->pipeline);
-    if (bus) {
-        gst_bus_set_sync_handler(bus, NULL, NULL, NULL);
-        gst_object_unref(bus);
-    }
-    gst_object_unref(p->appsink);
-    gst_object_unref(p->pipeline);
-    p->appsink = NULL;
-    p->pipeline = NULL;
-    g_free(p->session);
-    p->session = NULL;
-
-    GQueue items = G_QUEUE_INIT;
-    g_mutex_lock(&p->lock);
-    items = p->items;
-    g_queue_init(&p->items);
-    GstSample *sample = p->sample;
-    p->sample = NULL;
-    p->first_frame_queued = false;
-    g_mutex_unlock(&p->lock);
-    for (GList *l = items.head; l; l = l->next)
-        free_item(l->data);
-    g_queue_clear(&items);
-    if (sample)
-        gst_sample_unref(sample);
-    g_queue_clear_full(&p->out, g_free);
-
-    p->phase = PLAYER_PHASE_NONE;
-    p->target = GST_STATE_VOID_PENDING;
-    p->start_ms = 0;
-    p->duration_ms = -1;
-    p->buffer_percent = -1;
-    p->buffering = p->user_paused = p->failed = p->first_frame = false;
-    p->state = PLAYER_IDLE;
-}
-
-static GstElement *make_audio_sink(const char *desc)
-{
-    GError *err = NULL;
-    GstElement *sink = gst_parse_bin_from_description(desc, TRUE, &err);
-    if (!sink) {
-        log_error("bad audio sink \"%s\": %s", desc, err ? err->message : "unknown error");
-        g_clear_error(&err);
-        return NULL;
-    }
-    if (err) { /* recoverable parse problems, e.g. an unknown property */
-        log_warn("audio sink \"%s\": %s", desc, err->message);
-        g_clear_error(&err);
-    }
-    return sink;
-}
-
-static int build_pipeline(struct player *p, const char *uri, struct player_session *s)
-{
-    GstElement *pipeline = gst_element_factory_make("playbin3", NULL);
-    GstElement *appsink = gst_element_factory_make("appsink", "binge-video");
-    GstElement *audio = make_audio_sink(p->audio_sink_desc);
-    if (!pipeline || !appsink || !audio) {
-        log_error("cannot build the pipeline (playbin3, appsink or the audio sink)");
-        goto fail;
-    }
-    gst_object_ref_sink(appsink); /* ours until stop_stream, on top of playbin3's */
-
-    /* Raw I420/NV12 only: the UI uploads these planes as they are. playsink keeps its
-     * conversion bin in the path, which is passthrough when the decoder already gives one of
-     * these and converts otherwise, so an odd decoder degrades instead of failing. */
-    GstCaps *caps = gst_caps_from_string("video/x-raw,format={I420,NV12}");
-    g_object_set(appsink, "caps", caps, "max-buffers", 1, "drop", TRUE, "sync", TRUE,
-                 "emit-signals", FALSE, "enable-last-sample", FALSE, "qos", TRUE, NULL);
-    gst_caps_unref(caps);
-    GstAppSinkCallbacks cbs = {.new_preroll = on_new_preroll, .new_sample = on_new_sample};
-    gst_app_sink_set_callbacks(GST_APP_SINK(appsink), &cbs, s, NULL);
-
-    g_object_set(pipeline, "uri", uri, "video-sink", appsink, "audio-sink", audio, NULL);
-    audio = NULL; /* floating ref taken by playbin3 */
-    if (p->start_bitrate > 0)
-        g_object_set(pipeline, "connection-speed", (guint64)(p->start_bitrate / 1000), NULL);
-    g_signal_connect(pipeline, "deep-element-added", G_CALLBACK(on_element_added), NULL);
-
-    GstBus *bus = gst_element_get_bus(pipeline);
-    gst_bus_set_sync_handler(bus, on_bus_message, s, NULL);
-    gst_object_unref(bus);
-
-    p->pipeline = pipeline;
-    p->appsink = appsink;
-    p->session = s;
-    return 0;
-fail:
-    if (audio)
-        gst_object_unref(gst_object_ref_sink(audio));
-    if (appsink)
-        gst_object_unref(gst_object_ref_sink(appsink));
-    if (pipeline)
-        gst_object_unref(gst_object_ref_sink(pipeline));
-    return BINGE_EMEDIA;
-}
+/* ---- pipes ---- */
 
 static bool is_local_hls(const char *path)
 {
@@ -785,12 +1039,13 @@ static bool is_local_hls(const char *path)
 }
 
 /* Turns what the app gave into what playbin3 gets. Returns 0 or BINGE_EINVAL/BINGE_EMEDIA. */
-static int resolve_uri(struct player *p, const char *uri, char **play_uri)
+static int resolve_uri(struct player *p, const char *uri, char **play_uri, unsigned *publication)
 {
     int rc = BINGE_EINVAL;
     char *scheme = g_uri_parse_scheme(uri);
     char *path = NULL;
     *play_uri = NULL;
+    *publication = 0;
     if (!scheme)
         goto fail;
     if (g_ascii_strcasecmp(scheme, "http") == 0 || g_ascii_strcasecmp(scheme, "https") == 0) {
@@ -814,79 +1069,458 @@ static int resolve_uri(struct player *p, const char *uri, char **play_uri)
         rc = BINGE_EMEDIA;
         goto fail;
     }
-    rc = local_http_publish(p->local_http, path, play_uri);
+    rc = local_http_publish(p->local_http, path, play_uri, publication);
 fail:
     g_free(scheme);
     g_free(path);
     return rc;
 }
 
-int player_open(struct player *p, const char *uri, int64_t start_ms)
+static int make_pipe(struct player *p, const char *uri, int64_t start_ms, bool preroll,
+                     struct player_pipe **out)
 {
-    if (!p || !uri)
-        return BINGE_EINVAL;
     char *play_uri = NULL;
-    int rc = resolve_uri(p, uri, &play_uri);
+    unsigned publication = 0;
+    *out = NULL;
+    int rc = resolve_uri(p, uri, &play_uri, &publication);
     if (rc != 0) {
         log_warn("cannot open \"%.*s\": %s", (int)strcspn(uri, "?"), uri,
                  rc == BINGE_EINVAL ? "not an http(s) or file URI" : "no local server");
         return rc;
     }
-
-    stop_stream(p);
-    struct player_session *s = g_new0(struct player_session, 1);
-    s->player = p;
-    if (++p->next_gen == 0) /* 0 means "none" */
-        p->next_gen = 1;
-    s->gen = p->next_gen;
-    s->open_us = g_get_monotonic_time();
-    rc = build_pipeline(p, play_uri, s);
-    if (rc != 0) {
-        g_free(s);
-        goto fail;
+    struct player_pipe *pipe = player_pipe_new(p, uri, play_uri, start_ms, preroll);
+    if (!pipe) {
+        local_http_withdraw(p->local_http, publication);
+        g_free(play_uri);
+        return BINGE_EMEDIA;
     }
-    /* The query of a signed URL is its authorization: it stays out of the log. */
-    log_info("open %.*s at %" G_GINT64_FORMAT " ms", (int)strcspn(uri, "?"), uri, start_ms);
+    pipe->publication = publication;
+    pipe->pending_seek_ms = -1;
     if (strcmp(play_uri, uri) != 0)
         log_debug("local HLS served as %s", play_uri);
-
-    p->start_ms = start_ms > 0 ? start_ms : 0;
-    p->phase = p->start_ms > 0 ? PLAYER_PHASE_PREROLL : PLAYER_PHASE_RUNNING;
-    g_mutex_lock(&p->lock);
-    p->live_gen = s->gen;
-    p->hold_frames = p->start_ms > 0;
-    g_mutex_unlock(&p->lock);
-
-    apply_target(p);
-    sync_state(p);
-    call_wake(p);
-fail:
     g_free(play_uri);
-    return rc;
+    *out = pipe;
+    return 0;
+}
+
+/* Kills the pipe's generation (its threads queue nothing more) and tears it down: now, or on
+ * the reaper thread. */
+static void retire(struct player *p, struct player_pipe *pipe, bool now)
+{
+    if (!pipe)
+        return;
+    g_mutex_lock(&p->lock);
+    if (p->cur_gen == pipe->gen)
+        p->cur_gen = 0;
+    if (p->next_gen == pipe->gen)
+        p->next_gen = 0;
+    g_mutex_unlock(&p->lock);
+    local_http_withdraw(p->local_http, pipe->publication);
+    pipe->publication = 0;
+    if (now)
+        player_pipe_destroy(pipe);
+    else
+        player_pipe_dispose(p, pipe);
+}
+
+/* Forgets the items queued by streams that are gone. */
+static void drop_dead_items(struct player *p)
+{
+    GQueue dead = G_QUEUE_INIT;
+    g_mutex_lock(&p->lock);
+    for (GList *l = p->items.head; l;) {
+        GList *next = l->next;
+        struct player_item *it = l->data;
+        if (it->gen != p->cur_gen && it->gen != p->next_gen) {
+            g_queue_unlink(&p->items, l);
+            g_queue_push_tail_link(&dead, l);
+        }
+        l = next;
+    }
+    g_mutex_unlock(&p->lock);
+    for (GList *l = dead.head; l; l = l->next)
+        free_item(l->data);
+    g_queue_clear(&dead);
+}
+
+/* The fresh start of a playback: statistics, watchdog, the near-end hint. */
+static void playback_reset(struct player *p)
+{
+    player_stats_reset(&p->stats);
+    p->stats_logged = false;
+    p->shown_first = false;
+    p->user_paused = false;
+    p->stall_attempts = 0;
+    p->near_end_sent = false;
+    p->wd_progress_ms = mono_ms();
+    p->wd_pos_ms = -1;
+    touch(p);
+}
+
+/* Ends the current playback: no more events or frames of it. */
+static void end_playback(struct player *p, const char *result, bool now)
+{
+    if (!p->cur)
+        return;
+    player_stats_log(p, result);
+    struct player_pipe *old = p->cur;
+    p->cur = NULL;
+    retire(p, old, now);
+    GstSample *sample = NULL;
+    g_mutex_lock(&p->lock);
+    sample = p->sample;
+    p->sample = NULL;
+    g_mutex_unlock(&p->lock);
+    if (sample)
+        gst_sample_unref(sample);
+    drop_dead_items(p);
+    g_queue_clear_full(&p->out, g_free);
+    p->state = PLAYER_IDLE;
+    p->user_paused = false;
+}
+
+static void make_current(struct player *p, struct player_pipe *pipe)
+{
+    p->cur = pipe;
+    g_mutex_lock(&p->lock);
+    p->cur_gen = pipe->gen;
+    g_mutex_unlock(&p->lock);
+    apply_target(p, pipe);
+}
+
+int player_open(struct player *p, const char *uri, int64_t start_ms)
+{
+    if (!p || !uri)
+        return BINGE_EINVAL;
+    struct player_pipe *pipe = NULL;
+    int rc = make_pipe(p, uri, start_ms, false, &pipe);
+    if (rc != 0)
+        return rc;
+    /* The query of a signed URL is its authorization: it stays out of the log. */
+    log_info("open %s at %" G_GINT64_FORMAT " ms", pipe->log_uri, pipe->start_ms);
+    player_cancel_preroll(p);
+    end_playback(p, "replaced", false);
+    playback_reset(p);
+    make_current(p, pipe);
+    sync_state(p);
+    player_wake(p);
+    return 0;
 }
 
 void player_stop(struct player *p)
 {
-    if (!p || !p->pipeline)
+    if (!p)
         return;
-    log_debug("stop");
-    stop_stream(p);
-    emit_simple(p, PLAYER_EVENT_STATE); /* IDLE */
-    call_wake(p);
+    player_cancel_preroll(p);
+    if (p->cur) {
+        log_debug("stop");
+        end_playback(p, "stopped", true);
+        emit_simple(p, PLAYER_EVENT_STATE); /* IDLE */
+        player_wake(p);
+    }
+    player_reaper_wait(p);
+    player_diagnose_join(p);
+    p->deadline_ms = -1;
 }
 
 int player_set_paused(struct player *p, bool paused)
 {
-    if (!p || !p->pipeline || p->failed)
+    if (!p || !p->cur || p->cur->failed)
         return BINGE_ESTATE;
     if (p->user_paused == paused)
         return 0;
     p->user_paused = paused;
-    apply_target(p);
+    /* Time paused is not a stall. */
+    p->wd_progress_ms = mono_ms();
+    apply_target(p, p->cur);
     sync_state(p);
-    call_wake(p);
+    touch(p);
+    player_wake(p);
     return 0;
 }
+
+int player_seek(struct player *p, int64_t position_ms)
+{
+    if (!p || !p->cur || p->cur->failed)
+        return BINGE_ESTATE;
+    struct player_pipe *pipe = p->cur;
+    int64_t d = pipe->duration_ms;
+    if (position_ms < 0)
+        position_ms = 0;
+    if (d > 0 && position_ms > d)
+        position_ms = d;
+    player_cancel_preroll(p);
+    if (p->near_end_ms >= 0 && (d <= 0 || position_ms < d - p->near_end_ms))
+        p->near_end_sent = false;
+    pipe->eos = false;
+    pipe->seek_by_user = true;
+    p->wd_progress_ms = mono_ms();
+    p->wd_pos_ms = -1;
+    log_info("seek to %" G_GINT64_FORMAT " ms", position_ms);
+    if (pipe->phase == PLAYER_PHASE_PREROLL) {
+        pipe->start_ms = position_ms; /* the start seek is still to come: it takes this */
+    } else if (pipe->phase == PLAYER_PHASE_SEEKING) {
+        pipe->pending_seek_ms = position_ms;
+        pipe->start_ms = position_ms;
+    } else {
+        pipe->phase = PLAYER_PHASE_SEEKING;
+        pipe->start_ms = position_ms;
+        if (!issue_seek(pipe, position_ms, PLAYER_START_KEYFRAME)) {
+            log_warn("the pipeline refused a seek to %" G_GINT64_FORMAT " ms", position_ms);
+            pipe->phase = PLAYER_PHASE_RUNNING;
+            pipe->seek_by_user = false;
+            return BINGE_EMEDIA;
+        }
+    }
+    touch(p);
+    player_wake(p);
+    return 0;
+}
+
+/* ---- the next episode ---- */
+
+int player_preroll(struct player *p, const char *uri, int64_t start_ms)
+{
+    if (!p || !uri)
+        return BINGE_EINVAL;
+    struct player_pipe *pipe = NULL;
+    int rc = make_pipe(p, uri, start_ms, true, &pipe);
+    if (rc != 0)
+        return rc;
+    player_cancel_preroll(p);
+    log_info("preroll %s at %" G_GINT64_FORMAT " ms", pipe->log_uri, pipe->start_ms);
+    p->next = pipe;
+    g_mutex_lock(&p->lock);
+    p->next_gen = pipe->gen;
+    g_mutex_unlock(&p->lock);
+    apply_target(p, pipe);
+    player_wake(p);
+    return 0;
+}
+
+void player_cancel_preroll(struct player *p)
+{
+    if (!p || !p->next)
+        return;
+    struct player_pipe *pipe = p->next;
+    p->next = NULL;
+    log_debug("preroll cancelled");
+    retire(p, pipe, false);
+}
+
+bool player_has_preroll(const struct player *p, bool *ready)
+{
+    if (ready)
+        *ready = p && p->next && p->next->ready_sent;
+    return p && p->next;
+}
+
+int player_swap(struct player *p)
+{
+    if (!p || !p->next)
+        return BINGE_ESTATE;
+    struct player_pipe *n = p->next, *old = p->cur;
+    if (old)
+        player_stats_log(p, old->failed ? "error" : old->eos ? "eos" : "swapped");
+    p->next = NULL;
+    p->cur = n;
+    GstSample *drop = NULL;
+    bool published = false;
+    g_mutex_lock(&p->lock);
+    p->cur_gen = n->gen;
+    p->next_gen = 0;
+    if (!n->hold && n->last) {
+        drop = p->sample;
+        p->sample = gst_sample_ref(n->last);
+        p->sample_seq = ++p->seq;
+        p->frame_notified = true;
+        published = true;
+    }
+    g_mutex_unlock(&p->lock);
+    if (drop)
+        gst_sample_unref(drop);
+    if (old)
+        retire(p, old, false);
+    drop_dead_items(p);
+
+    playback_reset(p);
+    p->stats.prerolled = true;
+    p->stats.start_variant = n->start_variant;
+    p->stats.variant_switches = n->switches;
+    player_stats_update(p, n, &p->stats);
+    p->state = PLAYER_IDLE; /* the new stream's state is announced in full below */
+    n->preroll = false;
+    if (n->duration_ms >= 0)
+        emit_simple(p, PLAYER_EVENT_DURATION);
+    if (n->have_variant) {
+        struct player_event ev = event_of(p, PLAYER_EVENT_VARIANT);
+        ev.variant = n->variant;
+        emit(p, &ev);
+    }
+    if (n->n_tracks > 0)
+        emit_simple(p, PLAYER_EVENT_TRACKS);
+    if (n->first_frame && (published || !p->vo->frames)) {
+        p->shown_first = true;
+        emit_simple(p, PLAYER_EVENT_FIRST_FRAME);
+    }
+    player_pipe_show_preroll(n, true);
+    apply_target(p, n);
+    sync_state(p);
+    log_info("swapped to the next stream (%s)", n->ready_sent ? "prerolled" : "still loading");
+    player_wake(p);
+    return 0;
+}
+
+/* ---- time-driven checks ---- */
+
+static void stall_fail(struct player *p)
+{
+    struct player_pipe *pipe = p->cur;
+    struct player_event ev = event_of(p, PLAYER_EVENT_ERROR);
+    snprintf(ev.message, sizeof(ev.message), "The stream stopped. Press OK to retry.");
+    snprintf(ev.detail, sizeof(ev.detail),
+             "no progress for %" G_GINT64_FORMAT " ms at %" G_GINT64_FORMAT
+             " ms after %d re-tunes of %s",
+             p->stall_ms, p->wd_pos_ms, p->stall_attempts, pipe->log_uri);
+    log_error("%s [%s]", ev.message, ev.detail);
+    pipe->failed = true;
+    p->stats.errors++;
+    ev.state = PLAYER_ERROR;
+    ev.position_ms = p->wd_pos_ms;
+    emit(p, &ev);
+    sync_state(p);
+    player_stats_log(p, "stalled");
+}
+
+/* Re-tunes: a new pipeline for the same uri at the last position; the stuck one is disposed
+ * of in the background (its transfers may hang for a while). */
+static void stall(struct player *p, int64_t now_ms)
+{
+    struct player_pipe *old = p->cur;
+    if (p->stall_attempts >= p->stall_retries) {
+        stall_fail(p);
+        return;
+    }
+    int64_t pos = p->wd_pos_ms >= 0 ? p->wd_pos_ms : old->start_ms;
+    int attempt = ++p->stall_attempts;
+    p->stats.stalls++;
+    log_warn("no progress for %" G_GINT64_FORMAT " ms at %" G_GINT64_FORMAT
+             " ms: re-tuning (attempt %d of %d)",
+             now_ms - p->wd_progress_ms, pos, attempt, p->stall_retries);
+    struct player_event ev = event_of(p, PLAYER_EVENT_STALL);
+    ev.attempt = attempt;
+    ev.position_ms = pos;
+    emit(p, &ev);
+
+    struct player_pipe *pipe = NULL;
+    char *uri = g_strdup(old->uri);
+    int rc = make_pipe(p, uri, pos, false, &pipe);
+    g_free(uri);
+    if (rc != 0) {
+        stall_fail(p);
+        return;
+    }
+    player_cancel_preroll(p); /* it was for the stream as it was; the app prerolls again */
+    pipe->start_mode = PLAYER_START_EXACT;
+    carry_over(old, pipe);
+    p->cur = NULL;
+    retire(p, old, false);
+    drop_dead_items(p);
+    p->retune_pos_ms = pos;
+    p->wd_progress_ms = now_ms;
+    p->wd_pos_ms = -1;
+    make_current(p, pipe);
+    sync_state(p);
+}
+
+void player_tick(struct player *p, int64_t now_ms)
+{
+    if (!p)
+        return;
+    p->ticked = true;
+    p->deadline_ms = -1;
+    struct player_pipe *pipe = p->cur;
+    if (!pipe)
+        return;
+    int64_t deadline = -1;
+#define PLAYER_DEADLINE(t)                                                                         \
+    do {                                                                                           \
+        int64_t t_ = (t);                                                                          \
+        if (deadline < 0 || t_ < deadline)                                                         \
+            deadline = t_;                                                                         \
+    } while (0)
+    bool running = pipe->phase == PLAYER_PHASE_RUNNING && pipe->first_frame && !pipe->failed;
+    int64_t pos = running ? query_position(pipe) : -1;
+    if (pos > p->stats.position_ms)
+        p->stats.position_ms = pos;
+
+    if (pipe->skip_from_ms >= 0 && !pipe->failed) {
+        /* The picture reached the hole, or stopped short of it (the demuxer's last output
+         * can end a little past the last frame), or never started. */
+        bool stuck = pos < 0 || pos == p->wd_pos_ms;
+        if (!stuck) {
+            p->wd_pos_ms = pos;
+            p->wd_progress_ms = now_ms;
+        }
+        if (pos >= pipe->skip_from_ms - 100 || now_ms - p->wd_progress_ms >= 500) {
+            skip_missing(p, pos);
+            player_wake(p);
+            pipe = p->cur;
+            running = false;
+            pos = -1;
+        } else {
+            PLAYER_DEADLINE(now_ms + 100);
+        }
+    }
+
+    if (p->stall_ms > 0 && !pipe->failed && !pipe->diagnosing && !pipe->eos && !p->user_paused) {
+        if (pos >= 0 && pos != p->wd_pos_ms) {
+            p->wd_pos_ms = pos;
+            p->wd_progress_ms = now_ms;
+            if (p->stall_attempts && pos >= p->retune_pos_ms + PLAYER_RECOVERED_MS) {
+                log_info("playback recovered after %d re-tune(s)", p->stall_attempts);
+                p->stall_attempts = 0;
+            }
+        } else if (now_ms - p->wd_progress_ms >= p->stall_ms) {
+            stall(p, now_ms);
+            player_wake(p);
+            pipe = p->cur;
+            running = false;
+        }
+        if (!pipe->failed)
+            PLAYER_DEADLINE(p->wd_progress_ms + p->stall_ms);
+    }
+
+    bool moving = running && !p->user_paused && !pipe->buffering && !pipe->eos;
+    if (running && !p->near_end_sent && p->near_end_ms >= 0 && pos >= 0 && pipe->duration_ms > 0) {
+        int64_t at = pipe->duration_ms - p->near_end_ms;
+        if (pos >= at) {
+            p->near_end_sent = true;
+            log_info("near the end: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " ms", pos,
+                     pipe->duration_ms);
+            struct player_event ev = event_of(p, PLAYER_EVENT_NEAR_END);
+            ev.position_ms = pos;
+            emit(p, &ev);
+            player_wake(p);
+        } else if (moving) {
+            PLAYER_DEADLINE(now_ms + (at - pos));
+        }
+    }
+    if (running && pos >= 0) {
+        int64_t change = player_cues_next_change(p, pipe, pos);
+        if (change >= 0 && moving)
+            PLAYER_DEADLINE(now_ms + (change - pos));
+    }
+#undef PLAYER_DEADLINE
+    p->deadline_ms = deadline;
+}
+
+int64_t player_next_deadline_ms(const struct player *p)
+{
+    return p ? p->deadline_ms : -1;
+}
+
+/* ---- getters ---- */
 
 enum player_state player_get_state(const struct player *p)
 {
@@ -895,27 +1529,180 @@ enum player_state player_get_state(const struct player *p)
 
 int64_t player_get_position_ms(struct player *p)
 {
-    if (!p || !p->pipeline)
+    if (!p || !p->cur)
         return -1;
-    if (p->phase == PLAYER_PHASE_PREROLL || p->phase == PLAYER_PHASE_SEEKING)
-        return p->start_ms; /* what the viewer asked for, not the preroll at 0 */
-    gint64 pos = -1;
-    if (!gst_element_query_position(p->pipeline, GST_FORMAT_TIME, &pos) || pos < 0)
-        return -1;
-    return pos / GST_MSECOND;
+    struct player_pipe *pipe = p->cur;
+    if (pipe->phase == PLAYER_PHASE_PREROLL || pipe->phase == PLAYER_PHASE_SEEKING)
+        return pipe->start_ms; /* what the viewer asked for, not the preroll at 0 */
+    return query_position(pipe);
 }
 
 int64_t player_get_duration_ms(struct player *p)
 {
-    if (!p || !p->pipeline)
+    if (!p || !p->cur)
         return -1;
-    if (p->duration_ms >= 0)
-        return p->duration_ms;
+    if (p->cur->duration_ms >= 0)
+        return p->cur->duration_ms;
     /* Not cached yet: ask, but leave the event to the message that will announce it. */
     gint64 d = -1;
-    if (!gst_element_query_duration(p->pipeline, GST_FORMAT_TIME, &d) || d <= 0)
+    if (!gst_element_query_duration(p->cur->pipeline, GST_FORMAT_TIME, &d) || d <= 0)
         return -1;
     return d / GST_MSECOND;
+}
+
+bool player_get_variant(const struct player *p, struct player_variant *out)
+{
+    if (!p || !p->cur || !p->cur->have_variant) {
+        if (out)
+            *out = (struct player_variant){.index = -1};
+        return false;
+    }
+    if (out)
+        *out = p->cur->variant;
+    return true;
+}
+
+void player_get_stats(const struct player *p, struct player_stats *out)
+{
+    if (!out)
+        return;
+    player_stats_reset(out);
+    if (!p || !p->cur)
+        return;
+    *out = p->stats;
+    /* The lock is the player's own; reading through a const handle does not change it. */
+    player_stats_update((struct player *)p, p->cur, out);
+    if (p->cur->buffering_since_us)
+        out->rebuffer_ms += (g_get_monotonic_time() - p->cur->buffering_since_us) / 1000;
+}
+
+size_t player_get_tracks(const struct player *p, struct player_track *out, size_t max)
+{
+    if (!p || !p->cur)
+        return 0;
+    size_t n = p->cur->n_tracks;
+    for (size_t i = 0; out && i < n && i < max; i++)
+        out[i] = p->cur->tracks[i];
+    return n;
+}
+
+static int select_track(struct player *p, enum player_track_type type, const char *want)
+{
+    int rc = 0;
+    struct player_pipe *pipes[2] = {p->cur, p->next};
+    for (int i = 0; i < 2; i++) {
+        struct player_pipe *pipe = pipes[i];
+        if (!pipe || !pipe->collection)
+            continue;
+        if (want && want[0] && player_tracks_find(pipe, type, want) < 0) {
+            if (pipe == p->cur)
+                rc = BINGE_ENOTFOUND;
+            log_info("no %s track \"%s\" in %s", type == PLAYER_TRACK_AUDIO ? "audio" : "subtitle",
+                     want, pipe == p->cur ? "this stream" : "the next stream");
+        }
+        player_tracks_apply(p, pipe);
+    }
+    return rc;
+}
+
+int player_select_audio(struct player *p, const char *language_or_id)
+{
+    if (!p || !language_or_id || !language_or_id[0])
+        return BINGE_EINVAL;
+    g_free(p->pref_audio);
+    p->pref_audio = g_strdup(language_or_id);
+    return select_track(p, PLAYER_TRACK_AUDIO, language_or_id);
+}
+
+int player_select_subtitles(struct player *p, const char *language_or_id)
+{
+    if (!p || (language_or_id && !language_or_id[0]))
+        return BINGE_EINVAL;
+    g_free(p->pref_text);
+    p->pref_text = g_strdup(language_or_id ? language_or_id : "");
+    touch(p);
+    return select_track(p, PLAYER_TRACK_TEXT, language_or_id);
+}
+
+bool player_get_subtitle(struct player *p, char *buf, size_t len)
+{
+    if (buf && len > 0)
+        buf[0] = '\0';
+    if (!p || !buf || !p->cur || (p->pref_text && !p->pref_text[0]))
+        return false;
+    int64_t pos = player_get_position_ms(p);
+    if (pos < 0)
+        return false;
+    return player_cues_lookup(p, p->cur, pos, buf, len);
+}
+
+static void set_on_pipes(struct player *p, const char *prop, const GValue *v)
+{
+    struct player_pipe *pipes[2] = {p->cur, p->next};
+    for (int i = 0; i < 2; i++) {
+        if (pipes[i] && pipes[i]->pipeline)
+            g_object_set_property(G_OBJECT(pipes[i]->pipeline), prop, v);
+    }
+}
+
+int player_set_volume(struct player *p, double volume)
+{
+    if (!p || isnan(volume))
+        return BINGE_EINVAL;
+    p->volume = volume < 0 ? 0 : volume > 1 ? 1 : volume;
+    GValue v = G_VALUE_INIT;
+    g_value_init(&v, G_TYPE_DOUBLE);
+    g_value_set_double(&v, p->volume);
+    set_on_pipes(p, "volume", &v);
+    g_value_unset(&v);
+    return 0;
+}
+
+int player_set_mute(struct player *p, bool mute)
+{
+    if (!p)
+        return BINGE_EINVAL;
+    p->mute = mute;
+    GValue v = G_VALUE_INIT;
+    g_value_init(&v, G_TYPE_BOOLEAN);
+    g_value_set_boolean(&v, mute);
+    set_on_pipes(p, "mute", &v);
+    g_value_unset(&v);
+    return 0;
+}
+
+double player_get_volume(const struct player *p)
+{
+    return p ? p->volume : 0;
+}
+
+bool player_get_mute(const struct player *p)
+{
+    return p && p->mute;
+}
+
+int player_set_video_rect(struct player *p, int x, int y, int w, int h)
+{
+    if (!p)
+        return BINGE_EINVAL;
+    if (strcmp(p->vo->name, "plane") != 0)
+        return BINGE_ESTATE;
+    g_mutex_lock(&p->lock);
+    p->rect[0] = x;
+    p->rect[1] = y;
+    p->rect[2] = w;
+    p->rect[3] = h;
+    g_mutex_unlock(&p->lock);
+    struct player_pipe *pipes[2] = {p->cur, p->next};
+    for (int i = 0; i < 2; i++) {
+        if (!pipes[i] || !pipes[i]->overlay)
+            continue;
+        GstVideoOverlay *ov = GST_VIDEO_OVERLAY(pipes[i]->overlay);
+        /* -1 x -1: the whole window again. */
+        gst_video_overlay_set_render_rectangle(ov, x, y, w > 0 ? w : -1, h > 0 ? h : -1);
+        gst_video_overlay_expose(ov);
+    }
+    return 0;
 }
 
 /* ---- frames (UI thread) ---- */
@@ -932,7 +1719,7 @@ bool player_acquire_frame(struct player *p, uint64_t last_seq, struct player_fra
     uint64_t seq = 0;
     g_mutex_lock(&p->lock);
     p->frame_notified = false;
-    if (p->sample && !p->hold_frames && p->sample_seq > last_seq) {
+    if (p->sample && p->sample_seq > last_seq) {
         sample = gst_sample_ref(p->sample);
         seq = p->sample_seq;
     }
@@ -1009,25 +1796,52 @@ struct player *player_new(const struct player_config *cfg, void (*wake)(void *da
     if (player_init() != 0)
         return NULL;
     struct player *p = g_new0(struct player, 1);
+    g_queue_init(&p->out);
+    g_queue_init(&p->items);
+    g_queue_init(&p->dying);
+    g_mutex_init(&p->lock);
+    g_cond_init(&p->reaper_idle);
     p->audio_sink_desc =
         g_strdup(cfg && cfg->audio_sink && cfg->audio_sink[0] ? cfg->audio_sink : "autoaudiosink");
     p->start_bitrate = cfg ? cfg->start_bitrate : 0;
+    p->window_handle = cfg ? cfg->window_handle : 0;
+    p->display_handle = cfg ? cfg->display_handle : 0;
+    int near_end = cfg ? cfg->near_end_ms : 0;
+    int stall = cfg ? cfg->stall_timeout_ms : 0;
+    int retries = cfg ? cfg->stall_retries : 0;
+    p->near_end_ms = near_end == 0 ? PLAYER_DEFAULT_NEAR_END_MS : near_end < 0 ? -1 : near_end;
+    p->stall_ms = stall == 0 ? PLAYER_DEFAULT_STALL_MS : stall < 0 ? -1 : stall;
+    p->stall_retries = retries > 0 ? retries : PLAYER_DEFAULT_STALL_RETRIES;
     p->wake = wake;
     p->wake_data = data;
     p->state = PLAYER_IDLE;
-    p->phase = PLAYER_PHASE_NONE;
-    p->target = GST_STATE_VOID_PENDING;
-    p->duration_ms = -1;
-    p->buffer_percent = -1;
-    g_queue_init(&p->out);
-    g_queue_init(&p->items);
-    g_mutex_init(&p->lock);
+    p->volume = 1.0;
+    p->deadline_ms = -1;
+    p->wd_pos_ms = -1;
+    player_stats_reset(&p->stats);
 
-    /* A typo in the configured sink should fail here, once, not on every episode. */
-    GstElement *probe = make_audio_sink(p->audio_sink_desc);
-    if (!probe)
+    const char *output = cfg ? cfg->video_output : NULL;
+    p->vo = player_vo_find(output);
+    if (!p->vo) {
+        log_error("unknown video output \"%s\" (texture, plane or null)", output);
         goto fail;
+    }
+    if (p->vo->prepare(cfg, &p->video_sink_desc) != 0)
+        goto fail;
+
+    /* A typo in the configured sinks should fail here, once, not on every episode. */
+    GError *err = NULL;
+    GstElement *probe = gst_parse_bin_from_description(p->audio_sink_desc, TRUE, &err);
+    if (!probe) {
+        log_error("bad audio sink \"%s\": %s", p->audio_sink_desc,
+                  err ? err->message : "unknown error");
+        g_clear_error(&err);
+        goto fail;
+    }
+    g_clear_error(&err);
     gst_object_unref(gst_object_ref_sink(probe));
+    log_debug("video output %s%s%s", p->vo->name, p->video_sink_desc ? ": " : "",
+              p->video_sink_desc ? p->video_sink_desc : "");
     return p;
 fail:
     player_free(p);
@@ -1038,15 +1852,24 @@ void player_free(struct player *p)
 {
     if (!p)
         return;
-    stop_stream(p);
+    player_stop(p);
     if (p->held) {
         gst_video_frame_unmap(&p->held_frame);
         gst_sample_unref(p->held_sample);
         p->held = false;
     }
+    if (p->sample)
+        gst_sample_unref(p->sample);
     local_http_free(p->local_http);
     g_queue_clear_full(&p->out, g_free);
+    for (GList *l = p->items.head; l; l = l->next)
+        free_item(l->data);
+    g_queue_clear(&p->items);
     g_mutex_clear(&p->lock);
+    g_cond_clear(&p->reaper_idle);
     g_free(p->audio_sink_desc);
+    g_free(p->video_sink_desc);
+    g_free(p->pref_audio);
+    g_free(p->pref_text);
     g_free(p);
 }

@@ -204,6 +204,13 @@ static void test_browse_play_next_locked_back(void **state)
     assert_true(color_distance(want, got) < 30);
     assert_true(sd > 5); /* a picture, not a flat fill */
 
+    /* The next episode was prerolled near the end and swapped in at the end. */
+    char *e2e_log = tu_read_file(path_in(dir, "stderr.txt"));
+    assert_non_null(e2e_log);
+    assert_non_null(strstr(e2e_log, "swapped to the prerolled episode 2"));
+    assert_non_null(strstr(e2e_log, "gap: "));
+    free(e2e_log);
+
     /* 2: the next episode started by itself. */
     cJSON *s2 = state_line(dir, 2);
     assert_int_equal((int)jnum(s2, "player", "episode_index"), 2);

@@ -399,13 +399,11 @@ static int count_of(const struct run *r, enum player_event_type type)
 
 static void dump_events(const struct run *r)
 {
-    static const char *const names[] = {"STATE",    "FIRST_FRAME", "BUFFERING",
-                                        "DURATION", "EOS",         "ERROR"};
     for (int i = 0; i < r->n; i++) {
         const struct player_event *e = &r->ev[i];
-        print_message("  [%d] %s state=%s percent=%d duration=%lld %s\n", i, names[e->type],
-                      player_state_name(e->state), e->percent, (long long)e->duration_ms,
-                      e->message);
+        print_message("  [%d] %s state=%s percent=%d duration=%lld %s\n", i,
+                      player_event_name(e->type), player_state_name(e->state), e->percent,
+                      (long long)e->duration_ms, e->message);
     }
 }
 

@@ -115,7 +115,8 @@ void ui_draw_home(struct ui *ui, const struct ui_home_view *v)
         if (text_measure(ui, line, 28, &w, &h) == 0) {
             if (w > UI_SAFE_W - 400)
                 w = UI_SAFE_W - 400;
-            SDL_Rect r = {UI_WIDTH - UI_SAFE_X - w - 40, UI_SAFE_Y, w + 40, h + 16};
+            /* Under the wallet line, right-aligned, clear of the shelf titles on the left. */
+            SDL_Rect r = {UI_WIDTH - UI_SAFE_X - w - 40, UI_SAFE_Y + 66, w + 40, h + 16};
             ui_fill(ui, r, ui_color_panel);
             text_draw(ui, line, 28, v->status_is_error ? ui_color_error : ui_color_text, r.x + 20,
                       r.y + 8, TEXT_LEFT, w);

@@ -1,0 +1,293 @@
+#ifndef BINGE_PLAYER_INTERNAL_H
+#define BINGE_PLAYER_INTERNAL_H
+
+/* What the files of src/player share: the player, its pipelines ("pipes") and the helpers that
+ * run on GStreamer's threads. Private to src/player.
+ *
+ * Threading, in one place:
+ *   - UI thread: everything in struct player and struct player_pipe not marked otherwise, and
+ *     every function not marked otherwise.
+ *   - GStreamer threads (bus sync handler, appsink callbacks, pad probes): only the fields marked
+ *     "lock" (under player->lock), "stream" (one streaming thread) or atomic.
+ *   - The reaper thread: owns a pipe from the moment player_pipe_dispose hands it over; the UI
+ *     thread never touches it again.
+ * A pipe's generation (gen) tags everything its threads queue; the UI thread drops items whose
+ * generation is neither the current pipe's nor the prerolled one's. */
+
+#include "binge/player.h"
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#define PLAYER_MAX_TRACKS 16
+#define PLAYER_MAX_VARIANTS 16
+#define PLAYER_MAX_CUES 32
+/* The master playlist kept for reading the variants; bigger ones are not parsed. */
+#define PLAYER_MAX_MANIFEST (256 * 1024)
+
+enum player_item_kind {
+    PLAYER_ITEM_MESSAGE,     /* a bus message */
+    PLAYER_ITEM_FIRST_FRAME, /* the first frame of a pipe reached its video sink */
+    PLAYER_ITEM_DIAGNOSIS,   /* diagnose.c found out why a stream failed */
+};
+
+/* What diagnose.c found. */
+enum player_verdict {
+    PLAYER_VERDICT_UNKNOWN = 0,
+    PLAYER_VERDICT_KEY_REFUSED, /* the key URL answered 401/403/451 */
+    PLAYER_VERDICT_KEY_MISSING, /* 404/410 */
+    PLAYER_VERDICT_KEY_BAD,     /* a key that is not 16 bytes */
+};
+
+/* What the GStreamer threads hand to the UI thread, in the order it happened. */
+struct player_item {
+    enum player_item_kind kind;
+    unsigned gen;
+    GstMessage *msg;             /* PLAYER_ITEM_MESSAGE only; owned */
+    enum player_verdict verdict; /* PLAYER_ITEM_DIAGNOSIS */
+    unsigned status;             /* PLAYER_ITEM_DIAGNOSIS: the key's HTTP status, 0 unknown */
+};
+
+/* How far a pipe got towards normal playback. */
+enum player_phase {
+    PLAYER_PHASE_PREROLL, /* start_ms > 0: prerolling at 0, the seek waits for ASYNC_DONE */
+    PLAYER_PHASE_SEEKING, /* a seek was issued and waits for its ASYNC_DONE */
+    PLAYER_PHASE_RUNNING,
+};
+
+/* How a start seek lands on start_ms. */
+enum player_start_mode {
+    PLAYER_START_KEYFRAME, /* the keyframe at or before it: resume, no decoding wasted */
+    PLAYER_START_EXACT,    /* decoded up to it: a re-tune goes on where the picture stopped */
+    PLAYER_START_AFTER,    /* the next keyframe (segment) after it: skips a missing segment */
+};
+
+/* A variant of the master playlist as written there. */
+struct player_master_variant {
+    struct player_variant v;
+    bool video;      /* has a picture (RESOLUTION, or a video codec in CODECS) */
+    bool audio_only; /* CODECS names only audio */
+    char *uri;       /* as written in the playlist */
+};
+
+struct player_cue {
+    int64_t start_ms, end_ms; /* stream time */
+    char *text;               /* plain UTF-8 */
+};
+
+/* A video output backend (vo.c): how frames leave the pipeline. */
+struct player_vo {
+    const char *name;
+    const char *description;
+    bool frames; /* frames come out through player_acquire_frame */
+    /* Checks that the output can run with cfg and picks its sink: *sink_desc is set to a
+     * gst-launch description (transfer full, g_free) or NULL for the backend's own. Returns 0 or
+     * BINGE_EMEDIA (logged). Called once, by player_new. */
+    int (*prepare)(const struct player_config *cfg, char **sink_desc);
+    /* A new video sink for one pipeline (floating ref), or NULL (logged). */
+    GstElement *(*make_sink)(const char *sink_desc);
+};
+
+struct player_pipe {
+    struct player *player;
+    unsigned gen;
+    char *uri;            /* as the app gave it (kept for re-tunes); may hold a signed query */
+    char *log_uri;        /* uri without its query: what the log may show */
+    unsigned publication; /* local_http publication, 0 = none */
+    int64_t request_us;   /* player_open / player_preroll, g_get_monotonic_time */
+    bool preroll;         /* built by player_preroll */
+    GstElement *pipeline;
+    GstElement *video_sink; /* our ref */
+    GstElement *text_sink;  /* our ref */
+    GstElement *overlay;    /* plane: the element with GstVideoOverlay (our ref), or NULL */
+
+    /* UI thread only. */
+    enum player_phase phase;
+    GstState target; /* the last state requested of the pipeline */
+    int64_t start_ms;
+    bool seek_by_user; /* the seek in flight came from player_seek */
+    bool settled;      /* an ASYNC_DONE came in PLAYER_PHASE_RUNNING */
+    int64_t duration_ms;
+    int buffer_percent;
+    bool buffering, failed, first_frame, eos, ready_sent;
+    int64_t buffering_since_us;
+    GstStreamCollection *collection;
+    GPtrArray *selected; /* char *: stream ids of the last STREAMS_SELECTED; NULL = defaults */
+    struct player_track tracks[PLAYER_MAX_TRACKS];
+    size_t n_tracks;
+    struct player_master_variant variants[PLAYER_MAX_VARIANTS]; /* copied from the lock side */
+    int n_variants;
+    struct player_variant variant;
+    bool have_variant;
+    struct player_variant start_variant; /* the first one of this pipe */
+    int switches;                        /* variant switches of this pipe */
+    int64_t pending_seek_ms;             /* a player_seek waiting for the one in flight, -1 */
+    int rebuilds;                        /* times this stream was rebuilt after hlsdemux2's race */
+    enum player_start_mode start_mode;   /* how the start seek lands on start_ms */
+    int64_t skip_from_ms;                /* a segment is missing from here on (404), -1 */
+    int skips;                           /* missing segments skipped in this playback */
+    int select_attempts;                 /* select-streams sent for the remembered choices */
+    bool diagnosing;                     /* an error waits for diagnose.c */
+    struct player_event pending_error;   /* that error */
+    char *manifest_uri;                  /* as hlsdemux2 reported it */
+
+    /* Protected by player->lock. */
+    GstSample *last;   /* newest sample (texture output) */
+    bool hold;         /* start seek pending: samples are kept, not published */
+    bool saw_frame;    /* a frame reached the video sink */
+    bool first_queued; /* the first frame was queued or published */
+    int frame_w, frame_h;
+    int64_t manifest_us, first_segment_us, first_frame_us; /* 0 = not yet */
+    int64_t out_end_ms; /* stream time reached by the demuxer's output, -1 none */
+    GQueue cues;        /* struct player_cue *, by start */
+    bool cues_changed;  /* a cue came in since the UI last planned its deadline */
+    struct player_master_variant parsed[PLAYER_MAX_VARIANTS];
+    int n_parsed;
+    int initial_variant; /* predicted from hlsdemux2's rules, -1 unknown */
+
+    /* Streaming threads (one at a time). */
+    GString *manifest;     /* the playlist bytes on their way to hlsdemux2, held back */
+    bool manifest_through; /* let playlist bytes pass (our own rewrite, or too big) */
+    GstSegment text_segment;
+    gint abr_reset; /* atomic: clear hlsdemux2's connection-bitrate after the manifest */
+};
+
+struct player {
+    char *audio_sink_desc;
+    const struct player_vo *vo;
+    char *video_sink_desc; /* chosen by vo->prepare; NULL = the backend's own */
+    uintptr_t window_handle, display_handle;
+    unsigned start_bitrate;
+    int64_t near_end_ms; /* < 0 = never */
+    int64_t stall_ms;    /* < 0 = no watchdog */
+    int stall_retries;
+    void (*wake)(void *data);
+    void *wake_data;
+
+    /* UI thread only. */
+    struct local_http *local_http; /* created on the first local HLS open */
+    struct player_pipe *cur, *next;
+    unsigned last_gen;
+    enum player_state state;
+    bool user_paused;
+    bool shown_first; /* FIRST_FRAME was announced for this playback (re-tunes continue it) */
+    double volume;
+    bool mute;
+    char *pref_audio; /* remembered track choices; NULL = the stream's default */
+    char *pref_text;  /* NULL = default, "" = off */
+    GQueue out;       /* struct player_event *, translated, waiting for player_poll_event */
+    bool held;
+    GstSample *held_sample;
+    GstVideoFrame held_frame;
+    /* The watchdog and the other deadlines, in ms of CLOCK_MONOTONIC. */
+    int64_t wd_progress_ms; /* when the position last moved (or the clock was reset) */
+    int64_t wd_pos_ms;      /* the position seen then, -1 none */
+    int stall_attempts;
+    int64_t retune_pos_ms;
+    bool near_end_sent;
+    int64_t deadline_ms; /* what player_next_deadline_ms gives, -1 none */
+    bool ticked;         /* the app calls player_tick: time-driven recovery may be used */
+    struct player_stats stats;
+    bool stats_logged;
+
+    GMutex lock;
+    /* Protected by lock. */
+    unsigned cur_gen, next_gen; /* generations whose threads may queue; 0 = none */
+    GQueue items;               /* struct player_item * */
+    bool events_notified;       /* wake was called and the UI has not yet seen the queue empty */
+    bool frame_notified;        /* wake was called for a frame the UI has not yet asked for */
+    GstSample *sample;          /* the published frame */
+    uint64_t sample_seq;
+    uint64_t seq;
+    int rect[4]; /* plane: x, y, w, h; w <= 0 = whole window */
+    /* The reaper: pipes being disposed of, and its thread. */
+    GQueue dying;
+    GThread *reaper;
+    bool reaper_running;
+    GCond reaper_idle;
+
+    /* diagnose.c: one thread at a time (UI thread), cancelled through the atomic flag. */
+    GThread *diag;
+    gint diag_cancel;
+};
+
+/* ---- pipe.c ---- */
+
+/* Builds a pipe for play_uri (what playbin3 gets) in the NULL state, with every sink, probe and
+ * handler attached, and a fresh generation. uri is the app's. Returns NULL (logged). */
+struct player_pipe *player_pipe_new(struct player *p, const char *uri, const char *play_uri,
+                                    int64_t start_ms, bool preroll);
+/* Tears the pipe down now, on this thread (waits for NULL), and frees it. */
+void player_pipe_destroy(struct player_pipe *pipe);
+/* Hands the pipe to the reaper thread, which tears it down in the background. Its generation
+ * must already be dead (no longer cur_gen/next_gen). */
+void player_pipe_dispose(struct player *p, struct player_pipe *pipe);
+/* Waits until the reaper has disposed of everything handed to it and its thread has ended. */
+void player_reaper_wait(struct player *p);
+/* Shows or hides the preroll frame of a plane sink (a prerolled episode must not flash). */
+void player_pipe_show_preroll(struct player_pipe *pipe, bool show);
+void player_wake(struct player *p);
+
+/* ---- tracks.c ---- */
+
+/* Takes a STREAM_COLLECTION or STREAMS_SELECTED message. Returns true when the track list or
+ * the selection changed. */
+bool player_tracks_message(struct player_pipe *pipe, GstMessage *msg);
+/* Sends select-streams so that the pipe follows the remembered choices (those that match a
+ * track). Returns 1 when it sent one, 0 when the selection already matches, or BINGE_ESTATE
+ * when its tracks are not known yet. */
+int player_tracks_apply(struct player *p, struct player_pipe *pipe);
+/* The index in pipe->tracks of the track of type that want names (id or language), or -1. */
+int player_tracks_find(const struct player_pipe *pipe, enum player_track_type type,
+                       const char *want);
+/* The subtitle sink's pad probe (streaming thread). */
+GstPadProbeReturn player_text_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data);
+/* Appends a blank line to full WebVTT segments on their way into subparse (see tracks.c). */
+GstPadProbeReturn player_subparse_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data);
+/* The cue at pos_ms into buf; true when there is one. Takes player->lock. */
+bool player_cues_lookup(struct player *p, struct player_pipe *pipe, int64_t pos_ms, char *buf,
+                        size_t len);
+/* The next cue start or end after pos_ms, -1 none. Takes player->lock. */
+int64_t player_cues_next_change(struct player *p, struct player_pipe *pipe, int64_t pos_ms);
+void player_cues_clear(struct player *p, struct player_pipe *pipe);
+void player_cue_free(gpointer cue);
+
+/* ---- qoe.c ---- */
+
+/* Parses the EXT-X-STREAM-INF variants of a master playlist into out (uri: transfer full).
+ * Returns how many (0 for a media playlist). */
+int player_variants_parse(const char *text, struct player_master_variant *out, int max);
+void player_variants_clear(struct player_master_variant *v, int n);
+/* The master playlist without its audio-only variants, when it also has variants with a
+ * picture (transfer full), or NULL when there is nothing to drop. */
+char *player_variants_drop_audio_only(const char *text);
+/* The variant hlsdemux2 (1.22) picks for bitrate: the best at or below it and at least
+ * min_bitrate, else the lowest at least min_bitrate. Returns the index or -1. */
+int player_variants_for_bitrate(const struct player_master_variant *v, int n, unsigned bitrate,
+                                unsigned min_bitrate);
+/* Fresh statistics for a playback requested at request_us. */
+void player_stats_reset(struct player_stats *st);
+/* Fills the times of st from the pipe's timestamps. Takes player->lock. */
+void player_stats_update(struct player *p, struct player_pipe *pipe, struct player_stats *st);
+/* Logs the one-line summary of the playback once (result: "eos", "error", "stopped", ...). */
+void player_stats_log(struct player *p, const char *result);
+
+/* ---- diagnose.c ---- */
+
+/* Starts finding out why pipe failed (its playlists and keys, fetched again). The answer
+ * comes as a PLAYER_ITEM_DIAGNOSIS item of the pipe's generation. Returns false when it cannot
+ * start. */
+bool player_diagnose_start(struct player *p, struct player_pipe *pipe);
+/* Cancels and joins the diagnosis thread, if any. */
+void player_diagnose_join(struct player *p);
+
+/* ---- player.c ---- */
+
+/* True when s holds the HTTP status code as a number of its own ("(404)", "404 Not Found"). */
+bool player_has_status(const char *s, const char *code);
+
+/* ---- vo.c ---- */
+
+const struct player_vo *player_vo_find(const char *name);
+
+#endif

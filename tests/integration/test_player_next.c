@@ -1,0 +1,436 @@
+/* Integration test of the next-episode machinery of src/player: preroll, swap, cancel, seek,
+ * resume, the near-end hint, and that 50 swaps leave no pipeline or thread behind. Real
+ * playbin3 pipelines on make-content episodes (3 s, 180x320, keyframes every 2 s) played from
+ * file:// (the player's loopback server). Waits only stop a hang; measured times are logged,
+ * never asserted. */
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "binge/error.h"
+#include "binge/player.h"
+#include "test_player_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define FIXTURE_ARGS "--series 1 --episodes 3 --duration 3 --sizes 180x320"
+#define SERIES "midnight-heir"
+#define SWAP_CYCLES 50
+
+static const char *content;
+static char self_path[4096];
+
+static char *episode(int n)
+{
+    char rel[64];
+    snprintf(rel, sizeof(rel), SERIES "/%02d/master.m3u8", n);
+    return strdup(tp_file_uri(content, rel));
+}
+
+static struct tp_run *new_run(struct player *p)
+{
+    struct tp_run *r = malloc(sizeof(*r));
+    assert_non_null(r);
+    tp_run_init(r, p);
+    return r;
+}
+
+static struct player *player_with(int near_end_ms)
+{
+    struct player_config cfg = {.audio_sink = "fakesink sync=true", .near_end_ms = near_end_ms};
+    struct player *p = tp_new_player(&cfg);
+    assert_non_null(p);
+    return p;
+}
+
+/* The whole binge flow: NEAR_END -> preroll -> PREROLLED -> EOS -> swap -> the next first frame
+ * at once, and only the current stream's events in between. */
+static void test_preroll_swap(void **state)
+{
+    (void)state;
+    struct player *p = player_with(1500);
+    struct tp_run *r = new_run(p);
+    char *ep1 = episode(1), *ep2 = episode(2);
+
+    assert_int_equal(player_open(p, ep1, 0), 0);
+    int ne = tp_until(r, PLAYER_EVENT_NEAR_END, -1, TP_WAIT_MS);
+    if (ne < 0)
+        tp_dump(r);
+    assert_true(ne >= 0);
+    assert_true(tp_index(r, PLAYER_EVENT_FIRST_FRAME, 0) < ne);
+    assert_in_range(r->ev[ne].position_ms, 1400, 3000);
+    assert_in_range(r->ev[ne].duration_ms, 2500, 3500);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_NEAR_END), 1);
+
+    int before = r->n;
+    assert_false(player_has_preroll(p, NULL));
+    assert_int_equal(player_preroll(p, ep2, 0), 0);
+    assert_true(player_has_preroll(p, NULL));
+    int pr = tp_until(r, PLAYER_EVENT_PREROLLED, -1, TP_WAIT_MS);
+    if (pr < 0)
+        tp_dump(r);
+    assert_true(pr >= 0);
+    bool ready = false;
+    assert_true(player_has_preroll(p, &ready));
+    assert_true(ready);
+    assert_in_range(r->ev[pr].duration_ms, 2500, 3500);
+    /* Nothing of the prerolled stream looked like the current one's. */
+    for (int i = before; i < r->n; i++) {
+        enum player_event_type t = r->ev[i].type;
+        assert_true(t != PLAYER_EVENT_FIRST_FRAME && t != PLAYER_EVENT_ERROR &&
+                    t != PLAYER_EVENT_VARIANT && t != PLAYER_EVENT_TRACKS);
+        assert_false(t == PLAYER_EVENT_STATE && r->ev[i].state != PLAYER_PLAYING);
+    }
+    assert_int_equal(player_get_state(p), PLAYER_PLAYING);
+
+    int eos = tp_until(r, PLAYER_EVENT_EOS, -1, TP_WAIT_MS);
+    assert_true(eos >= 0);
+    int64_t last_pts = r->last_pts_ms;
+    int64_t last_frame_at = r->last_frame_ms;
+    uint64_t seq = r->last_seq;
+
+    /* What the app does on EOS: swap and draw. */
+    int64_t t_swap = tp_now_ms();
+    assert_int_equal(player_swap(p), 0);
+    struct player_frame f;
+    assert_true(player_acquire_frame(p, seq, &f));
+    int64_t t_first = tp_now_ms();
+    assert_int_equal(f.width, 180);
+    assert_int_equal(f.height, 320);
+    assert_in_range(f.pts_ms, 0, 100);
+    r->last_seq = f.seq;
+    player_release_frame(p, &f);
+    assert_false(player_has_preroll(p, NULL));
+    print_message("  swap gap: last frame (pts %lld) -> next first frame %lld ms; EOS event -> "
+                  "next first frame %lld ms; player_swap took %lld ms\n",
+                  (long long)last_pts, (long long)(t_first - last_frame_at),
+                  (long long)(t_first - r->ev_ms[eos]), (long long)(t_first - t_swap));
+
+    /* The new stream announces itself as after an open, with no LOADING: its picture is up. */
+    int after = r->n;
+    assert_true(tp_until(r, PLAYER_EVENT_EOS, -1, TP_WAIT_MS) >= 0);
+    int ff = tp_index(r, PLAYER_EVENT_FIRST_FRAME, after);
+    assert_true(ff >= 0);
+    assert_int_equal(tp_index(r, PLAYER_EVENT_FIRST_FRAME, ff + 1), -1);
+    assert_true(tp_has_state(r, PLAYER_PLAYING, ff));
+    assert_false(tp_has_state(r, PLAYER_LOADING, after));
+    int d = tp_index(r, PLAYER_EVENT_DURATION, after);
+    assert_true(d >= 0 && d < ff);
+    assert_false(tp_index(r, PLAYER_EVENT_ERROR, 0) >= 0);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_EOS), 2);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_NEAR_END), 2); /* re-armed for the new stream */
+    assert_true(r->frames > 60);
+
+    struct player_stats st;
+    player_get_stats(p, &st);
+    assert_true(st.prerolled);
+    assert_true(st.first_frame_ms >= 0);
+    assert_true(st.manifest_ms >= 0 && st.manifest_ms <= st.first_frame_ms);
+
+    free(ep1);
+    free(ep2);
+    free(r);
+    player_free(p);
+}
+
+/* A preroll at a resume position, swapped in before the current one ends. */
+static void test_preroll_resume(void **state)
+{
+    (void)state;
+    struct player *p = player_with(-1);
+    struct tp_run *r = new_run(p);
+    char *ep1 = episode(1), *ep3 = episode(3);
+    assert_int_equal(player_open(p, ep1, 0), 0);
+    assert_true(tp_until(r, PLAYER_EVENT_FIRST_FRAME, -1, TP_WAIT_MS) >= 0);
+    assert_int_equal(player_preroll(p, ep3, 2000), 0);
+    assert_true(tp_until(r, PLAYER_EVENT_PREROLLED, -1, TP_WAIT_MS) >= 0);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_NEAR_END), 0); /* near_end_ms < 0: never */
+
+    uint64_t seq = r->last_seq;
+    assert_int_equal(player_swap(p), 0);
+    struct player_frame f;
+    assert_true(player_acquire_frame(p, seq, &f));
+    /* The keyframe at 2 s, not the picture at 0 that the preroll decoded first. */
+    assert_in_range(f.pts_ms, 1900, 2500);
+    r->last_seq = f.seq;
+    player_release_frame(p, &f);
+    assert_in_range(player_get_position_ms(p), 1900, 2600);
+    int from = r->n;
+    assert_true(tp_until(r, PLAYER_EVENT_EOS, -1, TP_WAIT_MS) >= from);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_FIRST_FRAME), 2);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_ERROR), 0);
+    free(ep1);
+    free(ep3);
+    free(r);
+    player_free(p);
+}
+
+/* A swap before the preroll is ready continues loading like an open; a swap without a preroll
+ * is refused; a preroll that fails leaves the current stream alone. */
+static void test_swap_early_and_failures(void **state)
+{
+    (void)state;
+    struct player *p = player_with(0);
+    struct tp_run *r = new_run(p);
+    char *ep1 = episode(1), *ep2 = episode(2);
+
+    assert_int_equal(player_swap(p), BINGE_ESTATE);
+    assert_int_equal(player_preroll(p, "not a uri", 0), BINGE_EINVAL);
+    assert_int_equal(player_preroll(NULL, ep1, 0), BINGE_EINVAL);
+
+    assert_int_equal(player_open(p, ep1, 0), 0);
+    assert_true(tp_until(r, PLAYER_EVENT_FIRST_FRAME, -1, TP_WAIT_MS) >= 0);
+    assert_int_equal(player_preroll(p, "file:///nonexistent/binge/master.m3u8", 0), 0);
+    int pf = tp_until(r, PLAYER_EVENT_PREROLL_FAILED, -1, TP_WAIT_MS);
+    assert_true(pf >= 0);
+    assert_true(strlen(r->ev[pf].message) > 0);
+    assert_false(player_has_preroll(p, NULL));
+    assert_int_equal(player_swap(p), BINGE_ESTATE);
+
+    /* Swapped in at once: LOADING, then its own first frame. */
+    assert_int_equal(player_preroll(p, ep2, 0), 0);
+    int from = r->n;
+    assert_int_equal(player_swap(p), 0);
+    int eos = tp_until(r, PLAYER_EVENT_EOS, -1, TP_WAIT_MS);
+    if (eos < 0)
+        tp_dump(r);
+    assert_true(eos >= 0);
+    int ff = tp_index(r, PLAYER_EVENT_FIRST_FRAME, from);
+    assert_true(ff > from);
+    assert_true(tp_has_state(r, PLAYER_LOADING, from));
+    assert_int_equal(tp_index(r, PLAYER_EVENT_FIRST_FRAME, ff + 1), -1);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_ERROR), 0);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_PREROLLED), 0);
+    free(ep1);
+    free(ep2);
+    free(r);
+    player_free(p);
+}
+
+/* Seeking: clamped, snapped to keyframes, announced; it cancels a preroll. */
+static void test_seek_cancels_preroll(void **state)
+{
+    (void)state;
+    struct player *p = player_with(-1);
+    struct tp_run *r = new_run(p);
+    char *ep1 = episode(1), *ep2 = episode(2);
+    int threads_idle = tp_thread_count();
+
+    assert_int_equal(player_seek(p, 1000), BINGE_ESTATE);
+    assert_int_equal(player_open(p, ep1, 0), 0);
+    assert_true(tp_until(r, PLAYER_EVENT_FIRST_FRAME, -1, TP_WAIT_MS) >= 0);
+    assert_int_equal(player_preroll(p, ep2, 0), 0);
+    assert_true(tp_until(r, PLAYER_EVENT_PREROLLED, -1, TP_WAIT_MS) >= 0);
+
+    assert_int_equal(player_seek(p, 2100), 0);
+    assert_false(player_has_preroll(p, NULL));
+    assert_int_equal(player_get_position_ms(p), 2100); /* what was asked, until it is there */
+    int s = tp_until(r, PLAYER_EVENT_SEEKED, -1, TP_WAIT_MS);
+    assert_true(s >= 0);
+    assert_in_range(r->ev[s].position_ms, 1900, 2200); /* the keyframe at 2 s */
+    tp_pump_for(r, 100);
+    assert_in_range(r->last_pts_ms, 1900, 3000);
+
+    /* Back to the start, clamped; two seeks in a row end at the last one. */
+    assert_int_equal(player_seek(p, -500), 0);
+    assert_int_equal(player_seek(p, 2000), 0);
+    int from = r->n;
+    s = tp_until(r, PLAYER_EVENT_SEEKED, -1, TP_WAIT_MS);
+    assert_true(s >= from);
+    tp_pump_for(r, 300);
+    int last = s;
+    for (int i = s + 1; i < r->n; i++) {
+        if (r->ev[i].type == PLAYER_EVENT_SEEKED)
+            last = i;
+    }
+    assert_in_range(r->ev[last].position_ms, 1900, 2400);
+
+    /* Past the end: clamped to the duration, which ends the stream. */
+    assert_int_equal(player_seek(p, 999999), 0);
+    assert_true(tp_until(r, PLAYER_EVENT_EOS, -1, TP_WAIT_MS) >= 0);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_PREROLLED), 1);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_ERROR), 0);
+
+    /* A preroll cancelled before it is ready is never heard of. */
+    assert_int_equal(player_preroll(p, ep2, 0), 0);
+    player_cancel_preroll(p);
+    player_cancel_preroll(p); /* twice is fine */
+    tp_pump_for(r, 500);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_PREROLLED), 1);
+
+    player_stop(p);
+    int threads_after = tp_thread_count();
+    print_message("  threads: %d idle, %d after stop\n", threads_idle, threads_after);
+    assert_true(threads_after <= threads_idle + 4);
+    free(ep1);
+    free(ep2);
+    free(r);
+    player_free(p);
+}
+
+/* Runs cycles of preroll + swap, each checking that the next first frame is there at once. */
+static void swap_cycles(struct player *p, struct tp_run *r, int cycles, int64_t *gap_max)
+{
+    char *eps[3] = {episode(1), episode(2), episode(3)};
+    assert_int_equal(player_open(p, eps[0], 0), 0);
+    assert_true(tp_until(r, PLAYER_EVENT_FIRST_FRAME, -1, TP_WAIT_MS) >= 0);
+    for (int i = 0; i < cycles; i++) {
+        assert_int_equal(player_preroll(p, eps[(i + 1) % 3], 0), 0);
+        int pr = tp_until(r, PLAYER_EVENT_PREROLLED, -1, TP_WAIT_MS);
+        if (pr < 0)
+            tp_dump(r);
+        assert_true(pr >= 0);
+        uint64_t seq = r->last_seq;
+        int64_t t0 = tp_now_ms();
+        assert_int_equal(player_swap(p), 0);
+        struct player_frame f;
+        assert_true(player_acquire_frame(p, seq, &f));
+        int64_t gap = tp_now_ms() - t0;
+        if (gap_max && gap > *gap_max)
+            *gap_max = gap;
+        r->last_seq = f.seq;
+        player_release_frame(p, &f);
+        tp_run_reset(r);
+    }
+    for (int i = 0; i < 3; i++)
+        free(eps[i]);
+}
+
+static void test_swap_cycles_no_leak(void **state)
+{
+    (void)state;
+    struct player *p = player_with(-1);
+    struct tp_run *r = new_run(p);
+    /* One round first: GStreamer's own pools and the loopback server start on first use. */
+    swap_cycles(p, r, 1, NULL);
+    player_stop(p);
+    int threads_before = tp_thread_count();
+    int64_t t0 = tp_now_ms(), gap_max = 0;
+    swap_cycles(p, r, SWAP_CYCLES, &gap_max);
+    int threads_busy = tp_thread_count();
+    player_stop(p);
+    int threads_after = tp_thread_count();
+    print_message("  %d preroll+swap cycles in %lld ms; swap-to-frame at most %lld ms; threads "
+                  "%d before, %d playing, %d after\n",
+                  SWAP_CYCLES, (long long)(tp_now_ms() - t0), (long long)gap_max, threads_before,
+                  threads_busy, threads_after);
+    /* A leak would be a pipeline's worth of threads per cycle; GStreamer's pools may keep a
+     * couple of idle workers. */
+    assert_true(threads_after <= threads_before + 4);
+    free(r);
+    player_free(p);
+}
+
+/* ---- GstObject leaks, counted by GStreamer's leaks tracer in a child process ---- */
+
+static int leak_child(int cycles)
+{
+    if (tp_setup() != 0)
+        return 2;
+    content = tp_content_dir("player-content", FIXTURE_ARGS);
+    if (!content)
+        return 2;
+    struct player *p = player_with(-1);
+    struct tp_run *r = new_run(p);
+    swap_cycles(p, r, cycles, NULL);
+    player_free(p);
+    free(r);
+    player_deinit();
+    return 0;
+}
+
+/* Runs the child with the tracer; returns how many objects other than pads it reported alive
+ * at exit and lists all of them in types, skipping GStreamer 1.22's own per-pipeline leak of
+ * playsink's GstVolume (and its two pads), which gst-launch-1.0 playbin3 shows as well. */
+static int count_leaks(int cycles, char *types, size_t len)
+{
+    char cmd[8192];
+    char log[] = "/tmp/binge-leaks-XXXXXX";
+    int fd = mkstemp(log);
+    assert_true(fd >= 0);
+    close(fd);
+    snprintf(cmd, sizeof(cmd),
+             "GST_TRACERS=leaks GST_DEBUG=GST_TRACER:7 GST_DEBUG_NO_COLOR=1 "
+             "ASAN_OPTIONS=detect_leaks=0 '%s' --leak-child %d 2>'%s' >/dev/null",
+             self_path, cycles, log);
+    int rc = system(cmd);
+    assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
+    FILE *f = fopen(log, "r");
+    assert_non_null(f);
+    char line[4096];
+    int n = 0;
+    types[0] = '\0';
+    while (fgets(line, sizeof(line), f)) {
+        const char *alive = strstr(line, "object-alive, type-name=(string)");
+        if (!alive || strstr(line, "format string") || strstr(line, "<volume") ||
+            strstr(line, "GstVolume"))
+            continue;
+        /* Pads alone are GStreamer's: decodebin3/playsink rarely drop a ghost pad pair when a
+         * pipeline goes to NULL mid-preroll, with no element of ours attached to it. */
+        if (!strstr(line, "Pad,"))
+            n++;
+        const char *t = alive + strlen("object-alive, type-name=(string)");
+        size_t tl = strcspn(t, ",");
+        const char *desc = strstr(t, "description=(string)");
+        const char *dv = desc ? desc + strlen("description=(string)") : "";
+        size_t dl = strcspn(dv, ",");
+        if (strlen(types) + tl + dl + 3 < len) {
+            strncat(types, t, tl);
+            strcat(types, ":");
+            strncat(types, dv, dl);
+            strcat(types, " ");
+        }
+    }
+    fclose(f);
+    unlink(log);
+    return n;
+}
+
+static void test_no_gst_object_leaks(void **state)
+{
+    (void)state;
+    char few[2048], many[2048];
+    int a = count_leaks(2, few, sizeof(few));
+    int b = count_leaks(8, many, sizeof(many));
+    print_message("  objects alive at exit: %d after 2 swaps [%s], %d after 8 swaps [%s]\n", a, few,
+                  b, many);
+    assert_int_equal(a, 0);
+    assert_int_equal(b, 0); /* no element, bus or pipeline left, however many swaps */
+    assert_null(strstr(many, "GstPlayBin3"));
+    assert_null(strstr(many, "GstPipeline"));
+    assert_null(strstr(many, "GstHLSDemux2"));
+}
+
+static int suite_setup(void **state)
+{
+    (void)state;
+    if (tp_setup() != 0)
+        return -1;
+    content = tp_content_dir("player-content", FIXTURE_ARGS);
+    return content ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--leak-child") == 0)
+        return leak_child(atoi(argv[2]));
+    if (!realpath("/proc/self/exe", self_path))
+        snprintf(self_path, sizeof(self_path), "%s", argv[0]);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_preroll_swap),
+        cmocka_unit_test(test_preroll_resume),
+        cmocka_unit_test(test_swap_early_and_failures),
+        cmocka_unit_test(test_seek_cancels_preroll),
+        cmocka_unit_test(test_swap_cycles_no_leak),
+        cmocka_unit_test(test_no_gst_object_leaks),
+    };
+    tp_filter();
+    return cmocka_run_group_tests(tests, suite_setup, NULL);
+}
