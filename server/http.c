@@ -254,8 +254,8 @@ static enum MHD_Result queue_fault_body(struct MHD_Connection *conn, struct http
                                         const struct fault_rule *rule,
                                         const struct api_response *real)
 {
-    static const char stub[] = "{\"error\":{\"code\":\"internal\",\"message\":\"this body is cut "
-                               "short by an injected truncate fault\"}}";
+    static const char filler[] = "{\"error\":{\"code\":\"internal\",\"message\":\"this body is cut "
+                                 "short by an injected truncate fault\"}}";
     struct fault_body *fb = calloc(1, sizeof(*fb));
     struct MHD_Response *m;
     enum MHD_Result ret;
@@ -269,10 +269,10 @@ static enum MHD_Result queue_fault_body(struct MHD_Connection *conn, struct http
         m = MHD_create_response_from_callback(fb->total, 64 * 1024, oversize_reader, fb,
                                               fault_body_free);
     } else {
-        /* Half of the real body when there is one (phase "after"), else a stub. */
-        const char *src = real && real->body && real->body_len > 1 ? real->body : stub;
-        size_t len = src == stub ? sizeof(stub) - 1 : real->body_len;
-        if (src != stub && real->status > 0)
+        /* Half of the real body when there is one (phase "after"), else a filler. */
+        const char *src = real && real->body && real->body_len > 1 ? real->body : filler;
+        size_t len = src == filler ? sizeof(filler) - 1 : real->body_len;
+        if (src != filler && real->status > 0)
             status = (unsigned int)real->status;
         fb->len = len / 2;
         fb->data = malloc(fb->len + 1);
