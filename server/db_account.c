@@ -331,7 +331,7 @@ static int poll_locked(struct db *db, const char *device_code, long long now, lo
     sqlite3_stmt *st = NULL;
     char device_id[DB_DEVICE_ID_MAX + 1];
     char status[16];
-    long long expires_at;
+    long long expires_at = 0; /* set with the row; unread when there is none */
     long long last_poll = -1;
     int rc;
 

@@ -193,7 +193,7 @@ struct app {
     uint64_t packs_req, purchase_req, purchase_poll_req;
     struct catalog_purchase *purchase;
     int64_t purchase_poll_at_ms;
-    char checkout_status[160];
+    char checkout_status[256];
     bool checkout_error;
 
     /* Device activation (RFC 8628). */
@@ -201,7 +201,7 @@ struct app {
     uint64_t devcode_req, devtoken_req;
     int64_t devtoken_at_ms;
     int devtoken_interval_s;
-    char act_status[160];
+    char act_status[256];
     bool act_error;
 };
 

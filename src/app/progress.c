@@ -57,7 +57,7 @@ void progress_flush(struct app *app)
     if (!ids)
         return;
     for (size_t i = 0; i < n; i++) {
-        snprintf(ids[i], sizeof(ids[i]), "%s", batch[i].event_id);
+        snprintf(ids[i], sizeof(ids[i]), "%.*s", STORE_EVENT_ID_LEN, batch[i].event_id);
         items[i] = (struct catalog_progress_item){
             .episode_id = batch[i].episode_id,
             .event_id = batch[i].event_id,
