@@ -129,11 +129,17 @@ void app_describe_failure(const struct net_response *r, char *title, size_t tlen
 
 /* Cached responses belong to the server that sent them: a box pointed at another server must
  * not show the old one's catalog. FNV-1a of the server URL keeps the key short. */
-void app_cache_key(const struct app *app, const char *kind, const char *id, char *buf, size_t len)
+static uint64_t fnv1a(const char *s)
 {
     uint64_t h = 1469598103934665603ull;
-    for (const unsigned char *p = (const unsigned char *)app->opts->server_url; *p; p++)
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         h = (h ^ *p) * 1099511628211ull;
+    return h;
+}
+
+void app_cache_key(const struct app *app, const char *kind, const char *id, char *buf, size_t len)
+{
+    uint64_t h = fnv1a(app->opts->server_url);
     snprintf(buf, len, "%s:%s:%016llx%s%s", kind, app->opts->language ? app->opts->language : "en",
              (unsigned long long)h, id ? ":" : "", id ? id : "");
 }
@@ -249,10 +255,7 @@ static void on_home(struct app *app, struct net_response *r)
 /* Poster bytes are cached under a hash of their URL (which already names the server). */
 static void poster_cache_key(const char *url, char *buf, size_t len)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (const unsigned char *p = (const unsigned char *)url; *p; p++)
-        h = (h ^ *p) * 1099511628211ull;
-    snprintf(buf, len, "poster:%016llx", (unsigned long long)h);
+    snprintf(buf, len, "poster:%016llx", (unsigned long long)fnv1a(url));
 }
 
 /* Posters: a bounded number of fetches in flight; safe to call every tick. */
@@ -903,7 +906,7 @@ static void home_move(struct app *app, int dshelf, int ditem)
         (*item)++;
 }
 
-static const struct catalog_item *focused_item(const struct app *app)
+const struct catalog_item *app_focused_item(const struct app *app)
 {
     if (!app->home || app->focus_shelf >= app->home->n_shelves)
         return NULL;
@@ -937,7 +940,7 @@ void app_dispatch(struct app *app, enum input_action action)
             home_move(app, 0, 1);
             break;
         case INPUT_OK: {
-            const struct catalog_item *item = focused_item(app);
+            const struct catalog_item *item = app_focused_item(app);
             if (item)
                 open_series(app, item);
             break;
@@ -1586,6 +1589,7 @@ out:
     free(app->focus_item);
     store_close(app->store);
     catalog_wallet_free(app->wallet);
+    free(app->wallet_etag);
     free(app->progress_ids);
     free(app->home_etag);
     free(app->refresh_token);

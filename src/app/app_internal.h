@@ -106,6 +106,7 @@ struct app {
     unsigned resubmit; /* bit per enum app_request to send again once the token is renewed */
     bool auth_renewed; /* one renewal per failure streak, then the 401 is shown */
     struct catalog_wallet *wallet;
+    char *wallet_etag; /* of the wallet shown, kept so a refresh needs no disk read */
     uint64_t wallet_req;
     bool home_cached; /* home comes from the disk cache; a fresh copy is being fetched */
     char *home_etag;
@@ -219,6 +220,8 @@ void app_describe_failure(const struct net_response *r, char *title, size_t tlen
 void app_cache_key(const struct app *app, const char *kind, const char *id, char *buf, size_t len);
 /* Reads a cached response: body and etag transfer full. Returns 0 or a negative code. */
 int app_cache_load(struct app *app, const char *key, char **body, size_t *len, char **etag);
+/* The card focused on home, or NULL. */
+const struct catalog_item *app_focused_item(const struct app *app);
 /* Schedules the next bootstrap attempt (register, home) with backoff and jitter. */
 void app_schedule_retry(struct app *app);
 /* Sends again what a stale token made fail (bits of enum app_request). */

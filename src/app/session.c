@@ -41,9 +41,7 @@ void session_start(struct app *app)
         token = refresh = NULL;
         net_set_bearer(app->net, app->token);
         log_info("signed in with the saved token of %s", device_id);
-        char *etag = NULL;
-        app->wallet = cached_wallet(app, &etag); /* shown at once, refreshed below */
-        free(etag);
+        app->wallet = cached_wallet(app, &app->wallet_etag); /* shown at once, refreshed below */
         if (app->wallet && app->wallet->account_name)
             app->account_name = util_strdup(app->wallet->account_name);
         session_request_wallet(app); /* the balance and the account name */
@@ -167,13 +165,9 @@ void session_request_wallet(struct app *app)
 {
     if (!app->token || app->wallet_req)
         return;
-    char *etag = NULL;
-    struct catalog_wallet *w = cached_wallet(app, &etag);
-    /* Send the ETag only for the copy shown: after a link or an unlock it is dropped. */
-    app->wallet_req =
-        app_request(app, APP_REQ_WALLET, NET_GET, "/v1/wallet", NULL, 0, app->wallet ? etag : NULL);
-    catalog_wallet_free(w);
-    free(etag);
+    /* Send the ETag only for the copy shown: after a link the wallet is dropped. */
+    app->wallet_req = app_request(app, APP_REQ_WALLET, NET_GET, "/v1/wallet", NULL, 0,
+                                  app->wallet ? app->wallet_etag : NULL);
 }
 
 void session_on_wallet(struct app *app, struct net_response *r)
@@ -190,6 +184,8 @@ void session_on_wallet(struct app *app, struct net_response *r)
     if (!r->error && r->status == 200 && catalog_parse_wallet(r->body, r->len, &w, err) == 0) {
         if (app->store)
             store_cache_put(app->store, key, r->etag, r->body, r->len);
+        free(app->wallet_etag);
+        app->wallet_etag = util_strdup(r->etag);
         catalog_wallet_free(app->wallet);
         app->wallet = w;
         if (w->account_name) {

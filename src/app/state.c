@@ -26,15 +26,6 @@ struct field {
     void (*get)(struct app *app, struct field_value *v);
 };
 
-static const struct catalog_item *focused(const struct app *app)
-{
-    if (!app->home || app->focus_shelf >= app->home->n_shelves)
-        return NULL;
-    const struct catalog_shelf *shelf = &app->home->shelves[app->focus_shelf];
-    size_t i = app->focus_item[app->focus_shelf];
-    return i < shelf->n_items ? &shelf->items[i] : NULL;
-}
-
 #define STR(x) (*v = (struct field_value){.type = FIELD_STR, .s = (x)})
 #define INT(x) (*v = (struct field_value){.type = FIELD_INT, .i = (x)})
 #define BOOL(x) (*v = (struct field_value){.type = FIELD_BOOL, .b = (x)})
@@ -108,7 +99,7 @@ static void get_focus_item(struct app *app, struct field_value *v)
 }
 static void get_focus_series(struct app *app, struct field_value *v)
 {
-    const struct catalog_item *item = focused(app);
+    const struct catalog_item *item = app_focused_item(app);
     STR(item ? item->series_id : NULL);
 }
 static void get_player_state(struct app *app, struct field_value *v)
