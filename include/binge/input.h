@@ -27,6 +27,11 @@ enum input_action {
     INPUT_DIGIT_7,
     INPUT_DIGIT_8,
     INPUT_DIGIT_9,
+    INPUT_VOLUME_UP,
+    INPUT_VOLUME_DOWN,
+    INPUT_MUTE,
+    INPUT_AUDIO,     /* the next audio track (dub) */
+    INPUT_SUBTITLES, /* the next subtitle track, then off */
     INPUT_ACTION_COUNT,
 };
 

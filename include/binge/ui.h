@@ -92,7 +92,8 @@ struct ui_player_view {
     const char *info;         /* INFO panel text, lines separated by '\n', may be NULL */
     int volume_pct;           /* 0..100 */
     bool muted;
-    bool show_volume; /* the volume bar, after a volume key */
+    bool show_volume;  /* the volume bar, after a volume key */
+    const char *toast; /* a short confirmation ("Audio: Español"), top right, may be NULL */
     int64_t now_ms;
 };
 void ui_draw_player(struct ui *ui, const struct ui_player_view *view);

@@ -975,7 +975,10 @@ void app_dispatch(struct app *app, enum input_action action)
         return;
     }
 
-    /* Player: any key brings the overlay up; BACK and HOME always leave. */
+    /* Player: volume and track keys change only what they show; any other key brings the
+     * overlay up; BACK and HOME always leave. */
+    if (prefs_dispatch(app, action))
+        return;
     app->overlay_until_ms = util_now_ms() + APP_OVERLAY_MS;
     switch (action) {
     case INPUT_BACK:
@@ -1173,6 +1176,10 @@ void app_render(struct app *app)
         .message_hint = app->msg_error && app->pstate == PLAYER_ERROR
                             ? "OK to retry, BACK to return"
                             : "Press BACK to return",
+        .volume_pct = prefs_volume_pct(app),
+        .muted = player_get_mute(app->player),
+        .show_volume = now < app->volume_until_ms,
+        .toast = now < app->toast_until_ms ? app->toast : NULL,
         .now_ms = now,
     };
     ui_draw_player(app->ui, &v);
@@ -1357,6 +1364,18 @@ static int64_t update(struct app *app, int64_t now)
         }
         DEADLINE(app->next_anim_ms);
     }
+    /* The toast and the volume bar go away by themselves. */
+    int64_t *timers[] = {&app->toast_until_ms, &app->volume_until_ms};
+    for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
+        if (!*timers[i])
+            continue;
+        if (now >= *timers[i]) {
+            *timers[i] = 0;
+            app->dirty = true;
+        } else {
+            DEADLINE(*timers[i]);
+        }
+    }
     if (app->screen == APP_SCREEN_PLAYER && app->overlay_until_ms) {
         if (now >= app->overlay_until_ms) {
             app->overlay_until_ms = 0;
@@ -1530,6 +1549,14 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
     app->player = player_new(&pcfg, app_wake, app);
     if (!app->player)
         goto out;
+    /* Without a usable state directory binge still runs; it only forgets. --play keeps the
+     * viewer's volume and track choices too. */
+    app->store = store_open(opts->state_dir, err, sizeof(err));
+    if (!app->store)
+        log_error("state is not kept: %s", err);
+    else if (store_recovered(app->store))
+        log_warn("%s", store_recovery_message(app->store));
+    prefs_apply(app);
     /* --play starts the stream before the fonts load: GStreamer fetches the playlist and the
      * first segment on its own threads meanwhile. */
     if (opts->play && start_playlist(app, opts->play) != 0) {
@@ -1555,12 +1582,6 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
         app->net = net_new(&ncfg, app_wake, app);
         if (!app->net)
             goto out;
-        /* Without a usable state directory binge still runs; it only forgets. */
-        app->store = store_open(opts->state_dir, err, sizeof(err));
-        if (!app->store)
-            log_error("state is not kept: %s", err);
-        else if (store_recovered(app->store))
-            log_warn("%s", store_recovery_message(app->store));
         session_start(app);
         load_cached_home(app);
     }

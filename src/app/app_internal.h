@@ -70,6 +70,8 @@ enum app_request {
 #define APP_MAX_POSTER_FETCHES 8
 #define STORE_EVENT_ID_SLOT 33 /* STORE_EVENT_ID_LEN + NUL */
 #define APP_OVERLAY_MS 4000
+#define APP_TOAST_MS 2500 /* a track or volume change stays on screen this long */
+#define APP_MAX_TRACKS 16
 
 struct automation;
 struct store;
@@ -160,7 +162,10 @@ struct app {
     int next_price, next_balance;
     int64_t seek_last_ms; /* LEFT/RIGHT held: the steps grow */
     int seek_streak;
-    bool info; /* the INFO panel is up */
+    bool info;               /* the INFO panel is up */
+    char toast[96];          /* "Audio: Español", shown until toast_until_ms */
+    int64_t toast_until_ms;  /* 0 = no toast */
+    int64_t volume_until_ms; /* the volume bar is up until then; 0 = not shown */
 
     /* Time from OK (or from the end of the previous episode) to the first frame presented. */
     bool ff_armed;
@@ -253,6 +258,14 @@ void progress_record(struct app *app, const char *why);
 int64_t progress_tick(struct app *app, int64_t now);
 void progress_flush(struct app *app);
 void progress_on_response(struct app *app, struct net_response *r);
+
+/* prefs.c: the viewer's volume, mute, audio and subtitle choices, kept in the store. */
+/* Gives the player the saved choices; call once the player and the store exist. */
+void prefs_apply(struct app *app);
+/* Handles VOLUME_UP/DOWN, MUTE, AUDIO and SUBTITLES on the player screen: applies, saves and
+ * shows the change. Returns false for any other action. */
+bool prefs_dispatch(struct app *app, enum input_action action);
+int prefs_volume_pct(const struct app *app);
 
 /* account.c: phone checkout and device activation screens. */
 void checkout_start(struct app *app);

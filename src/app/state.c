@@ -149,6 +149,103 @@ static void get_player_first_frame(struct app *app, struct field_value *v)
 {
     INT(app->first_frame_ms);
 }
+/* The QoE statistics of the playback on screen (player_get_stats); -1 / 0 off the player. */
+static bool qoe_stats(struct app *app, struct player_stats *st)
+{
+    if (app->screen != APP_SCREEN_PLAYER || !app->player)
+        return false;
+    player_get_stats(app->player, st);
+    return true;
+}
+#define QOE_INT(field, none)                                                                       \
+    do {                                                                                           \
+        struct player_stats st;                                                                    \
+        INT(qoe_stats(app, &st) ? (int64_t)st.field : (none));                                     \
+    } while (0)
+static void get_qoe_manifest(struct app *app, struct field_value *v)
+{
+    QOE_INT(manifest_ms, -1);
+}
+static void get_qoe_first_segment(struct app *app, struct field_value *v)
+{
+    QOE_INT(first_segment_ms, -1);
+}
+static void get_qoe_first_frame(struct app *app, struct field_value *v)
+{
+    QOE_INT(first_frame_ms, -1);
+}
+static void get_qoe_prerolled(struct app *app, struct field_value *v)
+{
+    struct player_stats st;
+    BOOL(qoe_stats(app, &st) && st.prerolled);
+}
+static void get_qoe_start_variant(struct app *app, struct field_value *v)
+{
+    static char buf[48];
+    struct player_stats st;
+    if (qoe_stats(app, &st) && st.start_variant.width > 0) {
+        snprintf(buf, sizeof(buf), "%dx%d@%u", st.start_variant.width, st.start_variant.height,
+                 st.start_variant.bitrate);
+        STR(buf);
+    } else {
+        STR(NULL);
+    }
+}
+static void get_qoe_switches(struct app *app, struct field_value *v)
+{
+    QOE_INT(variant_switches, 0);
+}
+static void get_qoe_rebuffers(struct app *app, struct field_value *v)
+{
+    QOE_INT(rebuffers, 0);
+}
+static void get_qoe_rebuffer_ms(struct app *app, struct field_value *v)
+{
+    QOE_INT(rebuffer_ms, 0);
+}
+static void get_qoe_stalls(struct app *app, struct field_value *v)
+{
+    QOE_INT(stalls, 0);
+}
+static void get_qoe_errors(struct app *app, struct field_value *v)
+{
+    QOE_INT(errors, 0);
+}
+/* The selected track of a type ("en"; its id when it has no language), or null. */
+static void get_track(struct app *app, struct field_value *v, enum player_track_type type)
+{
+    static char buf[2][96];
+    struct player_track tracks[16];
+    size_t n = app->screen == APP_SCREEN_PLAYER && app->player
+                   ? player_get_tracks(app->player, tracks, 16)
+                   : 0;
+    STR(NULL);
+    for (size_t i = 0; i < n && i < 16; i++) {
+        if (tracks[i].type == type && tracks[i].selected) {
+            char *b = buf[type == PLAYER_TRACK_TEXT];
+            snprintf(b, sizeof(buf[0]), "%s",
+                     tracks[i].language[0] ? tracks[i].language : tracks[i].id);
+            STR(b);
+            return;
+        }
+    }
+}
+static void get_player_audio(struct app *app, struct field_value *v)
+{
+    get_track(app, v, PLAYER_TRACK_AUDIO);
+}
+static void get_player_subtitles(struct app *app, struct field_value *v)
+{
+    get_track(app, v, PLAYER_TRACK_TEXT);
+}
+static void get_player_volume(struct app *app, struct field_value *v)
+{
+    INT(app->player ? prefs_volume_pct(app) : -1);
+}
+static void get_player_muted(struct app *app, struct field_value *v)
+{
+    BOOL(app->player && player_get_mute(app->player));
+}
 static void get_screen_status(struct app *app, struct field_value *v)
 {
     if (app->screen == APP_SCREEN_CHECKOUT)
@@ -228,6 +325,20 @@ static const struct field fields[] = {
     {"player.last_gap_ms", get_player_gap},
     {"player.variant", get_player_variant},
     {"player.next_prerolled", get_player_prerolled},
+    {"player.audio", get_player_audio},
+    {"player.subtitles", get_player_subtitles},
+    {"player.volume", get_player_volume},
+    {"player.muted", get_player_muted},
+    {"qoe.manifest_ms", get_qoe_manifest},
+    {"qoe.first_segment_ms", get_qoe_first_segment},
+    {"qoe.first_frame_ms", get_qoe_first_frame},
+    {"qoe.prerolled", get_qoe_prerolled},
+    {"qoe.start_variant", get_qoe_start_variant},
+    {"qoe.variant_switches", get_qoe_switches},
+    {"qoe.rebuffers", get_qoe_rebuffers},
+    {"qoe.rebuffer_ms", get_qoe_rebuffer_ms},
+    {"qoe.stalls", get_qoe_stalls},
+    {"qoe.errors", get_qoe_errors},
     {"paywall.price_coins", get_paywall_price},
     {"paywall.balance", get_paywall_balance},
     {"paywall.focus", get_paywall_focus},

@@ -63,10 +63,10 @@ static int run_binge(const char *dir, const char *url, const char *script, int t
     return rc;
 }
 
-/* The n-th `state` line binge printed, parsed. */
-static cJSON *state_line(const char *dir, int n)
+/* The n-th `state` line in the file path, parsed. */
+static cJSON *state_line_of(const char *path, int n)
 {
-    char *out = tu_read_file(path_in(dir, "stdout.txt"));
+    char *out = tu_read_file(path);
     assert_non_null(out);
     cJSON *json = NULL;
     int i = 0;
@@ -83,6 +83,12 @@ static cJSON *state_line(const char *dir, int n)
     if (!json)
         fail_msg("state line %d missing or not JSON", n);
     return json;
+}
+
+/* The n-th `state` line binge printed in dir, parsed. */
+static cJSON *state_line(const char *dir, int n)
+{
+    return state_line_of(path_in(dir, "stdout.txt"), n);
 }
 
 static const char *jstr(const cJSON *root, const char *group, const char *key)
@@ -250,6 +256,171 @@ static void test_browse_play_next_locked_back(void **state)
         lines += *p == '\n';
     free(out);
     assert_int_equal(lines, 5);
+}
+
+/* Binge-watching: three free episodes play one after another with no key press, each swapped
+ * in from its preroll, and the series ends on a message, not a blank screen. */
+static void test_three_in_a_row(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-three");
+    assert_non_null(dir);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
+                                     "--free-episodes 3", path_in(dir, "server.log")),
+                     0);
+    char script[2048];
+    snprintf(script, sizeof(script),
+             "wait-for home.state=ready 30000\n"
+             "key OK\n"
+             "wait-for player.state=playing 30000\n"
+             "state\n"
+             "wait-for player.episode_index=2 30000\n"
+             "wait-for player.state=playing 30000\n"
+             "state\n"
+             "wait-for player.episode_index=3 30000\n"
+             "wait-for player.state=playing 30000\n"
+             "state\n"
+             "wait-for \"player.message=That was the last episode\" 30000\n"
+             "screenshot %s\n"
+             "state\n",
+             path_in(dir, "end.png"));
+    int rc = run_binge(dir, srv.url, script, 180);
+    tu_server_stop(&srv);
+    assert_int_equal(rc, 0);
+
+    char series[128] = "";
+    for (int i = 0; i < 3; i++) {
+        cJSON *s = state_line(dir, i);
+        assert_string_equal(jstr(s, NULL, "screen"), "player");
+        assert_string_equal(jstr(s, "player", "state"), "playing");
+        assert_int_equal((int)jnum(s, "player", "episode_index"), i + 1);
+        if (i == 0)
+            snprintf(series, sizeof(series), "%s", jstr(s, "player", "series_id"));
+        assert_string_equal(jstr(s, "player", "series_id"), series); /* the same series */
+        /* The QoE of each playback: the later ones were prerolled in the background. */
+        assert_true(jnum(s, "qoe", "first_frame_ms") >= 0);
+        assert_true(jnum(s, "qoe", "manifest_ms") >= 0);
+        assert_true(jnum(s, "qoe", "manifest_ms") <= jnum(s, "qoe", "first_frame_ms"));
+        assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "qoe"), "prerolled")) ==
+                    (i > 0));
+        cJSON_Delete(s);
+    }
+    cJSON *end = state_line(dir, 3);
+    assert_int_equal((int)jnum(end, "player", "episode_index"), 3);
+    assert_string_equal(jstr(end, "player", "state"), "idle");
+    assert_true(jnum(end, "player", "last_gap_ms") >= 0);
+    cJSON_Delete(end);
+    double mean[3], sd;
+    assert_int_equal(
+        tu_png_stats(path_in(dir, "end.png"), 0, 0, 100000, 100000, mean, &sd, NULL, NULL), 0);
+    assert_true(sd > 10); /* the message panel, not a blank screen */
+
+    char *log = tu_read_file(path_in(dir, "stderr.txt"));
+    assert_non_null(log);
+    assert_non_null(strstr(log, "swapped to the prerolled episode 2"));
+    assert_non_null(strstr(log, "swapped to the prerolled episode 3"));
+    assert_non_null(strstr(log, "gap: ")); /* measured at each switch */
+    assert_non_null(strstr(log, "(episode 1 -> 2)"));
+    assert_non_null(strstr(log, "(episode 2 -> 3)"));
+    free(log);
+}
+
+/* The viewer's audio track, subtitles and volume: switched with the remote, shown, and kept
+ * for the next start (same state directory). Played with --play on the fixture streams. */
+static void test_tracks_and_volume_kept(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-tracks");
+    assert_non_null(dir);
+    char streams[1024], cmd[2400];
+    snprintf(streams, sizeof(streams), "%s/fixtures/streams", BINGE_BUILD_DIR);
+    snprintf(cmd, sizeof(cmd), "'%s/tests/fixtures/make-streams' --out '%s' >&2", BINGE_SOURCE_DIR,
+             streams);
+    assert_int_equal(system(cmd), 0);
+    char bin[1024], dubs[1200], subs[1200];
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    snprintf(dubs, sizeof(dubs), "file://%s/dubs/index.m3u8", streams);
+    snprintf(subs, sizeof(subs), "file://%s/subtitles/index.m3u8", streams);
+
+    /* 1: English by default; AUDIO switches to Spanish, the volume goes down and mutes. */
+    snprintf(cmd, sizeof(cmd),
+             "wait-for player.state=playing 30000\n"
+             "state\n"
+             "key AUDIO\n"
+             "wait-for player.audio=es 5000\n"
+             "screenshot %s\n"
+             "key VOLUME_DOWN 3\n"
+             "key MUTE\n"
+             "state\n"
+             "quit\n",
+             path_in(dir, "audio.png"));
+    assert_int_equal(tu_write_file(path_in(dir, "s1.txt"), cmd), 0);
+    char *run1[] = {bin,        "--headless",           "--play",      dubs,
+                    "--script", path_in(dir, "s1.txt"), "--state-dir", path_in(dir, "state"),
+                    NULL};
+    assert_int_equal(tu_run(run1, path_in(dir, "out1.txt"), path_in(dir, "err1.txt"), 60), 0);
+    cJSON *s = state_line_of(path_in(dir, "out1.txt"), 0);
+    assert_string_equal(jstr(s, "player", "audio"), "en");
+    assert_int_equal((int)jnum(s, "player", "volume"), 100);
+    cJSON_Delete(s);
+    s = state_line_of(path_in(dir, "out1.txt"), 1);
+    assert_string_equal(jstr(s, "player", "audio"), "es");
+    assert_int_equal((int)jnum(s, "player", "volume"), 70);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "player"), "muted")));
+    cJSON_Delete(s);
+    /* The toast "Audio: Español" top right, over the dark pillar. */
+    double mean[3], sd;
+    int w, h;
+    assert_int_equal(tu_png_stats(path_in(dir, "audio.png"), 0, 0, 1, 1, mean, NULL, &w, &h), 0);
+    assert_int_equal(tu_png_stats(path_in(dir, "audio.png"), w * 1400 / 1920, h * 60 / 1080,
+                                  w * 400 / 1920, h * 60 / 1080, mean, &sd, NULL, NULL),
+                     0);
+    assert_true(sd > 10);
+
+    /* 2: a new start remembers all three with no key. */
+    snprintf(cmd, sizeof(cmd),
+             "wait-for player.state=playing 30000\n"
+             "wait-for player.audio=es 5000\n"
+             "state\n"
+             "quit\n");
+    assert_int_equal(tu_write_file(path_in(dir, "s2.txt"), cmd), 0);
+    char *run2[] = {bin,        "--headless",           "--play",      dubs,
+                    "--script", path_in(dir, "s2.txt"), "--state-dir", path_in(dir, "state"),
+                    NULL};
+    assert_int_equal(tu_run(run2, path_in(dir, "out2.txt"), path_in(dir, "err2.txt"), 60), 0);
+    s = state_line_of(path_in(dir, "out2.txt"), 0);
+    assert_string_equal(jstr(s, "player", "audio"), "es");
+    assert_int_equal((int)jnum(s, "player", "volume"), 70);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "player"), "muted")));
+    cJSON_Delete(s);
+
+    /* 3: subtitles are on by default (DEFAULT=YES); SUBTITLES turns them off, and off stays. */
+    snprintf(cmd, sizeof(cmd),
+             "wait-for player.state=playing 30000\n"
+             "wait-for player.subtitles=en 5000\n"
+             "key SUBTITLES\n"
+             "wait-for player.subtitles=null 5000\n"
+             "state\n"
+             "quit\n");
+    assert_int_equal(tu_write_file(path_in(dir, "s3.txt"), cmd), 0);
+    char *run3[] = {bin,        "--headless",           "--play",      subs,
+                    "--script", path_in(dir, "s3.txt"), "--state-dir", path_in(dir, "state"),
+                    NULL};
+    assert_int_equal(tu_run(run3, path_in(dir, "out3.txt"), path_in(dir, "err3.txt"), 60), 0);
+    snprintf(cmd, sizeof(cmd),
+             "wait-for player.state=playing 30000\n"
+             "wait 1500\n"
+             "state\n"
+             "quit\n");
+    assert_int_equal(tu_write_file(path_in(dir, "s4.txt"), cmd), 0);
+    char *run4[] = {bin,        "--headless",           "--play",      subs,
+                    "--script", path_in(dir, "s4.txt"), "--state-dir", path_in(dir, "state"),
+                    NULL};
+    assert_int_equal(tu_run(run4, path_in(dir, "out4.txt"), path_in(dir, "err4.txt"), 60), 0);
+    s = state_line_of(path_in(dir, "out4.txt"), 0);
+    assert_null(jstr(s, "player", "subtitles"));
+    cJSON_Delete(s);
 }
 
 /* No server at start: a clear message and retries; the catalog appears once it is up. */
@@ -617,6 +788,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_browse_play_next_locked_back),
+        cmocka_unit_test(test_three_in_a_row),
+        cmocka_unit_test(test_tracks_and_volume_kept),
         cmocka_unit_test(test_server_down_then_up),
         cmocka_unit_test(test_malformed_home),
         cmocka_unit_test(test_play_url_refused),

@@ -21,16 +21,31 @@ static void test_keymap(void **state)
         SDL_Keycode sym;
         enum input_action action;
     } rows[] = {
-        {SDLK_UP, INPUT_UP},        {SDLK_DOWN, INPUT_DOWN},
-        {SDLK_LEFT, INPUT_LEFT},    {SDLK_RIGHT, INPUT_RIGHT},
-        {SDLK_RETURN, INPUT_OK},    {SDLK_KP_ENTER, INPUT_OK},
-        {SDLK_ESCAPE, INPUT_BACK},  {SDLK_BACKSPACE, INPUT_BACK},
-        {SDLK_AC_BACK, INPUT_BACK}, {SDLK_SPACE, INPUT_PLAY_PAUSE},
-        {SDLK_0, INPUT_DIGIT_0},    {SDLK_9, INPUT_DIGIT_9},
-        {SDLK_KP_0, INPUT_DIGIT_0}, {SDLK_KP_5, INPUT_DIGIT_5},
-        {SDLK_i, INPUT_INFO},       {SDLK_HOME, INPUT_HOME},
-        {SDLK_MENU, INPUT_MENU},    {SDLK_F12, INPUT_NONE}, /* unknown keys do nothing */
-        {SDLK_q, INPUT_NONE},       {0x7fffffff, INPUT_NONE},
+        {SDLK_UP, INPUT_UP},
+        {SDLK_DOWN, INPUT_DOWN},
+        {SDLK_LEFT, INPUT_LEFT},
+        {SDLK_RIGHT, INPUT_RIGHT},
+        {SDLK_RETURN, INPUT_OK},
+        {SDLK_KP_ENTER, INPUT_OK},
+        {SDLK_ESCAPE, INPUT_BACK},
+        {SDLK_BACKSPACE, INPUT_BACK},
+        {SDLK_AC_BACK, INPUT_BACK},
+        {SDLK_SPACE, INPUT_PLAY_PAUSE},
+        {SDLK_0, INPUT_DIGIT_0},
+        {SDLK_9, INPUT_DIGIT_9},
+        {SDLK_KP_0, INPUT_DIGIT_0},
+        {SDLK_KP_5, INPUT_DIGIT_5},
+        {SDLK_i, INPUT_INFO},
+        {SDLK_HOME, INPUT_HOME},
+        {SDLK_MENU, INPUT_MENU},
+        {SDLK_F12, INPUT_NONE}, /* unknown keys do nothing */
+        {SDLK_VOLUMEUP, INPUT_VOLUME_UP},
+        {SDLK_MINUS, INPUT_VOLUME_DOWN},
+        {SDLK_MUTE, INPUT_MUTE},
+        {SDLK_a, INPUT_AUDIO},
+        {SDLK_s, INPUT_SUBTITLES},
+        {SDLK_q, INPUT_NONE},
+        {0x7fffffff, INPUT_NONE},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
         assert_int_equal(key(rows[i].sym), rows[i].action);

@@ -158,6 +158,18 @@ static void draw_info(struct ui *ui, const char *info)
     }
 }
 
+static void draw_toast(struct ui *ui, const char *toast)
+{
+    int w = 0, h = 0;
+    if (text_measure(ui, toast, 34, &w, &h) != 0)
+        return;
+    if (w > 900)
+        w = 900;
+    SDL_Rect r = {UI_WIDTH - UI_SAFE_X - w - 48, UI_SAFE_Y, w + 48, h + 32};
+    ui_fill(ui, r, ui_color_panel);
+    text_draw(ui, toast, 34, ui_color_text, r.x + 24, r.y + 16, TEXT_LEFT, w);
+}
+
 static void draw_volume(struct ui *ui, const struct ui_player_view *v)
 {
     SDL_Rect r = {UI_WIDTH - UI_SAFE_X - 80, UI_HEIGHT / 2 - 200, 24, 400};
@@ -165,7 +177,8 @@ static void draw_volume(struct ui *ui, const struct ui_player_view *v)
     ui_fill(ui, r, (SDL_Color){255, 255, 255, 60});
     int level = v->muted ? 0 : v->volume_pct;
     SDL_Rect lvl = {r.x, r.y + r.h - r.h * level / 100, r.w, r.h * level / 100};
-    ui_fill(ui, lvl, ui_color_accent);
+    if (lvl.h > 0) /* an empty rectangle would still draw a line */
+        ui_fill(ui, lvl, ui_color_accent);
     char t[16];
     snprintf(t, sizeof(t), "%s", v->muted ? "Mute" : "");
     if (!v->muted)
@@ -221,6 +234,8 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
         draw_info(ui, v->info);
     if (v->show_volume)
         draw_volume(ui, v);
+    if (v->toast)
+        draw_toast(ui, v->toast);
     if (v->message_title)
         ui_message_panel(ui, v->message_title, v->message_detail, v->message_hint,
                          v->state == PLAYER_ERROR);

@@ -1,0 +1,164 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app_internal.h"
+#include "binge/log.h"
+#include "binge/store.h"
+#include "binge/util.h"
+
+LOG_MODULE("prefs");
+
+/* The viewer's playback choices: volume, mute, the audio track (dub) and the subtitles. They
+ * are settings of the store, so they survive a restart and follow the viewer from series to
+ * series; the player remembers a language choice for every stream it opens after it.
+ * Languages are kept, not track ids: an id belongs to one stream, "es" applies to all. */
+
+#define PREF_VOLUME "volume"
+#define PREF_MUTE "mute"
+#define PREF_AUDIO "audio_language"
+#define PREF_SUBTITLES "subtitle_language" /* "off" = none */
+#define VOLUME_STEP 10
+
+static void save(struct app *app, const char *key, const char *value)
+{
+    if (app->store && store_set_setting(app->store, key, value) != 0)
+        log_warn("the %s setting was not saved", key);
+}
+
+static void toast(struct app *app, const char *what, const char *value)
+{
+    snprintf(app->toast, sizeof(app->toast), "%s%s", what, value);
+    app->toast_until_ms = util_now_ms() + APP_TOAST_MS;
+    app->dirty = true;
+}
+
+void prefs_apply(struct app *app)
+{
+    const char *vol = app->store ? store_get_setting(app->store, PREF_VOLUME) : NULL;
+    if (vol) {
+        char *end = NULL;
+        long pct = strtol(vol, &end, 10);
+        if (end != vol && *end == '\0' && pct >= 0 && pct <= 100)
+            player_set_volume(app->player, pct / 100.0);
+        else
+            log_warn("ignoring the saved volume \"%s\" (not 0..100)", vol);
+    }
+    const char *mute = app->store ? store_get_setting(app->store, PREF_MUTE) : NULL;
+    if (mute)
+        player_set_mute(app->player, strcmp(mute, "1") == 0);
+    const char *audio = app->store ? store_get_setting(app->store, PREF_AUDIO) : NULL;
+    if (audio && *audio)
+        player_select_audio(app->player, audio); /* remembered until the tracks are known */
+    const char *subs = app->store ? store_get_setting(app->store, PREF_SUBTITLES) : NULL;
+    if (subs && *subs)
+        player_select_subtitles(app->player, strcmp(subs, "off") == 0 ? NULL : subs);
+}
+
+int prefs_volume_pct(const struct app *app)
+{
+    return (int)(player_get_volume(app->player) * 100 + 0.5);
+}
+
+/* The name a viewer reads for a track: its title, else its language, else its id. */
+static const char *track_label(const struct player_track *t)
+{
+    return t->title[0] ? t->title : t->language[0] ? t->language : t->id;
+}
+
+/* Selects the track after the selected one of type (for subtitles, after the last comes
+ * "off"). Returns the one now selected, NULL for off or when there is nothing to choose. */
+static const struct player_track *cycle(struct app *app, enum player_track_type type,
+                                        struct player_track *tracks, size_t n, bool *none)
+{
+    int cur = -1, count = 0, idx[APP_MAX_TRACKS];
+    for (size_t i = 0; i < n; i++) {
+        if (tracks[i].type != type)
+            continue;
+        if (tracks[i].selected)
+            cur = count;
+        idx[count++] = (int)i;
+    }
+    *none = count == 0;
+    if (count == 0)
+        return NULL;
+    int next = cur + 1;
+    if (type == PLAYER_TRACK_AUDIO)
+        next %= count; /* there is always a sound track */
+    if (next >= count) {
+        player_select_subtitles(app->player, NULL);
+        return NULL;
+    }
+    struct player_track *t = &tracks[idx[next]];
+    int rc = type == PLAYER_TRACK_AUDIO ? player_select_audio(app->player, t->id)
+                                        : player_select_subtitles(app->player, t->id);
+    if (rc != 0)
+        log_warn("could not select track %s: %d", t->id, rc);
+    return t;
+}
+
+static void switch_track(struct app *app, enum player_track_type type)
+{
+    struct player_track tracks[APP_MAX_TRACKS];
+    size_t n = player_get_tracks(app->player, tracks, APP_MAX_TRACKS);
+    if (n > APP_MAX_TRACKS)
+        n = APP_MAX_TRACKS;
+    bool none;
+    const struct player_track *t = cycle(app, type, tracks, n, &none);
+    bool audio = type == PLAYER_TRACK_AUDIO;
+    if (none) {
+        toast(app, "%s",
+              audio ? "This episode has one sound track" : "No subtitles for this episode");
+        return;
+    }
+    const char *key = audio ? PREF_AUDIO : PREF_SUBTITLES;
+    if (!t) {
+        save(app, key, "off");
+        toast(app, "Subtitles: ", "off");
+        return;
+    }
+    save(app, key, t->language[0] ? t->language : t->id);
+    toast(app, audio ? "Audio: " : "Subtitles: ", track_label(t));
+    log_info("%s track %s (%s)", audio ? "audio" : "subtitle", t->id, t->language);
+}
+
+static void set_volume(struct app *app, int pct)
+{
+    pct = pct < 0 ? 0 : pct > 100 ? 100 : pct;
+    player_set_volume(app->player, pct / 100.0);
+    char buf[8];
+    snprintf(buf, sizeof(buf), "%d", pct);
+    save(app, PREF_VOLUME, buf);
+}
+
+bool prefs_dispatch(struct app *app, enum input_action action)
+{
+    switch (action) {
+    case INPUT_VOLUME_UP:
+    case INPUT_VOLUME_DOWN: {
+        int pct = prefs_volume_pct(app) + (action == INPUT_VOLUME_UP ? VOLUME_STEP : -VOLUME_STEP);
+        if (player_get_mute(app->player) && action == INPUT_VOLUME_UP) {
+            player_set_mute(app->player, false); /* louder means audible */
+            save(app, PREF_MUTE, "0");
+        }
+        set_volume(app, pct);
+        app->volume_until_ms = util_now_ms() + APP_TOAST_MS;
+        return true;
+    }
+    case INPUT_MUTE: {
+        bool mute = !player_get_mute(app->player);
+        player_set_mute(app->player, mute);
+        save(app, PREF_MUTE, mute ? "1" : "0");
+        app->volume_until_ms = util_now_ms() + APP_TOAST_MS;
+        return true;
+    }
+    case INPUT_AUDIO:
+        switch_track(app, PLAYER_TRACK_AUDIO);
+        return true;
+    case INPUT_SUBTITLES:
+        switch_track(app, PLAYER_TRACK_TEXT);
+        return true;
+    default:
+        return false;
+    }
+}
