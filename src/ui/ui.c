@@ -41,6 +41,8 @@ void ui_free(struct ui *ui)
         SDL_DestroyTexture(ui->video);
     if (ui->backdrop)
         SDL_DestroyTexture(ui->backdrop);
+    if (ui->layer)
+        SDL_DestroyTexture(ui->layer);
     free(ui->backdrop_url);
     if (ui->qr)
         SDL_DestroyTexture(ui->qr);

@@ -38,6 +38,10 @@ struct ui {
     /* The blurred poster behind pillarboxed video, made once per poster. */
     SDL_Texture *backdrop;
     char *backdrop_url;
+    /* What is behind pillarboxed video (backdrop, dim, side panel), drawn once per episode at
+     * the output size and copied 1:1 under each frame; layer_key says what it shows. */
+    SDL_Texture *layer;
+    char layer_key[640];
     /* The last QR code drawn, kept while its text stays the same. */
     SDL_Texture *qr;
     char *qr_text;

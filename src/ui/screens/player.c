@@ -186,6 +186,67 @@ static void draw_volume(struct ui *ui, const struct ui_player_view *v)
     text_draw(ui, t, 28, ui_color_text, r.x + r.w / 2, r.y + r.h + 20, TEXT_CENTER, 0);
 }
 
+/* The pillars: the blurred, dimmed poster and the side panel, drawn straight. */
+static void draw_pillars(struct ui *ui, const struct ui_player_view *v, SDL_Texture *back,
+                         SDL_Rect vr)
+{
+    if (back) {
+        SDL_RenderCopy(ui->renderer, back, NULL, NULL);
+        ui_fill(ui, (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT}, (SDL_Color){0, 0, 0, 170});
+    }
+    draw_side_panel(ui, v, vr);
+}
+
+/* The pillars change once an episode, but drawing them costs most of a frame in the software
+ * renderer (headless, QEMU): a full-screen stretch of the backdrop and a full-screen blend. So
+ * they are drawn once into a texture of the output size, which each frame copies 1:1, and
+ * drawn again only when what they show changes. Returns false when that cannot be done (no
+ * render targets): the caller draws them straight. */
+static bool draw_pillars_cached(struct ui *ui, const struct ui_player_view *v, SDL_Texture *back,
+                                SDL_Rect vr)
+{
+    SDL_Renderer *r = ui->renderer;
+    int ow, oh;
+    if (!SDL_RenderTargetSupported(r) || SDL_GetRendererOutputSize(r, &ow, &oh) != 0)
+        return false;
+    char key[sizeof(ui->layer_key)];
+    snprintf(key, sizeof(key), "%dx%d|%d,%d,%d,%d|%p|%s|%d/%d|%s", ow, oh, vr.x, vr.y, vr.w, vr.h,
+             (void *)back, v->series_title ? v->series_title : "", v->episode_index,
+             v->episode_count, v->next_up ? v->next_up : "");
+    int tw = 0, th = 0;
+    if (ui->layer)
+        SDL_QueryTexture(ui->layer, NULL, NULL, &tw, &th);
+    if (!ui->layer || tw != ow || th != oh) {
+        if (ui->layer)
+            SDL_DestroyTexture(ui->layer);
+        ui->layer_key[0] = '\0';
+        ui->layer =
+            SDL_CreateTexture(r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET, ow, oh);
+        if (!ui->layer)
+            return false;
+        SDL_SetTextureBlendMode(ui->layer, SDL_BLENDMODE_NONE);
+    }
+    if (strcmp(key, ui->layer_key) != 0) {
+        /* The target gets the UI's 1920x1080 coordinates scaled to the output size, as the
+         * screen does; the logical size must not apply meanwhile. */
+        int lw, lh;
+        SDL_RenderGetLogicalSize(r, &lw, &lh);
+        if (SDL_SetRenderTarget(r, ui->layer) != 0)
+            return false;
+        SDL_RenderSetLogicalSize(r, 0, 0);
+        SDL_RenderSetScale(r, (float)ow / UI_WIDTH, (float)oh / UI_HEIGHT);
+        SDL_SetRenderDrawColor(r, 0, 0, 0, 255);
+        SDL_RenderClear(r);
+        draw_pillars(ui, v, back, vr);
+        SDL_RenderSetScale(r, 1, 1);
+        SDL_SetRenderTarget(r, NULL);
+        SDL_RenderSetLogicalSize(r, lw, lh);
+        snprintf(ui->layer_key, sizeof(ui->layer_key), "%s", key);
+    }
+    SDL_RenderCopy(r, ui->layer, NULL, NULL);
+    return true;
+}
+
 void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
 {
     SDL_SetRenderDrawColor(ui->renderer, 0, 0, 0, 255);
@@ -195,7 +256,10 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
     SDL_Rect vr = fit_video(ui);
     bool pillars = video && vr.x >= SIDE_PANEL_MIN_W;
     SDL_Texture *back = (pillars || !video) ? ui_backdrop(ui, v->poster_url) : NULL;
-    if (back) {
+    if (pillars) {
+        if (!draw_pillars_cached(ui, v, back, vr))
+            draw_pillars(ui, v, back, vr);
+    } else if (back) {
         SDL_RenderCopy(ui->renderer, back, NULL, NULL);
         ui_fill(ui, (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT}, (SDL_Color){0, 0, 0, 170});
     }
@@ -213,8 +277,6 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
                       TEXT_CENTER, UI_SAFE_W);
         }
     }
-    if (pillars)
-        draw_side_panel(ui, v, vr);
 
     if (v->subtitle && *v->subtitle)
         draw_subtitle(ui, v->subtitle, video ? vr : (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT},
