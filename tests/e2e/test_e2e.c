@@ -423,6 +423,55 @@ static void test_tracks_and_volume_kept(void **state)
     cJSON_Delete(s);
 }
 
+/* Fast start: --start-bitrate picks the variant the stream starts on (the best at or below
+ * it), shown in state; 0 means the first listed. The master has 796, 385 and 213 kbit/s. */
+static void test_start_variant(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-start-variant");
+    assert_non_null(dir);
+    char streams[1024], cmd[2400];
+    snprintf(streams, sizeof(streams), "%s/fixtures/streams", BINGE_BUILD_DIR);
+    snprintf(cmd, sizeof(cmd), "'%s/tests/fixtures/make-streams' --out '%s' >&2", BINGE_SOURCE_DIR,
+             streams);
+    assert_int_equal(system(cmd), 0);
+    char bin[1024], url[1200];
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    snprintf(url, sizeof(url), "file://%s/master3/index.m3u8", streams);
+    assert_int_equal(tu_write_file(path_in(dir, "s.txt"), "wait-for player.state=playing 30000\n"
+                                                          "state\n"
+                                                          "quit\n"),
+                     0);
+    static const struct {
+        const char *kbps;
+        const char *variant;
+    } rows[] = {{"300", "90x160@"}, {"400", "180x320@"}, {"0", "360x640@"}, {NULL, "360x640@"}};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char out[1300], err[1300];
+        snprintf(out, sizeof(out), "%s/out%zu.txt", dir, i);
+        snprintf(err, sizeof(err), "%s/err%zu.txt", dir, i);
+        char *argv[] = {bin,
+                        "--headless",
+                        "--play",
+                        url,
+                        "--script",
+                        path_in(dir, "s.txt"),
+                        "--state-dir",
+                        path_in(dir, "state"),
+                        rows[i].kbps ? "--start-bitrate" : NULL,
+                        (char *)rows[i].kbps,
+                        NULL};
+        assert_int_equal(tu_run(argv, out, err, 60), 0);
+        cJSON *s = state_line_of(out, 0);
+        const char *start = jstr(s, "qoe", "start_variant");
+        fprintf(stderr, "start-bitrate %s: starts on %s\n", rows[i].kbps ? rows[i].kbps : "default",
+                start ? start : "null");
+        assert_non_null(start);
+        assert_true(strncmp(start, rows[i].variant, strlen(rows[i].variant)) == 0);
+        cJSON_Delete(s);
+    }
+}
+
 /* No server at start: a clear message and retries; the catalog appears once it is up. */
 static void test_server_down_then_up(void **state)
 {
@@ -790,6 +839,7 @@ int main(void)
         cmocka_unit_test(test_browse_play_next_locked_back),
         cmocka_unit_test(test_three_in_a_row),
         cmocka_unit_test(test_tracks_and_volume_kept),
+        cmocka_unit_test(test_start_variant),
         cmocka_unit_test(test_server_down_then_up),
         cmocka_unit_test(test_malformed_home),
         cmocka_unit_test(test_play_url_refused),

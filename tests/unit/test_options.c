@@ -147,6 +147,7 @@ static void check_defaults(const struct binge_options *o)
     assert_int_equal(o->http_timeout_ms, 10000);
     assert_int_equal(o->connect_timeout_ms, 3000);
     assert_int_equal(o->http_retries, 3);
+    assert_int_equal(o->start_bitrate_kbps, 1000);
     assert_string_equal(o->language, "pt-BR");
     assert_string_equal(o->state_dir, "/tmp/xdg-state/binge");
 
@@ -233,6 +234,16 @@ static void check_language_star(const struct binge_options *o)
     assert_string_equal(o->language, "*");
 }
 
+static void check_start_bitrate_off(const struct binge_options *o)
+{
+    assert_int_equal(o->start_bitrate_kbps, 0);
+}
+
+static void check_start_bitrate_max(const struct binge_options *o)
+{
+    assert_int_equal(o->start_bitrate_kbps, 1000000);
+}
+
 struct row {
     const char *name;
     const char *args[MAX_ARGS + 1];
@@ -310,6 +321,18 @@ static void test_argv_rows(void **state)
          NULL,
          check_client_net_max},
         {"any language", {"--language=*"}, OPTIONS_RUN, NULL, NULL, check_language_star},
+        {"start on the first variant",
+         {"--start-bitrate=0"},
+         OPTIONS_RUN,
+         NULL,
+         NULL,
+         check_start_bitrate_off},
+        {"start bitrate maximum",
+         {"--start-bitrate", "1000000"},
+         OPTIONS_RUN,
+         NULL,
+         NULL,
+         check_start_bitrate_max},
         {"--help", {"--help"}, OPTIONS_EXIT, "--http-timeout MS", NULL, NULL},
         {"--help lists state-dir", {"--help"}, OPTIONS_EXIT, "--state-dir DIR", NULL, NULL},
         {"--help shows retries", {"--help"}, OPTIONS_EXIT, "(0..10, default 3)", NULL, NULL},
@@ -449,6 +472,18 @@ static void test_argv_rows(void **state)
          "option --http-retries: -1 is out of range (0..10)",
          NULL},
         {"retries above range", {"--http-retries", "11"}, BINGE_EINVAL, NULL, "(0..10)", NULL},
+        {"start bitrate negative",
+         {"--start-bitrate=-1"},
+         BINGE_EINVAL,
+         NULL,
+         "option --start-bitrate: -1 is out of range (0..1000000)",
+         NULL},
+        {"start bitrate in bit/s",
+         {"--start-bitrate", "2500000"},
+         BINGE_EINVAL,
+         NULL,
+         "(0..1000000)",
+         NULL},
         {"retries not a number",
          {"--http-retries", "three"},
          BINGE_EINVAL,
