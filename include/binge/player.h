@@ -174,6 +174,13 @@ struct player_stats {
 /* Calls gst_init once. Thread-safe, idempotent. Returns 0 or BINGE_EMEDIA (no playbin3). */
 int player_init(void);
 
+/* Loads the plugins of the usual demuxers and decoders on a thread of its own, so that the
+ * first stream does not wait for them (gst-libav alone takes about 50 ms). Call it once the
+ * app is idle before its first stream: plugins load one at a time, so a stream opening
+ * meanwhile waits for the one loading. Returns at once; later calls do nothing.
+ * Thread-safe. */
+void player_warm_up(void);
+
 /* Releases GStreamer at process exit, after every player is freed, so that leak checkers see a
  * clean exit. Optional. player_init fails afterwards. */
 void player_deinit(void);

@@ -1421,6 +1421,11 @@ static void present(struct app *app)
     app_render(app);
     SDL_RenderPresent(app->renderer);
     app->dirty = false;
+    /* Home is up and the viewer is choosing: the time to load the decoders. */
+    if (!app->warmed && app->screen == APP_SCREEN_HOME && app->home_state == APP_HOME_READY) {
+        app->warmed = true;
+        player_warm_up();
+    }
     if (app->video_presented) {
         int64_t now = util_now_ms();
         app->video_presented = false;

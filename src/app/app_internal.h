@@ -163,6 +163,7 @@ struct app {
     int64_t seek_last_ms; /* LEFT/RIGHT held: the steps grow */
     int seek_streak;
     bool info;               /* the INFO panel is up */
+    bool warmed;             /* player_warm_up was called */
     char toast[160];         /* "Audio: Español", shown until toast_until_ms */
     int64_t toast_until_ms;  /* 0 = no toast */
     int64_t volume_until_ms; /* the volume bar is up until then; 0 = not shown */

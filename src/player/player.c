@@ -25,6 +25,77 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_result = BINGE_EMEDIA;
 static bool deinit_done;
 
+/* Loading a decoder's plugin is the slowest step before a first frame that is not network:
+ * gst-libav maps FFmpeg and the hundred libraries it links, about 50 ms here, and playbin3
+ * does it only once the demuxer has found the codec, on the way to the first frame.
+ * player_warm_up loads, on a thread, what playbin3 would pick for the usual streams, in the
+ * order a first stream needs them. GStreamer loads one plugin at a time (and dlopen holds a
+ * process-wide lock), so this only pays when nothing is playing yet - not with a stream
+ * opened at once, where it measured slower. */
+static GThread *warm_thread;
+static GMutex warm_lock;
+
+static void warm_element(const char *name)
+{
+    GstElementFactory *f = gst_element_factory_find(name);
+    if (!f)
+        return;
+    GstPluginFeature *loaded = gst_plugin_feature_load(GST_PLUGIN_FEATURE(f));
+    if (loaded)
+        gst_object_unref(loaded);
+    gst_object_unref(f);
+}
+
+static gpointer warm_up(gpointer data)
+{
+    (void)data;
+    gint64 start = g_get_monotonic_time();
+    static const char *const elements[] = {"playbin3",    "appsink",   "fakesink",
+                                           "souphttpsrc", "hlsdemux2", "tsdemux",
+                                           "qtdemux",     "h264parse", "aacparse"};
+    for (size_t i = 0; i < G_N_ELEMENTS(elements); i++)
+        warm_element(elements[i]);
+    GstPlugin *typefind = gst_plugin_load_by_name("typefindfunctions");
+    if (typefind)
+        gst_object_unref(typefind);
+    /* The decoders playbin3 would choose: the best-ranked for each usual format. */
+    static const char *const formats[] = {
+        "video/x-h264, stream-format=(string)byte-stream, alignment=(string)au",
+        "video/x-h265, stream-format=(string)byte-stream, alignment=(string)au",
+        "audio/mpeg, mpegversion=(int)4, stream-format=(string)raw",
+    };
+    GList *decoders =
+        gst_element_factory_list_get_elements(GST_ELEMENT_FACTORY_TYPE_DECODER, GST_RANK_MARGINAL);
+    decoders = g_list_sort(decoders, gst_plugin_feature_rank_compare_func);
+    for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
+        GstCaps *caps = gst_caps_from_string(formats[i]);
+        GList *fit =
+            caps ? gst_element_factory_list_filter(decoders, caps, GST_PAD_SINK, FALSE) : NULL;
+        if (fit) {
+            GstPluginFeature *loaded = gst_plugin_feature_load(GST_PLUGIN_FEATURE(fit->data));
+            if (loaded)
+                gst_object_unref(loaded);
+        }
+        gst_plugin_feature_list_free(fit);
+        if (caps)
+            gst_caps_unref(caps);
+    }
+    gst_plugin_feature_list_free(decoders);
+    log_info("decoders and demuxers loaded ahead in %lld ms",
+             (long long)((g_get_monotonic_time() - start) / 1000));
+    return NULL;
+}
+
+void player_warm_up(void)
+{
+    if (player_init() != 0)
+        return;
+    g_mutex_lock(&warm_lock);
+    if (!warm_thread)
+        warm_thread = g_thread_try_new("binge-warm", warm_up, NULL, NULL);
+    g_mutex_unlock(&warm_lock);
+}
+
 static void init_gst(void)
 {
     GError *err = NULL;
@@ -66,6 +137,11 @@ void player_deinit(void)
     if (init_result == 0 && !deinit_done) {
         deinit_done = true;
         init_result = BINGE_EMEDIA;
+        g_mutex_lock(&warm_lock);
+        if (warm_thread)
+            g_thread_join(warm_thread);
+        warm_thread = (GThread *)1; /* never again */
+        g_mutex_unlock(&warm_lock);
         gst_deinit();
     }
 }

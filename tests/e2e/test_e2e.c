@@ -215,6 +215,10 @@ static void test_browse_play_next_locked_back(void **state)
     assert_non_null(e2e_log);
     assert_non_null(strstr(e2e_log, "swapped to the prerolled episode 2"));
     assert_non_null(strstr(e2e_log, "gap: "));
+    /* The decoders were loaded while home was up, before OK. */
+    char *warm = strstr(e2e_log, "decoders and demuxers loaded ahead");
+    assert_non_null(warm);
+    assert_true(warm < strstr(e2e_log, "OK to first frame"));
     free(e2e_log);
 
     /* 2: the next episode started by itself. */
@@ -739,6 +743,7 @@ static void test_play_mode(void **state)
     assert_non_null(strstr(log, "gap: "));
     assert_non_null(strstr(log, "(episode 1 -> 2)"));
     assert_non_null(strstr(log, "the last stream ended"));
+    assert_null(strstr(log, "loaded ahead")); /* --play opens at once: no warm-up to wait for */
     free(log);
 
     char one[1300];
