@@ -63,8 +63,8 @@ enum player_event_type {
     /* The stream of player_preroll failed and was dropped (ev.message / ev.detail as for ERROR).
      * The current stream is not affected; open the next episode with player_open instead. */
     PLAYER_EVENT_PREROLL_FAILED = 8,
-    /* The position reached duration - near_end_ms (once per open, again after a seek back
-     * before that point): time to ask for the next episode's URL and preroll it.
+    /* The position reached duration - near_end_ms (once per open, and again after any seek,
+     * which cancels the preroll): time to ask for the next episode's URL and preroll it.
      * ev.position_ms, ev.duration_ms. */
     PLAYER_EVENT_NEAR_END = 9,
     /* The watchdog saw no progress for stall_timeout_ms while playing and re-tunes the stream at

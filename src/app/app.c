@@ -999,10 +999,10 @@ void app_dispatch(struct app *app, enum input_action action)
             int k = app->seek_streak < 4 ? app->seek_streak : 4;
             int64_t pos = player_get_position_ms(app->player);
             int64_t step = (int64_t)steps[k] * 1000 * (action == INPUT_LEFT ? -1 : 1);
-            if (pos >= 0 && player_seek(app->player, pos + step < 0 ? 0 : pos + step) == 0) {
-                app->preroll_index = 0;
-                app->next_locked = false;
-            }
+            /* The seek drops the preroll; a request for it still in flight goes too, or
+             * its answer would preroll behind the seek. NEAR_END comes again. */
+            if (pos >= 0 && player_seek(app->player, pos + step < 0 ? 0 : pos + step) == 0)
+                forget_next(app);
         }
         break;
     case INPUT_INFO:

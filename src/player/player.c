@@ -1325,9 +1325,9 @@ int player_seek(struct player *p, int64_t position_ms)
         position_ms = 0;
     if (d > 0 && position_ms > d)
         position_ms = d;
+    /* The seek drops the preroll, so the hint comes again, wherever the seek lands. */
     player_cancel_preroll(p);
-    if (p->near_end_ms >= 0 && (d <= 0 || position_ms < d - p->near_end_ms))
-        p->near_end_sent = false;
+    p->near_end_sent = false;
     pipe->eos = false;
     pipe->seek_by_user = true;
     p->wd_progress_ms = mono_ms();

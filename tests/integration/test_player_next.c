@@ -275,6 +275,36 @@ static void test_seek_cancels_preroll(void **state)
     player_free(p);
 }
 
+/* A seek drops the preroll, so the near-end hint comes again even when the seek lands inside
+ * the near-end window: the next episode is then prepared anew instead of opening cold at the
+ * end. (A bug once: the hint came again only after a seek back before the window.) */
+static void test_seek_near_end_again(void **state)
+{
+    (void)state;
+    struct player *p = player_with(2500); /* 3 s episodes: the hint at 0.5 s */
+    struct tp_run *r = new_run(p);
+    char *ep1 = episode(1), *ep2 = episode(2);
+    assert_int_equal(player_open(p, ep1, 0), 0);
+    assert_true(tp_until(r, PLAYER_EVENT_NEAR_END, -1, TP_WAIT_MS) >= 0);
+    assert_int_equal(player_preroll(p, ep2, 0), 0);
+    assert_true(tp_until(r, PLAYER_EVENT_PREROLLED, -1, TP_WAIT_MS) >= 0);
+    int from = r->n;
+    assert_int_equal(player_seek(p, 2000), 0); /* forward, still inside the window */
+    assert_false(player_has_preroll(p, NULL));
+    int again = tp_until(r, PLAYER_EVENT_NEAR_END, -1, TP_WAIT_MS);
+    if (again < 0)
+        tp_dump(r);
+    assert_true(again >= from);
+    assert_true(tp_index(r, PLAYER_EVENT_EOS, from) < 0 ||
+                tp_index(r, PLAYER_EVENT_EOS, from) > again); /* before the end */
+    assert_int_equal(tp_count(r, PLAYER_EVENT_NEAR_END), 2);
+    player_stop(p);
+    free(ep1);
+    free(ep2);
+    free(r);
+    player_free(p);
+}
+
 /* Runs cycles of preroll + swap, each checking that the next first frame is there at once. */
 static void swap_cycles(struct player *p, struct tp_run *r, int cycles, int64_t *gap_max)
 {
@@ -428,6 +458,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_preroll_resume),
         cmocka_unit_test(test_swap_early_and_failures),
         cmocka_unit_test(test_seek_cancels_preroll),
+        cmocka_unit_test(test_seek_near_end_again),
         cmocka_unit_test(test_swap_cycles_no_leak),
         cmocka_unit_test(test_no_gst_object_leaks),
     };
