@@ -77,6 +77,16 @@ enum player_event_type {
     PLAYER_EVENT_SEEKED = 12,
 };
 
+/* What kind of failure an ERROR (or PREROLL_FAILED) is, for the app to react to. */
+enum player_error {
+    PLAYER_ERROR_OTHER = 0,
+    /* The stream refused this device: its key was refused (AES-128), or the media answered
+     * 401/403. Another play request may unlock it (the server decides). */
+    PLAYER_ERROR_NOT_ENTITLED = 1,
+    PLAYER_ERROR_NETWORK = 2, /* the media server could not be reached or the download failed */
+    PLAYER_ERROR_STALLED = 3, /* the watchdog gave up; ev.position_ms is where it stopped */
+};
+
 /* A variant of the master playlist. Unknown values are 0 (a media playlist has no master). */
 struct player_variant {
     int width, height;
@@ -91,6 +101,7 @@ struct player_event {
     int64_t duration_ms;
     char message[160];
     char detail[512];
+    enum player_error error;       /* ERROR, PREROLL_FAILED */
     int attempt;                   /* STALL: 1..stall_retries */
     int64_t position_ms;           /* NEAR_END, STALL, SEEKED */
     struct player_variant variant; /* VARIANT */

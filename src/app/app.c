@@ -331,6 +331,7 @@ static void player_message(struct app *app, bool is_error, const char *title, co
 {
     snprintf(app->msg_title, sizeof(app->msg_title), "%s", title);
     snprintf(app->msg_detail, sizeof(app->msg_detail), "%s", detail ? detail : "");
+    app->msg_hint[0] = '\0';
     app->msg_error = is_error;
     app->busy = false;
     if (is_error)
@@ -367,6 +368,8 @@ static void play_episode(struct app *app, int index)
 {
     const struct catalog_episode *ep = catalog_series_episode(app->series, index);
     app->msg_title[0] = '\0';
+    if (index != app->episode_index)
+        app->resume_override_ms = -1; /* a retry's position belongs to its own episode */
     app->episode_index = index;
     if (!ep) {
         player_message(app, true, "This episode is missing", "The series has no such episode");
@@ -649,7 +652,11 @@ static void on_play(struct app *app, struct net_response *r)
     if (!r->error && r->status == 200 && catalog_parse_play(r->body, r->len, &play, err) == 0) {
         app->duration_ms = -1;
         app->frame_seq = 0;
-        int rc = player_open(app->player, play->play_url, play->resume_ms);
+        /* A retry after a failure goes on from where the picture stopped: the server's
+         * resume_ms may not have heard of that position yet. */
+        int64_t start = app->resume_override_ms >= 0 ? app->resume_override_ms : play->resume_ms;
+        app->resume_override_ms = -1;
+        int rc = player_open(app->player, play->play_url, start);
         if (rc != 0)
             player_message(app, true, "Can't play this episode", binge_strerror(rc));
         else
@@ -807,6 +814,45 @@ static int start_playlist(struct app *app, const char *list)
     return 0;
 }
 
+static void set_buffering(struct app *app)
+{
+    char text[32] = "Buffering";
+    if (app->buffer_pct >= 0 && app->buffer_pct < 100)
+        snprintf(text, sizeof(text), "Buffering %d%%", app->buffer_pct);
+    set_busy(app, text);
+}
+
+/* A stream that failed: a panel that says what happened and what OK does. The position is
+ * kept, so OK goes on from where it stopped. */
+static void on_player_error(struct app *app, const struct player_event *ev)
+{
+    int64_t pos = ev->error == PLAYER_ERROR_STALLED && ev->position_ms >= 0
+                      ? ev->position_ms
+                      : player_get_position_ms(app->player);
+    if (pos > 0)
+        app->resume_override_ms = pos;
+    progress_record(app, "error");
+    const char *msg = ev->message[0] ? ev->message : "Playback failed";
+    switch (ev->error) {
+    case PLAYER_ERROR_NOT_ENTITLED:
+        /* The key server refused this device: the unlock may be gone (an ended VIP). Asking
+         * for the episode again shows the paywall if it is locked now. */
+        player_message(app, true, msg, "Press OK to check the unlock again");
+        snprintf(app->msg_hint, sizeof(app->msg_hint), "OK to check again, BACK to return");
+        break;
+    case PLAYER_ERROR_STALLED:
+        player_message(app, true, "Playback stopped", msg);
+        snprintf(app->msg_hint, sizeof(app->msg_hint), "OK to go on from here, BACK to return");
+        break;
+    case PLAYER_ERROR_NETWORK:
+        player_message(app, true, "Connection problem", msg);
+        break;
+    default:
+        player_message(app, true, "Can't play this episode", msg);
+        break;
+    }
+}
+
 static void on_player_event(struct app *app, const struct player_event *ev)
 {
     switch (ev->type) {
@@ -815,11 +861,13 @@ static void on_player_event(struct app *app, const struct player_event *ev)
         if (ev->state == PLAYER_PLAYING)
             app->busy = false;
         else if (ev->state == PLAYER_BUFFERING)
-            set_busy(app, "Buffering");
+            set_buffering(app);
         break;
     case PLAYER_EVENT_BUFFERING:
-        if (ev->percent < 100)
-            snprintf(app->busy_text, sizeof(app->busy_text), "Buffering %d%%", ev->percent);
+        /* While loading the spinner says which episode; the level shows only in a rebuffer. */
+        app->buffer_pct = ev->percent;
+        if (app->pstate == PLAYER_BUFFERING)
+            set_buffering(app);
         break;
     case PLAYER_EVENT_DURATION:
         app->duration_ms = ev->duration_ms;
@@ -880,8 +928,7 @@ static void on_player_event(struct app *app, const struct player_event *ev)
             app_quit(app, APP_EXIT_PLAYBACK);
             break;
         }
-        player_message(app, true, "Can't play this episode",
-                       ev->message[0] ? ev->message : "Playback failed");
+        on_player_error(app, ev);
         break;
     }
     app->dirty = true;
@@ -918,6 +965,7 @@ const struct catalog_item *app_focused_item(const struct app *app)
 static void go_home(struct app *app)
 {
     stop_playback(app);
+    app->resume_override_ms = -1;
     app->screen = APP_SCREEN_HOME;
 }
 
@@ -1174,7 +1222,7 @@ void app_render(struct app *app)
         .message_title = app->msg_title[0] ? app->msg_title : NULL,
         .message_detail = app->msg_detail[0] ? app->msg_detail : NULL,
         .message_hint = app->msg_error && app->pstate == PLAYER_ERROR
-                            ? "OK to retry, BACK to return"
+                            ? (app->msg_hint[0] ? app->msg_hint : "OK to retry, BACK to return")
                             : "Press BACK to return",
         .volume_pct = prefs_volume_pct(app),
         .muted = player_get_mute(app->player),
@@ -1541,8 +1589,12 @@ static int create_window(struct app *app)
 
 int app_run(const struct binge_options *opts, const struct platform *platform)
 {
-    struct app app_storage = {
-        .opts = opts, .platform = platform, .first_frame_ms = -1, .last_gap_ms = -1};
+    struct app app_storage = {.opts = opts,
+                              .platform = platform,
+                              .first_frame_ms = -1,
+                              .last_gap_ms = -1,
+                              .resume_override_ms = -1,
+                              .buffer_pct = -1};
     struct app *app = &app_storage;
     int rc = APP_EXIT_FAILURE;
     char err[256] = "";

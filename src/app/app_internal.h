@@ -139,6 +139,9 @@ struct app {
     char msg_title[160];
     char msg_detail[256];
     bool msg_error;
+    char msg_hint[80];          /* what OK does on the panel; "" = "OK to retry" */
+    int64_t resume_override_ms; /* a retry starts here, not at the server's resume_ms; -1 */
+    int buffer_pct;             /* the last buffering level, 0..100 */
     bool busy;
     char busy_text[96];
     int64_t overlay_until_ms;

@@ -507,9 +507,9 @@ static bool has_any(const char *s, const char *const *needles)
     return false;
 }
 
-/* The viewer sees msg; the log and ev.detail get the whole story. */
-static void describe_error(GstObject *src, const GError *err, const char *debug, char *msg,
-                           size_t size)
+/* The viewer sees msg; the log and ev.detail get the whole story. Returns the kind. */
+static enum player_error describe_error(GstObject *src, const GError *err, const char *debug,
+                                        char *msg, size_t size)
 {
     static const char *const net_words[] = {"Could not connect",
                                             "Could not resolve",
@@ -540,6 +540,7 @@ static void describe_error(GstObject *src, const GError *err, const char *debug,
      * for decryption", with no HTTP status: the key server's refusal is the usual cause. */
     if (stream && err->code == GST_STREAM_ERROR_DECRYPT_NOKEY) {
         snprintf(msg, size, "This episode isn't unlocked on this device");
+        return PLAYER_ERROR_NOT_ENTITLED;
     } else if (stream && err->code == GST_STREAM_ERROR_DECRYPT) {
         snprintf(msg, size, "Can't play this episode: it can't be decrypted");
     } else if ((res && err->code == GST_RESOURCE_ERROR_NOT_AUTHORIZED) ||
@@ -547,6 +548,7 @@ static void describe_error(GstObject *src, const GError *err, const char *debug,
                player_has_status(text, "401") || player_has_status(debug, "401")) {
         snprintf(msg, size, "Access to this episode was refused (%s)",
                  player_has_status(text, "401") || player_has_status(debug, "401") ? "401" : "403");
+        return PLAYER_ERROR_NOT_ENTITLED;
     } else if ((res && err->code == GST_RESOURCE_ERROR_NOT_FOUND) ||
                player_has_status(text, "404") || player_has_status(debug, "404")) {
         /* A missing local file says so without pretending to be HTTP. */
@@ -555,8 +557,10 @@ static void describe_error(GstObject *src, const GError *err, const char *debug,
                  http ? " (404)" : "");
     } else if (has_any(text, net_words) || has_any(debug, net_words) || from_network_src) {
         snprintf(msg, size, "Can't reach the video server. Check the connection and try again");
+        return PLAYER_ERROR_NETWORK;
     } else if (has_any(text, download_words) || has_any(debug, download_words)) {
         snprintf(msg, size, "Can't load this episode. Please try again");
+        return PLAYER_ERROR_NETWORK;
     } else if (stream && (err->code == GST_STREAM_ERROR_CODEC_NOT_FOUND ||
                           err->code == GST_STREAM_ERROR_TYPE_NOT_FOUND ||
                           err->code == GST_STREAM_ERROR_WRONG_TYPE)) {
@@ -570,6 +574,7 @@ static void describe_error(GstObject *src, const GError *err, const char *debug,
     } else {
         snprintf(msg, size, "Playback failed");
     }
+    return PLAYER_ERROR_OTHER;
 }
 
 /* Signed media URLs carry their authorization in the query string; it never reaches the log
@@ -818,7 +823,7 @@ static void handle_error(struct player *p, struct player_pipe *pipe, GstMessage 
         log_debug("missing segment: %s", detail);
     } else {
         struct player_event ev = event_of(p, PLAYER_EVENT_ERROR);
-        describe_error(GST_MESSAGE_SRC(msg), err, debug, ev.message, sizeof(ev.message));
+        ev.error = describe_error(GST_MESSAGE_SRC(msg), err, debug, ev.message, sizeof(ev.message));
         g_strlcpy(ev.detail, detail, sizeof(ev.detail));
         if (hides_cause(msg, err) && player_diagnose_start(p, pipe)) {
             log_info("%s [%s]: asking the servers why", ev.message, detail);
@@ -843,6 +848,7 @@ static void handle_diagnosis(struct player *p, struct player_pipe *pipe, struct 
     switch (it->verdict) {
     case PLAYER_VERDICT_KEY_REFUSED:
         snprintf(ev.message, sizeof(ev.message), "This episode isn't unlocked on this device");
+        ev.error = PLAYER_ERROR_NOT_ENTITLED;
         break;
     case PLAYER_VERDICT_KEY_MISSING:
         snprintf(ev.message, sizeof(ev.message),
@@ -1453,7 +1459,8 @@ static void stall_fail(struct player *p)
 {
     struct player_pipe *pipe = p->cur;
     struct player_event ev = event_of(p, PLAYER_EVENT_ERROR);
-    snprintf(ev.message, sizeof(ev.message), "The stream stopped. Press OK to retry.");
+    snprintf(ev.message, sizeof(ev.message), "The stream stopped and did not come back");
+    ev.error = PLAYER_ERROR_STALLED;
     snprintf(ev.detail, sizeof(ev.detail),
              "no progress for %" G_GINT64_FORMAT " ms at %" G_GINT64_FORMAT
              " ms after %d re-tunes of %s",

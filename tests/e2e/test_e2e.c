@@ -476,6 +476,87 @@ static void test_start_variant(void **state)
     }
 }
 
+/* A stream that stops coming: the watchdog re-tunes, then gives up with a clear panel, and OK
+ * goes on from where the picture stopped once the server sends again. The server holds one
+ * segment back (an injected 120 s delay on it) while the episode plays. */
+static void test_stall_error_and_resume(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-stall");
+    assert_non_null(dir);
+    char media[1200], bin[1024], sock[64], cmd[2048], out[4096];
+    snprintf(media, sizeof(media), "%s/fixtures/e2e-stall-content", BINGE_BUILD_DIR);
+    assert_int_equal(
+        tu_make_content(media, "--series 1 --episodes 1 --duration 10 --sizes 180x320"), 0);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, media, path_in(dir, "db.sqlite"), "--dev",
+                                     path_in(dir, "server.log")),
+                     0);
+    snprintf(cmd, sizeof(cmd),
+             "curl -fsS -X POST -d '{\"path_prefix\":\"/media/midnight-heir/01/v0/seg00003\","
+             "\"fault\":\"latency\",\"ms\":120000}' %s/dev/faults",
+             srv.url);
+    assert_int_equal(tu_sh(cmd, out, sizeof(out)), 0);
+
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    snprintf(sock, sizeof(sock), "/tmp/binge-e2e-stall-%d.sock", (int)getpid());
+    char *argv[] = {bin,           "--headless",          "--server", srv.url, "--control", sock,
+                    "--state-dir", path_in(dir, "state"), NULL};
+    pid_t pid = tu_spawn(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"));
+    assert_true(pid > 0);
+    int fd = tu_control_connect(sock, 30);
+    assert_true(fd >= 0);
+    char answer[8192];
+    assert_int_equal(tu_control(fd, "wait-for home.state=ready 30000", answer, sizeof(answer)), 0);
+    assert_string_equal(answer, "ok");
+    assert_int_equal(tu_control(fd, "key OK", answer, sizeof(answer)), 0);
+    assert_int_equal(tu_control(fd, "wait-for player.state=playing 30000", answer, sizeof(answer)),
+                     0);
+    assert_string_equal(answer, "ok");
+    /* Three re-tunes of 8 s, then the error. */
+    assert_int_equal(tu_control(fd, "wait-for \"player.message=Playback stopped\" 80000", answer,
+                                sizeof(answer)),
+                     0);
+    assert_string_equal(answer, "ok");
+    snprintf(cmd, sizeof(cmd), "screenshot %s", path_in(dir, "stopped.png"));
+    assert_int_equal(tu_control(fd, cmd, answer, sizeof(answer)), 0);
+    assert_string_equal(answer, "ok");
+    assert_int_equal(tu_control(fd, "state", answer, sizeof(answer)), 0);
+    cJSON *st = cJSON_Parse(answer);
+    assert_non_null(st);
+    assert_string_equal(jstr(st, "player", "state"), "error");
+    assert_true(jnum(st, "qoe", "stalls") >= 3);
+    assert_non_null(strstr(jstr(st, NULL, "error"), "did not come back"));
+    cJSON_Delete(st);
+    double mean[3], sd;
+    assert_int_equal(
+        tu_png_stats(path_in(dir, "stopped.png"), 0, 0, 100000, 100000, mean, &sd, NULL, NULL), 0);
+    assert_true(sd > 10); /* the panel over the picture, not a blank screen */
+
+    /* The server sends again: OK goes on at the stall, not from the start. */
+    snprintf(cmd, sizeof(cmd), "curl -fsS -X DELETE %s/dev/faults", srv.url);
+    assert_int_equal(tu_sh(cmd, out, sizeof(out)), 0);
+    assert_int_equal(tu_control(fd, "key OK", answer, sizeof(answer)), 0);
+    assert_int_equal(tu_control(fd, "wait-for player.state=playing 30000", answer, sizeof(answer)),
+                     0);
+    assert_string_equal(answer, "ok");
+    assert_int_equal(tu_control(fd, "state", answer, sizeof(answer)), 0);
+    st = cJSON_Parse(answer);
+    assert_non_null(st);
+    fprintf(stderr, "resumed at %.0f ms\n", jnum(st, "player", "position_ms"));
+    assert_true(jnum(st, "player", "position_ms") >= 4000); /* the stall was at about 6 s */
+    cJSON_Delete(st);
+    assert_int_equal(tu_control(fd, "quit", answer, sizeof(answer)), 0);
+    close(fd);
+    int rc = tu_wait(pid, 60);
+    tu_server_stop(&srv);
+    assert_int_equal(rc, 0);
+    char *log = tu_read_file(path_in(dir, "stderr.txt"));
+    assert_non_null(log);
+    assert_non_null(strstr(log, "re-tuning (attempt 3)"));
+    free(log);
+}
+
 /* No server at start: a clear message and retries; the catalog appears once it is up. */
 static void test_server_down_then_up(void **state)
 {
@@ -845,6 +926,7 @@ int main(void)
         cmocka_unit_test(test_three_in_a_row),
         cmocka_unit_test(test_tracks_and_volume_kept),
         cmocka_unit_test(test_start_variant),
+        cmocka_unit_test(test_stall_error_and_resume),
         cmocka_unit_test(test_server_down_then_up),
         cmocka_unit_test(test_malformed_home),
         cmocka_unit_test(test_play_url_refused),

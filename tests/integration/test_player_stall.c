@@ -106,7 +106,8 @@ static void test_stall_gives_up(void **state)
     if (e < 0 || getenv("BINGE_TEST_DEBUG"))
         tp_dump(r);
     assert_true(e >= 0);
-    assert_string_equal(r->ev[e].message, "The stream stopped. Press OK to retry.");
+    assert_string_equal(r->ev[e].message, "The stream stopped and did not come back");
+    assert_int_equal(r->ev[e].error, PLAYER_ERROR_STALLED);
     assert_true(strlen(r->ev[e].detail) > 0);
     int attempt = 0;
     for (int i = 0; i < e; i++) {

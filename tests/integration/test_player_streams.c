@@ -225,6 +225,7 @@ static void test_aes128(void **state)
     assert_int_equal(r->ev[end].type, PLAYER_EVENT_ERROR);
     print_message("  refused key -> \"%s\" [%s]\n", r->ev[end].message, r->ev[end].detail);
     assert_string_equal(r->ev[end].message, "This episode isn't unlocked on this device");
+    assert_int_equal(r->ev[end].error, PLAYER_ERROR_NOT_ENTITLED);
     assert_int_equal(tp_count(r, PLAYER_EVENT_FIRST_FRAME), 0);
     assert_int_equal(player_get_state(p), PLAYER_ERROR);
     tp_pump_for(r, 300);
@@ -240,6 +241,7 @@ static void test_aes128(void **state)
     assert_true(end >= 0);
     assert_int_equal(r->ev[end].type, PLAYER_EVENT_ERROR);
     assert_string_equal(r->ev[end].message, "This episode isn't unlocked on this device");
+    assert_int_equal(r->ev[end].error, PLAYER_ERROR_NOT_ENTITLED);
 
     /* The same for a prerolled next episode: the current one is not touched. */
     tp_http_clear_rules();
@@ -251,6 +253,7 @@ static void test_aes128(void **state)
     int pf = tp_until(r, PLAYER_EVENT_PREROLL_FAILED, -1, TP_WAIT_MS);
     assert_true(pf >= 0);
     assert_string_equal(r->ev[pf].message, "This episode isn't unlocked on this device");
+    assert_int_equal(r->ev[pf].error, PLAYER_ERROR_NOT_ENTITLED);
     assert_true(tp_until(r, PLAYER_EVENT_EOS, -1, TP_WAIT_MS) >= 0);
     assert_int_equal(tp_count(r, PLAYER_EVENT_ERROR), 0);
     tp_http_clear_rules();
