@@ -54,6 +54,11 @@ struct binge_options {
      * below this many kbit/s (never an audio-only one), and ABR climbs from there; 0 = the
      * first variant listed. 0..1000000, default 1000: a low start for a fast first frame. */
     int start_bitrate_kbps;
+    /* --audio-sink DESC: the GStreamer audio sink as a gst-launch description, e.g.
+     * "alsasink device=hdmi:0" or "pulsesink"; NULL = the platform's (autoaudiosink on the
+     * desktop, a silent sink headless). The next episode prerolls with a second instance, so
+     * the device must allow two (dmix, pulse, pipewire). */
+    char *audio_sink;
 };
 
 enum options_result {

@@ -1608,7 +1608,8 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
         log_error("GStreamer has no playbin3: install gstreamer1.0-plugins-base");
         goto out;
     }
-    struct player_config pcfg = {.audio_sink = platform->audio_sink,
+    struct player_config pcfg = {.audio_sink =
+                                     opts->audio_sink ? opts->audio_sink : platform->audio_sink,
                                  .start_bitrate = (unsigned)opts->start_bitrate_kbps * 1000u};
     app->player = player_new(&pcfg, app_wake, app);
     if (!app->player)

@@ -143,6 +143,8 @@ static const struct opt opt_table[] = {
      "retries of a failed GET or idempotent request, with backoff", NULL},
     {"language", OPT_STRING, OFF(language), 0, NULL, 0, 0, 0, "LANG",
      "catalog language, sent as Accept-Language (default from LANG, else en)", check_language},
+    {"audio-sink", OPT_STRING, OFF(audio_sink), OPT_NULLABLE, NULL, 0, 0, 0, "DESC",
+     "GStreamer audio sink, e.g. \"alsasink device=hdmi:0\" (default: the platform's)", NULL},
     {"start-bitrate", OPT_INT, OFF(start_bitrate_kbps), 0, NULL, 1000, 0, 1000000, "KBPS",
      "start HLS on the best variant at or below this (kbit/s; 0 = the first listed)", NULL},
 };

@@ -842,6 +842,22 @@ static void test_play_mode(void **state)
     log = tu_read_file(path_in(dir, "err3.txt"));
     assert_non_null(strstr(log, "binge: can't play http://127.0.0.1:1/nothing/master.m3u8: "));
     free(log);
+    /* --audio-sink: a sink that plays, and one that does not exist, said so. */
+    char *sink_ok[] = {bin,
+                       "--headless",
+                       "--play",
+                       one,
+                       "--exit-after-first-frame",
+                       "--audio-sink",
+                       "fakesink sync=true name=qa_sink",
+                       NULL};
+    assert_int_equal(tu_run(sink_ok, path_in(dir, "out5.txt"), path_in(dir, "err5.txt"), 60), 0);
+    char *sink_bad[] = {bin, "--headless", "--play", one, "--audio-sink", "nosuchsink-qa", NULL};
+    assert_int_not_equal(tu_run(sink_bad, path_in(dir, "out6.txt"), path_in(dir, "err6.txt"), 60),
+                         0);
+    log = tu_read_file(path_in(dir, "err6.txt"));
+    assert_non_null(strstr(log, "nosuchsink-qa"));
+    free(log);
     char *empty[] = {bin, "--headless", "--play", " ", NULL};
     assert_int_equal(tu_run(empty, path_in(dir, "out4.txt"), path_in(dir, "err4.txt"), 60), 2);
 }

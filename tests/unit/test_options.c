@@ -148,6 +148,7 @@ static void check_defaults(const struct binge_options *o)
     assert_int_equal(o->connect_timeout_ms, 3000);
     assert_int_equal(o->http_retries, 3);
     assert_int_equal(o->start_bitrate_kbps, 1000);
+    assert_null(o->audio_sink);
     assert_string_equal(o->language, "pt-BR");
     assert_string_equal(o->state_dir, "/tmp/xdg-state/binge");
 
@@ -211,6 +212,11 @@ static void check_strings(const struct binge_options *o)
 static void check_font_reset(const struct binge_options *o)
 {
     assert_null(o->font);
+}
+
+static void check_audio_sink(const struct binge_options *o)
+{
+    assert_string_equal(o->audio_sink, "alsasink device=hdmi:0");
 }
 
 static void check_client_net(const struct binge_options *o)
@@ -306,6 +312,12 @@ static void test_argv_rows(void **state)
          NULL,
          NULL,
          check_font_reset},
+        {"audio sink",
+         {"--audio-sink", "alsasink device=hdmi:0"},
+         OPTIONS_RUN,
+         NULL,
+         NULL,
+         check_audio_sink},
         {"client net options",
          {"--state-dir", "/var/lib/binge", "--connect-timeout=100", "--http-retries", "0",
           "--language=th"},
