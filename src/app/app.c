@@ -1557,7 +1557,8 @@ static int create_window(struct app *app)
         return BINGE_EIO;
     }
     Uint32 flags = SDL_WINDOW_SHOWN;
-    if (app->opts->fullscreen)
+    /* --play is full screen on a display (headless keeps the size asked for). */
+    if (app->opts->fullscreen || (app->opts->play && strcmp(p->name, "headless") != 0))
         flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
     app->window = SDL_CreateWindow("binge", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
                                    app->opts->width, app->opts->height, flags);

@@ -804,6 +804,39 @@ static void test_desktop_window_on_xvfb(void **state)
     assert_int_equal(tu_png_stats(path_in(dir, "x11.png"), 0, 0, w, h / 2, got, &sd, NULL, NULL),
                      0);
     assert_true(sd > 20); /* posters and text, not an empty window */
+
+    /* --play fills the screen, whatever window size is asked for. */
+    char url[1200];
+    snprintf(url, sizeof(url), "file://%s/midnight-heir/01/master.m3u8", content);
+    snprintf(script, sizeof(script),
+             "wait-for player.state=playing 30000\n"
+             "screenshot %s\n"
+             "quit\n",
+             path_in(dir, "play.png"));
+    assert_int_equal(tu_write_file(script_path, script), 0);
+    char *play_argv[] = {"/usr/bin/xvfb-run",
+                         "-a",
+                         "-s",
+                         "-screen 0 1024x576x24",
+                         bin,
+                         "--platform",
+                         "desktop",
+                         "--play",
+                         url,
+                         "--width",
+                         "640",
+                         "--height",
+                         "360",
+                         "--script",
+                         script_path,
+                         "--state-dir",
+                         path_in(dir, "state"),
+                         NULL};
+    rc = tu_run(play_argv, path_in(dir, "stdout2.txt"), path_in(dir, "stderr2.txt"), 120);
+    assert_int_equal(rc, 0);
+    assert_int_equal(tu_png_stats(path_in(dir, "play.png"), 0, 0, 1, 1, got, NULL, &w, &h), 0);
+    assert_int_equal(w, 1024);
+    assert_int_equal(h, 576);
 }
 
 /* binge --play: a playlist of streams with no server, for QA and the benchmarks. */
