@@ -397,6 +397,19 @@ static void handle_statistics(struct player *p, struct player_pipe *pipe, GstMes
     if (!gst_structure_get_int(st, "bitrate", &bitrate))
         return;
     int i = match_variant(pipe, gst_structure_get_string(st, "uri"));
+    /* hlsdemux2 reports the variant's BANDWIDTH as the bitrate. When the uri does not say
+     * which variant (binge-server's signed, absolute variant URLs did not), the bandwidth does,
+     * if no other variant has the same. */
+    for (int k = 0; i < 0 && k < pipe->n_variants; k++) {
+        if (pipe->variants[k].v.bitrate != (unsigned)bitrate)
+            continue;
+        bool unique = true;
+        for (int m = k + 1; m < pipe->n_variants; m++)
+            unique &= pipe->variants[m].v.bitrate != (unsigned)bitrate;
+        if (unique)
+            i = k;
+        break;
+    }
     struct player_variant v = {.bitrate = (unsigned)bitrate, .index = -1};
     if (i >= 0)
         v = pipe->variants[i].v;

@@ -476,6 +476,55 @@ static void test_start_variant(void **state)
     }
 }
 
+/* Through binge-server (signed, absolute variant URLs): a low start, then ABR climbs, and
+ * state names the variant it climbed to, not 0x0 (a bug once: the switch could not be matched
+ * to a variant of the master). */
+static void test_abr_climb_through_server(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-abr");
+    assert_non_null(dir);
+    char media[1200], bin[1024], script[1024];
+    snprintf(media, sizeof(media), "%s/fixtures/e2e-abr-content", BINGE_BUILD_DIR);
+    assert_int_equal(
+        tu_make_content(media, "--series 1 --episodes 1 --duration 8 --sizes 360x640,180x320"), 0);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, media, path_in(dir, "db.sqlite"), NULL,
+                                     path_in(dir, "server.log")),
+                     0);
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    snprintf(script, sizeof(script),
+             "wait-for home.state=ready 30000\n"
+             "key OK\n"
+             "wait-for player.state=playing 30000\n"
+             "wait-for qoe.variant_switches>=1 8000\n"
+             "state\n"
+             "quit\n");
+    assert_int_equal(tu_write_file(path_in(dir, "s.txt"), script), 0);
+    char *argv[] = {bin,
+                    "--headless",
+                    "--server",
+                    srv.url,
+                    "--script",
+                    path_in(dir, "s.txt"),
+                    "--state-dir",
+                    path_in(dir, "state"),
+                    "--start-bitrate",
+                    "1",
+                    NULL};
+    int rc = tu_run(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"), 90);
+    tu_server_stop(&srv);
+    assert_int_equal(rc, 0);
+    cJSON *s = state_line(dir, 0);
+    const char *start = jstr(s, "qoe", "start_variant"), *now = jstr(s, "player", "variant");
+    fprintf(stderr, "started on %s, now %s\n", start ? start : "null", now ? now : "null");
+    assert_non_null(start);
+    assert_true(strncmp(start, "180x320@", 8) == 0);
+    assert_non_null(now);
+    assert_true(strncmp(now, "360x640@", 8) == 0);
+    cJSON_Delete(s);
+}
+
 /* A stream that stops coming: the watchdog re-tunes, then gives up with a clear panel, and OK
  * goes on from where the picture stopped once the server sends again. The server holds one
  * segment back (an injected 120 s delay on it) while the episode plays. */
@@ -975,6 +1024,7 @@ int main(void)
         cmocka_unit_test(test_three_in_a_row),
         cmocka_unit_test(test_tracks_and_volume_kept),
         cmocka_unit_test(test_start_variant),
+        cmocka_unit_test(test_abr_climb_through_server),
         cmocka_unit_test(test_stall_error_and_resume),
         cmocka_unit_test(test_server_down_then_up),
         cmocka_unit_test(test_malformed_home),
