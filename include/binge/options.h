@@ -59,6 +59,14 @@ struct binge_options {
      * desktop, a silent sink headless). The next episode prerolls with a second instance, so
      * the device must allow two (dmix, pulse, pipewire). */
     char *audio_sink;
+    /* --video-output NAME: texture (frames uploaded to an SDL texture under the UI), plane (a
+     * GStreamer sink draws on a window or plane of its own, the UI around it) or null (decoded
+     * and dropped); NULL = the platform's. */
+    char *video_output;
+    /* --video-sink DESC: with the plane output, the GStreamer sink as a gst-launch description
+     * ("glimagesink", "kmssink plane-id=40"); NULL = the platform's, else the first of
+     * waylandsink, xvimagesink, ximagesink, glimagesink and kmssink that works. */
+    char *video_sink;
 };
 
 enum options_result {

@@ -58,6 +58,13 @@ int ui_video_upload(struct ui *ui, const struct player_frame *frame);
 /* Forgets the current picture (the next player screen starts without stale video). */
 void ui_video_clear(struct ui *ui);
 bool ui_video_has_frame(const struct ui *ui);
+/* The video is drawn by someone else (the "plane" output: a GStreamer sink on its own window or
+ * plane) at width x height: the player screen lays it out as if it were its own, draws around
+ * it and leaves its rectangle clear (transparent black) for the sink. ui_video_clear ends it. */
+void ui_video_elsewhere(struct ui *ui, int width, int height);
+/* Where the video goes, in window pixels (after the logical scaling), for the plane sink.
+ * Returns false while there is no video on the player screen. */
+bool ui_video_window_rect(struct ui *ui, int *x, int *y, int *w, int *h);
 
 /* --- Screens --- */
 struct ui_home_view {

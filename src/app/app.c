@@ -1,4 +1,5 @@
 #include <SDL_image.h>
+#include <SDL_syswm.h>
 #include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
@@ -874,6 +875,17 @@ static void on_player_event(struct app *app, const struct player_event *ev)
         break;
     case PLAYER_EVENT_FIRST_FRAME:
         app->busy = false;
+        if (app->video_plane) {
+            /* No frame comes through here: the event is the picture's arrival. */
+            struct player_variant v;
+            int w = 9, h = 16;
+            if (player_get_variant(app->player, &v) && v.width > 0 && v.height > 0)
+                w = v.width, h = v.height;
+            ui_video_elsewhere(app->ui, w, h);
+            app->video_presented = true;
+            if (app->ff_armed)
+                app->ff_uploaded = true;
+        }
         break;
     case PLAYER_EVENT_EOS:
         log_info("episode %d ended", app->episode_index);
@@ -1469,6 +1481,13 @@ static void present(struct app *app)
     app_render(app);
     SDL_RenderPresent(app->renderer);
     app->dirty = false;
+    int r[4];
+    if (app->video_plane && app->screen == APP_SCREEN_PLAYER &&
+        ui_video_window_rect(app->ui, &r[0], &r[1], &r[2], &r[3]) &&
+        memcmp(r, app->plane_rect, sizeof(r)) != 0) {
+        memcpy(app->plane_rect, r, sizeof(r));
+        player_set_video_rect(app->player, r[0], r[1], r[2], r[3]);
+    }
     /* Home is up and the viewer is choosing: the time to load the decoders. */
     if (!app->warmed && app->screen == APP_SCREEN_HOME && app->home_state == APP_HOME_READY) {
         app->warmed = true;
@@ -1588,6 +1607,36 @@ static int create_window(struct app *app)
     return 0;
 }
 
+/* The video output: --video-output, else the platform's. A plane sink draws into the SDL
+ * window (X11, Wayland) through GstVideoOverlay, or on a plane of its own (kmssink). */
+static void plane_config(struct app *app, struct player_config *pcfg)
+{
+    const char *out =
+        app->opts->video_output ? app->opts->video_output : app->platform->video_output;
+    pcfg->video_output = out;
+    app->video_plane = out && strcmp(out, "texture") != 0;
+    if (!out || strcmp(out, "plane") != 0)
+        return;
+    pcfg->video_sink = app->opts->video_sink ? app->opts->video_sink : app->platform->video_sink;
+    SDL_SysWMinfo wm;
+    SDL_VERSION(&wm.version);
+    if (SDL_GetWindowWMInfo(app->window, &wm)) {
+#if defined(SDL_VIDEO_DRIVER_X11)
+        if (wm.subsystem == SDL_SYSWM_X11)
+            pcfg->window_handle = (uintptr_t)wm.info.x11.window;
+#endif
+#if defined(SDL_VIDEO_DRIVER_WAYLAND)
+        if (wm.subsystem == SDL_SYSWM_WAYLAND) {
+            pcfg->window_handle = (uintptr_t)wm.info.wl.surface;
+            pcfg->display_handle = (uintptr_t)wm.info.wl.display;
+        }
+#endif
+    }
+    log_info("video output plane (%s), window 0x%lx",
+             pcfg->video_sink ? pcfg->video_sink : "the first sink that works",
+             (unsigned long)pcfg->window_handle);
+}
+
 int app_run(const struct binge_options *opts, const struct platform *platform)
 {
     struct app app_storage = {.opts = opts,
@@ -1612,6 +1661,7 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
     struct player_config pcfg = {.audio_sink =
                                      opts->audio_sink ? opts->audio_sink : platform->audio_sink,
                                  .start_bitrate = (unsigned)opts->start_bitrate_kbps * 1000u};
+    plane_config(app, &pcfg);
     app->player = player_new(&pcfg, app_wake, app);
     if (!app->player)
         goto out;

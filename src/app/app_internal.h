@@ -166,6 +166,8 @@ struct app {
     int64_t seek_last_ms; /* LEFT/RIGHT held: the steps grow */
     int seek_streak;
     bool info;               /* the INFO panel is up */
+    bool video_plane;        /* a sink draws the video ("plane"/"null"): no frames come here */
+    int plane_rect[4];       /* the rectangle last given to player_set_video_rect */
     bool warmed;             /* player_warm_up was called */
     char toast[160];         /* "Audio: Español", shown until toast_until_ms */
     int64_t toast_until_ms;  /* 0 = no toast */

@@ -57,6 +57,13 @@ static const char *check_url(const char *value)
     return "expected an http:// or https:// URL";
 }
 
+static const char *check_video_output(const char *value)
+{
+    if (strcmp(value, "texture") == 0 || strcmp(value, "plane") == 0 || strcmp(value, "null") == 0)
+        return NULL;
+    return "expected texture, plane or null";
+}
+
 static const char *check_log_level(const char *value)
 {
     enum log_level level;
@@ -145,6 +152,11 @@ static const struct opt opt_table[] = {
      "catalog language, sent as Accept-Language (default from LANG, else en)", check_language},
     {"audio-sink", OPT_STRING, OFF(audio_sink), OPT_NULLABLE, NULL, 0, 0, 0, "DESC",
      "GStreamer audio sink, e.g. \"alsasink device=hdmi:0\" (default: the platform's)", NULL},
+    {"video-output", OPT_STRING, OFF(video_output), OPT_NULLABLE, NULL, 0, 0, 0, "NAME",
+     "texture, plane (a sink on its own surface) or null (default: the platform's)",
+     check_video_output},
+    {"video-sink", OPT_STRING, OFF(video_sink), OPT_NULLABLE, NULL, 0, 0, 0, "DESC",
+     "with --video-output plane: the GStreamer video sink (default: the platform's)", NULL},
     {"start-bitrate", OPT_INT, OFF(start_bitrate_kbps), 0, NULL, 1000, 0, 1000000, "KBPS",
      "start HLS on the best variant at or below this (kbit/s; 0 = the first listed)", NULL},
 };

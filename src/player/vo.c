@@ -124,7 +124,12 @@ static int plane_prepare(const struct player_config *cfg, char **sink_desc)
 
 static GstElement *plane_make_sink(const char *sink_desc)
 {
-    return make_from_desc(sink_desc);
+    GstElement *sink = make_from_desc(sink_desc);
+    /* The sink draws only its render rectangle: the X sinks otherwise paint the rest of the
+     * window black, over the UI around the picture. */
+    if (sink && g_object_class_find_property(G_OBJECT_GET_CLASS(sink), "draw-borders"))
+        g_object_set(sink, "draw-borders", FALSE, NULL);
+    return sink;
 }
 
 static const struct player_vo vo_plane = {

@@ -125,12 +125,24 @@ int ui_video_upload(struct ui *ui, const struct player_frame *f)
     ui->video_dw = (int)((int64_t)f->width * par_n / par_d);
     ui->video_dh = f->height;
     ui->video_has_frame = true;
+    ui->video_external = false;
     return 0;
 }
 
 void ui_video_clear(struct ui *ui)
 {
     ui->video_has_frame = false;
+    ui->video_external = false;
+}
+
+void ui_video_elsewhere(struct ui *ui, int width, int height)
+{
+    if (width <= 0 || height <= 0)
+        return;
+    ui->video_dw = width;
+    ui->video_dh = height;
+    ui->video_external = true;
+    ui->video_has_frame = true;
 }
 
 bool ui_video_has_frame(const struct ui *ui)

@@ -35,6 +35,7 @@ struct ui {
     int video_w, video_h;   /* texture size */
     int video_dw, video_dh; /* display size after the pixel aspect ratio */
     bool video_has_frame;
+    bool video_external; /* drawn by a plane sink, not through ui->video */
     /* The blurred poster behind pillarboxed video, made once per poster. */
     SDL_Texture *backdrop;
     char *backdrop_url;

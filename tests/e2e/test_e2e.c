@@ -886,6 +886,40 @@ static void test_desktop_window_on_xvfb(void **state)
     assert_int_equal(tu_png_stats(path_in(dir, "play.png"), 0, 0, 1, 1, got, NULL, &w, &h), 0);
     assert_int_equal(w, 1024);
     assert_int_equal(h, 576);
+
+    /* The plane output: glimagesink draws the picture into its rectangle of binge's window and
+     * the UI stays around it. The X screen is grabbed (binge's own screenshot cannot see a
+     * sink's surface) once the first frame is up, while the playlist plays. */
+    char sh[6000];
+    snprintf(sh, sizeof(sh),
+             "'%s' --platform desktop --video-output plane --video-sink glimagesink "
+             "--play '%s %s %s' --state-dir '%s' 2>'%s' & p=$!; "
+             "for i in $(seq 300); do grep -q 'start to first frame' '%s' && break; sleep 0.1; "
+             "done; sleep 0.7; ffmpeg -loglevel error -f x11grab -video_size 1280x720 -i $DISPLAY "
+             "-frames:v 1 -y '%s'; wait $p",
+             bin, url, url, url, path_in(dir, "state"), path_in(dir, "stderr3.txt"),
+             path_in(dir, "stderr3.txt"), path_in(dir, "plane.png"));
+    char *plane_argv[] = {
+        "/usr/bin/xvfb-run", "-a", "-s", "-screen 0 1280x720x24", "sh", "-c", sh, NULL};
+    rc = tu_run(plane_argv, path_in(dir, "stdout3.txt"), path_in(dir, "stderr3-run.txt"), 120);
+    log = tu_read_file(path_in(dir, "stderr3.txt"));
+    assert_non_null(log);
+    if (rc != 0)
+        fprintf(stderr, "%s\n", log);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(log, "video output plane (glimagesink)"));
+    assert_non_null(strstr(log, "swapped to the next stream")); /* the preroll too */
+    assert_non_null(strstr(log, "the last stream ended"));
+    free(log);
+    /* The picture in the middle (a 9:16 picture at full height is x 437..842 of 1280), the
+     * side panel's "Episode 1" on the left, black pillars elsewhere. */
+    assert_int_equal(
+        tu_png_stats(path_in(dir, "plane.png"), 500, 200, 280, 300, got, &sd, NULL, NULL), 0);
+    fprintf(stderr, "plane picture mean %.0f,%.0f,%.0f sd %.1f\n", got[0], got[1], got[2], sd);
+    assert_true(got[0] + got[1] + got[2] > 120); /* not the black the UI leaves there */
+    assert_int_equal(tu_png_stats(path_in(dir, "plane.png"), 60, 70, 150, 40, got, &sd, NULL, NULL),
+                     0);
+    assert_true(sd > 10); /* the side panel's text survived the sink */
 }
 
 /* binge --play: a playlist of streams with no server, for QA and the benchmarks. */

@@ -149,6 +149,8 @@ static void check_defaults(const struct binge_options *o)
     assert_int_equal(o->http_retries, 3);
     assert_int_equal(o->start_bitrate_kbps, 1000);
     assert_null(o->audio_sink);
+    assert_null(o->video_output);
+    assert_null(o->video_sink);
     assert_string_equal(o->language, "pt-BR");
     assert_string_equal(o->state_dir, "/tmp/xdg-state/binge");
 
@@ -217,6 +219,8 @@ static void check_font_reset(const struct binge_options *o)
 static void check_audio_sink(const struct binge_options *o)
 {
     assert_string_equal(o->audio_sink, "alsasink device=hdmi:0");
+    assert_string_equal(o->video_output, "plane");
+    assert_string_equal(o->video_sink, "glimagesink");
 }
 
 static void check_client_net(const struct binge_options *o)
@@ -313,7 +317,8 @@ static void test_argv_rows(void **state)
          NULL,
          check_font_reset},
         {"audio sink",
-         {"--audio-sink", "alsasink device=hdmi:0"},
+         {"--audio-sink", "alsasink device=hdmi:0", "--video-output=plane", "--video-sink",
+          "glimagesink"},
          OPTIONS_RUN,
          NULL,
          NULL,
@@ -484,6 +489,12 @@ static void test_argv_rows(void **state)
          "option --http-retries: -1 is out of range (0..10)",
          NULL},
         {"retries above range", {"--http-retries", "11"}, BINGE_EINVAL, NULL, "(0..10)", NULL},
+        {"unknown video output",
+         {"--video-output", "overlay"},
+         BINGE_EINVAL,
+         NULL,
+         "option --video-output: 'overlay': expected texture, plane or null",
+         NULL},
         {"start bitrate negative",
          {"--start-bitrate=-1"},
          BINGE_EINVAL,

@@ -247,12 +247,27 @@ static bool draw_pillars_cached(struct ui *ui, const struct ui_player_view *v, S
     return true;
 }
 
+bool ui_video_window_rect(struct ui *ui, int *x, int *y, int *w, int *h)
+{
+    if (!ui->video_has_frame)
+        return false;
+    SDL_Rect vr = fit_video(ui);
+    int x0, y0, x1, y1;
+    SDL_RenderLogicalToWindow(ui->renderer, (float)vr.x, (float)vr.y, &x0, &y0);
+    SDL_RenderLogicalToWindow(ui->renderer, (float)(vr.x + vr.w), (float)(vr.y + vr.h), &x1, &y1);
+    *x = x0;
+    *y = y0;
+    *w = x1 - x0;
+    *h = y1 - y0;
+    return *w > 0 && *h > 0;
+}
+
 void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
 {
     SDL_SetRenderDrawColor(ui->renderer, 0, 0, 0, 255);
     SDL_RenderClear(ui->renderer);
 
-    bool video = ui->video_has_frame && ui->video;
+    bool video = ui->video_has_frame && (ui->video || ui->video_external);
     SDL_Rect vr = fit_video(ui);
     bool pillars = video && vr.x >= SIDE_PANEL_MIN_W;
     SDL_Texture *back = (pillars || !video) ? ui_backdrop(ui, v->poster_url) : NULL;
@@ -263,7 +278,14 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
         SDL_RenderCopy(ui->renderer, back, NULL, NULL);
         ui_fill(ui, (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT}, (SDL_Color){0, 0, 0, 170});
     }
-    if (video) {
+    if (video && ui->video_external) {
+        /* A plane sink draws the picture: leave its rectangle clear (and transparent, for a
+         * UI plane above the video plane). */
+        SDL_SetRenderDrawBlendMode(ui->renderer, SDL_BLENDMODE_NONE);
+        SDL_SetRenderDrawColor(ui->renderer, 0, 0, 0, 0);
+        SDL_RenderFillRect(ui->renderer, &vr);
+        SDL_SetRenderDrawBlendMode(ui->renderer, SDL_BLENDMODE_BLEND);
+    } else if (video) {
         SDL_RenderCopy(ui->renderer, ui->video, NULL, &vr);
     } else {
         /* Until the first frame: the series poster, dimmed, so the screen is never blank. */
