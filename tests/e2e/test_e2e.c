@@ -330,6 +330,42 @@ static void test_three_in_a_row(void **state)
     free(log);
 }
 
+/* The player's fixture streams (tests/fixtures/make-streams, cached by the script itself). */
+static const char *fixture_streams(void)
+{
+    static char dir[1024];
+    char cmd[2400];
+    snprintf(dir, sizeof(dir), "%s/fixtures/streams", BINGE_BUILD_DIR);
+    snprintf(cmd, sizeof(cmd), "'%s/tests/fixtures/make-streams' --out '%s' >&2", BINGE_SOURCE_DIR,
+             dir);
+    assert_int_equal(system(cmd), 0);
+    return dir;
+}
+
+/* binge --headless --play url --script <script> --state-dir dir/state [opt val], with the
+ * script and the output in dir/<name>.txt, out-<name>.txt and err-<name>.txt. Returns the
+ * exit status; the path of its stdout goes to out. */
+static int play_script(const char *dir, const char *name, const char *url, const char *script,
+                       const char *opt, const char *val, char *out, size_t outlen)
+{
+    char bin[1024], script_path[1300], err[1300];
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    snprintf(script_path, sizeof(script_path), "%s/%s.txt", dir, name);
+    snprintf(out, outlen, "%s/out-%s.txt", dir, name);
+    snprintf(err, sizeof(err), "%s/err-%s.txt", dir, name);
+    assert_int_equal(tu_write_file(script_path, script), 0);
+    char *argv[] = {bin,         "--headless", "--play",      (char *)url,
+                    "--script",  script_path,  "--state-dir", path_in(dir, "state"),
+                    (char *)opt, (char *)val,  NULL};
+    return tu_run(argv, out, err, 60);
+}
+
+static bool jtrue(const cJSON *root, const char *group, const char *key)
+{
+    return cJSON_IsTrue(
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, group), key));
+}
+
 /* The viewer's audio track, subtitles and volume: switched with the remote, shown, and kept
  * for the next start (same state directory). Played with --play on the fixture streams. */
 static void test_tracks_and_volume_kept(void **state)
@@ -337,18 +373,13 @@ static void test_tracks_and_volume_kept(void **state)
     (void)state;
     const char *dir = tu_workdir("e2e-tracks");
     assert_non_null(dir);
-    char streams[1024], cmd[2400];
-    snprintf(streams, sizeof(streams), "%s/fixtures/streams", BINGE_BUILD_DIR);
-    snprintf(cmd, sizeof(cmd), "'%s/tests/fixtures/make-streams' --out '%s' >&2", BINGE_SOURCE_DIR,
-             streams);
-    assert_int_equal(system(cmd), 0);
-    char bin[1024], dubs[1200], subs[1200];
-    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    const char *streams = fixture_streams();
+    char dubs[1200], subs[1200], script[1600], out[1400];
     snprintf(dubs, sizeof(dubs), "file://%s/dubs/index.m3u8", streams);
     snprintf(subs, sizeof(subs), "file://%s/subtitles/index.m3u8", streams);
 
     /* 1: English by default; AUDIO switches to Spanish, the volume goes down and mutes. */
-    snprintf(cmd, sizeof(cmd),
+    snprintf(script, sizeof(script),
              "wait-for player.state=playing 30000\n"
              "state\n"
              "key AUDIO\n"
@@ -359,19 +390,15 @@ static void test_tracks_and_volume_kept(void **state)
              "state\n"
              "quit\n",
              path_in(dir, "audio.png"));
-    assert_int_equal(tu_write_file(path_in(dir, "s1.txt"), cmd), 0);
-    char *run1[] = {bin,        "--headless",           "--play",      dubs,
-                    "--script", path_in(dir, "s1.txt"), "--state-dir", path_in(dir, "state"),
-                    NULL};
-    assert_int_equal(tu_run(run1, path_in(dir, "out1.txt"), path_in(dir, "err1.txt"), 60), 0);
-    cJSON *s = state_line_of(path_in(dir, "out1.txt"), 0);
+    assert_int_equal(play_script(dir, "switch", dubs, script, NULL, NULL, out, sizeof(out)), 0);
+    cJSON *s = state_line_of(out, 0);
     assert_string_equal(jstr(s, "player", "audio"), "en");
     assert_int_equal((int)jnum(s, "player", "volume"), 100);
     cJSON_Delete(s);
-    s = state_line_of(path_in(dir, "out1.txt"), 1);
+    s = state_line_of(out, 1);
     assert_string_equal(jstr(s, "player", "audio"), "es");
     assert_int_equal((int)jnum(s, "player", "volume"), 70);
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "player"), "muted")));
+    assert_true(jtrue(s, "player", "muted"));
     cJSON_Delete(s);
     /* The toast "Audio: Español" top right, over the dark pillar. */
     double mean[3], sd;
@@ -383,46 +410,36 @@ static void test_tracks_and_volume_kept(void **state)
     assert_true(sd > 10);
 
     /* 2: a new start remembers all three with no key. */
-    snprintf(cmd, sizeof(cmd),
-             "wait-for player.state=playing 30000\n"
-             "wait-for player.audio=es 5000\n"
-             "state\n"
-             "quit\n");
-    assert_int_equal(tu_write_file(path_in(dir, "s2.txt"), cmd), 0);
-    char *run2[] = {bin,        "--headless",           "--play",      dubs,
-                    "--script", path_in(dir, "s2.txt"), "--state-dir", path_in(dir, "state"),
-                    NULL};
-    assert_int_equal(tu_run(run2, path_in(dir, "out2.txt"), path_in(dir, "err2.txt"), 60), 0);
-    s = state_line_of(path_in(dir, "out2.txt"), 0);
+    assert_int_equal(play_script(dir, "again", dubs,
+                                 "wait-for player.state=playing 30000\n"
+                                 "wait-for player.audio=es 5000\n"
+                                 "state\n"
+                                 "quit\n",
+                                 NULL, NULL, out, sizeof(out)),
+                     0);
+    s = state_line_of(out, 0);
     assert_string_equal(jstr(s, "player", "audio"), "es");
     assert_int_equal((int)jnum(s, "player", "volume"), 70);
-    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "player"), "muted")));
+    assert_true(jtrue(s, "player", "muted"));
     cJSON_Delete(s);
 
     /* 3: subtitles are on by default (DEFAULT=YES); SUBTITLES turns them off, and off stays. */
-    snprintf(cmd, sizeof(cmd),
-             "wait-for player.state=playing 30000\n"
-             "wait-for player.subtitles=en 5000\n"
-             "key SUBTITLES\n"
-             "wait-for player.subtitles=null 5000\n"
-             "state\n"
-             "quit\n");
-    assert_int_equal(tu_write_file(path_in(dir, "s3.txt"), cmd), 0);
-    char *run3[] = {bin,        "--headless",           "--play",      subs,
-                    "--script", path_in(dir, "s3.txt"), "--state-dir", path_in(dir, "state"),
-                    NULL};
-    assert_int_equal(tu_run(run3, path_in(dir, "out3.txt"), path_in(dir, "err3.txt"), 60), 0);
-    snprintf(cmd, sizeof(cmd),
-             "wait-for player.state=playing 30000\n"
-             "wait 1500\n"
-             "state\n"
-             "quit\n");
-    assert_int_equal(tu_write_file(path_in(dir, "s4.txt"), cmd), 0);
-    char *run4[] = {bin,        "--headless",           "--play",      subs,
-                    "--script", path_in(dir, "s4.txt"), "--state-dir", path_in(dir, "state"),
-                    NULL};
-    assert_int_equal(tu_run(run4, path_in(dir, "out4.txt"), path_in(dir, "err4.txt"), 60), 0);
-    s = state_line_of(path_in(dir, "out4.txt"), 0);
+    assert_int_equal(play_script(dir, "subs-off", subs,
+                                 "wait-for player.state=playing 30000\n"
+                                 "wait-for player.subtitles=en 5000\n"
+                                 "key SUBTITLES\n"
+                                 "wait-for player.subtitles=null 5000\n"
+                                 "quit\n",
+                                 NULL, NULL, out, sizeof(out)),
+                     0);
+    assert_int_equal(play_script(dir, "subs-kept", subs,
+                                 "wait-for player.state=playing 30000\n"
+                                 "wait 1500\n"
+                                 "state\n"
+                                 "quit\n",
+                                 NULL, NULL, out, sizeof(out)),
+                     0);
+    s = state_line_of(out, 0);
     assert_null(jstr(s, "player", "subtitles"));
     cJSON_Delete(s);
 }
@@ -434,38 +451,21 @@ static void test_start_variant(void **state)
     (void)state;
     const char *dir = tu_workdir("e2e-start-variant");
     assert_non_null(dir);
-    char streams[1024], cmd[2400];
-    snprintf(streams, sizeof(streams), "%s/fixtures/streams", BINGE_BUILD_DIR);
-    snprintf(cmd, sizeof(cmd), "'%s/tests/fixtures/make-streams' --out '%s' >&2", BINGE_SOURCE_DIR,
-             streams);
-    assert_int_equal(system(cmd), 0);
-    char bin[1024], url[1200];
-    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
-    snprintf(url, sizeof(url), "file://%s/master3/index.m3u8", streams);
-    assert_int_equal(tu_write_file(path_in(dir, "s.txt"), "wait-for player.state=playing 30000\n"
-                                                          "state\n"
-                                                          "quit\n"),
-                     0);
+    char url[1200], out[1400], name[32];
+    snprintf(url, sizeof(url), "file://%s/master3/index.m3u8", fixture_streams());
     static const struct {
         const char *kbps;
         const char *variant;
     } rows[] = {{"300", "90x160@"}, {"400", "180x320@"}, {"0", "360x640@"}, {NULL, "360x640@"}};
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        char out[1300], err[1300];
-        snprintf(out, sizeof(out), "%s/out%zu.txt", dir, i);
-        snprintf(err, sizeof(err), "%s/err%zu.txt", dir, i);
-        char *argv[] = {bin,
-                        "--headless",
-                        "--play",
-                        url,
-                        "--script",
-                        path_in(dir, "s.txt"),
-                        "--state-dir",
-                        path_in(dir, "state"),
-                        rows[i].kbps ? "--start-bitrate" : NULL,
-                        (char *)rows[i].kbps,
-                        NULL};
-        assert_int_equal(tu_run(argv, out, err, 60), 0);
+        snprintf(name, sizeof(name), "row%zu", i);
+        assert_int_equal(play_script(dir, name, url,
+                                     "wait-for player.state=playing 30000\n"
+                                     "state\n"
+                                     "quit\n",
+                                     rows[i].kbps ? "--start-bitrate" : NULL, rows[i].kbps, out,
+                                     sizeof(out)),
+                         0);
         cJSON *s = state_line_of(out, 0);
         const char *start = jstr(s, "qoe", "start_variant");
         fprintf(stderr, "start-bitrate %s: starts on %s\n", rows[i].kbps ? rows[i].kbps : "default",
