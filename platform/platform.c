@@ -1,5 +1,6 @@
 #include "binge/platform.h"
 
+#include <SDL_syswm.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -32,4 +33,24 @@ const struct platform *platform_find(const char *name)
             return p;
     }
     return NULL;
+}
+
+bool platform_native_window(struct SDL_Window *window, uintptr_t *handle, uintptr_t *display)
+{
+    *handle = *display = 0;
+    SDL_SysWMinfo wm;
+    SDL_VERSION(&wm.version);
+    if (!window || !SDL_GetWindowWMInfo(window, &wm))
+        return false;
+#if defined(SDL_VIDEO_DRIVER_X11)
+    if (wm.subsystem == SDL_SYSWM_X11)
+        *handle = (uintptr_t)wm.info.x11.window;
+#endif
+#if defined(SDL_VIDEO_DRIVER_WAYLAND)
+    if (wm.subsystem == SDL_SYSWM_WAYLAND) {
+        *handle = (uintptr_t)wm.info.wl.surface;
+        *display = (uintptr_t)wm.info.wl.display;
+    }
+#endif
+    return *handle != 0;
 }

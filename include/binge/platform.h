@@ -2,6 +2,9 @@
 #define BINGE_PLATFORM_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+struct SDL_Window;
 
 /* Per-box profiles: how video reaches the screen, which SDL video driver and audio sink to use,
  * defaults. A const table, probed in order; "headless" is always built and always available.
@@ -34,5 +37,11 @@ const struct platform *platform_find(const char *name);
 
 /* The NULL-terminated table, in probe order. */
 const struct platform *const *platform_list(void);
+
+/* The native window behind an SDL window, for a video sink that draws into it through
+ * GstVideoOverlay: an X11 Window (*display = 0), or a Wayland wl_surface and its wl_display.
+ * Returns false, with both 0, when the window system has none to give (KMS/DRM, offscreen).
+ * Threading: the thread that created the window. */
+bool platform_native_window(struct SDL_Window *window, uintptr_t *handle, uintptr_t *display);
 
 #endif

@@ -1,5 +1,4 @@
 #include <SDL_image.h>
-#include <SDL_syswm.h>
 #include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1618,20 +1617,7 @@ static void plane_config(struct app *app, struct player_config *pcfg)
     if (!out || strcmp(out, "plane") != 0)
         return;
     pcfg->video_sink = app->opts->video_sink ? app->opts->video_sink : app->platform->video_sink;
-    SDL_SysWMinfo wm;
-    SDL_VERSION(&wm.version);
-    if (SDL_GetWindowWMInfo(app->window, &wm)) {
-#if defined(SDL_VIDEO_DRIVER_X11)
-        if (wm.subsystem == SDL_SYSWM_X11)
-            pcfg->window_handle = (uintptr_t)wm.info.x11.window;
-#endif
-#if defined(SDL_VIDEO_DRIVER_WAYLAND)
-        if (wm.subsystem == SDL_SYSWM_WAYLAND) {
-            pcfg->window_handle = (uintptr_t)wm.info.wl.surface;
-            pcfg->display_handle = (uintptr_t)wm.info.wl.display;
-        }
-#endif
-    }
+    platform_native_window(app->window, &pcfg->window_handle, &pcfg->display_handle);
     log_info("video output plane (%s), window 0x%lx",
              pcfg->video_sink ? pcfg->video_sink : "the first sink that works",
              (unsigned long)pcfg->window_handle);
