@@ -67,7 +67,8 @@ static const char *track_label(const struct player_track *t)
 }
 
 /* Selects the track after the selected one of type (for subtitles, after the last comes
- * "off"). Returns the one now selected, NULL for off or when there is nothing to choose. */
+ * "off"). Returns the one now selected; NULL for off, or with *none when there is nothing to
+ * switch to. */
 static const struct player_track *cycle(struct app *app, enum player_track_type type,
                                         struct player_track *tracks, size_t n, bool *none)
 {
@@ -79,8 +80,9 @@ static const struct player_track *cycle(struct app *app, enum player_track_type 
             cur = count;
         idx[count++] = (int)i;
     }
-    *none = count == 0;
-    if (count == 0)
+    /* Nothing to switch to: no track, or a single sound track. */
+    *none = count == 0 || (type == PLAYER_TRACK_AUDIO && count == 1);
+    if (*none)
         return NULL;
     int next = cur + 1;
     if (type == PLAYER_TRACK_AUDIO)
@@ -107,8 +109,8 @@ static void switch_track(struct app *app, enum player_track_type type)
     const struct player_track *t = cycle(app, type, tracks, n, &none);
     bool audio = type == PLAYER_TRACK_AUDIO;
     if (none) {
-        toast(app, "%s",
-              audio ? "This episode has one sound track" : "No subtitles for this episode");
+        toast(app, audio ? "This episode has one sound track" : "No subtitles for this episode",
+              "");
         return;
     }
     const char *key = audio ? PREF_AUDIO : PREF_SUBTITLES;

@@ -409,6 +409,25 @@ static void test_tracks_and_volume_kept(void **state)
                      0);
     assert_true(sd > 10);
 
+    /* A stream with one sound track says so (a bug once: the toast read "%sThis..."). */
+    char ts[1200];
+    snprintf(ts, sizeof(ts), "file://%s/ts-h264/index.m3u8", streams);
+    snprintf(script, sizeof(script),
+             "wait-for player.state=playing 30000\n"
+             "key AUDIO\n"
+             "screenshot %s\n"
+             "quit\n",
+             path_in(dir, "one-track.png"));
+    assert_int_equal(play_script(dir, "one-track", ts, script, NULL, NULL, out, sizeof(out)), 0);
+    char *log = tu_read_file(path_in(dir, "err-one-track.txt"));
+    assert_non_null(log);
+    assert_null(strstr(log, "audio track")); /* nothing was switched */
+    free(log);
+    assert_int_equal(tu_png_stats(path_in(dir, "one-track.png"), w * 1100 / 1920, h * 60 / 1080,
+                                  w * 700 / 1920, h * 60 / 1080, mean, &sd, NULL, NULL),
+                     0);
+    assert_true(sd > 10); /* "This episode has one sound track" */
+
     /* 2: a new start remembers all three with no key. */
     assert_int_equal(play_script(dir, "again", dubs,
                                  "wait-for player.state=playing 30000\n"
