@@ -86,6 +86,9 @@ static gpointer warm_up(gpointer data)
     return NULL;
 }
 
+/* warm_thread once it is joined: the plugins are loaded, nothing to start again. */
+#define WARM_DONE ((GThread *)1)
+
 void player_warm_up(void)
 {
     if (player_init() != 0)
@@ -93,6 +96,17 @@ void player_warm_up(void)
     g_mutex_lock(&warm_lock);
     if (!warm_thread)
         warm_thread = g_thread_try_new("binge-warm", warm_up, NULL, NULL);
+    g_mutex_unlock(&warm_lock);
+}
+
+/* Waits for the warm-up thread, so that no thread is left loading a library while the process
+ * exits. */
+static void warm_join(void)
+{
+    g_mutex_lock(&warm_lock);
+    if (warm_thread && warm_thread != WARM_DONE)
+        g_thread_join(warm_thread);
+    warm_thread = WARM_DONE;
     g_mutex_unlock(&warm_lock);
 }
 
@@ -137,11 +151,7 @@ void player_deinit(void)
     if (init_result == 0 && !deinit_done) {
         deinit_done = true;
         init_result = BINGE_EMEDIA;
-        g_mutex_lock(&warm_lock);
-        if (warm_thread)
-            g_thread_join(warm_thread);
-        warm_thread = (GThread *)1; /* never again */
-        g_mutex_unlock(&warm_lock);
+        warm_join();
         gst_deinit();
     }
 }
@@ -1948,6 +1958,7 @@ void player_free(struct player *p)
 {
     if (!p)
         return;
+    warm_join();
     player_stop(p);
     if (p->held) {
         gst_video_frame_unmap(&p->held_frame);
