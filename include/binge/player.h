@@ -300,7 +300,9 @@ size_t player_get_tracks(const struct player *player, struct player_track *out, 
  * track; the choice is still remembered for later streams). */
 int player_select_audio(struct player *player, const char *language_or_id);
 
-/* Like player_select_audio for subtitles; NULL turns them off (remembered too). */
+/* Like player_select_audio for subtitles; NULL turns them off (remembered too). Off hides the
+ * cues and lists no text track as selected, but keeps the stream: deselecting it reconfigures
+ * playbin3's sinks, which deadlocks a stop that comes at that moment (GStreamer 1.22). */
 int player_select_subtitles(struct player *player, const char *language_or_id);
 
 /* The subtitle cue showing at the current position, as plain UTF-8 text (markup removed, lines

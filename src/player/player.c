@@ -1687,8 +1687,12 @@ size_t player_get_tracks(const struct player *p, struct player_track *out, size_
     if (!p || !p->cur)
         return 0;
     size_t n = p->cur->n_tracks;
-    for (size_t i = 0; out && i < n && i < max; i++)
+    bool text_off = p->pref_text && !p->pref_text[0]; /* hidden, still selected: tracks.c */
+    for (size_t i = 0; out && i < n && i < max; i++) {
         out[i] = p->cur->tracks[i];
+        if (text_off && out[i].type == PLAYER_TRACK_TEXT)
+            out[i].selected = false;
+    }
     return n;
 }
 

@@ -178,7 +178,6 @@ int player_tracks_apply(struct player *p, struct player_pipe *pipe)
     int text = p->pref_text && p->pref_text[0]
                    ? player_tracks_find(pipe, PLAYER_TRACK_TEXT, p->pref_text)
                    : -1;
-    bool text_off = p->pref_text && !p->pref_text[0];
 
     /* The new selection: whatever is selected now (video included), with the audio and text
      * choices replaced where there is one. */
@@ -195,8 +194,13 @@ int player_tracks_apply(struct player *p, struct player_pipe *pipe)
         bool want = now;
         if ((st & GST_STREAM_TYPE_AUDIO) && audio >= 0)
             want = strcmp(id, pipe->tracks[audio].id) == 0;
-        else if ((st & GST_STREAM_TYPE_TEXT) && (text >= 0 || text_off))
-            want = text >= 0 && strcmp(id, pipe->tracks[text].id) == 0;
+        else if ((st & GST_STREAM_TYPE_TEXT) && text >= 0)
+            want = strcmp(id, pipe->tracks[text].id) == 0;
+        /* Off only hides the cues (player_get_subtitle): the text stream stays selected.
+         * Deselecting it makes playsink remove its text chain from a streaming thread, and a
+         * stop at that moment deadlocks playbin3 (1.22: the pad-block callback holds the
+         * playsink lock and waits for a pad lock the state change holds) - seen as a hung exit
+         * 60 ms after SUBTITLES. */
         changed |= want != now;
         if (want)
             ids = g_list_append(ids, (gpointer)id);
@@ -204,10 +208,8 @@ int player_tracks_apply(struct player *p, struct player_pipe *pipe)
     if (changed) {
         log_info("selecting streams: audio %s, subtitles %s",
                  audio >= 0 ? pipe->tracks[audio].id : "as is",
-                 text >= 0  ? pipe->tracks[text].id
-                 : text_off ? "off"
-                            : "as is");
-        if (text_off || text >= 0)
+                 text >= 0 ? pipe->tracks[text].id : "as is");
+        if (text >= 0)
             player_cues_clear(p, pipe);
         if (!gst_element_send_event(pipe->pipeline, gst_event_new_select_streams(ids)))
             log_warn("the pipeline refused the stream selection");
