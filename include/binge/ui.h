@@ -101,6 +101,9 @@ struct ui_player_view {
     bool muted;
     bool show_volume;  /* the volume bar, after a volume key */
     const char *toast; /* a short confirmation ("Audio: Español"), top right, may be NULL */
+    /* The screen still holds the last player frame drawn (nothing else was drawn since, the
+     * window was not exposed): the software renderer may then redraw only the picture. */
+    bool partial_ok;
     int64_t now_ms;
 };
 void ui_draw_player(struct ui *ui, const struct ui_player_view *view);

@@ -1139,6 +1139,9 @@ static void render_paywall(struct app *app, int64_t now)
 void app_render(struct app *app)
 {
     int64_t now = util_now_ms();
+    bool partial_ok = app->drawn_player && !app->full_redraw;
+    app->drawn_player = app->screen == APP_SCREEN_PLAYER;
+    app->full_redraw = false;
     if (app->screen == APP_SCREEN_HOME) {
         char detail[320];
         const char *title = app->home_title[0] ? app->home_title : NULL;
@@ -1239,6 +1242,7 @@ void app_render(struct app *app)
         .muted = player_get_mute(app->player),
         .show_volume = now < app->volume_until_ms,
         .toast = now < app->toast_until_ms ? app->toast : NULL,
+        .partial_ok = partial_ok,
         .now_ms = now,
     };
     ui_draw_player(app->ui, &v);
@@ -1469,6 +1473,7 @@ static void handle_event(struct app *app, const SDL_Event *ev)
     }
     case SDL_WINDOWEVENT:
         app->dirty = true;
+        app->full_redraw = true;
         break;
     default:
         break;

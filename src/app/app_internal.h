@@ -168,6 +168,8 @@ struct app {
     bool info;               /* the INFO panel is up */
     bool video_plane;        /* a sink draws the video ("plane"/"null"): no frames come here */
     int plane_rect[4];       /* the rectangle last given to player_set_video_rect */
+    bool drawn_player;       /* the last frame drawn was the player screen's */
+    bool full_redraw;        /* the window lost what was drawn (exposed, resized) */
     bool warmed;             /* player_warm_up was called */
     char toast[160];         /* "Audio: Español", shown until toast_until_ms */
     int64_t toast_until_ms;  /* 0 = no toast */

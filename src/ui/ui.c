@@ -17,6 +17,9 @@ struct ui *ui_new(SDL_Renderer *renderer, const char *font_path, void (*wake)(vo
         return NULL;
     }
     ui->renderer = renderer;
+    SDL_RendererInfo info;
+    ui->software =
+        SDL_GetRendererInfo(renderer, &info) == 0 && (info.flags & SDL_RENDERER_SOFTWARE);
     ui->text = text_new(font_path, err, errlen);
     if (!ui->text)
         goto fail;

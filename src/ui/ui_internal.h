@@ -43,6 +43,12 @@ struct ui {
      * the output size and copied 1:1 under each frame; layer_key says what it shows. */
     SDL_Texture *layer;
     char layer_key[640];
+    /* The software renderer keeps what was drawn between presents, so a new video frame under
+     * an unchanged screen needs only the picture drawn: clean says the last player frame had
+     * nothing over the picture, drawn at clean_key (the pillars' key, video rectangle). */
+    bool software;
+    bool clean;
+    char clean_key[640];
     /* The last QR code drawn, kept while its text stays the same. */
     SDL_Texture *qr;
     char *qr_text;

@@ -385,11 +385,13 @@ static void test_tracks_and_volume_kept(void **state)
              "key AUDIO\n"
              "wait-for player.audio=es 5000\n"
              "screenshot %s\n"
+             "wait 3200\n"
+             "screenshot %s\n"
              "key VOLUME_DOWN 3\n"
              "key MUTE\n"
              "state\n"
              "quit\n",
-             path_in(dir, "audio.png"));
+             path_in(dir, "audio.png"), path_in(dir, "audio-gone.png"));
     assert_int_equal(play_script(dir, "switch", dubs, script, NULL, NULL, out, sizeof(out)), 0);
     cJSON *s = state_line_of(out, 0);
     assert_string_equal(jstr(s, "player", "audio"), "en");
@@ -408,6 +410,12 @@ static void test_tracks_and_volume_kept(void **state)
                                   w * 400 / 1920, h * 60 / 1080, mean, &sd, NULL, NULL),
                      0);
     assert_true(sd > 10);
+    /* 2.5 s later the toast is gone from the screen, though only the picture is redrawn for
+     * each new frame in the software renderer. */
+    assert_int_equal(tu_png_stats(path_in(dir, "audio-gone.png"), w * 1400 / 1920, h * 60 / 1080,
+                                  w * 400 / 1920, h * 60 / 1080, mean, &sd, NULL, NULL),
+                     0);
+    assert_true(sd < 3);
 
     /* A stream with one sound track says so (a bug once: the toast read "%sThis..."). */
     char ts[1200];
