@@ -814,6 +814,16 @@ static int start_playlist(struct app *app, const char *list)
     return 0;
 }
 
+/* A new picture is up (a frame uploaded, or a plane sink's first frame): it ends a gap and a
+ * first-frame measurement at the next present. */
+static void picture_arrived(struct app *app)
+{
+    app->dirty = true;
+    app->video_presented = true;
+    if (app->ff_armed)
+        app->ff_uploaded = true;
+}
+
 static void set_buffering(struct app *app)
 {
     char text[32] = "Buffering";
@@ -881,9 +891,7 @@ static void on_player_event(struct app *app, const struct player_event *ev)
             if (player_get_variant(app->player, &v) && v.width > 0 && v.height > 0)
                 w = v.width, h = v.height;
             ui_video_elsewhere(app->ui, w, h);
-            app->video_presented = true;
-            if (app->ff_armed)
-                app->ff_uploaded = true;
+            picture_arrived(app);
         }
         break;
     case PLAYER_EVENT_EOS:
@@ -1371,12 +1379,8 @@ static void drain_player(struct app *app)
     struct player_frame f;
     if (app->screen == APP_SCREEN_PLAYER && player_acquire_frame(app->player, app->frame_seq, &f)) {
         app->frame_seq = f.seq;
-        if (ui_video_upload(app->ui, &f) == 0) {
-            app->dirty = true;
-            app->video_presented = true;
-            if (app->ff_armed)
-                app->ff_uploaded = true;
-        }
+        if (ui_video_upload(app->ui, &f) == 0)
+            picture_arrived(app);
         player_release_frame(app->player, &f);
     }
 }

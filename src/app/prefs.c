@@ -33,9 +33,14 @@ static void toast(struct app *app, const char *what, const char *value)
     app->dirty = true;
 }
 
+static const char *saved(const struct app *app, const char *key)
+{
+    return app->store ? store_get_setting(app->store, key) : NULL;
+}
+
 void prefs_apply(struct app *app)
 {
-    const char *vol = app->store ? store_get_setting(app->store, PREF_VOLUME) : NULL;
+    const char *vol = saved(app, PREF_VOLUME);
     if (vol) {
         char *end = NULL;
         long pct = strtol(vol, &end, 10);
@@ -44,13 +49,13 @@ void prefs_apply(struct app *app)
         else
             log_warn("ignoring the saved volume \"%s\" (not 0..100)", vol);
     }
-    const char *mute = app->store ? store_get_setting(app->store, PREF_MUTE) : NULL;
+    const char *mute = saved(app, PREF_MUTE);
     if (mute)
         player_set_mute(app->player, strcmp(mute, "1") == 0);
-    const char *audio = app->store ? store_get_setting(app->store, PREF_AUDIO) : NULL;
+    const char *audio = saved(app, PREF_AUDIO);
     if (audio && *audio)
         player_select_audio(app->player, audio); /* remembered until the tracks are known */
-    const char *subs = app->store ? store_get_setting(app->store, PREF_SUBTITLES) : NULL;
+    const char *subs = saved(app, PREF_SUBTITLES);
     if (subs && *subs)
         player_select_subtitles(app->player, strcmp(subs, "off") == 0 ? NULL : subs);
 }

@@ -126,16 +126,18 @@ static void get_player_gap(struct app *app, struct field_value *v)
 {
     INT(app->last_gap_ms);
 }
+/* A variant as WIDTHxHEIGHT@BITRATE into buf (static storage of the caller's field). */
+static const char *variant_text(const struct player_variant *var, char *buf, size_t len)
+{
+    snprintf(buf, len, "%dx%d@%u", var->width, var->height, var->bitrate);
+    return buf;
+}
 static void get_player_variant(struct app *app, struct field_value *v)
 {
     static char buf[48];
     struct player_variant var;
-    if (app->screen == APP_SCREEN_PLAYER && player_get_variant(app->player, &var)) {
-        snprintf(buf, sizeof(buf), "%dx%d@%u", var.width, var.height, var.bitrate);
-        STR(buf);
-    } else {
-        STR(NULL);
-    }
+    bool known = app->screen == APP_SCREEN_PLAYER && player_get_variant(app->player, &var);
+    STR(known ? variant_text(&var, buf, sizeof(buf)) : NULL);
 }
 static void get_player_prerolled(struct app *app, struct field_value *v)
 {
@@ -183,13 +185,8 @@ static void get_qoe_start_variant(struct app *app, struct field_value *v)
 {
     static char buf[48];
     struct player_stats st;
-    if (qoe_stats(app, &st) && st.start_variant.width > 0) {
-        snprintf(buf, sizeof(buf), "%dx%d@%u", st.start_variant.width, st.start_variant.height,
-                 st.start_variant.bitrate);
-        STR(buf);
-    } else {
-        STR(NULL);
-    }
+    bool known = qoe_stats(app, &st) && st.start_variant.width > 0;
+    STR(known ? variant_text(&st.start_variant, buf, sizeof(buf)) : NULL);
 }
 static void get_qoe_switches(struct app *app, struct field_value *v)
 {
@@ -215,12 +212,12 @@ static void get_qoe_errors(struct app *app, struct field_value *v)
 static void get_track(struct app *app, struct field_value *v, enum player_track_type type)
 {
     static char buf[2][96];
-    struct player_track tracks[16];
+    struct player_track tracks[APP_MAX_TRACKS];
     size_t n = app->screen == APP_SCREEN_PLAYER && app->player
-                   ? player_get_tracks(app->player, tracks, 16)
+                   ? player_get_tracks(app->player, tracks, APP_MAX_TRACKS)
                    : 0;
     STR(NULL);
-    for (size_t i = 0; i < n && i < 16; i++) {
+    for (size_t i = 0; i < n && i < APP_MAX_TRACKS; i++) {
         if (tracks[i].type == type && tracks[i].selected) {
             char *b = buf[type == PLAYER_TRACK_TEXT];
             snprintf(b, sizeof(buf[0]), "%s",

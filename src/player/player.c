@@ -35,14 +35,19 @@ static bool deinit_done;
 static GThread *warm_thread;
 static GMutex warm_lock;
 
+static void warm_feature(GstPluginFeature *feature)
+{
+    GstPluginFeature *loaded = gst_plugin_feature_load(feature);
+    if (loaded)
+        gst_object_unref(loaded);
+}
+
 static void warm_element(const char *name)
 {
     GstElementFactory *f = gst_element_factory_find(name);
     if (!f)
         return;
-    GstPluginFeature *loaded = gst_plugin_feature_load(GST_PLUGIN_FEATURE(f));
-    if (loaded)
-        gst_object_unref(loaded);
+    warm_feature(GST_PLUGIN_FEATURE(f));
     gst_object_unref(f);
 }
 
@@ -71,11 +76,8 @@ static gpointer warm_up(gpointer data)
         GstCaps *caps = gst_caps_from_string(formats[i]);
         GList *fit =
             caps ? gst_element_factory_list_filter(decoders, caps, GST_PAD_SINK, FALSE) : NULL;
-        if (fit) {
-            GstPluginFeature *loaded = gst_plugin_feature_load(GST_PLUGIN_FEATURE(fit->data));
-            if (loaded)
-                gst_object_unref(loaded);
-        }
+        if (fit)
+            warm_feature(GST_PLUGIN_FEATURE(fit->data));
         gst_plugin_feature_list_free(fit);
         if (caps)
             gst_caps_unref(caps);

@@ -215,14 +215,12 @@ static void draw_pillars(struct ui *ui, const struct ui_player_view *v, SDL_Text
  * drawn again only when what they show changes. Returns false when that cannot be done (no
  * render targets): the caller draws them straight. */
 static bool draw_pillars_cached(struct ui *ui, const struct ui_player_view *v, SDL_Texture *back,
-                                SDL_Rect vr)
+                                SDL_Rect vr, const char *key)
 {
     SDL_Renderer *r = ui->renderer;
     int ow, oh;
     if (!SDL_RenderTargetSupported(r) || SDL_GetRendererOutputSize(r, &ow, &oh) != 0)
         return false;
-    char key[sizeof(ui->layer_key)];
-    layer_key(ui, v, back, vr, key, sizeof(key));
     int tw = 0, th = 0;
     if (ui->layer)
         SDL_QueryTexture(ui->layer, NULL, NULL, &tw, &th);
@@ -297,7 +295,7 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
     SDL_SetRenderDrawColor(ui->renderer, 0, 0, 0, 255);
     SDL_RenderClear(ui->renderer);
     if (pillars) {
-        if (!draw_pillars_cached(ui, v, back, vr))
+        if (!draw_pillars_cached(ui, v, back, vr, key))
             draw_pillars(ui, v, back, vr);
     } else if (back) {
         SDL_RenderCopy(ui->renderer, back, NULL, NULL);
