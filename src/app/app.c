@@ -127,33 +127,6 @@ void app_describe_failure(const struct net_response *r, char *title, size_t tlen
     free(message);
 }
 
-/* Cached responses belong to the server that sent them: a box pointed at another server must
- * not show the old one's catalog. FNV-1a of the server URL keeps the key short. */
-static uint64_t fnv1a(const char *s)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        h = (h ^ *p) * 1099511628211ull;
-    return h;
-}
-
-void app_cache_key(const struct app *app, const char *kind, const char *id, char *buf, size_t len)
-{
-    uint64_t h = fnv1a(app->opts->server_url);
-    snprintf(buf, len, "%s:%s:%016llx%s%s", kind, app->opts->language ? app->opts->language : "en",
-             (unsigned long long)h, id ? ":" : "", id ? id : "");
-}
-
-int app_cache_load(struct app *app, const char *key, char **body, size_t *len, char **etag)
-{
-    *body = *etag = NULL;
-    *len = 0;
-    if (!app->store)
-        return BINGE_ENOTFOUND;
-    int64_t at;
-    return store_cache_get(app->store, key, etag, body, len, &at);
-}
-
 static void home_cache_key(const struct app *app, char *buf, size_t len)
 {
     app_cache_key(app, "home", NULL, buf, len);
@@ -250,79 +223,6 @@ static void on_home(struct app *app, struct net_response *r)
     }
     if (!app->retry_at_ms)
         app_schedule_retry(app);
-}
-
-/* Poster bytes are cached under a hash of their URL (which already names the server). */
-static void poster_cache_key(const char *url, char *buf, size_t len)
-{
-    snprintf(buf, len, "poster:%016llx", (unsigned long long)fnv1a(url));
-}
-
-/* Posters: a bounded number of fetches in flight; safe to call every tick. */
-static void fetch_posters(struct app *app)
-{
-    if (!app->home || !app->net)
-        return;
-    for (size_t s = 0; s < app->home->n_shelves; s++) {
-        const struct catalog_shelf *shelf = &app->home->shelves[s];
-        for (size_t i = 0; i < shelf->n_items; i++) {
-            const char *url = shelf->items[i].poster_url;
-            if (!url || ui_image_state(app->ui, url) != UI_IMAGE_UNKNOWN)
-                continue;
-            /* A poster seen before comes from the disk cache, online or not. */
-            char key[160], *body = NULL, *etag = NULL;
-            size_t len = 0;
-            poster_cache_key(url, key, sizeof(key));
-            if (app_cache_load(app, key, &body, &len, &etag) == 0 && len > 0) {
-                ui_image_submit(app->ui, url, body, len); /* takes body */
-                free(etag);
-                continue;
-            }
-            free(body);
-            free(etag);
-            size_t slot = 0;
-            while (slot < APP_MAX_POSTER_FETCHES && app->posters[slot].id)
-                slot++;
-            if (slot == APP_MAX_POSTER_FETCHES)
-                return;
-            uint64_t id =
-                app_request(app, APP_REQ_POSTER, NET_GET, url, NULL, APP_REQ_NO_AUTH, NULL);
-            if (!id) {
-                ui_image_fail(app->ui, url);
-                continue;
-            }
-            app->posters[slot].id = id;
-            app->posters[slot].url = util_strdup(url);
-            ui_image_mark_pending(app->ui, url);
-        }
-    }
-}
-
-static void on_poster(struct app *app, struct net_response *r)
-{
-    for (size_t i = 0; i < APP_MAX_POSTER_FETCHES; i++) {
-        if (app->posters[i].id != r->id)
-            continue;
-        char *url = app->posters[i].url;
-        app->posters[i].id = 0;
-        app->posters[i].url = NULL;
-        if (!url)
-            return;
-        if (!r->error && r->status == 200 && r->len > 0) {
-            char key[160];
-            poster_cache_key(url, key, sizeof(key));
-            if (app->store)
-                store_cache_put(app->store, key, r->etag, r->body, r->len);
-            ui_image_submit(app->ui, url, r->body, r->len);
-            r->body = NULL; /* handed to the decode worker */
-            r->len = 0;
-        } else {
-            log_warn("poster %s: %s (status %ld)", url, r->message, r->status);
-            ui_image_fail(app->ui, url);
-        }
-        free(url);
-        return;
-    }
 }
 
 /* ---- playback ---- */
@@ -1323,7 +1223,7 @@ static void drain_net(struct app *app)
                 on_play(app, r);
             break;
         case APP_REQ_POSTER:
-            on_poster(app, r);
+            posters_on_response(app, r);
             break;
         case APP_REQ_UNLOCK:
             if (r->id == app->unlock_req)
@@ -1402,7 +1302,7 @@ static int64_t update(struct app *app, int64_t now)
         /* the countdown on screen changes once a second */
         DEADLINE(now + 1000 - (app->retry_at_ms - now) % 1000);
     }
-    fetch_posters(app);
+    posters_fetch(app);
     if (ui_image_pump(app->ui))
         app->dirty = true;
     player_tick(app->player, now);

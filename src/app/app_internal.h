@@ -228,11 +228,6 @@ void app_set_error(struct app *app, const char *fmt, ...) __attribute__((format(
 /* Describes a failed response for the viewer: a title and a detail line. */
 void app_describe_failure(const struct net_response *r, char *title, size_t tlen, char *detail,
                           size_t dlen);
-/* The store key of a cached response: kind ("home", "series", "wallet"), language, server,
- * and an id when given. */
-void app_cache_key(const struct app *app, const char *kind, const char *id, char *buf, size_t len);
-/* Reads a cached response: body and etag transfer full. Returns 0 or a negative code. */
-int app_cache_load(struct app *app, const char *key, char **body, size_t *len, char **etag);
 /* The card focused on home, or NULL. */
 const struct catalog_item *app_focused_item(const struct app *app);
 /* Schedules the next bootstrap attempt (register, home) with backoff and jitter. */
@@ -245,6 +240,16 @@ void app_render(struct app *app);
 /* Renders and saves the screen as PNG, atomically. Returns 0 or a negative code. */
 int app_screenshot(struct app *app, const char *path, char *err, size_t errlen);
 void app_quit(struct app *app, int exit_code);
+
+/* posters.c: the response cache and the posters on home. */
+/* The store key of a cached response: kind ("home", "series", "wallet"), language, server,
+ * and an id when given. */
+void app_cache_key(const struct app *app, const char *kind, const char *id, char *buf, size_t len);
+/* Reads a cached response: body and etag transfer full. Returns 0 or a negative code. */
+int app_cache_load(struct app *app, const char *key, char **body, size_t *len, char **etag);
+/* Posters: a bounded number of fetches in flight; safe to call every tick. */
+void posters_fetch(struct app *app);
+void posters_on_response(struct app *app, struct net_response *r);
 
 /* session.c: the device token, its renewal on 401, the wallet. */
 void session_start(struct app *app);
