@@ -51,6 +51,11 @@ struct catalog_shelf {
 struct catalog_home { /* GET /v1/home */
     struct catalog_shelf *shelves;
     size_t n_shelves;
+    /* One bad item costs only that item: it is left out of its shelf and counted here, and the
+     * first one's error ("shelves[0].items[2].episode_count: must be >= 0") is kept for the log.
+     * A bad shelf or document still fails the whole parse. */
+    size_t n_dropped;
+    char dropped[CATALOG_ERR_LEN]; /* "" when nothing was dropped */
 };
 
 enum catalog_lock {
@@ -134,6 +139,7 @@ struct catalog_device {
     char *account_name;  /* "account.name", NULL for a guest device */
 };
 
+/* Items with a bad field are dropped (see struct catalog_home), not the whole home. */
 int catalog_parse_home(const char *json, size_t len, struct catalog_home **out,
                        char err[CATALOG_ERR_LEN]);
 void catalog_home_free(struct catalog_home *home);

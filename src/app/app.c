@@ -135,6 +135,9 @@ static void home_cache_key(const struct app *app, char *buf, size_t len)
 /* Installs a parsed home, keeping the focus when the shelves are the same. */
 static bool set_home(struct app *app, struct catalog_home *home, const char *etag)
 {
+    if (home->n_dropped)
+        log_warn("home: left out %zu item%s with a bad field; the first: %s", home->n_dropped,
+                 home->n_dropped == 1 ? "" : "s", home->dropped);
     size_t *focus = calloc(home->n_shelves ? home->n_shelves : 1, sizeof(*focus));
     if (!focus) {
         catalog_home_free(home);

@@ -303,15 +303,20 @@ fail:
 
 /* ---- home ---- */
 
+static void items_free_fields(struct catalog_item *item)
+{
+    free(item->series_id);
+    free(item->title);
+    free(item->poster_url);
+    free(item->synopsis);
+    free(item->episode_id);
+    *item = (struct catalog_item){0};
+}
+
 static void items_free(struct catalog_item *items, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(items[i].series_id);
-        free(items[i].title);
-        free(items[i].poster_url);
-        free(items[i].synopsis);
-        free(items[i].episode_id);
-    }
+    for (size_t i = 0; i < n; i++)
+        items_free_fields(&items[i]);
     free(items);
 }
 
@@ -355,14 +360,16 @@ static int parse_item(const cJSON *j, const char *path, struct catalog_item *ite
 }
 
 /* Parses the items array (required) of j into *items. On failure the items parsed so far are
- * still counted in *n, for the caller to free. */
+ * still counted in *n, for the caller to free. With drops, an item with a bad field is freed and
+ * left out (counted in drops, the first error kept there); without, it fails the whole parse. */
 static int parse_items(const cJSON *j, const char *path, const char *key,
-                       struct catalog_item **items, size_t *n_items, char *err)
+                       struct catalog_item **items, size_t *n_items, struct catalog_home *drops,
+                       char *err)
 {
     const cJSON *arr = get_array(j, path, key, err);
     if (!arr)
         return BINGE_EPARSE;
-    size_t n = array_len(arr);
+    size_t n = array_len(arr), index = 0;
     if (n == 0)
         return 0;
     *items = calloc(n, sizeof(**items));
@@ -372,17 +379,26 @@ static int parse_items(const cJSON *j, const char *path, const char *key,
     cJSON_ArrayForEach(it, arr)
     {
         char ipath[PATH_LEN + 32];
-        snprintf(ipath, sizeof(ipath), "%s%s%s[%zu]", path, *path ? "." : "", key, *n_items);
+        snprintf(ipath, sizeof(ipath), "%s%s%s[%zu]", path, *path ? "." : "", key, index++);
         /* Counted before parsing so a half-filled item is freed with the rest. */
         struct catalog_item *item = &(*items)[(*n_items)++];
         int rc = parse_item(it, ipath, item, err);
+        if (rc == BINGE_EPARSE && drops) {
+            if (!drops->n_dropped++)
+                snprintf(drops->dropped, sizeof(drops->dropped), "%s", err);
+            err[0] = '\0';
+            items_free_fields(item);
+            (*n_items)--;
+            continue;
+        }
         if (rc)
             return rc;
     }
     return 0;
 }
 
-static int parse_shelf(const cJSON *j, const char *path, struct catalog_shelf *shelf, char *err)
+static int parse_shelf(const cJSON *j, const char *path, struct catalog_shelf *shelf,
+                       struct catalog_home *home, char *err)
 {
     int rc;
     if (!cJSON_IsObject(j))
@@ -390,7 +406,7 @@ static int parse_shelf(const cJSON *j, const char *path, struct catalog_shelf *s
     if ((rc = get_string(j, path, "id", STR_REQUIRED | STR_NONEMPTY, &shelf->id, err)) ||
         (rc = get_string(j, path, "title", STR_REQUIRED, &shelf->title, err)))
         return rc;
-    return parse_items(j, path, "items", &shelf->items, &shelf->n_items, err);
+    return parse_items(j, path, "items", &shelf->items, &shelf->n_items, home, err);
 }
 
 int catalog_parse_home(const char *json, size_t len, struct catalog_home **out,
@@ -433,7 +449,7 @@ int catalog_parse_home(const char *json, size_t len, struct catalog_home **out,
         char path[PATH_LEN];
         snprintf(path, sizeof(path), "shelves[%zu]", home->n_shelves);
         struct catalog_shelf *shelf = &home->shelves[home->n_shelves++];
-        if ((rc = parse_shelf(it, path, shelf, err)))
+        if ((rc = parse_shelf(it, path, shelf, home, err)))
             goto fail;
     }
     cJSON_Delete(root);
@@ -997,7 +1013,7 @@ static int fill_search(const cJSON *root, long status, void *obj, char *err)
     int rc;
     if ((rc = get_string(root, "", "query", 0, &search->query, err)))
         return rc;
-    return parse_items(root, "", "items", &search->items, &search->n_items, err);
+    return parse_items(root, "", "items", &search->items, &search->n_items, NULL, err);
 }
 
 static void catalog_search_release(void *obj)

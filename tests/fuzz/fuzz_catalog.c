@@ -27,6 +27,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_CHECK(home->shelves[i].id && home->shelves[i].title);
             check_items(home->shelves[i].items, home->shelves[i].n_items);
         }
+        /* An item left out is counted and its error kept, and only then. */
+        FUZZ_CHECK((home->n_dropped == 0) == (home->dropped[0] == '\0'));
+        FUZZ_CHECK(strlen(home->dropped) < CATALOG_ERR_LEN);
         catalog_home_free(home);
     } else {
         FUZZ_CHECK(!home && err[0] != '\0' && strlen(err) < CATALOG_ERR_LEN);

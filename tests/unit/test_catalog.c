@@ -69,6 +69,11 @@ static int run_parser_status(enum parser p, long status, const char *json, size_
         struct catalog_home *h = NULL;
         rc = catalog_parse_home(buf, len, &h, err);
         assert_true(rc == 0 ? h != NULL : h == NULL);
+        if (h) {
+            /* The error of an item left out is the row's message. */
+            assert_true((h->n_dropped == 0) == (h->dropped[0] == '\0'));
+            snprintf(err, CATALOG_ERR_LEN, "%s", h->dropped);
+        }
         catalog_home_free(h);
         break;
     }
@@ -285,44 +290,44 @@ static void test_home_rows(void **state)
         {"second shelf bad", P_HOME,
          "{\"shelves\":[{\"id\":\"a\",\"title\":\"A\",\"items\":[]},{\"id\":\"b\",\"items\":[]}]}",
          BINGE_EPARSE, "shelves[1].title: missing"},
-        {"item not object", P_HOME, HOME1("[]"), BINGE_EPARSE,
-         "shelves[0].items[0]: expected an object"},
+        /* One bad item is left out (its error kept in home->dropped), not the whole home. */
+        {"item not object", P_HOME, HOME1("[]"), 0, "shelves[0].items[0]: expected an object"},
         {"third item title number", P_HOME,
-         HOME1(ITEM_OK "," ITEM_OK "," ITEM("7", "\"http://h/p\"", "1")), BINGE_EPARSE,
+         HOME1(ITEM_OK "," ITEM_OK "," ITEM("7", "\"http://h/p\"", "1")), 0,
          "shelves[0].items[2].title: expected a string"},
-        {"item title null", P_HOME, HOME1(ITEM("null", "\"http://h/p\"", "1")), BINGE_EPARSE,
+        {"item title null", P_HOME, HOME1(ITEM("null", "\"http://h/p\"", "1")), 0,
          "shelves[0].items[0].title: missing"},
         {"item id missing", P_HOME,
-         HOME1("{\"title\":\"T\",\"poster_url\":\"http://h/\",\"episode_count\":1}"), BINGE_EPARSE,
+         HOME1("{\"title\":\"T\",\"poster_url\":\"http://h/\",\"episode_count\":1}"), 0,
          "shelves[0].items[0].id: missing"},
-        {"poster file://", P_HOME, HOME1(ITEM("\"T\"", "\"file:///etc/passwd\"", "1")),
-         BINGE_EPARSE, "shelves[0].items[0].poster_url: expected an http(s) URL"},
-        {"poster javascript:", P_HOME, HOME1(ITEM("\"T\"", "\"javascript:alert(1)\"", "1")),
-         BINGE_EPARSE, "poster_url: expected an http(s) URL"},
-        {"poster relative", P_HOME, HOME1(ITEM("\"T\"", "\"/images/p.png\"", "1")), BINGE_EPARSE,
+        {"poster file://", P_HOME, HOME1(ITEM("\"T\"", "\"file:///etc/passwd\"", "1")), 0,
+         "shelves[0].items[0].poster_url: expected an http(s) URL"},
+        {"poster javascript:", P_HOME, HOME1(ITEM("\"T\"", "\"javascript:alert(1)\"", "1")), 0,
          "poster_url: expected an http(s) URL"},
-        {"poster no host", P_HOME, HOME1(ITEM("\"T\"", "\"http://\"", "1")), BINGE_EPARSE,
+        {"poster relative", P_HOME, HOME1(ITEM("\"T\"", "\"/images/p.png\"", "1")), 0,
          "poster_url: expected an http(s) URL"},
-        {"poster number", P_HOME, HOME1(ITEM("\"T\"", "5", "1")), BINGE_EPARSE,
+        {"poster no host", P_HOME, HOME1(ITEM("\"T\"", "\"http://\"", "1")), 0,
+         "poster_url: expected an http(s) URL"},
+        {"poster number", P_HOME, HOME1(ITEM("\"T\"", "5", "1")), 0,
          "poster_url: expected a string"},
         /* docs/api.md: poster_url is null for a series without a poster. */
         {"poster missing", P_HOME, HOME1("{\"id\":\"s\",\"title\":\"T\",\"episode_count\":1}"), 0,
          NULL},
         {"poster null", P_HOME, HOME1(ITEM("\"T\"", "null", "1")), 0, NULL},
-        {"count negative", P_HOME, HOME1(ITEM("\"T\"", "\"http://h/p\"", "-1")), BINGE_EPARSE,
+        {"count negative", P_HOME, HOME1(ITEM("\"T\"", "\"http://h/p\"", "-1")), 0,
          "shelves[0].items[0].episode_count: must be >= 0"},
-        {"count string", P_HOME, HOME1(ITEM("\"T\"", "\"http://h/p\"", "\"12\"")), BINGE_EPARSE,
+        {"count string", P_HOME, HOME1(ITEM("\"T\"", "\"http://h/p\"", "\"12\"")), 0,
          "episode_count: expected an integer"},
-        {"count fraction", P_HOME, HOME1(ITEM("\"T\"", "\"http://h/p\"", "1.5")), BINGE_EPARSE,
+        {"count fraction", P_HOME, HOME1(ITEM("\"T\"", "\"http://h/p\"", "1.5")), 0,
          "episode_count: expected an integer"},
-        {"count bool", P_HOME, HOME1(ITEM("\"T\"", "\"http://h/p\"", "true")), BINGE_EPARSE,
+        {"count bool", P_HOME, HOME1(ITEM("\"T\"", "\"http://h/p\"", "true")), 0,
          "episode_count: expected an integer"},
-        {"count null", P_HOME, HOME1(ITEM("\"T\"", "\"http://h/p\"", "null")), BINGE_EPARSE,
+        {"count null", P_HOME, HOME1(ITEM("\"T\"", "\"http://h/p\"", "null")), 0,
          "episode_count: expected an integer"},
-        {"count huge", P_HOME, HOME1(ITEM("\"T\"", "\"http://h/p\"", "1e300")), BINGE_EPARSE,
+        {"count huge", P_HOME, HOME1(ITEM("\"T\"", "\"http://h/p\"", "1e300")), 0,
          "episode_count: expected an integer"},
-        {"count above int", P_HOME, HOME1(ITEM("\"T\"", "\"http://h/p\"", "4294967296")),
-         BINGE_EPARSE, "episode_count: must be <= 2147483647"},
+        {"count above int", P_HOME, HOME1(ITEM("\"T\"", "\"http://h/p\"", "4294967296")), 0,
+         "episode_count: must be <= 2147483647"},
     };
     run_rows(rows, sizeof(rows) / sizeof(rows[0]));
 }
@@ -727,8 +732,7 @@ static void test_fixtures(void **state)
         {"register.json", P_DEVICE, 0, NULL},
         {"error_401.json", P_ERROR, 0, NULL},
         /* malformed variants */
-        {"home_wrong_type.json", P_HOME, BINGE_EPARSE,
-         "shelves[0].items[0].title: expected a string"},
+        {"home_wrong_type.json", P_HOME, 0, "shelves[0].items[0].title: expected a string"},
         {"home_missing_shelves.json", P_HOME, BINGE_EPARSE, "shelves: missing"},
         {"home_not_object.json", P_HOME, BINGE_EPARSE, "expected a JSON object at the top level"},
         {"home_truncated.json", P_HOME, BINGE_EPARSE, "invalid JSON"},
@@ -773,6 +777,55 @@ static void test_fixtures(void **state)
     }
 }
 
+/* One bad field in one item (episode_count -5) leaves out that item only: every other shelf and
+ * item of home.json is there, in order. */
+static void test_home_drops_bad_item(void **state)
+{
+    size_t len = 0, blen = 0;
+    char *good = read_fixture("home.json", &len),
+         *bad = read_fixture("home_bad_episode_count.json", &blen);
+    assert_non_null(good);
+    assert_non_null(bad);
+    char err[CATALOG_ERR_LEN];
+    struct catalog_home *g = NULL, *b = NULL;
+    assert_int_equal(catalog_parse_home(good, len, &g, err), 0);
+    assert_int_equal(catalog_parse_home(bad, blen, &b, err), 0);
+    assert_int_equal(g->n_dropped, 0);
+    assert_int_equal(b->n_dropped, 1);
+    assert_string_equal(b->dropped, "shelves[1].items[1].episode_count: must be >= 0");
+    assert_int_equal(b->n_shelves, g->n_shelves);
+    for (size_t s = 0; s < g->n_shelves; s++) {
+        const struct catalog_shelf *gs = &g->shelves[s], *bs = &b->shelves[s];
+        assert_string_equal(bs->id, gs->id);
+        assert_int_equal(bs->n_items, gs->n_items - (s == 1));
+        for (size_t i = 0, j = 0; i < gs->n_items; i++) {
+            if (s == 1 && i == 1)
+                continue; /* the one left out */
+            assert_string_equal(bs->items[j].series_id, gs->items[i].series_id);
+            assert_int_equal(bs->items[j].episode_count, gs->items[i].episode_count);
+            j++;
+        }
+    }
+    /* Two bad items: both left out, the first one's error kept. */
+    const char *two = HOME1(
+        ITEM("7", "\"http://h/p\"", "1") "," ITEM_OK "," ITEM("\"T\"", "\"http://h/p\"", "-5"));
+    catalog_home_free(b);
+    b = NULL;
+    assert_int_equal(catalog_parse_home(two, strlen(two), &b, err), 0);
+    assert_int_equal(b->n_dropped, 2);
+    assert_int_equal(b->shelves[0].n_items, 1);
+    assert_string_equal(b->dropped, "shelves[0].items[0].title: expected a string");
+    /* A bad shelf still fails the whole document. */
+    catalog_home_free(b);
+    b = (struct catalog_home *)&err;
+    const char *bad_shelf = "{\"shelves\":[{\"id\":\"a\",\"title\":1,\"items\":[]}]}";
+    assert_int_equal(catalog_parse_home(bad_shelf, strlen(bad_shelf), &b, err), BINGE_EPARSE);
+    assert_null(b);
+    catalog_home_free(g);
+    free(good);
+    free(bad);
+}
+
 /* The issue-3 fixtures, with the HTTP status each was captured with. */
 static void test_fixtures_v1(void **state)
 {
@@ -814,8 +867,10 @@ static void test_fixtures_v1(void **state)
         {"progress.json", P_PROGRESS, 200, 0, NULL},
         {"progress_duplicates.json", P_PROGRESS, 200, 0, NULL},
         /* malformed */
-        {"home_continue_bad_resume.json", P_HOME, 200, BINGE_EPARSE,
+        {"home_continue_bad_resume.json", P_HOME, 200, 0,
          "shelves[0].items[0].resume_ms: expected an integer"},
+        {"home_bad_episode_count.json", P_HOME, 200, 0,
+         "shelves[1].items[1].episode_count: must be >= 0"},
         {"device_code_missing_user_code.json", P_DEVICE_CODE, 200, BINGE_EPARSE,
          "user_code: missing"},
         {"device_code_interval_string.json", P_DEVICE_CODE, 200, BINGE_EPARSE,
@@ -1186,27 +1241,28 @@ static void test_home_search_series_extras_rows(void **state)
          HOME1(CONT_ITEM(",\"episode_id\":\"s1-3\",\"episode_index\":3,\"resume_ms\":0")), 0, NULL,
          0},
         {"continue null episode", P_HOME, HOME1(CONT_ITEM(",\"episode_id\":null")), 0, NULL, 0},
+        /* a bad continue entry is left out of its shelf, its error kept */
         {"continue index missing", P_HOME,
-         HOME1(CONT_ITEM(",\"episode_id\":\"s1-3\",\"resume_ms\":0")), BINGE_EPARSE,
+         HOME1(CONT_ITEM(",\"episode_id\":\"s1-3\",\"resume_ms\":0")), 0,
          "shelves[0].items[0].episode_index: missing", 0},
         {"continue index zero", P_HOME,
-         HOME1(CONT_ITEM(",\"episode_id\":\"s1-3\",\"episode_index\":0,\"resume_ms\":0")),
-         BINGE_EPARSE, "shelves[0].items[0].episode_index: must be >= 1", 0},
+         HOME1(CONT_ITEM(",\"episode_id\":\"s1-3\",\"episode_index\":0,\"resume_ms\":0")), 0,
+         "shelves[0].items[0].episode_index: must be >= 1", 0},
         {"continue resume missing", P_HOME,
-         HOME1(CONT_ITEM(",\"episode_id\":\"s1-3\",\"episode_index\":3")), BINGE_EPARSE,
+         HOME1(CONT_ITEM(",\"episode_id\":\"s1-3\",\"episode_index\":3")), 0,
          "shelves[0].items[0].resume_ms: missing", 0},
         {"continue resume negative", P_HOME,
-         HOME1(CONT_ITEM(",\"episode_id\":\"s1-3\",\"episode_index\":3,\"resume_ms\":-5")),
-         BINGE_EPARSE, "shelves[0].items[0].resume_ms: must be >= 0", 0},
+         HOME1(CONT_ITEM(",\"episode_id\":\"s1-3\",\"episode_index\":3,\"resume_ms\":-5")), 0,
+         "shelves[0].items[0].resume_ms: must be >= 0", 0},
         {"continue duration string", P_HOME,
          HOME1(CONT_ITEM(",\"episode_id\":\"s1-3\",\"episode_index\":3,\"resume_ms\":0,"
                          "\"duration_ms\":\"90s\"")),
-         BINGE_EPARSE, "shelves[0].items[0].duration_ms: expected an integer", 0},
-        {"continue episode id number", P_HOME, HOME1(CONT_ITEM(",\"episode_id\":3")), BINGE_EPARSE,
+         0, "shelves[0].items[0].duration_ms: expected an integer", 0},
+        {"continue episode id number", P_HOME, HOME1(CONT_ITEM(",\"episode_id\":3")), 0,
          "shelves[0].items[0].episode_id: expected a string", 0},
-        {"continue episode id empty", P_HOME, HOME1(CONT_ITEM(",\"episode_id\":\"\"")),
-         BINGE_EPARSE, "shelves[0].items[0].episode_id: expected a non-empty string", 0},
-        {"item synopsis number", P_HOME, HOME1(CONT_ITEM(",\"synopsis\":1")), BINGE_EPARSE,
+        {"continue episode id empty", P_HOME, HOME1(CONT_ITEM(",\"episode_id\":\"\"")), 0,
+         "shelves[0].items[0].episode_id: expected a non-empty string", 0},
+        {"item synopsis number", P_HOME, HOME1(CONT_ITEM(",\"synopsis\":1")), 0,
          "shelves[0].items[0].synopsis: expected a string", 0},
         {"search", P_SEARCH,
          "{\"query\":\"heir\",\"items\":[" CONT_ITEM(",\"synopsis\":\"A long-lost heir\"") "]}", 0,
@@ -2088,6 +2144,7 @@ int main(void)
         cmocka_unit_test(test_fixtures),
         cmocka_unit_test(test_fixture_values),
         cmocka_unit_test(test_fixtures_v1),
+        cmocka_unit_test(test_home_drops_bad_item),
         cmocka_unit_test(test_fixture_progress_request),
         cmocka_unit_test(test_home_search_series_extras_rows),
         cmocka_unit_test(test_wallet_rows),
