@@ -113,7 +113,8 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *view);
 struct ui_paywall_option {
     const char *label;  /* "Unlock for 30 coins" */
     const char *detail; /* "You have 20 coins", may be NULL */
-    bool enabled;       /* drawn dimmed when false, still focusable so its detail explains */
+    bool enabled;       /* drawn dimmed when false, its detail saying why; the app never focuses
+                           it (a focused one gets a frame, never the focus fill) */
 };
 struct ui_paywall_view {
     const char *series_title;

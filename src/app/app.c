@@ -402,7 +402,7 @@ static void open_paywall(struct app *app, int price, int balance)
     app->pay_price = price;
     app->pay_balance = balance;
     session_request_wallet(app); /* ads left and VIP, for the options */
-    app->pay_focus = balance >= price ? APP_UNLOCK_COINS : APP_UNLOCK_AD;
+    paywall_focus_first(app);    /* again as the wallet comes in: paywall_keep_focus */
     app->pay_status[0] = '\0';
     app->unlock_key[0] = '\0';
     app->ad_until_ms = 0;
@@ -487,8 +487,13 @@ static void on_unlock(struct app *app, struct net_response *r)
     if (r->status == 402 && app->unlock_method == APP_UNLOCK_COINS)
         snprintf(text, sizeof(text), "Not enough coins: you have %d, it costs %d", app->pay_balance,
                  app->pay_price);
-    else if (r->status == 429)
+    else if (r->status == 429 && app->unlock_method == APP_UNLOCK_AD) {
         snprintf(text, sizeof(text), "No more ad unlocks today");
+        if (app->wallet)
+            app->wallet->ads_left_today = 0; /* the row turns off; the wallet is asked again */
+        session_request_wallet(app);
+    } else if (r->status == 429)
+        snprintf(text, sizeof(text), "Too many attempts. Please wait a moment");
     else
         snprintf(text, sizeof(text), "%s", message ? message : "The unlock failed");
     log_warn("unlock: HTTP %ld %s", r->status, code ? code : "");
@@ -501,12 +506,10 @@ static void paywall_dispatch(struct app *app, enum input_action action)
 {
     switch (action) {
     case INPUT_UP:
-        if (app->pay_focus > 0)
-            app->pay_focus--;
+        paywall_focus_step(app, -1);
         break;
     case INPUT_DOWN:
-        if (app->pay_focus < APP_UNLOCK_METHODS) /* the last row buys coins */
-            app->pay_focus++;
+        paywall_focus_step(app, 1); /* the last row buys coins */
         break;
     case INPUT_OK:
         if (app->unlock_req)
@@ -517,7 +520,9 @@ static void paywall_dispatch(struct app *app, enum input_action action)
             send_unlock(app, app->unlock_method);
             break;
         }
-        if (app->pay_focus == APP_UNLOCK_METHODS) {
+        if (!paywall_row_enabled(app, app->pay_focus)) {
+            break; /* never reached: the focus leaves a disabled row */
+        } else if (app->pay_focus == APP_UNLOCK_METHODS) {
             checkout_start(app);
         } else if (app->pay_focus == APP_UNLOCK_AD) {
             app->screen = APP_SCREEN_AD;
@@ -1016,10 +1021,12 @@ static void render_paywall(struct app *app, int64_t now)
     else
         snprintf(coins_detail, sizeof(coins_detail), "%d coins left after this",
                  app->pay_balance - app->pay_price);
-    if (w)
+    if (w && w->ads_left_today <= 0)
+        snprintf(ads, sizeof(ads), "No ad unlocks left today");
+    else if (w)
         snprintf(ads, sizeof(ads), "%d ad unlocks left today", w->ads_left_today);
     else
-        snprintf(ads, sizeof(ads), "Unlocks this episode for free");
+        snprintf(ads, sizeof(ads), "Checking your ad unlocks...");
     snprintf(vip, sizeof(vip), "%s",
              w && w->vip_active ? "Included in your VIP plan"
                                 : "Every episode while a VIP plan is active");
@@ -1032,10 +1039,11 @@ static void render_paywall(struct app *app, int64_t now)
         .vip_line = w && w->vip_active ? "You are VIP" : NULL,
         .options =
             {
-                {coins, coins_detail, app->pay_balance < 0 || app->pay_balance >= app->pay_price},
-                {"Watch a short ad", ads, !w || w->ads_left_today > 0},
-                {"Unlock with VIP", vip, !w || w->vip_active},
-                {"Buy coins on your phone", "Scan a code and pay there", true},
+                {coins, coins_detail, paywall_row_enabled(app, APP_UNLOCK_COINS)},
+                {"Watch a short ad", ads, paywall_row_enabled(app, APP_UNLOCK_AD)},
+                {"Unlock with VIP", vip, paywall_row_enabled(app, APP_UNLOCK_VIP)},
+                {"Buy coins on your phone", "Scan a code and pay there",
+                 paywall_row_enabled(app, APP_UNLOCK_METHODS)},
             },
         .n_options = APP_UNLOCK_METHODS + 1,
         .focus = app->pay_focus,
@@ -1305,6 +1313,9 @@ static int64_t update(struct app *app, int64_t now)
         /* the countdown on screen changes once a second */
         DEADLINE(now + 1000 - (app->retry_at_ms - now) % 1000);
     }
+    /* The wallet may have turned the focused row off (no ad unlocks left). */
+    if (app->screen == APP_SCREEN_PAYWALL && paywall_keep_focus(app))
+        app->dirty = true;
     posters_fetch(app);
     if (ui_image_pump(app->ui))
         app->dirty = true;

@@ -290,6 +290,17 @@ void account_dispatch(struct app *app, enum input_action action);
 void account_render(struct app *app, int64_t now);
 void account_reset(struct app *app);
 
+/* paywall.c: the rows of the paywall (enum app_unlock_method, then APP_UNLOCK_METHODS for
+ * buying coins) that can be chosen, and the focus, which only ever rests on one of them. */
+bool paywall_row_enabled(const struct app *app, size_t row);
+/* Focuses the first enabled row (as the paywall opens). */
+void paywall_focus_first(struct app *app);
+/* Moves the focus to the next enabled row up (dir < 0) or down; stays when there is none. */
+void paywall_focus_step(struct app *app, int dir);
+/* Moves the focus off a row that was disabled under it (the wallet arrived, the ads ran out).
+ * Safe to call every tick. Returns true when it moved. */
+bool paywall_keep_focus(struct app *app);
+
 /* state.c: the automation view of the state, one table of paths. */
 /* Writes the value at path ("player.state") into buf, as JSON would show it but unquoted.
  * Returns 0 or BINGE_ENOTFOUND for an unknown path. */

@@ -49,8 +49,9 @@ static void get_paywall_balance(struct app *app, struct field_value *v)
 }
 static void get_paywall_focus(struct app *app, struct field_value *v)
 {
-    static const char *const names[] = {"coins", "ad", "vip"};
-    STR(on_paywall(app) ? names[app->pay_focus] : NULL);
+    /* The last row, buying coins, has no method name: null. */
+    static const char *const names[APP_UNLOCK_METHODS] = {"coins", "ad", "vip"};
+    STR(on_paywall(app) && app->pay_focus < APP_UNLOCK_METHODS ? names[app->pay_focus] : NULL);
 }
 static void get_paywall_status(struct app *app, struct field_value *v)
 {

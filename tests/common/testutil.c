@@ -202,6 +202,88 @@ int tu_png_stats(const char *path, int x, int y, int w, int h, double mean[3], d
     return 0;
 }
 
+/* WCAG 2 relative luminance of an sRGB colour packed as 0xRRGGBB. */
+static double luminance(unsigned rgb)
+{
+    double c[3];
+    for (int i = 0; i < 3; i++) {
+        double v = ((rgb >> (16 - 8 * i)) & 0xff) / 255.0;
+        c[i] = v <= 0.04045 ? v / 12.92 : pow((v + 0.055) / 1.055, 2.4);
+    }
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+}
+
+double tu_contrast(unsigned a, unsigned b)
+{
+    double la = luminance(a), lb = luminance(b);
+    return (la > lb ? la + 0.05 : lb + 0.05) / (la > lb ? lb + 0.05 : la + 0.05);
+}
+
+static int cmp_unsigned(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return x < y ? -1 : x > y;
+}
+
+int tu_png_text_contrast(const char *path, int x, int y, int w, int h, double *ratio, unsigned *bg,
+                         unsigned *fg)
+{
+    SDL_Surface *raw = IMG_Load(path);
+    if (!raw) {
+        fprintf(stderr, "can't load %s: %s\n", path, IMG_GetError());
+        return -1;
+    }
+    SDL_Surface *s = SDL_ConvertSurfaceFormat(raw, SDL_PIXELFORMAT_RGBA32, 0);
+    SDL_FreeSurface(raw);
+    if (!s)
+        return -1;
+    int x0 = x < 0 ? 0 : x, y0 = y < 0 ? 0 : y;
+    int x1 = x + w > s->w ? s->w : x + w, y1 = y + h > s->h ? s->h : y + h;
+    size_t n = 0, cap = x1 > x0 && y1 > y0 ? (size_t)(x1 - x0) * (size_t)(y1 - y0) : 0;
+    unsigned *px = cap ? malloc(cap * sizeof(*px)) : NULL;
+    for (int j = y0; px && j < y1; j++) {
+        const Uint8 *row = (const Uint8 *)s->pixels + (size_t)j * s->pitch;
+        for (int i = x0; i < x1; i++)
+            px[n++] = (unsigned)row[i * 4] << 16 | (unsigned)row[i * 4 + 1] << 8 | row[i * 4 + 2];
+    }
+    SDL_FreeSurface(s);
+    if (!px)
+        return -1;
+    qsort(px, n, sizeof(*px), cmp_unsigned);
+    /* The background is the most frequent colour; the text the colour that stands out most from
+     * it among those drawn on enough pixels to be glyph cores, not anti-aliased edges. */
+    size_t min_count = n / 500 > 8 ? n / 500 : 8, best_n = 0;
+    unsigned b = 0, f = 0;
+    for (size_t i = 0; i < n;) {
+        size_t k = i;
+        while (k < n && px[k] == px[i])
+            k++;
+        if (k - i > best_n) {
+            best_n = k - i;
+            b = px[i];
+        }
+        i = k;
+    }
+    double best = 1.0;
+    for (size_t i = 0; i < n;) {
+        size_t k = i;
+        while (k < n && px[k] == px[i])
+            k++;
+        if (k - i >= min_count && tu_contrast(px[i], b) > best) {
+            best = tu_contrast(px[i], b);
+            f = px[i];
+        }
+        i = k;
+    }
+    free(px);
+    *ratio = best;
+    if (bg)
+        *bg = b;
+    if (fg)
+        *fg = f;
+    return best > 1.0 ? 0 : -1;
+}
+
 int tu_write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");

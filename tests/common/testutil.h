@@ -44,6 +44,15 @@ int tu_free_port(void);
 int tu_png_stats(const char *path, int x, int y, int w, int h, double mean[3], double *luma_sd,
                  int *img_w, int *img_h);
 
+/* The WCAG 2 contrast ratio (1..21) of two colours packed as 0xRRGGBB. */
+double tu_contrast(unsigned a, unsigned b);
+/* The contrast of text over its background in a rectangle of a PNG, by its pixels: the
+ * background is the most frequent colour, the text the colour (on enough pixels to be glyph
+ * cores) that stands out most from it. Colours are 0xRRGGBB. Returns 0, or -1 when the file
+ * can't be read or the rectangle holds a single colour. */
+int tu_png_text_contrast(const char *path, int x, int y, int w, int h, double *ratio, unsigned *bg,
+                         unsigned *fg);
+
 /* Connects to binge's --control socket, waiting up to timeout_s for it to appear.
  * Returns the fd or -1. Answers are read with a 90 s bound. */
 int tu_control_connect(const char *path, int timeout_s);

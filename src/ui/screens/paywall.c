@@ -36,12 +36,17 @@ void ui_draw_paywall(struct ui *ui, const struct ui_paywall_view *v)
         const struct ui_paywall_option *o = &v->options[i];
         bool focused = i == v->focus;
         SDL_Rect b = {x, by, 760, 96};
-        ui_fill(ui, b, focused ? ui_color_accent : ui_color_panel);
+        /* Every row's text keeps 4.5:1 against what is behind it (WCAG AA): white on the deep
+         * focus pink, grey on the dark panel. A disabled row is never filled pink: focused, it
+         * only gets a pink frame around its dark panel. */
         SDL_Color fg = o->enabled ? ui_color_text : ui_color_dim;
+        SDL_Color detail_fg = focused && o->enabled ? ui_color_text : ui_color_dim;
+        ui_fill(ui, b, focused && o->enabled ? ui_color_focus : ui_color_panel_solid);
+        if (focused && !o->enabled)
+            ui_frame(ui, b, 4, ui_color_accent);
         text_draw(ui, o->label, 36, fg, b.x + 32, b.y + (o->detail ? 10 : 26), TEXT_LEFT, b.w - 64);
         if (o->detail)
-            text_draw(ui, o->detail, 26, focused ? ui_color_text : ui_color_dim, b.x + 32, b.y + 56,
-                      TEXT_LEFT, b.w - 64);
+            text_draw(ui, o->detail, 26, detail_fg, b.x + 32, b.y + 56, TEXT_LEFT, b.w - 64);
         by += b.h + 20;
     }
     if (v->busy)

@@ -1,0 +1,185 @@
+/* The smaller defects of issue 8, on the real binge and binge-server, judged by `state` and by
+ * the pixels of screenshots at 1920x1080:
+ *   - no ad unlocks left: the ad row is off before anything plays, the focus never rests on it,
+ *     and every row's text keeps 4.5:1 contrast. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <cjson/cJSON.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/testutil.h"
+
+#define CONTENT_ARGS "--series 2 --episodes 3 --duration 3 --sizes 180x320"
+
+static char content[1024];
+
+static int setup(void **state)
+{
+    snprintf(content, sizeof(content), "%s/fixtures/e2e-content", BINGE_BUILD_DIR);
+    return tu_make_content(content, CONTENT_ARGS);
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+    static char bufs[8][1200];
+    static int next;
+    char *b = bufs[next++ % 8];
+    snprintf(b, sizeof(bufs[0]), "%s/%s", dir, name);
+    return b;
+}
+
+/* Starts binge headless at 1920x1080 (screenshots 1:1 with the UI's logical pixels) on script
+ * text against url, logging to dir/stderr.txt. Returns its pid. */
+static pid_t spawn_binge(const char *dir, const char *url, const char *script)
+{
+    static char bin[1024];
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    char *script_path = path_in(dir, "script.txt");
+    assert_int_equal(tu_write_file(script_path, script), 0);
+    char *argv[] = {bin,        "--headless", "--server",    (char *)url,
+                    "--script", script_path,  "--state-dir", path_in(dir, "state"),
+                    "--width",  "1920",       "--height",    "1080",
+                    NULL};
+    pid_t pid = tu_spawn(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"));
+    assert_true(pid > 0);
+    return pid;
+}
+
+static void wait_binge(const char *dir, pid_t pid, int timeout_s)
+{
+    int rc = tu_wait(pid, timeout_s);
+    if (rc != 0) {
+        char *log = tu_read_file(path_in(dir, "stderr.txt"));
+        fprintf(stderr, "binge exited %d; its log:\n%s\n", rc, log ? log : "(none)");
+        free(log);
+    }
+    assert_int_equal(rc, 0);
+}
+
+static void run_binge(const char *dir, const char *url, const char *script, int timeout_s)
+{
+    wait_binge(dir, spawn_binge(dir, url, script), timeout_s);
+}
+
+/* The n-th `state` line binge printed in dir, parsed. */
+static cJSON *state_line(const char *dir, int n)
+{
+    char *out = tu_read_file(path_in(dir, "stdout.txt"));
+    assert_non_null(out);
+    cJSON *json = NULL;
+    int i = 0;
+    for (char *save = NULL, *line = strtok_r(out, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '{' && i++ == n) {
+            json = cJSON_Parse(line);
+            break;
+        }
+    }
+    free(out);
+    if (!json)
+        fail_msg("state line %d missing or not JSON", n);
+    return json;
+}
+
+static const cJSON *jget(const cJSON *root, const char *group, const char *key)
+{
+    const cJSON *g = group ? cJSON_GetObjectItemCaseSensitive(root, group) : root;
+    return cJSON_GetObjectItemCaseSensitive(g, key);
+}
+
+static const char *jstr(const cJSON *root, const char *group, const char *key)
+{
+    const cJSON *v = jget(root, group, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* ---- the paywall with no ad unlocks left ---- */
+
+/* The option rows of the paywall in the 1920x1080 screenshot (src/ui/screens/paywall.c). */
+#define ROW_X 706
+#define ROW_Y(i) (464 + (i)*116)
+
+static void test_paywall_no_ads_left(void **state)
+{
+    const char *dir = tu_workdir("e2e-no-ads");
+    assert_non_null(dir);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
+                                     "--free-episodes 0 --ads-per-day 0",
+                                     path_in(dir, "server.log")),
+                     0);
+    /* 20 welcome coins for a 30-coin episode, no ads left, no VIP: only buying coins is left.
+     * UP and OK must not start an ad that the server is bound to refuse. */
+    char script[2048];
+    snprintf(script, sizeof(script),
+             "wait-for home.state=ready 30000\n"
+             "wait-for wallet.ads_left_today=0 30000\n"
+             "key OK\n"
+             "wait-for screen=paywall 30000\n"
+             "wait-for paywall.balance=20 10000\n"
+             "state\n"
+             "screenshot %s\n"
+             "key UP 3\n"
+             "state\n"
+             "key OK\n"
+             "wait-for screen=checkout 10000\n"
+             "state\n",
+             path_in(dir, "paywall.png"));
+    run_binge(dir, srv.url, script, 120);
+    tu_server_stop(&srv);
+
+    cJSON *s0 = state_line(dir, 0);
+    assert_string_equal(jstr(s0, NULL, "screen"), "paywall");
+    assert_true(cJSON_IsNull(jget(s0, "paywall", "focus"))); /* the last row: buy coins */
+    cJSON_Delete(s0);
+    cJSON *s1 = state_line(dir, 1);
+    assert_true(cJSON_IsNull(jget(s1, "paywall", "focus"))); /* UP found no other row */
+    cJSON_Delete(s1);
+    cJSON *s2 = state_line(dir, 2);
+    assert_string_equal(jstr(s2, NULL, "screen"), "checkout"); /* not the ad */
+    cJSON_Delete(s2);
+
+    /* Every row's text against its own background, by the screenshot's pixels. */
+    const char *png = path_in(dir, "paywall.png");
+    for (int row = 0; row < 4; row++) {
+        static const int band[2][2] = {{8, 48}, {54, 34}}; /* label, detail */
+        for (int b = 0; b < 2; b++) {
+            double ratio = 0;
+            unsigned bg = 0, fg = 0;
+            assert_int_equal(tu_png_text_contrast(png, ROW_X + 8, ROW_Y(row) + band[b][0], 744,
+                                                  band[b][1], &ratio, &bg, &fg),
+                             0);
+            fprintf(stderr, "row %d %s: #%06x on #%06x, %.2f:1\n", row, b ? "detail" : "label", fg,
+                    bg, ratio);
+            if (ratio < 4.5)
+                fail_msg("paywall row %d: text #%06x on #%06x at %.2f:1", row, fg, bg, ratio);
+        }
+    }
+    /* The focused row (the last) is filled; the ad row (off) is not: its background is dark. */
+    double mean[3];
+    assert_int_equal(tu_png_stats(png, ROW_X + 4, ROW_Y(3) + 4, 20, 20, mean, NULL, NULL, NULL), 0);
+    assert_true(mean[0] > 150 && mean[1] < 80);
+    assert_int_equal(tu_png_stats(png, ROW_X + 4, ROW_Y(1) + 4, 20, 20, mean, NULL, NULL, NULL), 0);
+    assert_true(mean[0] < 60);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_paywall_no_ads_left),
+    };
+    signal(SIGPIPE, SIG_IGN);
+    if (getenv("BINGE_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("BINGE_TEST_FILTER"));
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
