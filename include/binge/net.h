@@ -142,4 +142,16 @@ int net_set_bearer(struct net *net, const char *token);
  * Compare with net_response.bearer_gen to tell a stale-token 401 from one already handled. */
 uint64_t net_bearer_gen(struct net *net);
 
+/* Builds a URL path "/seg1/seg2/..." from n segments, each percent-encoded with curl's URL API
+ * (curl_easy_escape): everything but RFC 3986's unreserved characters (A-Z a-z 0-9 - . _ ~) is
+ * escaped, so an id holding '/', '?', '#', '%', a space or UTF-8 stays one segment of the path,
+ * and a segment "." or ".." is sent as %2E so it is never a dot segment. Fixed segments ("v1",
+ * "episodes") come out as they are. Returns NULL for an empty or NULL segment, n == 0, or no
+ * memory. Any thread; no net needed. Transfer full (free()). */
+char *net_path(const char *const *segments, size_t n);
+/* net_path over the arguments: NET_PATH("v1", "series", id). */
+#define NET_PATH(...)                                                                              \
+    net_path((const char *const[]){__VA_ARGS__},                                                   \
+             sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+
 #endif

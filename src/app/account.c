@@ -258,7 +258,7 @@ int64_t account_tick(struct app *app, int64_t now)
         if (now < app->purchase_poll_at_ms)
             return app->purchase_poll_at_ms;
         app->purchase_poll_at_ms = 0;
-        char *path = util_asprintf("/v1/purchase/session/%s", app->purchase->id);
+        char *path = NET_PATH("v1", "purchase", "session", app->purchase->id);
         if (path)
             app->purchase_poll_req =
                 app_request(app, APP_REQ_PURCHASE_POLL, NET_GET, path, NULL, 0, NULL);

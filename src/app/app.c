@@ -284,7 +284,7 @@ static void play_episode(struct app *app, int index)
             session_request_register(app);
         return;
     }
-    char *path = util_asprintf("/v1/episodes/%s/play", ep->id);
+    char *path = NET_PATH("v1", "episodes", ep->id, "play");
     if (!path)
         return;
     net_cancel(app->net, app->play_req);
@@ -299,7 +299,7 @@ static void play_episode(struct app *app, int index)
 
 static void request_series(struct app *app)
 {
-    char *path = util_asprintf("/v1/series/%s", app->series_id), key[200];
+    char *path = NET_PATH("v1", "series", app->series_id), key[200];
     char *body = NULL, *etag = NULL;
     size_t len;
     if (!path)
@@ -438,7 +438,7 @@ static void send_unlock(struct app *app, int method)
     }
     static const enum catalog_method methods[APP_UNLOCK_METHODS] = {
         CATALOG_METHOD_COINS, CATALOG_METHOD_AD, CATALOG_METHOD_VIP};
-    char *path = util_asprintf("/v1/episodes/%s/unlock", ep->id), *body = NULL;
+    char *path = NET_PATH("v1", "episodes", ep->id, "unlock"), *body = NULL;
     if (!path || catalog_build_unlock(methods[method], app->unlock_key, &body) != 0) {
         free(path);
         return;
@@ -608,7 +608,7 @@ static void prepare_next(struct app *app)
     const struct catalog_episode *ep = catalog_series_episode(app->series, next);
     if (!ep || app->preroll_req || app->preroll_index == next || !app->token)
         return;
-    char *path = util_asprintf("/v1/episodes/%s/play", ep->id);
+    char *path = NET_PATH("v1", "episodes", ep->id, "play");
     if (!path)
         return;
     app->preroll_req = app_request(app, APP_REQ_PREROLL, NET_POST, path, "{}", 0, NULL);

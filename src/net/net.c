@@ -1058,6 +1058,45 @@ out:
     return rc;
 }
 
+char *net_path(const char *const *segments, size_t n)
+{
+    size_t len = 0, cap = 64;
+    char *out = n ? malloc(cap) : NULL;
+    if (!out)
+        return NULL;
+    out[0] = '\0';
+    pthread_once(&curl_once, curl_init_once); /* curl_easy_escape(NULL) wants curl set up */
+    for (size_t i = 0; i < n; i++) {
+        if (!segments[i] || !segments[i][0])
+            goto fail;
+        /* "." and ".." would be removed by URL normalisation (curl's, a proxy's, the
+         * server's): as %2E they stay a name. */
+        bool dots = strcmp(segments[i], ".") == 0 || strcmp(segments[i], "..") == 0;
+        char *esc = dots ? NULL : curl_easy_escape(NULL, segments[i], 0);
+        const char *seg = dots ? (segments[i][1] ? "%2E%2E" : "%2E") : esc;
+        if (!seg)
+            goto fail;
+        size_t sl = strlen(seg);
+        if (len + sl + 2 > cap) {
+            cap = (len + sl + 2) * 2;
+            char *grown = realloc(out, cap);
+            if (!grown) {
+                curl_free(esc);
+                goto fail;
+            }
+            out = grown;
+        }
+        out[len++] = '/';
+        memcpy(out + len, seg, sl + 1);
+        len += sl;
+        curl_free(esc);
+    }
+    return out;
+fail:
+    free(out);
+    return NULL;
+}
+
 /* A header value may hold visible characters, blanks and UTF-8; any other control character
  * (CR and LF above all) could split the request into two. */
 static bool header_value_ok(const char *v)

@@ -1,7 +1,9 @@
 /* The smaller defects of issue 8, on the real binge and binge-server, judged by `state` and by
  * the pixels of screenshots at 1920x1080:
  *   - no ad unlocks left: the ad row is off before anything plays, the focus never rests on it,
- *     and every row's text keeps 4.5:1 contrast. */
+ *     and every row's text keeps 4.5:1 contrast;
+ *   - a series id holding '/', '?', '#', a space, '%' and UTF-8 reaches the server as one
+ *     escaped path segment. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,12 +11,17 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "../common/testutil.h"
@@ -173,10 +180,104 @@ static void test_paywall_no_ads_left(void **state)
     assert_true(mean[0] < 60);
 }
 
+/* ---- ids in URL paths ---- */
+
+/* A loopback server that answers register and home (one card whose id is ODD_ID) and records
+ * the request line of everything else, answering 404. */
+#define ODD_ID "odd/id?x=1#top \xc3\xa9 50%"
+struct id_server {
+    int fd, port;
+    pthread_t thread;
+    volatile int stop;
+    pthread_mutex_t lock;
+    char lines[16][512];
+    int n_lines;
+};
+
+static void *id_server_main(void *arg)
+{
+    struct id_server *b = arg;
+    while (!b->stop) {
+        int c = accept(b->fd, NULL, NULL);
+        if (c < 0)
+            continue;
+        char req[8192];
+        ssize_t n = recv(c, req, sizeof(req) - 1, 0);
+        req[n > 0 ? n : 0] = '\0';
+        const char *status = "200 OK", *body;
+        if (strncmp(req, "POST /v1/device/register", 24) == 0) {
+            body = "{\"device_id\":\"tv-test\",\"token\":\"0123456789abcdef\"}";
+        } else if (strncmp(req, "GET /v1/home", 12) == 0) {
+            body = "{\"shelves\":[{\"id\":\"trending\",\"title\":\"Trending\",\"items\":[{"
+                   "\"id\":\"odd/id?x=1#top \xc3\xa9 50%\",\"title\":\"Odd\",\"poster_url\":null,"
+                   "\"episode_count\":3}]}]}";
+        } else {
+            status = "404 Not Found";
+            body = "{\"error\":{\"code\":\"not_found\",\"message\":\"no such series\"}}";
+            pthread_mutex_lock(&b->lock);
+            if (b->n_lines < 16) {
+                char *eol = strstr(req, "\r\n");
+                snprintf(b->lines[b->n_lines++], sizeof(b->lines[0]), "%.*s",
+                         eol ? (int)(eol - req) : 200, req);
+            }
+            pthread_mutex_unlock(&b->lock);
+        }
+        char resp[1024];
+        int len = snprintf(resp, sizeof(resp),
+                           "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+                           "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                           status, strlen(body), body);
+        if (send(c, resp, (size_t)len, MSG_NOSIGNAL) < 0)
+            perror("send");
+        close(c);
+    }
+    return NULL;
+}
+
+static void test_series_id_escaped(void **state)
+{
+    const char *dir = tu_workdir("e2e-odd-id");
+    assert_non_null(dir);
+    struct id_server b = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    b.fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof(a);
+    assert_int_equal(bind(b.fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    assert_int_equal(listen(b.fd, 16), 0);
+    assert_int_equal(getsockname(b.fd, (struct sockaddr *)&a, &alen), 0);
+    b.port = ntohs(a.sin_port);
+    struct timeval tv = {0, 200000};
+    setsockopt(b.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    assert_int_equal(pthread_create(&b.thread, NULL, id_server_main, &b), 0);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d", b.port);
+    run_binge(dir, url,
+              "wait-for home.state=ready 20000\n"
+              "wait-for \"focus.series_id=" ODD_ID "\" 5000\n"
+              "key OK\n"
+              "wait-for player.state=error 20000\n"
+              "state\n",
+              60);
+    b.stop = 1;
+    pthread_join(b.thread, NULL);
+    close(b.fd);
+    bool found = false;
+    for (int i = 0; i < b.n_lines; i++) {
+        fprintf(stderr, "server saw: %s\n", b.lines[i]);
+        if (strncmp(b.lines[i], "GET /v1/series/", 15) == 0) {
+            assert_string_equal(b.lines[i],
+                                "GET /v1/series/odd%2Fid%3Fx%3D1%23top%20%C3%A9%2050%25 HTTP/1.1");
+            found = true;
+        }
+    }
+    assert_true(found);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paywall_no_ads_left),
+        cmocka_unit_test(test_series_id_escaped),
     };
     signal(SIGPIPE, SIG_IGN);
     if (getenv("BINGE_TEST_FILTER"))

@@ -1294,6 +1294,85 @@ static void test_session_bearer(void **state)
     net_free(net);
 }
 
+/* net_path: ids become one escaped segment each, whatever they hold. Rows, some that must
+ * fail (NULL). */
+static void test_path_segments(void **state)
+{
+    static const struct {
+        const char *segs[4];
+        size_t n;
+        const char *want;
+    } rows[] = {
+        {{"v1", "home"}, 2, "/v1/home"},
+        {{"v1", "series", "midnight-heir"}, 3, "/v1/series/midnight-heir"},
+        {{"v1", "episodes", "a/b", "play"}, 4, "/v1/episodes/a%2Fb/play"},
+        {{"v1", "series", "x?y=1#frag"}, 3, "/v1/series/x%3Fy%3D1%23frag"},
+        {{"v1", "series", "two words"}, 3, "/v1/series/two%20words"},
+        {{"v1", "series", "\xc3\xa9t\xc3\xa9"}, 3, "/v1/series/%C3%A9t%C3%A9"},
+        {{"v1", "series", "100%"}, 3, "/v1/series/100%25"},
+        {{"v1", "series", "a+b&c;d"}, 3, "/v1/series/a%2Bb%26c%3Bd"},
+        {{"v1", "series", "A-z_0.9~"}, 3, "/v1/series/A-z_0.9~"},
+        {{"v1", "series", ".."}, 3, "/v1/series/%2E%2E"},
+        {{"v1", "series", "."}, 3, "/v1/series/%2E"},
+        {{"v1", "series", "..."}, 3, "/v1/series/..."},
+        {{"v1", "series", "\r\nX-Evil: 1"}, 3, "/v1/series/%0D%0AX-Evil%3A%201"},
+        /* must fail */
+        {{"v1", "series", ""}, 3, NULL},
+        {{"v1", NULL, "x"}, 3, NULL},
+        {{NULL}, 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char *got = net_path(rows[i].segs, rows[i].n);
+        if (rows[i].want ? !got || strcmp(got, rows[i].want) != 0 : got != NULL)
+            fail_msg("row %zu: got '%s', want '%s'", i, got ? got : "NULL",
+                     rows[i].want ? rows[i].want : "NULL");
+        free(got);
+    }
+    char *p = NET_PATH("v1", "episodes", "x/y", "unlock");
+    assert_string_equal(p, "/v1/episodes/x%2Fy/unlock");
+    free(p);
+}
+
+/* An id with '/', '?', '#', a space, '%' and UTF-8 reaches a real server as one path segment:
+ * the request line holds exactly the escaped segment, and nothing of it went into a query or a
+ * fragment. */
+static void test_path_reaches_server_as_one_segment(void **state)
+{
+    struct net *net = new_net(0, 0);
+    const char *id = "odd/id?x=1#top \xc3\xa9 50%";
+    char *path = NET_PATH("v1", "series", id);
+    assert_non_null(path);
+    struct net_request req = {.method = NET_GET};
+    struct net_response *resp = fetch(net, &req, path);
+    assert_int_equal(resp->error, 0);
+    net_response_free(resp);
+    char *head = server_last(NULL);
+    char line[256];
+    assert_int_equal(sscanf(head, "GET %255s HTTP/1.1", line), 1);
+    assert_string_equal(line, "/v1/series/odd%2Fid%3Fx%3D1%23top%20%C3%A9%2050%25");
+    /* Three segments; the last decodes back to the id. */
+    int slashes = 0;
+    for (const char *c = line; *c; c++)
+        slashes += *c == '/';
+    assert_int_equal(slashes, 3);
+    char decoded[64];
+    size_t n = 0;
+    for (const char *c = strrchr(line, '/') + 1; *c && n + 1 < sizeof(decoded); n++) {
+        unsigned v;
+        if (*c == '%' && sscanf(c + 1, "%2x", &v) == 1) {
+            decoded[n] = (char)v;
+            c += 3;
+        } else {
+            decoded[n] = *c++;
+        }
+    }
+    decoded[n] = '\0';
+    assert_string_equal(decoded, id);
+    free(head);
+    free(path);
+    net_free(net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1319,6 +1398,8 @@ int main(void)
         cmocka_unit_test(test_cancel_during_backoff),
         cmocka_unit_test(test_extra_headers),
         cmocka_unit_test(test_session_bearer),
+        cmocka_unit_test(test_path_segments),
+        cmocka_unit_test(test_path_reaches_server_as_one_segment),
     };
     return cmocka_run_group_tests(tests, server_start, server_stop);
 }
