@@ -1,9 +1,9 @@
 /* Offline first and nothing lost, on the real binge and binge-server:
  *   - with the server gone, the saved catalog, posters and wallet show at once under an
  *     Offline banner, and the fresh catalog replaces them when the server returns;
- *   - binge is killed with SIGKILL at random points while it saves positions, 200 times: every
- *     restart parses its state, and every position binge reported as queued is either still
- *     queued or acknowledged by the server. */
+ *   - binge is killed with SIGKILL at random points while it saves positions, 200 times in 4
+ *     lanes: every restart parses its state, and in the end the server holds, for each episode,
+ *     the newest position that reached the journal, whether binge lived to log it or not. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,19 +13,28 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/testutil.h"
+#include "binge/log.h"
 #include "binge/store.h"
 
 #define CONTENT_ARGS "--series 2 --episodes 3 --duration 3 --sizes 180x320"
 #define KILLS 200
+#define LANES 4 /* KILLS is a multiple of it */
+/* Even kills land this long after the start, from before the first frame into playback; odd
+ * ones up to KILL_LATE_SPREAD_MS after binge logged its first position. */
+#define KILL_EARLY_MIN_MS 300
+#define KILL_EARLY_SPREAD_MS 2000
+#define KILL_LATE_SPREAD_MS 600
 
 static char content[1024];
 
@@ -152,16 +161,62 @@ static void test_offline_catalog(void **state)
     tu_server_stop(&srv);
 }
 
-/* The newest position binge reported as queued for each episode: "position <ep> <pos>/<dur> ms
- * queued as <id>". Older ones are superseded by design (the newest position wins). */
+/* The newest position for one episode, as far as the test knows: reported in binge's log
+ * ("position <ep> <pos>/<dur> ms queued as <id>", printed once the record is durable), or found
+ * in the journal after a kill that fell between the journal write and the log line. */
 struct last_pos {
     char episode[64];
     long long pos;
     char id[40];
 };
 
-static size_t scan_log(const char *log_path, struct last_pos *last, size_t n, size_t max,
-                       size_t *reported)
+/* What one lane saw over its runs. */
+struct lane {
+    int index;
+    struct tu_server srv;
+    char dir[1100];
+    char state_dir[1200];
+    char script[1200];
+    unsigned seed;
+    struct last_pos newest[16]; /* per episode */
+    size_t n_newest;
+    char known[32768][STORE_EVENT_ID_LEN + 1]; /* every event id seen so far */
+    size_t n_known;
+    size_t reported;     /* "queued as" lines over all runs */
+    size_t from_journal; /* newest positions found only in the journal */
+    char failure[512];   /* empty while all is well: lanes run on threads, without cmocka asserts */
+};
+
+static struct last_pos *newest_for(struct lane *ln, const char *episode)
+{
+    for (size_t i = 0; i < ln->n_newest; i++)
+        if (strcmp(ln->newest[i].episode, episode) == 0)
+            return &ln->newest[i];
+    if (ln->n_newest == sizeof(ln->newest) / sizeof(ln->newest[0]))
+        return NULL;
+    struct last_pos *p = &ln->newest[ln->n_newest++];
+    memset(p, 0, sizeof(*p));
+    snprintf(p->episode, sizeof(p->episode), "%s", episode);
+    return p;
+}
+
+static bool known(const struct lane *ln, const char *id)
+{
+    for (size_t i = ln->n_known; i-- > 0;)
+        if (strcmp(ln->known[i], id) == 0)
+            return true;
+    return false;
+}
+
+static void remember(struct lane *ln, const char *id)
+{
+    if (ln->n_known < sizeof(ln->known) / sizeof(ln->known[0]))
+        snprintf(ln->known[ln->n_known++], sizeof(ln->known[0]), "%s", id);
+}
+
+/* One run's log: its "queued as" lines, in order, each newer than everything before it for its
+ * episode. */
+static void scan_log(struct lane *ln, const char *log_path)
 {
     char *log = tu_read_file(log_path);
     for (char *p = log; p && (p = strstr(p, "progress: position ")); p++) {
@@ -170,17 +225,35 @@ static size_t scan_log(const char *log_path, struct last_pos *last, size_t n, si
         if (sscanf(p, "progress: position %63s %lld/%lld ms queued as %39[0-9a-f]", lp.episode,
                    &lp.pos, &dur, lp.id) != 4)
             continue;
-        (*reported)++;
-        size_t i = 0;
-        while (i < n && strcmp(last[i].episode, lp.episode) != 0)
-            i++;
-        if (i == n && n < max)
-            n++;
-        if (i < n)
-            last[i] = lp;
+        ln->reported++;
+        struct last_pos *n = newest_for(ln, lp.episode);
+        if (n)
+            *n = lp;
+        remember(ln, lp.id);
     }
     free(log);
-    return n;
+}
+
+/* The journal after a kill. A pending record never seen before is the write the kill caught
+ * before its log line: the newest of this run for its episode (one put per episode is pending,
+ * and binge logs each put as soon as it returns, so nothing older can be unseen). */
+static void scan_journal(struct lane *ln, struct store *st)
+{
+    static __thread struct store_progress pend[64];
+    size_t n = 0;
+    if (store_progress_pending(st, pend, 64, &n) != 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (known(ln, pend[i].event_id))
+            continue;
+        struct last_pos *p = newest_for(ln, pend[i].episode_id);
+        if (p) {
+            p->pos = pend[i].position_ms;
+            snprintf(p->id, sizeof(p->id), "%s", pend[i].event_id);
+            ln->from_journal++;
+        }
+        remember(ln, pend[i].event_id);
+    }
 }
 
 static bool acknowledged(sqlite3 *db, const char *event_id)
@@ -208,75 +281,153 @@ static long long server_position(sqlite3 *db, const char *episode)
     return pos;
 }
 
+/* Waits until binge logged a position (1), for at most 60 s (0). -1: binge exited, and was
+ * reaped. */
+static int wait_for_position(const char *log_path, pid_t pid)
+{
+    for (int i = 0; i < 3000; i++) {
+        char *log = tu_read_file(log_path);
+        bool found = log && strstr(log, " queued as ");
+        free(log);
+        if (found)
+            return 1;
+        if (waitpid(pid, NULL, WNOHANG) == pid)
+            return -1;
+        usleep(20 * 1000);
+    }
+    return 0;
+}
+
+static void *lane_run(void *arg)
+{
+    struct lane *ln = arg;
+    char bin[1024];
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    for (int k = 0; k < KILLS / LANES; k++) {
+        char log[1300];
+        snprintf(log, sizeof(log), "%s/run%03d.log", ln->dir, k);
+        /* Positions every 20 ms while playing: kills land in the middle of the writes. */
+        char *argv[] = {bin,        "--headless",  "--server",    ln->srv.url,           "--script",
+                        ln->script, "--state-dir", ln->state_dir, "--progress-interval", "20",
+                        NULL};
+        pid_t pid = tu_spawn(argv, "/dev/null", log);
+        if (pid <= 0) {
+            snprintf(ln->failure, sizeof(ln->failure), "run %d: binge did not start", k);
+            return NULL;
+        }
+        /* Half the kills at any moment from the start, the other half once binge is writing
+         * positions: wherever the machine's load puts the first frame, kills land in the
+         * middle of the writes. */
+        int written = 0;
+        if (k % 2 == 0)
+            usleep((useconds_t)(KILL_EARLY_MIN_MS + rand_r(&ln->seed) % KILL_EARLY_SPREAD_MS) *
+                   1000);
+        else if ((written = wait_for_position(log, pid)) > 0)
+            usleep((useconds_t)(rand_r(&ln->seed) % KILL_LATE_SPREAD_MS) * 1000);
+        if (written < 0) {
+            snprintf(ln->failure, sizeof(ln->failure),
+                     "run %d: binge exited by itself; see run%03d.log", k, k);
+            return NULL;
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        scan_log(ln, log);
+
+        /* The state binge left parses, with nothing set aside as damaged. */
+        char err[256];
+        struct store *st = store_open(ln->state_dir, err, sizeof(err));
+        if (!st) {
+            snprintf(ln->failure, sizeof(ln->failure), "run %d: the state does not open: %s", k,
+                     err);
+            return NULL;
+        }
+        if (store_recovered(st)) {
+            snprintf(ln->failure, sizeof(ln->failure), "run %d: %s", k, store_recovery_message(st));
+            store_close(st);
+            return NULL;
+        }
+        scan_journal(ln, st);
+        store_close(st);
+    }
+    return NULL;
+}
+
+/* KILLS kills in LANES lanes at once, each lane its own binge state and its own binge-server:
+ * the kills of one lane are sequential, as a box's restarts are, and the lanes share the CPU. */
 static void test_kill9_loses_no_progress(void **state)
 {
     const char *dir = tu_workdir("e2e-kill9");
     assert_non_null(dir);
-    struct tu_server srv;
-    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), NULL,
-                                     path_in(dir, "server.log")),
-                     0);
-    /* Own copies: path_in's buffers are reused across the 200 runs. */
-    char bin[1024], script_path[1200], state_dir[1200];
-    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
-    snprintf(script_path, sizeof(script_path), "%s/script.txt", dir);
-    snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
-    assert_int_equal(tu_write_file(script_path, "wait-for home.state=ready 30000\n"
-                                                "key OK\n"
-                                                "wait 30000\n"),
-                     0);
-    struct last_pos last[16];
-    size_t n = 0, reported = 0;
-    srand(7);
-    for (int k = 0; k < KILLS; k++) {
-        char log[1300];
-        snprintf(log, sizeof(log), "%s/run%03d.log", dir, k);
-        /* Positions every 20 ms while playing: kills land in the middle of the writes. */
-        char *argv[] = {bin,           "--headless", "--server",
-                        srv.url,       "--script",   script_path,
-                        "--state-dir", state_dir,    "--progress-interval",
-                        "20",          NULL};
-        pid_t pid = tu_spawn(argv, "/dev/null", log);
-        assert_true(pid > 0);
-        /* From before the first frame to well into playback. */
-        usleep((useconds_t)(600 + rand() % 2400) * 1000);
-        kill(pid, SIGKILL);
-        int status;
-        waitpid(pid, &status, 0);
-        n = scan_log(log, last, n, 16, &reported);
-
-        /* The state binge left parses, with nothing set aside as damaged. */
-        char err[256];
-        struct store *st = store_open(state_dir, err, sizeof(err));
-        if (!st)
-            fail_msg("run %d: the state does not open: %s", k, err);
-        if (store_recovered(st))
-            fail_msg("run %d: %s", k, store_recovery_message(st));
-        store_close(st);
+    char top[1024];
+    snprintf(top, sizeof(top), "%s", dir);
+    struct lane *lanes = calloc(LANES, sizeof(*lanes));
+    assert_non_null(lanes);
+    for (int i = 0; i < LANES; i++) {
+        struct lane *ln = &lanes[i];
+        ln->index = i;
+        ln->seed = 7u + (unsigned)i;
+        snprintf(ln->dir, sizeof(ln->dir), "%s/lane%d", top, i);
+        assert_int_equal(mkdir(ln->dir, 0700), 0);
+        snprintf(ln->state_dir, sizeof(ln->state_dir), "%s/state", ln->dir);
+        snprintf(ln->script, sizeof(ln->script), "%s/script.txt", ln->dir);
+        assert_int_equal(tu_write_file(ln->script, "wait-for home.state=ready 30000\n"
+                                                   "key OK\n"
+                                                   "wait 30000\n"),
+                         0);
+        assert_int_equal(tu_server_start(&ln->srv, 0, content, path_in(ln->dir, "db.sqlite"), NULL,
+                                         path_in(ln->dir, "server.log")),
+                         0);
     }
-    /* One last run sends what is still queued; then the server must hold, for each episode,
-     * the newest position binge ever reported as queued. */
-    char *argv[] = {bin,         "--headless",  "--server", srv.url, "--script",
-                    script_path, "--state-dir", state_dir,  NULL};
-    assert_int_equal(tu_write_file(script_path, "wait-for home.state=ready 30000\n"
-                                                "wait-for progress.pending=0 60000\n"),
-                     0);
-    assert_int_equal(tu_run(argv, path_in(dir, "last.out"), path_in(dir, "last.log"), 120), 0);
-    tu_server_stop(&srv);
+    pthread_t threads[LANES];
+    for (int i = 0; i < LANES; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, lane_run, &lanes[i]), 0);
+    for (int i = 0; i < LANES; i++)
+        pthread_join(threads[i], NULL);
 
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path_in(dir, "db.sqlite"), &db, SQLITE_OPEN_READONLY, NULL),
-                     SQLITE_OK);
-    fprintf(stderr, "%d kills, %zu positions reported queued, over %zu episodes\n", KILLS, reported,
-            n);
-    assert_true(reported >= KILLS); /* the kills landed while positions were being written */
-    for (size_t i = 0; i < n; i++) {
-        if (!acknowledged(db, last[i].id))
-            fail_msg("the last position of %s (%s) never reached the server", last[i].episode,
-                     last[i].id);
-        assert_int_equal(server_position(db, last[i].episode), last[i].pos);
+    size_t reported = 0, from_journal = 0;
+    for (int i = 0; i < LANES; i++) {
+        struct lane *ln = &lanes[i];
+        if (ln->failure[0])
+            fail_msg("lane %d: %s", i, ln->failure);
+        /* One last run sends what is still queued; then the server must hold, for each
+         * episode, the newest position that reached the journal. */
+        char bin[1024];
+        snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+        assert_int_equal(tu_write_file(ln->script, "wait-for home.state=ready 30000\n"
+                                                   "wait-for progress.pending=0 60000\n"),
+                         0);
+        char *argv[] = {bin,        "--headless",  "--server",    ln->srv.url, "--script",
+                        ln->script, "--state-dir", ln->state_dir, NULL};
+        assert_int_equal(
+            tu_run(argv, path_in(ln->dir, "last.out"), path_in(ln->dir, "last.log"), 120), 0);
+        tu_server_stop(&ln->srv);
+
+        sqlite3 *db = NULL;
+        assert_int_equal(
+            sqlite3_open_v2(path_in(ln->dir, "db.sqlite"), &db, SQLITE_OPEN_READONLY, NULL),
+            SQLITE_OK);
+        for (size_t e = 0; e < ln->n_newest; e++) {
+            const struct last_pos *p = &ln->newest[e];
+            if (!acknowledged(db, p->id))
+                fail_msg("lane %d: the newest position of %s (%lld ms, %s) never reached the "
+                         "server",
+                         i, p->episode, p->pos, p->id);
+            long long at = server_position(db, p->episode);
+            if (at != p->pos)
+                fail_msg("lane %d: the server holds %lld ms for %s, the newest is %lld ms (%s)", i,
+                         at, p->episode, p->pos, p->id);
+        }
+        sqlite3_close(db);
+        reported += ln->reported;
+        from_journal += ln->from_journal;
     }
-    sqlite3_close(db);
+    fprintf(stderr,
+            "%d kills in %d lanes, %zu positions reported queued, %zu newest ones found only in "
+            "the journal\n",
+            KILLS, LANES, reported, from_journal);
+    /* Every late kill landed while positions were being written. */
+    assert_true(reported >= KILLS / 2);
+    free(lanes);
 }
 
 int main(void)
@@ -286,6 +437,7 @@ int main(void)
         cmocka_unit_test(test_kill9_loses_no_progress),
     };
     signal(SIGPIPE, SIG_IGN);
+    log_set_level(LOG_WARN); /* the store's "state in ..." line at each of the 200 opens */
     if (getenv("BINGE_TEST_FILTER"))
         cmocka_set_test_filter(getenv("BINGE_TEST_FILTER"));
     return cmocka_run_group_tests(tests, setup, NULL);
