@@ -2,12 +2,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
@@ -21,12 +24,24 @@
 #include "faults.h"
 #include "slog.h"
 
-/* Idle keep-alive connections are dropped after this many seconds, so a vanished client does not
- * pin a thread forever. */
-#define HTTP_IDLE_TIMEOUT_S 30u
+/* Pool threads whatever the CPU count. */
+#define HTTP_MIN_THREADS 4u
+#define HTTP_MAX_THREADS 64u
 
-/* Upper bound on concurrent connections: each costs a thread. */
-#define HTTP_MAX_CONNECTIONS 256u
+/* What an HTML page may do: show itself with its inline style, submit its forms to this origin,
+ * and nothing else (no script, no frame, no foreign resource). */
+static const char html_csp[] =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/* One accepted connection, from libmicrohttpd's connect notification to its close notification.
+ * due and the list links are guarded by http_server.conn_lock. */
+struct http_conn {
+    struct http_conn *prev;
+    struct http_conn *next;
+    MHD_socket fd; /* owned by MHD; valid until the close notification, which takes conn_lock */
+    double due;    /* CLOCK_MONOTONIC seconds by which the pending request must be in; 0: none */
+};
 
 struct http_server {
     int fd; /* listening socket; owned by MHD once started */
@@ -35,7 +50,19 @@ struct http_server {
     char host[300]; /* URL form of the host */
     struct MHD_Daemon *daemon;
     struct api *api;
-    struct faults *faults; /* NULL unless --dev */
+    struct faults *faults;  /* NULL unless --dev */
+    struct http_config cfg; /* with the defaults filled in; public_url copied */
+    char public_url[512];
+    /* The request deadline: every open connection, and the sweeper thread that disconnects those
+     * whose request is overdue. */
+    pthread_mutex_t conn_lock;
+    pthread_cond_t conn_cond; /* CLOCK_MONOTONIC */
+    struct http_conn *conns;
+    double sweep_at; /* when the sweeper next wakes up by itself; guarded by conn_lock */
+    bool stopping;   /* guarded by conn_lock */
+    bool sync_ready; /* conn_lock and conn_cond exist */
+    bool sweeper_running;
+    pthread_t sweeper;
 };
 
 /* Per-request state, created on the first callback and freed when the request completes. */
@@ -79,13 +106,146 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
     slog_msg(SLOG_WARN, "mhd", "%s", text);
 }
 
+static double mono_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- the request deadline ---- */
+
+static struct http_conn *conn_state(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+    return ci ? ci->socket_context : NULL;
+}
+
+/* Sets when the connection's pending request must be in (0: nothing pending). keep_earlier
+ * keeps an earlier deadline already set. */
+static void conn_set_due(struct http_server *srv, struct http_conn *hc, double due,
+                         bool keep_earlier)
+{
+    if (!hc)
+        return;
+    pthread_mutex_lock(&srv->conn_lock);
+    if (!(keep_earlier && hc->due > 0 && hc->due <= due))
+        hc->due = due;
+    if (hc->due > 0 && hc->due < srv->sweep_at)
+        pthread_cond_signal(&srv->conn_cond);
+    pthread_mutex_unlock(&srv->conn_lock);
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                              enum MHD_ConnectionNotificationCode toe)
+{
+    struct http_server *srv = cls;
+    struct http_conn *hc = *socket_context;
+
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        hc = calloc(1, sizeof(*hc));
+        if (!hc || !ci) {
+            /* Without its record the connection has only the idle timeout; say so. */
+            free(hc);
+            slog_msg(SLOG_WARN, "http", "out of memory tracking a connection");
+            return;
+        }
+        hc->fd = ci->connect_fd;
+        pthread_mutex_lock(&srv->conn_lock);
+        hc->next = srv->conns;
+        if (srv->conns)
+            srv->conns->prev = hc;
+        srv->conns = hc;
+        pthread_mutex_unlock(&srv->conn_lock);
+        *socket_context = hc;
+        /* The first request is due from the accept. */
+        conn_set_due(srv, hc, mono_now() + srv->cfg.request_timeout_s, false);
+        return;
+    }
+    if (!hc)
+        return;
+    /* MHD closes the socket only after this returns, and the sweeper shuts sockets down only
+     * under conn_lock: it never touches a descriptor number that was reused. */
+    pthread_mutex_lock(&srv->conn_lock);
+    if (hc->prev)
+        hc->prev->next = hc->next;
+    else
+        srv->conns = hc->next;
+    if (hc->next)
+        hc->next->prev = hc->prev;
+    pthread_mutex_unlock(&srv->conn_lock);
+    free(hc);
+    *socket_context = NULL;
+}
+
+/* Called when a request line has been read: that request is due within the request timeout,
+ * whatever an idle keep-alive connection had left. The return value starts the request's
+ * con_cls; access_handler creates its own. */
+static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct http_server *srv = cls;
+
+    (void)uri;
+    conn_set_due(srv, conn_state(conn), mono_now() + srv->cfg.request_timeout_s, true);
+    return NULL;
+}
+
+/* Disconnects the connections whose request is overdue: shutdown() makes MHD see the end of
+ * the stream and close the connection itself, through its own bookkeeping. */
+static void *sweeper_main(void *arg)
+{
+    struct http_server *srv = arg;
+
+    pthread_mutex_lock(&srv->conn_lock);
+    while (!srv->stopping) {
+        double now = mono_now();
+        double next = INFINITY;
+        unsigned int closed = 0;
+        struct timespec until;
+
+        for (struct http_conn *hc = srv->conns; hc; hc = hc->next) {
+            if (hc->due <= 0)
+                continue;
+            if (hc->due <= now) {
+                shutdown(hc->fd, SHUT_RDWR);
+                hc->due = 0;
+                closed++;
+            } else if (hc->due < next) {
+                next = hc->due;
+            }
+        }
+        if (closed)
+            slog_msg(SLOG_INFO, "http",
+                     "closed %u connection%s that sent no complete request within %us", closed,
+                     closed == 1 ? "" : "s", srv->cfg.request_timeout_s);
+        /* Nothing pending: sleep until a new deadline signals. */
+        srv->sweep_at = next;
+        if (isinf(next))
+            next = now + 3600;
+        until.tv_sec = (time_t)next;
+        until.tv_nsec = (long)((next - (double)until.tv_sec) * 1e9);
+        pthread_cond_timedwait(&srv->conn_cond, &srv->conn_lock, &until);
+    }
+    pthread_mutex_unlock(&srv->conn_lock);
+    return NULL;
+}
+
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                               enum MHD_RequestTerminationCode toe)
 {
+    struct http_server *srv = cls;
     struct http_request *req = *con_cls;
     struct timespec end;
     long long ms;
 
+    /* A kept-alive connection has the idle timeout to start its next request. */
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        conn_set_due(srv, conn_state(conn), mono_now() + srv->cfg.idle_timeout_s, false);
     if (!req)
         return;
     clock_gettime(CLOCK_MONOTONIC, &end);
@@ -148,6 +308,11 @@ static enum MHD_Result queue_response(struct MHD_Connection *conn, struct http_r
         MHD_add_response_header(m, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     add_headers(m, r);
     MHD_add_response_header(m, "X-Content-Type-Options", "nosniff");
+    if (r->content_type && strncasecmp(r->content_type, "text/html", 9) == 0) {
+        MHD_add_response_header(m, "X-Frame-Options", "DENY");
+        MHD_add_response_header(m, "Content-Security-Policy", html_csp);
+        MHD_add_response_header(m, "Referrer-Policy", "same-origin");
+    }
     req->status = (unsigned int)r->status;
     ret = MHD_queue_response(conn, (unsigned int)r->status, m);
     MHD_destroy_response(m);
@@ -369,6 +534,98 @@ static void client_address(struct MHD_Connection *conn, char *out, size_t cap)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)cap);
 }
 
+/* ---- cross-site requests ---- */
+
+static bool is_safe_method(const char *method)
+{
+    return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0 ||
+           strcmp(method, "OPTIONS") == 0;
+}
+
+/* Splits "scheme://authority[/...]" into its scheme's default port and the authority. Returns
+ * false for anything else (including the opaque origin "null"). */
+static bool split_origin(const char *url, const char **authority, size_t *len, const char **dflt)
+{
+    size_t n;
+
+    if (strncasecmp(url, "http://", 7) == 0) {
+        *authority = url + 7;
+        *dflt = "80";
+    } else if (strncasecmp(url, "https://", 8) == 0) {
+        *authority = url + 8;
+        *dflt = "443";
+    } else {
+        return false;
+    }
+    n = strcspn(*authority, "/?#");
+    if (n == 0)
+        return false;
+    *len = n;
+    return true;
+}
+
+/* Compares two authorities case-insensitively, treating a missing port as the default one. */
+static bool same_authority(const char *a, size_t alen, const char *b, size_t blen, const char *dflt)
+{
+    size_t dlen = strlen(dflt);
+
+    if (alen == blen && strncasecmp(a, b, alen) == 0)
+        return true;
+    /* "host" against "host:80" (and the reverse) */
+    if (alen == blen + 1 + dlen && strncasecmp(a, b, blen) == 0 && a[blen] == ':' &&
+        strncmp(a + blen + 1, dflt, dlen) == 0)
+        return true;
+    return blen == alen + 1 + dlen && strncasecmp(a, b, alen) == 0 && b[alen] == ':' &&
+           strncmp(b + alen + 1, dflt, dlen) == 0;
+}
+
+/* A browser names the page that sent a request in Origin (or at least in Referer). A
+ * state-changing request sent from another site's page is a forgery; clients that are not
+ * browsers send neither header and pass. */
+static bool from_other_site(const struct http_server *srv, struct MHD_Connection *conn,
+                            const char *method, const char **named)
+{
+    const char *src = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
+    const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
+    const char *auth;
+    const char *dflt;
+    size_t len;
+
+    if (is_safe_method(method))
+        return false;
+    if (!src)
+        src = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_REFERER);
+    if (!src)
+        return false;
+    *named = src;
+    if (!split_origin(src, &auth, &len, &dflt))
+        return true;
+    if (host && same_authority(auth, len, host, strlen(host), dflt))
+        return false;
+    if (srv->public_url[0]) {
+        const char *pub;
+        const char *pub_dflt;
+        size_t pub_len;
+        if (split_origin(srv->public_url, &pub, &pub_len, &pub_dflt) &&
+            strcmp(pub_dflt, dflt) == 0 && same_authority(auth, len, pub, pub_len, dflt))
+            return false;
+    }
+    return true;
+}
+
+static enum MHD_Result respond_cross_site(struct MHD_Connection *conn, struct http_request *req,
+                                          const char *named)
+{
+    struct api_response r = {.fd = -1};
+    char shown[128];
+
+    copy_printable(shown, sizeof(shown), named);
+    slog_msg(SLOG_WARN, "http", "%s %s refused: sent from another site (%s)", req->method,
+             req->path, shown);
+    api_error(&r, 403, "forbidden", "cross-site request refused");
+    return queue_response(conn, req, &r);
+}
+
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, const char *url,
                                       const char *method, const char *version,
                                       const char *upload_data, size_t *upload_data_size,
@@ -384,6 +641,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 
     if (!req) {
         const char *cl;
+        const char *named = NULL;
         req = calloc(1, sizeof(*req));
         if (!req)
             return MHD_NO;
@@ -391,10 +649,17 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         copy_printable(req->method, sizeof(req->method), method);
         copy_printable(req->path, sizeof(req->path), url);
         *con_cls = req;
+        /* Refused before its body is read: the request is over, its deadline too. */
+        if (from_other_site(srv, conn, method, &named)) {
+            conn_set_due(srv, conn_state(conn), 0, false);
+            return respond_cross_site(conn, req, named);
+        }
         /* Refuse an announced oversize body before reading any of it. */
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > API_BODY_MAX)
+        if (cl && strtoull(cl, NULL, 10) > API_BODY_MAX) {
+            conn_set_due(srv, conn_state(conn), 0, false);
             return respond_too_large(conn, req);
+        }
         return MHD_YES;
     }
     if (*upload_data_size > 0) {
@@ -402,6 +667,9 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         *upload_data_size = 0;
         return MHD_YES;
     }
+    /* The whole request is in: from here on only the idle timeout applies (a long media
+     * response is not cut). */
+    conn_set_due(srv, conn_state(conn), 0, false);
     if (req->too_large)
         return respond_too_large(conn, req);
 
@@ -582,10 +850,83 @@ const char *http_server_host(const struct http_server *srv)
     return srv ? srv->host : "";
 }
 
-int http_server_start(struct http_server *srv, struct api *api)
+static unsigned int default_threads(void)
 {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned long n = (cpus > 0 ? (unsigned long)cpus : 1ul) * HTTP_DEFAULT_THREADS_PER_CPU;
+
+    return n < HTTP_MIN_THREADS ? HTTP_MIN_THREADS
+                                : (n > HTTP_MAX_THREADS ? HTTP_MAX_THREADS : (unsigned int)n);
+}
+
+static void fill_config(struct http_server *srv, const struct http_config *in)
+{
+    struct http_config *c = &srv->cfg;
+
+    if (in)
+        *c = *in;
+    if (!c->threads)
+        c->threads = default_threads();
+    if (!c->max_connections)
+        c->max_connections = HTTP_DEFAULT_MAX_CONNECTIONS;
+    if (!c->max_per_ip)
+        c->max_per_ip = HTTP_DEFAULT_MAX_PER_IP;
+    if (!c->request_timeout_s)
+        c->request_timeout_s = HTTP_DEFAULT_REQUEST_TIMEOUT_S;
+    if (!c->idle_timeout_s)
+        c->idle_timeout_s = HTTP_DEFAULT_IDLE_TIMEOUT_S;
+    /* Each pool thread gets its share of the connections: at least one each. */
+    if (c->max_connections < c->threads)
+        c->max_connections = c->threads;
+    snprintf(srv->public_url, sizeof(srv->public_url), "%s", c->public_url ? c->public_url : "");
+    c->public_url = NULL;
+}
+
+static int start_sweeper(struct http_server *srv)
+{
+    pthread_condattr_t attr;
+
+    if (pthread_mutex_init(&srv->conn_lock, NULL) != 0)
+        return BINGE_ENOMEM;
+    if (pthread_condattr_init(&attr) != 0) {
+        pthread_mutex_destroy(&srv->conn_lock);
+        return BINGE_ENOMEM;
+    }
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    if (pthread_cond_init(&srv->conn_cond, &attr) != 0) {
+        pthread_condattr_destroy(&attr);
+        pthread_mutex_destroy(&srv->conn_lock);
+        return BINGE_ENOMEM;
+    }
+    pthread_condattr_destroy(&attr);
+    srv->sync_ready = true;
+    srv->sweep_at = INFINITY;
+    if (pthread_create(&srv->sweeper, NULL, sweeper_main, srv) != 0)
+        return BINGE_ENOMEM;
+    srv->sweeper_running = true;
+    return 0;
+}
+
+static void stop_sweeper(struct http_server *srv)
+{
+    if (!srv->sweeper_running)
+        return;
+    pthread_mutex_lock(&srv->conn_lock);
+    srv->stopping = true;
+    pthread_cond_signal(&srv->conn_cond);
+    pthread_mutex_unlock(&srv->conn_lock);
+    pthread_join(srv->sweeper, NULL);
+    srv->sweeper_running = false;
+}
+
+int http_server_start(struct http_server *srv, struct api *api, const struct http_config *cfg)
+{
+    /* epoll where libmicrohttpd has it (Linux), poll() elsewhere: either way a pool of threads
+     * multiplexing connections, never a thread per connection. */
     unsigned int flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+        (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL);
+    int rc;
 
     if (!srv || !api)
         return BINGE_EINVAL;
@@ -595,16 +936,33 @@ int http_server_start(struct http_server *srv, struct api *api)
         flags |= MHD_USE_IPv6;
     srv->api = api;
     srv->faults = api_faults(api);
+    fill_config(srv, cfg);
+    if (!srv->sync_ready) {
+        rc = start_sweeper(srv);
+        if (rc < 0) {
+            slog_msg(SLOG_ERROR, "http", "cannot start the request deadline thread");
+            return rc;
+        }
+    }
     srv->daemon = MHD_start_daemon(
         /* The logger goes first so that messages about the other options reach it too. */
         flags, 0, NULL, NULL, access_handler, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->fd, MHD_OPTION_NOTIFY_COMPLETED,
-        request_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, HTTP_IDLE_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_LIMIT, HTTP_MAX_CONNECTIONS, MHD_OPTION_END);
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->fd, MHD_OPTION_THREAD_POOL_SIZE,
+        srv->cfg.threads, MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, notify_connection, srv, MHD_OPTION_URI_LOG_CALLBACK,
+        uri_logged, srv, MHD_OPTION_CONNECTION_TIMEOUT, srv->cfg.idle_timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, srv->cfg.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        srv->cfg.max_per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONNECTION_MEMORY,
+        MHD_OPTION_END);
     if (!srv->daemon) {
         slog_msg(SLOG_ERROR, "http", "libmicrohttpd failed to start");
         return BINGE_EIO;
     }
+    slog_msg(SLOG_INFO, "http",
+             "%u threads, at most %u connections (%u per client address), requests due "
+             "within %us, idle connections closed after %us",
+             srv->cfg.threads, srv->cfg.max_connections, srv->cfg.max_per_ip,
+             srv->cfg.request_timeout_s, srv->cfg.idle_timeout_s);
     return 0;
 }
 
@@ -612,13 +970,19 @@ void http_server_free(struct http_server *srv)
 {
     if (!srv)
         return;
+    stop_sweeper(srv);
     if (srv->daemon) {
         /* Injected latencies end at once, so the threads MHD_stop_daemon joins are not held up. */
         faults_shutdown(srv->faults);
-        /* MHD_stop_daemon joins every connection thread and closes the listening socket. */
+        /* MHD_stop_daemon joins its pool threads, closes every connection (each close
+         * notification frees its record) and the listening socket. */
         MHD_stop_daemon(srv->daemon);
     } else if (srv->fd >= 0) {
         close(srv->fd);
+    }
+    if (srv->sync_ready) {
+        pthread_cond_destroy(&srv->conn_cond);
+        pthread_mutex_destroy(&srv->conn_lock);
     }
     free(srv);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <openssl/crypto.h>
@@ -33,6 +34,10 @@ struct server_options {
     long long ads_per_day;
     long long rate_limit;
     long long rate_burst;
+    long long threads;
+    long long max_connections;
+    long long max_per_ip;
+    long long request_timeout;
     long long dev;
     long long help;
     long long version;
@@ -81,6 +86,14 @@ static const struct option_def server_option_defs[] = {
      "API requests per second per device (0: no limit)"},
     {"rate-burst", OPTION_INT, offsetof(struct server_options, rate_burst), "40", 1, 100000, "N",
      "requests a device may make at once before --rate-limit applies"},
+    {"threads", OPTION_INT, offsetof(struct server_options, threads), "0", 0, 256, "N",
+     "HTTP worker threads, each serving many connections (0: 4 per CPU, 4 to 64)"},
+    {"max-connections", OPTION_INT, offsetof(struct server_options, max_connections), "2048", 1,
+     1000000, "N", "open connections in all"},
+    {"max-connections-per-ip", OPTION_INT, offsetof(struct server_options, max_per_ip), "64", 1,
+     1000000, "N", "open connections per client address"},
+    {"request-timeout", OPTION_INT, offsetof(struct server_options, request_timeout), "10", 1, 3600,
+     "SECONDS", "a request must arrive whole (headers and body) this long after its first line"},
     {"dev", OPTION_FLAG, offsetof(struct server_options, dev), NULL, 0, 0, NULL,
      "development mode: X-Dev-Now clock override and /dev/faults fault injection"},
     {"help", OPTION_FLAG, offsetof(struct server_options, help), NULL, 0, 0, NULL,
@@ -220,6 +233,29 @@ static int check_options(const struct server_options *o, enum slog_level *level)
     return 0;
 }
 
+/* Each connection is a descriptor: raise the soft limit as far as the hard one allows, and
+ * lower the connection limit if even that is not enough. */
+static void fit_fd_limit(struct server_options *o)
+{
+    const rlim_t spare = 64; /* the database, media files being sent, the listening socket */
+    rlim_t want = (rlim_t)o->max_connections * 2 + spare; /* a media response holds its file */
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < want) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        long long fit = rl.rlim_cur > 2 * spare ? (long long)((rl.rlim_cur - spare) / 2) : 16;
+        slog_msg(SLOG_WARN, "main", "only %llu file descriptors: at most %lld connections",
+                 (unsigned long long)rl.rlim_cur, fit);
+        o->max_connections = fit;
+    }
+}
+
 /* Without --public-url, URLs point at the listen address; a wildcard address is not reachable
  * as such, so then the API falls back to each request's Host header (base NULL). */
 static void make_base_url(const struct server_options *o, const struct http_server *srv, char *out,
@@ -251,6 +287,7 @@ int main(int argc, char **argv)
     struct api *api = NULL;
     struct faults *faults = NULL;
     struct api_config cfg;
+    struct http_config hcfg;
     unsigned char stored_secret[DB_SECRET_LEN];
     char base[600];
     sigset_t stop;
@@ -318,7 +355,14 @@ int main(int argc, char **argv)
     cfg.faults = faults;
     rc = api_new(&cfg, &api);
     OPENSSL_cleanse(stored_secret, sizeof(stored_secret));
-    if (rc < 0 || http_server_start(srv, api) < 0)
+    fit_fd_limit(&opts);
+    memset(&hcfg, 0, sizeof(hcfg));
+    hcfg.threads = (unsigned int)opts.threads;
+    hcfg.max_connections = (unsigned int)opts.max_connections;
+    hcfg.max_per_ip = (unsigned int)opts.max_per_ip;
+    hcfg.request_timeout_s = (unsigned int)opts.request_timeout;
+    hcfg.public_url = cfg.base_url && opts.public_url ? cfg.base_url : NULL;
+    if (rc < 0 || http_server_start(srv, api, &hcfg) < 0)
         goto fail;
 
     /* Scripts and tests wait for this exact line to learn the port. */

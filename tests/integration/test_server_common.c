@@ -2,6 +2,7 @@
 
 #include "test_server_common.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -550,5 +553,120 @@ bool ts_log_has(const struct ts_server *s, const char *needle, int timeout_s)
         if (now.tv_sec - start.tv_sec >= timeout_s)
             return false;
         nanosleep(&tick, NULL);
+    }
+}
+
+/* ---- raw HTTP ---- */
+
+/* Bounds the connect against a server that never accepts. */
+#define RAW_CONNECT_TIMEOUT_MS 10000
+
+int ts_connect_from(const char *src, int port, int rcvbuf)
+{
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    struct sockaddr_in from = {.sin_family = AF_INET};
+    struct pollfd pfd;
+    int err = 0;
+    socklen_t len = sizeof(err);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int flags;
+
+    if (fd < 0)
+        return -1;
+    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
+    if (rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+    if (src && (inet_pton(AF_INET, src, &from.sin_addr) != 1 ||
+                bind(fd, (struct sockaddr *)&from, sizeof(from)) != 0))
+        goto fail;
+    if (connect(fd, (struct sockaddr *)&to, sizeof(to)) != 0) {
+        if (errno != EINPROGRESS)
+            goto fail;
+        pfd = (struct pollfd){.fd = fd, .events = POLLOUT};
+        if (poll(&pfd, 1, RAW_CONNECT_TIMEOUT_MS) != 1 ||
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
+            goto fail;
+    }
+    flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
+        goto fail;
+    return fd;
+
+fail:
+    close(fd);
+    return -1;
+}
+
+char *ts_raw_request(const char *src, int port, const char *request, int timeout_s, int *status)
+{
+    int fd = ts_connect_from(src, port, 0);
+    struct timespec start;
+    struct timespec now;
+    char *text = NULL;
+    size_t len = 0;
+    size_t n = strlen(request);
+
+    *status = 0;
+    if (fd < 0)
+        return NULL;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    if (send(fd, request, n, MSG_NOSIGNAL) != (ssize_t)n)
+        goto out;
+    for (;;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        char buf[16384];
+        ssize_t got;
+        char *p;
+        long left;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        left = (long)timeout_s * 1000 -
+               ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+        if (left <= 0 || poll(&pfd, 1, (int)left) != 1)
+            break;
+        got = recv(fd, buf, sizeof(buf), 0);
+        if (got <= 0)
+            break;
+        p = realloc(text, len + (size_t)got + 1);
+        if (!p)
+            break;
+        text = p;
+        memcpy(text + len, buf, (size_t)got);
+        len += (size_t)got;
+        text[len] = '\0';
+    }
+out:
+    close(fd);
+    if (text && sscanf(text, "HTTP/1.%*d %d", status) != 1)
+        *status = 0;
+    if (text && *status == 0) {
+        free(text);
+        text = NULL;
+    }
+    return text;
+}
+
+bool ts_closed_by_peer(int fd, int timeout_ms)
+{
+    struct timespec start;
+    struct timespec now;
+
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        char buf[4096];
+        long left;
+        ssize_t got;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        left = (long)timeout_ms -
+               ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
+        if (poll(&pfd, 1, left > 0 ? (int)left : 0) != 1)
+            return false;
+        if (pfd.revents & (POLLHUP | POLLERR))
+            return true;
+        got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR))
+            return true;
     }
 }

@@ -125,4 +125,20 @@ bool ts_log_has(const struct ts_server *s, const char *needle, int timeout_s);
 /* Runs argv with a time limit; returns its exit code, or -1. */
 int ts_run(char *const argv[], int timeout_s);
 
+/* ---- raw HTTP over a socket, for what curl hides: the source address, partial requests,
+ * slow reading and every response header. Never assert; any thread. ---- */
+
+/* A TCP connection to 127.0.0.1:port from the local address src ("127.0.0.2"; NULL: any),
+ * with SO_RCVBUF set to rcvbuf first when > 0. Returns the fd or -1. */
+int ts_connect_from(const char *src, int port, int rcvbuf);
+
+/* Sends request (raw text) on a new connection from src and reads until the server closes it or
+ * timeout_s passes. Returns the response (headers and body, NUL-terminated, malloc'd) and its
+ * status in *status, or NULL with *status 0 when the server closed without an answer. */
+char *ts_raw_request(const char *src, int port, const char *request, int timeout_s, int *status);
+
+/* True when the server has closed fd (end of stream or reset), waiting up to timeout_ms for it.
+ * Bytes that arrive first are read and dropped. */
+bool ts_closed_by_peer(int fd, int timeout_ms);
+
 #endif
