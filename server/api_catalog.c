@@ -16,6 +16,7 @@
 #include "binge/error.h"
 #include "db.h"
 #include "lang.h"
+#include "media_open.h"
 #include "sign.h"
 #include "slog.h"
 
@@ -498,23 +499,14 @@ static const char *content_type_for(const char *path)
     return "application/octet-stream";
 }
 
-/* Opens media_dir/path as a regular file. Returns the fd or a negative BINGE_E* code. */
+/* Opens media_dir/path as a regular file beneath media_dir (no symlinks, no FIFOs: see
+ * media_open.h). Returns the fd or a negative BINGE_E* code. */
 static int open_media_file(const struct api *api, const char *path, long long *size)
 {
-    char full[4096 + SIGN_PATH_MAX];
-    struct stat st;
-    int fd;
+    int fd = media_open_beneath(api->media_dir, path, MEDIA_OPEN_AUTO, size);
 
-    if ((size_t)snprintf(full, sizeof(full), "%s/%s", api->media_dir, path) >= sizeof(full))
-        return BINGE_ENOTFOUND;
-    fd = open(full, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errno == ENOENT || errno == ENOTDIR ? BINGE_ENOTFOUND : BINGE_EIO;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return BINGE_ENOTFOUND;
-    }
-    *size = (long long)st.st_size;
+    if (fd == BINGE_ENOTFOUND)
+        slog_msg(SLOG_DEBUG, "api", "media %s: not a regular file beneath the media root", path);
     return fd;
 }
 
