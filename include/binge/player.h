@@ -204,7 +204,8 @@ bool player_video_output_exists(const char *name);
  * description, an unknown video output, or no working plane sink. */
 struct player *player_new(const struct player_config *cfg, void (*wake)(void *data), void *data);
 /* Stops everything (like player_stop), cancels a preroll and waits until every pipeline and
- * thread of the player is gone. NULL is a no-op. */
+ * thread of the player is gone: the one call of the player that may wait (for as long as a
+ * stalled server holds a teardown). NULL is a no-op. */
 void player_free(struct player *player);
 
 /* Opens uri (http(s):// or file://) and starts playing at start_ms (0 = beginning, else the
@@ -219,12 +220,18 @@ void player_free(struct player *player);
  * player runs (127.0.0.1, random path); hlsdemux2 in GStreamer 1.22 cannot read file://. */
 int player_open(struct player *player, const char *uri, int64_t start_ms);
 
-/* Stops and releases the stream (state IDLE) synchronously: it waits for the pipeline to reach
- * NULL, which may take a moment while network transfers are cancelled. Also cancels a preroll
- * and waits for pipelines still being disposed of in the background. Drops the pending events
- * and frames of the stream, then queues a PLAYER_EVENT_STATE (IDLE). A frame still held stays
- * valid until player_release_frame. Safe in any state. */
+/* Stops and releases the stream (state IDLE) and cancels a preroll, without waiting: the
+ * pipelines are torn down on a thread of the player (a stalled server can hold a pipeline's
+ * teardown for seconds; see player_tearing_down), so this never blocks on the network and is
+ * fine on the UI thread at any moment (BACK, a paywall, the cliffhanger). Nothing of the stopped
+ * stream is heard of again: its pending events and frames are dropped, then a
+ * PLAYER_EVENT_STATE (IDLE) is queued. A frame still held stays valid until
+ * player_release_frame. Only player_free waits for the teardown. Safe in any state. */
 void player_stop(struct player *player);
+
+/* True while pipelines stopped, replaced or cancelled are still being torn down in the
+ * background (or a diagnosis thread is ending). Never blocks. */
+bool player_tearing_down(const struct player *player);
 
 /* Pauses or resumes. Returns 0 or BINGE_ESTATE when nothing is playing. */
 int player_set_paused(struct player *player, bool paused);

@@ -25,13 +25,19 @@ LOG_MODULE("player");
 
 struct diag {
     struct player *player;
+    int run; /* its value of player->diag_run: any other value cancels it */
     unsigned gen;
     char *uri;   /* the playlist hlsdemux2 opened (master or media); signed queries kept */
     int variant; /* index in the master of the variant played, -1 = first */
 };
 
 /* Fetches uri into body. Returns the HTTP status (200 on success, 0 when unknown/failed). */
-static guint fetch(struct player *p, const char *uri, GString *body)
+static bool cancelled(const struct diag *d)
+{
+    return g_atomic_int_get(&d->player->diag_run) != d->run;
+}
+
+static guint fetch(const struct diag *d, const char *uri, GString *body)
 {
     GError *err = NULL;
     guint status = 0;
@@ -56,7 +62,7 @@ static guint fetch(struct player *p, const char *uri, GString *body)
     GstBus *bus = gst_element_get_bus(pipeline);
     gst_element_set_state(pipeline, GST_STATE_PLAYING);
     int64_t end = g_get_monotonic_time() + DIAG_TIMEOUT_US;
-    while (g_get_monotonic_time() < end && !g_atomic_int_get(&p->diag_cancel)) {
+    while (g_get_monotonic_time() < end && !cancelled(d)) {
         GstSample *s = gst_app_sink_try_pull_sample(GST_APP_SINK(sink), 50 * GST_MSECOND);
         if (s) {
             GstBuffer *b = gst_sample_get_buffer(s);
@@ -115,7 +121,7 @@ static gpointer diag_main(gpointer data)
     guint key_status = 0;
     GString *text = g_string_new(NULL);
     char *playlist = g_strdup(d->uri);
-    guint st = fetch(p, playlist, text);
+    guint st = fetch(d, playlist, text);
     if (st == 200 && strstr(text->str, "#EXT-X-STREAM-INF")) {
         /* A master: the media playlist of the variant being played holds the keys. */
         struct player_master_variant v[PLAYER_MAX_VARIANTS];
@@ -130,7 +136,7 @@ static gpointer diag_main(gpointer data)
         g_free(playlist);
         playlist = next;
         g_string_truncate(text, 0);
-        st = playlist ? fetch(p, playlist, text) : 0;
+        st = playlist ? fetch(d, playlist, text) : 0;
     }
     if (st == 200) {
         char **lines = g_strsplit_set(text->str, "\r\n", -1);
@@ -143,7 +149,7 @@ static gpointer diag_main(gpointer data)
             if (!key)
                 continue;
             GString *body = g_string_new(NULL);
-            key_status = fetch(p, key, body);
+            key_status = fetch(d, key, body);
             if (key_status == 401 || key_status == 403 || key_status == 451)
                 verdict = PLAYER_VERDICT_KEY_REFUSED;
             else if (key_status == 404 || key_status == 410)
@@ -178,42 +184,56 @@ static gpointer diag_main(gpointer data)
         player_wake(p);
     g_free(d->uri);
     g_free(d);
+    /* The last touch of the player: player_free may free it as soon as the lock is released. */
+    g_mutex_lock(&p->lock);
+    if (--p->diag_live == 0)
+        g_cond_broadcast(&p->reaper_idle);
+    g_mutex_unlock(&p->lock);
     return NULL;
 }
 
-void player_diagnose_join(struct player *p)
+void player_diagnose_cancel(struct player *p)
 {
-    if (!p->diag)
-        return;
-    g_atomic_int_set(&p->diag_cancel, 1);
-    g_thread_join(p->diag);
-    p->diag = NULL;
-    g_atomic_int_set(&p->diag_cancel, 0);
+    g_atomic_int_inc(&p->diag_run);
+}
+
+void player_diagnose_wait(struct player *p)
+{
+    player_diagnose_cancel(p);
+    g_mutex_lock(&p->lock);
+    while (p->diag_live > 0)
+        g_cond_wait(&p->reaper_idle, &p->lock);
+    g_mutex_unlock(&p->lock);
 }
 
 bool player_diagnose_start(struct player *p, struct player_pipe *pipe)
 {
     if (!pipe->manifest_uri)
         return false;
-    if (p->diag) { /* one at a time; an older one is of no use any more */
-        g_atomic_int_set(&p->diag_cancel, 1);
-        g_thread_join(p->diag);
-        p->diag = NULL;
-        g_atomic_int_set(&p->diag_cancel, 0);
-    }
+    player_diagnose_cancel(p); /* one at a time; an older one is of no use any more */
     struct diag *d = g_new0(struct diag, 1);
     d->player = p;
+    d->run = g_atomic_int_get(&p->diag_run);
     d->gen = pipe->gen;
     d->uri = g_strdup(pipe->manifest_uri);
     d->variant = pipe->have_variant ? pipe->variant.index : -1;
+    g_mutex_lock(&p->lock);
+    p->diag_live++;
+    g_mutex_unlock(&p->lock);
     GError *err = NULL;
-    p->diag = g_thread_try_new("binge-diagnose", diag_main, d, &err);
-    if (!p->diag) {
+    /* Not joined: a cancelled fetch may take a moment to let go of a stalled server, and the UI
+     * thread never waits for that. player_free waits for diag_live to reach 0. */
+    GThread *t = g_thread_try_new("binge-diagnose", diag_main, d, &err);
+    if (!t) {
         log_warn("cannot start a diagnosis: %s", err ? err->message : "unknown error");
         g_clear_error(&err);
+        g_mutex_lock(&p->lock);
+        p->diag_live--;
+        g_mutex_unlock(&p->lock);
         g_free(d->uri);
         g_free(d);
         return false;
     }
+    g_thread_unref(t);
     return true;
 }

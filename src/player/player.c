@@ -630,7 +630,7 @@ static char *redact_queries(const char *s)
 
 static int make_pipe(struct player *p, const char *uri, int64_t start_ms, bool preroll,
                      struct player_pipe **out);
-static void retire(struct player *p, struct player_pipe *pipe, bool now);
+static void retire(struct player *p, struct player_pipe *pipe);
 static void drop_dead_items(struct player *p);
 static void make_current(struct player *p, struct player_pipe *pipe);
 
@@ -678,7 +678,7 @@ static bool replace(struct player *p, struct player_pipe *pipe, int64_t start,
     carry_over(pipe, fresh);
     if (next) {
         p->next = NULL;
-        retire(p, pipe, false);
+        retire(p, pipe);
         p->next = fresh;
         g_mutex_lock(&p->lock);
         p->next_gen = fresh->gen;
@@ -686,7 +686,7 @@ static bool replace(struct player *p, struct player_pipe *pipe, int64_t start,
         apply_target(p, fresh);
     } else {
         p->cur = NULL;
-        retire(p, pipe, false);
+        retire(p, pipe);
         drop_dead_items(p);
         make_current(p, fresh);
     }
@@ -1210,9 +1210,9 @@ static int make_pipe(struct player *p, const char *uri, int64_t start_ms, bool p
     return 0;
 }
 
-/* Kills the pipe's generation (its threads queue nothing more) and tears it down: now, or on
- * the reaper thread. */
-static void retire(struct player *p, struct player_pipe *pipe, bool now)
+/* Kills the pipe's generation (its threads queue nothing more) and hands it to the reaper
+ * thread, which tears it down: the UI thread never waits for a pipeline to reach NULL. */
+static void retire(struct player *p, struct player_pipe *pipe)
 {
     if (!pipe)
         return;
@@ -1224,10 +1224,7 @@ static void retire(struct player *p, struct player_pipe *pipe, bool now)
     g_mutex_unlock(&p->lock);
     local_http_withdraw(p->local_http, pipe->publication);
     pipe->publication = 0;
-    if (now)
-        player_pipe_destroy(pipe);
-    else
-        player_pipe_dispose(p, pipe);
+    player_pipe_dispose(p, pipe);
 }
 
 /* Forgets the items queued by streams that are gone. */
@@ -1265,14 +1262,14 @@ static void playback_reset(struct player *p)
 }
 
 /* Ends the current playback: no more events or frames of it. */
-static void end_playback(struct player *p, const char *result, bool now)
+static void end_playback(struct player *p, const char *result)
 {
     if (!p->cur)
         return;
     player_stats_log(p, result);
     struct player_pipe *old = p->cur;
     p->cur = NULL;
-    retire(p, old, now);
+    retire(p, old);
     GstSample *sample = NULL;
     g_mutex_lock(&p->lock);
     sample = p->sample;
@@ -1306,7 +1303,7 @@ int player_open(struct player *p, const char *uri, int64_t start_ms)
     /* The query of a signed URL is its authorization: it stays out of the log. */
     log_info("open %s at %" G_GINT64_FORMAT " ms", pipe->log_uri, pipe->start_ms);
     player_cancel_preroll(p);
-    end_playback(p, "replaced", false);
+    end_playback(p, "replaced");
     playback_reset(p);
     make_current(p, pipe);
     sync_state(p);
@@ -1321,13 +1318,26 @@ void player_stop(struct player *p)
     player_cancel_preroll(p);
     if (p->cur) {
         log_debug("stop");
-        end_playback(p, "stopped", true);
+        /* Torn down on the reaper thread: a stalled server can hold a pipeline's NULL state
+         * for seconds, and this runs on BACK, at a paywall, at the cliffhanger. */
+        end_playback(p, "stopped");
         emit_simple(p, PLAYER_EVENT_STATE); /* IDLE */
         player_wake(p);
     }
-    player_reaper_wait(p);
-    player_diagnose_join(p);
+    player_diagnose_cancel(p);
     p->deadline_ms = -1;
+}
+
+bool player_tearing_down(const struct player *p)
+{
+    if (!p)
+        return false;
+    /* The lock is the player's own; reading through a const handle does not change it. */
+    struct player *mp = (struct player *)p;
+    g_mutex_lock(&mp->lock);
+    bool busy = mp->reaper_running || mp->diag_live > 0;
+    g_mutex_unlock(&mp->lock);
+    return busy;
 }
 
 int player_set_paused(struct player *p, bool paused)
@@ -1412,7 +1422,7 @@ void player_cancel_preroll(struct player *p)
     struct player_pipe *pipe = p->next;
     p->next = NULL;
     log_debug("preroll cancelled");
-    retire(p, pipe, false);
+    retire(p, pipe);
 }
 
 bool player_has_preroll(const struct player *p, bool *ready)
@@ -1447,7 +1457,7 @@ int player_swap(struct player *p)
     if (drop)
         gst_sample_unref(drop);
     if (old)
-        retire(p, old, false);
+        retire(p, old);
     drop_dead_items(p);
 
     playback_reset(p);
@@ -1532,7 +1542,7 @@ static void stall(struct player *p, int64_t now_ms)
     pipe->start_mode = PLAYER_START_EXACT;
     carry_over(old, pipe);
     p->cur = NULL;
-    retire(p, old, false);
+    retire(p, old);
     drop_dead_items(p);
     p->retune_pos_ms = pos;
     p->wd_progress_ms = now_ms;
@@ -1966,6 +1976,9 @@ void player_free(struct player *p)
         return;
     warm_join();
     player_stop(p);
+    /* The only place that waits: for the pipelines being torn down and the diagnosis. */
+    player_reaper_wait(p);
+    player_diagnose_wait(p);
     if (p->held) {
         gst_video_frame_unmap(&p->held_frame);
         gst_sample_unref(p->held_sample);

@@ -10,7 +10,11 @@
  *   - GStreamer threads (bus sync handler, appsink callbacks, pad probes): only the fields marked
  *     "lock" (under player->lock), "stream" (one streaming thread) or atomic.
  *   - The reaper thread: owns a pipe from the moment player_pipe_dispose hands it over; the UI
- *     thread never touches it again.
+ *     thread never touches it again. Every pipe ends there (stop, open, swap, re-tune, skip,
+ *     cancelled preroll): setting a pipeline to NULL can wait seconds for a stalled server, so
+ *     the UI thread never does it. Only player_free waits for the reaper (player_reaper_wait).
+ *   - Diagnosis threads (diagnose.c): detached; cancelled through diag_run, counted in
+ *     diag_live; only player_free waits for them.
  * A pipe's generation (gen) tags everything its threads queue; the UI thread drops items whose
  * generation is neither the current pipe's nor the prerolled one's. */
 
@@ -206,9 +210,11 @@ struct player {
     bool reaper_running;
     GCond reaper_idle;
 
-    /* diagnose.c: one thread at a time (UI thread), cancelled through the atomic flag. */
-    GThread *diag;
-    gint diag_cancel;
+    /* diagnose.c: a diagnosis runs on a detached thread of its own; bumping diag_run (atomic)
+     * cancels the running one. diag_live (lock) counts those threads still running; the last
+     * one to end signals reaper_idle. */
+    gint diag_run;
+    int diag_live;
 };
 
 /* ---- pipe.c ---- */
@@ -217,7 +223,8 @@ struct player {
  * handler attached, and a fresh generation. uri is the app's. Returns NULL (logged). */
 struct player_pipe *player_pipe_new(struct player *p, const char *uri, const char *play_uri,
                                     int64_t start_ms, bool preroll);
-/* Tears the pipe down now, on this thread (waits for NULL), and frees it. */
+/* Tears the pipe down now, on this thread (waits for NULL), and frees it: the reaper, or a pipe
+ * that never left NULL. */
 void player_pipe_destroy(struct player_pipe *pipe);
 /* Hands the pipe to the reaper thread, which tears it down in the background. Its generation
  * must already be dead (no longer cur_gen/next_gen). */
@@ -278,8 +285,10 @@ void player_stats_log(struct player *p, const char *result);
  * comes as a PLAYER_ITEM_DIAGNOSIS item of the pipe's generation. Returns false when it cannot
  * start. */
 bool player_diagnose_start(struct player *p, struct player_pipe *pipe);
-/* Cancels and joins the diagnosis thread, if any. */
-void player_diagnose_join(struct player *p);
+/* Cancels the diagnosis, if any, without waiting for its thread. */
+void player_diagnose_cancel(struct player *p);
+/* Cancels the diagnosis and waits until no diagnosis thread is left (player_free only). */
+void player_diagnose_wait(struct player *p);
 
 /* ---- player.c ---- */
 

@@ -266,6 +266,7 @@ static void test_seek_cancels_preroll(void **state)
     assert_int_equal(tp_count(r, PLAYER_EVENT_PREROLLED), 1);
 
     player_stop(p);
+    assert_true(tp_settle(r)); /* the teardown runs on the player's thread */
     int threads_after = tp_thread_count();
     print_message("  threads: %d idle, %d after stop\n", threads_idle, threads_after);
     assert_true(threads_after <= threads_idle + 4);
@@ -341,11 +342,13 @@ static void test_swap_cycles_no_leak(void **state)
     /* One round first: GStreamer's own pools and the loopback server start on first use. */
     swap_cycles(p, r, 1, NULL);
     player_stop(p);
+    assert_true(tp_settle(r));
     int threads_before = tp_thread_count();
     int64_t t0 = tp_now_ms(), gap_max = 0;
     swap_cycles(p, r, SWAP_CYCLES, &gap_max);
     int threads_busy = tp_thread_count();
     player_stop(p);
+    assert_true(tp_settle(r));
     int threads_after = tp_thread_count();
     print_message("  %d preroll+swap cycles in %lld ms; swap-to-frame at most %lld ms; threads "
                   "%d before, %d playing, %d after\n",

@@ -164,6 +164,8 @@ static struct {
     int n_put;
     char *log[TP_MAX_LOG];
     int n_log;
+    int held;          /* threads in TP_HTTP_SILENT */
+    unsigned released; /* bumped by tp_http_release */
     atomic_bool stopping;
 } srv = {.fd = -1, .stop_pipe = {-1, -1}, .lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -241,6 +243,37 @@ static void hang(int fd)
     }
 }
 
+/* TP_HTTP_SILENT: blocks without answering until the client hangs up, tp_http_release, the
+ * server stops or the hang limit. */
+static void hold(int fd)
+{
+    pthread_mutex_lock(&srv.lock);
+    unsigned gen = srv.released;
+    srv.held++;
+    pthread_mutex_unlock(&srv.lock);
+    for (int waited = 0; waited < TP_HTTP_HELD_MAX_MS; waited += 50) {
+        pthread_mutex_lock(&srv.lock);
+        bool released = gen != srv.released;
+        pthread_mutex_unlock(&srv.lock);
+        if (released || atomic_load(&srv.stopping))
+            break;
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        int n = poll(&pfd, 1, 50);
+        if (n < 0 && errno != EINTR)
+            break;
+        if (n > 0) {
+            char c;
+            ssize_t got = recv(fd, &c, 1, MSG_DONTWAIT);
+            if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR) ||
+                (pfd.revents & (POLLHUP | POLLERR)))
+                break;
+        }
+    }
+    pthread_mutex_lock(&srv.lock);
+    srv.held--;
+    pthread_mutex_unlock(&srv.lock);
+}
+
 static void serve(int fd)
 {
     char req[8192];
@@ -266,6 +299,14 @@ static void serve(int fd)
     }
     if (action == TP_HTTP_403) {
         send_status(fd, 403, "Forbidden");
+        return;
+    }
+    if (action == TP_HTTP_500) {
+        send_status(fd, 500, "Internal Server Error");
+        return;
+    }
+    if (action == TP_HTTP_SILENT) {
+        hold(fd);
         return;
     }
     char *text = NULL;
@@ -467,6 +508,21 @@ int tp_http_requests(const char *needle)
     return n;
 }
 
+int tp_http_held(void)
+{
+    pthread_mutex_lock(&srv.lock);
+    int n = srv.held;
+    pthread_mutex_unlock(&srv.lock);
+    return n;
+}
+
+void tp_http_release(void)
+{
+    pthread_mutex_lock(&srv.lock);
+    srv.released++;
+    pthread_mutex_unlock(&srv.lock);
+}
+
 /* ---- driving a player ---- */
 
 void tp_run_init(struct tp_run *r, struct player *p)
@@ -563,6 +619,16 @@ int tp_until(struct tp_run *r, enum player_event_type type, int state, int timeo
         if (wait > 0)
             tp_wait_wake(wait);
     }
+}
+
+bool tp_settle(struct tp_run *r)
+{
+    int64_t end = tp_now_ms() + TP_WAIT_MS;
+    while (player_tearing_down(r->p) && tp_now_ms() < end) {
+        tp_pump(r);
+        tp_wait_wake(10);
+    }
+    return !player_tearing_down(r->p);
 }
 
 void tp_pump_for(struct tp_run *r, int ms)

@@ -40,7 +40,14 @@ enum tp_http_action {
     TP_HTTP_403,
     TP_HTTP_404,
     TP_HTTP_HANG, /* headers and half of the body, then nothing until the client leaves */
+    TP_HTTP_500,  /* 500 Internal Server Error */
+    /* Reads the request and answers nothing: the server thread blocks until the client hangs
+     * up, tp_http_release, or TP_HTTP_HELD_MAX_MS (which only stops a hang). */
+    TP_HTTP_SILENT,
 };
+
+/* How long a TP_HTTP_SILENT connection is held at most. */
+#define TP_HTTP_HELD_MAX_MS 30000
 
 /* Serves root on 127.0.0.1 (GET/HEAD, single byte ranges). Returns 0 or -1. */
 int tp_http_start(const char *root);
@@ -54,6 +61,10 @@ void tp_http_clear_rules(void);
 void tp_http_put(const char *path, const char *text);
 /* How many requests so far had needle in their path. */
 int tp_http_requests(const char *needle);
+/* Server threads blocked in TP_HTTP_SILENT right now. */
+int tp_http_held(void);
+/* Lets every TP_HTTP_SILENT connection go (they close without an answer). */
+void tp_http_release(void);
 
 /* ---- driving a player like the UI thread does ---- */
 
@@ -85,6 +96,9 @@ void tp_pump(struct tp_run *r);
 /* Pumps until an event of type arrives after the events already seen (for STATE with state;
  * state < 0 = any), or timeout_ms. Returns its index or -1. */
 int tp_until(struct tp_run *r, enum player_event_type type, int state, int timeout_ms);
+/* Pumps until the player has torn down what it stopped (player_tearing_down), or
+ * TP_WAIT_MS. Returns true when it has. */
+bool tp_settle(struct tp_run *r);
 /* Pumps for ms. */
 void tp_pump_for(struct tp_run *r, int ms);
 int tp_count(const struct tp_run *r, enum player_event_type type);
