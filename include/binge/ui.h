@@ -93,6 +93,7 @@ struct ui_player_view {
     const char *busy_text;     /* e.g. "Loading episode 3", may be NULL */
     const char *message_title; /* a centred panel (error, locked), NULL for none */
     const char *message_detail;
+    const char *message_more; /* in the panel under the detail (INFO on an error), may be NULL */
     const char *message_hint; /* e.g. "Press BACK to return" */
     const char *next_up;      /* side panel: "Episode 4" or "Episode 6 - locked", may be NULL */
     const char *subtitle;     /* the cue to show now, may be NULL */

@@ -34,6 +34,15 @@ void app_set_error(struct app *app, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(app->error, sizeof(app->error), fmt, ap);
     va_end(ap);
+    app->error_tech[0] = '\0';
+}
+
+void app_set_error_tech(struct app *app, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(app->error_tech, sizeof(app->error_tech), fmt, ap);
+    va_end(ap);
 }
 
 static void replace_str(char **dst, const char *src)
@@ -104,27 +113,6 @@ static void bootstrap(struct app *app)
         session_request_register(app);
     if ((app->home_state != APP_HOME_READY || app->home_cached) && !app->home_req)
         request_home(app);
-}
-
-/* Describes a failed response for the viewer: title + detail. */
-void app_describe_failure(const struct net_response *r, char *title, size_t tlen, char *detail,
-                          size_t dlen)
-{
-    if (r->error) {
-        bool unreachable = r->error == BINGE_ENET || r->error == BINGE_ETIMEDOUT;
-        snprintf(title, tlen, "%s",
-                 unreachable ? "Can't reach the server" : "The server sent an unusable answer");
-        snprintf(detail, dlen, "%s", r->message[0] ? r->message : binge_strerror(r->error));
-        return;
-    }
-    char *code = NULL, *message = NULL;
-    if (catalog_parse_error(r->body, r->len, &code, &message) == 0 && message)
-        snprintf(detail, dlen, "%s (%s)", message, code ? code : "error");
-    else
-        snprintf(detail, dlen, "HTTP status %ld", r->status);
-    snprintf(title, tlen, "The server answered with an error");
-    free(code);
-    free(message);
 }
 
 static void home_cache_key(const struct app *app, char *buf, size_t len)
@@ -207,16 +195,19 @@ static void on_home(struct app *app, struct net_response *r)
         log_info("home: %zu shelves (%lld ms)", app->home->n_shelves, (long long)r->elapsed_ms);
         return;
     }
+    char tech[512];
     if (err[0]) {
         snprintf(app->home_title, sizeof(app->home_title), "The server sent a bad catalog");
-        snprintf(app->home_detail, sizeof(app->home_detail), "%s", err);
-        log_error("home: bad JSON: %s", err);
+        snprintf(app->home_detail, sizeof(app->home_detail), "Please try again later.");
+        snprintf(tech, sizeof(tech), "bad JSON: %s", err);
     } else {
         app_describe_failure(r, app->home_title, sizeof(app->home_title), app->home_detail,
                              sizeof(app->home_detail));
-        log_error("home: %s: %s", app->home_title, app->home_detail);
+        app_failure_tech(r, tech, sizeof(tech));
     }
+    log_error("home: %s: %s", app->home_title, tech);
     app_set_error(app, "%s: %s", app->home_title, app->home_detail);
+    app_set_error_tech(app, "%s", tech);
     if (app->home_state != APP_HOME_READY)
         app->home_state = APP_HOME_ERROR;
     if (app->home && r->error) {
@@ -379,15 +370,18 @@ static void on_series(struct app *app, struct net_response *r)
         play_episode(app, 1);
         return;
     }
-    char title[160], detail[256];
+    char title[160], detail[256], tech[512];
     if (err[0]) {
         snprintf(title, sizeof(title), "The server sent a bad series");
-        snprintf(detail, sizeof(detail), "%s", err);
+        snprintf(detail, sizeof(detail), "Please try again later.");
+        snprintf(tech, sizeof(tech), "bad JSON: %s", err);
     } else {
         app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
+        app_failure_tech(r, tech, sizeof(tech));
     }
-    log_error("series %s: %s: %s", app->series_id, title, detail);
+    log_error("series %s: %s: %s", app->series_id, title, tech);
     player_message(app, true, title, detail);
+    app_set_error_tech(app, "%s", tech);
 }
 
 /* ---- paywall ---- */
@@ -457,10 +451,13 @@ static void on_unlock(struct app *app, struct net_response *r)
     app->unlock_req = 0;
     if (r->error) {
         /* No answer: the key stays, so OK retries the same attempt. */
-        char text[480], title[160], detail[256];
+        char text[480], title[160], detail[256], tech[512];
         app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
-        snprintf(text, sizeof(text), "%s (%s). Press OK to try again.", title, detail);
+        app_failure_tech(r, tech, sizeof(tech));
+        snprintf(text, sizeof(text), "%s. Press OK to try again.", title);
+        log_warn("unlock: %s", tech);
         pay_status(app, true, text);
+        app_set_error_tech(app, "%s", tech);
         return;
     }
     app->unlock_key[0] = '\0'; /* a definite answer closes the attempt */
@@ -494,10 +491,16 @@ static void on_unlock(struct app *app, struct net_response *r)
         session_request_wallet(app);
     } else if (r->status == 429)
         snprintf(text, sizeof(text), "Too many attempts. Please wait a moment");
-    else
-        snprintf(text, sizeof(text), "%s", message ? message : "The unlock failed");
-    log_warn("unlock: HTTP %ld %s", r->status, code ? code : "");
+    else {
+        char title[120], detail[120];
+        app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
+        snprintf(text, sizeof(text), "The unlock failed. %s", detail);
+    }
+    char tech[512];
+    app_failure_tech(r, tech, sizeof(tech));
+    log_warn("unlock: %s", tech);
     pay_status(app, true, text);
+    app_set_error_tech(app, "%s", tech);
     free(code);
     free(message);
 }
@@ -565,22 +568,26 @@ static void on_play(struct app *app, struct net_response *r)
         int64_t start = app->resume_override_ms >= 0 ? app->resume_override_ms : play->resume_ms;
         app->resume_override_ms = -1;
         int rc = player_open(app->player, play->play_url, start);
-        if (rc != 0)
-            player_message(app, true, "Can't play this episode", binge_strerror(rc));
-        else
+        if (rc != 0) {
+            player_message(app, true, "Can't play this episode", "Please try again.");
+            app_set_error_tech(app, "player_open: %s", binge_strerror(rc));
+        } else
             app->pstate = PLAYER_LOADING;
         catalog_play_free(play);
         return;
     }
-    char title[160], detail[256];
+    char title[160], detail[256], tech[512];
     if (err[0]) {
         snprintf(title, sizeof(title), "The server sent a bad answer");
-        snprintf(detail, sizeof(detail), "%s", err);
+        snprintf(detail, sizeof(detail), "Please try again later.");
+        snprintf(tech, sizeof(tech), "bad JSON: %s", err);
     } else {
         app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
+        app_failure_tech(r, tech, sizeof(tech));
     }
-    log_error("play episode %d: %s: %s", app->episode_index, title, detail);
+    log_error("play episode %d: %s: %s", app->episode_index, title, tech);
     player_message(app, true, title, detail);
+    app_set_error_tech(app, "%s", tech);
 }
 
 /* ---- the next episode ---- */
@@ -751,24 +758,33 @@ static void on_player_error(struct app *app, const struct player_event *ev)
         app->resume_override_ms = pos;
     progress_record(app, "error");
     const char *msg = ev->message[0] ? ev->message : "Playback failed";
+    char title[160], detail[256];
     switch (ev->error) {
     case PLAYER_ERROR_NOT_ENTITLED:
         /* The key server refused this device: the unlock may be gone (an ended VIP). Asking
          * for the episode again shows the paywall if it is locked now. */
-        player_message(app, true, msg, "Press OK to check the unlock again");
+        player_message(app, true, "This episode isn't unlocked on this device",
+                       "Press OK to check the unlock again");
         snprintf(app->msg_hint, sizeof(app->msg_hint), "OK to check again, BACK to return");
         break;
     case PLAYER_ERROR_STALLED:
-        player_message(app, true, "Playback stopped", msg);
+        app_split_message(msg, "Playback stopped", title, sizeof(title), detail, sizeof(detail));
+        player_message(app, true, "Playback stopped", detail[0] ? detail : NULL);
         snprintf(app->msg_hint, sizeof(app->msg_hint), "OK to go on from here, BACK to return");
         break;
     case PLAYER_ERROR_NETWORK:
-        player_message(app, true, "Connection problem", msg);
+        app_split_message(msg, "Connection problem", title, sizeof(title), detail, sizeof(detail));
+        player_message(app, true, "Connection problem", detail[0] ? detail : NULL);
         break;
     default:
-        player_message(app, true, "Can't play this episode", msg);
+        app_split_message(msg, "Can't play this episode", title, sizeof(title), detail,
+                          sizeof(detail));
+        player_message(app, true, title, detail[0] ? detail : NULL);
         break;
     }
+    /* The player's words and its detail ("... [hlsdemux2: 404 ...]") go to INFO; the player
+     * logged them already. */
+    app_set_error_tech(app, "%s%s%s", msg, ev->detail[0] ? " - " : "", ev->detail);
 }
 
 static void on_player_event(struct app *app, const struct player_event *ev)
@@ -1138,6 +1154,10 @@ void app_render(struct app *app)
                  (long long)st.first_segment_ms, st.prerolled ? ", prerolled" : "", st.rebuffers,
                  (long long)st.rebuffer_ms, st.stalls);
     }
+    /* INFO on an error panel: what went wrong in detail, in the panel under the viewer's words. */
+    char more[600] = "";
+    if (app->info && app->msg_title[0] && app->pstate == PLAYER_ERROR && app->error_tech[0])
+        snprintf(more, sizeof(more), "Details: %s", app->error_tech);
     struct ui_player_view v = {
         .subtitle = has_sub ? sub : NULL,
         .info = info[0] ? info : NULL,
@@ -1154,6 +1174,7 @@ void app_render(struct app *app)
         .busy_text = app->busy_text[0] ? app->busy_text : NULL,
         .message_title = app->msg_title[0] ? app->msg_title : NULL,
         .message_detail = app->msg_detail[0] ? app->msg_detail : NULL,
+        .message_more = more[0] ? more : NULL,
         .message_hint = app->msg_error && app->pstate == PLAYER_ERROR
                             ? (app->msg_hint[0] ? app->msg_hint : "OK to retry, BACK to return")
                             : "Press BACK to return",

@@ -94,7 +94,8 @@ struct app {
     int64_t next_anim_ms; /* when a spinner or countdown needs its next frame */
 
     enum app_screen screen;
-    char error[256]; /* the last error shown to the viewer, "" when none */
+    char error[256];      /* the last error shown to the viewer, "" when none */
+    char error_tech[512]; /* what went wrong in detail (log, INFO, `state`), "" when none */
 
     struct store *store; /* NULL when the state directory can't be used: nothing persists */
     uint64_t ticks;      /* loop iterations, so QA can see the loop never stalled */
@@ -224,10 +225,24 @@ struct app {
  * id, 0 when it could not be queued. */
 uint64_t app_request(struct app *app, enum app_request kind, enum net_method method,
                      const char *path_or_url, const char *body, unsigned flags, const char *etag);
+/* Sets the error shown to the viewer; forgets the technical detail of the one before. */
 void app_set_error(struct app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Describes a failed response for the viewer: a title and a detail line. */
+/* Sets the technical detail of the error just set (server text, HTTP status, host:port). */
+void app_set_error_tech(struct app *app, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* messages.c */
+/* Describes a failed response for the viewer: a title and a sentence saying what to do, in
+ * the viewer's words; never the server's text, a status code or a host. */
 void app_describe_failure(const struct net_response *r, char *title, size_t tlen, char *detail,
                           size_t dlen);
+/* The same failure for the log and INFO: "HTTP 500 internal: injected fault: 500", or curl's
+ * words with host and port. */
+void app_failure_tech(const struct net_response *r, char *buf, size_t len);
+/* Splits a player message "Title: detail (404)" into a title and a detail sentence ("Detail."),
+ * the bracketed status dropped; a message with no title gets title_if_none. */
+void app_split_message(const char *msg, const char *title_if_none, char *title, size_t tlen,
+                       char *detail, size_t dlen);
 /* The card focused on home, or NULL. */
 const struct catalog_item *app_focused_item(const struct app *app);
 /* Schedules the next bootstrap attempt (register, home) with backoff and jitter. */

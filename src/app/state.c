@@ -301,6 +301,10 @@ static void get_error(struct app *app, struct field_value *v)
 {
     STR(app->error[0] ? app->error : NULL);
 }
+static void get_error_detail(struct app *app, struct field_value *v)
+{
+    STR(app->error[0] && app->error_tech[0] ? app->error_tech : NULL);
+}
 
 /* Grouped by prefix, in output order. */
 static const struct field fields[] = {
@@ -353,6 +357,7 @@ static const struct field fields[] = {
     {"session.account", get_account},
     {"loop.ticks", get_ticks},
     {"error", get_error},
+    {"error_detail", get_error_detail},
 };
 #define N_FIELDS (sizeof(fields) / sizeof(fields[0]))
 

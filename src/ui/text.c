@@ -233,48 +233,121 @@ int text_draw(struct ui *ui, const char *s, int size, SDL_Color color, int x, in
     return e->w;
 }
 
+int text_line_height(struct ui *ui, int size)
+{
+    TTF_Font *font = font_at(ui->text, size);
+    return font ? TTF_FontLineSkip(font) : size;
+}
+
+static bool fits(struct ui *ui, const char *s, size_t n, int size, int max_w)
+{
+    char buf[TEXT_LINE_MAX];
+    if (n >= sizeof(buf))
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    int w = 0, h = 0;
+    return text_measure(ui, buf, size, &w, &h) == 0 && w <= max_w;
+}
+
+/* The longest prefix of the word p[0..n) that fits, cut at a UTF-8 boundary; at least one
+ * character, so a line always moves on. */
+static size_t fit_chars(struct ui *ui, const char *p, size_t n, int size, int max_w)
+{
+    size_t best = 0;
+    for (size_t i = 1; i <= n; i++) {
+        if (i < n && ((unsigned char)p[i] & 0xC0) == 0x80)
+            continue; /* inside a UTF-8 sequence */
+        if (!fits(ui, p, i, size, max_w))
+            break;
+        best = i;
+    }
+    if (best == 0) {
+        best = 1;
+        while (best < n && ((unsigned char)p[best] & 0xC0) == 0x80)
+            best++;
+    }
+    return best;
+}
+
+int text_wrap(struct ui *ui, const char *s, int size, int max_w, char (*lines)[TEXT_LINE_MAX],
+              int max_lines, bool *complete)
+{
+    int n = 0;
+    const char *p = s ? s : "";
+    if (complete)
+        *complete = true;
+    while (*p) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        if (n == max_lines) {
+            if (complete)
+                *complete = false;
+            break;
+        }
+        /* Whole words while they fit; a '\n' ends the line. */
+        size_t end = 0, fit = 0;
+        for (;;) {
+            size_t next = end;
+            while (p[next] && p[next] != ' ' && p[next] != '\n')
+                next++;
+            if (!fits(ui, p, next, size, max_w))
+                break;
+            fit = next;
+            if (!p[next] || p[next] == '\n')
+                break;
+            end = next + 1;
+        }
+        if (fit == 0) {
+            /* A word wider than the line (a long URL, a language without spaces): it is broken
+             * where the line ends, never cut short. */
+            size_t word = strcspn(p, " \n");
+            fit = fit_chars(ui, p, word, size, max_w);
+        }
+        size_t keep = fit < TEXT_LINE_MAX ? fit : TEXT_LINE_MAX - 1;
+        memcpy(lines[n], p, keep);
+        lines[n][keep] = '\0';
+        while (keep > 0 && lines[n][keep - 1] == ' ')
+            lines[n][--keep] = '\0';
+        n++;
+        p += fit;
+        if (*p == '\n')
+            p++;
+    }
+    return n;
+}
+
 int text_draw_wrapped(struct ui *ui, const char *s, int size, SDL_Color color, int x, int y,
                       int max_w, int max_lines)
 {
     if (!s || !*s || max_lines <= 0)
         return 0;
-    TTF_Font *font = font_at(ui->text, size);
-    if (!font)
-        return 0;
-    int line_h = TTF_FontLineSkip(font), used = 0;
-    char line[512];
-    const char *p = s;
-    for (int n = 0; n < max_lines && *p; n++) {
-        while (*p == ' ')
-            p++;
-        /* Take words while they fit; the last allowed line takes the rest, ellipsized. */
-        size_t len = 0, fit = 0;
-        for (;;) {
-            size_t next = len;
-            while (p[next] && p[next] != ' ')
-                next++;
-            if (next >= sizeof(line))
-                break;
-            memcpy(line, p, next);
-            line[next] = '\0';
-            int w = 0, h = 0;
-            if (text_measure(ui, line, size, &w, &h) != 0 || w > max_w)
-                break;
-            fit = next;
-            if (!p[next])
-                break;
-            len = next + 1;
+    char lines[TEXT_MAX_LINES][TEXT_LINE_MAX];
+    bool complete = true;
+    if (max_lines > TEXT_MAX_LINES)
+        max_lines = TEXT_MAX_LINES;
+    int n = text_wrap(ui, s, size, max_w, lines, max_lines, &complete);
+    int line_h = text_line_height(ui, size);
+    for (int i = 0; i < n; i++) {
+        if (i == n - 1 && !complete) {
+            /* Out of lines: the last one says so with an ellipsis. */
+            char last[TEXT_LINE_MAX + 4];
+            snprintf(last, sizeof(last), "%s \xE2\x80\xA6", lines[i]);
+            text_draw(ui, last, size, color, x, y + i * line_h, TEXT_LEFT, max_w);
+        } else {
+            text_draw(ui, lines[i], size, color, x, y + i * line_h, TEXT_LEFT, 0);
         }
-        if (fit == 0 || n == max_lines - 1) {
-            /* A single word wider than the line, or the last line: cut with an ellipsis. */
-            text_draw(ui, p, size, color, x, y + used, TEXT_LEFT, max_w);
-            return used + line_h;
-        }
-        memcpy(line, p, fit);
-        line[fit] = '\0';
-        text_draw(ui, line, size, color, x, y + used, TEXT_LEFT, 0);
-        used += line_h;
-        p += fit;
     }
-    return used;
+    return n * line_h;
+}
+
+int text_draw_lines(struct ui *ui, char (*lines)[TEXT_LINE_MAX], int n, int size, SDL_Color color,
+                    int x, int y, enum text_align align)
+{
+    int line_h = text_line_height(ui, size);
+    for (int i = 0; i < n; i++)
+        text_draw(ui, lines[i], size, color, x, y + i * line_h, align, 0);
+    return n * line_h;
 }

@@ -77,10 +77,23 @@ enum text_align {
  * Returns the drawn width. */
 int text_draw(struct ui *ui, const char *s, int size, SDL_Color color, int x, int y,
               enum text_align align, int max_w);
-/* Draws s word-wrapped into max_w, at most max_lines lines (the last one ellipsized).
- * Returns the height used. */
+/* Draws s word-wrapped into max_w, at most max_lines lines (the last one ends in an ellipsis
+ * only when the text needs more). Returns the height used. */
 int text_draw_wrapped(struct ui *ui, const char *s, int size, SDL_Color color, int x, int y,
                       int max_w, int max_lines);
+#define TEXT_LINE_MAX 512
+#define TEXT_MAX_LINES 12
+/* Splits s into lines no wider than max_w at size: at spaces, at '\n', and inside a word only
+ * when the word alone is wider than a line (at a UTF-8 boundary). Nothing is cut or ellipsized:
+ * joined with spaces the lines give s back (less the spaces at the breaks). Writes at most
+ * max_lines lines; *complete (may be NULL) turns false when s needed more. Returns the count. */
+int text_wrap(struct ui *ui, const char *s, int size, int max_w, char (*lines)[TEXT_LINE_MAX],
+              int max_lines, bool *complete);
+/* Draws n lines from (x, y) down, each aligned on x. Returns the height used. */
+int text_draw_lines(struct ui *ui, char (*lines)[TEXT_LINE_MAX], int n, int size, SDL_Color color,
+                    int x, int y, enum text_align align);
+/* The distance between two lines of text at size. */
+int text_line_height(struct ui *ui, int size);
 /* Measures s at size; returns 0 or a negative code. */
 int text_measure(struct ui *ui, const char *s, int size, int *w, int *h);
 
@@ -100,9 +113,10 @@ void ui_frame(struct ui *ui, SDL_Rect r, int thickness, SDL_Color c);
 void ui_spinner(struct ui *ui, int cx, int cy, int radius, int64_t now_ms);
 /* A vertical gradient from c0 (top) to c1 (bottom), drawn in bands. */
 void ui_gradient(struct ui *ui, SDL_Rect r, SDL_Color c0, SDL_Color c1);
-/* A centred panel with a title, a detail line and a hint. */
-void ui_message_panel(struct ui *ui, const char *title, const char *detail, const char *hint,
-                      bool is_error);
+/* A centred panel with a title, a detail, more detail (INFO on an error; may be NULL) and a
+ * hint, each wrapped, never cut; the panel grows with them. */
+void ui_message_panel(struct ui *ui, const char *title, const char *detail, const char *more,
+                      const char *hint, bool is_error);
 /* Formats ms as m:ss into buf. */
 void ui_format_time(int64_t ms, char *buf, size_t len);
 

@@ -52,18 +52,37 @@ void ui_spinner(struct ui *ui, int cx, int cy, int radius, int64_t now_ms)
     }
 }
 
-void ui_message_panel(struct ui *ui, const char *title, const char *detail, const char *hint,
-                      bool is_error)
+void ui_message_panel(struct ui *ui, const char *title, const char *detail, const char *more,
+                      const char *hint, bool is_error)
 {
-    SDL_Rect r = {UI_WIDTH / 2 - 560, UI_HEIGHT / 2 - 190, 1120, 380};
-    ui_fill(ui, r, ui_color_panel);
+    /* Wrapped, never cut: the panel grows with its text, up to the safe area. */
+    char t[3][TEXT_LINE_MAX], d[8][TEXT_LINE_MAX], m[8][TEXT_LINE_MAX], h[2][TEXT_LINE_MAX];
+    const int w = 1120, text_w = w - 80;
+    int nt = text_wrap(ui, title, 56, text_w, t, 3, NULL);
+    int nd = detail ? text_wrap(ui, detail, 34, text_w, d, 8, NULL) : 0;
+    int nm = more ? text_wrap(ui, more, 26, text_w, m, 8, NULL) : 0;
+    int nh = hint ? text_wrap(ui, hint, 30, text_w, h, 2, NULL) : 0;
+    int th = nt * text_line_height(ui, 56), dh = nd * text_line_height(ui, 34);
+    int mh = nm * text_line_height(ui, 26), hh = nh * text_line_height(ui, 30);
+    int height = 50 + th + (nd ? 30 + dh : 0) + (nm ? 30 + mh : 0) + (nh ? 40 + hh : 0) + 50;
+    if (height < 380)
+        height = 380;
+    if (height > UI_SAFE_H)
+        height = UI_SAFE_H;
+    SDL_Rect r = {UI_WIDTH / 2 - w / 2, UI_HEIGHT / 2 - height / 2, w, height};
+    /* Opaque: a poster or a frame behind must not show through the words. */
+    ui_fill(ui, r, ui_color_panel_solid);
     ui_fill(ui, (SDL_Rect){r.x, r.y, r.w, 8}, is_error ? ui_color_error : ui_color_accent);
-    text_draw(ui, title, 56, ui_color_text, UI_WIDTH / 2, r.y + 60, TEXT_CENTER, r.w - 80);
-    if (detail)
-        text_draw(ui, detail, 34, ui_color_dim, UI_WIDTH / 2, r.y + 160, TEXT_CENTER, r.w - 80);
-    if (hint)
-        text_draw(ui, hint, 30, ui_color_accent, UI_WIDTH / 2, r.y + r.h - 80, TEXT_CENTER,
-                  r.w - 80);
+    int y = r.y + 50;
+    y += text_draw_lines(ui, t, nt, 56, ui_color_text, UI_WIDTH / 2, y, TEXT_CENTER);
+    if (nd)
+        y += 30 + text_draw_lines(ui, d, nd, 34, ui_color_dim, UI_WIDTH / 2, y + 30, TEXT_CENTER);
+    if (nm)
+        text_draw_lines(ui, m, nm, 26, ui_color_text, UI_WIDTH / 2, y + 30, TEXT_CENTER);
+    /* The hint keeps its place at the bottom. */
+    if (nh)
+        text_draw_lines(ui, h, nh, 30, ui_color_accent, UI_WIDTH / 2, r.y + r.h - 50 - hh,
+                        TEXT_CENTER);
 }
 
 void ui_format_time(int64_t ms, char *buf, size_t len)

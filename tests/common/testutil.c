@@ -284,6 +284,30 @@ int tu_png_text_contrast(const char *path, int x, int y, int w, int h, double *r
     return best > 1.0 ? 0 : -1;
 }
 
+int tu_png_text_lines(const char *path, int x, int y, int w, int h, unsigned rgb)
+{
+    SDL_Surface *raw = IMG_Load(path);
+    if (!raw)
+        return -1;
+    SDL_Surface *s = SDL_ConvertSurfaceFormat(raw, SDL_PIXELFORMAT_RGBA32, 0);
+    SDL_FreeSurface(raw);
+    if (!s)
+        return -1;
+    int runs = 0;
+    bool in = false;
+    for (int j = y < 0 ? 0 : y; j < y + h && j < s->h; j++) {
+        const Uint8 *row = (const Uint8 *)s->pixels + (size_t)j * s->pitch;
+        bool hit = false;
+        for (int i = x < 0 ? 0 : x; i < x + w && i < s->w && !hit; i++)
+            hit = ((unsigned)row[i * 4] << 16 | (unsigned)row[i * 4 + 1] << 8 | row[i * 4 + 2]) ==
+                  rgb;
+        runs += hit && !in;
+        in = hit;
+    }
+    SDL_FreeSurface(s);
+    return runs;
+}
+
 int tu_write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");

@@ -53,6 +53,10 @@ double tu_contrast(unsigned a, unsigned b);
 int tu_png_text_contrast(const char *path, int x, int y, int w, int h, double *ratio, unsigned *bg,
                          unsigned *fg);
 
+/* Lines of text drawn in colour rgb (0xRRGGBB) in a rectangle of a PNG: runs of pixel rows
+ * that hold that exact colour (glyph cores are exact). Returns the count, or -1. */
+int tu_png_text_lines(const char *path, int x, int y, int w, int h, unsigned rgb);
+
 /* Connects to binge's --control socket, waiting up to timeout_s for it to appear.
  * Returns the fd or -1. Answers are read with a 90 s bound. */
 int tu_control_connect(const char *path, int timeout_s);

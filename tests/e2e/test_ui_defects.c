@@ -3,7 +3,9 @@
  *   - no ad unlocks left: the ad row is off before anything plays, the focus never rests on it,
  *     and every row's text keeps 4.5:1 contrast;
  *   - a series id holding '/', '?', '#', a space, '%' and UTF-8 reaches the server as one
- *     escaped path segment. */
+ *     escaped path segment;
+ *   - error panels speak the viewer's words (the server's text and host:port go to the log,
+ *     INFO and `error_detail`) and never repeat their title. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -273,11 +275,125 @@ static void test_series_id_escaped(void **state)
     assert_true(found);
 }
 
+/* ---- error panels ---- */
+
+static bool contains_any(const char *s, const char *const *words)
+{
+    for (; s && *words; words++)
+        if (strstr(s, *words))
+            return true;
+    return false;
+}
+
+/* A play request the server fails with its injected 500: the panel and `error` say what
+ * happened in the viewer's words; the server's words are in the log, `error_detail` and INFO. */
+static void test_error_panel_viewer_words(void **state)
+{
+    const char *dir = tu_workdir("e2e-error-words");
+    assert_non_null(dir);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), "--dev",
+                                     path_in(dir, "server.log")),
+                     0);
+    char cmd[1024], out[64];
+    snprintf(cmd, sizeof(cmd),
+             "curl -s -o /dev/null -w '%%{http_code}' -X POST -H 'Content-Type: application/json' "
+             "-d '{\"path_prefix\":\"/v1/episodes/\",\"method\":\"POST\",\"fault\":\"500\"}' "
+             "%s/dev/faults",
+             srv.url);
+    assert_int_equal(tu_sh(cmd, out, sizeof(out)), 0);
+    assert_string_equal(out, "200");
+    char script[2048];
+    snprintf(script, sizeof(script),
+             "wait-for home.state=ready 30000\n"
+             "key OK\n"
+             "wait-for player.state=error 30000\n"
+             "state\n"
+             "screenshot %s\n"
+             "key INFO\n"
+             "screenshot %s\n",
+             path_in(dir, "error.png"), path_in(dir, "info.png"));
+    run_binge(dir, srv.url, script, 120);
+    tu_server_stop(&srv);
+
+    cJSON *s0 = state_line(dir, 0);
+    const char *err = jstr(s0, NULL, "error"), *msg = jstr(s0, "player", "message");
+    const char *tech = jstr(s0, NULL, "error_detail");
+    fprintf(stderr, "error: %s\nmessage: %s\nerror_detail: %s\n", err, msg, tech);
+    assert_non_null(err);
+    assert_non_null(msg);
+    static const char *const raw[] = {"injected", "internal", "127.0.0.1", "HTTP", "500", NULL};
+    assert_false(contains_any(err, raw));
+    assert_false(contains_any(msg, raw));
+    assert_non_null(tech);
+    assert_non_null(strstr(tech, "injected fault: 500"));
+    cJSON_Delete(s0);
+    char *log = tu_read_file(path_in(dir, "stderr.txt"));
+    assert_non_null(log);
+    assert_non_null(strstr(log, "injected fault: 500"));
+    free(log);
+
+    /* The panel is up (text in the middle), and INFO adds the detail inside it: more lines of
+     * white text in the panel than the title alone. */
+    double mean[3], sd;
+    assert_int_equal(
+        tu_png_stats(path_in(dir, "error.png"), 420, 400, 1080, 280, mean, &sd, NULL, NULL), 0);
+    assert_true(sd > 10);
+    int before = tu_png_text_lines(path_in(dir, "error.png"), 420, 200, 1080, 680, 0xf0f0f5);
+    int after = tu_png_text_lines(path_in(dir, "info.png"), 420, 200, 1080, 680, 0xf0f0f5);
+    fprintf(stderr, "white lines in the panel: %d, with INFO %d\n", before, after);
+    assert_int_equal(before, 1);
+    assert_true(after >= 2);
+}
+
+/* A stream whose playlist is gone (404): the player says "Can't play this episode: the stream
+ * was not found (404)"; the panel shows that title once, and a sentence under it. */
+static void test_error_panel_title_once(void **state)
+{
+    const char *dir = tu_workdir("e2e-error-once");
+    assert_non_null(dir);
+    char cmd[4096];
+    snprintf(cmd, sizeof(cmd), "cp -r '%s' '%s/media'", content, dir);
+    assert_int_equal(tu_sh(cmd, NULL, 0), 0);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, path_in(dir, "media"), path_in(dir, "db.sqlite"),
+                                     NULL, path_in(dir, "server.log")),
+                     0);
+    /* Gone after the server listed it: the play URL is handed out, the playlist is not there. */
+    snprintf(cmd, sizeof(cmd), "rm '%s'/media/*/01/master.m3u8", dir);
+    assert_int_equal(tu_sh(cmd, NULL, 0), 0);
+    char script[2048];
+    snprintf(script, sizeof(script),
+             "wait-for home.state=ready 30000\n"
+             "key OK\n"
+             "wait-for player.state=error 60000\n"
+             "state\n"
+             "screenshot %s\n",
+             path_in(dir, "error.png"));
+    run_binge(dir, srv.url, script, 120);
+    tu_server_stop(&srv);
+    cJSON *s0 = state_line(dir, 0);
+    const char *err = jstr(s0, NULL, "error"), *msg = jstr(s0, "player", "message");
+    const char *tech = jstr(s0, NULL, "error_detail");
+    fprintf(stderr, "error: %s\nmessage: %s\nerror_detail: %s\n", err, msg, tech);
+    assert_non_null(err);
+    assert_non_null(msg);
+    /* The title once, no bracketed status. */
+    const char *first = strstr(err, msg);
+    assert_non_null(first);
+    assert_null(strstr(first + strlen(msg), msg));
+    assert_null(strstr(err, "(404)"));
+    assert_non_null(tech);
+    cJSON_Delete(s0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paywall_no_ads_left),
         cmocka_unit_test(test_series_id_escaped),
+        cmocka_unit_test(test_error_panel_viewer_words),
+        cmocka_unit_test(test_error_panel_title_once),
     };
     signal(SIGPIPE, SIG_IGN);
     if (getenv("BINGE_TEST_FILTER"))

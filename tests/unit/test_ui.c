@@ -1,7 +1,9 @@
 /* The UI's screens drawn for real, by SDL's software renderer into a 1920x1080 surface with the
  * font binge uses, and judged by their pixels saved as PNG:
  *   - every paywall row's text has 4.5:1 contrast (WCAG AA) against what is drawn behind it,
- *     focused or not, enabled or not. */
+ *     focused or not, enabled or not;
+ *   - text is wrapped into lines, never cut with an ellipsis: by text_wrap's lines, and by the
+ *     lines of text an error panel shows. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,10 +131,106 @@ static void test_paywall_rows_contrast(void **state)
     }
 }
 
+static void test_wrap_rows(void **state)
+{
+    struct canvas *c = *state;
+    static const struct {
+        const char *s;
+        int size, max_w, min_lines;
+    } rows[] = {
+        {"short", 34, 1040, 1},
+        {"The service is having a problem. It is not your connection. Please try again in a "
+         "moment, or pick another episode from the list of this series.",
+         34, 600, 3},
+        /* one word wider than the line: broken, not cut */
+        {"https://cdn.example.com/media/midnight-heir/01/v0/segment-00042.ts?exp=1763700000&sig="
+         "0123456789abcdef0123456789abcdef",
+         34, 500, 3},
+        /* UTF-8 broken only between characters */
+        {"\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+         "\xc3\xa9\xc3\xa9\xc3\xa9",
+         34, 120, 2},
+        {"first line\nsecond line", 34, 1040, 2},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char lines[TEXT_MAX_LINES][TEXT_LINE_MAX];
+        bool complete = false;
+        int n = text_wrap(c->ui, rows[i].s, rows[i].size, rows[i].max_w, lines, TEXT_MAX_LINES,
+                          &complete);
+        assert_true(complete);
+        if (n < rows[i].min_lines)
+            fail_msg("row %zu: %d lines, want at least %d", i, n, rows[i].min_lines);
+        /* Nothing lost: the lines are the text, in order, less the spaces at the breaks. */
+        char joined[2048] = "", want[2048] = "";
+        for (int k = 0; k < n; k++) {
+            int w = 0, h = 0;
+            assert_int_equal(text_measure(c->ui, lines[k], rows[i].size, &w, &h), 0);
+            assert_true(w <= rows[i].max_w);
+            assert_null(strstr(lines[k], "\xE2\x80\xA6"));
+            assert_true(lines[k][0] != '\0');
+            strcat(joined, lines[k]);
+        }
+        for (const char *p = rows[i].s; *p; p++)
+            if (*p != ' ' && *p != '\n')
+                strncat(want, p, 1);
+        char squeezed[2048] = "";
+        for (const char *p = joined; *p; p++)
+            if (*p != ' ')
+                strncat(squeezed, p, 1);
+        assert_string_equal(squeezed, want);
+    }
+}
+
+/* Rows of the image in [y, y + h) holding a pixel of colour rgb between x and x + w, counted
+ * as runs: one run per line of text drawn in that colour. */
+static int text_lines_of_colour(const char *png, int x, int y, int w, int h, Uint32 rgb)
+{
+    SDL_Surface *raw = IMG_Load(png);
+    assert_non_null(raw);
+    SDL_Surface *s = SDL_ConvertSurfaceFormat(raw, SDL_PIXELFORMAT_RGBA32, 0);
+    SDL_FreeSurface(raw);
+    assert_non_null(s);
+    int runs = 0;
+    bool in = false;
+    for (int j = y; j < y + h && j < s->h; j++) {
+        const Uint8 *row = (const Uint8 *)s->pixels + (size_t)j * s->pitch;
+        bool hit = false;
+        for (int i = x; i < x + w && i < s->w && !hit; i++)
+            hit = ((Uint32)row[i * 4] << 16 | (Uint32)row[i * 4 + 1] << 8 | row[i * 4 + 2]) == rgb;
+        runs += hit && !in;
+        in = hit;
+    }
+    SDL_FreeSurface(s);
+    return runs;
+}
+
+static void test_message_panel_wraps(void **state)
+{
+    struct canvas *c = *state;
+    const char *detail = "The episode could not be loaded from the video server, which answered "
+                         "that the stream is not there any more. Please try again in a moment, "
+                         "or pick another episode of this series from the list.";
+    char lines[TEXT_MAX_LINES][TEXT_LINE_MAX];
+    int want = text_wrap(c->ui, detail, 34, 1040, lines, TEXT_MAX_LINES, NULL);
+    assert_true(want >= 3);
+    SDL_SetRenderDrawColor(c->renderer, 0, 0, 0, 255);
+    SDL_RenderClear(c->renderer);
+    ui_message_panel(c->ui, "Can't play this episode", detail, NULL, "OK to retry, BACK to return",
+                     true);
+    const char *png = save(c, "panel.png");
+    /* The detail is drawn in the dim colour; the hint (accent) and title (text) are not. */
+    Uint32 dim = (Uint32)ui_color_dim.r << 16 | (Uint32)ui_color_dim.g << 8 | ui_color_dim.b;
+    int got = text_lines_of_colour(png, 0, 0, UI_WIDTH, UI_HEIGHT, dim);
+    if (got != want)
+        fail_msg("the detail shows as %d lines of text, want %d (wrapped, not cut)", got, want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paywall_rows_contrast),
+        cmocka_unit_test(test_wrap_rows),
+        cmocka_unit_test(test_message_panel_wraps),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

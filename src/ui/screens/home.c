@@ -88,9 +88,12 @@ void ui_draw_home(struct ui *ui, const struct ui_home_view *v)
         const char *title = v->status_title ? v->status_title : "Nothing to watch yet";
         text_draw(ui, title, 56, v->status_is_error ? ui_color_error : ui_color_text, UI_WIDTH / 2,
                   UI_HEIGHT / 2 - 120, TEXT_CENTER, UI_SAFE_W);
-        if (v->status_detail)
-            text_draw(ui, v->status_detail, 34, ui_color_dim, UI_WIDTH / 2, UI_HEIGHT / 2 - 30,
-                      TEXT_CENTER, UI_SAFE_W);
+        if (v->status_detail) {
+            char lines[3][TEXT_LINE_MAX];
+            int n = text_wrap(ui, v->status_detail, 34, UI_SAFE_W, lines, 3, NULL);
+            text_draw_lines(ui, lines, n, 34, ui_color_dim, UI_WIDTH / 2, UI_HEIGHT / 2 - 30,
+                            TEXT_CENTER);
+        }
         if (v->busy)
             ui_spinner(ui, UI_WIDTH / 2, UI_HEIGHT / 2 + 110, 44, v->now_ms);
         return;

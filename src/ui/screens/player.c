@@ -141,21 +141,24 @@ static void draw_subtitle(struct ui *ui, const char *cue, SDL_Rect video, bool o
 
 static void draw_info(struct ui *ui, const char *info)
 {
+    /* Each line of info wrapped into the panel (an error's detail can be long). */
+    char lines[TEXT_MAX_LINES][TEXT_LINE_MAX];
+    bool first[TEXT_MAX_LINES] = {false};
     SDL_Rect r = {UI_WIDTH - UI_SAFE_X - 600, UI_SAFE_Y + 130, 600, 0};
-    int lines = 1;
-    for (const char *p = info; *p; p++)
-        lines += *p == '\n';
-    r.h = 30 + lines * 40;
-    ui_fill(ui, r, ui_color_panel);
-    char line[256];
-    const char *p = info;
-    for (int i = 0; i < lines; i++) {
-        size_t n = strcspn(p, "\n");
-        snprintf(line, sizeof(line), "%.*s", (int)n, p);
-        text_draw(ui, line, 28, i == 0 ? ui_color_accent : ui_color_text, r.x + 20,
-                  r.y + 15 + i * 40, TEXT_LEFT, r.w - 40);
-        p += n + (p[n] == '\n');
+    int n = 0;
+    for (const char *p = info; *p && n < TEXT_MAX_LINES;) {
+        size_t len = strcspn(p, "\n");
+        char line[TEXT_LINE_MAX];
+        snprintf(line, sizeof(line), "%.*s", (int)len, p);
+        first[n] = p == info;
+        n += text_wrap(ui, line, 28, r.w - 40, lines + n, TEXT_MAX_LINES - n, NULL);
+        p += len + (p[len] == '\n');
     }
+    r.h = 30 + n * 40;
+    ui_fill(ui, r, ui_color_panel);
+    for (int i = 0; i < n; i++)
+        text_draw(ui, lines[i], 28, first[i] ? ui_color_accent : ui_color_text, r.x + 20,
+                  r.y + 15 + i * 40, TEXT_LEFT, 0);
 }
 
 static void draw_toast(struct ui *ui, const char *toast)
@@ -337,13 +340,13 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
             draw_title_bar(ui, v);
         draw_progress(ui, v);
     }
-    if (v->info)
-        draw_info(ui, v->info);
     if (v->show_volume)
         draw_volume(ui, v);
     if (v->toast)
         draw_toast(ui, v->toast);
     if (v->message_title)
-        ui_message_panel(ui, v->message_title, v->message_detail, v->message_hint,
+        ui_message_panel(ui, v->message_title, v->message_detail, v->message_more, v->message_hint,
                          v->state == PLAYER_ERROR);
+    else if (v->info)
+        draw_info(ui, v->info);
 }
