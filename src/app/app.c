@@ -111,7 +111,7 @@ static void bootstrap(struct app *app)
     app->retry_at_ms = 0;
     if (!app->token && !app->register_req)
         session_request_register(app);
-    if ((app->home_state != APP_HOME_READY || app->home_cached) && !app->home_req)
+    if ((app->home_state != APP_HOME_READY || app->home_cached || app->offline) && !app->home_req)
         request_home(app);
 }
 
@@ -176,6 +176,9 @@ static void on_home(struct app *app, struct net_response *r)
     if (!r->error && r->status == 304 && app->home) {
         if (app->store)
             store_cache_touch(app->store, key);
+        if (app->offline)
+            log_info("home: the server is back");
+        app->offline = false;
         app->home_cached = false;
         app->home_title[0] = app->home_detail[0] = '\0';
         app->error[0] = '\0';
@@ -188,6 +191,9 @@ static void on_home(struct app *app, struct net_response *r)
             store_cache_put(app->store, key, r->etag, r->body, r->len);
         if (!set_home(app, home, r->etag))
             return;
+        if (app->offline)
+            log_info("home: the server is back");
+        app->offline = false;
         app->home_cached = false;
         app->home_title[0] = app->home_detail[0] = '\0';
         app->error[0] = '\0';
@@ -210,6 +216,8 @@ static void on_home(struct app *app, struct net_response *r)
     app_set_error_tech(app, "%s", tech);
     if (app->home_state != APP_HOME_READY)
         app->home_state = APP_HOME_ERROR;
+    if (r->error == BINGE_ENET || r->error == BINGE_ETIMEDOUT)
+        app->offline = true;
     if (app->home && r->error) {
         /* The saved catalog stays browsable under a banner. */
         snprintf(app->home_title, sizeof(app->home_title), "Offline");
@@ -217,6 +225,35 @@ static void on_home(struct app *app, struct net_response *r)
     }
     if (!app->retry_at_ms)
         app_schedule_retry(app);
+}
+
+/* The server can go away at any time, not only before the first home: any request that finds
+ * no server (a poster may come from elsewhere) puts the Offline banner up over home and starts
+ * asking home again with backoff (bootstrap). Any answer at all means the server is back: home
+ * is asked at once, and its answer takes the banner down. */
+static void note_connectivity(struct app *app, const struct net_response *r)
+{
+    if (r->kind == APP_REQ_POSTER || r->kind == APP_REQ_HOME)
+        return; /* on_home deals with its own answers */
+    bool gone = r->error == BINGE_ENET || r->error == BINGE_ETIMEDOUT;
+    if (gone && !app->offline) {
+        char title[160], detail[256], tech[512];
+        app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
+        app_failure_tech(r, tech, sizeof(tech));
+        log_warn("offline: %s; asking again with backoff", tech);
+        app->offline = true;
+        app_set_error(app, "%s: %s", title, detail);
+        app_set_error_tech(app, "%s", tech);
+        if (app->home) {
+            snprintf(app->home_title, sizeof(app->home_title), "Offline");
+            snprintf(app->home_detail, sizeof(app->home_detail), "showing your saved catalog");
+        }
+        if (!app->retry_at_ms && !app->home_req)
+            app_schedule_retry(app);
+    } else if (!r->error && app->offline && !app->home_req) {
+        log_info("the server answered again; asking for home");
+        bootstrap(app);
+    }
 }
 
 /* ---- playback ---- */
@@ -1229,6 +1266,7 @@ static void drain_net(struct app *app)
         app->dirty = true;
         if (!r->error && r->status >= 200 && r->status < 300)
             app->auth_renewed = false;
+        note_connectivity(app, r);
         if (session_on_unauthorized(app, r)) {
             net_response_free(r);
             continue;

@@ -112,6 +112,9 @@ struct app {
     char *wallet_etag; /* of the wallet shown, kept so a refresh needs no disk read */
     uint64_t wallet_req;
     bool home_cached; /* home comes from the disk cache; a fresh copy is being fetched */
+    /* A request found no server (refused, reset, timed out): the Offline banner is up and home
+     * is asked again with backoff until the server answers; its answer clears it. */
+    bool offline;
     char *home_etag;
     struct catalog_home *home;
     enum app_home_state home_state;

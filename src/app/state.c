@@ -289,6 +289,10 @@ static void get_home_cached(struct app *app, struct field_value *v)
 {
     BOOL(app->home_cached);
 }
+static void get_home_offline(struct app *app, struct field_value *v)
+{
+    BOOL(app->offline);
+}
 static void get_ticks(struct app *app, struct field_value *v)
 {
     INT((int64_t)app->ticks);
@@ -314,6 +318,7 @@ static const struct field fields[] = {
     {"home.posters_ready", get_home_posters},
     {"home.posters_pending", get_home_posters_pending},
     {"home.cached", get_home_cached},
+    {"home.offline", get_home_offline},
     {"focus.shelf", get_focus_shelf},
     {"focus.item", get_focus_item},
     {"focus.series_id", get_focus_series},

@@ -5,7 +5,9 @@
  *   - a series id holding '/', '?', '#', a space, '%' and UTF-8 reaches the server as one
  *     escaped path segment;
  *   - error panels speak the viewer's words (the server's text and host:port go to the log,
- *     INFO and `error_detail`) and never repeat their title. */
+ *     INFO and `error_detail`) and never repeat their title;
+ *   - the server going away mid-session puts the Offline banner up, and it comes down by itself
+ *     when the server is back on the same port. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -387,6 +389,104 @@ static void test_error_panel_title_once(void **state)
     cJSON_Delete(s0);
 }
 
+/* ---- the server goes away mid-session ---- */
+
+static void control_ok(int fd, const char *line)
+{
+    char answer[16384];
+    assert_int_equal(tu_control(fd, line, answer, sizeof(answer)), 0);
+    if (strcmp(answer, "ok") != 0)
+        fail_msg("'%s' answered '%s'", line, answer);
+}
+
+static cJSON *control_state(int fd)
+{
+    char answer[16384];
+    assert_int_equal(tu_control(fd, "state", answer, sizeof(answer)), 0);
+    cJSON *st = cJSON_Parse(answer);
+    assert_non_null(st);
+    return st;
+}
+
+/* The banner sits top right under the wallet line (src/ui/screens/home.c). */
+static double banner_sd(const char *png)
+{
+    double mean[3], sd = 0;
+    assert_int_equal(tu_png_stats(png, 1000, 122, 820, 44, mean, &sd, NULL, NULL), 0);
+    return sd;
+}
+
+static void test_offline_mid_session(void **state)
+{
+    const char *dir = tu_workdir("e2e-offline-mid");
+    assert_non_null(dir);
+    int port = tu_free_port();
+    assert_true(port > 0);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, port, content, path_in(dir, "db.sqlite"), NULL,
+                                     path_in(dir, "server.log")),
+                     0);
+    char bin[1024], sock[1200];
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    snprintf(sock, sizeof(sock), "%s/binge.sock", dir);
+    char *argv[] = {
+        bin,    "--headless", "--server", srv.url,       "--control",           sock, "--width",
+        "1920", "--height",   "1080",     "--state-dir", path_in(dir, "state"), NULL};
+    pid_t pid = tu_spawn(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"));
+    assert_true(pid > 0);
+    int fd = tu_control_connect(sock, 30);
+    assert_true(fd >= 0);
+    char line[1400];
+    control_ok(fd, "wait-for home.state=ready 30000");
+    control_ok(fd, "wait-for home.posters_pending=0 30000");
+    snprintf(line, sizeof(line), "screenshot %s", path_in(dir, "online.png"));
+    control_ok(fd, line);
+    cJSON *st = control_state(fd);
+    assert_true(cJSON_IsFalse(jget(st, "home", "offline")));
+    cJSON_Delete(st);
+
+    /* The server goes away. The viewer opens a series: nothing answers. */
+    tu_server_stop(&srv);
+    control_ok(fd, "key OK");
+    control_ok(fd, "wait-for home.offline=true 60000");
+    control_ok(fd, "key BACK");
+    control_ok(fd, "wait-for screen=home 10000");
+    snprintf(line, sizeof(line), "screenshot %s", path_in(dir, "offline.png"));
+    control_ok(fd, line);
+    st = control_state(fd);
+    assert_string_equal(jstr(st, NULL, "screen"), "home");
+    assert_string_equal(jstr(st, "home", "state"), "ready"); /* the catalog stays */
+    assert_non_null(jstr(st, NULL, "error"));
+    assert_non_null(strstr(jstr(st, NULL, "error"), "Can't reach the server"));
+    cJSON_Delete(st);
+
+    /* Back on the same port: the banner goes by itself, no key pressed. */
+    assert_int_equal(tu_server_start(&srv, port, content, path_in(dir, "db.sqlite"), NULL,
+                                     path_in(dir, "server2.log")),
+                     0);
+    control_ok(fd, "wait-for home.offline=false 90000");
+    control_ok(fd, "wait-for error=null 10000");
+    snprintf(line, sizeof(line), "screenshot %s", path_in(dir, "back.png"));
+    control_ok(fd, line);
+    control_ok(fd, "quit");
+    close(fd);
+    wait_binge(dir, pid, 30);
+    tu_server_stop(&srv);
+
+    double online = banner_sd(path_in(dir, "online.png"));
+    double offline = banner_sd(path_in(dir, "offline.png"));
+    double back = banner_sd(path_in(dir, "back.png"));
+    fprintf(stderr, "banner area sd: online %.1f, offline %.1f, back %.1f\n", online, offline,
+            back);
+    assert_true(offline > online + 10);
+    assert_true(back < offline - 10);
+    char *log = tu_read_file(path_in(dir, "stderr.txt"));
+    assert_non_null(log);
+    assert_non_null(strstr(log, "offline: "));
+    assert_non_null(strstr(log, "the server is back"));
+    free(log);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -394,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_series_id_escaped),
         cmocka_unit_test(test_error_panel_viewer_words),
         cmocka_unit_test(test_error_panel_title_once),
+        cmocka_unit_test(test_offline_mid_session),
     };
     signal(SIGPIPE, SIG_IGN);
     if (getenv("BINGE_TEST_FILTER"))
