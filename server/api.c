@@ -99,6 +99,12 @@ int api_new(const struct api_config *cfg, struct api **out)
     }
     memcpy(api->secret, cfg->secret, cfg->secret_len);
     rc = ratelimit_new(cfg->rate_limit, cfg->rate_burst, API_RATELIMIT_KEYS, &api->ratelimit);
+    if (rc == 0)
+        rc = ratelimit_new(cfg->auth_limit / 60.0, cfg->auth_limit > 0 ? cfg->auth_limit : 1,
+                           API_RATELIMIT_KEYS, &api->auth_limit);
+    if (rc == 0)
+        rc = ratelimit_new(cfg->auth_limit / 10.0, cfg->auth_limit > 0 ? 6 * cfg->auth_limit : 1,
+                           API_RATELIMIT_KEYS, &api->poll_limit);
     if (rc < 0)
         goto fail;
     *out = api;
@@ -119,6 +125,8 @@ void api_free(struct api *api)
     free(api->secret);
     free(api->base_url);
     ratelimit_free(api->ratelimit);
+    ratelimit_free(api->auth_limit);
+    ratelimit_free(api->poll_limit);
     free(api);
 }
 
@@ -544,6 +552,29 @@ static bool is_rate_limited(const char *path)
            strncmp(path, "/keys/", 6) != 0 && strncmp(path, "/dev/", 5) != 0;
 }
 
+/* The endpoints where many identities or many guesses come cheap count per client address too,
+ * whatever token the request carries: one address cannot register without end, poll device
+ * codes without end, or guess user codes and passwords without end. *prefix keys the bucket. */
+static struct ratelimit *auth_limiter(const struct api *api, const struct api_request *req,
+                                      const char **prefix)
+{
+    if (strcmp(req->method, "POST") != 0)
+        return NULL;
+    if (strcmp(req->path, "/v1/device/register") == 0) {
+        *prefix = "register";
+        return api->auth_limit;
+    }
+    if (strcmp(req->path, "/activate") == 0) {
+        *prefix = "activate";
+        return api->auth_limit;
+    }
+    if (strcmp(req->path, "/v1/device/token") == 0) {
+        *prefix = "token";
+        return api->poll_limit;
+    }
+    return NULL;
+}
+
 /* X-Dev-Now: plain decimal Unix seconds. */
 static int parse_dev_now(const char *s, long long *out)
 {
@@ -609,6 +640,20 @@ void api_handle(struct api *api, const struct api_request *req, struct api_respo
             snprintf(key, sizeof(key), "ip:%s", req->client_addr ? req->client_addr : "?");
         if (!ratelimit_take(api->ratelimit, key, req->mono_now, &retry_after)) {
             api_error(resp, 429, "rate_limited", "too many requests; slow down");
+            resp->retry_after = retry_after;
+            return;
+        }
+    }
+    {
+        const char *prefix = "";
+        struct ratelimit *rl = auth_limiter(api, req, &prefix);
+        char key[RATELIMIT_KEY_MAX + 1];
+        int retry_after = 1;
+        snprintf(key, sizeof(key), "%s:%s", prefix, req->client_addr ? req->client_addr : "?");
+        if (rl && !ratelimit_take(rl, key, req->mono_now, &retry_after)) {
+            slog_msg(SLOG_INFO, "api", "%s limit reached for %s", prefix,
+                     req->client_addr ? req->client_addr : "?");
+            api_error(resp, 429, "rate_limited", "too many requests from this address; wait");
             resp->retry_after = retry_after;
             return;
         }

@@ -37,6 +37,9 @@ struct api_config {
     int ads_per_day;             /* ad unlocks per wallet per UTC day */
     double rate_limit;           /* requests per second per device; 0: no limit */
     double rate_burst;           /* token bucket size (>= 1 when rate_limit > 0) */
+    double auth_limit;           /* per client address and minute: registrations and activation
+                                    posts (each at most this many, also at once), device token
+                                    polls six times as many; 0: no such limit */
     bool dev;                    /* --dev: honour X-Dev-Now, serve /dev/ */
     struct faults *faults;       /* borrowed, may be NULL: the table /dev/faults edits */
 };

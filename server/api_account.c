@@ -46,8 +46,11 @@ fail:
 void api_handle_register(struct api_call *c)
 {
     char generated[DB_DEVICE_ID_MAX + 1];
+    char got[DB_DEVICE_ID_MAX + 1];
     const char *device_id = NULL;
+    const char *proof = NULL;
     struct db_tokens tokens;
+    struct db_principal who;
     cJSON *body = NULL;
     bool bad = false;
     int rc;
@@ -59,6 +62,12 @@ void api_handle_register(struct api_call *c)
         device_id = api_json_string(body, "device_id", &bad);
         if (bad) {
             api_error(c->resp, 400, "bad_request", "device_id must be a string");
+            goto out;
+        }
+        /* The proof that a known id is this device's: an unused refresh token of it. */
+        proof = api_json_string(body, "refresh_token", &bad);
+        if (bad || (proof && !api_is_hex(proof, DB_TOKEN_HEX_LEN))) {
+            api_error(c->resp, 400, "bad_request", "refresh_token must be 64 hex characters");
             goto out;
         }
     }
@@ -80,12 +89,15 @@ void api_handle_register(struct api_call *c)
                   "device_id must be 1-64 characters of A-Z a-z 0-9 . _ : -");
         goto out;
     }
-    rc = db_register_device(c->api->db, device_id, c->now, c->api->token_ttl_s, &tokens);
+    rc =
+        db_register_device(c->api->db, device_id, proof, c->now, c->api->token_ttl_s, &tokens, got);
+    if (rc == 0)
+        rc = db_device_principal(c->api->db, got, &who);
     if (rc < 0) {
         api_internal_error(c->resp, "register device", rc);
         goto out;
     }
-    api_respond_json(c->resp, 200, tokens_doc(device_id, &tokens, NULL));
+    api_respond_json(c->resp, 200, tokens_doc(got, &tokens, &who));
     OPENSSL_cleanse(&tokens, sizeof(tokens));
 out:
     cJSON_Delete(body);
@@ -300,8 +312,8 @@ static void activate_form(struct api_call *c, int status, const char *notice, co
         api_html_escape(f, notice);
         fputs("</strong></p>\n", f);
     }
-    fputs("<p>Enter the code shown on your TV and the name of your account. A new name creates "
-          "the account.</p>\n<form method=\"post\" action=\"/activate\">\n"
+    fputs("<p>Enter the code shown on your TV, then sign in to your account, or create one, to "
+          "link the TV to it.</p>\n<form method=\"post\" action=\"/activate\">\n"
           "<label>Code<br><input class=\"code\" name=\"user_code\" maxlength=\"16\" "
           "autocomplete=\"off\" placeholder=\"XXXX-XXXX\" value=\"",
           f);
@@ -310,7 +322,10 @@ static void activate_form(struct api_call *c, int status, const char *notice, co
           "value=\"",
           f);
     api_html_escape(f, name);
-    fputs("\"></label><br>\n<button name=\"action\" value=\"approve\">Approve</button>\n"
+    fputs("\"></label><br>\n<label>Password<br><input type=\"password\" name=\"password\" "
+          "maxlength=\"128\" autocomplete=\"current-password\"></label><br>\n"
+          "<button name=\"action\" value=\"approve\">Sign in and approve</button>\n"
+          "<button name=\"action\" value=\"create\">Create account and approve</button>\n"
           "<button name=\"action\" value=\"deny\">Deny</button>\n</form>",
           f);
     if (fclose(f) != 0 || !html) {
@@ -390,43 +405,65 @@ void api_handle_activate(struct api_call *c)
 {
     char typed[64] = "";
     char name[4 * DB_ACCOUNT_NAME_MAX + 1] = "";
+    char password[DB_PASSWORD_MAX + 2] = "";
     char action[16] = "";
     char code[DB_USER_CODE_LEN + 1];
+    char shown[DB_USER_CODE_LEN + 2] = "";
+    char text[160];
+    struct db_decide_request rq = {0};
     enum db_decide_result result;
-    bool approve;
-    int rc;
+    int tries_left = 0;
+    int rc = 0;
 
-    if (c->req->body_len > 0 && (api_form_value(c->req->body, c->req->body_len, "user_code", typed,
-                                                sizeof(typed)) == BINGE_EPARSE ||
-                                 api_form_value(c->req->body, c->req->body_len, "name", name,
-                                                sizeof(name)) == BINGE_EPARSE ||
-                                 api_form_value(c->req->body, c->req->body_len, "action", action,
-                                                sizeof(action)) == BINGE_EPARSE)) {
-        activate_form(c, 400, "The form could not be read.", "", "");
-        return;
+    if (c->req->body_len > 0) {
+        const char *b = c->req->body;
+        size_t n = c->req->body_len;
+        if (api_form_value(b, n, "user_code", typed, sizeof(typed)) == BINGE_EPARSE ||
+            api_form_value(b, n, "name", name, sizeof(name)) == BINGE_EPARSE ||
+            api_form_value(b, n, "action", action, sizeof(action)) == BINGE_EPARSE ||
+            (rc = api_form_value(b, n, "password", password, sizeof(password))) == BINGE_EPARSE) {
+            activate_form(c, 400, "The form could not be read.", "", "");
+            goto out;
+        }
     }
     if (!action[0])
         snprintf(action, sizeof(action), "approve"); /* a form without the buttons */
-    approve = strcmp(action, "deny") != 0;
-    if (strcmp(action, "approve") != 0 && strcmp(action, "deny") != 0) {
-        activate_form(c, 400, "Choose Approve or Deny.", "", "");
-        return;
+    if (strcmp(action, "approve") == 0) {
+        rq.action = DB_DECIDE_APPROVE;
+    } else if (strcmp(action, "create") == 0) {
+        rq.action = DB_DECIDE_CREATE;
+    } else if (strcmp(action, "deny") == 0) {
+        rq.action = DB_DECIDE_DENY;
+    } else {
+        activate_form(c, 400, "Choose Approve, Create or Deny.", "", "");
+        goto out;
     }
     if (!normalize_user_code(typed, code)) {
         activate_form(c, 400, "That is not a valid code: it has 8 letters, like BCDF-GHJK.", "",
                       clean_name(name) ? name : "");
-        return;
+        goto out;
     }
-    if (approve && !clean_name(name)) {
-        char shown[DB_USER_CODE_LEN + 2];
-        format_user_code(code, shown, sizeof(shown));
+    format_user_code(code, shown, sizeof(shown));
+    if (rq.action != DB_DECIDE_DENY && !clean_name(name)) {
         activate_form(c, 400, "Enter an account name (up to 64 characters).", shown, "");
-        return;
+        goto out;
     }
-    rc = db_device_code_decide(c->api->db, code, approve, name, c->now, &result, NULL);
+    if (rq.action != DB_DECIDE_DENY && (rc == BINGE_ETOOBIG || !password[0])) {
+        activate_form(c, 400, "Enter the account's password.", shown, name);
+        goto out;
+    }
+    if (rq.action == DB_DECIDE_CREATE && !db_password_acceptable(password)) {
+        activate_form(c, 400, "Choose a password of 8 to 128 characters.", shown, name);
+        goto out;
+    }
+    rq.user_code = code;
+    rq.name = name;
+    rq.password = password;
+    rq.now = c->now;
+    rc = db_device_code_decide(c->api->db, &rq, &result, &tries_left, NULL);
     if (rc < 0) {
         api_internal_error(c->resp, "activate", rc);
-        return;
+        goto out;
     }
     switch (result) {
     case DB_DECIDE_UNKNOWN:
@@ -437,11 +474,32 @@ void api_handle_activate(struct api_call *c)
                         "That code has expired. Start again on your TV to get a new one.", NULL);
         break;
     case DB_DECIDE_USED:
-        activate_result(c, 409, "Code already used", "That code was already approved or denied.",
+        activate_result(c, 409, "Code already used",
+                        "That code was already approved or denied, or had too many wrong "
+                        "tries.",
                         NULL);
         break;
+    case DB_DECIDE_BAD_LOGIN:
+        /* The same answer for an unknown name and a wrong password. */
+        if (tries_left > 0)
+            snprintf(text, sizeof(text),
+                     "Wrong account name or password. %d %s left for this code.", tries_left,
+                     tries_left == 1 ? "try" : "tries");
+        else
+            snprintf(text, sizeof(text),
+                     "Wrong account name or password. That was the last try "
+                     "for this code: start again on your TV.");
+        if (tries_left > 0)
+            activate_form(c, 403, text, shown, name);
+        else
+            activate_result(c, 403, "Sign-in failed", text, NULL);
+        break;
+    case DB_DECIDE_NAME_TAKEN:
+        activate_form(c, 409, "An account of that name exists: sign in to it instead.", shown,
+                      name);
+        break;
     case DB_DECIDE_DONE:
-        if (approve)
+        if (rq.action != DB_DECIDE_DENY)
             activate_result(c, 200, "TV signed in",
                             "Your TV is now signed in. Its coins, unlocks and progress moved to "
                             "the account",
@@ -450,4 +508,6 @@ void api_handle_activate(struct api_call *c)
             activate_result(c, 200, "Request denied", "The TV was not signed in.", NULL);
         break;
     }
+out:
+    OPENSSL_cleanse(password, sizeof(password));
 }

@@ -39,6 +39,8 @@ struct api {
     bool dev;
     struct faults *faults;
     struct ratelimit *ratelimit;
+    struct ratelimit *auth_limit; /* per address: registrations, activation posts */
+    struct ratelimit *poll_limit; /* per address: device token polls */
 };
 
 /* One request on its way through a handler. */

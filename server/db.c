@@ -24,13 +24,15 @@
 #define DB_CATALOG_MAX (16L * 1024 * 1024)
 
 /* Bumped when the schema changes; db_new migrates older versions up to it. */
-#define DB_SCHEMA_VERSION 2
+#define DB_SCHEMA_VERSION 3
 
 /* Bounds on what catalog.json may hold per series. */
 #define DB_GENRES_MAX 16
 #define DB_TEXT_MAX 4096
 
-/* Version 2. Every statement is idempotent, so it also completes a migrated version 1. */
+/* Version 3. Every statement is idempotent, so it also completes a migrated version 1 or 2.
+ * tokens.token, refresh_tokens.token and device_codes.device_code hold SHA-256 hashes
+ * (db_token_hash), never the tokens. */
 static const char db_schema[] =
     "CREATE TABLE IF NOT EXISTS settings ("
     "  key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -54,7 +56,7 @@ static const char db_schema[] =
     "  hidden INTEGER NOT NULL DEFAULT 0, UNIQUE (series_id, idx));"
     "CREATE TABLE IF NOT EXISTS accounts ("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
-    "  created_at INTEGER NOT NULL);"
+    "  created_at INTEGER NOT NULL, password TEXT);"
     "CREATE TABLE IF NOT EXISTS devices ("
     "  device_id TEXT PRIMARY KEY, created_at INTEGER NOT NULL,"
     "  account_id INTEGER REFERENCES accounts(id), linked_at INTEGER);"
@@ -71,7 +73,7 @@ static const char db_schema[] =
     "  interval_s INTEGER NOT NULL, last_poll_at INTEGER,"
     "  status TEXT NOT NULL DEFAULT 'pending'"
     "    CHECK (status IN ('pending', 'approved', 'denied', 'used', 'replaced')),"
-    "  account_id INTEGER REFERENCES accounts(id));"
+    "  account_id INTEGER REFERENCES accounts(id), tries INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE IF NOT EXISTS ledger ("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL,"
     "  device_id TEXT REFERENCES devices(device_id),"
@@ -138,6 +140,18 @@ static const char db_migrate_v1_post[] =
     "    device_id, created_at FROM unlocks_v1;"
     "DROP TABLE ledger_v1;"
     "DROP TABLE unlocks_v1;";
+
+/* Version 2 to 3: account passwords and the wrong tries against a user code. */
+static const char db_migrate_v2_pre[] =
+    "ALTER TABLE accounts ADD COLUMN password TEXT;"
+    "ALTER TABLE device_codes ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;";
+
+/* Versions 1 and 2 to 3: stored tokens become their hashes (the clients' tokens keep working);
+ * with secure_delete the plaintext is overwritten, not left in free pages. */
+static const char db_migrate_hash_tokens[] =
+    "UPDATE tokens SET token = sha256hex(token);"
+    "UPDATE refresh_tokens SET token = sha256hex(token);"
+    "UPDATE device_codes SET device_code = sha256hex(device_code);";
 
 /* ---- shared helpers ---------------------------------------------------------------------- */
 
@@ -321,15 +335,19 @@ static int migrate_locked(struct db *db)
         rc = BINGE_ESTATE;
         goto out;
     }
-    if (version == 1) {
-        slog_msg(SLOG_INFO, "db", "migrating the database from schema version 1 to %d",
+    if (version == 1 || version == 2)
+        slog_msg(SLOG_INFO, "db", "migrating the database from schema version %lld to %d", version,
                  DB_SCHEMA_VERSION);
+    if (version == 1)
         rc = db_exec(db, db_migrate_v1_pre);
-    }
+    else if (version == 2)
+        rc = db_exec(db, db_migrate_v2_pre);
     if (rc == 0)
         rc = db_exec(db, db_schema);
     if (rc == 0 && version == 1)
         rc = db_exec(db, db_migrate_v1_post);
+    if (rc == 0 && (version == 1 || version == 2))
+        rc = db_exec(db, db_migrate_hash_tokens);
     if (rc == 0 && version != DB_SCHEMA_VERSION) {
         snprintf(sql, sizeof(sql), "PRAGMA user_version=%d", DB_SCHEMA_VERSION);
         rc = db_exec(db, sql);
@@ -350,6 +368,14 @@ int db_new(const char *path, struct db **out)
     if (!db)
         return BINGE_ENOMEM;
     pthread_mutex_init(&db->lock, NULL);
+    db->path = strdup(path);
+    if (!db->path) {
+        rc = BINGE_ENOMEM;
+        goto fail;
+    }
+    rc = db_prepare_files(path);
+    if (rc < 0)
+        goto fail;
     if (sqlite3_open_v2(path, &db->conn, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
         slog_msg(SLOG_ERROR, "db", "cannot open %s: %s", path,
@@ -360,10 +386,15 @@ int db_new(const char *path, struct db **out)
     /* Waits out another process's write lock instead of failing with SQLITE_BUSY at once. */
     sqlite3_busy_timeout(db->conn, 5000);
     rc = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
-                     "PRAGMA synchronous=NORMAL;");
+                     "PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;");
+    if (rc == 0)
+        rc = db_register_functions(db);
     if (rc < 0)
         goto fail;
     rc = migrate_locked(db);
+    /* A migration rewrote plaintext tokens: the old page images leave the WAL now. */
+    if (rc == 0)
+        rc = db_exec(db, "PRAGMA wal_checkpoint(TRUNCATE);");
     if (rc < 0)
         goto fail;
     *out = db;
@@ -380,6 +411,7 @@ void db_free(struct db *db)
         return;
     sqlite3_close(db->conn);
     pthread_mutex_destroy(&db->lock);
+    free(db->path);
     free(db);
 }
 
@@ -827,68 +859,6 @@ int db_apply_prices(struct db *db, int free_episodes)
         rc = db_step_done(db, st, "apply prices");
     }
     pthread_mutex_unlock(&db->lock);
-    return rc;
-}
-
-static int hex_nibble(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-static int hex_decode(const char *hex, unsigned char *out, size_t n)
-{
-    if (!hex || strlen(hex) != 2 * n)
-        return BINGE_EPARSE;
-    for (size_t i = 0; i < n; i++) {
-        int hi = hex_nibble(hex[2 * i]);
-        int lo = hex_nibble(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return BINGE_EPARSE;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return 0;
-}
-
-int db_secret(struct db *db, unsigned char *out)
-{
-    sqlite3_stmt *st = NULL;
-    char hex[2 * DB_SECRET_LEN + 1];
-    int rc;
-
-    if (!db || !out)
-        return BINGE_EINVAL;
-    rc = db_random_hex(DB_SECRET_LEN, hex);
-    if (rc < 0)
-        return rc;
-    pthread_mutex_lock(&db->lock);
-    /* Insert-if-absent then read back: whichever process stored a secret first wins, and every
-     * later start (or a concurrent one) reads that same secret. */
-    rc =
-        db_prepare(db, "INSERT OR IGNORE INTO settings (key, value) VALUES ('url_secret', ?)", &st);
-    if (rc < 0)
-        goto out;
-    db_bind_text(st, 1, hex);
-    rc = db_step_done(db, st, "store secret");
-    if (rc < 0)
-        goto out;
-    rc = db_prepare(db, "SELECT value FROM settings WHERE key = 'url_secret'", &st);
-    if (rc < 0)
-        goto out;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        rc = db_fail(db, "read secret");
-        goto out;
-    }
-    rc = hex_decode((const char *)sqlite3_column_text(st, 0), out, DB_SECRET_LEN);
-    if (rc < 0)
-        slog_msg(SLOG_ERROR, "db", "settings.url_secret is not %d hex bytes", DB_SECRET_LEN);
-out:
-    sqlite3_finalize(st);
-    pthread_mutex_unlock(&db->lock);
-    OPENSSL_cleanse(hex, sizeof(hex));
     return rc;
 }
 

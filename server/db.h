@@ -53,6 +53,15 @@ struct db;
 /* Longest account name, in bytes of UTF-8. */
 #define DB_ACCOUNT_NAME_MAX 64
 
+/* Account passwords: DB_PASSWORD_MIN..DB_PASSWORD_MAX bytes; stored as
+ * "scrypt$<log2 N>$<r>$<p>$<salt hex>$<key hex>" of at most DB_PASSWORD_HASH_MAX bytes. */
+#define DB_PASSWORD_MIN 8
+#define DB_PASSWORD_MAX 128
+#define DB_PASSWORD_HASH_MAX 192
+
+/* Wrong logins against one user code before the code is burned (the TV starts again). */
+#define DB_USER_CODE_MAX_TRIES 5
+
 /* Device flow: user codes are 8 characters of DB_USER_CODE_ALPHABET, shown as XXXX-XXXX;
  * device codes are DB_TOKEN_HEX_LEN hex characters. */
 #define DB_USER_CODE_LEN 8
@@ -131,8 +140,10 @@ int db_sync_catalog(struct db *db, const char *media_dir, size_t *n_series);
  * at each start so the stored prices follow --free-episodes. */
 int db_apply_prices(struct db *db, int free_episodes);
 
-/* Returns the URL-signing secret stored in the settings table, generating and storing a random
- * one on first use. out must hold DB_SECRET_LEN bytes. */
+/* Returns the URL-signing secret kept in the file <database path>.secret (64 hex characters,
+ * mode 0600), generating a random one on first use. A secret an older server kept in the
+ * settings table moves to the file (so the URLs it signed stay valid) and leaves the table. out
+ * must hold DB_SECRET_LEN bytes. */
 int db_secret(struct db *db, unsigned char *out);
 
 /* All visible series in catalog order, localized to lang. *out is transfer full (free with
@@ -191,10 +202,15 @@ struct db_tokens {
     long long expires_in;
 };
 
-/* Registers device_id (creating it with the welcome credit when new) and issues a new token
- * pair whose access token expires after token_ttl seconds (0: never). */
-int db_register_device(struct db *db, const char *device_id, long long now, long long token_ttl,
-                       struct db_tokens *out);
+/* Registers device_id and issues a new token pair whose access token expires after token_ttl
+ * seconds (0: never). A new id is created with the welcome credit. A known id is given back
+ * only with its proof, refresh_token (NULL: none) being an unused refresh token of that device,
+ * which is then spent; without it a new, distinct guest "<device_id cut to 47>:<16 hex>" is
+ * created instead, so a device id alone never opens another device's wallet. out_device_id
+ * (DB_DEVICE_ID_MAX + 1 bytes, may be NULL) gets the id the pair belongs to. */
+int db_register_device(struct db *db, const char *device_id, const char *refresh_token,
+                       long long now, long long token_ttl, struct db_tokens *out,
+                       char *out_device_id);
 
 /* Looks up the caller of an access token. BINGE_ENOTFOUND for an unknown token,
  * BINGE_ETIMEDOUT for an expired one. */
@@ -208,6 +224,24 @@ int db_device_principal(struct db *db, const char *device_id, struct db_principa
  * token is unknown or already used. */
 int db_refresh_tokens(struct db *db, const char *refresh_token, long long now, long long token_ttl,
                       char *device_id, struct db_tokens *out);
+
+/* ---- account passwords -------------------------------------------------------------------- */
+
+/* Hashes password with scrypt and a random salt into out (cap >= DB_PASSWORD_HASH_MAX). Slow
+ * on purpose; call without holding anything. One scrypt runs at a time, process-wide. */
+int db_password_hash(const char *password, char *out, size_t cap);
+
+/* True when password matches stored (a db_password_hash string), compared in constant time.
+ * A NULL or malformed stored hash costs a scrypt too and is false. */
+bool db_password_check(const char *password, const char *stored);
+
+/* True for DB_PASSWORD_MIN..DB_PASSWORD_MAX bytes. */
+bool db_password_acceptable(const char *password);
+
+/* Creates the account name with password, or sets the password of the existing one (names are
+ * case-insensitive). For binge-server --account (demo and QA accounts, and giving a password
+ * to an account from before passwords). */
+int db_account_set_password(struct db *db, const char *name, const char *password, long long now);
 
 /* ---- device flow (RFC 8628) ------------------------------------------------------------- */
 
@@ -238,20 +272,40 @@ int db_device_code_poll(struct db *db, const char *device_code, long long now, l
                         struct db_principal *who);
 
 enum db_decide_result {
-    DB_DECIDE_DONE,    /* approved (device linked, wallet merged) or denied */
-    DB_DECIDE_UNKNOWN, /* no such user code */
-    DB_DECIDE_EXPIRED, /* the code expired */
-    DB_DECIDE_USED,    /* already approved, denied or replaced */
+    DB_DECIDE_DONE,       /* approved (device linked, wallet merged) or denied */
+    DB_DECIDE_UNKNOWN,    /* no such user code */
+    DB_DECIDE_EXPIRED,    /* the code expired */
+    DB_DECIDE_USED,       /* already approved, denied, replaced or burned */
+    DB_DECIDE_BAD_LOGIN,  /* approve: no such account, no password set, or a wrong one */
+    DB_DECIDE_NAME_TAKEN, /* create: an account of that name exists */
 };
 
-/* Approves or denies the pending authorization with user_code (8 characters, no dash). On
- * approval, in one transaction: the account named account_name is found or created, the
- * device is linked to it, and the device's guest rows (ledger, unlocks, check-ins, ad views,
- * VIP, progress) are merged into the account's. device_id (DB_DEVICE_ID_MAX + 1 bytes, may be
- * NULL) gets the device. */
-int db_device_code_decide(struct db *db, const char *user_code, bool approve,
-                          const char *account_name, long long now, enum db_decide_result *result,
-                          char *device_id);
+enum db_decide_action {
+    DB_DECIDE_APPROVE, /* sign in to the account name with password, then link */
+    DB_DECIDE_CREATE,  /* create the account name with password, then link */
+    DB_DECIDE_DENY,    /* refuse: the TV's poll gets access_denied */
+};
+
+struct db_decide_request {
+    const char *user_code; /* DB_USER_CODE_LEN characters, no dash */
+    enum db_decide_action action;
+    const char *name;     /* approve, create: the account name */
+    const char *password; /* approve, create (DB_PASSWORD_MIN.. bytes for create: the caller
+                             checks with db_password_acceptable) */
+    long long now;
+};
+
+/* Approves or denies the pending authorization of rq->user_code. Approving signs in first:
+ * the password is checked with scrypt (without holding the database lock). A wrong login is
+ * DB_DECIDE_BAD_LOGIN and counts as a try against the code; after DB_USER_CODE_MAX_TRIES of
+ * them the code is burned (replaced: the TV's poll says expired_token). *tries_left (may be
+ * NULL) gets the tries the code has left. On approval, in one transaction: the account is
+ * created (create), the device is linked to it, and the device's guest rows (ledger, unlocks,
+ * check-ins, ad views, VIP, progress) are merged into the account's; welcome coins count once
+ * per account (a later guest's unspent welcome coins are given back). device_id
+ * (DB_DEVICE_ID_MAX + 1 bytes, may be NULL) gets the device. */
+int db_device_code_decide(struct db *db, const struct db_decide_request *rq,
+                          enum db_decide_result *result, int *tries_left, char *device_id);
 
 /* ---- wallet --------------------------------------------------------------------------- */
 

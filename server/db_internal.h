@@ -16,6 +16,7 @@
 
 struct db {
     sqlite3 *conn;
+    char *path; /* of the database file; the secret file is path + ".secret" */
     pthread_mutex_t lock;
 };
 
@@ -83,5 +84,16 @@ int db_ledger_add_locked(struct db *db, const char *owner, const char *device_id
  * for device_id. */
 int db_issue_tokens_locked(struct db *db, const char *device_id, long long now, long long ttl,
                            struct db_tokens *out);
+
+/* SHA-256 of a token as 64 lower-case hex characters into out (DB_TOKEN_HEX_LEN + 1 bytes):
+ * what the tokens, refresh_tokens and device_codes tables store instead of the token. */
+void db_token_hash(const char *token, char *out);
+
+/* Registers the SQL function sha256hex(text) (db_token_hash) on the connection. */
+int db_register_functions(struct db *db);
+
+/* Creates the database file 0600 when missing, and makes it and its -wal, -shm and -journal
+ * files 0600 when they exist with a wider mode. */
+int db_prepare_files(const char *path);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -38,6 +39,8 @@ struct server_options {
     long long max_connections;
     long long max_per_ip;
     long long request_timeout;
+    long long auth_limit;
+    const char *account;
     long long dev;
     long long help;
     long long version;
@@ -94,6 +97,11 @@ static const struct option_def server_option_defs[] = {
      1000000, "N", "open connections per client address"},
     {"request-timeout", OPTION_INT, offsetof(struct server_options, request_timeout), "10", 1, 3600,
      "SECONDS", "a request must arrive whole (headers and body) this long after its first line"},
+    {"auth-limit", OPTION_INT, offsetof(struct server_options, auth_limit), "10", 0, 100000, "N",
+     "registrations and activation posts per minute per client address, device token polls 6x "
+     "(0: no limit)"},
+    {"account", OPTION_STRING, offsetof(struct server_options, account), NULL, 0, 0,
+     "NAME:PASSWORD", "create the account, or set its password, at start (demo and QA)"},
     {"dev", OPTION_FLAG, offsetof(struct server_options, dev), NULL, 0, 0, NULL,
      "development mode: X-Dev-Now clock override and /dev/faults fault injection"},
     {"help", OPTION_FLAG, offsetof(struct server_options, help), NULL, 0, 0, NULL,
@@ -220,6 +228,10 @@ static int check_options(const struct server_options *o, enum slog_level *level)
         fprintf(stderr, "binge-server: --secret must not be empty\n");
         return BINGE_EINVAL;
     }
+    if (o->account && (!strchr(o->account, ':') || o->account == strchr(o->account, ':'))) {
+        fprintf(stderr, "binge-server: --account wants NAME:PASSWORD\n");
+        return BINGE_EINVAL;
+    }
     if (o->public_url && ((strncmp(o->public_url, "http://", 7) != 0 &&
                            strncmp(o->public_url, "https://", 8) != 0) ||
                           strlen(o->public_url) > 500 || strpbrk(o->public_url, "?# \"\\"))) {
@@ -331,6 +343,18 @@ int main(int argc, char **argv)
     if (db_new(opts.db, &db) < 0 || db_sync_catalog(db, opts.media, NULL) < 0 ||
         db_apply_prices(db, (int)opts.free_episodes) < 0)
         goto fail;
+    if (opts.account) {
+        char name[DB_ACCOUNT_NAME_MAX + 1];
+        const char *colon = strchr(opts.account, ':');
+        snprintf(name, sizeof(name), "%.*s", (int)(colon - opts.account), opts.account);
+        if (db_account_set_password(db, name, colon + 1, (long long)time(NULL)) < 0) {
+            fprintf(stderr,
+                    "binge-server: --account: a name of 1 to %d bytes and a password of "
+                    "%d to %d\n",
+                    DB_ACCOUNT_NAME_MAX, DB_PASSWORD_MIN, DB_PASSWORD_MAX);
+            goto fail;
+        }
+    }
     if (opts.dev && faults_new(&faults) < 0)
         goto fail;
     memset(&cfg, 0, sizeof(cfg));
@@ -351,6 +375,7 @@ int main(int argc, char **argv)
     cfg.ads_per_day = (int)opts.ads_per_day;
     cfg.rate_limit = (double)opts.rate_limit;
     cfg.rate_burst = (double)opts.rate_burst;
+    cfg.auth_limit = (double)opts.auth_limit;
     cfg.dev = opts.dev != 0;
     cfg.faults = faults;
     rc = api_new(&cfg, &api);

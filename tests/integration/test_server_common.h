@@ -61,8 +61,8 @@ int ts_suite_init(char *tmpdir, size_t cap);
 void ts_suite_cleanup(const char *tmpdir);
 
 /* Starts binge-server on a free port with --db tmpdir/db_name, the v1 content, --free-episodes
- * 2, logging to tmpdir/<db_name>.log, plus extra arguments (NULL-terminated, may be NULL).
- * Returns 0 or -1. */
+ * 2, --auth-limit 0, logging to tmpdir/<db_name>.log, plus extra arguments (NULL-terminated, may be
+ * NULL). Returns 0 or -1. */
 int ts_server_start(struct ts_server *s, const char *tmpdir, const char *db_name,
                     const char *const *extra);
 
@@ -116,7 +116,7 @@ long long ts_sql_int(const struct ts_server *s, const char *sql);
 /* Runs SQL that returns nothing. */
 void ts_sql_exec(const struct ts_server *s, const char *sql);
 
-/* The URL-signing secret the server keeps in its database (32 bytes). */
+/* The URL-signing secret the server keeps in <db>.secret (32 bytes). */
 void ts_secret(const struct ts_server *s, unsigned char *out);
 
 /* True once the server log holds needle (waits up to timeout_s). */

@@ -3,7 +3,9 @@
  * the account, token refresh with rotation and expiry, and the migration of a version 1
  * database. A real server on loopback with --dev, so X-Dev-Now moves its clock. */
 
+#define _GNU_SOURCE /* memmem */
 #include <ctype.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 #include <cmocka.h>
@@ -20,6 +24,7 @@
 #include "test_server_common.h"
 
 #define TOKEN_TTL 3600
+#define MIA_PW "correct-horse-9"
 
 struct suite {
     char tmpdir[512];
@@ -229,13 +234,20 @@ static void test_device_flow_and_merge(void **state)
             lower[o++] = (char)tolower((unsigned char)c.user_code[i]);
         lower[o] = '\0';
     }
-    assert_int_equal(activate(s, ts_fmt("user_code=%s&name=Mia+Chen&action=approve", lower),
-                              t0 + 40, page, sizeof(page)),
-                     200);
+    assert_int_equal(
+        activate(s, ts_fmt("user_code=%s&name=Mia+Chen&password=" MIA_PW "&action=create", lower),
+                 t0 + 40, page, sizeof(page)),
+        200);
     assert_non_null(strstr(page, "Mia Chen"));
+    /* The account has a password, stored as a scrypt hash, never as typed. */
+    assert_int_equal(ts_sql_int(s,
+                                "SELECT COUNT(*) FROM accounts WHERE name = 'Mia Chen' AND"
+                                " password LIKE 'scrypt$%' AND password NOT LIKE '%" MIA_PW "%'"),
+                     1);
     /* Approving twice is refused. */
     assert_int_equal(
-        activate(s, ts_fmt("user_code=%s&name=Mia+Chen&action=approve", lower), t0 + 41, NULL, 0),
+        activate(s, ts_fmt("user_code=%s&name=Mia+Chen&password=" MIA_PW "&action=approve", lower),
+                 t0 + 41, NULL, 0),
         409);
 
     doc = poll_token(s, &c, t0 + 50, 200);
@@ -278,8 +290,9 @@ static void test_device_flow_and_merge(void **state)
     cJSON_Delete(doc);
     assert_int_equal(resume_of(s, account_token, "midnight-heir-1"), 1200);
 
-    /* A second device joins the same account (names are case-insensitive): its own welcome
-     * coins are merged in, and for progress on the same episode the newer report wins. */
+    /* A second device joins the same account (names are case-insensitive): its progress is
+     * merged in (for the same episode the newer report wins), but not a second welcome credit:
+     * those are once per account. */
     {
         char phone[65];
         struct code c2;
@@ -288,17 +301,18 @@ static void test_device_flow_and_merge(void **state)
         report_progress(s, phone, "midnight-heir-2", 2000, 9000, "ph-2"); /* new */
         start_flow(s, phone, t0 + 100, &c2);
         assert_int_equal(
-            activate(s, ts_fmt("user_code=%s&name=mia+chen", c2.user_code), t0 + 110, NULL, 0),
+            activate(s, ts_fmt("user_code=%s&name=mia+chen&password=" MIA_PW, c2.user_code),
+                     t0 + 110, NULL, 0),
             200);
         doc = wallet(s, phone);
         assert_int_equal((long long)ts_num(ts_obj(doc, "account"), "id"), account_id);
-        assert_int_equal((int)ts_num(doc, "coins"), 70);
+        assert_int_equal((int)ts_num(doc, "coins"), 50);
         cJSON_Delete(doc);
         assert_int_equal(resume_of(s, phone, "midnight-heir-1"), 1200);
         assert_int_equal(resume_of(s, account_token, "midnight-heir-2"), 2000);
         /* The first device sees the second one's unlock-free state and shared balance too. */
         doc = wallet(s, guest);
-        assert_int_equal((int)ts_num(doc, "coins"), 70);
+        assert_int_equal((int)ts_num(doc, "coins"), 50);
         cJSON_Delete(doc);
     }
 }
@@ -329,8 +343,9 @@ static void test_device_flow_denied_expired(void **state)
     /* Expired: the poll says so, and so does the page. */
     start_flow(s, token, t0 + 100, &c);
     expect_poll(s, &c, t0 + 100 + 600, "expired_token");
-    assert_int_equal(
-        activate(s, ts_fmt("user_code=%s&name=late", c.user_code), t0 + 100 + 601, NULL, 0), 410);
+    assert_int_equal(activate(s, ts_fmt("user_code=%s&name=late&password=whatever1", c.user_code),
+                              t0 + 100 + 601, NULL, 0),
+                     410);
 
     /* A new flow on the same device makes the older code expire at once. */
     start_flow(s, token, t0 + 1000, &old);
@@ -339,7 +354,8 @@ static void test_device_flow_denied_expired(void **state)
     expect_poll(s, &c, t0 + 1010, "authorization_pending");
 
     /* Bad input on the page: unknown code, malformed code, no name. */
-    assert_int_equal(activate(s, "user_code=BBBB-BBBB&name=x", t0 + 1020, NULL, 0), 404);
+    assert_int_equal(
+        activate(s, "user_code=BBBB-BBBB&name=x&password=whatever1", t0 + 1020, NULL, 0), 404);
     assert_int_equal(activate(s, "user_code=AEIO-U123&name=x", t0 + 1020, NULL, 0), 400);
     assert_int_equal(activate(s, "user_code=%ZZ&name=x", t0 + 1020, NULL, 0), 400);
     assert_int_equal(activate(s, ts_fmt("user_code=%s&name=+++", c.user_code), t0 + 1020, NULL, 0),
@@ -467,6 +483,356 @@ static void test_refresh_rotation(void **state)
     assert_int_equal(ts_sql_int(s, "SELECT COUNT(*) FROM ledger WHERE device_id = 'd-refresh'"), 1);
 }
 
+/* Registers device_id with an optional refresh token as proof; returns the answer. */
+static cJSON *register_as(const struct ts_server *s, const char *device_id, const char *proof)
+{
+    return ts_json(
+        &(struct ts_request){.method = "POST",
+                             .url = ts_fmt("%s/v1/device/register", s->base),
+                             .body = proof
+                                         ? ts_fmt("{\"device_id\":\"%s\",\"refresh_token\":\"%s\"}",
+                                                  device_id, proof)
+                                         : ts_fmt("{\"device_id\":\"%s\"}", device_id)},
+        200);
+}
+
+/* A device id is public (it is in every media URL): registering it again must not hand out
+ * that device's tokens, wallet or account. Only its refresh token proves it is the device. */
+static void test_register_needs_proof(void **state)
+{
+    struct ts_server *s = srv_of(state);
+    long long t0 = (long long)time(NULL);
+    char victim[65];
+    char refresh[65];
+    char other_refresh[65];
+    char thief_id[80];
+    struct code c;
+    cJSON *doc;
+
+    doc = register_as(s, "d-victim", NULL);
+    assert_string_equal(ts_str(doc, "device_id"), "d-victim");
+    snprintf(victim, sizeof(victim), "%s", ts_str(doc, "token"));
+    snprintf(refresh, sizeof(refresh), "%s", ts_str(doc, "refresh_token"));
+    cJSON_Delete(doc);
+    ts_buy(s, victim, "coins-60"); /* 80 coins */
+    /* The victim links its TV to an account. */
+    start_flow(s, victim, t0, &c);
+    assert_int_equal(
+        activate(s,
+                 ts_fmt("user_code=%s&name=victim&password=victim-pw-1&action=create", c.user_code),
+                 t0 + 5, NULL, 0),
+        200);
+    doc = poll_token(s, &c, t0 + 10, 200);
+    snprintf(refresh, sizeof(refresh), "%s", ts_str(doc, "refresh_token"));
+    cJSON_Delete(doc);
+
+    /* Without proof, with a made-up proof, and with another device's refresh token: each time
+     * a new guest of its own, with 20 welcome coins, no account, and an id that is not the
+     * victim's. */
+    doc = register_as(s, "d-other", NULL);
+    snprintf(other_refresh, sizeof(other_refresh), "%s", ts_str(doc, "refresh_token"));
+    cJSON_Delete(doc);
+    for (int i = 0; i < 3; i++) {
+        const char *proof = i == 0 ? NULL : i == 1 ? ts_fmt("%064d", 7) : other_refresh;
+        char token[65];
+        doc = register_as(s, "d-victim", proof);
+        snprintf(thief_id, sizeof(thief_id), "%s", ts_str(doc, "device_id"));
+        snprintf(token, sizeof(token), "%s", ts_str(doc, "token"));
+        assert_string_not_equal(thief_id, "d-victim");
+        assert_int_equal(strncmp(thief_id, "d-victim:", 9), 0);
+        assert_int_equal(strlen(thief_id), 9 + 16);
+        assert_null(cJSON_GetObjectItemCaseSensitive(doc, "account"));
+        cJSON_Delete(doc);
+        doc = wallet(s, token);
+        assert_string_equal(ts_str(doc, "owner"), "device");
+        assert_int_equal((int)ts_num(doc, "coins"), 20);
+        cJSON_Delete(doc);
+    }
+    /* The other device's refresh token was not spent by the failed attempt on another id. */
+    cJSON_Delete(register_as(s, "d-other", other_refresh));
+    /* A long id still makes a valid new one (64 characters at most). */
+    {
+        char long_id[65];
+        memset(long_id, 'L', 64);
+        long_id[64] = '\0';
+        cJSON_Delete(register_as(s, long_id, NULL));
+        doc = register_as(s, long_id, NULL);
+        assert_int_equal(strlen(ts_str(doc, "device_id")), 64);
+        assert_int_equal(strncmp(ts_str(doc, "device_id"), long_id, 47), 0);
+        cJSON_Delete(doc);
+    }
+
+    /* With its refresh token the device gets its own id back, with its account and wallet; the
+     * refresh token is spent. */
+    doc = register_as(s, "d-victim", refresh);
+    assert_string_equal(ts_str(doc, "device_id"), "d-victim");
+    assert_string_equal(ts_str(ts_obj(doc, "account"), "name"), "victim");
+    snprintf(victim, sizeof(victim), "%s", ts_str(doc, "token"));
+    cJSON_Delete(doc);
+    doc = wallet(s, victim);
+    assert_int_equal((int)ts_num(doc, "coins"), 80);
+    cJSON_Delete(doc);
+    doc = register_as(s, "d-victim", refresh);
+    assert_string_not_equal(ts_str(doc, "device_id"), "d-victim");
+    cJSON_Delete(doc);
+    /* A malformed proof is a bad request. */
+    cJSON_Delete(ts_json(&(struct ts_request){.method = "POST",
+                                              .url = ts_fmt("%s/v1/device/register", s->base),
+                                              .body = "{\"device_id\":\"d-victim\","
+                                                      "\"refresh_token\":\"nope\"}"},
+                         400));
+}
+
+/* /activate signs in before it approves: a name alone links nothing. */
+static void test_activate_needs_password(void **state)
+{
+    struct ts_server *s = srv_of(state);
+    long long t0 = (long long)time(NULL);
+    char token[65];
+    char page[4096];
+    struct code c;
+
+    ts_register(s, "d-pw", token);
+    start_flow(s, token, t0, &c);
+    assert_int_equal(
+        activate(s,
+                 ts_fmt("user_code=%s&name=Pat&password=pat-secret-1&action=create", c.user_code),
+                 t0 + 5, NULL, 0),
+        200);
+    cJSON_Delete(poll_token(s, &c, t0 + 10, 200));
+
+    /* Another TV wants into Pat's account. */
+    ts_register(s, "d-pw2", token);
+    start_flow(s, token, t0 + 20, &c);
+    /* No password, an empty one: 400. The name of an existing account cannot be taken by
+     * creating it again: 409. */
+    assert_int_equal(activate(s, ts_fmt("user_code=%s&name=Pat", c.user_code), t0 + 21, NULL, 0),
+                     400);
+    assert_int_equal(
+        activate(s, ts_fmt("user_code=%s&name=Pat&password=", c.user_code), t0 + 21, NULL, 0), 400);
+    assert_int_equal(
+        activate(s,
+                 ts_fmt("user_code=%s&name=pat&password=pat-secret-2&action=create", c.user_code),
+                 t0 + 21, NULL, 0),
+        409);
+    /* A short password cannot create an account. */
+    assert_int_equal(
+        activate(s, ts_fmt("user_code=%s&name=Newbie&password=short&action=create", c.user_code),
+                 t0 + 21, NULL, 0),
+        400);
+    /* A wrong password and an unknown name answer alike, and count as tries against the code:
+     * the code stays pending meanwhile. */
+    assert_int_equal(activate(s, ts_fmt("user_code=%s&name=Pat&password=pat-secret-2", c.user_code),
+                              t0 + 22, page, sizeof(page)),
+                     403);
+    assert_non_null(strstr(page, "Wrong account name or password. 4 tries left"));
+    assert_int_equal(activate(s,
+                              ts_fmt("user_code=%s&name=Nobody&password=pat-secret-1", c.user_code),
+                              t0 + 23, page, sizeof(page)),
+                     403);
+    assert_non_null(strstr(page, "Wrong account name or password. 3 tries left"));
+    expect_poll(s, &c, t0 + 30, "authorization_pending");
+    assert_int_equal(ts_sql_int(s, "SELECT COUNT(*) FROM devices WHERE device_id = 'd-pw2'"
+                                   " AND account_id IS NOT NULL"),
+                     0);
+    /* The right password links it. */
+    assert_int_equal(activate(s, ts_fmt("user_code=%s&name=PAT&password=pat-secret-1", c.user_code),
+                              t0 + 31, NULL, 0),
+                     200);
+    cJSON_Delete(poll_token(s, &c, t0 + 40, 200));
+
+    /* Guessing a password against one code is cut off: after 5 wrong tries the code is burned,
+     * the right password no longer works on it, and the TV's poll tells it to start again. */
+    ts_register(s, "d-pw3", token);
+    start_flow(s, token, t0 + 100, &c);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(
+            activate(s, ts_fmt("user_code=%s&name=Pat&password=guess-%04d", c.user_code, i),
+                     t0 + 101 + i, page, sizeof(page)),
+            403);
+    assert_non_null(strstr(page, "last try"));
+    assert_int_equal(activate(s, ts_fmt("user_code=%s&name=Pat&password=pat-secret-1", c.user_code),
+                              t0 + 110, NULL, 0),
+                     409);
+    expect_poll(s, &c, t0 + 120, "expired_token");
+    assert_int_equal(ts_sql_int(s, "SELECT COUNT(*) FROM devices WHERE device_id = 'd-pw3'"
+                                   " AND account_id IS NOT NULL"),
+                     0);
+}
+
+/* 100 new devices linked to one account used to bring it 100 welcome credits. */
+static void test_welcome_coins_once_per_account(void **state)
+{
+    struct ts_server *s = srv_of(state);
+    long long t0 = (long long)time(NULL);
+    char token[65];
+    struct code c;
+    cJSON *doc;
+
+    for (int i = 0; i < 6; i++) {
+        ts_register(s, ts_fmt("d-farm-%d", i), token);
+        if (i == 5) /* this one spent nothing but holds bought coins too */
+            ts_buy(s, token, "coins-60");
+        start_flow(s, token, t0 + 10 * i, &c);
+        assert_int_equal(activate(s,
+                                  ts_fmt("user_code=%s&name=farm&password=farm-pw-123&action=%s",
+                                         c.user_code, i == 0 ? "create" : "approve"),
+                                  t0 + 10 * i + 1, NULL, 0),
+                         200);
+    }
+    doc = wallet(s, token);
+    assert_string_equal(ts_str(doc, "owner"), "account");
+    assert_int_equal((int)ts_num(doc, "coins"), 20 + 60); /* one welcome credit, one purchase */
+    cJSON_Delete(doc);
+    assert_int_equal(ts_sql_int(s, "SELECT COUNT(*) FROM ledger l JOIN accounts a ON l.owner ="
+                                   " 'account:' || a.id WHERE a.name = 'farm' AND l.reason ="
+                                   " 'welcome_return'"),
+                     5);
+}
+
+/* The database and the secret are private to the server, and the database holds no token. */
+static void test_db_and_secret_files_private(void **state)
+{
+    struct suite *st = *state;
+    struct ts_server srv;
+    struct stat sb;
+    char path[700];
+    char token[65];
+    char refresh[65];
+    char device_code[65];
+    cJSON *doc;
+    int fd;
+
+    /* An existing database left readable by others, as an older server made it. */
+    snprintf(path, sizeof(path), "%s/loose.db", st->tmpdir);
+    fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(ts_server_start(&srv, st->tmpdir, "loose.db", NULL), 0);
+    doc = register_as(&srv, "d-private", NULL);
+    snprintf(token, sizeof(token), "%s", ts_str(doc, "token"));
+    snprintf(refresh, sizeof(refresh), "%s", ts_str(doc, "refresh_token"));
+    cJSON_Delete(doc);
+    doc = ts_json(&(struct ts_request){.method = "POST",
+                                       .url = ts_fmt("%s/v1/device/code", srv.base),
+                                       .token = token},
+                  200);
+    snprintf(device_code, sizeof(device_code), "%s", ts_str(doc, "device_code"));
+    cJSON_Delete(doc);
+    assert_int_equal(ts_server_stop(&srv), 0);
+
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    snprintf(path, sizeof(path), "%s/loose.db.secret", st->tmpdir);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(ts_sql_int(&srv, "SELECT COUNT(*) FROM settings"), 0);
+    /* Neither the tokens nor the device code appear anywhere in the database's files. */
+    for (int i = 0; i < 3; i++) {
+        static const char *const suffix[] = {"", "-wal", "-shm"};
+        char *bytes;
+        size_t len = 0;
+        FILE *f;
+        snprintf(path, sizeof(path), "%s/loose.db%s", st->tmpdir, suffix[i]);
+        f = fopen(path, "rb");
+        if (!f)
+            continue; /* the server checkpointed and removed it */
+        assert_int_equal(fstat(fileno(f), &sb), 0);
+        assert_int_equal(sb.st_mode & 0777, 0600);
+        bytes = calloc(1, (size_t)sb.st_size + 1);
+        assert_non_null(bytes);
+        len = fread(bytes, 1, (size_t)sb.st_size, f);
+        fclose(f);
+        assert_null(memmem(bytes, len, token, 64));
+        assert_null(memmem(bytes, len, refresh, 64));
+        assert_null(memmem(bytes, len, device_code, 64));
+        free(bytes);
+    }
+    /* A secret file made readable by others is made private again at the next start. */
+    snprintf(path, sizeof(path), "%s/loose.db.secret", st->tmpdir);
+    assert_int_equal(chmod(path, 0644), 0);
+    assert_int_equal(ts_server_start(&srv, st->tmpdir, "loose.db", NULL), 0);
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    /* And the token still works: the server compares hashes. */
+    cJSON_Delete(wallet(&srv, token));
+    assert_int_equal(ts_server_stop(&srv), 0);
+}
+
+/* Expects a 429 rate_limited with a Retry-After of at least 1 s. */
+static void expect_limited(const struct ts_request *rq)
+{
+    struct ts_response r;
+    cJSON *doc = ts_json_r(rq, 429, &r);
+
+    ts_assert_error(doc, "rate_limited");
+    assert_true(atoi(r.retry_after) >= 1);
+    cJSON_Delete(doc);
+    ts_response_free(&r);
+}
+
+/* Limits per client address on the endpoints where identities and guesses come cheap, whatever
+ * device each request claims to be. */
+static void test_per_address_limits(void **state)
+{
+    struct suite *st = *state;
+    static const char *const extra[] = {"--dev", "--rate-limit", "0", "--auth-limit", "4", NULL};
+    long long t0 = (long long)time(NULL);
+    struct ts_server srv;
+    char token[65];
+    int found = 0;
+    int limited = 0;
+
+    assert_int_equal(ts_server_start(&srv, st->tmpdir, "limits.db", extra), 0);
+    /* Registrations: 4 new devices, then 429 for the fifth, whatever its id. */
+    for (int i = 0; i < 4; i++)
+        ts_register(&srv, ts_fmt("d-many-%d", i), token);
+    expect_limited(&(struct ts_request){.method = "POST",
+                                        .url = ts_fmt("%s/v1/device/register", srv.base),
+                                        .body = "{\"device_id\":\"d-many-4\"}"});
+
+    /* Device token polls: 6 x 4 = 24, then 429. */
+    for (int i = 0; i < 24; i++) {
+        cJSON *doc = ts_json(&(struct ts_request){.method = "POST",
+                                                  .url = ts_fmt("%s/v1/device/token", srv.base),
+                                                  .body = ts_fmt("{\"device_code\":\"%064d\"}", i)},
+                             400);
+        ts_assert_error(doc, "invalid_grant");
+        cJSON_Delete(doc);
+    }
+    expect_limited(&(struct ts_request){.method = "POST",
+                                        .url = ts_fmt("%s/v1/device/token", srv.base),
+                                        .body = ts_fmt("{\"device_code\":\"%064d\"}", 99)});
+
+    /* User code guessing: of 60 guesses from one address (even carrying a device's token, so
+     * registering many devices buys no more), at most 4 are looked at; the rest are 429. */
+    for (int i = 0; i < 60; i++) {
+        struct ts_response r;
+        ts_http(&(struct ts_request){.method = "POST",
+                                     .url = ts_fmt("%s/activate", srv.base),
+                                     .token = token,
+                                     .body = ts_fmt("user_code=BCDF-%c%c%c%c&name=x&password="
+                                                    "guessing-1",
+                                                    "BCDFGHJKLMNPQRSTVWXZ"[i % 20],
+                                                    "BCDFGHJKLMNPQRSTVWXZ"[i / 20], 'B', 'B'),
+                                     .headers = {"Content-Type: application/x-www-form-urlencoded",
+                                                 ts_dev_now(t0)}},
+                &r);
+        assert_int_equal(r.curl_rc, CURLE_OK);
+        if (r.status == 404)
+            found++;
+        else if (r.status == 429)
+            limited++;
+        ts_response_free(&r);
+    }
+    assert_int_equal(found, 4);
+    assert_int_equal(limited, 56);
+    /* Other endpoints are not held back by it. */
+    cJSON_Delete(wallet(&srv, token));
+    assert_int_equal(ts_server_stop(&srv), 0);
+}
+
 /* The schema of the walking skeleton (version 1), as it was created. */
 static const char v1_schema[] =
     "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -486,6 +852,8 @@ static const char v1_schema[] =
     "CREATE TABLE unlocks (device_id TEXT NOT NULL REFERENCES devices(device_id),"
     "  episode_id TEXT NOT NULL REFERENCES episodes(id),"
     "  method TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (device_id, episode_id));"
+    "INSERT INTO settings VALUES ('url_secret',"
+    "  'abababababababababababababababababababababababababababababababab');"
     "INSERT INTO series VALUES ('midnight-heir', 0, 'Old title', '', 'Romance', '');"
     "INSERT INTO episodes VALUES ('midnight-heir-3', 'midnight-heir', 3, 'Episode 3', 3,"
     "  'midnight-heir/03/master.m3u8', 30);"
@@ -513,7 +881,19 @@ static void test_migration_from_v1(void **state)
 
     assert_int_equal(
         ts_server_start(&old, st->tmpdir, "v1.db", (const char *const[]){"--dev", NULL}), 0);
-    assert_int_equal(ts_sql_int(&old, "PRAGMA user_version"), 2);
+    assert_int_equal(ts_sql_int(&old, "PRAGMA user_version"), 3);
+    /* The token is kept as its hash now, and still works. */
+    assert_int_equal(
+        ts_sql_int(&old, ts_fmt("SELECT COUNT(*) FROM tokens WHERE token = '%s'", token)), 0);
+    assert_int_equal(ts_sql_int(&old, "SELECT COUNT(*) FROM tokens"), 1);
+    /* The URL secret left the database for its own file, unchanged. */
+    assert_int_equal(ts_sql_int(&old, "SELECT COUNT(*) FROM settings"), 0);
+    {
+        unsigned char secret[32];
+        ts_secret(&old, secret);
+        for (int i = 0; i < 32; i++)
+            assert_int_equal(secret[i], 0xab);
+    }
     /* The old token still works (it has no expiry) and the balance is the old ledger's sum. */
     doc = wallet(&old, token);
     assert_int_equal((int)ts_num(doc, "coins"), 65);
@@ -543,6 +923,11 @@ int main(void)
         cmocka_unit_test(test_device_flow_denied_expired),
         cmocka_unit_test(test_refresh_rotation),
         cmocka_unit_test(test_migration_from_v1),
+        cmocka_unit_test(test_register_needs_proof),
+        cmocka_unit_test(test_activate_needs_password),
+        cmocka_unit_test(test_welcome_coins_once_per_account),
+        cmocka_unit_test(test_db_and_secret_files_private),
+        cmocka_unit_test(test_per_address_limits),
     };
 
     return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
