@@ -389,9 +389,10 @@ struct catalog_progress_item {
  * 1..CATALOG_PROGRESS_BATCH_MAX items. */
 int catalog_build_progress(const struct catalog_progress_item *items, size_t n, char **out);
 
-/* {"device_id": id}, or {} when device_id is NULL (the server then uses X-Device-Id or makes
- * one up). */
-int catalog_build_register(const char *device_id, char **out);
+/* {"device_id": id, "refresh_token": proof}: device_id NULL leaves it out (the server then uses
+ * X-Device-Id or makes one up); refresh_token (NULL: none; 1..512 visible ASCII characters) is
+ * the proof that a known device id is this device's (docs/api.md). */
+int catalog_build_register(const char *device_id, const char *refresh_token, char **out);
 
 /* {"refresh_token": token}; token is 1..512 visible ASCII characters. */
 int catalog_build_refresh(const char *refresh_token, char **out);

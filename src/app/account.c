@@ -188,6 +188,8 @@ static void on_device_token(struct app *app, struct net_response *r)
         app->refresh_token = util_strdup(poll->tokens->refresh_token);
         free(app->account_name);
         app->account_name = util_strdup(poll->tokens->account_name);
+        free(app->device_id);
+        app->device_id = util_strdup(poll->tokens->device_id);
         net_set_bearer(app->net, app->token);
         if (app->store)
             store_save_token(app->store, poll->tokens->device_id, app->token, app->refresh_token);

@@ -1698,6 +1698,7 @@ out:
     free(app->progress_ids);
     free(app->home_etag);
     free(app->refresh_token);
+    free(app->device_id);
     free(app->account_name);
     free(app->token);
     free(app->series_id);

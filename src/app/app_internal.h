@@ -103,6 +103,7 @@ struct app {
     /* Session and home: fetched at start and retried together with backoff. */
     char *token; /* never logged */
     char *refresh_token;
+    char *device_id;    /* whose token it is: --device-id, or the id the server gave instead */
     char *account_name; /* NULL for a guest device */
     uint64_t register_req;
     uint64_t refresh_req;

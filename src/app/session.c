@@ -17,6 +17,8 @@ static void set_session(struct app *app, const struct catalog_device *dev)
 {
     free(app->token);
     app->token = util_strdup(dev->token);
+    free(app->device_id);
+    app->device_id = util_strdup(dev->device_id);
     if (dev->refresh_token) {
         free(app->refresh_token);
         app->refresh_token = util_strdup(dev->refresh_token);
@@ -31,16 +33,30 @@ static void set_session(struct app *app, const struct catalog_device *dev)
         log_warn("the token could not be saved; this device registers again next time");
 }
 
+/* The saved token is this device's when it belongs to the id asked for, or to the distinct guest
+ * id the server gave instead because that id was taken: "<asked, cut to 47>:<16 hex>"
+ * (docs/api.md, register). */
+static bool saved_id_is_ours(const char *saved, const char *asked)
+{
+    size_t n = strlen(asked) < 47 ? strlen(asked) : 47;
+    if (strcmp(saved, asked) == 0)
+        return true;
+    if (strncmp(saved, asked, n) != 0 || saved[n] != ':' || strlen(saved + n + 1) != 16)
+        return false;
+    return strspn(saved + n + 1, "0123456789abcdef") == 16;
+}
+
 void session_start(struct app *app)
 {
     char *device_id = NULL, *token = NULL, *refresh = NULL;
     if (app->store && store_load_token(app->store, &device_id, &token, &refresh) == 0 && token &&
-        device_id && app->opts->device_id && strcmp(device_id, app->opts->device_id) == 0) {
+        device_id && app->opts->device_id && saved_id_is_ours(device_id, app->opts->device_id)) {
         app->token = token;
         app->refresh_token = refresh;
-        token = refresh = NULL;
+        app->device_id = device_id;
+        token = refresh = device_id = NULL;
         net_set_bearer(app->net, app->token);
-        log_info("signed in with the saved token of %s", device_id);
+        log_info("signed in with the saved token of %s", app->device_id);
         app->wallet = cached_wallet(app, &app->wallet_etag); /* shown at once, refreshed below */
         if (app->wallet && app->wallet->account_name)
             app->account_name = util_strdup(app->wallet->account_name);
@@ -55,7 +71,12 @@ void session_start(struct app *app)
 void session_request_register(struct app *app)
 {
     char *body = NULL;
-    if (catalog_build_register(app->opts->device_id, &body) != 0) {
+    /* A device id is public; the server gives a known one back only with its proof, an unused
+     * refresh token. Without one this device asks for its own id and gets a fresh guest if that
+     * is taken, never another device's wallet. */
+    bool proof = app->refresh_token && app->device_id;
+    if (catalog_build_register(proof ? app->device_id : app->opts->device_id,
+                               proof ? app->refresh_token : NULL, &body) != 0) {
         log_error("can't build a register request for device id '%s'", app->opts->device_id);
         return;
     }
@@ -100,10 +121,13 @@ void session_on_refresh(struct app *app, struct net_response *r)
         app->resubmit = 0;
         return;
     }
-    /* A refused refresh token: start over as a new registration of this device. */
+    /* A refused refresh token (400 invalid_grant) is spent: start over as a new registration.
+     * After a failure in transit it may still be good, so it goes along as the proof. */
     log_warn("refresh failed (status %ld); registering again", r->status);
-    free(app->refresh_token);
-    app->refresh_token = NULL;
+    if (!r->error && r->status == 400) {
+        free(app->refresh_token);
+        app->refresh_token = NULL;
+    }
     if (!app->register_req)
         session_request_register(app);
 }

@@ -1729,14 +1729,19 @@ int catalog_build_progress(const struct catalog_progress_item *items, size_t n, 
     return finish_body(doc, out);
 }
 
-int catalog_build_register(const char *device_id, char **out)
+int catalog_build_register(const char *device_id, const char *refresh_token, char **out)
 {
     if (!out)
         return BINGE_EINVAL;
     *out = NULL;
     if (device_id && !key_ok(device_id, CATALOG_DEVICE_ID_MAX))
         return BINGE_EINVAL;
-    return string_body(device_id ? "device_id" : NULL, device_id, NULL, NULL, out);
+    if (refresh_token && !visible_ok(refresh_token, 512))
+        return BINGE_EINVAL;
+    if (!device_id)
+        return string_body(refresh_token ? "refresh_token" : NULL, refresh_token, NULL, NULL, out);
+    return string_body("device_id", device_id, refresh_token ? "refresh_token" : NULL,
+                       refresh_token, out);
 }
 
 int catalog_build_refresh(const char *refresh_token, char **out)

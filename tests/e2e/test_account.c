@@ -8,6 +8,7 @@
  * Waits are generous bounds against hangs, never performance budgets. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -134,15 +135,16 @@ static int post(const char *url, const char *path, const char *data, const char 
     return atoi(out);
 }
 
-/* Links the TV to account name by approving its code the way a phone would. */
-static void link_account(struct tv *tv, const char *url, const char *name)
+/* Links the TV to account name by approving its code the way a phone would: signing in with
+ * the account's password, or creating the account with it. */
+static void link_account(struct tv *tv, const char *url, const char *name, bool create)
 {
     ok(tv, "key MENU");
     ok(tv, "wait-for activation.user_code!=null 20000");
     cJSON *st = tv_state(tv);
-    char form[160];
-    snprintf(form, sizeof(form), "user_code=%s&name=%s&action=approve",
-             str(st, "activation", "user_code"), name);
+    char form[200];
+    snprintf(form, sizeof(form), "user_code=%s&name=%s&password=%s-password&action=%s",
+             str(st, "activation", "user_code"), name, name, create ? "create" : "approve");
     cJSON_Delete(st);
     assert_int_equal(post(url, "/activate", form, "application/x-www-form-urlencoded"), 200);
     ok(tv, "wait-for session.account=%s 60000", name);
@@ -156,31 +158,82 @@ static void test_device_flow_merges_wallets(void **state)
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), NULL,
                                      path_in(dir, "server.log")),
                      0);
-    /* Two guest TVs, 20 welcome coins each; both link to mia: her wallet holds both. */
+    /* Two guest TVs, 20 welcome coins each; both link to mia: her wallet holds their wallets,
+     * with one welcome credit (once per account). */
     struct tv a, b;
     tv_start(&a, dir, "a", srv.url, NULL);
     ok(&a, "wait-for wallet.coins=20 30000");
-    link_account(&a, srv.url, "mia");
+    link_account(&a, srv.url, "mia", true);
     ok(&a, "screenshot %s", path_in(dir, "linked.png"));
     ok(&a, "wait-for wallet.coins=20 20000");
     tv_quit(&a);
 
     tv_start(&b, dir, "b", srv.url, NULL);
     ok(&b, "wait-for wallet.coins=20 30000");
-    link_account(&b, srv.url, "mia");
-    ok(&b, "wait-for wallet.coins=40 20000"); /* b's guest coins merged into mia's */
+    link_account(&b, srv.url, "mia", false);
+    ok(&b, "wait-for wallet.coins=20 20000"); /* b's welcome coins are not a second credit */
     tv_quit(&b);
 
     /* The link survives a restart: the saved token is mia's. */
     tv_start(&b, dir, "b", srv.url, NULL);
     ok(&b, "wait-for session.account=mia 30000");
     cJSON *st = tv_state(&b);
-    assert_int_equal((int)num(st, "wallet", "coins"), 40);
+    assert_int_equal((int)num(st, "wallet", "coins"), 20);
     cJSON_Delete(st);
     tv_quit(&b);
     tu_server_stop(&srv);
     char *log = tu_read_file(path_in(dir, "b.log"));
     assert_non_null(strstr(log, "signed in with the saved token"));
+    free(log);
+}
+
+/* The device id is public ("tv-<name>", in every media URL): a TV that lost its token file
+ * registers the same id again without its proof and gets a fresh guest of its own, never the
+ * wallet or account the id had. It keeps that new identity across restarts. */
+static void test_lost_token_gets_fresh_guest(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-lost-token");
+    assert_non_null(dir);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), NULL,
+                                     path_in(dir, "server.log")),
+                     0);
+    struct tv a;
+    tv_start(&a, dir, "a", srv.url, NULL);
+    ok(&a, "wait-for wallet.coins=20 30000");
+    link_account(&a, srv.url, "ann", true);
+    tv_quit(&a);
+
+    char token_file[1300];
+    snprintf(token_file, sizeof(token_file), "%s/state-a/token.json", dir);
+    assert_int_equal(unlink(token_file), 0);
+    tv_start(&a, dir, "a", srv.url, NULL);
+    ok(&a, "wait-for session.registered=true 30000");
+    ok(&a, "wait-for wallet.coins=20 30000");
+    cJSON *st = tv_state(&a);
+    assert_null(str(st, "session", "account")); /* not ann's */
+    cJSON_Delete(st);
+    tv_quit(&a);
+    char *saved = tu_read_file(token_file);
+    assert_non_null(saved);
+    assert_non_null(strstr(saved, "\"device_id\":\"tv-a:"));
+    free(saved);
+
+    /* The new identity is kept: the next start signs in with it and registers nothing. */
+    tv_start(&a, dir, "a", srv.url, NULL);
+    ok(&a, "wait-for session.registered=true 30000");
+    ok(&a, "wait-for wallet.coins=20 30000");
+    st = tv_state(&a);
+    assert_null(str(st, "session", "account"));
+    cJSON_Delete(st);
+    tv_quit(&a);
+    tu_server_stop(&srv);
+    char *log = tu_read_file(path_in(dir, "a.log"));
+    assert_non_null(strstr(log, "signed in with the saved token of tv-a:"));
+    free(log);
+    log = tu_read_file(path_in(dir, "server.log"));
+    assert_non_null(strstr(log, "device tv-a registered without its proof"));
     free(log);
 }
 
@@ -395,6 +448,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_device_flow_merges_wallets),
+        cmocka_unit_test(test_lost_token_gets_fresh_guest),
         cmocka_unit_test(test_unlock_survives_lost_answers),
         cmocka_unit_test(test_fault_matrix),
     };

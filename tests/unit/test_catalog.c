@@ -2093,12 +2093,15 @@ static void test_builders(void **state)
                 "{\"items\":[{\"episode_id\":\"e\",\"event_id\":\"e\",\"position_ms\":86400000,"
                 "\"duration_ms\":86400000,\"updated_at\":9007199254740992}]}");
 
-    rc = catalog_build_register("tv-1234", &body);
+    rc = catalog_build_register("tv-1234", NULL, &body);
     expect_body(rc, body, "{\"device_id\":\"tv-1234\"}");
-    rc = catalog_build_register(NULL, &body);
+    rc = catalog_build_register("tv-1234", "ab12", &body);
+    expect_body(rc, body, "{\"device_id\":\"tv-1234\",\"refresh_token\":\"ab12\"}");
+    rc = catalog_build_register(NULL, NULL, &body);
     expect_body(rc, body, "{}");
-    assert_int_equal(catalog_build_register("my tv", &body), BINGE_EINVAL);
-    assert_int_equal(catalog_build_register("", &body), BINGE_EINVAL);
+    assert_int_equal(catalog_build_register("my tv", NULL, &body), BINGE_EINVAL);
+    assert_int_equal(catalog_build_register("", NULL, &body), BINGE_EINVAL);
+    assert_int_equal(catalog_build_register("tv-1234", "", &body), BINGE_EINVAL);
     assert_null(body);
 
     rc = catalog_build_refresh("0123abcdef", &body);
