@@ -694,8 +694,10 @@ static void test_welcome_coins_once_per_account(void **state)
 static void test_db_and_secret_files_private(void **state)
 {
     struct suite *st = *state;
+    long long t0 = (long long)time(NULL);
     struct ts_server srv;
     struct stat sb;
+    struct code c;
     char path[700];
     char token[65];
     char refresh[65];
@@ -709,17 +711,25 @@ static void test_db_and_secret_files_private(void **state)
     assert_true(fd >= 0);
     close(fd);
     assert_int_equal(chmod(path, 0644), 0);
-    assert_int_equal(ts_server_start(&srv, st->tmpdir, "loose.db", NULL), 0);
+    assert_int_equal(
+        ts_server_start(&srv, st->tmpdir, "loose.db",
+                        (const char *const[]){"--dev", "--account", "QA:qa-password-1", NULL}),
+        0);
     doc = register_as(&srv, "d-private", NULL);
     snprintf(token, sizeof(token), "%s", ts_str(doc, "token"));
     snprintf(refresh, sizeof(refresh), "%s", ts_str(doc, "refresh_token"));
     cJSON_Delete(doc);
-    doc = ts_json(&(struct ts_request){.method = "POST",
-                                       .url = ts_fmt("%s/v1/device/code", srv.base),
-                                       .token = token},
-                  200);
-    snprintf(device_code, sizeof(device_code), "%s", ts_str(doc, "device_code"));
-    cJSON_Delete(doc);
+    /* The account --account made signs in with its password (names are case-insensitive). */
+    start_flow(&srv, token, t0, &c);
+    snprintf(device_code, sizeof(device_code), "%s", c.device_code);
+    assert_int_equal(activate(&srv,
+                              ts_fmt("user_code=%s&name=qa&password=qa-password-2", c.user_code),
+                              t0 + 1, NULL, 0),
+                     403);
+    assert_int_equal(activate(&srv,
+                              ts_fmt("user_code=%s&name=qa&password=qa-password-1", c.user_code),
+                              t0 + 2, NULL, 0),
+                     200);
     assert_int_equal(ts_server_stop(&srv), 0);
 
     assert_int_equal(stat(path, &sb), 0);
