@@ -99,12 +99,12 @@ int db_register_functions(struct db *db)
     return 0;
 }
 
-/* chmod 0600 of an existing file that we own; a missing one is fine. */
+/* chmod 0600 of an existing file; a missing one is fine. */
 static int make_private(const char *path)
 {
     struct stat st;
 
-    if (lstat(path, &st) != 0)
+    if (stat(path, &st) != 0)
         return errno == ENOENT ? 0 : BINGE_EIO;
     if (!S_ISREG(st.st_mode)) {
         slog_msg(SLOG_ERROR, "db", "%s is not a regular file", path);
@@ -130,7 +130,7 @@ int db_prepare_files(const char *path)
 
     /* Created 0600 before SQLite opens it; SQLite gives its -wal and -shm files the database
      * file's mode. */
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         slog_msg(SLOG_ERROR, "db", "cannot open %s: %s", path, strerror(errno));
         return BINGE_EIO;
@@ -151,11 +151,15 @@ static int read_secret_file(const char *path, unsigned char *out)
 {
     char buf[2 * DB_SECRET_LEN + 2];
     ssize_t n;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     int rc;
 
-    if (fd < 0)
-        return errno == ENOENT ? BINGE_ENOTFOUND : BINGE_EIO;
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return BINGE_ENOTFOUND;
+        slog_msg(SLOG_ERROR, "db", "cannot open %s: %s", path, strerror(errno));
+        return BINGE_EIO;
+    }
     n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
     if (n < 2 * DB_SECRET_LEN) {

@@ -770,75 +770,140 @@ static void test_db_and_secret_files_private(void **state)
     assert_int_equal(ts_server_stop(&srv), 0);
 }
 
-/* Expects a 429 rate_limited with a Retry-After of at least 1 s. */
-static void expect_limited(const struct ts_request *rq)
+static double mono_s(void)
 {
-    struct ts_response r;
-    cJSON *doc = ts_json_r(rq, 429, &r);
+    struct timespec ts;
 
-    ts_assert_error(doc, "rate_limited");
-    assert_true(atoi(r.retry_after) >= 1);
-    cJSON_Delete(doc);
-    ts_response_free(&r);
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* n requests from this address, one after the other; counts the answers with status ok and
+ * the 429s (the first one's body and Retry-After are checked). Anything else fails the test. */
+struct burst_result {
+    int ok;
+    int limited;
+    double seconds;
+};
+
+static struct burst_result send_burst(const struct ts_request *(*make)(int i, void *ctx), void *ctx,
+                                      int n, long ok_status)
+{
+    struct burst_result br = {0, 0, 0};
+    double start = mono_s();
+
+    for (int i = 0; i < n; i++) {
+        struct ts_response r;
+        ts_http(make(i, ctx), &r);
+        assert_int_equal(r.curl_rc, CURLE_OK);
+        if (r.status == ok_status) {
+            br.ok++;
+        } else if (r.status == 429) {
+            if (br.limited++ == 0) {
+                cJSON *doc = cJSON_Parse(r.body);
+                assert_non_null(doc);
+                ts_assert_error(doc, "rate_limited");
+                cJSON_Delete(doc);
+                assert_true(atoi(r.retry_after) >= 1);
+            }
+        } else {
+            fail_msg("request %d answered %ld", i, r.status);
+        }
+        ts_response_free(&r);
+    }
+    br.seconds = mono_s() - start;
+    return br;
+}
+
+/* A token bucket of burst tokens refilled at per_min a minute lets through at least burst and
+ * at most burst plus what refilled while the requests went out, whatever the machine's
+ * speed; the rest are 429. */
+static void expect_bucket(struct burst_result br, int n, int burst, int per_min)
+{
+    int most = burst + (int)(br.seconds * per_min / 60.0) + 1;
+
+    assert_int_equal(br.ok + br.limited, n);
+    assert_true(br.ok >= burst);
+    assert_true(br.ok <= most);
+    if (most < n)
+        assert_true(br.limited > 0);
+}
+
+struct limits_ctx {
+    const struct ts_server *srv;
+    const char *token;
+    long long now;
+    struct ts_request rq;
+};
+
+static const struct ts_request *make_register(int i, void *arg)
+{
+    struct limits_ctx *x = arg;
+
+    x->rq = (struct ts_request){.method = "POST",
+                                .url = ts_fmt("%s/v1/device/register", x->srv->base),
+                                .body = ts_fmt("{\"device_id\":\"d-many-%d\"}", i)};
+    return &x->rq;
+}
+
+static const struct ts_request *make_poll(int i, void *arg)
+{
+    struct limits_ctx *x = arg;
+
+    x->rq = (struct ts_request){.method = "POST",
+                                .url = ts_fmt("%s/v1/device/token", x->srv->base),
+                                .body = ts_fmt("{\"device_code\":\"%064d\"}", i)};
+    return &x->rq;
+}
+
+/* Guesses of user codes, each carrying a registered device's token: registering many devices
+ * buys no more tries. */
+static const struct ts_request *make_guess(int i, void *arg)
+{
+    static const char alphabet[] = "BCDFGHJKLMNPQRSTVWXZ";
+    struct limits_ctx *x = arg;
+
+    x->rq = (struct ts_request){
+        .method = "POST",
+        .url = ts_fmt("%s/activate", x->srv->base),
+        .token = x->token,
+        .body = ts_fmt("user_code=BCDF-%c%cBB&name=x&password=guessing-1", alphabet[i % 20],
+                       alphabet[i / 20 % 20]),
+        .headers = {"Content-Type: application/x-www-form-urlencoded", ts_dev_now(x->now)}};
+    return &x->rq;
 }
 
 /* Limits per client address on the endpoints where identities and guesses come cheap, whatever
- * device each request claims to be. */
+ * device each request claims to be. With --auth-limit 4: 4 registrations and 4 activation posts
+ * a minute, 24 device token polls. */
 static void test_per_address_limits(void **state)
 {
     struct suite *st = *state;
     static const char *const extra[] = {"--dev", "--rate-limit", "0", "--auth-limit", "4", NULL};
-    long long t0 = (long long)time(NULL);
+    struct limits_ctx x = {0};
     struct ts_server srv;
+    struct burst_result br;
     char token[65];
-    int found = 0;
-    int limited = 0;
 
     assert_int_equal(ts_server_start(&srv, st->tmpdir, "limits.db", extra), 0);
-    /* Registrations: 4 new devices, then 429 for the fifth, whatever its id. */
-    for (int i = 0; i < 4; i++)
-        ts_register(&srv, ts_fmt("d-many-%d", i), token);
-    expect_limited(&(struct ts_request){.method = "POST",
-                                        .url = ts_fmt("%s/v1/device/register", srv.base),
-                                        .body = "{\"device_id\":\"d-many-4\"}"});
-
-    /* Device token polls: 6 x 4 = 24, then 429. */
-    for (int i = 0; i < 24; i++) {
-        cJSON *doc = ts_json(&(struct ts_request){.method = "POST",
-                                                  .url = ts_fmt("%s/v1/device/token", srv.base),
-                                                  .body = ts_fmt("{\"device_code\":\"%064d\"}", i)},
-                             400);
-        ts_assert_error(doc, "invalid_grant");
-        cJSON_Delete(doc);
+    x.srv = &srv;
+    x.now = (long long)time(NULL);
+    x.token = token;
+    /* Registrations: the first one's token is kept for the guesses below. */
+    {
+        double start = mono_s();
+        ts_register(&srv, "d-many-first", token);
+        br = send_burst(make_register, &x, 11, 200);
+        br.ok++;
+        br.seconds = mono_s() - start;
+        expect_bucket(br, 12, 4, 4);
     }
-    expect_limited(&(struct ts_request){.method = "POST",
-                                        .url = ts_fmt("%s/v1/device/token", srv.base),
-                                        .body = ts_fmt("{\"device_code\":\"%064d\"}", 99)});
-
-    /* User code guessing: of 60 guesses from one address (even carrying a device's token, so
-     * registering many devices buys no more), at most 4 are looked at; the rest are 429. */
-    for (int i = 0; i < 60; i++) {
-        struct ts_response r;
-        ts_http(&(struct ts_request){.method = "POST",
-                                     .url = ts_fmt("%s/activate", srv.base),
-                                     .token = token,
-                                     .body = ts_fmt("user_code=BCDF-%c%c%c%c&name=x&password="
-                                                    "guessing-1",
-                                                    "BCDFGHJKLMNPQRSTVWXZ"[i % 20],
-                                                    "BCDFGHJKLMNPQRSTVWXZ"[i / 20], 'B', 'B'),
-                                     .headers = {"Content-Type: application/x-www-form-urlencoded",
-                                                 ts_dev_now(t0)}},
-                &r);
-        assert_int_equal(r.curl_rc, CURLE_OK);
-        if (r.status == 404)
-            found++;
-        else if (r.status == 429)
-            limited++;
-        ts_response_free(&r);
-    }
-    assert_int_equal(found, 4);
-    assert_int_equal(limited, 56);
     /* Other endpoints are not held back by it. */
+    cJSON_Delete(wallet(&srv, token));
+    br = send_burst(make_poll, &x, 60, 400);
+    expect_bucket(br, 60, 24, 24);
+    br = send_burst(make_guess, &x, 60, 404);
+    expect_bucket(br, 60, 4, 4);
     cJSON_Delete(wallet(&srv, token));
     assert_int_equal(ts_server_stop(&srv), 0);
 }
