@@ -58,6 +58,7 @@ struct http_server {
     pthread_mutex_t conn_lock;
     pthread_cond_t conn_cond; /* CLOCK_MONOTONIC */
     struct http_conn *conns;
+    struct http_request *delayed; /* suspended by an injected latency */
     double sweep_at; /* when the sweeper next wakes up by itself; guarded by conn_lock */
     bool stopping;   /* guarded by conn_lock */
     bool sync_ready; /* conn_lock and conn_cond exist */
@@ -75,6 +76,14 @@ struct http_request {
     bool too_large;
     unsigned int status;
     const char *fault; /* name of an injected fault, for the log */
+    /* An injected latency suspends the connection (its pool thread serves the others) and the
+     * sweeper resumes it; access_handler is then called again and carries on from here. */
+    bool before_done;                  /* the "before" faults were looked up */
+    bool handled;                      /* held is the api's answer */
+    struct api_response held;          /* fd -1 when empty */
+    struct MHD_Connection *conn;       /* while delayed */
+    double resume_at;                  /* while delayed, CLOCK_MONOTONIC seconds */
+    struct http_request *delayed_next; /* in http_server.delayed, guarded by conn_lock */
 };
 
 /* The body of an injected truncated or oversized response, produced as MHD asks for it. */
@@ -208,6 +217,17 @@ static void *sweeper_main(void *arg)
         unsigned int closed = 0;
         struct timespec until;
 
+        for (struct http_request **pp = &srv->delayed; *pp;) {
+            struct http_request *req = *pp;
+            if (req->resume_at <= now) {
+                *pp = req->delayed_next;
+                MHD_resume_connection(req->conn);
+            } else {
+                if (req->resume_at < next)
+                    next = req->resume_at;
+                pp = &req->delayed_next;
+            }
+        }
         for (struct http_conn *hc = srv->conns; hc; hc = hc->next) {
             if (hc->due <= 0)
                 continue;
@@ -231,8 +251,39 @@ static void *sweeper_main(void *arg)
         until.tv_nsec = (long)((next - (double)until.tv_sec) * 1e9);
         pthread_cond_timedwait(&srv->conn_cond, &srv->conn_lock, &until);
     }
+    /* Stopping: injected latencies end at once (MHD must not be stopped with a connection
+     * suspended), and no new one starts (delay_request sees stopping). */
+    while (srv->delayed) {
+        struct http_request *req = srv->delayed;
+        srv->delayed = req->delayed_next;
+        MHD_resume_connection(req->conn);
+    }
     pthread_mutex_unlock(&srv->conn_lock);
     return NULL;
+}
+
+/* Delays the request by ms without holding its pool thread: suspends the connection for the
+ * sweeper to resume. Returns false (no delay) once the server is stopping. */
+static bool delay_request(struct http_server *srv, struct MHD_Connection *conn,
+                          struct http_request *req, int ms)
+{
+    bool delayed = false;
+
+    if (ms <= 0)
+        return false;
+    pthread_mutex_lock(&srv->conn_lock);
+    if (!srv->stopping) {
+        MHD_suspend_connection(conn);
+        req->conn = conn;
+        req->resume_at = mono_now() + ms / 1000.0;
+        req->delayed_next = srv->delayed;
+        srv->delayed = req;
+        if (req->resume_at < srv->sweep_at)
+            pthread_cond_signal(&srv->conn_cond);
+        delayed = true;
+    }
+    pthread_mutex_unlock(&srv->conn_lock);
+    return delayed;
 }
 
 static void request_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -258,6 +309,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
     else
         slog_msg(SLOG_INFO, "http", "%s %s - %lldms (no response)%s%s", req->method, req->path, ms,
                  req->fault ? " fault=" : "", req->fault ? req->fault : "");
+    api_response_clear(&req->held);
     free(req->body);
     free(req);
     *con_cls = NULL;
@@ -645,6 +697,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         req = calloc(1, sizeof(*req));
         if (!req)
             return MHD_NO;
+        req->held.fd = -1;
         clock_gettime(CLOCK_MONOTONIC, &req->start);
         copy_printable(req->method, sizeof(req->method), method);
         copy_printable(req->path, sizeof(req->path), url);
@@ -673,12 +726,18 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     if (req->too_large)
         return respond_too_large(conn, req);
 
-    if (faults_take(srv->faults, method, url, FAULT_BEFORE, &rule)) {
-        if (rule.kind != FAULT_LATENCY)
-            return apply_fault(conn, req, &rule, NULL);
-        req->fault = "latency";
-        faults_sleep(srv->faults, rule.ms);
+    if (!req->before_done) {
+        req->before_done = true;
+        if (faults_take(srv->faults, method, url, FAULT_BEFORE, &rule)) {
+            if (rule.kind != FAULT_LATENCY)
+                return apply_fault(conn, req, &rule, NULL);
+            req->fault = "latency";
+            if (delay_request(srv, conn, req, rule.ms))
+                return MHD_YES; /* called again when resumed */
+        }
     }
+    if (req->handled)
+        goto answer;
     clock_gettime(CLOCK_MONOTONIC, &mono);
     client_address(conn, addr, sizeof(addr));
     memset(&areq, 0, sizeof(areq));
@@ -704,14 +763,22 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     areq.body = req->body;
     areq.body_len = req->body_len;
     areq.now = (long long)time(NULL);
-    api_handle(srv->api, &areq, &r);
+    api_handle(srv->api, &areq, &req->held);
+    req->handled = true;
     if (faults_take(srv->faults, method, url, FAULT_AFTER, &rule)) {
-        if (rule.kind != FAULT_LATENCY)
+        if (rule.kind != FAULT_LATENCY) {
+            r = req->held;
+            req->held = (struct api_response){.fd = -1};
             return apply_fault(conn, req, &rule, &r);
+        }
         /* The request was handled; only its answer is late. */
         req->fault = "latency";
-        faults_sleep(srv->faults, rule.ms);
+        if (delay_request(srv, conn, req, rule.ms))
+            return MHD_YES; /* called again when resumed */
     }
+answer:
+    r = req->held;
+    req->held = (struct api_response){.fd = -1};
     return queue_response(conn, req, &r);
 }
 
@@ -924,7 +991,7 @@ int http_server_start(struct http_server *srv, struct api *api, const struct htt
     /* epoll where libmicrohttpd has it (Linux), poll() elsewhere: either way a pool of threads
      * multiplexing connections, never a thread per connection. */
     unsigned int flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME |
         (MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL);
     int rc;
 
@@ -970,9 +1037,10 @@ void http_server_free(struct http_server *srv)
 {
     if (!srv)
         return;
+    /* The sweeper resumes every connection an injected latency suspended, and no new one is
+     * suspended after that. */
     stop_sweeper(srv);
     if (srv->daemon) {
-        /* Injected latencies end at once, so the threads MHD_stop_daemon joins are not held up. */
         faults_shutdown(srv->faults);
         /* MHD_stop_daemon joins its pool threads, closes every connection (each close
          * notification frees its record) and the listening socket. */

@@ -10,7 +10,8 @@
  *
  * Fault injection: when the api has a fault table (binge-server --dev, api_faults()), each
  * request is checked against it before and after it is handled, and a matching fault is carried
- * out here: a delay, a 500 or 503, a truncated or oversized body, or a connection reset.
+ * out here: a delay, a 500 or 503, a truncated or oversized body, or a connection reset. A delay
+ * suspends the connection rather than sleeping, so it holds up only its own request.
  *
  * One client must not take the server down: libmicrohttpd runs a small pool of threads, each
  * multiplexing its connections with epoll, so an idle or slow connection costs a socket and a

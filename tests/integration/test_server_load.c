@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
 #include <cmocka.h>
 
 #include "test_server_common.h"
@@ -266,11 +268,78 @@ static void test_per_address_connection_limit(void **state)
     assert_int_equal(ts_server_stop(&srv), 0);
 }
 
+struct pending_get {
+    const char *url;
+    struct ts_response r;
+    atomic_bool done;
+};
+
+static void *pending_main(void *arg)
+{
+    struct pending_get *p = arg;
+
+    ts_http(&(struct ts_request){.method = "GET", .url = p->url, .timeout_ms = 60000}, &p->r);
+    atomic_store(&p->done, true);
+    return NULL;
+}
+
+/* A request held up (here by an injected 10 s latency, in the place of a slow handler) holds
+ * up only itself: with a single pool thread, other requests are answered while it waits, and
+ * then it is answered too. Before, the latency slept on the pool thread and everything behind
+ * it waited. */
+static void test_delayed_request_holds_up_only_itself(void **state)
+{
+    static const char *const extra[] = {"--dev", "--rate-limit", "0", "--threads", "1", NULL};
+    struct suite *st = *state;
+    struct ts_server srv;
+    struct pending_get p = {0};
+    pthread_t thread;
+    double start;
+    cJSON *doc;
+
+    assert_int_equal(ts_server_start(&srv, st->tmpdir, "delayed.db", extra), 0);
+    doc = ts_json(&(struct ts_request){.method = "POST",
+                                       .url = ts_fmt("%s/dev/faults", srv.base),
+                                       .body = "{\"path_prefix\":\"/v1/home\",\"fault\":"
+                                               "\"latency\",\"ms\":10000,\"count\":1}"},
+                  200);
+    cJSON_Delete(doc);
+    p.url = ts_fmt("%s/v1/home", srv.base);
+    assert_int_equal(pthread_create(&thread, NULL, pending_main, &p), 0);
+
+    /* The rule is used up once the request is being delayed. */
+    start = mono_s();
+    for (;;) {
+        doc = ts_json(
+            &(struct ts_request){.method = "GET", .url = ts_fmt("%s/dev/faults", srv.base)}, 200);
+        int left = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc, "faults"));
+        cJSON_Delete(doc);
+        if (left == 0)
+            break;
+        assert_true(mono_s() - start < PROBE_TIMEOUT_S);
+        sleep_ms(20);
+    }
+    for (int i = 0; i < 5; i++) {
+        doc = ts_json(&(struct ts_request){.method = "GET",
+                                           .url = ts_fmt("%s/v1/series/revenge-ceo", srv.base)},
+                      200);
+        cJSON_Delete(doc);
+    }
+    assert_false(atomic_load(&p.done));
+
+    pthread_join(thread, NULL);
+    assert_int_equal(p.r.curl_rc, CURLE_OK);
+    assert_int_equal(p.r.status, 200);
+    ts_response_free(&p.r);
+    assert_int_equal(ts_server_stop(&srv), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slowloris_does_not_starve_honest_clients),
         cmocka_unit_test(test_per_address_connection_limit),
+        cmocka_unit_test(test_delayed_request_holds_up_only_itself),
     };
 
     return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
