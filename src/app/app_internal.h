@@ -309,6 +309,21 @@ void account_dispatch(struct app *app, enum input_action action);
 void account_render(struct app *app, int64_t now);
 void account_reset(struct app *app);
 
+/* app.c, for the screens' files: asks for episode index of the open series and plays it; starts
+ * the clock for the time to the next first frame. */
+void app_play_episode(struct app *app, int index);
+void app_arm_first_frame(struct app *app, const char *label);
+
+/* paywall.c: the paywall screen. */
+/* Shows the paywall for the current episode (price and balance from the 402; the wallet is asked
+ * for again). */
+void paywall_open(struct app *app, int price, int balance);
+/* Sends an unlock with method (enum app_unlock_method), keeping the idempotency key of an
+ * attempt that got no definite answer. */
+void paywall_send_unlock(struct app *app, int method);
+void paywall_on_unlock(struct app *app, struct net_response *r);
+void paywall_dispatch(struct app *app, enum input_action action);
+void paywall_render(struct app *app, int64_t now);
 /* paywall.c: the rows of the paywall (enum app_unlock_method, then APP_UNLOCK_METHODS for
  * buying coins) that can be chosen, and the focus, which only ever rests on one of them. */
 bool paywall_row_enabled(const struct app *app, size_t row);
