@@ -338,16 +338,13 @@ void app_arm_first_frame(struct app *app, const char *label)
 static void request_series(struct app *app)
 {
     char *path = NET_PATH("v1", "series", app->series_id), key[200];
-    char *body = NULL, *etag = NULL;
-    size_t len;
     if (!path)
         return;
     app_cache_key(app, "series", app->series_id, key, sizeof(key));
-    app_cache_load(app, key, &body, &len, &etag);
+    char *etag = app_cache_etag(app, key); /* from memory: the body stays on disk */
     net_cancel(app->net, app->series_req);
     app->series_req = app_request(app, APP_REQ_SERIES, NET_GET, path, NULL, 0, etag);
     free(path);
-    free(body);
     free(etag);
     app->msg_title[0] = '\0';
     app->pstate = PLAYER_LOADING;
@@ -1444,6 +1441,7 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
         log_error("state is not kept: %s", err);
     else if (store_recovered(app->store))
         log_warn("%s", store_recovery_message(app->store));
+    store_set_wake(app->store, app_wake, app); /* a write done: progress_tick reports it */
     prefs_apply(app);
     /* --play starts the stream before the fonts load: GStreamer fetches the playlist and the
      * first segment on its own threads meanwhile. */
@@ -1496,6 +1494,7 @@ out:
     catalog_home_free(app->home);
     catalog_series_free(app->series);
     free(app->focus_item);
+    progress_shutdown(app);
     store_close(app->store);
     catalog_wallet_free(app->wallet);
     free(app->wallet_etag);

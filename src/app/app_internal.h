@@ -266,6 +266,8 @@ void app_quit(struct app *app, int exit_code);
 void app_cache_key(const struct app *app, const char *kind, const char *id, char *buf, size_t len);
 /* Reads a cached response: body and etag transfer full. Returns 0 or a negative code. */
 int app_cache_load(struct app *app, const char *key, char **body, size_t *len, char **etag);
+/* The ETag of a cached response, from memory (no disk read); transfer full, NULL when none. */
+char *app_cache_etag(struct app *app, const char *key);
 /* Posters: a bounded number of fetches in flight; safe to call every tick. */
 void posters_fetch(struct app *app);
 void posters_on_response(struct app *app, struct net_response *r);
@@ -290,6 +292,8 @@ void progress_record(struct app *app, const char *why);
 int64_t progress_tick(struct app *app, int64_t now);
 void progress_flush(struct app *app);
 void progress_on_response(struct app *app, struct net_response *r);
+/* At exit: waits for the store's writes and logs the positions that reached the disk. */
+void progress_shutdown(struct app *app);
 
 /* prefs.c: the viewer's volume, mute, audio and subtitle choices, kept in the store. */
 /* Gives the player the saved choices; call once the player and the store exist. */

@@ -38,6 +38,14 @@ int app_cache_load(struct app *app, const char *key, char **body, size_t *len, c
     return store_cache_get(app->store, key, etag, body, len, &at);
 }
 
+char *app_cache_etag(struct app *app, const char *key)
+{
+    char *etag = NULL;
+    if (app->store)
+        store_cache_etag(app->store, key, &etag);
+    return etag;
+}
+
 /* ---- posters ---- */
 
 /* Poster bytes are cached under a hash of their URL (which already names the server). */

@@ -9,9 +9,11 @@
 
 LOG_MODULE("progress");
 
-/* Position reports. A report is written to the store (one fdatasync) before anything is sent,
- * so a kill -9 or a dead server loses nothing: what is queued goes out in batches, and each
- * record leaves the queue only when the server has acknowledged its event id. */
+/* Position reports. A report is queued in the store, whose writer thread appends it to the
+ * journal (one fdatasync) off the UI thread; store_poll says when it is durable, and only then
+ * is it logged as queued. A kill -9 or a dead server loses nothing that was logged: what is
+ * queued goes out in batches, and each record leaves the queue only when the server has
+ * acknowledged its event id. */
 
 #define PROGRESS_RETRY_MS 10000
 
@@ -38,10 +40,27 @@ void progress_record(struct app *app, const char *why)
         log_warn("can't queue the position of %s", ep->id);
         return;
     }
-    /* Logged after the write is durable: QA and the crash test rely on that. */
-    log_info("position %s %lld/%lld ms queued as %s (%s)", ep->id, (long long)pos, (long long)dur,
-             event_id, why);
+    log_debug("position %s %lld/%lld ms recorded as %s (%s)", ep->id, (long long)pos,
+              (long long)dur, event_id, why);
     app->progress_flush_at_ms = util_now_ms(); /* send soon, in the next tick */
+}
+
+/* The records the writer has made durable. The "queued as" line is printed only then: QA and
+ * the kill -9 test read it as "in the journal". */
+static void log_saved(struct app *app)
+{
+    struct store_progress p;
+    while (store_poll(app->store, &p))
+        log_info("position %s %lld/%lld ms queued as %s (saved)", p.episode_id,
+                 (long long)p.position_ms, (long long)p.duration_ms, p.event_id);
+}
+
+void progress_shutdown(struct app *app)
+{
+    if (!app->store)
+        return;
+    store_flush(app->store);
+    log_saved(app);
 }
 
 void progress_flush(struct app *app)
@@ -120,6 +139,7 @@ int64_t progress_tick(struct app *app, int64_t now)
 {
     if (!app->store)
         return -1;
+    log_saved(app);
     int64_t next = -1;
     if (app->screen == APP_SCREEN_PLAYER && app->pstate == PLAYER_PLAYING) {
         if (!app->progress_due_ms)

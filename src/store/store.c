@@ -53,15 +53,6 @@ static void set_msg(char *buf, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-static void fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -126,7 +117,7 @@ void store_move_aside(struct store *st, const char *path, enum store_part part, 
     char *slash = dir ? strrchr(dir, '/') : NULL;
     if (slash) {
         *slash = '\0';
-        fsync_dir(dir);
+        store_fsync_dir(dir);
         prune_corrupt(dir, slash + 1);
     }
     free(dst);
@@ -253,6 +244,7 @@ int store_save_token(struct store *st, const char *device_id, const char *token,
 
     int rc = BINGE_ENOMEM;
     char *json = NULL;
+    struct store_blob *blob = NULL;
     char *path = store_join(st->dir, TOKEN_FILE);
     struct store_token t = {
         .device_id = util_strdup(device_id),
@@ -262,11 +254,11 @@ int store_save_token(struct store *st, const char *device_id, const char *token,
     if (!path || !t.device_id || !t.token || (refresh_token && !t.refresh_token))
         goto fail;
     json = store_token_format(&t);
-    if (!json)
+    if (!json || !(blob = store_blob_new(json, strlen(json))))
         goto fail;
-    rc = util_write_file_atomic(path, json, strlen(json), 0600);
-    if (rc != 0) {
-        log_error("can't save the token in %s: %s", st->dir, strerror(errno));
+    blob->wipe = true;
+    if (!store_submit(st, STORE_JOB_REPLACE, path, blob, true, STORE_CO_TOKEN)) {
+        path = NULL;
         goto fail;
     }
     store_token_clear(&st->token);
@@ -275,7 +267,6 @@ int store_save_token(struct store *st, const char *device_id, const char *token,
     log_info("token saved");
     explicit_bzero(json, strlen(json));
     free(json);
-    free(path);
     return 0;
 
 fail:
@@ -322,20 +313,12 @@ int store_clear_token(struct store *st)
     if (!st)
         return BINGE_EINVAL;
     char *path = store_join(st->dir, TOKEN_FILE);
-    if (!path)
+    if (!path || !store_submit(st, STORE_JOB_UNLINK, path, NULL, true, STORE_CO_TOKEN))
         return BINGE_ENOMEM;
-    int rc = 0;
-    if (unlink(path) != 0 && errno != ENOENT) {
-        log_error("can't remove %s: %s", path, strerror(errno));
-        rc = BINGE_EIO;
-    } else {
-        fsync_dir(st->dir);
-        store_token_clear(&st->token);
-        st->has_token = false;
-        log_info("token cleared");
-    }
-    free(path);
-    return rc;
+    store_token_clear(&st->token);
+    st->has_token = false;
+    log_info("token cleared");
+    return 0;
 }
 
 /* ---- settings ---- */
@@ -416,13 +399,17 @@ int store_set_setting(struct store *st, const char *key, const char *value)
     }
     json = store_settings_format(items, n);
     path = store_join(st->dir, SETTINGS_FILE);
-    if (!json || !path)
-        goto fail;
-    rc = util_write_file_atomic(path, json, strlen(json), 0600);
-    if (rc != 0) {
-        log_error("can't save the setting %s in %s: %s", key, st->dir, strerror(errno));
+    struct store_blob *blob = json ? store_blob_new(json, strlen(json)) : NULL;
+    if (!blob || !path) {
+        store_blob_unref(blob);
         goto fail;
     }
+    /* A burst (volume held down) leaves one write: the last queued one. */
+    if (!store_submit(st, STORE_JOB_REPLACE, path, blob, true, STORE_CO_SETTINGS)) {
+        path = NULL;
+        goto fail;
+    }
+    path = NULL;
     if (at >= 0) {
         /* The replaced or removed entry's strings are no longer referenced by items. */
         free(st->settings.items[at].value);
@@ -587,6 +574,16 @@ struct store *store_open_with(const char *dir, const struct store_options *opts,
         set_msg(msg, sizeof(msg), "can't load the state in %s: %s", dir, binge_strerror(rc));
         goto fail;
     }
+    char *jpath = store_join(st->dir, "progress.journal");
+    rc = jpath ? store_writer_start(&st->writer, jpath, st->journal_fd, st->journal_size,
+                                    st->journal_broken)
+               : BINGE_ENOMEM;
+    free(jpath);
+    st->journal_fd = -1; /* the writer's now, even when it failed to start */
+    if (rc != 0) {
+        set_msg(msg, sizeof(msg), "can't start the store's writer: %s", binge_strerror(rc));
+        goto fail;
+    }
     build_recovery_message(st);
     log_info("state in %s: %s, %zu setting(s), %zu cached (%zu bytes), %zu progress pending", dir,
              st->has_token ? "signed in" : "no token", st->settings.n, st->cache.n, st->cache_bytes,
@@ -604,8 +601,14 @@ void store_close(struct store *st)
 {
     if (!st)
         return;
-    if (st->lock_fd >= 0) /* only a store that was fully opened owns its files */
+    if (st->writer.started) { /* only a store that was fully opened owns its files */
         store_cache_flush(st);
+        store_progress_retry(st);
+        store_writer_wait_idle(&st->writer);
+        store_collect(st);
+    }
+    store_writer_stop(&st->writer);
+    store_cache_close(st);
     store_progress_close(st);
     store_queue_clear(&st->queue);
     store_cache_index_clear(&st->cache);
@@ -631,4 +634,75 @@ unsigned store_recovered(const struct store *st)
 const char *store_recovery_message(const struct store *st)
 {
     return st ? st->recovery_msg : "";
+}
+
+/* ---- the writer's side ---- */
+
+uint64_t store_submit(struct store *st, enum store_job_kind kind, char *path,
+                      struct store_blob *blob, bool sync, int coalesce)
+{
+    uint64_t seq = store_writer_submit(&st->writer, kind, path, blob, sync, coalesce);
+    if (!seq)
+        log_error("out of memory: a write of the state in %s is lost", st->dir);
+    return seq;
+}
+
+void store_collect(struct store *st)
+{
+    struct store_job *list = store_writer_take_done(&st->writer);
+    if (!list)
+        return;
+    for (struct store_job *j = list, *n; j; j = n) {
+        n = j->next;
+        st->done_seq = j->seq;
+        if (j->kind == STORE_JOB_APPEND || j->kind == STORE_JOB_JOURNAL)
+            store_progress_done(st, j);
+        store_job_free(j);
+    }
+    store_cache_done(st);
+}
+
+void store_set_wake(struct store *st, void (*wake)(void *data), void *data)
+{
+    if (st)
+        store_writer_set_wake(&st->writer, wake, data);
+}
+
+bool store_poll(struct store *st, struct store_progress *saved)
+{
+    if (!st)
+        return false;
+    store_cache_commit(st);
+    store_collect(st);
+    if (st->saved_head == st->n_saved) {
+        st->saved_head = st->n_saved = 0;
+        return false;
+    }
+    if (saved)
+        *saved = st->saved[st->saved_head];
+    st->saved_head++;
+    return true;
+}
+
+void store_flush(struct store *st)
+{
+    if (!st || !st->writer.started)
+        return;
+    store_cache_commit(st);
+    store_progress_retry(st);
+    store_writer_wait_idle(&st->writer);
+    store_collect(st);
+}
+
+void store_test_hold_writer(struct store *st, bool hold)
+{
+    store_writer_hold(&st->writer, hold);
+}
+
+unsigned long store_test_coalesced(struct store *st)
+{
+    pthread_mutex_lock(&st->writer.lock);
+    unsigned long n = st->writer.coalesced;
+    pthread_mutex_unlock(&st->writer.lock);
+    return n;
 }

@@ -1,7 +1,9 @@
 /* The response cache: one body file per entry (cache/<n>.body, a fresh n per write) and an index
- * (cache/index.json) naming them. A put writes the body first and the index second, so a crash in
- * between leaves only an unreferenced body, which the next open deletes; the index never names a
- * file that is not complete. */
+ * (cache/index.json) naming them. A put queues the body first and the index second for the
+ * writer thread, so a kill in between leaves only an unreferenced body, which the next open
+ * deletes; the index never names a file that is not complete. Nothing here is fsynced: after a
+ * power cut a body may come back short or garbled, and its size and CRC-32 catch that (the entry
+ * is dropped and refetched). Until its file is written, a body is served from memory. */
 #include "binge/error.h"
 #include "binge/log.h"
 #include "binge/store.h"
@@ -27,27 +29,75 @@ static char *body_path(const struct store *st, uint64_t file)
     return util_asprintf("%s/%llu.body", st->cache_dir, (unsigned long long)file);
 }
 
-static void unlink_body(const struct store *st, uint64_t file)
+static void unlink_body(struct store *st, uint64_t file)
 {
     char *p = body_path(st, file);
-    if (p && unlink(p) != 0 && errno != ENOENT)
+    if (!p)
+        return;
+    if (st->writer.started) {
+        /* Only once the index that no longer names it is written (store_cache_commit): a kill
+         * in between must not leave the old index naming a deleted body. */
+        if (st->n_unlinks == st->cap_unlinks) {
+            size_t cap = st->cap_unlinks ? st->cap_unlinks * 2 : 16;
+            char **u = realloc(st->unlinks, cap * sizeof(*u));
+            if (!u) {
+                free(p); /* an orphan body, swept at the next open */
+                return;
+            }
+            st->unlinks = u;
+            st->cap_unlinks = cap;
+        }
+        st->unlinks[st->n_unlinks++] = p;
+        st->index_pending = true;
+        return;
+    }
+    if (unlink(p) != 0 && errno != ENOENT)
         log_warn("can't remove %s: %s", p, strerror(errno));
     free(p);
 }
 
-static int write_index(const struct store *st, const struct store_cache_index *idx)
+/* At open, before the writer runs, writes the index. Later, every caller installs idx as
+ * st->cache right after this call: the index is then only marked for writing, and
+ * store_cache_commit formats it once for a whole burst of puts (300 posters at a start). */
+static int write_index(struct store *st, const struct store_cache_index *idx)
 {
+    if (st->writer.started) {
+        st->index_pending = true;
+        return 0;
+    }
     char *json = store_cache_index_format(idx);
     char *path = store_join(st->cache_dir, INDEX_FILE);
     int rc = BINGE_ENOMEM;
     if (json && path) {
-        rc = util_write_file_atomic(path, json, strlen(json), 0600);
+        rc = store_write_atomic(path, json, strlen(json), 0600, false);
         if (rc != 0)
             log_error("can't write %s: %s", path, strerror(errno));
     }
     free(json);
     free(path);
     return rc;
+}
+
+void store_cache_commit(struct store *st)
+{
+    if (!st->index_pending)
+        return;
+    char *json = store_cache_index_format(&st->cache);
+    char *path = store_join(st->cache_dir, INDEX_FILE);
+    struct store_blob *blob = json ? store_blob_new(json, strlen(json)) : NULL;
+    free(json);
+    if (blob && path) {
+        /* Queued after every body it names, and before the removal of those it dropped. */
+        if (store_submit(st, STORE_JOB_REPLACE, path, blob, false, STORE_CO_INDEX))
+            st->index_pending = false;
+        for (size_t i = 0; i < st->n_unlinks && !st->index_pending; i++)
+            store_submit(st, STORE_JOB_UNLINK, st->unlinks[i], NULL, false, STORE_CO_NONE);
+        if (!st->index_pending)
+            st->n_unlinks = 0;
+        return;
+    }
+    store_blob_unref(blob);
+    free(path);
 }
 
 static ssize_t find_entry(const struct store *st, const char *key)
@@ -127,6 +177,7 @@ int store_cache_put(struct store *st, const char *key, const char *etag, const v
     struct store_cache_entry *evicted = NULL;
     size_t n_evicted = 0;
     char *bpath = NULL;
+    struct store_blob *blob = NULL;
     bool body_written = false;
     struct store_cache_entry ne = {
         .key = util_strdup(key),
@@ -163,14 +214,21 @@ int store_cache_put(struct store *st, const char *key, const char *etag, const v
     ne.used = tick(&nidx);
     nidx.entries[nidx.n++] = ne;
 
-    rc = util_write_file_atomic(bpath, body, len, 0600);
-    if (rc != 0) {
-        log_error("can't write %s: %s", bpath, strerror(errno));
+    if (!(blob = store_blob_new(body, len)))
+        goto fail;
+    nidx.entries[nidx.n - 1].mem = store_blob_ref(blob);
+    nidx.entries[nidx.n - 1].mem_seq =
+        store_submit(st, STORE_JOB_CREATE, bpath, blob, false, STORE_CO_NONE);
+    bpath = NULL;
+    if (!nidx.entries[nidx.n - 1].mem_seq) {
+        ne.mem = nidx.entries[nidx.n - 1].mem;
         goto fail;
     }
     body_written = true;
-    if ((rc = write_index(st, &nidx)) != 0)
+    if ((rc = write_index(st, &nidx)) != 0) {
+        ne.mem = nidx.entries[nidx.n - 1].mem;
         goto fail;
+    }
 
     for (size_t i = 0; i < n_evicted; i++) {
         unlink_body(st, evicted[i].file);
@@ -189,7 +247,7 @@ int store_cache_put(struct store *st, const char *key, const char *etag, const v
 
 fail:
     if (body_written)
-        unlink(bpath);
+        unlink_body(st, ne.file);
     store_cache_entry_clear(&ne);
     free(nidx.entries);
     free(evicted);
@@ -219,10 +277,16 @@ int store_cache_get(struct store *st, const char *key, char **etag, char **body,
     struct store_cache_entry *e = &st->cache.entries[i];
 
     rc = BINGE_ENOMEM;
-    path = body_path(st, e->file);
-    if (!path)
-        goto fail;
-    rc = util_read_file(path, e->size, &buf, &blen);
+    if (e->mem) {
+        /* Its file is not written yet. */
+        if (!(buf = malloc(e->mem->len + 1)))
+            goto fail;
+        memcpy(buf, e->mem->data, e->mem->len + 1);
+        blen = e->mem->len;
+        rc = 0;
+    } else if ((path = body_path(st, e->file))) {
+        rc = util_read_file(path, e->size, &buf, &blen);
+    }
     if (rc == BINGE_ENOMEM)
         goto fail;
     if (rc != 0 || blen != e->size || store_crc32(buf, blen) != e->crc) {
@@ -333,10 +397,31 @@ void store_cache_usage(const struct store *st, size_t *bytes, size_t *entries)
         *entries = st ? st->cache.n : 0;
 }
 
+void store_cache_done(struct store *st)
+{
+    for (size_t i = 0; i < st->cache.n; i++) {
+        struct store_cache_entry *e = &st->cache.entries[i];
+        if (e->mem && e->mem_seq <= st->done_seq) {
+            store_blob_unref(e->mem);
+            e->mem = NULL;
+        }
+    }
+}
+
+void store_cache_close(struct store *st)
+{
+    for (size_t i = 0; i < st->n_unlinks; i++)
+        free(st->unlinks[i]);
+    free(st->unlinks);
+    st->unlinks = NULL;
+    st->n_unlinks = st->cap_unlinks = 0;
+}
+
 void store_cache_flush(struct store *st)
 {
     if (st->cache_dirty && write_index(st, &st->cache) == 0)
         st->cache_dirty = false;
+    store_cache_commit(st);
 }
 
 static bool referenced(const struct store *st, uint64_t file)
@@ -427,4 +512,19 @@ out:
     free(buf);
     free(path);
     return rc;
+}
+
+int store_cache_etag(const struct store *st, const char *key, char **etag)
+{
+    if (etag)
+        *etag = NULL;
+    if (!st || !etag || !store_valid_text(key, STORE_ID_MAX))
+        return BINGE_EINVAL;
+    ssize_t i = find_entry(st, key);
+    if (i < 0)
+        return BINGE_ENOTFOUND;
+    const char *e = st->cache.entries[i].etag;
+    if (e && !(*etag = util_strdup(e)))
+        return BINGE_ENOMEM;
+    return 0;
 }

@@ -475,7 +475,9 @@ void store_cache_entry_clear(struct store_cache_entry *e)
 {
     free(e->key);
     free(e->etag);
+    store_blob_unref(e->mem);
     e->key = e->etag = NULL;
+    e->mem = NULL;
 }
 
 void store_cache_index_clear(struct store_cache_index *idx)

@@ -11,6 +11,8 @@
 
 #include "binge/store.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -81,6 +83,8 @@ struct store_cache_entry {
     uint64_t used; /* value of the index clock at the last use: bigger is more recent */
     size_t size;
     uint32_t crc;
+    struct store_blob *mem; /* UI thread: the body until its file is written, else NULL */
+    uint64_t mem_seq;       /* the job writing it */
 };
 
 struct store_cache_index {
@@ -151,6 +155,110 @@ char *store_journal_ack_lines(const char *const *ids, size_t n);
  * *len receives its length. */
 char *store_journal_format(const struct store_queue *q, size_t *len);
 
+/* ---- the writer thread (store_writer.c) ---- */
+
+/* Bytes handed to the writer, shared by reference count between a job and the in-memory state
+ * (a cache body is served from memory until its file is written). Immutable once made. */
+struct store_blob {
+    atomic_int refs;
+    bool wipe; /* a secret: zeroed before it is freed */
+    size_t len;
+    char data[]; /* len bytes and a NUL */
+};
+
+/* transfer full (one reference); NULL when out of memory. */
+struct store_blob *store_blob_new(const void *data, size_t len);
+struct store_blob *store_blob_ref(struct store_blob *b);
+void store_blob_unref(struct store_blob *b);
+
+enum store_job_kind {
+    STORE_JOB_REPLACE, /* path gets blob atomically (temporary file, rename); sync: fsyncs */
+    STORE_JOB_CREATE,  /* path (a fresh name) gets blob, no fsync */
+    STORE_JOB_UNLINK,  /* path is removed; sync: the directory is fsynced */
+    STORE_JOB_APPEND,  /* blob is appended to the journal and fdatasynced */
+    STORE_JOB_JOURNAL, /* the journal is replaced by blob (synced) and reopened */
+};
+
+/* Coalescing keys: a queued, unstarted job with the same key is dropped for the newer one. */
+enum store_coalesce {
+    STORE_CO_NONE = 0,
+    STORE_CO_TOKEN = 1,
+    STORE_CO_SETTINGS = 2,
+    STORE_CO_INDEX = 3,
+};
+
+struct store_job {
+    struct store_job *next;
+    enum store_job_kind kind;
+    uint64_t seq; /* 1, 2, ... in submission order; jobs finish in this order */
+    char *path;
+    struct store_blob *blob; /* released by the writer once run */
+    bool sync;
+    int coalesce;
+    int rc; /* the result, set by the writer */
+};
+
+struct store_writer {
+    pthread_t thread;
+    bool inited, started;
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* work arrived, or quit */
+    pthread_cond_t idle; /* a job finished */
+    /* guarded by lock */
+    struct store_job *todo, *todo_tail;
+    struct store_job *done, *done_tail;
+    uint64_t next_seq, done_seq;
+    unsigned long coalesced;
+    bool busy, hold, quit;
+    void (*wake)(void *data);
+    void *wake_data;
+    /* the writer thread's own once started */
+    char *journal_path;
+    int journal_fd;
+    size_t journal_size;
+    bool journal_broken;
+};
+
+/* Starts the thread; the journal fd (may be -1) passes to it. Returns 0 or BINGE_ENOMEM. */
+int store_writer_start(struct store_writer *w, const char *journal_path, int journal_fd,
+                       size_t journal_size, bool journal_broken);
+/* Runs every queued job, then joins the thread and frees what is left. */
+void store_writer_stop(struct store_writer *w);
+/* Queues a job; takes path and blob (transfer full, either may be NULL when the kind has no use
+ * for it). Returns its seq, 0 when out of memory (nothing queued). */
+uint64_t store_writer_submit(struct store_writer *w, enum store_job_kind kind, char *path,
+                             struct store_blob *blob, bool sync, int coalesce);
+/* The finished jobs, oldest first (a list through next; free each with store_job_free). */
+struct store_job *store_writer_take_done(struct store_writer *w);
+/* Waits until every queued job has run. Blocks: only store_flush and store_close call it. */
+void store_writer_wait_idle(struct store_writer *w);
+void store_writer_hold(struct store_writer *w, bool hold);
+void store_writer_set_wake(struct store_writer *w, void (*wake)(void *data), void *data);
+void store_job_free(struct store_job *j);
+
+/* File primitives. store_write_atomic writes a temporary file in path's directory and renames it
+ * over path; with sync it fsyncs the file before and the directory after the rename. */
+int store_write_atomic(const char *path, const void *data, size_t len, int mode, bool sync);
+int store_write_all(int fd, const char *p, size_t len);
+int store_fsync(int fd, bool data_only);
+void store_fsync_dir(const char *dir);
+
+/* ---- test hooks ---- */
+
+/* fsync/fdatasync calls the store made on the calling thread, and in all threads. */
+unsigned long store_test_syncs_on_this_thread(void);
+unsigned long store_test_syncs_total(void);
+/* While held, the writer takes no job (so a test can queue a burst and see it coalesce). */
+void store_test_hold_writer(struct store *st, bool hold);
+/* Queued jobs dropped because a newer one replaced them. */
+unsigned long store_test_coalesced(struct store *st);
+
+/* A progress record waiting for the journal write that makes it durable. */
+struct store_wait {
+    uint64_t seq; /* 0: its write failed; it rides on the next journal rewrite */
+    struct store_progress p;
+};
+
 /* ---- the handle, shared by store.c, store_cache.c and store_progress.c ---- */
 
 struct store {
@@ -169,12 +277,24 @@ struct store {
 
     struct store_cache_index cache;
     size_t cache_bytes;
-    bool cache_dirty; /* LRU order changed since the index was written */
+    bool cache_dirty;   /* LRU order changed since the index was written */
+    bool index_pending; /* the index changed: store_cache_commit queues its write */
+    char **unlinks;     /* bodies to remove once the index is queued */
+    size_t n_unlinks, cap_unlinks;
+
+    size_t cache_pending; /* entries whose body is still in memory, waiting for its file */
 
     struct store_queue queue;
-    int journal_fd;      /* O_APPEND, or -1 until (re)opened */
-    size_t journal_size; /* bytes known to be complete records */
-    bool journal_broken; /* a failed append may have left junk: rewrite before appending */
+    int journal_fd;           /* at open only: O_APPEND, or -1; then the writer's */
+    size_t journal_size;      /* bytes queued for the journal since its last rewrite */
+    bool journal_broken;      /* a write failed: rewrite the journal before appending */
+    struct store_wait *waits; /* records not yet durable, in submission order */
+    size_t n_waits, cap_waits;
+    struct store_progress *saved; /* durable records not yet collected by store_poll */
+    size_t n_saved, cap_saved, saved_head;
+
+    struct store_writer writer;
+    uint64_t done_seq; /* every job up to this one has finished and been collected */
 };
 
 /* Joins dir and name; transfer full, NULL when out of memory. */
@@ -194,8 +314,21 @@ int64_t store_wall_ms(void);
  * journal, when the directory refuses a fresh file). */
 int store_cache_load(struct store *st);
 int store_progress_load(struct store *st);
-/* Writes the index if the LRU order changed; best effort, for store_close. */
+/* Queues the index if the LRU order changed; for store_close. */
 void store_cache_flush(struct store *st);
+/* Queues the index if a change is pending (store_poll, store_flush, store_close). */
+void store_cache_commit(struct store *st);
+void store_cache_close(struct store *st);
 void store_progress_close(struct store *st);
+/* Queues a job for the writer (see store_writer_submit). Returns its seq, 0 if out of memory. */
+uint64_t store_submit(struct store *st, enum store_job_kind kind, char *path,
+                      struct store_blob *blob, bool sync, int coalesce);
+/* Collects finished jobs: progress becomes saved, cache bodies leave memory. */
+void store_collect(struct store *st);
+void store_progress_done(struct store *st, const struct store_job *j);
+void store_cache_done(struct store *st);
+/* Before close: rewrites the journal when records still wait after a failed write. */
+void store_progress_retry(struct store *st);
+/* The entry's in-memory body (cache write pending) in struct store_cache_entry. */
 
 #endif

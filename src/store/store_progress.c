@@ -29,21 +29,7 @@ static char *journal_path(const struct store *st)
     return store_join(st->dir, JOURNAL_FILE);
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
+/* At open only, before the writer starts: the journal for appends. */
 static int open_journal(struct store *st)
 {
     if (st->journal_fd >= 0) {
@@ -60,8 +46,8 @@ static int open_journal(struct store *st)
     return st->journal_fd < 0 ? BINGE_EIO : 0;
 }
 
-/* Replaces the journal with the live records. */
-static int compact(struct store *st)
+/* At open only: replaces the journal with the live records, synchronously. */
+static int compact_now(struct store *st)
 {
     size_t len = 0;
     char *path = journal_path(st);
@@ -69,12 +55,11 @@ static int compact(struct store *st)
     int rc = BINGE_ENOMEM;
     if (!path || !data)
         goto out;
-    rc = util_write_file_atomic(path, data, len, 0600);
+    rc = store_write_atomic(path, data, len, 0600, true);
     if (rc != 0) {
         log_error("can't rewrite %s: %s", path, strerror(errno));
         goto out;
     }
-    log_debug("progress journal compacted to %zu bytes (%zu pending)", len, st->queue.live);
     st->journal_size = len;
     st->journal_broken = false;
     rc = open_journal(st);
@@ -90,31 +75,105 @@ static size_t compact_bound(const struct store *st)
     return live > st->journal_max ? live : st->journal_max;
 }
 
+/* Queues a rewrite of the journal holding the live records. Records whose write failed ride on
+ * it. Returns its seq, 0 when out of memory. */
+static uint64_t compact(struct store *st)
+{
+    size_t len = 0;
+    char *data = store_journal_format(&st->queue, &len);
+    struct store_blob *blob = data ? store_blob_new(data, len) : NULL;
+    free(data);
+    if (!blob)
+        return 0;
+    uint64_t seq = store_submit(st, STORE_JOB_JOURNAL, NULL, blob, true, STORE_CO_NONE);
+    if (!seq)
+        return 0;
+    st->journal_size = len;
+    st->journal_broken = false;
+    for (size_t i = 0; i < st->n_waits; i++) {
+        if (st->waits[i].seq == 0)
+            st->waits[i].seq = seq;
+    }
+    log_debug("progress journal: rewrite of %zu bytes queued (%zu pending)", len, st->queue.live);
+    return seq;
+}
+
 static void maybe_compact(struct store *st)
 {
-    /* The record is already durable; a failed compaction only delays the next one. */
     if (st->journal_size > compact_bound(st))
         compact(st);
 }
 
-/* Appends whole lines and waits for the disk. On failure the file is cut back to its last whole
- * record so that the next append does not land after a fragment. */
-static int append(struct store *st, const char *data, size_t len)
+/* Queues whole lines for the journal. Returns the seq of the write that makes them durable. */
+static uint64_t append(struct store *st, const char *data, size_t len)
 {
     /* Memory holds exactly what the file should: rewriting it is always a safe recovery. */
-    if (st->journal_broken || st->journal_fd < 0) {
-        int rc = compact(st);
-        if (rc != 0)
-            return rc;
+    if (st->journal_broken)
+        return compact(st);
+    struct store_blob *blob = store_blob_new(data, len);
+    uint64_t seq = blob ? store_submit(st, STORE_JOB_APPEND, NULL, blob, true, STORE_CO_NONE) : 0;
+    if (seq)
+        st->journal_size += len;
+    return seq;
+}
+
+static int add_wait(struct store *st, uint64_t seq, const struct store_progress *p)
+{
+    if (st->n_waits == st->cap_waits) {
+        size_t cap = st->cap_waits ? st->cap_waits * 2 : 16;
+        struct store_wait *w = realloc(st->waits, cap * sizeof(*w));
+        if (!w)
+            return BINGE_ENOMEM;
+        st->waits = w;
+        st->cap_waits = cap;
     }
-    if (write_all(st->journal_fd, data, len) != 0 || fdatasync(st->journal_fd) != 0) {
-        log_error("can't append to the progress journal in %s: %s", st->dir, strerror(errno));
-        if (ftruncate(st->journal_fd, (off_t)st->journal_size) != 0)
-            st->journal_broken = true;
-        return BINGE_EIO;
-    }
-    st->journal_size += len;
+    st->waits[st->n_waits++] = (struct store_wait){.seq = seq, .p = *p};
     return 0;
+}
+
+static void add_saved(struct store *st, const struct store_progress *p)
+{
+    if (st->n_saved == st->cap_saved) {
+        size_t cap = st->cap_saved ? st->cap_saved * 2 : 16;
+        struct store_progress *n = realloc(st->saved, cap * sizeof(*n));
+        if (!n) {
+            log_warn("out of memory: the save of %s goes unreported", p->event_id);
+            return;
+        }
+        st->saved = n;
+        st->cap_saved = cap;
+    }
+    st->saved[st->n_saved++] = *p;
+}
+
+void store_progress_done(struct store *st, const struct store_job *j)
+{
+    if (j->rc != 0)
+        st->journal_broken = true; /* the next put or ack rewrites the journal */
+    size_t k = 0;
+    for (size_t i = 0; i < st->n_waits; i++) {
+        struct store_wait *w = &st->waits[i];
+        if (w->seq == j->seq && j->rc == 0) {
+            add_saved(st, &w->p);
+            continue;
+        }
+        if (w->seq == j->seq)
+            w->seq = 0;
+        /* A record replaced or acknowledged while its write failed will never be written. */
+        if (w->seq == 0 && !store_queue_find_id(&st->queue, w->p.event_id))
+            continue;
+        st->waits[k++] = *w;
+    }
+    st->n_waits = k;
+}
+
+void store_progress_retry(struct store *st)
+{
+    bool orphans = false;
+    for (size_t i = 0; i < st->n_waits && !orphans; i++)
+        orphans = st->waits[i].seq == 0;
+    if (st->journal_broken || orphans)
+        compact(st);
 }
 
 static uint64_t splitmix64(uint64_t *x)
@@ -174,16 +233,21 @@ int store_progress_put(struct store *st, const char *episode_id, int64_t positio
     int rc = store_queue_reserve(&st->queue);
     if (rc != 0)
         return rc;
+    /* Room for the wait first, so that nothing below can fail half-way. */
+    if ((rc = add_wait(st, 0, &p)) != 0)
+        return rc;
+    st->n_waits--;
     char *line = store_journal_put_line(&p);
     if (!line)
         return BINGE_ENOMEM;
-    rc = append(st, line, strlen(line));
-    free(line);
-    if (rc != 0)
-        return rc;
-
     bool evicted = false;
     store_queue_put(&st->queue, &p, &evicted); /* cannot fail after the reserve */
+    /* When broken, the rewrite already holds the record. */
+    uint64_t seq = append(st, line, strlen(line));
+    free(line);
+    add_wait(st, seq, &p); /* seq 0 (out of memory): it rides on the next rewrite */
+    if (!seq)
+        st->journal_broken = true;
     if (evicted)
         log_warn("progress queue full (%d episodes): dropped the oldest report",
                  STORE_PROGRESS_MAX);
@@ -229,7 +293,7 @@ int store_progress_ack(struct store *st, const char *const *event_ids, size_t n)
     char *lines = NULL;
     struct store_qitem **hit = malloc(n * sizeof(*hit));
     const char **ids = malloc(n * sizeof(*ids));
-    size_t m = 0;
+    size_t m = 0, m_removed = 0;
     if (!hit || !ids)
         goto out;
     for (size_t i = 0; i < n; i++) {
@@ -249,11 +313,16 @@ int store_progress_ack(struct store *st, const char *const *event_ids, size_t n)
     lines = store_journal_ack_lines(ids, m);
     if (!lines)
         goto out;
-    if ((rc = append(st, lines, strlen(lines))) != 0)
-        goto out;
-    for (size_t k = 0; k < m; k++)
+    rc = 0;
+    for (size_t k = 0; k < m; k++) {
+        hit[k]->mark = false;
         store_queue_remove(&st->queue, hit[k]);
-    log_debug("progress: %zu report(s) acknowledged, %zu pending", m, st->queue.live);
+    }
+    m_removed = m;
+    m = 0; /* the marks went with the records */
+    if (!append(st, lines, strlen(lines)))
+        st->journal_broken = true; /* the next rewrite leaves them out */
+    log_debug("progress: %zu report(s) acknowledged, %zu pending", m_removed, st->queue.live);
 
 out:
     for (size_t k = 0; hit && k < m; k++)
@@ -261,7 +330,7 @@ out:
     free(lines);
     free(hit);
     free(ids);
-    if (rc == 0 && m > 0)
+    if (rc == 0 && m_removed > 0)
         maybe_compact(st);
     return rc;
 }
@@ -299,7 +368,7 @@ int store_progress_load(struct store *st)
         }
     }
     rc = 0;
-    if (rewrite && compact(st) != 0) {
+    if (rewrite && compact_now(st) != 0) {
         /* A full disk must not stop binge: the next put tries the rewrite again. */
         st->journal_broken = true;
     } else if (!rewrite) {
@@ -316,4 +385,9 @@ void store_progress_close(struct store *st)
     if (st->journal_fd >= 0)
         close(st->journal_fd);
     st->journal_fd = -1;
+    free(st->waits);
+    free(st->saved);
+    st->waits = NULL;
+    st->saved = NULL;
+    st->n_waits = st->n_saved = st->saved_head = 0;
 }
