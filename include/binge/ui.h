@@ -35,14 +35,32 @@ void ui_free(struct ui *ui);
 /* The font file in use (for the log). */
 const char *ui_font_path(const struct ui *ui);
 
-/* --- Images (posters), keyed by URL. At most a bounded number are kept. --- */
+/* --- Images (posters), keyed by URL. ---
+ * An LRU bounded in bytes of decoded pixels (64 MiB), with a hash index. The decode worker
+ * checks the PNG or JPEG header before decoding and refuses a picture over 16 Mpixel (a
+ * "decompression bomb": a tiny file, a huge picture) or over 8 MiB, then scales it down to fit
+ * 300x450 (the drawn poster size) before the UI thread makes it a texture. A refused picture is
+ * FAILED (drawn as a placeholder, logged once, not retried). */
 enum ui_image_state {
-    UI_IMAGE_UNKNOWN = 0, /* never seen: the app should fetch it and call ui_image_submit */
+    UI_IMAGE_UNKNOWN = 0, /* never seen, or wanted again: fetch it and call ui_image_submit */
     UI_IMAGE_PENDING = 1, /* fetch or decode under way */
     UI_IMAGE_READY = 2,
-    UI_IMAGE_FAILED = 3, /* fetch or decode failed; drawn as a titled placeholder */
+    UI_IMAGE_FAILED = 3,  /* fetch or decode failed, or refused; drawn as a titled placeholder */
+    UI_IMAGE_EVICTED = 4, /* dropped for room; UNKNOWN again once something tries to draw it */
 };
 enum ui_image_state ui_image_state(struct ui *ui, const char *url);
+/* True (once) when a draw asked for an evicted picture since the last call: the app should look
+ * for UNKNOWN pictures again. */
+bool ui_image_wanted(struct ui *ui);
+struct ui_image_stats {
+    uint64_t submitted; /* handed to the worker */
+    uint64_t decoded;   /* became textures */
+    uint64_t refused;   /* over a limit, or not decodable */
+    uint64_t evictions; /* textures dropped for room */
+    size_t bytes;       /* pixels held now */
+    size_t entries;
+};
+void ui_image_stats(struct ui *ui, struct ui_image_stats *out);
 /* Marks url as being fetched so it is not fetched twice. */
 void ui_image_mark_pending(struct ui *ui, const char *url);
 /* Hands encoded bytes (PNG/JPEG) to the decode worker. bytes: transfer full (free()d by ui). */

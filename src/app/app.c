@@ -140,6 +140,7 @@ static bool set_home(struct app *app, struct catalog_home *home, const char *eta
     catalog_home_free(app->home);
     free(app->focus_item);
     app->home = home;
+    app->home_gen++; /* the posters are looked at again */
     app->focus_item = focus;
     replace_str(&app->home_etag, etag);
     app->home_state = APP_HOME_READY;

@@ -130,6 +130,9 @@ struct app {
         uint64_t id;
         char *url;
     } posters[APP_MAX_POSTER_FETCHES];
+    uint64_t home_gen;    /* bumped each time a home is installed */
+    uint64_t posters_gen; /* the home_gen the last poster pass looked at */
+    bool posters_more;    /* posters wait for a free fetch slot */
 
     /* Playback. */
     char *series_id;

@@ -54,11 +54,18 @@ static void poster_cache_key(const char *url, char *buf, size_t len)
     snprintf(buf, len, "poster:%016llx", (unsigned long long)fnv1a(url));
 }
 
-/* Posters: a bounded number of fetches in flight; safe to call every tick. */
+/* Posters: a bounded number of fetches in flight. Cheap on every tick: it looks at the shelves
+ * only when the home changed, a fetch slot freed up while posters were left waiting for one, or
+ * a draw wanted an evicted poster back. */
 void posters_fetch(struct app *app)
 {
+    bool wanted = ui_image_wanted(app->ui);
     if (!app->home || !app->net)
         return;
+    if (app->posters_gen == app->home_gen && !app->posters_more && !wanted)
+        return;
+    app->posters_gen = app->home_gen;
+    app->posters_more = false;
     for (size_t s = 0; s < app->home->n_shelves; s++) {
         const struct catalog_shelf *shelf = &app->home->shelves[s];
         for (size_t i = 0; i < shelf->n_items; i++) {
@@ -79,8 +86,10 @@ void posters_fetch(struct app *app)
             size_t slot = 0;
             while (slot < APP_MAX_POSTER_FETCHES && app->posters[slot].id)
                 slot++;
-            if (slot == APP_MAX_POSTER_FETCHES)
+            if (slot == APP_MAX_POSTER_FETCHES) {
+                app->posters_more = true; /* again when a fetch is done */
                 return;
+            }
             uint64_t id =
                 app_request(app, APP_REQ_POSTER, NET_GET, url, NULL, APP_REQ_NO_AUTH, NULL);
             if (!id) {

@@ -90,6 +90,33 @@ static void get_home_posters_pending(struct app *app, struct field_value *v)
 {
     INT(count_posters(app, true));
 }
+static struct ui_image_stats image_stats(struct app *app)
+{
+    struct ui_image_stats st = {0};
+    if (app->ui)
+        ui_image_stats(app->ui, &st);
+    return st;
+}
+static void get_images_loads(struct app *app, struct field_value *v)
+{
+    INT((int64_t)image_stats(app).submitted);
+}
+static void get_images_decoded(struct app *app, struct field_value *v)
+{
+    INT((int64_t)image_stats(app).decoded);
+}
+static void get_images_refused(struct app *app, struct field_value *v)
+{
+    INT((int64_t)image_stats(app).refused);
+}
+static void get_images_evictions(struct app *app, struct field_value *v)
+{
+    INT((int64_t)image_stats(app).evictions);
+}
+static void get_images_bytes(struct app *app, struct field_value *v)
+{
+    INT((int64_t)image_stats(app).bytes);
+}
 static void get_focus_shelf(struct app *app, struct field_value *v)
 {
     INT((int64_t)app->focus_shelf);
@@ -319,6 +346,11 @@ static const struct field fields[] = {
     {"home.posters_pending", get_home_posters_pending},
     {"home.cached", get_home_cached},
     {"home.offline", get_home_offline},
+    {"images.loads", get_images_loads},
+    {"images.decoded", get_images_decoded},
+    {"images.refused", get_images_refused},
+    {"images.evictions", get_images_evictions},
+    {"images.bytes", get_images_bytes},
     {"focus.shelf", get_focus_shelf},
     {"focus.item", get_focus_item},
     {"focus.series_id", get_focus_series},

@@ -23,7 +23,7 @@ struct ui *ui_new(SDL_Renderer *renderer, const char *font_path, void (*wake)(vo
     ui->text = text_new(font_path, err, errlen);
     if (!ui->text)
         goto fail;
-    ui->images = image_cache_new(wake, data);
+    ui->images = image_cache_new(wake, data, 0);
     if (!ui->images) {
         snprintf(err, errlen, "can't start the image worker");
         goto fail;
@@ -76,6 +76,16 @@ void ui_image_submit(struct ui *ui, const char *url, char *bytes, size_t len)
 void ui_image_fail(struct ui *ui, const char *url)
 {
     image_cache_fail(ui->images, url);
+}
+
+bool ui_image_wanted(struct ui *ui)
+{
+    return image_cache_wanted(ui->images);
+}
+
+void ui_image_stats(struct ui *ui, struct ui_image_stats *out)
+{
+    image_cache_stats(ui->images, out);
 }
 
 bool ui_image_pump(struct ui *ui)

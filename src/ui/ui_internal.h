@@ -98,7 +98,23 @@ int text_line_height(struct ui *ui, int size);
 int text_measure(struct ui *ui, const char *s, int size, int *w, int *h);
 
 /* image.c */
-struct image_cache *image_cache_new(void (*wake)(void *data), void *data);
+#define IMAGE_MAX_FILE_BYTES (8u << 20)
+#define IMAGE_MAX_PIXELS (4096u * 4096u) /* checked in the header, before decoding */
+#define IMAGE_DRAW_W 300                 /* pictures are scaled down to fit this box */
+#define IMAGE_DRAW_H 450
+#define IMAGE_CACHE_BYTES (64u << 20) /* decoded pixels kept as textures */
+#define IMAGE_CACHE_ENTRIES 4096      /* entries, with or without a texture */
+/* The size in a PNG's IHDR or a JPEG's first SOFn, without decoding. Returns 0, or -1 for
+ * anything else (then *format says what it looked like). Any thread. */
+int image_probe(const void *data, size_t len, int *w, int *h, const char **format);
+/* Probes, refuses what is over the limits, decodes and scales down to fit IMAGE_DRAW_W x
+ * IMAGE_DRAW_H. Returns an ARGB8888 surface (transfer full) or NULL with the reason in why. Any
+ * thread (the worker). */
+SDL_Surface *image_decode(const void *data, size_t len, char *why, size_t whylen);
+/* max_bytes 0 = IMAGE_CACHE_BYTES. */
+struct image_cache *image_cache_new(void (*wake)(void *data), void *data, size_t max_bytes);
+bool image_cache_wanted(struct image_cache *cache);
+void image_cache_stats(const struct image_cache *cache, struct ui_image_stats *out);
 void image_cache_free(struct image_cache *cache);
 SDL_Texture *image_cache_texture(struct image_cache *cache, const char *url);
 enum ui_image_state image_cache_state(struct image_cache *cache, const char *url);
