@@ -672,7 +672,7 @@ bool store_poll(struct store *st, struct store_progress *saved)
 {
     if (!st)
         return false;
-    store_cache_commit(st);
+    store_cache_commit(st, false);
     store_collect(st);
     if (st->saved_head == st->n_saved) {
         st->saved_head = st->n_saved = 0;
@@ -688,7 +688,7 @@ void store_flush(struct store *st)
 {
     if (!st || !st->writer.started)
         return;
-    store_cache_commit(st);
+    store_cache_commit(st, true);
     store_progress_retry(st);
     store_writer_wait_idle(&st->writer);
     store_collect(st);

@@ -23,6 +23,7 @@ LOG_MODULE("store");
 #define INDEX_FILE "index.json"
 /* Counters stay far below STORE_MS_MAX, the largest integer the index holds exactly. */
 #define COUNTER_LIMIT (1ull << 48)
+#define INDEX_INTERVAL_MS 1000
 
 static char *body_path(const struct store *st, uint64_t file)
 {
@@ -78,10 +79,17 @@ static int write_index(struct store *st, const struct store_cache_index *idx)
     return rc;
 }
 
-void store_cache_commit(struct store *st)
+void store_cache_commit(struct store *st, bool force)
 {
     if (!st->index_pending)
         return;
+    /* At most one index a second from store_poll: a burst of puts (300 posters fetched at a
+     * start) formats it a few times, not once per tick. A kill loses at most that second of
+     * cache entries, which are fetched again. */
+    int64_t now = util_now_ms();
+    if (!force && now - st->index_written_ms < INDEX_INTERVAL_MS)
+        return;
+    st->index_written_ms = now;
     char *json = store_cache_index_format(&st->cache);
     char *path = store_join(st->cache_dir, INDEX_FILE);
     struct store_blob *blob = json ? store_blob_new(json, strlen(json)) : NULL;
@@ -421,7 +429,7 @@ void store_cache_flush(struct store *st)
 {
     if (st->cache_dirty && write_index(st, &st->cache) == 0)
         st->cache_dirty = false;
-    store_cache_commit(st);
+    store_cache_commit(st, true);
 }
 
 static bool referenced(const struct store *st, uint64_t file)

@@ -277,9 +277,10 @@ struct store {
 
     struct store_cache_index cache;
     size_t cache_bytes;
-    bool cache_dirty;   /* LRU order changed since the index was written */
-    bool index_pending; /* the index changed: store_cache_commit queues its write */
-    char **unlinks;     /* bodies to remove once the index is queued */
+    bool cache_dirty;         /* LRU order changed since the index was written */
+    bool index_pending;       /* the index changed: store_cache_commit queues its write */
+    int64_t index_written_ms; /* monotonic time of the last index queued from store_poll */
+    char **unlinks;           /* bodies to remove once the index is queued */
     size_t n_unlinks, cap_unlinks;
 
     size_t cache_pending; /* entries whose body is still in memory, waiting for its file */
@@ -316,8 +317,9 @@ int store_cache_load(struct store *st);
 int store_progress_load(struct store *st);
 /* Queues the index if the LRU order changed; for store_close. */
 void store_cache_flush(struct store *st);
-/* Queues the index if a change is pending (store_poll, store_flush, store_close). */
-void store_cache_commit(struct store *st);
+/* Queues the index if a change is pending: from store_poll at most once a second, from
+ * store_flush and store_close (force) at once. */
+void store_cache_commit(struct store *st, bool force);
 void store_cache_close(struct store *st);
 void store_progress_close(struct store *st);
 /* Queues a job for the writer (see store_writer_submit). Returns its seq, 0 if out of memory. */
