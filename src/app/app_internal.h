@@ -68,7 +68,8 @@ enum app_request {
 #define APP_AD_BREAK_MS 5000
 
 #define APP_MAX_POSTER_FETCHES 8
-#define STORE_EVENT_ID_SLOT 33 /* STORE_EVENT_ID_LEN + NUL */
+#define APP_POSTER_LOADS_PER_TICK 16 /* posters read from the disk cache per tick */
+#define STORE_EVENT_ID_SLOT 33       /* STORE_EVENT_ID_LEN + NUL */
 #define APP_OVERLAY_MS 4000
 #define APP_TOAST_MS 2500 /* a track or volume change stays on screen this long */
 #define APP_MAX_TRACKS 16

@@ -54,9 +54,9 @@ static void poster_cache_key(const char *url, char *buf, size_t len)
     snprintf(buf, len, "poster:%016llx", (unsigned long long)fnv1a(url));
 }
 
-/* Posters: a bounded number of fetches in flight. Cheap on every tick: it looks at the shelves
- * only when the home changed, a fetch slot freed up while posters were left waiting for one, or
- * a draw wanted an evicted poster back. */
+/* Posters: a bounded number of fetches in flight, and of disk cache reads per tick. Cheap on
+ * every tick: it looks at the shelves only when the home changed, a fetch slot freed up or the
+ * read budget ran out while posters were left waiting, or a draw wanted an evicted poster back. */
 void posters_fetch(struct app *app)
 {
     bool wanted = ui_image_wanted(app->ui);
@@ -66,6 +66,7 @@ void posters_fetch(struct app *app)
         return;
     app->posters_gen = app->home_gen;
     app->posters_more = false;
+    int loads = 0;
     for (size_t s = 0; s < app->home->n_shelves; s++) {
         const struct catalog_shelf *shelf = &app->home->shelves[s];
         for (size_t i = 0; i < shelf->n_items; i++) {
@@ -79,6 +80,12 @@ void posters_fetch(struct app *app)
             if (app_cache_load(app, key, &body, &len, &etag) == 0 && len > 0) {
                 ui_image_submit(app->ui, url, body, len); /* takes body */
                 free(etag);
+                /* Each read is a file on the UI thread: a few per tick, the rest in the next
+                 * ticks (the decodes just queued wake the loop). */
+                if (++loads == APP_POSTER_LOADS_PER_TICK) {
+                    app->posters_more = true;
+                    return;
+                }
                 continue;
             }
             free(body);
