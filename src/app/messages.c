@@ -16,7 +16,7 @@ void app_describe_failure(const struct net_response *r, char *title, size_t tlen
     const char *t, *d;
     if (r->error == BINGE_ENET || r->error == BINGE_ETIMEDOUT) {
         t = "Can't reach the server";
-        d = "Check the connection. Trying again will work once it is back.";
+        d = "Check your internet connection.";
     } else if (r->error) {
         t = "The server sent an unusable answer";
         d = "Please try again in a moment.";
