@@ -26,6 +26,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../common/testutil.h"
@@ -33,6 +34,20 @@
 #define CONTENT_ARGS "--series 2 --episodes 3 --duration 3 --sizes 180x320"
 
 static char content[1024];
+/* What a test started, stopped by teardown even when an assertion ended the test early. */
+static struct tu_server srv;
+static pid_t binge_pid;
+
+static int teardown(void **state)
+{
+    if (binge_pid > 0) {
+        kill(binge_pid, SIGKILL);
+        waitpid(binge_pid, NULL, 0);
+        binge_pid = 0;
+    }
+    tu_server_stop(&srv);
+    return 0;
+}
 
 static int setup(void **state)
 {
@@ -63,12 +78,14 @@ static pid_t spawn_binge(const char *dir, const char *url, const char *script)
                     NULL};
     pid_t pid = tu_spawn(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"));
     assert_true(pid > 0);
+    binge_pid = pid;
     return pid;
 }
 
 static void wait_binge(const char *dir, pid_t pid, int timeout_s)
 {
     int rc = tu_wait(pid, timeout_s);
+    binge_pid = 0;
     if (rc != 0) {
         char *log = tu_read_file(path_in(dir, "stderr.txt"));
         fprintf(stderr, "binge exited %d; its log:\n%s\n", rc, log ? log : "(none)");
@@ -124,7 +141,6 @@ static void test_paywall_no_ads_left(void **state)
 {
     const char *dir = tu_workdir("e2e-no-ads");
     assert_non_null(dir);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
                                      "--free-episodes 0 --ads-per-day 0",
                                      path_in(dir, "server.log")),
@@ -293,7 +309,6 @@ static void test_error_panel_viewer_words(void **state)
 {
     const char *dir = tu_workdir("e2e-error-words");
     assert_non_null(dir);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), "--dev",
                                      path_in(dir, "server.log")),
                      0);
@@ -357,7 +372,6 @@ static void test_error_panel_title_once(void **state)
     char cmd[4096];
     snprintf(cmd, sizeof(cmd), "cp -r '%s' '%s/media'", content, dir);
     assert_int_equal(tu_sh(cmd, NULL, 0), 0);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, 0, path_in(dir, "media"), path_in(dir, "db.sqlite"),
                                      NULL, path_in(dir, "server.log")),
                      0);
@@ -422,7 +436,6 @@ static void test_offline_mid_session(void **state)
     assert_non_null(dir);
     int port = tu_free_port();
     assert_true(port > 0);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, port, content, path_in(dir, "db.sqlite"), NULL,
                                      path_in(dir, "server.log")),
                      0);
@@ -434,6 +447,7 @@ static void test_offline_mid_session(void **state)
         "1920", "--height",   "1080",     "--state-dir", path_in(dir, "state"), NULL};
     pid_t pid = tu_spawn(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"));
     assert_true(pid > 0);
+    binge_pid = pid;
     int fd = tu_control_connect(sock, 30);
     assert_true(fd >= 0);
     char line[1400];
@@ -490,11 +504,11 @@ static void test_offline_mid_session(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_paywall_no_ads_left),
-        cmocka_unit_test(test_series_id_escaped),
-        cmocka_unit_test(test_error_panel_viewer_words),
-        cmocka_unit_test(test_error_panel_title_once),
-        cmocka_unit_test(test_offline_mid_session),
+        cmocka_unit_test_teardown(test_paywall_no_ads_left, teardown),
+        cmocka_unit_test_teardown(test_series_id_escaped, teardown),
+        cmocka_unit_test_teardown(test_error_panel_viewer_words, teardown),
+        cmocka_unit_test_teardown(test_error_panel_title_once, teardown),
+        cmocka_unit_test_teardown(test_offline_mid_session, teardown),
     };
     signal(SIGPIPE, SIG_IGN);
     if (getenv("BINGE_TEST_FILTER"))
