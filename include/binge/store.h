@@ -117,8 +117,10 @@ struct store_progress {
  * Returns 0, BINGE_ENOTFOUND (neither variable usable) or BINGE_ETOOBIG (buf too small). */
 int store_default_dir(char *buf, size_t len);
 
-/* Opens (creating it and its parents, mode 0700) the state directory dir and loads every part.
- * opts may be NULL for the defaults. Returns the store (transfer full, release with store_close)
+/* Opens (creating it and its parents, mode 0700) the state directory dir, loads every part and
+ * starts the writer thread. It reads every state file and may rewrite the journal (fsynced) on
+ * the calling thread: call it at start, before anything is drawn. opts may be NULL for the
+ * defaults. Returns the store (transfer full, release with store_close)
  * or NULL with a message for the viewer and the log in err (errlen bytes, may be 0): dir can't be
  * created or written (read-only file system, permissions), or another process holds it. */
 struct store *store_open(const char *dir, char *err, size_t errlen);
