@@ -2,6 +2,7 @@
 #define BINGE_INPUT_H
 
 #include <SDL.h>
+#include <stdbool.h>
 
 /* Keymaps -> actions. The app only ever sees actions. Threading: UI thread. */
 
@@ -37,6 +38,11 @@ enum input_action {
 
 /* Maps an SDL key event to an action, INPUT_NONE for keys we do not use. */
 enum input_action input_from_sdl_key(const SDL_KeyboardEvent *key);
+
+/* Whether the event is the key's auto-repeat while it is held (SDL sets the flag for the
+ * keyboard's repeat and for evdev's value 2), not a new press. Only a held key may speed up
+ * what it does (seeking); taps never do, however quick. */
+bool input_key_is_repeat(const SDL_KeyboardEvent *key);
 
 /* "UP", "DIGIT_7", ... Never NULL ("NONE" for INPUT_NONE or out of range). */
 const char *input_action_name(enum input_action action);

@@ -303,6 +303,7 @@ static void play_episode(struct app *app, int index)
     if (index != app->episode_index)
         app->resume_override_ms = -1; /* a retry's position belongs to its own episode */
     app->episode_index = index;
+    app->seek_dir = 0; /* a held key does not carry its speed into another episode */
     if (!ep) {
         player_message(app, true, "This episode is missing", "The series has no such episode");
         return;
@@ -544,6 +545,7 @@ static bool swap_to_next(struct app *app, int next)
         player_swap(app->player) != 0)
         return false;
     app->preroll_index = 0;
+    app->seek_dir = 0;
     app->duration_ms = player_get_duration_ms(app->player);
     app->pstate = PLAYER_PLAYING;
     app->busy = false;
@@ -789,6 +791,50 @@ const struct catalog_item *app_focused_item(const struct app *app)
     return i < shelf->n_items ? &shelf->items[i] : NULL;
 }
 
+/* The furthest a forward seek goes: before the part of the episode that counts as finished
+ * (95% of it, docs/api.md), with a margin. A seek can then neither end an episode (and skip to
+ * the next) nor have its position saved as "finished": the end is reached only by playing it.
+ * -1 while the duration is unknown. */
+static int64_t seek_limit_ms(int64_t duration_ms)
+{
+    if (duration_ms <= 0)
+        return -1;
+    int64_t limit = duration_ms * APP_FINISHED_PCT / 100 - APP_SEEK_END_MARGIN_MS;
+    return limit > 0 ? limit : 0;
+}
+
+/* LEFT/RIGHT on the player: 10 s a press. Only a held key (the key's auto-repeat) makes the
+ * steps grow (10, 20, 30, 60 s); a press, a change of direction or a new episode starts over
+ * at 10 s. */
+static void seek_step(struct app *app, int dir, bool repeat)
+{
+    static const int steps[] = {10, 10, 20, 30, 60};
+    if (repeat && dir == app->seek_dir)
+        app->seek_streak++;
+    else
+        app->seek_streak = 0;
+    app->seek_dir = dir;
+    int k = app->seek_streak < 4 ? app->seek_streak : 4;
+    int64_t pos = player_get_position_ms(app->player);
+    if (pos < 0)
+        return;
+    int64_t target = pos + (int64_t)steps[k] * 1000 * dir;
+    if (target < 0)
+        target = 0;
+    if (dir > 0) {
+        int64_t dur = app->duration_ms > 0 ? app->duration_ms : player_get_duration_ms(app->player);
+        int64_t limit = seek_limit_ms(dur);
+        if (target > limit)
+            target = limit;
+        if (target <= pos)
+            return; /* at the limit already (or the end is unknown): stay */
+    }
+    /* The seek drops the preroll; a request for it still in flight goes too, or its answer
+     * would preroll behind the seek. NEAR_END comes again. */
+    if (player_seek(app->player, target) == 0)
+        forget_next(app);
+}
+
 static void go_home(struct app *app)
 {
     stop_playback(app);
@@ -796,9 +842,9 @@ static void go_home(struct app *app)
     app->screen = APP_SCREEN_HOME;
 }
 
-void app_dispatch(struct app *app, enum input_action action)
+void app_dispatch(struct app *app, enum input_action action, bool repeat)
 {
-    log_debug("action %s", input_action_name(action));
+    log_debug("action %s%s", input_action_name(action), repeat ? " (repeat)" : "");
     app->dirty = true;
     if (app->screen == APP_SCREEN_HOME) {
         switch (action) {
@@ -865,20 +911,8 @@ void app_dispatch(struct app *app, enum input_action action)
         break;
     case INPUT_LEFT:
     case INPUT_RIGHT:
-        if (app->pstate == PLAYER_PLAYING || app->pstate == PLAYER_PAUSED) {
-            /* 10 s a press; held (or pressed again quickly) it grows to 20, 30, 60 s. */
-            static const int steps[] = {10, 10, 20, 30, 60};
-            int64_t now = util_now_ms();
-            app->seek_streak = now - app->seek_last_ms < 600 ? app->seek_streak + 1 : 0;
-            app->seek_last_ms = now;
-            int k = app->seek_streak < 4 ? app->seek_streak : 4;
-            int64_t pos = player_get_position_ms(app->player);
-            int64_t step = (int64_t)steps[k] * 1000 * (action == INPUT_LEFT ? -1 : 1);
-            /* The seek drops the preroll; a request for it still in flight goes too, or
-             * its answer would preroll behind the seek. NEAR_END comes again. */
-            if (pos >= 0 && player_seek(app->player, pos + step < 0 ? 0 : pos + step) == 0)
-                forget_next(app);
-        }
+        if (app->pstate == PLAYER_PLAYING || app->pstate == PLAYER_PAUSED)
+            seek_step(app, action == INPUT_LEFT ? -1 : 1, repeat);
         break;
     case INPUT_INFO:
         app->info = !app->info;
@@ -1245,7 +1279,7 @@ static void handle_event(struct app *app, const SDL_Event *ev)
     case SDL_KEYDOWN: {
         enum input_action a = input_from_sdl_key(&ev->key);
         if (a != INPUT_NONE)
-            app_dispatch(app, a);
+            app_dispatch(app, a, input_key_is_repeat(&ev->key));
         else
             log_debug("unmapped key %s", SDL_GetKeyName(ev->key.keysym.sym));
         break;

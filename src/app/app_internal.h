@@ -71,7 +71,9 @@ enum app_request {
 #define APP_POSTER_LOADS_PER_TICK 16 /* posters read from the disk cache per tick */
 #define STORE_EVENT_ID_SLOT 33       /* STORE_EVENT_ID_LEN + NUL */
 #define APP_OVERLAY_MS 4000
-#define APP_TOAST_MS 2500 /* a track or volume change stays on screen this long */
+#define APP_FINISHED_PCT 95         /* an episode played this far is finished (docs/api.md) */
+#define APP_SEEK_END_MARGIN_MS 2000 /* a forward seek stops this far before the finished part */
+#define APP_TOAST_MS 2500           /* a track or volume change stays on screen this long */
 #define APP_MAX_TRACKS 16
 
 struct automation;
@@ -172,8 +174,8 @@ struct app {
     int preroll_index; /* the episode (or --play position, 1-based) prepared; 0 = none */
     bool next_locked;
     int next_price, next_balance;
-    int64_t seek_last_ms; /* LEFT/RIGHT held: the steps grow */
-    int seek_streak;
+    int seek_dir;            /* the direction of the last LEFT/RIGHT seek (-1, 1), 0 = none */
+    int seek_streak;         /* auto-repeats of it in a row: the steps grow */
     bool info;               /* the INFO panel is up */
     bool video_plane;        /* a sink draws the video ("plane"/"null"): no frames come here */
     int plane_rect[4];       /* the rectangle last given to player_set_video_rect */
@@ -257,7 +259,9 @@ const struct catalog_item *app_focused_item(const struct app *app);
 void app_schedule_retry(struct app *app);
 /* Sends again what a stale token made fail (bits of enum app_request). */
 void app_resubmit(struct app *app, unsigned kinds);
-void app_dispatch(struct app *app, enum input_action action);
+/* An action from the remote or a script. repeat: the key's auto-repeat while it is held (SDL's
+ * repeat flag, evdev value 2), not a new press. */
+void app_dispatch(struct app *app, enum input_action action, bool repeat);
 /* Renders the current screen into the back buffer (no present). */
 void app_render(struct app *app);
 /* Renders and saves the screen as PNG, atomically. Returns 0 or a negative code. */

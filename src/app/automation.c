@@ -42,8 +42,9 @@ struct cmd {
     int line;        /* script line, 0 for control commands */
     uint64_t client; /* control connection that sent it, 0 for the script */
     enum input_action action;
-    long count; /* key repeat, wait ms, wait-for timeout ms */
-    char *path; /* wait-for path */
+    long count;  /* key presses, wait ms, wait-for timeout ms */
+    bool repeat; /* key: the presses are one held key (a press, then auto-repeats) */
+    char *path;  /* wait-for path */
     enum cmp_op op;
     char *value; /* wait-for value, screenshot file */
 };
@@ -175,8 +176,15 @@ static int parse_line(char *line, struct cmd *c, char *err, size_t errlen)
                      argc < 2 ? "" : argv[1]);
             return -1;
         }
-        if (argc > 3 || (argc == 3 && !parse_long(argv[2], 1, 1000, &c->count))) {
-            snprintf(err, errlen, "key: the repeat count must be 1..1000");
+        /* key ACTION [n] [repeat]: "repeat" makes the n presses one held key, a press and
+         * then n-1 auto-repeats, as a remote sends while a key is held down. */
+        int nargs = argc;
+        if (nargs >= 3 && strcmp(argv[nargs - 1], "repeat") == 0) {
+            c->repeat = true;
+            nargs--;
+        }
+        if (nargs > 3 || (nargs == 3 && !parse_long(argv[2], 1, 1000, &c->count))) {
+            snprintf(err, errlen, "key: expected ACTION [count 1..1000] [repeat]");
             return -1;
         }
     } else if (strcmp(name, "wait") == 0) {
@@ -397,7 +405,7 @@ static int64_t run(struct automation *a, struct app *app, struct cmd *c, int64_t
     switch (c->type) {
     case CMD_KEY:
         for (long i = 0; i < c->count; i++)
-            app_dispatch(app, c->action);
+            app_dispatch(app, c->action, c->repeat && i > 0);
         reply_ok(a, c);
         return 0;
     case CMD_WAIT:

@@ -89,6 +89,11 @@ enum input_action input_from_sdl_key(const SDL_KeyboardEvent *key)
     return INPUT_NONE;
 }
 
+bool input_key_is_repeat(const SDL_KeyboardEvent *key)
+{
+    return key->repeat != 0;
+}
+
 const char *input_action_name(enum input_action action)
 {
     if ((int)action < 0 || action >= INPUT_ACTION_COUNT)
