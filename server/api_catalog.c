@@ -224,6 +224,36 @@ static bool add_episode(cJSON *episodes, const struct db_episode *e)
            cJSON_AddNumberToObject(item, "price_coins", e->price_coins);
 }
 
+/* "resume": where the caller goes on with the series (db_series_resume), null for a caller
+ * without a token or progress in it. Responds itself on a failure and returns false. */
+static bool add_resume(struct api_call *c, cJSON *root, bool have, const char *series_id)
+{
+    struct db_continue_item r;
+    bool found = false;
+    cJSON *obj;
+    int rc = have ? db_series_resume(c->api->db, c->who.owner, series_id, &found, &r) : 0;
+
+    if (rc < 0) {
+        api_internal_error(c->resp, "series resume", rc);
+        return false;
+    }
+    if (!found) {
+        if (cJSON_AddNullToObject(root, "resume"))
+            return true;
+        api_internal_error(c->resp, "series document", BINGE_ENOMEM);
+        return false;
+    }
+    obj = cJSON_AddObjectToObject(root, "resume");
+    bool ok = obj && cJSON_AddStringToObject(obj, "episode_id", r.episode_id) &&
+              cJSON_AddNumberToObject(obj, "episode_index", r.episode_index) &&
+              cJSON_AddNumberToObject(obj, "resume_ms", (double)r.resume_ms);
+    free(r.episode_id);
+    free(r.series_id);
+    if (!ok)
+        api_internal_error(c->resp, "series document", BINGE_ENOMEM);
+    return ok;
+}
+
 void api_handle_series(struct api_call *c)
 {
     struct db_series s = {0};
@@ -270,6 +300,8 @@ void api_handle_series(struct api_call *c)
         if (!add_episode(episodes, &eps[i]))
             goto nomem;
     }
+    if (!add_resume(c, root, have, s.id))
+        goto out;
     c->resp->vary = API_VARY;
     c->resp->content_language = c->lang;
     api_respond_json(c->resp, 200, root);

@@ -495,6 +495,13 @@ struct db_continue_item {
 int db_continue_list(struct db *db, const char *owner, struct db_continue_item **out, size_t *n);
 void db_continue_list_free(struct db_continue_item *list, size_t n);
 
+/* Where owner resumes series_id, by the rule of db_continue_list: its most recently updated
+ * episode at the stored position, or the next one at 0 when that one was finished. *found is
+ * false when owner has no progress in the series or finished its last episode. out's strings
+ * are transfer full (db_continue_list_free(out, 1) does not apply: free them). */
+int db_series_resume(struct db *db, const char *owner, const char *series_id, bool *found,
+                     struct db_continue_item *out);
+
 /* ---- entitlement -------------------------------------------------------------------------- */
 
 /* True in *ok when who may watch episode_id at now: it is free, or who's owner holds a valid

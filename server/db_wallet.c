@@ -1005,6 +1005,63 @@ static bool series_listed(const struct db_continue_item *list, size_t n, const c
     return false;
 }
 
+int db_series_resume(struct db *db, const char *owner, const char *series_id, bool *found,
+                     struct db_continue_item *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (!db || !owner || !series_id || !found || !out)
+        return BINGE_EINVAL;
+    memset(out, 0, sizeof(*out));
+    *found = false;
+    pthread_mutex_lock(&db->lock);
+    rc = db_prepare(db,
+                    "SELECT p.episode_id, e.idx, p.position_ms, p.duration_ms, e.duration_s,"
+                    " p.updated_at FROM progress p JOIN episodes e ON e.id = p.episode_id"
+                    " WHERE p.owner = ? AND e.series_id = ? AND e.hidden = 0"
+                    " ORDER BY p.updated_at DESC, p.episode_id LIMIT 1",
+                    &st);
+    if (rc < 0)
+        goto out;
+    db_bind_text(st, 1, owner);
+    db_bind_text(st, 2, series_id);
+    switch (sqlite3_step(st)) {
+    case SQLITE_ROW: {
+        long long pos = sqlite3_column_int64(st, 2);
+        long long dur = sqlite3_column_int64(st, 3);
+        int index = sqlite3_column_int(st, 1);
+        if (dur <= 0)
+            dur = sqlite3_column_int64(st, 4) * 1000;
+        out->updated_at = sqlite3_column_int64(st, 5);
+        if (db_progress_finished(pos, dur)) {
+            rc = next_episode(db, series_id, index, found, out);
+            break;
+        }
+        out->episode_id = db_column_dup(st, 0);
+        out->episode_index = index;
+        out->resume_ms = pos;
+        out->duration_ms = dur;
+        *found = out->episode_id != NULL;
+        rc = out->episode_id ? 0 : BINGE_ENOMEM;
+        break;
+    }
+    case SQLITE_DONE:
+        break;
+    default:
+        rc = db_fail(db, "series resume");
+    }
+out:
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&db->lock);
+    if (rc < 0 || !*found) {
+        free(out->episode_id);
+        out->episode_id = NULL;
+        *found = false;
+    }
+    return rc;
+}
+
 int db_continue_list(struct db *db, const char *owner, struct db_continue_item **out, size_t *n)
 {
     sqlite3_stmt *st = NULL;

@@ -83,6 +83,13 @@ struct catalog_series { /* GET /v1/series/{id} */
     size_t n_episodes;
     char **genres; /* "genres": array of strings, optional (n_genres 0, genres NULL) */
     size_t n_genres;
+    /* "resume", optional (absent or null: none): where the viewer goes on with the series, the
+     * episode they are on at its position, or the next one at 0 when that one was finished.
+     * When present, "episode_id" (non-empty), "episode_index" (>= 1) and "resume_ms" (>= 0) are
+     * required. */
+    char *resume_episode_id; /* NULL without a resume */
+    int resume_index;        /* 0 without a resume */
+    int64_t resume_ms;       /* 0 without a resume */
 };
 
 /* One subtitle or audio track of a play grant. The server sends empty arrays until the content

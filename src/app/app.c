@@ -280,8 +280,9 @@ static void set_busy(struct app *app, const char *text)
 
 static void set_busy_episode(struct app *app, int index)
 {
-    char text[64];
-    snprintf(text, sizeof(text), "Loading episode %d", index);
+    char text[64] = "Loading"; /* the episode is not known before the series is in */
+    if (index > 0)
+        snprintf(text, sizeof(text), "Loading episode %d", index);
     set_busy(app, text);
 }
 
@@ -360,7 +361,9 @@ static void open_series(struct app *app, const struct catalog_item *item)
     replace_str(&app->poster_url, item->poster_url);
     catalog_series_free(app->series);
     app->series = NULL;
-    app->episode_index = 1;
+    /* A "continue watching" card names the episode; any other card leaves it to the series'
+     * resume (on_series). The play grant's resume_ms then places it. */
+    app->episode_index = item->episode_id && item->episode_index > 0 ? item->episode_index : 0;
     app->pstate = PLAYER_IDLE;
     app->duration_ms = -1;
     app->msg_title[0] = '\0';
@@ -389,6 +392,18 @@ static void stop_playback(struct app *app)
     ui_video_clear(app->ui);
 }
 
+/* The episode OK on a series starts: the one the card named (continue watching), else the
+ * one the viewer is on (the series' resume: the next one when theirs was finished), else the
+ * first. */
+static int start_index(const struct app *app, const struct catalog_series *series)
+{
+    if (app->episode_index > 0 && catalog_series_episode(series, app->episode_index))
+        return app->episode_index;
+    if (series->resume_index > 0 && catalog_series_episode(series, series->resume_index))
+        return series->resume_index;
+    return series->n_episodes ? series->episodes[0].index : 1;
+}
+
 static void on_series(struct app *app, struct net_response *r)
 {
     app->series_req = 0;
@@ -413,7 +428,7 @@ static void on_series(struct app *app, struct net_response *r)
         catalog_series_free(app->series);
         app->series = series;
         replace_str(&app->series_title, series->title);
-        play_episode(app, 1);
+        play_episode(app, start_index(app, series));
         return;
     }
     char title[160], detail[256], tech[512];
@@ -840,6 +855,29 @@ static void go_home(struct app *app)
     stop_playback(app);
     app->resume_override_ms = -1;
     app->screen = APP_SCREEN_HOME;
+    /* What was just watched changes the "continue watching" shelf: ask again (with the ETag:
+     * a 304 when nothing changed) once the position saved on the way out has reached the
+     * server, or after APP_HOME_REFRESH_WAIT_MS at the latest. */
+    app->home_refresh_at_ms = util_now_ms() + APP_HOME_REFRESH_WAIT_MS;
+}
+
+/* Every tick: the home refresh after the player (go_home). Returns a deadline, -1 for none. */
+static int64_t home_refresh_tick(struct app *app, int64_t now)
+{
+    if (!app->home_refresh_at_ms)
+        return -1;
+    if (app->screen != APP_SCREEN_HOME) {
+        app->home_refresh_at_ms = 0;
+        return -1;
+    }
+    if (app->progress_req && now < app->home_refresh_at_ms)
+        return app->home_refresh_at_ms;
+    app->home_refresh_at_ms = 0;
+    if (!app->home_req && app->token) {
+        log_info("home: refreshing after the player");
+        request_home(app);
+    }
+    return -1;
 }
 
 void app_dispatch(struct app *app, enum input_action action, bool repeat)
@@ -1217,6 +1255,7 @@ static int64_t update(struct app *app, int64_t now)
     player_tick(app->player, now);
     DEADLINE(player_next_deadline_ms(app->player));
     DEADLINE(progress_tick(app, now));
+    DEADLINE(home_refresh_tick(app, now));
     DEADLINE(account_tick(app, now));
     if (app->screen == APP_SCREEN_AD && app->ad_until_ms) {
         if (now >= app->ad_until_ms) {

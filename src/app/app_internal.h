@@ -71,9 +71,10 @@ enum app_request {
 #define APP_POSTER_LOADS_PER_TICK 16 /* posters read from the disk cache per tick */
 #define STORE_EVENT_ID_SLOT 33       /* STORE_EVENT_ID_LEN + NUL */
 #define APP_OVERLAY_MS 4000
-#define APP_FINISHED_PCT 95         /* an episode played this far is finished (docs/api.md) */
-#define APP_SEEK_END_MARGIN_MS 2000 /* a forward seek stops this far before the finished part */
-#define APP_TOAST_MS 2500           /* a track or volume change stays on screen this long */
+#define APP_HOME_REFRESH_WAIT_MS 3000 /* the longest a home refresh waits for a position sent */
+#define APP_FINISHED_PCT 95           /* an episode played this far is finished (docs/api.md) */
+#define APP_SEEK_END_MARGIN_MS 2000   /* a forward seek stops this far before the finished part */
+#define APP_TOAST_MS 2500             /* a track or volume change stays on screen this long */
 #define APP_MAX_TRACKS 16
 
 struct automation;
@@ -123,6 +124,7 @@ struct app {
     struct catalog_home *home;
     enum app_home_state home_state;
     uint64_t home_req;
+    int64_t home_refresh_at_ms; /* back from the player: refresh home by then; 0 = none */
     char home_title[160];
     char home_detail[256];
     int attempts;        /* failed attempts in a row, drives the backoff */

@@ -117,6 +117,14 @@ static void get_images_bytes(struct app *app, struct field_value *v)
 {
     INT((int64_t)image_stats(app).bytes);
 }
+static void get_home_continue(struct app *app, struct field_value *v)
+{
+    int64_t n = 0;
+    for (size_t s = 0; app->home && s < app->home->n_shelves; s++)
+        if (app->home->shelves[s].id && strcmp(app->home->shelves[s].id, "continue") == 0)
+            n = (int64_t)app->home->shelves[s].n_items;
+    INT(n);
+}
 static void get_focus_shelf(struct app *app, struct field_value *v)
 {
     INT((int64_t)app->focus_shelf);
@@ -346,6 +354,7 @@ static const struct field fields[] = {
     {"home.posters_pending", get_home_posters_pending},
     {"home.cached", get_home_cached},
     {"home.offline", get_home_offline},
+    {"home.continue_items", get_home_continue},
     {"images.loads", get_images_loads},
     {"images.decoded", get_images_decoded},
     {"images.refused", get_images_refused},

@@ -482,6 +482,7 @@ void catalog_series_free(struct catalog_series *series)
     free(series->title);
     free(series->synopsis);
     free(series->poster_url);
+    free(series->resume_episode_id);
     for (size_t i = 0; i < series->n_genres; i++)
         free(series->genres[i]);
     free(series->genres);
@@ -589,6 +590,15 @@ int catalog_parse_series(const char *json, size_t len, struct catalog_series **o
         (rc = get_string(root, "", "poster_url", STR_URL, &series->poster_url, err)))
         goto fail;
     if ((rc = parse_strings(root, "", "genres", &series->genres, &series->n_genres, err)))
+        goto fail;
+    const cJSON *resume = NULL;
+    if ((rc = get_object(root, "", "resume", false, &resume, err)))
+        goto fail;
+    if (resume &&
+        ((rc = get_string(resume, "resume", "episode_id", STR_REQUIRED | STR_NONEMPTY,
+                          &series->resume_episode_id, err)) ||
+         (rc = get_int(resume, "resume", "episode_index", 1, &series->resume_index, err)) ||
+         (rc = get_int64(resume, "resume", "resume_ms", 0, INT64_MAX, &series->resume_ms, err))))
         goto fail;
     const cJSON *episodes = get_array(root, "", "episodes", err);
     if (!episodes) {

@@ -738,6 +738,9 @@ static void test_fixtures(void **state)
         {"home_truncated.json", P_HOME, BINGE_EPARSE, "invalid JSON"},
         {"series_bad_state.json", P_SERIES, BINGE_EPARSE, "episodes[1].state: expected"},
         {"series_episodes_not_array.json", P_SERIES, BINGE_EPARSE, "episodes: expected an array"},
+        {"series_resume.json", P_SERIES, 0, NULL},
+        {"series_resume_bad_index.json", P_SERIES, BINGE_EPARSE,
+         "resume.episode_index: must be >= 1"},
         {"play_missing_url.json", P_PLAY, BINGE_EPARSE, "play_url: missing"},
         {"play_bad_scheme.json", P_PLAY, BINGE_EPARSE, "play_url: expected an http(s) URL"},
         {"play_locked_missing_price.json", P_LOCKED, BINGE_EPARSE, "price_coins: missing"},
@@ -996,6 +999,17 @@ static void test_fixture_values(void **state)
         assert_null(s->episodes[i].thumb_url);
     }
     assert_int_equal(catalog_series_episode(s, 6)->price_coins, 30);
+    assert_null(s->resume_episode_id); /* "resume": null, no progress */
+    assert_int_equal(s->resume_index, 0);
+    catalog_series_free(s);
+    /* A viewer with progress: the episode they are on, and where. */
+    text = read_fixture("series_resume.json", &len);
+    assert_non_null(text);
+    assert_int_equal(catalog_parse_series(text, len, &s, err), 0);
+    free(text);
+    assert_string_equal(s->resume_episode_id, "midnight-heir-3");
+    assert_int_equal(s->resume_index, 3);
+    assert_int_equal(s->resume_ms, 8080);
     catalog_series_free(s);
 
     text = read_fixture("home.json", &len);
