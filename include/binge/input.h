@@ -44,6 +44,24 @@ enum input_action input_from_sdl_key(const SDL_KeyboardEvent *key);
  * what it does (seeking); taps never do, however quick. */
 bool input_key_is_repeat(const SDL_KeyboardEvent *key);
 
+/* The UI thread's sleep (src/input/wait.c): poll() on an eventfd that any thread writes to
+ * wake it, plus the fds SDL's events come from (the X connection under x11, the evdev devices
+ * under KMSDRM, none under offscreen). Made for drivers where SDL_WaitEventTimeout would poll
+ * every millisecond. After input_waiter_wait returns, SDL_PumpEvents() fetches what came. */
+struct input_waiter;
+
+/* For window's video driver, or NULL when this driver is not one it can watch (then wait in
+ * SDL_WaitEventTimeout). UI thread, after the window is created. */
+struct input_waiter *input_waiter_new(SDL_Window *window);
+void input_waiter_free(struct input_waiter *w);
+/* Any thread: makes the current or next input_waiter_wait return at once. Coalesced: cheap to
+ * call often. */
+void input_waiter_wake(struct input_waiter *w);
+/* UI thread: sleeps until a wake, input or display event, or timeout_ms (-1: no timeout).
+ * Returns > 0 when something came, 0 on the timeout. The wake is consumed: look at what the
+ * other threads left (net, player) after this returns. */
+int input_waiter_wait(struct input_waiter *w, int timeout_ms);
+
 /* "UP", "DIGIT_7", ... Never NULL ("NONE" for INPUT_NONE or out of range). */
 const char *input_action_name(enum input_action action);
 

@@ -22,6 +22,10 @@ LOG_MODULE("app");
 static void app_wake(void *data)
 {
     struct app *app = data;
+    if (app->waiter) {
+        input_waiter_wake(app->waiter);
+        return;
+    }
     if (atomic_exchange(&app->wake_pending, true))
         return;
     SDL_Event ev = {.type = app->wake_event};
@@ -1372,6 +1376,30 @@ static void present(struct app *app)
     }
 }
 
+/* Sleeps until an event, a wake from another thread, or timeout ms, and handles the SDL events
+ * that came. With a waiter the thread sleeps in poll() and SDL is only pumped when something
+ * came; without one SDL_WaitEventTimeout sleeps (it truly sleeps only where the video driver
+ * can wait: x11, wayland). */
+static void wait_for_events(struct app *app, int timeout)
+{
+    SDL_Event ev;
+    if (!app->waiter) {
+        if (SDL_WaitEventTimeout(&ev, timeout)) {
+            handle_event(app, &ev);
+            while (app->running && SDL_PollEvent(&ev))
+                handle_event(app, &ev);
+        }
+        return;
+    }
+    SDL_PumpEvents();
+    if (SDL_PeepEvents(&ev, 1, SDL_PEEKEVENT, SDL_FIRSTEVENT, SDL_LASTEVENT) <= 0) {
+        input_waiter_wait(app->waiter, timeout);
+        SDL_PumpEvents();
+    }
+    while (app->running && SDL_PeepEvents(&ev, 1, SDL_GETEVENT, SDL_FIRSTEVENT, SDL_LASTEVENT) > 0)
+        handle_event(app, &ev);
+}
+
 static int loop(struct app *app)
 {
     app->running = true;
@@ -1398,12 +1426,7 @@ static int loop(struct app *app)
             int64_t d = next - util_now_ms();
             timeout = d < 0 ? 0 : d > 1000 ? 1000 : (int)d;
         }
-        SDL_Event ev;
-        if (SDL_WaitEventTimeout(&ev, timeout)) {
-            handle_event(app, &ev);
-            while (app->running && SDL_PollEvent(&ev))
-                handle_event(app, &ev);
-        }
+        wait_for_events(app, timeout);
         drain_net(app);
         drain_player(app);
     }
@@ -1455,6 +1478,7 @@ static int create_window(struct app *app)
     if (SDL_GetRendererInfo(app->renderer, &info) == 0)
         log_info("SDL video driver %s, renderer %s", SDL_GetCurrentVideoDriver(), info.name);
     SDL_RenderSetLogicalSize(app->renderer, UI_WIDTH, UI_HEIGHT);
+    app->waiter = input_waiter_new(app->window);
     app->wake_event = SDL_RegisterEvents(1);
     if (app->wake_event == (Uint32)-1) {
         log_error("no SDL user events left");
@@ -1588,6 +1612,7 @@ out:
         SDL_DestroyRenderer(app->renderer);
     if (app->window)
         SDL_DestroyWindow(app->window);
+    input_waiter_free(app->waiter);
     SDL_Quit();
     return rc;
 }

@@ -90,6 +90,7 @@ struct app {
     struct player *player;
     struct automation *automation;
 
+    struct input_waiter *waiter; /* the UI thread sleeps in poll(); NULL: in SDL */
     Uint32 wake_event;
     atomic_bool wake_pending; /* set by any thread, cleared by the UI thread */
     bool running;

@@ -1,4 +1,6 @@
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <inttypes.h>
+#include <sys/resource.h>
 #include <string.h>
 
 #include "app_internal.h"
@@ -332,6 +334,14 @@ static void get_ticks(struct app *app, struct field_value *v)
 {
     INT((int64_t)app->ticks);
 }
+/* The UI thread's sleeps so far: its voluntary context switches. Idle, it sleeps until
+ * something happens; a loop that polls shows here as hundreds a second. */
+static void get_sleeps(struct app *app, struct field_value *v)
+{
+    (void)app;
+    struct rusage ru;
+    INT(getrusage(RUSAGE_THREAD, &ru) == 0 ? (int64_t)ru.ru_nvcsw : -1);
+}
 static void get_registered(struct app *app, struct field_value *v)
 {
     BOOL(app->token != NULL);
@@ -402,6 +412,7 @@ static const struct field fields[] = {
     {"session.registered", get_registered},
     {"session.account", get_account},
     {"loop.ticks", get_ticks},
+    {"loop.sleeps", get_sleeps},
     {"error", get_error},
     {"error_detail", get_error_detail},
 };
