@@ -86,9 +86,11 @@ static void on_packs(struct app *app, struct net_response *r)
     char err[CATALOG_ERR_LEN] = "", *body = NULL;
     if (r->error || r->status != 200 || catalog_parse_packs(r->body, r->len, &packs, err) != 0 ||
         packs->n_packs == 0) {
-        char title[160], detail[256];
-        app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
-        checkout_status(app, true, err[0] ? err : detail);
+        char text[420], tech[512];
+        app_failure_text(r, err, text, sizeof(text), tech, sizeof(tech));
+        log_warn("checkout: %s", tech);
+        checkout_status(app, true, text);
+        app_set_error_tech(app, "%s", tech);
         catalog_packs_free(packs);
         return;
     }
@@ -114,9 +116,11 @@ static void on_purchase(struct app *app, struct net_response *r, bool poll)
             app->purchase_poll_at_ms = util_now_ms() + APP_POLL_CHECKOUT_MS;
             return;
         }
-        char title[160], detail[256];
-        app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
-        checkout_status(app, true, err[0] ? err : detail);
+        char text[420], tech[512];
+        app_failure_text(r, err, text, sizeof(text), tech, sizeof(tech));
+        log_warn("checkout: %s", tech);
+        checkout_status(app, true, text);
+        app_set_error_tech(app, "%s", tech);
         return;
     }
     catalog_purchase_free(app->purchase);
@@ -152,9 +156,11 @@ static void on_device_code(struct app *app, struct net_response *r)
     char err[CATALOG_ERR_LEN] = "";
     if (r->error || r->status != 200 ||
         catalog_parse_device_code(r->body, r->len, &code, err) != 0) {
-        char title[160], detail[256];
-        app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
-        activation_status(app, true, err[0] ? err : detail);
+        char text[420], tech[512];
+        app_failure_text(r, err, text, sizeof(text), tech, sizeof(tech));
+        log_warn("activation: %s", tech);
+        activation_status(app, true, text);
+        app_set_error_tech(app, "%s", tech);
         return;
     }
     catalog_device_code_free(app->devcode);
@@ -176,7 +182,11 @@ static void on_device_token(struct app *app, struct net_response *r)
         return;
     }
     if (catalog_parse_token_poll(r->status, r->body, r->len, &poll, err) != 0) {
-        activation_status(app, true, err);
+        char text[420], tech[512];
+        app_failure_text(r, err, text, sizeof(text), tech, sizeof(tech));
+        log_warn("activation: %s", tech);
+        activation_status(app, true, text);
+        app_set_error_tech(app, "%s", tech);
         return;
     }
     switch (poll->status) {
@@ -220,7 +230,9 @@ static void on_device_token(struct app *app, struct net_response *r)
         activation_status(app, true, "Linking was declined. Press OK to try again.");
         break;
     case CATALOG_TOKEN_FAILED:
-        activation_status(app, true, poll->message ? poll->message : "Linking failed");
+        log_warn("activation: linking failed: %s", poll->message ? poll->message : "no reason");
+        activation_status(app, true, "Linking failed. Press OK to try again.");
+        app_set_error_tech(app, "%s", poll->message ? poll->message : "");
         break;
     }
     catalog_token_poll_free(poll);

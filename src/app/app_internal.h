@@ -252,6 +252,11 @@ void app_describe_failure(const struct net_response *r, char *title, size_t tlen
 /* The same failure for the log and INFO: "HTTP 500 internal: injected fault: 500", or curl's
  * words with host and port. */
 void app_failure_tech(const struct net_response *r, char *buf, size_t len);
+/* Both in one line for a status line ("Can't reach the server. Check your internet
+ * connection."), and the detail for the log; parse_err (may be NULL or "") is a parser's
+ * message about a 200 that could not be used. */
+void app_failure_text(const struct net_response *r, const char *parse_err, char *text, size_t len,
+                      char *tech, size_t tlen);
 /* Splits a player message "Title: detail (404)" into a title and a detail sentence ("Detail."),
  * the bracketed status dropped; a message with no title gets title_if_none. */
 void app_split_message(const char *msg, const char *title_if_none, char *title, size_t tlen,

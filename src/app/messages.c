@@ -56,6 +56,20 @@ void app_failure_tech(const struct net_response *r, char *buf, size_t len)
     free(message);
 }
 
+void app_failure_text(const struct net_response *r, const char *parse_err, char *text, size_t len,
+                      char *tech, size_t tlen)
+{
+    if (parse_err && parse_err[0]) {
+        snprintf(text, len, "The server sent an unusable answer. Please try again in a moment.");
+        snprintf(tech, tlen, "bad JSON: %s", parse_err);
+        return;
+    }
+    char title[160], detail[256];
+    app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
+    snprintf(text, len, "%s. %s", title, detail);
+    app_failure_tech(r, tech, tlen);
+}
+
 /* "Can't play this episode: the stream was not found (404)" is a title and a detail in one
  * line; shown under the title "Can't play this episode" it said it twice. */
 void app_split_message(const char *msg, const char *title_if_none, char *title, size_t tlen,

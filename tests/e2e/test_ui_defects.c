@@ -363,6 +363,45 @@ static void test_error_panel_viewer_words(void **state)
     assert_true(after >= 2);
 }
 
+/* The phone checkout when the server fails the coin packs: its status line speaks the
+ * viewer's words too. */
+static void test_checkout_status_viewer_words(void **state)
+{
+    const char *dir = tu_workdir("e2e-checkout-words");
+    assert_non_null(dir);
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
+                                     "--dev --free-episodes 0", path_in(dir, "server.log")),
+                     0);
+    char cmd[1024], out[64];
+    snprintf(cmd, sizeof(cmd),
+             "curl -s -o /dev/null -w '%%{http_code}' -X POST -H 'Content-Type: application/json' "
+             "-d '{\"path_prefix\":\"/v1/packs\",\"fault\":\"500\"}' %s/dev/faults",
+             srv.url);
+    assert_int_equal(tu_sh(cmd, out, sizeof(out)), 0);
+    assert_string_equal(out, "200");
+    run_binge(dir, srv.url,
+              "wait-for home.state=ready 30000\n"
+              "key OK\n"
+              "wait-for screen=paywall 30000\n"
+              "wait-for paywall.focus=ad 10000\n"
+              "key DOWN 3\n"
+              "key OK\n"
+              "wait-for screen=checkout 10000\n"
+              "wait-for error!=null 60000\n"
+              "state\n",
+              120);
+    tu_server_stop(&srv);
+    cJSON *s0 = state_line(dir, 0);
+    const char *status = jstr(s0, NULL, "screen_status"), *tech = jstr(s0, NULL, "error_detail");
+    fprintf(stderr, "screen_status: %s\nerror_detail: %s\n", status, tech);
+    assert_non_null(status);
+    static const char *const raw[] = {"injected", "internal", "127.0.0.1", "HTTP", "500", NULL};
+    assert_false(contains_any(status, raw));
+    assert_non_null(tech);
+    assert_non_null(strstr(tech, "injected fault: 500"));
+    cJSON_Delete(s0);
+}
+
 /* A stream whose playlist is gone (404): the player says "Can't play this episode: the stream
  * was not found (404)"; the panel shows that title once, and a sentence under it. */
 static void test_error_panel_title_once(void **state)
@@ -508,6 +547,7 @@ int main(void)
         cmocka_unit_test_teardown(test_series_id_escaped, teardown),
         cmocka_unit_test_teardown(test_error_panel_viewer_words, teardown),
         cmocka_unit_test_teardown(test_error_panel_title_once, teardown),
+        cmocka_unit_test_teardown(test_checkout_status_viewer_words, teardown),
         cmocka_unit_test_teardown(test_offline_mid_session, teardown),
     };
     signal(SIGPIPE, SIG_IGN);

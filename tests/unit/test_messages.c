@@ -102,11 +102,34 @@ static void test_player_message_split(void **state)
     }
 }
 
+/* One status line (checkout, activation): title and sentence; a parser's message only in the
+ * detail. */
+static void test_failure_text(void **state)
+{
+    char text[420], tech[512];
+    struct net_response r = {.status = 200, .body = "{\"id\":5}", .len = 8};
+    app_failure_text(&r, "id: expected a string", text, sizeof(text), tech, sizeof(tech));
+    assert_string_equal(text, "The server sent an unusable answer. Please try again in a moment.");
+    assert_string_equal(tech, "bad JSON: id: expected a string");
+    const char *body = "{\"error\":{\"code\":\"internal\",\"message\":\"injected fault: 500\"}}";
+    r = (struct net_response){.status = 500, .body = (char *)body, .len = strlen(body)};
+    app_failure_text(&r, "", text, sizeof(text), tech, sizeof(tech));
+    assert_string_equal(text, "The service is having a problem. It is not your connection. Please "
+                              "try again in a moment.");
+    assert_string_equal(tech, "HTTP 500 internal: injected fault: 500");
+    r = (struct net_response){.error = BINGE_ENET};
+    snprintf(r.message, sizeof(r.message), "Failed to connect to 127.0.0.1 port 9");
+    app_failure_text(&r, NULL, text, sizeof(text), tech, sizeof(tech));
+    assert_string_equal(text, "Can't reach the server. Check your internet connection.");
+    assert_non_null(strstr(tech, "127.0.0.1 port 9"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_failures_in_viewer_words),
         cmocka_unit_test(test_player_message_split),
+        cmocka_unit_test(test_failure_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
