@@ -94,7 +94,9 @@ static const struct option_def server_option_defs[] = {
     {"max-connections", OPTION_INT, offsetof(struct server_options, max_connections), "2048", 1,
      1000000, "N", "open connections in all"},
     {"max-connections-per-ip", OPTION_INT, offsetof(struct server_options, max_per_ip), "64", 1,
-     1000000, "N", "open connections per client address"},
+     1000000, "N",
+     "open connections per client address (behind a reverse proxy every client has the "
+     "proxy's: raise it there)"},
     {"request-timeout", OPTION_INT, offsetof(struct server_options, request_timeout), "10", 1, 3600,
      "SECONDS", "a request must arrive whole (headers and body) this long after its first line"},
     {"auth-limit", OPTION_INT, offsetof(struct server_options, auth_limit), "10", 0, 100000, "N",
