@@ -6,6 +6,9 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
+#include <stdlib.h>
+
 #include "binge/input.h"
 
 static enum input_action key(SDL_Keycode sym)
@@ -64,11 +67,61 @@ static void test_names_round_trip(void **state)
     assert_string_equal(input_action_name((enum input_action) - 3), "NONE");
 }
 
+/* The repeat flag of a key event is what makes a held key (and only a held key) speed up. */
+static void test_repeat_flag(void **state)
+{
+    (void)state;
+    SDL_KeyboardEvent press = {.type = SDL_KEYDOWN, .repeat = 0, .keysym = {.sym = SDLK_RIGHT}};
+    SDL_KeyboardEvent held = press;
+    held.repeat = 1;
+    assert_false(input_key_is_repeat(&press));
+    assert_true(input_key_is_repeat(&held));
+    assert_int_equal(input_from_sdl_key(&held), INPUT_RIGHT);
+}
+
+static void *wake_later(void *arg)
+{
+    SDL_Delay(50);
+    input_waiter_wake(arg);
+    return NULL;
+}
+
+/* The UI thread's sleep: a wake from another thread ends it; many wakes before it looks count
+ * once (coalesced) and none is lost; without one it sleeps to its timeout. Under the dummy
+ * video driver the wake fd is all there is to wait on. */
+static void test_waiter(void **state)
+{
+    (void)state;
+    assert_int_equal(setenv("SDL_VIDEODRIVER", "dummy", 1), 0);
+    assert_int_equal(SDL_Init(SDL_INIT_VIDEO), 0);
+    SDL_Window *win = SDL_CreateWindow("t", 0, 0, 64, 64, 0);
+    assert_non_null(win);
+    struct input_waiter *w = input_waiter_new(win);
+    assert_non_null(w);
+    assert_int_equal(input_waiter_wait(w, 0), 0); /* nothing yet */
+    for (int i = 0; i < 100; i++)
+        input_waiter_wake(w);
+    assert_true(input_waiter_wait(w, 5000) > 0);
+    assert_int_equal(input_waiter_wait(w, 0), 0); /* the hundred wakes were one */
+    input_waiter_wake(w);                         /* a wake after the look is not lost */
+    assert_true(input_waiter_wait(w, 5000) > 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, wake_later, w), 0);
+    assert_true(input_waiter_wait(w, 10000) > 0); /* woken from another thread */
+    pthread_join(t, NULL);
+    assert_int_equal(input_waiter_wait(w, 20), 0); /* then a timeout */
+    input_waiter_free(w);
+    SDL_DestroyWindow(win);
+    SDL_Quit();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keymap),
         cmocka_unit_test(test_names_round_trip),
+        cmocka_unit_test(test_repeat_flag),
+        cmocka_unit_test(test_waiter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
