@@ -30,6 +30,9 @@ struct binge_options {
     /* --progress-interval MS: position saved and reported this often while playing,
      * 20..600000, default 10000. */
     int progress_interval_ms;
+    /* --render-delay MS: QA only (not from a config file): each frame drawn takes this much
+     * longer, 0..1000, default 0, to try the loop on a box slower than its animation rate. */
+    int render_delay_ms;
     /* --play "URL [URL...]": play these streams (space-separated) full screen, then exit. */
     char *play;
     /* --exit-after-first-frame: with --play, exit 0 once the first frame is drawn. */

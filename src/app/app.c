@@ -1341,6 +1341,8 @@ static void present(struct app *app)
     app_render(app);
     SDL_RenderPresent(app->renderer);
     app->dirty = false;
+    if (app->opts->render_delay_ms > 0)
+        SDL_Delay((Uint32)app->opts->render_delay_ms);
     int r[4];
     if (app->video_plane && app->screen == APP_SCREEN_PLAYER &&
         ui_video_window_rect(app->ui, &r[0], &r[1], &r[2], &r[3]) &&
@@ -1417,12 +1419,14 @@ static int loop(struct app *app)
             if (a > 0 && (next < 0 || a < next))
                 next = a;
         }
+        int timeout = 1000;
         if (app->dirty) {
             present(app);
-            continue; /* look for more work before sleeping */
-        }
-        int timeout = 1000;
-        if (next > 0) {
+            /* Look for more work before sleeping, but take input and the net and player events
+             * first: on a box that draws slower than the animation rate, every tick is dirty,
+             * and skipping them froze the screen on "Loading" while the episode played. */
+            timeout = 0;
+        } else if (next > 0) {
             int64_t d = next - util_now_ms();
             timeout = d < 0 ? 0 : d > 1000 ? 1000 : (int)d;
         }

@@ -140,6 +140,8 @@ static const struct opt opt_table[] = {
      "play these streams full screen, one after another, then exit", NULL},
     {"progress-interval", OPT_INT, OFF(progress_interval_ms), 0, NULL, 10000, 20, 600000, "MS",
      "how often the position is saved and reported while playing", NULL},
+    {"render-delay", OPT_INT, OFF(render_delay_ms), OPT_NO_FILE, NULL, 0, 0, 1000, "MS",
+     "QA: every frame drawn takes this much longer, as on a slow box", NULL},
     {"exit-after-first-frame", OPT_BOOL, OFF(exit_after_first_frame), OPT_NO_FILE, NULL, 0, 0, 0,
      NULL, "with --play: exit 0 once the first frame is drawn", NULL},
     {"state-dir", OPT_STRING, OFF(state_dir), 0, NULL, 0, 0, 0, "DIR",
