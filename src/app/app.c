@@ -309,6 +309,7 @@ static void play_episode(struct app *app, int index)
         app->resume_override_ms = -1; /* a retry's position belongs to its own episode */
     app->episode_index = index;
     app->seek_dir = 0; /* a held key does not carry its speed into another episode */
+    app->seeking = false;
     if (!ep) {
         player_message(app, true, "This episode is missing", "The series has no such episode");
         return;
@@ -386,6 +387,7 @@ static void stop_playback(struct app *app)
         progress_record(app, "stop");
     forget_next(app);
     player_stop(app->player);
+    app->seeking = false;
     net_cancel(app->net, app->series_req);
     net_cancel(app->net, app->play_req);
     app->series_req = app->play_req = 0;
@@ -565,6 +567,7 @@ static bool swap_to_next(struct app *app, int next)
         return false;
     app->preroll_index = 0;
     app->seek_dir = 0;
+    app->seeking = false;
     app->duration_ms = player_get_duration_ms(app->player);
     app->pstate = PLAYER_PLAYING;
     app->busy = false;
@@ -754,6 +757,7 @@ static void on_player_event(struct app *app, const struct player_event *ev)
         prepare_next(app);
         break;
     case PLAYER_EVENT_SEEKED:
+        app->seeking = false;   /* the last of the seeks asked for has landed */
         app->preroll_index = 0; /* a seek drops the preroll; NEAR_END comes again */
         break;
     case PLAYER_EVENT_STALL:
@@ -769,6 +773,7 @@ static void on_player_event(struct app *app, const struct player_event *ev)
         break;
     case PLAYER_EVENT_ERROR:
         app->pstate = PLAYER_ERROR;
+        app->seeking = false;
         log_error("playback: %s (%s)", ev->message, ev->detail);
         if (app->playlist) {
             fprintf(stderr, "binge: can't play %s: %s\n", app->playlist[app->play_pos],
@@ -850,8 +855,10 @@ static void seek_step(struct app *app, int dir, bool repeat)
     }
     /* The seek drops the preroll; a request for it still in flight goes too, or its answer
      * would preroll behind the seek. NEAR_END comes again. */
-    if (player_seek(app->player, target) == 0)
+    if (player_seek(app->player, target) == 0) {
+        app->seeking = true;
         forget_next(app);
+    }
 }
 
 static void go_home(struct app *app)

@@ -179,6 +179,7 @@ struct app {
     int next_price, next_balance;
     int seek_dir;            /* the direction of the last LEFT/RIGHT seek (-1, 1), 0 = none */
     int seek_streak;         /* auto-repeats of it in a row: the steps grow */
+    bool seeking;            /* a LEFT/RIGHT seek has not landed yet (PLAYER_EVENT_SEEKED) */
     bool info;               /* the INFO panel is up */
     bool video_plane;        /* a sink draws the video ("plane"/"null"): no frames come here */
     int plane_rect[4];       /* the rectangle last given to player_set_video_rect */

@@ -156,6 +156,10 @@ static void get_player_position(struct app *app, struct field_value *v)
 {
     INT(app->screen == APP_SCREEN_PLAYER ? player_get_position_ms(app->player) : -1);
 }
+static void get_player_seeking(struct app *app, struct field_value *v)
+{
+    BOOL(app->screen == APP_SCREEN_PLAYER && app->seeking);
+}
 static void get_player_duration(struct app *app, struct field_value *v)
 {
     INT(app->screen == APP_SCREEN_PLAYER ? app->duration_ms : -1);
@@ -378,6 +382,7 @@ static const struct field fields[] = {
     {"player.episode_index", get_player_episode},
     {"player.position_ms", get_player_position},
     {"player.duration_ms", get_player_duration},
+    {"player.seeking", get_player_seeking},
     {"player.message", get_player_message},
     {"player.first_frame_ms", get_player_first_frame},
     {"player.last_gap_ms", get_player_gap},

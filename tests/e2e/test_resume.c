@@ -178,10 +178,16 @@ static void assert_picture_is(const char *dir, const char *png, int index, long 
     assert_true(other > 75);
 }
 
+/* Waits until the seeks asked for have landed and their picture is drawn. */
+#define SEEK_DONE                                                                                  \
+    "wait-for player.seeking=false 30000\n"                                                        \
+    "wait 500\n"
+
 /* The start of a run: the fresh home, OK on the focused card, episode 1 playing, paused. */
 #define PLAY_AND_PAUSE                                                                             \
     "wait-for home.state=ready 30000\n"                                                            \
     "wait-for home.cached=false 30000\n"                                                           \
+    "wait-for session.registered=true 30000\n"                                                     \
     "key OK\n"                                                                                     \
     "wait-for player.state=playing 30000\n"                                                        \
     "wait-for player.duration_ms>0 10000\n"                                                        \
@@ -204,21 +210,15 @@ static void test_taps_seek_10s_each_and_never_skip(void **state)
     snprintf(script, sizeof(script),
              PLAY_AND_PAUSE "key RIGHT\n"
                             "wait 1000\n"
-                            "key RIGHT\n"
-                            "wait 1500\n"
-                            "state\n"
+                            "key RIGHT\n" SEEK_DONE "state\n"
                             "key RIGHT\n"
                             "wait 400\n"
                             "key LEFT\n"
                             "wait 400\n"
                             "key LEFT\n"
                             "wait 400\n"
-                            "key RIGHT\n"
-                            "wait 1500\n"
-                            "state\n"
-                            "key RIGHT 10\n"
-                            "wait 2000\n"
-                            "screenshot %s\n"
+                            "key RIGHT\n" SEEK_DONE "state\n"
+                            "key RIGHT 10\n" SEEK_DONE "screenshot %s\n"
                             "state\n"
                             "key BACK\n"
                             "wait-for screen=home 10000\n"
@@ -268,12 +268,8 @@ static void test_hold_speeds_up(void **state)
                                      "--free-episodes 3", path_in(dir, "server.log")),
                      0);
     const char *script = PLAY_AND_PAUSE "state\n"
-                                        "key RIGHT 3 repeat\n"
-                                        "wait 1500\n"
-                                        "state\n"
-                                        "key LEFT 2 repeat\n"
-                                        "wait 1500\n"
-                                        "state\n"
+                                        "key RIGHT 3 repeat\n" SEEK_DONE "state\n"
+                                        "key LEFT 2 repeat\n" SEEK_DONE "state\n"
                                         "key BACK\n"
                                         "wait-for screen=home 10000\n";
     int rc = run_binge(dir, "hold", srv.url, script);
@@ -310,6 +306,7 @@ static void test_resume_where_the_viewer_left(void **state)
     snprintf(script, sizeof(script),
              "wait-for home.state=ready 30000\n"
              "wait-for home.cached=false 30000\n"
+             "wait-for session.registered=true 30000\n"
              "state\n"
              "key OK\n"
              "wait-for player.state=playing 30000\n"
@@ -319,9 +316,7 @@ static void test_resume_where_the_viewer_left(void **state)
              "wait-for player.state=playing 30000\n"
              "key PLAY_PAUSE\n"
              "wait-for player.state=paused 10000\n"
-             "key RIGHT\n"
-             "wait 1500\n"
-             "state\n"
+             "key RIGHT\n" SEEK_DONE "state\n"
              "key BACK\n"
              "wait-for screen=home 10000\n"
              "wait-for home.continue_items=1 20000\n"
@@ -368,10 +363,12 @@ static void test_resume_where_the_viewer_left(void **state)
     snprintf(script, sizeof(script),
              "wait-for home.state=ready 30000\n"
              "wait-for home.cached=false 30000\n"
+             "wait-for session.registered=true 30000\n"
              "wait-for home.continue_items=1 10000\n"
              "state\n"
              "key OK\n"
              "wait-for player.state=playing 30000\n"
+             "wait-for player.first_frame_ms>=0 30000\n"
              "key PLAY_PAUSE\n"
              "wait-for player.state=paused 10000\n"
              "wait 500\n"
@@ -403,6 +400,7 @@ static void test_resume_where_the_viewer_left(void **state)
     rc = run_binge(dir, "series", srv.url,
                    "wait-for home.state=ready 30000\n"
                    "wait-for home.cached=false 30000\n"
+                   "wait-for session.registered=true 30000\n"
                    "key DOWN\n"
                    "state\n"
                    "key OK\n"
@@ -434,6 +432,7 @@ static void test_resume_where_the_viewer_left(void **state)
     rc = run_binge(dir, "next", srv.url,
                    "wait-for home.state=ready 30000\n"
                    "wait-for home.cached=false 30000\n"
+                   "wait-for session.registered=true 30000\n"
                    "key DOWN\n"
                    "key OK\n"
                    "wait-for screen=paywall 30000\n"
