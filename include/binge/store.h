@@ -235,6 +235,12 @@ int store_progress_put(struct store *st, const char *episode_id, int64_t positio
 int store_progress_pending(const struct store *st, struct store_progress *out, size_t max,
                            size_t *n);
 
+/* Like store_progress_pending, but only the records already durable (reported by store_poll):
+ * the ones to send. A position the server holds has then always reached the journal first, so
+ * what a kill -9 leaves behind never disagrees with the server. Returns 0 or BINGE_EINVAL. */
+int store_progress_durable(const struct store *st, struct store_progress *out, size_t max,
+                           size_t *n);
+
 /* Number of pending records. */
 size_t store_progress_count(const struct store *st);
 

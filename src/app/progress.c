@@ -42,7 +42,7 @@ void progress_record(struct app *app, const char *why)
     }
     log_debug("position %s %lld/%lld ms recorded as %s (%s)", ep->id, (long long)pos,
               (long long)dur, event_id, why);
-    app->progress_flush_at_ms = util_now_ms(); /* send soon, in the next tick */
+    /* It is sent once durable: log_saved schedules that. */
 }
 
 /* The records the writer has made durable. The "queued as" line is printed only then: QA and
@@ -50,9 +50,15 @@ void progress_record(struct app *app, const char *why)
 static void log_saved(struct app *app)
 {
     struct store_progress p;
-    while (store_poll(app->store, &p))
+    bool any = false;
+    while (store_poll(app->store, &p)) {
         log_info("position %s %lld/%lld ms queued as %s (saved)", p.episode_id,
                  (long long)p.position_ms, (long long)p.duration_ms, p.event_id);
+        any = true;
+    }
+    /* Only durable records are sent: these can go now. */
+    if (any && !app->progress_flush_at_ms)
+        app->progress_flush_at_ms = util_now_ms();
 }
 
 void progress_shutdown(struct app *app)
@@ -69,7 +75,7 @@ void progress_flush(struct app *app)
         return;
     struct store_progress batch[CATALOG_PROGRESS_BATCH_MAX];
     size_t n = 0;
-    if (store_progress_pending(app->store, batch, CATALOG_PROGRESS_BATCH_MAX, &n) != 0 || !n)
+    if (store_progress_durable(app->store, batch, CATALOG_PROGRESS_BATCH_MAX, &n) != 0 || !n)
         return;
     struct catalog_progress_item items[CATALOG_PROGRESS_BATCH_MAX];
     char(*ids)[STORE_EVENT_ID_SLOT] = calloc(n, sizeof(*ids));

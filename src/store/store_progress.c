@@ -273,6 +273,30 @@ int store_progress_pending(const struct store *st, struct store_progress *out, s
     return 0;
 }
 
+static bool waiting(const struct store *st, const char *event_id)
+{
+    for (size_t i = 0; i < st->n_waits; i++)
+        if (strcmp(st->waits[i].p.event_id, event_id) == 0)
+            return true;
+    return false;
+}
+
+int store_progress_durable(const struct store *st, struct store_progress *out, size_t max,
+                           size_t *n)
+{
+    if (n)
+        *n = 0;
+    if (!st || !n || (!out && max))
+        return BINGE_EINVAL;
+    size_t k = 0;
+    for (size_t i = st->queue.head; i < st->queue.len && k < max; i++) {
+        if (st->queue.items[i].live && !waiting(st, st->queue.items[i].p.event_id))
+            out[k++] = st->queue.items[i].p;
+    }
+    *n = k;
+    return 0;
+}
+
 size_t store_progress_count(const struct store *st)
 {
     return st ? st->queue.live : 0;

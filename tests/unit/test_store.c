@@ -1319,6 +1319,39 @@ static void test_no_sync_on_caller(void **state)
     store_close(st);
 }
 
+/* Only durable records are offered for sending: a position the server holds has always reached
+ * the journal first (the kill -9 e2e test once found the server ahead of the journal). */
+static void test_progress_durable_only(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir("durable");
+    struct store *st = open_ok(dir, NULL);
+    struct store_progress out[4];
+    size_t n = 9;
+    store_test_hold_writer(st, true);
+    assert_int_equal(store_progress_put(st, "a", 1000, 60000, 1, NULL), 0);
+    assert_int_equal(store_progress_pending(st, out, 4, &n), 0);
+    assert_int_equal(n, 1); /* queued in memory */
+    assert_int_equal(store_progress_durable(st, out, 4, &n), 0);
+    assert_int_equal(n, 0); /* not on disk yet: not to be sent */
+    store_flush(st);        /* releases the hold */
+    assert_int_equal(store_progress_durable(st, out, 4, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(out[0].episode_id, "a");
+    /* A newer position for the same episode is not sendable until it is durable, and the old
+     * one is no longer pending. */
+    store_test_hold_writer(st, true);
+    assert_int_equal(store_progress_put(st, "a", 2000, 60000, 2, NULL), 0);
+    assert_int_equal(store_progress_durable(st, out, 4, &n), 0);
+    assert_int_equal(n, 0);
+    store_flush(st);
+    assert_int_equal(store_progress_durable(st, out, 4, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(out[0].position_ms, 2000);
+    assert_int_equal(store_progress_durable(NULL, out, 4, &n), BINGE_EINVAL);
+    store_close(st);
+}
+
 /* A burst of setting changes (volume held down) is written once, with the last value. */
 static void test_settings_coalesce(void **state)
 {
@@ -1837,6 +1870,7 @@ int main(void)
         cmocka_unit_test(test_settings),
         cmocka_unit_test(test_no_sync_on_caller),
         cmocka_unit_test(test_settings_coalesce),
+        cmocka_unit_test(test_progress_durable_only),
         cmocka_unit_test(test_progress_failed_write_retried),
         cmocka_unit_test(test_costs_printout),
         cmocka_unit_test(test_parser_rows),
