@@ -65,6 +65,7 @@ void progress_shutdown(struct app *app)
 {
     if (!app->store)
         return;
+    store_set_wake(app->store, NULL, NULL); /* the loop is over: no one to wake */
     store_flush(app->store);
     log_saved(app);
 }
