@@ -300,6 +300,7 @@ static void arm_first_frame(struct app *app, const char *label)
 }
 
 static void forget_next(struct app *app);
+static void send_seek(struct app *app);
 
 static void play_episode(struct app *app, int index)
 {
@@ -309,7 +310,7 @@ static void play_episode(struct app *app, int index)
         app->resume_override_ms = -1; /* a retry's position belongs to its own episode */
     app->episode_index = index;
     app->seek_dir = 0; /* a held key does not carry its speed into another episode */
-    app->seeking = false;
+    app->seeking = app->seek_queued = false;
     if (!ep) {
         player_message(app, true, "This episode is missing", "The series has no such episode");
         return;
@@ -387,7 +388,7 @@ static void stop_playback(struct app *app)
         progress_record(app, "stop");
     forget_next(app);
     player_stop(app->player);
-    app->seeking = false;
+    app->seeking = app->seek_queued = false;
     net_cancel(app->net, app->series_req);
     net_cancel(app->net, app->play_req);
     app->series_req = app->play_req = 0;
@@ -567,7 +568,7 @@ static bool swap_to_next(struct app *app, int next)
         return false;
     app->preroll_index = 0;
     app->seek_dir = 0;
-    app->seeking = false;
+    app->seeking = app->seek_queued = false;
     app->duration_ms = player_get_duration_ms(app->player);
     app->pstate = PLAYER_PLAYING;
     app->busy = false;
@@ -757,7 +758,9 @@ static void on_player_event(struct app *app, const struct player_event *ev)
         prepare_next(app);
         break;
     case PLAYER_EVENT_SEEKED:
-        app->seeking = false;   /* the last of the seeks asked for has landed */
+        app->seeking = false;
+        if (app->seek_queued)
+            send_seek(app);     /* the target asked for meanwhile */
         app->preroll_index = 0; /* a seek drops the preroll; NEAR_END comes again */
         break;
     case PLAYER_EVENT_STALL:
@@ -773,7 +776,7 @@ static void on_player_event(struct app *app, const struct player_event *ev)
         break;
     case PLAYER_EVENT_ERROR:
         app->pstate = PLAYER_ERROR;
-        app->seeking = false;
+        app->seeking = app->seek_queued = false;
         log_error("playback: %s (%s)", ev->message, ev->detail);
         if (app->playlist) {
             fprintf(stderr, "binge: can't play %s: %s\n", app->playlist[app->play_pos],
@@ -827,6 +830,16 @@ static int64_t seek_limit_ms(int64_t duration_ms)
     return limit > 0 ? limit : 0;
 }
 
+static void send_seek(struct app *app)
+{
+    app->seek_queued = false;
+    /* The seek drops the preroll; a request for it still in flight goes too, or its answer
+     * would preroll behind the seek. NEAR_END comes again. */
+    app->seeking = player_seek(app->player, app->seek_target_ms) == 0;
+    if (app->seeking)
+        forget_next(app);
+}
+
 /* LEFT/RIGHT on the player: 10 s a press. Only a held key (the key's auto-repeat) makes the
  * steps grow (10, 20, 30, 60 s); a press, a change of direction or a new episode starts over
  * at 10 s. */
@@ -839,7 +852,8 @@ static void seek_step(struct app *app, int dir, bool repeat)
         app->seek_streak = 0;
     app->seek_dir = dir;
     int k = app->seek_streak < 4 ? app->seek_streak : 4;
-    int64_t pos = player_get_position_ms(app->player);
+    /* While a seek is on its way the next step goes on from its target. */
+    int64_t pos = app->seeking ? app->seek_target_ms : player_get_position_ms(app->player);
     if (pos < 0)
         return;
     int64_t target = pos + (int64_t)steps[k] * 1000 * dir;
@@ -853,12 +867,15 @@ static void seek_step(struct app *app, int dir, bool repeat)
         if (target <= pos)
             return; /* at the limit already (or the end is unknown): stay */
     }
-    /* The seek drops the preroll; a request for it still in flight goes too, or its answer
-     * would preroll behind the seek. NEAR_END comes again. */
-    if (player_seek(app->player, target) == 0) {
-        app->seeking = true;
-        forget_next(app);
+    app->seek_target_ms = target;
+    /* One seek at a time: the ones asked for before it lands collapse into the last target,
+     * sent when it lands (PLAYER_EVENT_SEEKED). Flushing seeks sent back to back could land
+     * short of the last one. */
+    if (app->seeking) {
+        app->seek_queued = true;
+        return;
     }
+    send_seek(app);
 }
 
 static void go_home(struct app *app)

@@ -180,6 +180,8 @@ struct app {
     int seek_dir;            /* the direction of the last LEFT/RIGHT seek (-1, 1), 0 = none */
     int seek_streak;         /* auto-repeats of it in a row: the steps grow */
     bool seeking;            /* a LEFT/RIGHT seek has not landed yet (PLAYER_EVENT_SEEKED) */
+    bool seek_queued;        /* another was asked for meanwhile: seek_target_ms, sent then */
+    int64_t seek_target_ms;  /* of the seek on its way (or queued) */
     bool info;               /* the INFO panel is up */
     bool video_plane;        /* a sink draws the video ("plane"/"null"): no frames come here */
     int plane_rect[4];       /* the rectangle last given to player_set_video_rect */
