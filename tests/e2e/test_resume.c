@@ -162,11 +162,18 @@ static double picture_distance(const char *dir, const char *png, int index, long
     return worst;
 }
 
-/* The picture in a player screenshot is episode index at position_ms, and not the same
- * episode 10 s later, nor the episode before it. */
+/* The picture in a player screenshot is episode index at position_ms (give or take a
+ * keyframe), and not the same episode 10 s later, nor the episode before it. */
 static void assert_picture_is(const char *dir, const char *png, int index, long long position_ms)
 {
+    /* The picture may be a keyframe away from the position read (a seek snaps to one). */
     double right = picture_distance(dir, png, index, position_ms);
+    for (int k = -1; k <= 1; k += 2) {
+        double d = position_ms + k * KEYFRAME_MS >= 0
+                       ? picture_distance(dir, png, index, position_ms + k * KEYFRAME_MS)
+                       : 1e9;
+        right = d < right ? d : right;
+    }
     double later = picture_distance(dir, png, index, position_ms + 10000);
     double other = picture_distance(dir, png, index > 1 ? index - 1 : index + 1, position_ms);
     fprintf(stderr,
