@@ -139,6 +139,18 @@ static void check_settled(const char *dir, const char *name)
     cJSON_Delete(s2);
 }
 
+/* Stopped by the teardown too, so that a failed assertion leaves no server running. */
+static struct tu_server srv = {.pid = -1};
+
+static int stop_server(void **state)
+{
+    (void)state;
+    if (srv.pid > 0)
+        tu_server_stop(&srv);
+    srv.pid = -1;
+    return 0;
+}
+
 static void test_300_posters_settle(void **state)
 {
     (void)state;
@@ -147,7 +159,6 @@ static void test_300_posters_settle(void **state)
     char *media = path_in(dir, "media");
     assert_int_equal(mkdir(media, 0755), 0);
     make_catalog(media);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, tu_free_port(), media, path_in(dir, "db.sqlite"), NULL,
                                      path_in(dir, "server.log")),
                      0);
@@ -171,13 +182,13 @@ static void test_300_posters_settle(void **state)
     /* Again, now from the disk cache (the posters are not fetched). */
     assert_int_equal(run_binge(dir, srv.url, "cached", script), 0);
     check_settled(dir, "cached");
-    tu_server_stop(&srv);
+    stop_server(NULL);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_300_posters_settle),
+        cmocka_unit_test_teardown(test_300_posters_settle, stop_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
