@@ -362,6 +362,7 @@ static void test_kill9_loses_no_progress(void **state)
     snprintf(top, sizeof(top), "%s", dir);
     struct lane *lanes = calloc(LANES, sizeof(*lanes));
     assert_non_null(lanes);
+    *state = lanes; /* stop_lanes stops their servers, whatever the outcome */
     for (int i = 0; i < LANES; i++) {
         struct lane *ln = &lanes[i];
         ln->index = i;
@@ -427,14 +428,23 @@ static void test_kill9_loses_no_progress(void **state)
             KILLS, LANES, reported, from_journal);
     /* Every late kill landed while positions were being written. */
     assert_true(reported >= KILLS / 2);
+}
+
+static int stop_lanes(void **state)
+{
+    struct lane *lanes = *state;
+    for (int i = 0; lanes && i < LANES; i++)
+        tu_server_stop(&lanes[i].srv);
     free(lanes);
+    *state = NULL;
+    return 0;
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_offline_catalog),
-        cmocka_unit_test(test_kill9_loses_no_progress),
+        cmocka_unit_test_teardown(test_kill9_loses_no_progress, stop_lanes),
     };
     signal(SIGPIPE, SIG_IGN);
     log_set_level(LOG_WARN); /* the store's "state in ..." line at each of the 200 opens */
