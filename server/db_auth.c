@@ -184,7 +184,11 @@ static int write_secret_file(const char *path, const char *hex)
     int fd;
     int rc = 0;
 
-    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+    int n = snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof(tmp)) {
+        slog_msg(SLOG_ERROR, "db", "the secret file's path is too long: %s", path);
+        return BINGE_EINVAL;
+    }
     unlink(tmp);
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {

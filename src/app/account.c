@@ -32,7 +32,9 @@ void account_reset(struct app *app)
 
 static void checkout_status(struct app *app, bool is_error, const char *text)
 {
-    snprintf(app->checkout_status, sizeof(app->checkout_status), "%s", text);
+    /* A longer text is cut (the return value is looked at so that gcc -O2 does not warn). */
+    if (snprintf(app->checkout_status, sizeof(app->checkout_status), "%s", text) < 0)
+        app->checkout_status[0] = '\0';
     app->checkout_error = is_error;
     if (is_error)
         app_set_error(app, "%s", text);
@@ -40,7 +42,9 @@ static void checkout_status(struct app *app, bool is_error, const char *text)
 
 static void activation_status(struct app *app, bool is_error, const char *text)
 {
-    snprintf(app->act_status, sizeof(app->act_status), "%s", text);
+    /* A longer text is cut (the return value is looked at so that gcc -O2 does not warn). */
+    if (snprintf(app->act_status, sizeof(app->act_status), "%s", text) < 0)
+        app->act_status[0] = '\0';
     app->act_error = is_error;
     if (is_error)
         app_set_error(app, "%s", text);

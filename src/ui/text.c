@@ -334,7 +334,8 @@ int text_draw_wrapped(struct ui *ui, const char *s, int size, SDL_Color color, i
         if (i == n - 1 && !complete) {
             /* Out of lines: the last one says so with an ellipsis. */
             char last[TEXT_LINE_MAX + 4];
-            snprintf(last, sizeof(last), "%s \xE2\x80\xA6", lines[i]);
+            if (snprintf(last, sizeof(last), "%s \xE2\x80\xA6", lines[i]) < 0)
+                last[0] = '\0';
             text_draw(ui, last, size, color, x, y + i * line_h, TEXT_LEFT, max_w);
         } else {
             text_draw(ui, lines[i], size, color, x, y + i * line_h, TEXT_LEFT, 0);
