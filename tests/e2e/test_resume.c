@@ -36,6 +36,18 @@ static int setup(void **state)
     return tu_make_content(content, CONTENT_ARGS);
 }
 
+/* Stopped by the teardown too, so that a failed assertion leaves no server running. */
+static struct tu_server srv = {.pid = -1};
+
+static int stop_server(void **state)
+{
+    (void)state;
+    if (srv.pid > 0)
+        tu_server_stop(&srv);
+    srv.pid = -1;
+    return 0;
+}
+
 static char *path_in(const char *dir, const char *name)
 {
     static char bufs[8][1200];
@@ -209,7 +221,6 @@ static void test_taps_seek_10s_each_and_never_skip(void **state)
     (void)state;
     const char *dir = tu_workdir("e2e-taps");
     assert_non_null(dir);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
                                      "--free-episodes 3", path_in(dir, "server.log")),
                      0);
@@ -232,7 +243,7 @@ static void test_taps_seek_10s_each_and_never_skip(void **state)
                             "wait-for progress.pending=0 20000\n",
              path_in(dir, "end.png"));
     int rc = run_binge(dir, "taps", srv.url, script);
-    tu_server_stop(&srv);
+    stop_server(NULL);
     assert_int_equal(rc, 0);
 
     cJSON *s0 = state_line(dir, "taps", 0);
@@ -270,7 +281,6 @@ static void test_hold_speeds_up(void **state)
     (void)state;
     const char *dir = tu_workdir("e2e-hold");
     assert_non_null(dir);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
                                      "--free-episodes 3", path_in(dir, "server.log")),
                      0);
@@ -280,7 +290,7 @@ static void test_hold_speeds_up(void **state)
                                         "key BACK\n"
                                         "wait-for screen=home 10000\n";
     int rc = run_binge(dir, "hold", srv.url, script);
-    tu_server_stop(&srv);
+    stop_server(NULL);
     assert_int_equal(rc, 0);
     cJSON *s0 = state_line(dir, "hold", 0), *s1 = state_line(dir, "hold", 1),
           *s2 = state_line(dir, "hold", 2);
@@ -305,7 +315,6 @@ static void test_resume_where_the_viewer_left(void **state)
     (void)state;
     const char *dir = tu_workdir("e2e-resume");
     assert_non_null(dir);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
                                      "--free-episodes 2", path_in(dir, "server.log")),
                      0);
@@ -332,8 +341,6 @@ static void test_resume_where_the_viewer_left(void **state)
              "state\n",
              path_in(dir, "home.png"));
     int rc = run_binge(dir, "watch", srv.url, script);
-    if (rc != 0)
-        tu_server_stop(&srv);
     assert_int_equal(rc, 0);
     cJSON *s = state_line(dir, "watch", 0);
     assert_int_equal(jnum(s, "home", "continue_items"), 0); /* nothing watched yet */
@@ -386,8 +393,6 @@ static void test_resume_where_the_viewer_left(void **state)
              "wait-for progress.pending=0 20000\n",
              path_in(dir, "card.png"));
     rc = run_binge(dir, "card", srv.url, script);
-    if (rc != 0)
-        tu_server_stop(&srv);
     assert_int_equal(rc, 0);
     s = state_line(dir, "card", 0);
     assert_int_equal(jnum(s, "focus", "shelf"), 0);
@@ -419,8 +424,6 @@ static void test_resume_where_the_viewer_left(void **state)
                    "key BACK\n"
                    "wait-for screen=home 10000\n"
                    "wait-for progress.pending=0 20000\n");
-    if (rc != 0)
-        tu_server_stop(&srv);
     assert_int_equal(rc, 0);
     s = state_line(dir, "series", 0);
     assert_int_equal(jnum(s, "focus", "shelf"), 1);
@@ -444,7 +447,7 @@ static void test_resume_where_the_viewer_left(void **state)
                    "key OK\n"
                    "wait-for screen=paywall 30000\n"
                    "state\n");
-    tu_server_stop(&srv);
+    stop_server(NULL);
     assert_int_equal(rc, 0);
     s = state_line(dir, "next", 0);
     assert_string_equal(jstr(s, "player", "series_id"), SERIES);
@@ -455,9 +458,9 @@ static void test_resume_where_the_viewer_left(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_taps_seek_10s_each_and_never_skip),
-        cmocka_unit_test(test_hold_speeds_up),
-        cmocka_unit_test(test_resume_where_the_viewer_left),
+        cmocka_unit_test_teardown(test_taps_seek_10s_each_and_never_skip, stop_server),
+        cmocka_unit_test_teardown(test_hold_speeds_up, stop_server),
+        cmocka_unit_test_teardown(test_resume_where_the_viewer_left, stop_server),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
