@@ -19,6 +19,9 @@ char *util_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Returns 0, BINGE_EIO, BINGE_ENOTFOUND or BINGE_ETOOBIG. */
 int util_read_file(const char *path, size_t max_bytes, char **out, size_t *len);
 
+/* Writes all len bytes to fd, retrying short writes and EINTR. Returns 0, or -1 with errno set. */
+int util_write_all(int fd, const void *data, size_t len);
+
 /* Writes data atomically: a temporary file in the same directory, fsync, rename, fsync of the
  * directory. Returns 0 or BINGE_EIO; the old file is untouched on failure. */
 int util_write_file_atomic(const char *path, const void *data, size_t len, int mode);

@@ -239,7 +239,6 @@ void store_job_free(struct store_job *j);
 /* File primitives. store_write_atomic writes a temporary file in path's directory and renames it
  * over path; with sync it fsyncs the file before and the directory after the rename. */
 int store_write_atomic(const char *path, const void *data, size_t len, int mode, bool sync);
-int store_write_all(int fd, const char *p, size_t len);
 int store_fsync(int fd, bool data_only);
 void store_fsync_dir(const char *dir);
 

@@ -50,21 +50,6 @@ void store_fsync_dir(const char *dir)
     }
 }
 
-int store_write_all(int fd, const char *p, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* The directory part of path, transfer full. */
 static char *dir_of(const char *path)
 {
@@ -89,7 +74,7 @@ int store_write_atomic(const char *path, const void *data, size_t len, int mode,
     }
     /* Without the fsync a power cut after the rename can leave an empty file under the final
      * name; a kill -9 cannot: the page cache survives the process. */
-    if (fchmod(fd, (mode_t)mode) != 0 || store_write_all(fd, data, len) != 0 ||
+    if (fchmod(fd, (mode_t)mode) != 0 || util_write_all(fd, data, len) != 0 ||
         (sync && store_fsync(fd, false) != 0))
         goto fail;
     int c = close(fd);
@@ -171,7 +156,7 @@ static int run_append(struct store_writer *w, const struct store_job *j)
 {
     if (w->journal_broken || w->journal_fd < 0)
         return BINGE_EIO; /* the UI thread rewrites the journal next */
-    if (store_write_all(w->journal_fd, j->blob->data, j->blob->len) != 0 ||
+    if (util_write_all(w->journal_fd, j->blob->data, j->blob->len) != 0 ||
         store_fsync(w->journal_fd, true) != 0) {
         log_error("can't append to %s: %s", w->journal_path, strerror(errno));
         /* Cut back to the last whole record so the next append does not follow a fragment. */
@@ -211,7 +196,7 @@ static int run_job(struct store_writer *w, const struct store_job *j)
         /* A fresh name nothing references yet: a torn file is never read (see store_cache.c). */
         int fd = open(j->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         int rc = 0;
-        if (fd < 0 || store_write_all(fd, j->blob->data, j->blob->len) != 0)
+        if (fd < 0 || util_write_all(fd, j->blob->data, j->blob->len) != 0)
             rc = BINGE_EIO;
         if (fd >= 0 && close(fd) != 0)
             rc = BINGE_EIO;

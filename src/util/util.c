@@ -124,8 +124,9 @@ fail:
     return rc;
 }
 
-static int write_all(int fd, const char *p, size_t len)
+int util_write_all(int fd, const void *data, size_t len)
 {
+    const char *p = data;
     while (len > 0) {
         ssize_t n = write(fd, p, len);
         if (n < 0) {
@@ -174,7 +175,7 @@ int util_write_file_atomic(const char *path, const void *data, size_t len, int m
     }
     if (fchmod(fd, (mode_t)mode) != 0)
         goto fail;
-    if (write_all(fd, data, len) != 0)
+    if (util_write_all(fd, data, len) != 0)
         goto fail;
     /* Without the fsync a crash after rename can leave an empty file under the final name. */
     if (fsync(fd) != 0)
