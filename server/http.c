@@ -24,6 +24,11 @@
 #include "faults.h"
 #include "slog.h"
 
+/* The sweeper wakes up once for deadlines this close together, and logs what it closed at most
+ * this often. */
+#define SWEEP_SLACK_S 0.05
+#define SWEEP_LOG_INTERVAL_S 1.0
+
 /* Pool threads whatever the CPU count. */
 #define HTTP_MIN_THREADS 4u
 #define HTTP_MAX_THREADS 64u
@@ -143,7 +148,7 @@ static void conn_set_due(struct http_server *srv, struct http_conn *hc, double d
     pthread_mutex_lock(&srv->conn_lock);
     if (!(keep_earlier && hc->due > 0 && hc->due <= due))
         hc->due = due;
-    if (hc->due > 0 && hc->due < srv->sweep_at)
+    if (hc->due > 0 && hc->due + SWEEP_SLACK_S < srv->sweep_at)
         pthread_cond_signal(&srv->conn_cond);
     pthread_mutex_unlock(&srv->conn_lock);
 }
@@ -209,12 +214,13 @@ static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
 static void *sweeper_main(void *arg)
 {
     struct http_server *srv = arg;
+    unsigned long unlogged = 0; /* closed since the last log line */
+    double logged_at = 0;
 
     pthread_mutex_lock(&srv->conn_lock);
     while (!srv->stopping) {
         double now = mono_now();
         double next = INFINITY;
-        unsigned int closed = 0;
         struct timespec until;
 
         for (struct http_request **pp = &srv->delayed; *pp;) {
@@ -234,16 +240,24 @@ static void *sweeper_main(void *arg)
             if (hc->due <= now) {
                 shutdown(hc->fd, SHUT_RDWR);
                 hc->due = 0;
-                closed++;
+                unlogged++;
             } else if (hc->due < next) {
                 next = hc->due;
             }
         }
-        if (closed)
+        /* One line a second at most, however many connections an attack makes. */
+        if (unlogged && now - logged_at >= SWEEP_LOG_INTERVAL_S) {
             slog_msg(SLOG_INFO, "http",
-                     "closed %u connection%s that sent no complete request within %us", closed,
-                     closed == 1 ? "" : "s", srv->cfg.request_timeout_s);
-        /* Nothing pending: sleep until a new deadline signals. */
+                     "closed %lu connection%s that sent no complete request within %us", unlogged,
+                     unlogged == 1 ? "" : "s", srv->cfg.request_timeout_s);
+            unlogged = 0;
+            logged_at = now;
+        }
+        if (unlogged && logged_at + SWEEP_LOG_INTERVAL_S < next)
+            next = logged_at + SWEEP_LOG_INTERVAL_S;
+        /* Deadlines close together are swept together. Nothing pending: sleep until a new
+         * deadline signals. */
+        next += SWEEP_SLACK_S;
         srv->sweep_at = next;
         if (isinf(next))
             next = now + 3600;

@@ -28,9 +28,12 @@
  * approve a device code or pay a checkout. Clients that send neither (binge, curl) are unaffected.
  *
  * Threading: the api is called from libmicrohttpd's pool threads, concurrently; a handler that
- * blocks (SQLite) holds up only the connections of its own pool thread, so the pool is sized at
- * several threads per core. A sweeper thread enforces the request deadline. The http_server
- * functions themselves must be called from one thread (the main thread).
+ * blocks (SQLite) holds up only the connections of its own pool thread, so there are more
+ * threads than cores (at least 4), but not many more: the database is one connection behind one
+ * lock, and on 2 cores under load 2 threads gave the lowest p99 latency, 4 and 8 about the same
+ * and 16 the highest (docs/performance.md). A sweeper thread enforces the request deadline and
+ * ends injected latencies. The http_server functions themselves must be called from one thread
+ * (the main thread).
  *
  * Errors: 0 or a negative BINGE_E* code; failures are also logged. */
 
@@ -52,7 +55,7 @@ int http_server_port(const struct http_server *srv);
 const char *http_server_host(const struct http_server *srv);
 
 /* Defaults of struct http_config, used where a field is 0. */
-#define HTTP_DEFAULT_THREADS_PER_CPU 4u /* pool threads per online CPU, at least 4, at most 64 */
+#define HTTP_DEFAULT_THREADS_PER_CPU 2u /* pool threads per online CPU, at least 4, at most 64 */
 #define HTTP_DEFAULT_MAX_CONNECTIONS 2048u
 #define HTTP_DEFAULT_MAX_PER_IP 64u /* a household or an office behind one NAT address */
 #define HTTP_DEFAULT_REQUEST_TIMEOUT_S 10u

@@ -90,7 +90,7 @@ static const struct option_def server_option_defs[] = {
     {"rate-burst", OPTION_INT, offsetof(struct server_options, rate_burst), "40", 1, 100000, "N",
      "requests a device may make at once before --rate-limit applies"},
     {"threads", OPTION_INT, offsetof(struct server_options, threads), "0", 0, 256, "N",
-     "HTTP worker threads, each serving many connections (0: 4 per CPU, 4 to 64)"},
+     "HTTP worker threads, each serving many connections (0: 2 per CPU, 4 to 64)"},
     {"max-connections", OPTION_INT, offsetof(struct server_options, max_connections), "2048", 1,
      1000000, "N", "open connections in all"},
     {"max-connections-per-ip", OPTION_INT, offsetof(struct server_options, max_per_ip), "64", 1,
