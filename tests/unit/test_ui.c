@@ -225,12 +225,41 @@ static void test_message_panel_wraps(void **state)
         fail_msg("the detail shows as %d lines of text, want %d (wrapped, not cut)", got, want);
 }
 
+/* An error before the first picture, with no poster: the player screen shows the panel on black
+ * and nothing else. The series title (drawn in place of the poster) once peeked out in a row of
+ * dots above the panel's top bar. */
+static void test_error_panel_covers_the_title(void **state)
+{
+    struct canvas *c = *state;
+    struct ui_player_view v = {
+        .series_title = "The Midnight Heir",
+        .episode_index = 1,
+        .episode_count = 3,
+        .state = PLAYER_ERROR,
+        .position_ms = -1,
+        .duration_ms = -1,
+        .message_title = "The service is having a problem",
+        .message_detail = "It is not your connection. Please try again in a moment.",
+        .message_hint = "OK to retry, BACK to return",
+        .volume_pct = 100,
+    };
+    ui_draw_player(c->ui, &v);
+    const char *png = save(c, "player-error.png");
+    /* Everything above the panel (380 px high, centred) is black. */
+    double mean[3], sd;
+    assert_int_equal(tu_png_stats(png, 0, 0, UI_WIDTH, UI_HEIGHT / 2 - 190, mean, &sd, NULL, NULL),
+                     0);
+    if (sd > 0.5 || mean[0] + mean[1] + mean[2] > 1)
+        fail_msg("something is drawn above the error panel (mean %.1f, sd %.2f)", mean[0], sd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_paywall_rows_contrast),
         cmocka_unit_test(test_wrap_rows),
         cmocka_unit_test(test_message_panel_wraps),
+        cmocka_unit_test(test_error_panel_covers_the_title),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -320,7 +320,8 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
         if (poster) {
             SDL_RenderCopy(ui->renderer, poster, NULL, &r);
             ui_fill(ui, r, (SDL_Color){0, 0, 0, 150});
-        } else {
+        } else if (!v->message_title) {
+            /* (A message panel covers the middle; the title's top would show above it.) */
             text_draw(ui, v->series_title, 56, ui_color_dim, UI_WIDTH / 2, UI_HEIGHT / 2 - 200,
                       TEXT_CENTER, UI_SAFE_W);
         }
