@@ -214,8 +214,11 @@ void player_free(struct player *player);
  * heard of again. Errors surface as PLAYER_EVENT_ERROR. Returns 0, or BINGE_EINVAL for an
  * unusable uri, or BINGE_EMEDIA when the pipeline cannot be built.
  * Recovery the player does by itself: a segment the server does not have (404/410) is skipped
- * once the picture gets there (with player_tick; without it, it is an ERROR at once), and a
- * stream that makes no progress is re-tuned (the watchdog of player_tick).
+ * once the picture gets there, going on at the start of the next segment (with player_tick;
+ * without it, it is an ERROR at once); a segment answering 5xx is asked for 4 times in all, with
+ * back-off, then skipped the same way (or, when it cannot be, an ERROR of kind
+ * PLAYER_ERROR_NETWORK); and a stream that makes no progress is re-tuned (the watchdog of
+ * player_tick).
  * A local HLS playlist (file://...m3u8) is served to hlsdemux2 from a loopback HTTP server the
  * player runs (127.0.0.1, random path); hlsdemux2 in GStreamer 1.22 cannot read file://. */
 int player_open(struct player *player, const char *uri, int64_t start_ms);

@@ -192,6 +192,82 @@ static gpointer diag_main(gpointer data)
     return NULL;
 }
 
+/* Queues it for gen if gen is still live; takes it. */
+static void post_item(struct player *p, struct player_item *it)
+{
+    bool wake = false;
+    g_mutex_lock(&p->lock);
+    if (it->gen == p->cur_gen || it->gen == p->next_gen) {
+        g_queue_push_tail(&p->items, it);
+        it = NULL;
+        wake = !p->events_notified;
+        p->events_notified = true;
+    }
+    g_mutex_unlock(&p->lock);
+    if (it) {
+        g_free(it->starts);
+        g_free(it);
+    }
+    if (wake)
+        player_wake(p);
+}
+
+static gpointer playlist_main(gpointer data)
+{
+    struct diag *d = data;
+    struct player *p = d->player;
+    GString *text = g_string_new(NULL);
+    guint st = fetch(d, d->uri, text);
+    struct player_item *it = g_new0(struct player_item, 1);
+    it->kind = PLAYER_ITEM_PLAYLIST;
+    it->gen = d->gen;
+    it->status = st;
+    if (st == 200)
+        it->n_starts = player_playlist_starts(text->str, &it->starts);
+    log_debug("media playlist: %u, %d segments", st, it->n_starts);
+    g_string_free(text, TRUE);
+    post_item(p, it);
+    g_free(d->uri);
+    g_free(d);
+    g_mutex_lock(&p->lock); /* the last touch of the player, as in diag_main */
+    if (--p->diag_live == 0)
+        g_cond_broadcast(&p->reaper_idle);
+    g_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+bool player_playlist_fetch(struct player *p, struct player_pipe *pipe)
+{
+    if (!pipe->manifest_uri || pipe->n_variants <= 0)
+        return false;
+    int i = pipe->have_variant && pipe->variant.index >= 0 ? pipe->variant.index : 0;
+    if (i >= pipe->n_variants || !pipe->variants[i].uri)
+        return false;
+    struct diag *d = g_new0(struct diag, 1);
+    d->player = p;
+    d->run = g_atomic_int_get(&p->diag_run);
+    d->gen = pipe->gen;
+    d->uri = gst_uri_join_strings(pipe->manifest_uri, pipe->variants[i].uri);
+    if (!d->uri) {
+        g_free(d);
+        return false;
+    }
+    g_mutex_lock(&p->lock);
+    p->diag_live++;
+    g_mutex_unlock(&p->lock);
+    GThread *t = g_thread_try_new("binge-playlist", playlist_main, d, NULL);
+    if (!t) {
+        g_mutex_lock(&p->lock);
+        p->diag_live--;
+        g_mutex_unlock(&p->lock);
+        g_free(d->uri);
+        g_free(d);
+        return false;
+    }
+    g_thread_unref(t);
+    return true;
+}
+
 void player_diagnose_cancel(struct player *p)
 {
     g_atomic_int_inc(&p->diag_run);

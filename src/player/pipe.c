@@ -324,6 +324,9 @@ static void manifest_complete(struct player_pipe *pipe, GstPad *pad, GstElement 
         log_info("master playlist: %d audio-only variant(s) left out", n - kept);
         n = kept;
     }
+    /* A media playlist: where each segment starts, to skip one that fails (segments.c). */
+    int64_t *starts = NULL;
+    int n_starts = n > 0 ? 0 : player_playlist_starts(text, &starts);
     int initial = n > 0 ? 0 : -1; /* hlsdemux2 starts on the first one listed by default */
     if (n > 0 && p->start_bitrate)
         initial = player_variants_for_bitrate(v, n, p->start_bitrate, 0);
@@ -332,7 +335,14 @@ static void manifest_complete(struct player_pipe *pipe, GstPad *pad, GstElement 
     memcpy(pipe->parsed, v, sizeof(v[0]) * (size_t)n);
     pipe->n_parsed = n;
     pipe->initial_variant = initial;
+    if (n_starts > 0) {
+        g_free(pipe->seg_starts);
+        pipe->seg_starts = starts;
+        pipe->n_seg_starts = n_starts;
+        starts = NULL;
+    }
     g_mutex_unlock(&p->lock);
+    g_free(starts);
 
     /* The bytes held back go on now, rewritten or not, in one buffer. */
     GString *held = pipe->manifest;
@@ -516,7 +526,10 @@ struct player_pipe *player_pipe_new(struct player *p, const char *uri, const cha
     pipe->variant.index = -1;
     pipe->pending_seek_ms = -1;
     pipe->skip_from_ms = -1;
+    pipe->skip_to_ms = -1;
     pipe->out_end_ms = -1;
+    pipe->failed_start_ms = -1;
+    pipe->skip_before_ms = -1;
     g_queue_init(&pipe->cues);
     gst_segment_init(&pipe->text_segment, GST_FORMAT_TIME);
 
@@ -573,6 +586,7 @@ struct player_pipe *player_pipe_new(struct player *p, const char *uri, const cha
     gst_bus_set_sync_handler(bus, on_bus_message, pipe, NULL);
     gst_object_unref(bus);
     pipe->pipeline = pipeline;
+    player_segments_attach(pipe);
     return pipe;
 fail:
     if (audio)
@@ -599,6 +613,7 @@ void player_pipe_destroy(struct player_pipe *pipe)
             gst_object_unref(bus);
         }
         g_signal_handlers_disconnect_by_data(pipe->pipeline, pipe);
+        player_segments_clear(pipe); /* its threads are gone */
         gst_object_unref(pipe->pipeline);
     }
     if (pipe->video_sink)
@@ -619,6 +634,7 @@ void player_pipe_destroy(struct player_pipe *pipe)
     player_variants_clear(pipe->parsed, pipe->n_parsed);
     g_queue_clear_full(&pipe->cues, player_cue_free);
     g_free(pipe->manifest_uri);
+    g_free(pipe->seg_starts);
     g_free(pipe->uri);
     g_free(pipe->log_uri);
     g_free(pipe);

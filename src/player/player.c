@@ -138,6 +138,7 @@ static void init_gst(void)
     char *version = gst_version_string();
     log_info("%s ready", version);
     g_free(version);
+    player_segments_init();
     init_result = 0;
 }
 
@@ -154,6 +155,7 @@ void player_deinit(void)
         deinit_done = true;
         init_result = BINGE_EMEDIA;
         warm_join();
+        player_segments_deinit();
         gst_deinit();
     }
 }
@@ -220,6 +222,13 @@ static int64_t mono_ms(void)
 static void touch(struct player *p)
 {
     p->deadline_ms = mono_ms();
+}
+
+/* True while segments.c holds the pipe's demuxer: nothing that waits for the demuxer's
+ * scheduler (seeks, queries that reach it, select-streams) is sent to it then. */
+static bool pipe_held(const struct player_pipe *pipe)
+{
+    return g_atomic_int_get(&((struct player_pipe *)pipe)->held) != 0;
 }
 
 /* ---- translated events (UI thread) ---- */
@@ -311,7 +320,8 @@ static void apply_target(struct player *p, struct player_pipe *pipe)
 static void update_duration(struct player *p, struct player_pipe *pipe)
 {
     gint64 d = -1;
-    if (!gst_element_query_duration(pipe->pipeline, GST_FORMAT_TIME, &d) || d <= 0)
+    if (pipe_held(pipe) || !gst_element_query_duration(pipe->pipeline, GST_FORMAT_TIME, &d) ||
+        d <= 0)
         return;
     int64_t ms = d / GST_MSECOND;
     if (ms == pipe->duration_ms)
@@ -663,6 +673,13 @@ static void carry_over(const struct player_pipe *from, struct player_pipe *to)
     to->n_tracks = from->n_tracks;
 }
 
+/* Where a pipe built to skip the hole of pipe ends its skipping: failures of segments before
+ * this are the hole (or the segments before it, fetched again while prerolling at 0). */
+static int64_t from_hole(const struct player_pipe *pipe, int64_t start)
+{
+    return pipe->skip_to_ms >= 0 ? pipe->skip_to_ms - 1 : start;
+}
+
 /* Builds pipe again at start (how: mode) and puts the new one in its place, cur or next. */
 static bool replace(struct player *p, struct player_pipe *pipe, int64_t start,
                     enum player_start_mode mode)
@@ -672,10 +689,19 @@ static bool replace(struct player *p, struct player_pipe *pipe, int64_t start,
     if (make_pipe(p, pipe->uri, start, next, &fresh) != 0)
         return false;
     fresh->start_mode = mode;
+    if (mode == PLAYER_START_AFTER)
+        fresh->skip_before_ms = from_hole(pipe, start); /* no thread of it runs yet */
     fresh->rebuilds = pipe->rebuilds;
     fresh->skips = pipe->skips;
     fresh->request_us = pipe->request_us; /* the statistics go on */
     carry_over(pipe, fresh);
+    g_mutex_lock(&p->lock);
+    if (pipe->n_seg_starts > 0) {
+        fresh->seg_starts =
+            g_memdup2(pipe->seg_starts, sizeof(int64_t) * (size_t)(pipe->n_seg_starts + 1));
+        fresh->n_seg_starts = pipe->n_seg_starts;
+    }
+    g_mutex_unlock(&p->lock);
     if (next) {
         p->next = NULL;
         retire(p, pipe);
@@ -708,6 +734,77 @@ static bool rebuild(struct player *p, struct player_pipe *pipe)
     return replace(p, pipe, start, PLAYER_START_EXACT);
 }
 
+/* Plays what is buffered up to from, where a segment is missing; player_tick then goes on after
+ * it (skip_missing). */
+static void skip_ahead(struct player *p, struct player_pipe *pipe, int64_t from)
+{
+    pipe->skip_from_ms = from;
+    g_mutex_lock(&p->lock);
+    pipe->skip_to_ms = player_segment_after(pipe, from);
+    g_mutex_unlock(&p->lock);
+    if (pipe->skip_to_ms >= 0)
+        log_debug("the segment at %" G_GINT64_FORMAT " ms ends at %" G_GINT64_FORMAT " ms", from,
+                  pipe->skip_to_ms);
+    else if (pipe->n_seg_starts == 0 && !pipe->playlist_asked_ms && player_playlist_fetch(p, pipe))
+        pipe->playlist_asked_ms = mono_ms(); /* the skip waits a moment for it (player_tick) */
+    pipe->skips++;
+    /* The watchdog of the skip starts now, from where the picture is. */
+    p->wd_progress_ms = mono_ms();
+    p->wd_pos_ms = pipe->first_frame ? query_position(pipe) : -1;
+    apply_target(p, pipe);
+}
+
+/* Whether a failed segment of pipe may be skipped. The skip happens in player_tick: an app that
+ * does not tick gets the error at once. Nothing shown after two skips: the segments are not
+ * missing, the stream is. */
+static bool may_skip(const struct player *p, const struct player_pipe *pipe)
+{
+    return p->ticked && pipe == p->cur && pipe->skips < 5 && !(pipe->skips >= 2 && !p->shown_first);
+}
+
+/* The media playlist of a master arrived (player_playlist_fetch): where its segments start. */
+static void playlist_fetched(struct player *p, struct player_pipe *pipe, struct player_item *it)
+{
+    pipe->playlist_asked_ms = -1; /* answered */
+    if (it->n_starts <= 0)
+        return;
+    g_mutex_lock(&p->lock);
+    g_free(pipe->seg_starts);
+    pipe->seg_starts = it->starts;
+    pipe->n_seg_starts = it->n_starts;
+    it->starts = NULL;
+    if (pipe->skip_from_ms >= 0)
+        pipe->skip_to_ms = player_segment_after(pipe, pipe->skip_from_ms);
+    g_mutex_unlock(&p->lock);
+    log_debug("media playlist: %d segments; the missing one ends at %" G_GINT64_FORMAT " ms",
+              pipe->n_seg_starts, pipe->skip_to_ms);
+}
+
+/* segments.c gave up on a segment that kept answering 5xx (hlsdemux2 would ask for it every
+ * 10 ms for ever) and holds the demuxer: skip it like a missing one, or fail with a clear
+ * message. Either way the pipe is retired soon, which lets the demuxer go. */
+static void segment_failed(struct player *p, struct player_pipe *pipe, const struct player_item *it)
+{
+    if (pipe->failed || pipe->skip_from_ms >= 0)
+        return;
+    p->stats.warnings++;
+    if (may_skip(p, pipe) && it->start_ms >= 0) {
+        log_warn("the segment at %" G_GINT64_FORMAT " ms answered %u to %d requests: playing up "
+                 "to it, then on after it",
+                 it->start_ms, it->status, it->attempts);
+        skip_ahead(p, pipe, it->start_ms);
+        return;
+    }
+    struct player_event ev = event_of(p, PLAYER_EVENT_ERROR);
+    ev.error = PLAYER_ERROR_NETWORK;
+    snprintf(ev.message, sizeof(ev.message),
+             "The video server is having trouble with this episode. Please try again later");
+    snprintf(ev.detail, sizeof(ev.detail),
+             "the segment at %" G_GINT64_FORMAT " ms of %s answered HTTP %u to %d requests",
+             it->start_ms, pipe->log_uri, it->status, it->attempts);
+    report_error(p, pipe, &ev);
+}
+
 /* A segment the server does not have (404/410 after hlsdemux2's retries): hlsdemux2 gives up
  * on the whole stream, although everything before it is buffered and everything after it may
  * be fine. The current stream plays what it has; player_tick then goes on at the segment after
@@ -715,10 +812,8 @@ static bool rebuild(struct player *p, struct player_pipe *pipe)
 static bool missing_segment(struct player *p, struct player_pipe *pipe, GstMessage *msg,
                             const GError *err, const char *debug, guint status)
 {
-    /* The skip happens in player_tick: an app that does not tick gets the error at once.
-     * Nothing shown after two skips: the segments are not missing, the stream is. */
-    if (!p->ticked || pipe != p->cur || (status != 404 && status != 410) || pipe->skips >= 5 ||
-        (pipe->skips >= 2 && !p->shown_first) || !GST_IS_ELEMENT(GST_MESSAGE_SRC(msg)))
+    if (!may_skip(p, pipe) || (status != 404 && status != 410) ||
+        !GST_IS_ELEMENT(GST_MESSAGE_SRC(msg)))
         return false;
     if (!strstr(err->message, "ragment") && !(debug && strstr(debug, "ragment")))
         return false;
@@ -727,22 +822,26 @@ static bool missing_segment(struct player *p, struct player_pipe *pipe, GstMessa
     if (!klass || !strstr(klass, "Adaptive"))
         return false;
     g_mutex_lock(&p->lock);
-    int64_t from = pipe->out_end_ms;
+    int64_t from = pipe->out_end_ms, start = pipe->failed_start_ms;
     g_mutex_unlock(&p->lock);
-    /* Downloaded but not yet given out: the hole starts after that. */
-    guint64 level = 0;
-    GObject *demux = G_OBJECT(GST_MESSAGE_SRC(msg));
-    if (g_object_class_find_property(G_OBJECT_GET_CLASS(demux), "current-level-time-video"))
-        g_object_get(demux, "current-level-time-video", &level, NULL);
-    log_debug("missing segment: output reached %" G_GINT64_FORMAT " ms, %" G_GUINT64_FORMAT
-              " ms more buffered",
-              from, level / GST_MSECOND);
-    from = (from > 0 ? from : 0) + (int64_t)(level / GST_MSECOND);
-    pipe->skip_from_ms = from;
-    pipe->skips++;
-    apply_target(p, pipe);
+    if (start >= 0) {
+        /* Where the playlist says it starts (segments.c): the skip lands on the next one. */
+        log_debug("missing segment starts at %" G_GINT64_FORMAT " ms", start);
+        from = start;
+    } else {
+        /* Not known (another GStreamer): downloaded but not yet given out comes first. */
+        guint64 level = 0;
+        GObject *demux = G_OBJECT(GST_MESSAGE_SRC(msg));
+        if (g_object_class_find_property(G_OBJECT_GET_CLASS(demux), "current-level-time-video"))
+            g_object_get(demux, "current-level-time-video", &level, NULL);
+        log_debug("missing segment: output reached %" G_GINT64_FORMAT " ms, %" G_GUINT64_FORMAT
+                  " ms more buffered",
+                  from, level / GST_MSECOND);
+        from = (from > 0 ? from : 0) + (int64_t)(level / GST_MSECOND);
+    }
+    skip_ahead(p, pipe, from);
     p->stats.warnings++;
-    log_warn("a segment is missing (%u) at about %" G_GINT64_FORMAT
+    log_warn("a segment is missing (%u) at %" G_GINT64_FORMAT
              " ms: playing up to it, then on after it",
              status, pipe->skip_from_ms);
     return true;
@@ -753,8 +852,17 @@ static bool missing_segment(struct player *p, struct player_pipe *pipe, GstMessa
 static void skip_missing(struct player *p, int64_t pos)
 {
     struct player_pipe *pipe = p->cur;
-    int64_t from = pipe->skip_from_ms;
-    if (pipe->duration_ms > 0 && from + 500 >= pipe->duration_ms) {
+    int64_t from = pipe->skip_from_ms, to = pipe->skip_to_ms;
+    /* With the playlist's durations: just before the next segment's start, which the start
+     * seek (KEY_UNIT | SNAP_AFTER) turns into that segment. Without them (a master whose media
+     * playlist could not be fetched): just after the hole's start, then a second further each
+     * time a pipe lands in the hole again. */
+    int64_t target = to >= 0 ? to - 1 : from + 1;
+    if (to < 0 && pipe->skip_before_ms > from)
+        target = pipe->skip_before_ms + 1000;
+    bool last = to >= 0 ? pipe->duration_ms > 0 && to >= pipe->duration_ms - 1
+                        : pipe->duration_ms > 0 && from + 500 >= pipe->duration_ms;
+    if (last) {
         log_info("the missing segment was the last: end of stream");
         pipe->skip_from_ms = -1;
         pipe->eos = true;
@@ -765,7 +873,7 @@ static void skip_missing(struct player *p, int64_t pos)
     log_info("skipping the missing segment at %" G_GINT64_FORMAT " ms (position %" G_GINT64_FORMAT
              " ms)",
              from, pos);
-    if (!replace(p, pipe, from + 1, PLAYER_START_AFTER)) {
+    if (!replace(p, pipe, target, PLAYER_START_AFTER)) {
         struct player_event ev = event_of(p, PLAYER_EVENT_ERROR);
         snprintf(ev.message, sizeof(ev.message),
                  "Can't play this episode: the stream was not found (404)");
@@ -822,6 +930,14 @@ static bool hides_cause(GstMessage *msg, const GError *err)
     return klass && strstr(klass, "Adaptive");
 }
 
+static bool failed_before(struct player *p, struct player_pipe *pipe, int64_t ms)
+{
+    g_mutex_lock(&p->lock);
+    bool before = pipe->failed_start_ms >= 0 && pipe->failed_start_ms < ms;
+    g_mutex_unlock(&p->lock);
+    return before;
+}
+
 static void handle_error(struct player *p, struct player_pipe *pipe, GstMessage *msg)
 {
     GError *err = NULL;
@@ -842,6 +958,11 @@ static void handle_error(struct player *p, struct player_pipe *pipe, GstMessage 
         /* Elements tend to follow one failure with more ("Invalid manifest" after the 404);
          * the first is the one that says why. */
         log_debug("further error: %s", detail);
+    } else if (pipe->phase == PLAYER_PHASE_PREROLL && pipe->skip_before_ms >= 0 &&
+               pipe->first_frame && failed_before(p, pipe, pipe->skip_before_ms)) {
+        /* A pipe skipping a hole met it again while prerolling at 0 (hlsdemux2 fetches ahead):
+         * its start seek goes past it. */
+        log_debug("the skipped segment failed again before the start seek: %s", detail);
     } else if (exposure_race(msg, err, status) && rebuild(p, pipe)) {
         log_debug("rebuilt after: %s", detail); /* pipe is gone from here on */
     } else if (missing_segment(p, pipe, msg, err, debug, status)) {
@@ -948,6 +1069,8 @@ static void handle_buffering(struct player *p, struct player_pipe *pipe, GstMess
 
 static bool issue_seek(struct player_pipe *pipe, int64_t ms, enum player_start_mode mode)
 {
+    if (pipe_held(pipe))
+        return false; /* the demuxer would not answer: the pipe is on its way out */
     /* KEY_UNIT | SNAP_BEFORE: from the keyframe at or before ms, which costs no decode of
      * skipped frames; keyframes are at most one segment apart. The very end is no segment's
      * start (hlsdemux2 refuses it), and snapping would land a whole segment before it: the
@@ -986,6 +1109,11 @@ static void handle_async_done(struct player *p, struct player_pipe *pipe)
     update_duration(p, pipe);
     if (pipe->phase == PLAYER_PHASE_PREROLL) {
         pipe->phase = PLAYER_PHASE_SEEKING;
+        /* segments.c stops holding back retries of the hole this seek leaves behind. */
+        g_mutex_lock(&p->lock);
+        pipe->start_seeked = true;
+        g_cond_broadcast(&p->retired_cond);
+        g_mutex_unlock(&p->lock);
         /* A re-tune goes on exactly where the picture stopped: decoding from the keyframe
          * before costs a moment, a jump back would be seen. */
         if (!issue_seek(pipe, pipe->start_ms, pipe->start_mode)) {
@@ -1098,6 +1226,10 @@ static void handle_item(struct player *p, struct player_item *it)
         publish_first_frame(p, pipe);
     else if (it->kind == PLAYER_ITEM_DIAGNOSIS)
         handle_diagnosis(p, pipe, it);
+    else if (it->kind == PLAYER_ITEM_SEGMENT_FAILED)
+        segment_failed(p, pipe, it);
+    else if (it->kind == PLAYER_ITEM_PLAYLIST)
+        playlist_fetched(p, pipe, it);
     else
         handle_message(p, pipe, it->msg);
     sync_state(p);
@@ -1105,6 +1237,7 @@ static void handle_item(struct player *p, struct player_item *it)
 
 static void free_item(struct player_item *it)
 {
+    g_free(it->starts);
     if (it->msg)
         gst_message_unref(it->msg);
     g_free(it);
@@ -1221,6 +1354,8 @@ static void retire(struct player *p, struct player_pipe *pipe)
         p->cur_gen = 0;
     if (p->next_gen == pipe->gen)
         p->next_gen = 0;
+    pipe->retired = true; /* lets a held demuxer go (segments.c) before the teardown */
+    g_cond_broadcast(&p->retired_cond);
     g_mutex_unlock(&p->lock);
     local_http_withdraw(p->local_http, pipe->publication);
     pipe->publication = 0;
@@ -1379,6 +1514,12 @@ int player_seek(struct player *p, int64_t position_ms)
     } else if (pipe->phase == PLAYER_PHASE_SEEKING) {
         pipe->pending_seek_ms = position_ms;
         pipe->start_ms = position_ms;
+    } else if (pipe_held(pipe)) {
+        /* Its demuxer is held on a failing segment: a new pipeline goes there instead. */
+        pipe->seek_by_user = false;
+        if (!replace(p, pipe, position_ms, PLAYER_START_KEYFRAME))
+            return BINGE_EMEDIA;
+        p->cur->seek_by_user = position_ms > 0; /* SEEKED comes after its start seek */
     } else {
         pipe->phase = PLAYER_PHASE_SEEKING;
         pipe->start_ms = position_ms;
@@ -1580,7 +1721,9 @@ void player_tick(struct player *p, int64_t now_ms)
             p->wd_pos_ms = pos;
             p->wd_progress_ms = now_ms;
         }
-        if (pos >= pipe->skip_from_ms - 100 || now_ms - p->wd_progress_ms >= 500) {
+        /* A master's media playlist asked for a moment ago tells where the hole ends. */
+        bool awaiting = pipe->playlist_asked_ms > 0 && now_ms - pipe->playlist_asked_ms < 2000;
+        if (!awaiting && (pos >= pipe->skip_from_ms - 100 || now_ms - p->wd_progress_ms >= 1500)) {
             skip_missing(p, pos);
             player_wake(p);
             pipe = p->cur;
@@ -1659,7 +1802,7 @@ int64_t player_get_duration_ms(struct player *p)
 {
     if (!p || !p->cur)
         return -1;
-    if (p->cur->duration_ms >= 0)
+    if (p->cur->duration_ms >= 0 || pipe_held(p->cur))
         return p->cur->duration_ms;
     /* Not cached yet: ask, but leave the event to the message that will announce it. */
     gint64 d = -1;
@@ -1923,6 +2066,7 @@ struct player *player_new(const struct player_config *cfg, void (*wake)(void *da
     g_queue_init(&p->dying);
     g_mutex_init(&p->lock);
     g_cond_init(&p->reaper_idle);
+    g_cond_init(&p->retired_cond);
     p->audio_sink_desc =
         g_strdup(cfg && cfg->audio_sink && cfg->audio_sink[0] ? cfg->audio_sink : "autoaudiosink");
     p->start_bitrate = cfg ? cfg->start_bitrate : 0;
@@ -1993,6 +2137,7 @@ void player_free(struct player *p)
     g_queue_clear(&p->items);
     g_mutex_clear(&p->lock);
     g_cond_clear(&p->reaper_idle);
+    g_cond_clear(&p->retired_cond);
     g_free(p->audio_sink_desc);
     g_free(p->video_sink_desc);
     g_free(p->pref_audio);

@@ -33,6 +33,9 @@ enum player_item_kind {
     PLAYER_ITEM_MESSAGE,     /* a bus message */
     PLAYER_ITEM_FIRST_FRAME, /* the first frame of a pipe reached its video sink */
     PLAYER_ITEM_DIAGNOSIS,   /* diagnose.c found out why a stream failed */
+    /* segments.c: a segment kept answering 5xx; the demuxer is held until the pipe is retired */
+    PLAYER_ITEM_SEGMENT_FAILED,
+    PLAYER_ITEM_PLAYLIST, /* diagnose.c fetched the media playlist: its segment starts */
 };
 
 /* What diagnose.c found. */
@@ -49,7 +52,19 @@ struct player_item {
     unsigned gen;
     GstMessage *msg;             /* PLAYER_ITEM_MESSAGE only; owned */
     enum player_verdict verdict; /* PLAYER_ITEM_DIAGNOSIS */
-    unsigned status;             /* PLAYER_ITEM_DIAGNOSIS: the key's HTTP status, 0 unknown */
+    unsigned status;  /* DIAGNOSIS: the key's HTTP status, 0 unknown; SEGMENT_FAILED: the last */
+    int64_t start_ms; /* SEGMENT_FAILED: where the segment starts in the playlist's timeline */
+    int attempts;     /* SEGMENT_FAILED: requests made for it */
+    int64_t *starts;  /* PLAYLIST: as player_playlist_starts gives them (owned), or NULL */
+    int n_starts;
+};
+
+/* segments.c: the segment a demuxer stream is on, as hlsdemux2 logged it. */
+#define PLAYER_MAX_SEG_TRACKS 4
+struct player_seg_track {
+    const void *stream; /* the GstAdaptiveDemux2Stream, as an identity only */
+    int64_t start_ms;   /* the segment's start in the playlist's timeline (EXTINF sums) */
+    char *uri;
 };
 
 /* How far a pipe got towards normal playback. */
@@ -129,11 +144,12 @@ struct player_pipe {
     int rebuilds;                        /* times this stream was rebuilt after hlsdemux2's race */
     enum player_start_mode start_mode;   /* how the start seek lands on start_ms */
     int64_t skip_from_ms;                /* a segment is missing from here on (404), -1 */
-    int skips;                           /* missing segments skipped in this playback */
-    int select_attempts;                 /* select-streams sent for the remembered choices */
-    bool diagnosing;                     /* an error waits for diagnose.c */
-    struct player_event pending_error;   /* that error */
-    char *manifest_uri;                  /* as hlsdemux2 reported it */
+    int64_t skip_to_ms;                /* where the segment after it starts (EXTINF), -1 unknown */
+    int skips;                         /* missing segments skipped in this playback */
+    int select_attempts;               /* select-streams sent for the remembered choices */
+    bool diagnosing;                   /* an error waits for diagnose.c */
+    struct player_event pending_error; /* that error */
+    char *manifest_uri;                /* as hlsdemux2 reported it */
 
     /* Protected by player->lock. */
     GstSample *last;   /* newest sample (texture output) */
@@ -148,12 +164,31 @@ struct player_pipe {
     struct player_master_variant parsed[PLAYER_MAX_VARIANTS];
     int n_parsed;
     int initial_variant; /* predicted from hlsdemux2's rules, -1 unknown */
+    int64_t *seg_starts; /* a media playlist's segment starts, then its end (EXTINF), or NULL */
+    int n_seg_starts;    /* segments in seg_starts */
+    int64_t playlist_asked_ms; /* UI: when the media playlist of a master was asked for, 0 not */
+    /* A pipe built to skip a failed segment: failures of segments before this are the hole
+     * and what comes before it, fetched again while prerolling at 0 (ignored), -1 none. */
+    int64_t skip_before_ms;
+    /* segments.c, filled from hlsdemux2's scheduler thread: */
+    struct player_seg_track seg_tracks[PLAYER_MAX_SEG_TRACKS];
+    int n_seg_tracks;
+    int64_t failed_start_ms; /* start of the segment whose download failed last, -1 none */
+    unsigned failed_status;  /* its HTTP status */
+    char *fail_uri;          /* the segment answering 5xx, and how many times in a row */
+    int fail_count;
+    bool held_sent;    /* PLAYER_ITEM_SEGMENT_FAILED was queued */
+    bool retired;      /* retire() was called: segments.c holds the demuxer no longer */
+    bool start_seeked; /* the start seek was sent: segments.c holds back no retry any more */
 
     /* Streaming threads (one at a time). */
     GString *manifest;     /* the playlist bytes on their way to hlsdemux2, held back */
     bool manifest_through; /* let playlist bytes pass (our own rewrite, or too big) */
     GstSegment text_segment;
     gint abr_reset; /* atomic: clear hlsdemux2's connection-bitrate after the manifest */
+    /* atomic: segments.c holds hlsdemux2's scheduler thread (a 5xx segment given up): the UI
+     * thread sends the pipeline no seek, query or event that would wait for it. */
+    gint held;
 };
 
 struct player {
@@ -209,6 +244,7 @@ struct player {
     GThread *reaper;
     bool reaper_running;
     GCond reaper_idle;
+    GCond retired_cond; /* broadcast when a pipe is retired (segments.c waits for it) */
 
     /* diagnose.c: a diagnosis runs on a detached thread of its own; bumping diag_run (atomic)
      * cancels the running one. diag_live (lock) counts those threads still running; the last
@@ -279,12 +315,33 @@ void player_stats_update(struct player *p, struct player_pipe *pipe, struct play
 /* Logs the one-line summary of the playback once (result: "eos", "error", "stopped", ...). */
 void player_stats_log(struct player *p, const char *result);
 
+/* ---- segments.c ---- */
+
+/* The start of each segment of a media playlist in ms (the sums of the EXTINF durations before
+ * it), then its end, into *starts (transfer full, g_free). Returns how many segments (0: a
+ * master, or no EXTINF). */
+int player_playlist_starts(const char *text, int64_t **starts);
+/* Where the segment after the one starting at start_ms starts (its end for the last one), by
+ * pipe's EXTINF table, or -1 when the table does not have that segment. */
+int64_t player_segment_after(const struct player_pipe *pipe, int64_t start_ms);
+/* Installs the debug-log reader (player_init, once). */
+void player_segments_init(void);
+void player_segments_deinit(void);
+/* Lets the reader find pipe from its pipeline's elements. */
+void player_segments_attach(struct player_pipe *pipe);
+/* Detaches pipe and frees what the reader stored in it (once its pipeline is in NULL). */
+void player_segments_clear(struct player_pipe *pipe);
+
 /* ---- diagnose.c ---- */
 
 /* Starts finding out why pipe failed (its playlists and keys, fetched again). The answer
  * comes as a PLAYER_ITEM_DIAGNOSIS item of the pipe's generation. Returns false when it cannot
  * start. */
 bool player_diagnose_start(struct player *p, struct player_pipe *pipe);
+/* Fetches the media playlist of the variant pipe plays (a master's: hlsdemux2 keeps it to
+ * itself) on a thread of its own; its segment starts come as a PLAYER_ITEM_PLAYLIST item of the
+ * pipe's generation. Returns false when it cannot start. */
+bool player_playlist_fetch(struct player *p, struct player_pipe *pipe);
 /* Cancels the diagnosis, if any, without waiting for its thread. */
 void player_diagnose_cancel(struct player *p);
 /* Cancels the diagnosis and waits until no diagnosis thread is left (player_free only). */

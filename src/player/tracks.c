@@ -174,6 +174,8 @@ int player_tracks_apply(struct player *p, struct player_pipe *pipe)
 {
     if (!pipe || !pipe->collection || !pipe->pipeline)
         return BINGE_ESTATE;
+    if (g_atomic_int_get(&pipe->held))
+        return 0; /* its demuxer is held on a failing segment (segments.c): it goes away */
     int audio = p->pref_audio ? player_tracks_find(pipe, PLAYER_TRACK_AUDIO, p->pref_audio) : -1;
     int text = p->pref_text && p->pref_text[0]
                    ? player_tracks_find(pipe, PLAYER_TRACK_TEXT, p->pref_text)

@@ -354,9 +354,10 @@ static void test_swap_cycles_no_leak(void **state)
                   "%d before, %d playing, %d after\n",
                   SWAP_CYCLES, (long long)(tp_now_ms() - t0), (long long)gap_max, threads_before,
                   threads_busy, threads_after);
-    /* A leak would be a pipeline's worth of threads per cycle; GStreamer's pools may keep a
-     * couple of idle workers. */
-    assert_true(threads_after <= threads_before + 4);
+    /* A leak would be a pipeline's worth of threads per cycle (50 cycles); GStreamer's task
+     * pool keeps idle workers (named after their last task: "vqueue:src", "multiqueue51:src"),
+     * more of them when the teardowns overlapped on a loaded machine (6 seen). */
+    assert_true(threads_after <= threads_before + 8);
     free(r);
     player_free(p);
 }
