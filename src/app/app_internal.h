@@ -246,6 +246,8 @@ void app_set_error(struct app *app, const char *fmt, ...) __attribute__((format(
 /* Sets the technical detail of the error just set (server text, HTTP status, host:port). */
 void app_set_error_tech(struct app *app, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Frees *dst and puts a copy of src (NULL allowed) in its place. */
+void app_replace_str(char **dst, const char *src);
 
 /* messages.c */
 /* Describes a failed response for the viewer: a title and a sentence saying what to do, in
@@ -264,8 +266,6 @@ void app_failure_text(const struct net_response *r, const char *parse_err, char 
  * the bracketed status dropped; a message with no title gets title_if_none. */
 void app_split_message(const char *msg, const char *title_if_none, char *title, size_t tlen,
                        char *detail, size_t dlen);
-/* The card focused on home, or NULL. */
-const struct catalog_item *app_focused_item(const struct app *app);
 /* Schedules the next bootstrap attempt (register, home) with backoff and jitter. */
 void app_schedule_retry(struct app *app);
 /* Sends again what a stale token made fail (bits of enum app_request). */
@@ -336,6 +336,39 @@ void account_reset(struct app *app);
  * the clock for the time to the next first frame. */
 void app_play_episode(struct app *app, int index);
 void app_arm_first_frame(struct app *app, const char *label);
+
+/* playback.c: the playback controller. */
+/* Opens the series of a card on home: the player screen, then the series, then its episode. */
+void playback_open_series(struct app *app, const struct catalog_item *item);
+/* Asks for the open series (app->series_id) again; its answer plays the episode. */
+void playback_request_series(struct app *app);
+/* Stops the player and forgets the requests for the series, the episode and the next one. */
+void playback_stop(struct app *app);
+void playback_on_series(struct app *app, struct net_response *r);
+void playback_on_play(struct app *app, struct net_response *r);
+void playback_on_preroll(struct app *app, struct net_response *r);
+/* An event from player_poll_event. */
+void playback_on_event(struct app *app, const struct player_event *ev);
+/* A new picture is up: ends a gap and a first-frame measurement at the next present. */
+void playback_picture_arrived(struct app *app);
+/* --play: splits the space-separated URLs and opens the first. Returns 0 or a negative code. */
+int playback_start_playlist(struct app *app, const char *list);
+/* LEFT/RIGHT on the player: dir -1 or 1; repeat: the key's auto-repeat. */
+void playback_seek_step(struct app *app, int dir, bool repeat);
+
+/* home.c: home's shelves and the way back to it. */
+void home_request(struct app *app);
+/* Offline first: installs the last home seen, if the store has one. */
+void home_load_cached(struct app *app);
+void home_on_response(struct app *app, struct net_response *r);
+/* Moves the focus by shelves (dshelf) and items (ditem), each -1, 0 or 1. */
+void home_move(struct app *app, int dshelf, int ditem);
+/* The card focused on home, or NULL. */
+const struct catalog_item *app_focused_item(const struct app *app);
+/* From the player to home: stops playback and schedules the home refresh. */
+void home_return(struct app *app);
+/* Every tick: the home refresh after the player (home_return). Returns a deadline, -1 for none. */
+int64_t home_refresh_tick(struct app *app, int64_t now);
 
 /* paywall.c: the paywall screen. */
 /* Shows the paywall for the current episode (price and balance from the 402; the wallet is asked

@@ -225,7 +225,7 @@ void paywall_dispatch(struct app *app, enum input_action action)
         net_cancel(app->net, app->unlock_req);
         app->unlock_req = 0;
         app->screen = APP_SCREEN_HOME;
-        app->home_refresh_at_ms = util_now_ms() + APP_HOME_REFRESH_WAIT_MS; /* as go_home */
+        app->home_refresh_at_ms = util_now_ms() + APP_HOME_REFRESH_WAIT_MS; /* as home_return */
         break;
     default:
         break;
