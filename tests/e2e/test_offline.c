@@ -211,7 +211,7 @@ static bool known(const struct lane *ln, const char *id)
 static void remember(struct lane *ln, const char *id)
 {
     if (ln->n_known < sizeof(ln->known) / sizeof(ln->known[0]))
-        snprintf(ln->known[ln->n_known++], sizeof(ln->known[0]), "%s", id);
+        snprintf(ln->known[ln->n_known++], sizeof(ln->known[0]), "%.*s", STORE_EVENT_ID_LEN, id);
 }
 
 /* One run's log: its "queued as" lines, in order, each newer than everything before it for its
@@ -249,7 +249,7 @@ static void scan_journal(struct lane *ln, struct store *st)
         struct last_pos *p = newest_for(ln, pend[i].episode_id);
         if (p) {
             p->pos = pend[i].position_ms;
-            snprintf(p->id, sizeof(p->id), "%s", pend[i].event_id);
+            snprintf(p->id, sizeof(p->id), "%.*s", STORE_EVENT_ID_LEN, pend[i].event_id);
             ln->from_journal++;
         }
         remember(ln, pend[i].event_id);

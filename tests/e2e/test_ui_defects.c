@@ -393,7 +393,8 @@ static void test_checkout_status_viewer_words(void **state)
     tu_server_stop(&srv);
     cJSON *s0 = state_line(dir, 0);
     const char *status = jstr(s0, NULL, "screen_status"), *tech = jstr(s0, NULL, "error_detail");
-    fprintf(stderr, "screen_status: %s\nerror_detail: %s\n", status, tech);
+    fprintf(stderr, "screen_status: %s\nerror_detail: %s\n", status ? status : "(none)",
+            tech ? tech : "(none)");
     assert_non_null(status);
     static const char *const raw[] = {"injected", "internal", "127.0.0.1", "HTTP", "500", NULL};
     assert_false(contains_any(status, raw));

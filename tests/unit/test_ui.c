@@ -174,9 +174,11 @@ static void test_wrap_rows(void **state)
             if (*p != ' ' && *p != '\n')
                 strncat(want, p, 1);
         char squeezed[2048] = "";
-        for (const char *p = joined; *p; p++)
+        size_t n_squeezed = 0;
+        for (const char *p = joined; *p && n_squeezed + 1 < sizeof(squeezed); p++)
             if (*p != ' ')
-                strncat(squeezed, p, 1);
+                squeezed[n_squeezed++] = *p;
+        squeezed[n_squeezed] = '\0';
         assert_string_equal(squeezed, want);
     }
 }
