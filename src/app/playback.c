@@ -70,7 +70,12 @@ static void play_episode(struct app *app, int index)
         return;
     }
     if (!app->token) {
-        player_message(app, true, "Can't reach the server", "Not signed in yet; retrying");
+        /* The device is still registering (or retrying it with backoff): the press is kept and
+         * honoured once the session is ready (session_on_register resubmits it); BACK leaves. */
+        app->resubmit |= 1u << APP_REQ_PLAY;
+        app->pstate = PLAYER_LOADING;
+        app->duration_ms = -1;
+        set_busy(app, "Signing in");
         if (!app->register_req)
             session_request_register(app);
         return;

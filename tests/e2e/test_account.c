@@ -444,6 +444,67 @@ static void test_fault_matrix(void **state)
     tu_server_stop(&srv);
 }
 
+/* OK on a card before the device has registered (its register answer held back): the press is
+ * honoured once registration completes, with nothing more pressed. */
+static void test_ok_before_registration_plays(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-ok-before-register");
+    assert_non_null(dir);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
+                                     "--dev --free-episodes 1", path_in(dir, "server.log")),
+                     0);
+    /* Every register fails until the rule is removed: the device is not registered when OK is
+     * pressed, whatever the timing. */
+    assert_int_equal(post(srv.url, "/dev/faults",
+                          "{\"path_prefix\":\"/v1/device/register\",\"method\":\"POST\","
+                          "\"fault\":\"503\",\"retry_after\":1,\"count\":-1,"
+                          "\"phase\":\"before\"}",
+                          "application/json"),
+                     200);
+    struct tv tv;
+    tv_start(&tv, dir, "early", srv.url, NULL);
+    ok(&tv, "wait-for home.state=ready 60000");
+    ok(&tv, "key OK");
+    /* The series is in and episode 1 was asked for: without a token it could not be. */
+    ok(&tv, "wait-for player.episode_index=1 30000");
+    cJSON *st = tv_state(&tv);
+    bool registered = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(st, "session"), "registered"));
+    fprintf(stderr, "  before registration: player.state %s, message '%s'\n",
+            str(st, "player", "state"),
+            str(st, "player", "message") ? str(st, "player", "message") : "(none)");
+    bool waiting = strcmp(str(st, "player", "state"), "loading") == 0; /* no error panel */
+    cJSON_Delete(st);
+    if (registered || !waiting) {
+        tv_quit(&tv);
+        tu_server_stop(&srv);
+        fail_msg("before registration: registered %d, waiting without an error panel %d",
+                 registered, waiting);
+    }
+
+    char del[300];
+    snprintf(del, sizeof(del), "curl -s -X DELETE '%s/dev/faults' >/dev/null", srv.url);
+    tu_sh(del, NULL, 0);
+    ok(&tv, "wait-for session.registered=true 60000");
+    char answer[4096];
+    assert_int_equal(
+        tu_control(tv.fd, "wait-for player.state=playing 30000", answer, sizeof(answer)), 0);
+    if (strcmp(answer, "ok") != 0) {
+        char st_line[8192] = "";
+        tu_control(tv.fd, "state", st_line, sizeof(st_line));
+        tv_quit(&tv);
+        tu_server_stop(&srv);
+        fail_msg("registered, but the episode asked for before did not play: %s", st_line);
+    }
+    st = tv_state(&tv);
+    assert_int_equal((int)num(st, "player", "episode_index"), 1);
+    cJSON_Delete(st);
+    tv_quit(&tv);
+    tu_server_stop(&srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +512,7 @@ int main(void)
         cmocka_unit_test(test_lost_token_gets_fresh_guest),
         cmocka_unit_test(test_unlock_survives_lost_answers),
         cmocka_unit_test(test_fault_matrix),
+        cmocka_unit_test(test_ok_before_registration_plays),
     };
     signal(SIGPIPE, SIG_IGN);
     if (getenv("BINGE_TEST_FILTER")) /* e.g. BINGE_TEST_FILTER=test_fault_matrix */
