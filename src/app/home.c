@@ -178,7 +178,10 @@ int64_t home_refresh_tick(struct app *app, int64_t now)
         app->home_refresh_at_ms = 0;
         return -1;
     }
-    if (app->progress_req && now < app->home_refresh_at_ms)
+    /* The position saved on the way out first: it may still be on its way to the disk (only
+     * durable positions are sent) or to the server. */
+    bool progress_out = app->progress_req || (app->store && store_progress_count(app->store) > 0);
+    if (progress_out && now < app->home_refresh_at_ms)
         return app->home_refresh_at_ms;
     app->home_refresh_at_ms = 0;
     if (!app->home_req && app->token) {
