@@ -46,6 +46,7 @@ struct http_conn {
     struct http_conn *next;
     MHD_socket fd; /* owned by MHD; valid until the close notification, which takes conn_lock */
     double due;    /* CLOCK_MONOTONIC seconds by which the pending request must be in; 0: none */
+    bool idle;     /* due is a kept-alive connection's idle deadline, not a request's */
 };
 
 struct http_server {
@@ -139,15 +140,19 @@ static struct http_conn *conn_state(struct MHD_Connection *conn)
 }
 
 /* Sets when the connection's pending request must be in (0: nothing pending). keep_earlier
- * keeps an earlier deadline already set. */
+ * keeps an earlier request deadline already set (the accept's, for a first request), never an
+ * idle one: a request line that comes just before the idle timeout gets its whole request
+ * timeout. idle marks the new deadline as an idle keep-alive one. */
 static void conn_set_due(struct http_server *srv, struct http_conn *hc, double due,
-                         bool keep_earlier)
+                         bool keep_earlier, bool idle)
 {
     if (!hc)
         return;
     pthread_mutex_lock(&srv->conn_lock);
-    if (!(keep_earlier && hc->due > 0 && hc->due <= due))
+    if (!(keep_earlier && !hc->idle && hc->due > 0 && hc->due <= due)) {
         hc->due = due;
+        hc->idle = idle;
+    }
     if (hc->due > 0 && hc->due + SWEEP_SLACK_S < srv->sweep_at)
         pthread_cond_signal(&srv->conn_cond);
     pthread_mutex_unlock(&srv->conn_lock);
@@ -178,7 +183,7 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
         pthread_mutex_unlock(&srv->conn_lock);
         *socket_context = hc;
         /* The first request is due from the accept. */
-        conn_set_due(srv, hc, mono_now() + srv->cfg.request_timeout_s, false);
+        conn_set_due(srv, hc, mono_now() + srv->cfg.request_timeout_s, false, false);
         return;
     }
     if (!hc)
@@ -205,7 +210,7 @@ static void *uri_logged(void *cls, const char *uri, struct MHD_Connection *conn)
     struct http_server *srv = cls;
 
     (void)uri;
-    conn_set_due(srv, conn_state(conn), mono_now() + srv->cfg.request_timeout_s, true);
+    conn_set_due(srv, conn_state(conn), mono_now() + srv->cfg.request_timeout_s, true, false);
     return NULL;
 }
 
@@ -310,7 +315,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
 
     /* A kept-alive connection has the idle timeout to start its next request. */
     if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        conn_set_due(srv, conn_state(conn), mono_now() + srv->cfg.idle_timeout_s, false);
+        conn_set_due(srv, conn_state(conn), mono_now() + srv->cfg.idle_timeout_s, false, true);
     if (!req)
         return;
     clock_gettime(CLOCK_MONOTONIC, &end);
@@ -718,13 +723,13 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
         *con_cls = req;
         /* Refused before its body is read: the request is over, its deadline too. */
         if (from_other_site(srv, conn, method, &named)) {
-            conn_set_due(srv, conn_state(conn), 0, false);
+            conn_set_due(srv, conn_state(conn), 0, false, false);
             return respond_cross_site(conn, req, named);
         }
         /* Refuse an announced oversize body before reading any of it. */
         cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > API_BODY_MAX) {
-            conn_set_due(srv, conn_state(conn), 0, false);
+            conn_set_due(srv, conn_state(conn), 0, false, false);
             return respond_too_large(conn, req);
         }
         return MHD_YES;
@@ -736,7 +741,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
     }
     /* The whole request is in: from here on only the idle timeout applies (a long media
      * response is not cut). */
-    conn_set_due(srv, conn_state(conn), 0, false);
+    conn_set_due(srv, conn_state(conn), 0, false, false);
     if (req->too_large)
         return respond_too_large(conn, req);
 

@@ -39,6 +39,7 @@ struct server_options {
     long long max_connections;
     long long max_per_ip;
     long long request_timeout;
+    long long idle_timeout;
     long long auth_limit;
     const char *account;
     long long dev;
@@ -99,6 +100,8 @@ static const struct option_def server_option_defs[] = {
      "proxy's: raise it there)"},
     {"request-timeout", OPTION_INT, offsetof(struct server_options, request_timeout), "10", 1, 3600,
      "SECONDS", "a request must arrive whole (headers and body) this long after its first line"},
+    {"idle-timeout", OPTION_INT, offsetof(struct server_options, idle_timeout), "30", 1, 3600,
+     "SECONDS", "a kept-alive connection is closed after this long without a new request"},
     {"auth-limit", OPTION_INT, offsetof(struct server_options, auth_limit), "10", 0, 100000, "N",
      "registrations and activation posts per minute per client address, device token polls 6x "
      "(0: no limit)"},
@@ -388,6 +391,7 @@ int main(int argc, char **argv)
     hcfg.max_connections = (unsigned int)opts.max_connections;
     hcfg.max_per_ip = (unsigned int)opts.max_per_ip;
     hcfg.request_timeout_s = (unsigned int)opts.request_timeout;
+    hcfg.idle_timeout_s = (unsigned int)opts.idle_timeout;
     hcfg.public_url = cfg.base_url && opts.public_url ? cfg.base_url : NULL;
     if (rc < 0 || http_server_start(srv, api, &hcfg) < 0)
         goto fail;

@@ -51,9 +51,13 @@ static int open_openat2(int rootfd, const char *path)
     memset(&how, 0, sizeof(how));
     how.flags = FILE_FLAGS;
     how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+    /* EAGAIN comes from a rename racing a ".." lookup (none here: ".." is refused first) or,
+     * with O_NONBLOCK, from another process's file lease, for up to the lease break time: a
+     * few tries, then an error, rather than spinning a pool thread. */
+    int again = 0;
     do {
         fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-    } while (fd < 0 && (errno == EINTR || errno == EAGAIN));
+    } while (fd < 0 && (errno == EINTR || (errno == EAGAIN && ++again < 3)));
     /* ENOSYS: an older kernel. EPERM: a seccomp filter that does not know the call (older
      * container runtimes); a plain read-only open never fails with EPERM otherwise. */
     if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {

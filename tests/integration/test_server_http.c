@@ -9,9 +9,11 @@
  * Timeouts here only detect failure (a FIFO that hangs the request); nothing asserts how fast
  * anything is. */
 
+#define _GNU_SOURCE /* F_SETLEASE */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -237,6 +239,41 @@ static void test_media_open_both_ways(void **state)
     }
 }
 
+/* A file another process holds a write lease on (Samba's oplocks, some sync tools): the
+ * non-blocking open fails with EAGAIN until the lease is broken, up to lease-break-time (45 s).
+ * openat2's loop retried EAGAIN forever, spinning a pool thread; now it gives up at once with
+ * an error. The lease is taken here, by this process, through its own file description. */
+static void test_media_open_leased_file_fails_fast(void **state)
+{
+    const struct suite *st = *state;
+    char path[1400];
+    snprintf(path, sizeof(path), "%s/leased.ts", st->media);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "x", 1), 1);
+    close(fd);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    signal(SIGIO, SIG_IGN); /* the kernel's "break your lease" notice to the holder */
+    if (fcntl(fd, F_SETLEASE, F_WRLCK) != 0) {
+        int e = errno;
+        close(fd);
+        fprintf(stderr, "skipped: no write lease here (%s), the case cannot be set up\n",
+                strerror(e));
+        skip();
+    }
+    long long size = -1;
+    int got = media_open_beneath(st->media, "leased.ts", MEDIA_OPEN_AUTO, &size);
+    assert_int_equal(fcntl(fd, F_SETLEASE, F_UNLCK), 0);
+    close(fd);
+    if (got >= 0) {
+        close(got);
+        fail_msg("the open waited for the lease to be broken instead of failing");
+    }
+    assert_int_equal(got, BINGE_EIO);
+    unlink(path);
+}
+
 /* A media response is not cut by the request deadline (2 s here): a client reading a 32 MB
  * file slowly (about 6 MB/s, so for several seconds, more than the socket buffers hold) gets
  * every byte intact. */
@@ -395,6 +432,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_media_served_beneath_root_only),
         cmocka_unit_test(test_media_open_both_ways),
+        cmocka_unit_test(test_media_open_leased_file_fails_fast),
         cmocka_unit_test(test_slow_media_reader_gets_whole_file),
         cmocka_unit_test(test_html_security_headers),
         cmocka_unit_test(test_cross_site_form_posts_refused),

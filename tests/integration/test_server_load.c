@@ -6,6 +6,7 @@
  * Timeouts here only detect failure; nothing asserts how fast anything is. */
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdatomic.h>
@@ -334,12 +335,77 @@ static void test_delayed_request_holds_up_only_itself(void **state)
     assert_int_equal(ts_server_stop(&srv), 0);
 }
 
+/* Sends text on fd. */
+static void send_text(int fd, const char *text)
+{
+    assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+}
+
+/* Reads one whole response on fd (headers, then Content-Length bytes). Returns its status, or
+ * 0 when the server closed the connection first. */
+static int read_response(int fd)
+{
+    char buf[65536];
+    size_t len = 0;
+    int status = 0;
+    long body = -1;
+    char *end = NULL;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+    while (len < sizeof(buf) - 1 && poll(&pfd, 1, PROBE_TIMEOUT_S * 1000) > 0) {
+        ssize_t n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+        if (n <= 0)
+            return 0;
+        len += (size_t)n;
+        buf[len] = '\0';
+        if (!end && (end = strstr(buf, "\r\n\r\n"))) {
+            const char *cl = strstr(buf, "\r\nContent-Length:");
+            sscanf(buf, "HTTP/1.1 %d", &status);
+            body = cl ? strtol(cl + 17, NULL, 10) : 0;
+        }
+        if (end && (long)(len - (size_t)(end + 4 - buf)) >= body)
+            return status;
+    }
+    return 0;
+}
+
+/* A kept-alive connection whose next request line comes shortly before the idle timeout gets
+ * the whole request timeout for the rest of that request. Before the fix the idle deadline
+ * stayed, and the sweeper cut the request while its headers were still arriving (a reset
+ * POST leaves the client guessing whether it happened). */
+static void test_keepalive_request_gets_its_timeout(void **state)
+{
+    static const char *const extra[] = {
+        "--rate-limit", "0", "--idle-timeout", "4", "--request-timeout", "30", NULL};
+    struct suite *st = *state;
+    struct ts_server srv;
+
+    assert_int_equal(ts_server_start(&srv, st->tmpdir, "keepalive.db", extra), 0);
+    int fd = ts_connect_from("127.0.0.13", srv.port, 0);
+    assert_true(fd >= 0);
+    send_text(fd, "GET /v1/home HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    assert_int_equal(read_response(fd), 200);
+    /* Idle for 1 s of the 4, then a request whose headers take 6 s to arrive: a byte every 2 s
+     * keeps libmicrohttpd's own inactivity timer going; only a deadline can end it. */
+    sleep(1);
+    send_text(fd, "GET /v1/home HTTP/1.1\r\n");
+    for (int i = 0; i < 3; i++) {
+        sleep(2);
+        send_text(fd, "X-Slow: 1\r\n");
+    }
+    send_text(fd, "Host: 127.0.0.1\r\n\r\n");
+    assert_int_equal(read_response(fd), 200);
+    close(fd);
+    assert_int_equal(ts_server_stop(&srv), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_slowloris_does_not_starve_honest_clients),
         cmocka_unit_test(test_per_address_connection_limit),
         cmocka_unit_test(test_delayed_request_holds_up_only_itself),
+        cmocka_unit_test(test_keepalive_request_gets_its_timeout),
     };
 
     return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
