@@ -494,6 +494,12 @@ void api_handle_activate(struct api_call *c)
         else
             activate_result(c, 403, "Sign-in failed", text, NULL);
         break;
+    case DB_DECIDE_BUSY:
+        /* Another sign-in is being checked (one at a time, by design): nothing was counted. */
+        c->resp->retry_after = 1;
+        activate_form(c, 503, "The server is busy checking another sign-in. Please try again.",
+                      shown, name);
+        break;
     case DB_DECIDE_NAME_TAKEN:
         activate_form(c, 409, "An account of that name exists: sign in to it instead.", shown,
                       name);

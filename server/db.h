@@ -234,6 +234,10 @@ int db_password_hash(const char *password, char *out, size_t cap);
 /* True when password matches stored (a db_password_hash string), compared in constant time.
  * A NULL or malformed stored hash costs a scrypt too and is false. */
 bool db_password_check(const char *password, const char *stored);
+/* For request threads: like db_password_hash and db_password_check, but while another scrypt
+ * runs they return BINGE_ESTATE at once instead of waiting. verify: 1 match, 0 no match. */
+int db_password_hash_nowait(const char *password, char *out, size_t cap);
+int db_password_verify_nowait(const char *password, const char *stored);
 
 /* True for DB_PASSWORD_MIN..DB_PASSWORD_MAX bytes. */
 bool db_password_acceptable(const char *password);
@@ -278,6 +282,7 @@ enum db_decide_result {
     DB_DECIDE_USED,       /* already approved, denied, replaced or burned */
     DB_DECIDE_BAD_LOGIN,  /* approve: no such account, no password set, or a wrong one */
     DB_DECIDE_NAME_TAKEN, /* create: an account of that name exists */
+    DB_DECIDE_BUSY,       /* approve, create: another sign-in is being checked; try again */
 };
 
 enum db_decide_action {

@@ -765,14 +765,28 @@ int db_device_code_decide(struct db *db, const struct db_decide_request *rq,
     /* Is there a pending code at all? An unknown one costs no scrypt. */
     pthread_mutex_lock(&db->lock);
     rc = code_state_locked(db, rq->user_code, rq->now, result, device_code, dev);
-    if (rc == 0 && *result == DB_DECIDE_DONE && rq->action == DB_DECIDE_APPROVE)
+    if (rc == 0 && *result == DB_DECIDE_DONE && rq->action != DB_DECIDE_DENY)
         rc = account_login_locked(db, rq->name, &account_id, hash, sizeof(hash));
     pthread_mutex_unlock(&db->lock);
     if (rc < 0 || *result != DB_DECIDE_DONE)
         goto out;
-    /* The slow part runs without the database lock. */
-    if (rq->action == DB_DECIDE_APPROVE &&
-        !db_password_check(rq->password, account_id > 0 && hash[0] ? hash : NULL)) {
+    /* A taken name costs no scrypt: creating it again and again must not be a way to keep the
+     * KDF busy. */
+    if (rq->action == DB_DECIDE_CREATE && account_id > 0) {
+        *result = DB_DECIDE_NAME_TAKEN;
+        goto out;
+    }
+    /* The slow part runs without the database lock, and never waits for another sign-in's:
+     * only one scrypt runs at a time, so parallel tries against one code cannot outrun its
+     * count of wrong tries either. */
+    int ok = rq->action == DB_DECIDE_APPROVE
+                 ? db_password_verify_nowait(rq->password, account_id > 0 && hash[0] ? hash : NULL)
+                 : 1;
+    if (ok == BINGE_ESTATE) {
+        *result = DB_DECIDE_BUSY;
+        goto out;
+    }
+    if (rq->action == DB_DECIDE_APPROVE && ok != 1) {
         pthread_mutex_lock(&db->lock);
         rc = db_begin(db);
         if (rc == 0)
@@ -783,7 +797,12 @@ int db_device_code_decide(struct db *db, const struct db_decide_request *rq,
         goto out;
     }
     if (rq->action == DB_DECIDE_CREATE) {
-        rc = db_password_hash(rq->password, hash, sizeof(hash));
+        rc = db_password_hash_nowait(rq->password, hash, sizeof(hash));
+        if (rc == BINGE_ESTATE) {
+            *result = DB_DECIDE_BUSY;
+            rc = 0;
+            goto out;
+        }
         if (rc < 0)
             goto out;
     }

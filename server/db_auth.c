@@ -32,7 +32,7 @@
 #define PW_MAXMEM (128ULL * 1024 * 1024)
 
 /* One scrypt at a time: each takes 32 MiB, and a burst of logins must not take the memory of
- * a burst of threads. */
+ * a burst of threads. A request never waits for it (see scrypt_key). */
 static pthread_mutex_t kdf_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void to_hex(const unsigned char *raw, size_t n, char *out)
@@ -248,12 +248,18 @@ int db_secret(struct db *db, unsigned char *out)
 
 /* ---- passwords ---------------------------------------------------------------------------- */
 
+/* With wait false, a scrypt already running makes this return BINGE_ESTATE at once: a request
+ * on a pool thread must not queue behind others' logins, or a few clients posting logins would
+ * hold every pool thread (and every other connection they serve) in this lock. */
 static int scrypt_key(const char *password, const unsigned char *salt, int log2_n, int r, int p,
-                      unsigned char *key)
+                      unsigned char *key, bool wait)
 {
     int ok;
 
-    pthread_mutex_lock(&kdf_lock);
+    if (wait)
+        pthread_mutex_lock(&kdf_lock);
+    else if (pthread_mutex_trylock(&kdf_lock) != 0)
+        return BINGE_ESTATE;
     ok = EVP_PBE_scrypt(password, strlen(password), salt, PW_SALT_LEN, 1ULL << log2_n, (uint64_t)r,
                         (uint64_t)p, PW_MAXMEM, key, PW_KEY_LEN);
     pthread_mutex_unlock(&kdf_lock);
@@ -264,7 +270,7 @@ static int scrypt_key(const char *password, const unsigned char *salt, int log2_
     return 0;
 }
 
-int db_password_hash(const char *password, char *out, size_t cap)
+static int password_hash(const char *password, char *out, size_t cap, bool wait)
 {
     unsigned char salt[PW_SALT_LEN];
     unsigned char key[PW_KEY_LEN];
@@ -276,7 +282,7 @@ int db_password_hash(const char *password, char *out, size_t cap)
         return BINGE_EINVAL;
     if (RAND_bytes(salt, sizeof(salt)) != 1)
         return BINGE_EIO;
-    rc = scrypt_key(password, salt, PW_LOG2_N, PW_R, PW_P, key);
+    rc = scrypt_key(password, salt, PW_LOG2_N, PW_R, PW_P, key, wait);
     if (rc == 0) {
         to_hex(salt, sizeof(salt), salt_hex);
         to_hex(key, sizeof(key), key_hex);
@@ -287,7 +293,17 @@ int db_password_hash(const char *password, char *out, size_t cap)
     return rc;
 }
 
-bool db_password_check(const char *password, const char *stored)
+int db_password_hash(const char *password, char *out, size_t cap)
+{
+    return password_hash(password, out, cap, true);
+}
+
+int db_password_hash_nowait(const char *password, char *out, size_t cap)
+{
+    return password_hash(password, out, cap, false);
+}
+
+static int password_verify(const char *password, const char *stored, bool wait)
 {
     unsigned char salt[PW_SALT_LEN];
     unsigned char want[PW_KEY_LEN];
@@ -295,10 +311,10 @@ bool db_password_check(const char *password, const char *stored)
     char salt_hex[2 * PW_SALT_LEN + 1];
     char key_hex[2 * PW_KEY_LEN + 1];
     int log2_n = 0, r = 0, p = 0;
-    bool ok = false;
+    int rc;
 
     if (!password)
-        return false;
+        return 0;
     /* No hash (an account from before passwords, or no account at all) still costs one scrypt,
      * so the time of an answer does not tell which names exist. */
     if (!stored ||
@@ -307,15 +323,28 @@ bool db_password_check(const char *password, const char *stored)
         log2_n < 10 || log2_n > 22 || r < 1 || r > 32 || p < 1 || p > 16 ||
         from_hex(salt_hex, salt, sizeof(salt)) < 0 || from_hex(key_hex, want, sizeof(want)) < 0) {
         memset(salt, 0, sizeof(salt));
-        scrypt_key(password, salt, PW_LOG2_N, PW_R, PW_P, got);
+        rc = scrypt_key(password, salt, PW_LOG2_N, PW_R, PW_P, got, wait);
         OPENSSL_cleanse(got, sizeof(got));
-        return false;
+        return rc == BINGE_ESTATE ? rc : 0;
     }
-    if (scrypt_key(password, salt, log2_n, r, p, got) == 0)
-        ok = CRYPTO_memcmp(got, want, sizeof(got)) == 0;
+    rc = scrypt_key(password, salt, log2_n, r, p, got, wait);
+    if (rc == 0)
+        rc = CRYPTO_memcmp(got, want, sizeof(got)) == 0;
+    else if (rc != BINGE_ESTATE)
+        rc = 0;
     OPENSSL_cleanse(got, sizeof(got));
     OPENSSL_cleanse(want, sizeof(want));
-    return ok;
+    return rc;
+}
+
+bool db_password_check(const char *password, const char *stored)
+{
+    return password_verify(password, stored, true) == 1;
+}
+
+int db_password_verify_nowait(const char *password, const char *stored)
+{
+    return password_verify(password, stored, false);
 }
 
 bool db_password_acceptable(const char *password)

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* memmem */
 #include <ctype.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -660,6 +661,94 @@ static void test_activate_needs_password(void **state)
                      0);
 }
 
+/* One sign-in post of the parallel burst below, on a thread of its own. */
+struct burst_post {
+    const char *url;
+    char form[256];
+    char dev_now[64];
+    long status;
+    bool html;
+};
+
+static void *burst_post_main(void *arg)
+{
+    struct burst_post *b = arg;
+    struct ts_response r;
+
+    ts_http(&(struct ts_request){.method = "POST",
+                                 .url = b->url,
+                                 .body = b->form,
+                                 .headers = {"Content-Type: application/x-www-form-urlencoded",
+                                             b->dev_now}},
+            &r);
+    b->status = r.curl_rc == CURLE_OK ? r.status : -1;
+    b->html = strstr(r.content_type, "text/html") != NULL;
+    ts_response_free(&r);
+    return NULL;
+}
+
+/* Wrong passwords posted all at once against one code. Each pool thread that got one waited in
+ * the KDF's lock for the others' scrypts (about 0.1 s each, more under ASan), and every other
+ * connection that thread served waited with it: a few clients posting logins held the whole
+ * server. Only one scrypt runs at a time now and no request waits for it: the others are told
+ * at once to try again (503, Retry-After), with nothing counted against the code. 12 posts
+ * sent together overlap: the old server never answered 503. */
+static void test_parallel_logins_bounded(void **state)
+{
+    struct ts_server *s = srv_of(state);
+    long long t0 = (long long)time(NULL);
+    char token[65];
+    char url[512];
+    struct code c;
+    enum { N = 12 };
+    struct burst_post posts[N];
+    pthread_t threads[N];
+    int wrong = 0, busy = 0, burned = 0;
+
+    ts_register(s, "d-burst-owner", token);
+    start_flow(s, token, t0, &c);
+    assert_int_equal(
+        activate(s,
+                 ts_fmt("user_code=%s&name=Burst&password=burst-secret&action=create", c.user_code),
+                 t0 + 1, NULL, 0),
+        200);
+    ts_register(s, "d-burst", token);
+    start_flow(s, token, t0 + 10, &c);
+    snprintf(url, sizeof(url), "%s/activate", s->base);
+    for (int i = 0; i < N; i++) {
+        posts[i].url = url;
+        snprintf(posts[i].form, sizeof(posts[i].form),
+                 "user_code=%s&name=Burst&password=guess-%04d", c.user_code, i);
+        snprintf(posts[i].dev_now, sizeof(posts[i].dev_now), "X-Dev-Now: %lld", t0 + 11);
+    }
+    for (int i = 0; i < N; i++)
+        assert_int_equal(pthread_create(&threads[i], NULL, burst_post_main, &posts[i]), 0);
+    for (int i = 0; i < N; i++)
+        pthread_join(threads[i], NULL);
+    for (int i = 0; i < N; i++) {
+        assert_true(posts[i].html);
+        if (posts[i].status == 403)
+            wrong++;
+        else if (posts[i].status == 503)
+            busy++;
+        else if (posts[i].status == 409)
+            burned++;
+        else
+            fail_msg("post %d answered %ld", i, posts[i].status);
+    }
+    fprintf(stderr,
+            "%d parallel wrong logins: %d checked (403), %d told to retry (503), %d after "
+            "the code burned (409)\n",
+            N, wrong, busy, burned);
+    assert_true(wrong <= 5); /* DB_USER_CODE_MAX_TRIES */
+    assert_true(busy >= 1);
+    /* Then one at a time, as before: the code allows what is left of its 5 tries. */
+    assert_int_equal(activate(s,
+                              ts_fmt("user_code=%s&name=Burst&password=burst-secret", c.user_code),
+                              t0 + 20, NULL, 0),
+                     wrong < 5 ? 200 : 409);
+}
+
 /* 100 new devices linked to one account used to bring it 100 welcome credits. */
 static void test_welcome_coins_once_per_account(void **state)
 {
@@ -1000,6 +1089,7 @@ int main(void)
         cmocka_unit_test(test_migration_from_v1),
         cmocka_unit_test(test_register_needs_proof),
         cmocka_unit_test(test_activate_needs_password),
+        cmocka_unit_test(test_parallel_logins_bounded),
         cmocka_unit_test(test_welcome_coins_once_per_account),
         cmocka_unit_test(test_db_and_secret_files_private),
         cmocka_unit_test(test_per_address_limits),
