@@ -1079,6 +1079,33 @@ static void test_control_socket(void **state)
     assert_int_not_equal(access(sock, F_OK), 0); /* the socket file is removed */
 }
 
+/* A box that draws slower than the UI's animation rate (UI_ANIMATION_FRAME_MS): every tick has
+ * something to draw, and binge must still take input and the net and player events. Each frame
+ * is made 80 ms slower (BINGE_RENDER_DELAY, i.e. --render-delay). Before the fix home never left
+ * "loading"; a loaded CI run once saw the screen stay on "Loading" for 31 s while the episode
+ * played out unseen behind it. */
+static void test_slow_draws_still_play(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-slow-box");
+    assert_non_null(dir);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
+                                     "--free-episodes " FREE_EPISODES, path_in(dir, "server.log")),
+                     0);
+    setenv("BINGE_RENDER_DELAY", "80", 1);
+    int rc = run_binge(dir, srv.url,
+                       "wait-for home.state=ready 30000\n"
+                       "key OK\n"
+                       "wait-for player.state=playing 60000\n"
+                       "key BACK\n"
+                       "wait-for screen=home 30000\n",
+                       180);
+    unsetenv("BINGE_RENDER_DELAY");
+    tu_server_stop(&srv);
+    assert_int_equal(rc, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1095,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_control_socket),
         cmocka_unit_test(test_play_mode),
         cmocka_unit_test(test_desktop_window_on_xvfb),
+        cmocka_unit_test(test_slow_draws_still_play),
     };
     signal(SIGPIPE, SIG_IGN);
     if (getenv("BINGE_TEST_FILTER")) /* e.g. BINGE_TEST_FILTER=test_fault_matrix */
