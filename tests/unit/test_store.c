@@ -1797,7 +1797,12 @@ static int readonly_checks(const char *ro_dir, const char *own_dir)
 static void test_readonly_dir(void **state)
 {
     (void)state;
-    const char *base = fresh_dir("readonly");
+    /* As root the checks run as nobody, who must reach the directories: not below the build
+     * tree, whose parents may be closed to others (a checkout in a mktemp -d directory is 0700,
+     * and the test failed there), but in a directory of its own under /tmp. */
+    char tmpl[] = "/tmp/binge-readonly-XXXXXX";
+    const char *base = geteuid() == 0 ? mkdtemp(tmpl) : fresh_dir("readonly");
+    assert_non_null(base);
     char *ro = util_asprintf("%s/ro", base);
     char *own = util_asprintf("%s/own", base);
     store_close(open_ok(base, NULL)); /* creates base */
