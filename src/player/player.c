@@ -115,6 +115,7 @@ static void warm_join(void)
 static void init_gst(void)
 {
     GError *err = NULL;
+    player_soup_choose();
     if (!gst_init_check(NULL, NULL, &err)) {
         log_error("cannot initialise GStreamer: %s", err ? err->message : "unknown error");
         g_clear_error(&err);
@@ -1511,6 +1512,11 @@ int player_seek(struct player *p, int64_t position_ms)
     log_info("seek to %" G_GINT64_FORMAT " ms", position_ms);
     if (pipe->phase == PLAYER_PHASE_PREROLL) {
         pipe->start_ms = position_ms; /* the start seek is still to come: it takes this */
+    } else if (pipe->phase == PLAYER_PHASE_RUNNING && !pipe->settled) {
+        /* Opened at 0 and not prerolled yet: the pipeline would refuse a seek now. It becomes
+         * the start seek, issued at ASYNC_DONE. */
+        pipe->phase = PLAYER_PHASE_PREROLL;
+        pipe->start_ms = position_ms;
     } else if (pipe->phase == PLAYER_PHASE_SEEKING) {
         pipe->pending_seek_ms = position_ms;
         pipe->start_ms = position_ms;

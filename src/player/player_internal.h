@@ -332,6 +332,12 @@ void player_segments_attach(struct player_pipe *pipe);
 /* Detaches pipe and frees what the reader stored in it (once its pipeline is in NULL). */
 void player_segments_clear(struct player_pipe *pipe);
 
+/* ---- soup.c ---- */
+
+/* Picks the libsoup GStreamer's HTTP elements will use (libsoup 2.4 before GStreamer 1.24, see
+ * soup.c). Call once, before gst_init. */
+void player_soup_choose(void);
+
 /* ---- diagnose.c ---- */
 
 /* Starts finding out why pipe failed (its playlists and keys, fetched again). The answer
