@@ -41,7 +41,7 @@ static cJSON *add_shelf(cJSON *shelves, const char *id, const char *title)
     return cJSON_AddArrayToObject(shelf, "items");
 }
 
-static cJSON *add_item(const struct api_call *c, cJSON *items, const struct db_series *s)
+cJSON *api_series_item(const struct api_call *c, cJSON *items, const struct db_series *s)
 {
     cJSON *item = cJSON_CreateObject();
 
@@ -58,7 +58,7 @@ static cJSON *add_item(const struct api_call *c, cJSON *items, const struct db_s
     return item;
 }
 
-static const struct db_series *find_series(const struct db_series *list, size_t n, const char *id)
+const struct db_series *api_find_series(const struct db_series *list, size_t n, const char *id)
 {
     for (size_t i = 0; i < n; i++) {
         if (strcmp(list[i].id, id) == 0)
@@ -95,11 +95,11 @@ static bool add_continue_shelf(const struct api_call *c, cJSON *shelves,
     if (!items)
         return false;
     for (size_t i = 0; i < n_cont; i++) {
-        const struct db_series *s = find_series(list, n, cont[i].series_id);
+        const struct db_series *s = api_find_series(list, n, cont[i].series_id);
         cJSON *item;
         if (!s)
             continue;
-        item = add_item(c, items, s);
+        item = api_series_item(c, items, s);
         if (!item || !cJSON_AddStringToObject(item, "episode_id", cont[i].episode_id) ||
             !cJSON_AddNumberToObject(item, "episode_index", cont[i].episode_index) ||
             !cJSON_AddNumberToObject(item, "resume_ms", (double)cont[i].resume_ms) ||
@@ -131,8 +131,8 @@ static bool add_genre_shelves(const struct api_call *c, cJSON *shelves,
             const struct db_series *s;
             if (strcmp(rows[k].genre, rows[i].genre) != 0)
                 continue;
-            s = find_series(list, n, rows[k].series_id);
-            if (s && !add_item(c, items, s))
+            s = api_find_series(list, n, rows[k].series_id);
+            if (s && !api_series_item(c, items, s))
                 return false;
         }
     }
@@ -168,16 +168,25 @@ void api_handle_home(struct api_call *c)
     shelves = cJSON_AddArrayToObject(root, "shelves");
     if (!shelves || !add_continue_shelf(c, shelves, list, n, cont, n_cont))
         goto nomem;
+    if (have) {
+        rc = api_mylist_shelf(c, shelves, list, n);
+        if (rc == BINGE_ENOMEM)
+            goto nomem;
+        if (rc < 0) {
+            api_internal_error(c->resp, "home my list", rc);
+            goto out;
+        }
+    }
     items = add_shelf(shelves, "trending", lang_text(c->lang, LANG_TEXT_TRENDING));
     for (size_t i = 0; items && i < n; i++) {
-        if (!add_item(c, items, &list[i]))
+        if (!api_series_item(c, items, &list[i]))
             goto nomem;
     }
     if (items)
         items = add_shelf(shelves, "new", lang_text(c->lang, LANG_TEXT_NEW));
     /* "new" is the catalog newest first: the reverse of catalog order. */
     for (size_t i = n; items && i > 0; i--) {
-        if (!add_item(c, items, &list[i - 1]))
+        if (!api_series_item(c, items, &list[i - 1]))
             goto nomem;
     }
     if (!items || !add_genre_shelves(c, shelves, list, n, genres, n_genres))
@@ -264,6 +273,10 @@ void api_handle_series(struct api_call *c)
     cJSON *root = NULL;
     cJSON *episodes;
     cJSON *names;
+    long long total_s = 0;
+    size_t n_free = 0;
+    int price = 0;
+    bool in_mylist = false;
     bool have;
     int rc;
 
@@ -282,6 +295,21 @@ void api_handle_series(struct api_call *c)
         api_internal_error(c->resp, "get series", rc);
         goto out;
     }
+    /* What the series page shows before the grid: the runtime of it all, the free episodes and
+     * the list price of a locked one (every priced episode costs the same list price). */
+    for (size_t i = 0; i < n; i++) {
+        total_s += eps[i].duration_s;
+        if (eps[i].price_coins == 0)
+            n_free++;
+        else if (price == 0)
+            price = eps[i].price_coins;
+    }
+    if (have)
+        rc = db_mylist_has(c->api->db, c->who.owner, s.id, &in_mylist);
+    if (rc < 0) {
+        api_internal_error(c->resp, "series my list", rc);
+        goto out;
+    }
     root = cJSON_CreateObject();
     if (!cJSON_AddStringToObject(root, "id", s.id) ||
         !cJSON_AddStringToObject(root, "title", s.title) ||
@@ -289,6 +317,11 @@ void api_handle_series(struct api_call *c)
         !cJSON_AddItemToObject(root, "poster_url",
                                api_file_url(c->api, c->req, "/images/", s.poster)) ||
         !(names = cJSON_AddArrayToObject(root, "genres")) ||
+        !cJSON_AddNumberToObject(root, "episode_count", (double)n) ||
+        !cJSON_AddNumberToObject(root, "free_episodes", (double)n_free) ||
+        !cJSON_AddNumberToObject(root, "total_duration_s", (double)total_s) ||
+        !cJSON_AddNumberToObject(root, "episode_price_coins", price) ||
+        !cJSON_AddBoolToObject(root, "in_mylist", in_mylist) ||
         !(episodes = cJSON_AddArrayToObject(root, "episodes")))
         goto nomem;
     for (size_t i = 0; i < n_genres; i++) {
@@ -369,7 +402,7 @@ void api_handle_search(struct api_call *c)
         !(items = cJSON_AddArrayToObject(root, "items")))
         goto nomem;
     for (size_t i = 0; i < n; i++) {
-        cJSON *item = add_item(c, items, &list[i]);
+        cJSON *item = api_series_item(c, items, &list[i]);
         if (!item || !cJSON_AddStringToObject(item, "synopsis", list[i].synopsis))
             goto nomem;
     }

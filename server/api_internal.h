@@ -128,7 +128,7 @@ void api_base_url(const struct api *api, const struct api_request *req, char *ou
 cJSON *api_file_url(const struct api *api, const struct api_request *req, const char *route,
                     const char *path);
 
-/* ---- handlers (api_catalog.c, api_account.c, api_wallet.c, api_dev.c) ---- */
+/* ---- handlers (api_catalog.c, api_account.c, api_wallet.c, api_mylist.c, api_dev.c) ---- */
 
 void api_handle_home(struct api_call *c);
 void api_handle_series(struct api_call *c);
@@ -155,9 +155,27 @@ void api_handle_checkout_page(struct api_call *c);
 void api_handle_checkout_pay(struct api_call *c);
 void api_handle_progress(struct api_call *c);
 
+void api_handle_mylist_get(struct api_call *c);
+void api_handle_mylist_put(struct api_call *c);
+void api_handle_mylist_delete(struct api_call *c);
+
 void api_handle_dev_faults_get(struct api_call *c);
 void api_handle_dev_faults_add(struct api_call *c);
 void api_handle_dev_faults_clear(struct api_call *c);
+
+/* ---- series items (api_catalog.c, api_mylist.c) ---- */
+
+/* Appends the home item of s ({"id", "title", "poster_url", "episode_count"}) to items and
+ * returns it (borrowed), or NULL when out of memory. */
+cJSON *api_series_item(const struct api_call *c, cJSON *items, const struct db_series *s);
+
+/* The series of list with id, or NULL. */
+const struct db_series *api_find_series(const struct db_series *list, size_t n, const char *id);
+
+/* Appends the "mylist" shelf of the caller (c->who) to shelves when the list is not empty;
+ * list holds the visible series, localized. Returns 0 or a negative BINGE_E* code. */
+int api_mylist_shelf(const struct api_call *c, cJSON *shelves, const struct db_series *list,
+                     size_t n);
 
 /* A pack as JSON, localized (api_wallet.c; also used by the checkout page). NULL when out of
  * memory. */

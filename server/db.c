@@ -32,7 +32,8 @@
 
 /* Version 3. Every statement is idempotent, so it also completes a migrated version 1 or 2.
  * tokens.token, refresh_tokens.token and device_codes.device_code hold SHA-256 hashes
- * (db_token_hash), never the tokens. */
+ * (db_token_hash), never the tokens. Tables added since (mylist) run here at every start, so
+ * they need no version of their own. */
 static const char db_schema[] =
     "CREATE TABLE IF NOT EXISTS settings ("
     "  key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -116,7 +117,11 @@ static const char db_schema[] =
     "CREATE TABLE IF NOT EXISTS progress_events ("
     "  device_id TEXT NOT NULL, event_id TEXT NOT NULL, created_at INTEGER NOT NULL,"
     "  PRIMARY KEY (device_id, event_id));"
-    "CREATE INDEX IF NOT EXISTS progress_events_age ON progress_events (created_at);";
+    "CREATE INDEX IF NOT EXISTS progress_events_age ON progress_events (created_at);"
+    "CREATE TABLE IF NOT EXISTS mylist ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, owner TEXT NOT NULL,"
+    "  series_id TEXT NOT NULL REFERENCES series(id), device_id TEXT,"
+    "  added_at INTEGER NOT NULL, UNIQUE (owner, series_id));";
 
 /* Version 1 (the walking skeleton) to 2: new columns on old tables; the ledger and unlocks move
  * from device_id to an owner, so they are rebuilt. */

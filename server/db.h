@@ -507,6 +507,37 @@ void db_continue_list_free(struct db_continue_item *list, size_t n);
 int db_series_resume(struct db *db, const char *owner, const char *series_id, bool *found,
                      struct db_continue_item *out);
 
+/* ---- my list ------------------------------------------------------------------------------ */
+
+/* Most series a wallet owner's list holds. */
+#define DB_MYLIST_MAX 200
+
+struct db_mylist_entry {
+    char *series_id;
+    long long added_at;
+};
+
+/* Puts series_id on owner's list (who->owner; who->device_id is recorded) at now, in one
+ * BEGIN IMMEDIATE transaction. A series already there stays as it is (*added false). *count
+ * (may be NULL) gets the entries after. BINGE_ENOTFOUND for an unknown or hidden series,
+ * BINGE_ETOOBIG when the list already holds DB_MYLIST_MAX entries. */
+int db_mylist_add(struct db *db, const struct db_principal *who, const char *series_id,
+                  long long now, bool *added, size_t *count);
+
+/* Takes series_id off owner's list. *removed tells whether it was there; *count (may be NULL)
+ * gets the entries after. BINGE_ENOTFOUND when it was not there and the series is unknown or
+ * hidden. */
+int db_mylist_remove(struct db *db, const char *owner, const char *series_id, bool *removed,
+                     size_t *count);
+
+/* owner's list, visible series only, most recently added first. Transfer full (free with
+ * db_mylist_free); an empty list gives *out NULL and *n 0. */
+int db_mylist_list(struct db *db, const char *owner, struct db_mylist_entry **out, size_t *n);
+void db_mylist_free(struct db_mylist_entry *list, size_t n);
+
+/* True in *in when series_id is on owner's list. */
+int db_mylist_has(struct db *db, const char *owner, const char *series_id, bool *in);
+
 /* ---- entitlement -------------------------------------------------------------------------- */
 
 /* True in *ok when who may watch episode_id at now: it is free, or who's owner holds a valid

@@ -14,6 +14,10 @@
 #include "db_internal.h"
 #include "slog.h"
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define DB_MYLIST_MAX_TEXT STR(DB_MYLIST_MAX)
+
 /* Old device codes are forgotten this long after they expired. */
 #define DEVICE_CODE_KEEP_S 86400
 
@@ -547,7 +551,8 @@ static int welcome_once_locked(struct db *db, const char *device_id, const char 
 
 /* Links device_id to account_id and moves the rows its guest wallet owns into the account's.
  * Where both hold a row for the same thing: an unlock stays (a permanent one wins over a VIP
- * one), the newer progress wins, a day's check-in is kept once. Rows of an account the device
+ * one), the newer progress wins, a day's check-in is kept once, a series on both lists is
+ * listed once. Rows of an account the device
  * was linked to before stay with that account: other devices may share it. */
 static int link_locked(struct db *db, const char *device_id, long long account_id, long long now)
 {
@@ -570,6 +575,12 @@ static int link_locked(struct db *db, const char *device_id, long long account_i
         "DELETE FROM checkins WHERE owner = ?2",
         "UPDATE ad_views SET owner = ?1 WHERE owner = ?2",
         "UPDATE vip_grants SET owner = ?1 WHERE owner = ?2",
+        /* My list: a series on both lists keeps the account's entry; the merged list keeps
+         * its newest DB_MYLIST_MAX entries. */
+        "UPDATE OR IGNORE mylist SET owner = ?1 WHERE owner = ?2",
+        "DELETE FROM mylist WHERE owner = ?2",
+        "DELETE FROM mylist WHERE owner = ?1 AND id NOT IN (SELECT id FROM mylist WHERE"
+        " owner = ?1 ORDER BY added_at DESC, id DESC LIMIT " DB_MYLIST_MAX_TEXT ")",
     };
     char to[DB_OWNER_MAX + 1];
     char from[DB_OWNER_MAX + 1];

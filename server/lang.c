@@ -16,6 +16,8 @@ static const char *const lang_texts[LANG_TEXT_COUNT][LANG_COUNT] = {
     [LANG_TEXT_NEW] = {"New", "Novedades", "Novidades", "มาใหม่", "新着", "最新", "جديد"},
     [LANG_TEXT_CONTINUE] = {"Continue watching", "Seguir viendo", "Continuar assistindo", "ดูต่อ",
                             "続きを見る", "继续观看", "متابعة المشاهدة"},
+    [LANG_TEXT_MYLIST] = {"My list", "Mi lista", "Minha lista", "รายการของฉัน", "マイリスト",
+                          "我的片单", "قائمتي"},
     [LANG_TEXT_COINS] = {"%d coins", "%d monedas", "%d moedas", "%d เหรียญ", "%dコイン", "%d 金币",
                          "%d عملة"},
     [LANG_TEXT_VIP_DAYS] = {"VIP, %d days", "VIP, %d días", "VIP, %d dias", "VIP %d วัน",

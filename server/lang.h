@@ -22,6 +22,7 @@ enum lang_text {
     LANG_TEXT_TRENDING,
     LANG_TEXT_NEW,
     LANG_TEXT_CONTINUE,
+    LANG_TEXT_MYLIST,
     LANG_TEXT_COINS,    /* printf format with one %d: "%d coins" */
     LANG_TEXT_VIP_DAYS, /* printf format with one %d: "VIP, %d days" */
     LANG_TEXT_COUNT,
