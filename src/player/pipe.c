@@ -287,6 +287,8 @@ static GstPadProbeReturn demux_src_probe(GstPad *pad, GstPadProbeInfo *info, gpo
     if (seg_ev)
         gst_event_unref(seg_ev);
     g_mutex_lock(&p->lock);
+    if (end_ms >= 0)
+        end_ms += pipe->time_offset_ms; /* the pad keeps hlsdemux2's own segment */
     if (!pipe->first_segment_us)
         pipe->first_segment_us = g_get_monotonic_time();
     if (end_ms > pipe->out_end_ms)
@@ -295,10 +297,39 @@ static GstPadProbeReturn demux_src_probe(GstPad *pad, GstPadProbeInfo *info, gpo
     return GST_PAD_PROBE_OK;
 }
 
+/* A first-segment hole: every segment out of hlsdemux2 says the stream's time (its own plus
+ * time_offset_ms), so that positions, frame times, cues and the duration downstream are the
+ * stream's. The pad itself keeps the segment hlsdemux2 sent. */
+static GstPadProbeReturn demux_event_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
+{
+    struct player_pipe *pipe = data;
+    GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
+    if (!ev || GST_EVENT_TYPE(ev) != GST_EVENT_SEGMENT)
+        return GST_PAD_PROBE_OK;
+    g_mutex_lock(&pipe->player->lock);
+    int64_t offset = pipe->time_offset_ms;
+    g_mutex_unlock(&pipe->player->lock);
+    const GstSegment *seg = NULL;
+    gst_event_parse_segment(ev, &seg);
+    if (offset <= 0 || !seg || seg->format != GST_FORMAT_TIME)
+        return GST_PAD_PROBE_OK;
+    GstSegment moved;
+    gst_segment_copy_into(seg, &moved);
+    moved.time += (guint64)offset * GST_MSECOND;
+    GstEvent *out = gst_event_new_segment(&moved);
+    gst_event_set_seqnum(out, gst_event_get_seqnum(ev));
+    gst_event_unref(ev);
+    GST_PAD_PROBE_INFO_DATA(info) = out;
+    (void)pad;
+    return GST_PAD_PROBE_OK;
+}
+
 static void on_demux_pad(GstElement *demux, GstPad *pad, gpointer data)
 {
-    if (GST_PAD_IS_SRC(pad))
+    if (GST_PAD_IS_SRC(pad)) {
         gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, demux_src_probe, data, NULL);
+        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, demux_event_probe, data, NULL);
+    }
 }
 
 /* The master playlist is complete: read its variants (for VARIANT events and the stats), drop
@@ -327,6 +358,22 @@ static void manifest_complete(struct player_pipe *pipe, GstPad *pad, GstElement 
     /* A media playlist: where each segment starts, to skip one that fails (segments.c). */
     int64_t *starts = NULL;
     int n_starts = n > 0 ? 0 : player_playlist_starts(text, &starts);
+    /* A first-segment hole (player.c, replace): hlsdemux2 gets the playlist without the
+     * missing segments at its head, and its time is moved on by where the rest starts. */
+    int64_t offset = 0;
+    if (pipe->drop_segments > 0 && n_starts > pipe->drop_segments && !rewritten) {
+        rewritten = player_playlist_drop_head(text, pipe->drop_segments);
+        if (rewritten) {
+            offset = starts[pipe->drop_segments];
+            log_info(
+                "media playlist: its first %d segment(s) left out, playing from %" G_GINT64_FORMAT
+                " ms",
+                pipe->drop_segments, offset);
+        } else {
+            log_warn("media playlist: cannot leave out its first %d segment(s)",
+                     pipe->drop_segments);
+        }
+    }
     int initial = n > 0 ? 0 : -1; /* hlsdemux2 starts on the first one listed by default */
     if (n > 0 && p->start_bitrate)
         initial = player_variants_for_bitrate(v, n, p->start_bitrate, 0);
@@ -335,6 +382,7 @@ static void manifest_complete(struct player_pipe *pipe, GstPad *pad, GstElement 
     memcpy(pipe->parsed, v, sizeof(v[0]) * (size_t)n);
     pipe->n_parsed = n;
     pipe->initial_variant = initial;
+    pipe->time_offset_ms = offset;
     if (n_starts > 0) {
         g_free(pipe->seg_starts);
         pipe->seg_starts = starts;

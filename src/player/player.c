@@ -324,7 +324,9 @@ static void update_duration(struct player *p, struct player_pipe *pipe)
     if (pipe_held(pipe) || !gst_element_query_duration(pipe->pipeline, GST_FORMAT_TIME, &d) ||
         d <= 0)
         return;
-    int64_t ms = d / GST_MSECOND;
+    g_mutex_lock(&p->lock);
+    int64_t ms = d / GST_MSECOND + pipe->time_offset_ms; /* hlsdemux2's is the rest's */
+    g_mutex_unlock(&p->lock);
     if (ms == pipe->duration_ms)
         return;
     pipe->duration_ms = ms;
@@ -681,15 +683,17 @@ static int64_t from_hole(const struct player_pipe *pipe, int64_t start)
     return pipe->skip_to_ms >= 0 ? pipe->skip_to_ms - 1 : start;
 }
 
-/* Builds pipe again at start (how: mode) and puts the new one in its place, cur or next. */
+/* Builds pipe again at start (how: mode) and puts the new one in its place, cur or next. The
+ * new one leaves the first drop segments of a media playlist out (a first-segment hole). */
 static bool replace(struct player *p, struct player_pipe *pipe, int64_t start,
-                    enum player_start_mode mode)
+                    enum player_start_mode mode, int drop)
 {
     bool next = pipe == p->next;
     struct player_pipe *fresh = NULL;
     if (make_pipe(p, pipe->uri, start, next, &fresh) != 0)
         return false;
     fresh->start_mode = mode;
+    fresh->drop_segments = drop; /* read when the playlist arrives: no thread of it runs yet */
     if (mode == PLAYER_START_AFTER)
         fresh->skip_before_ms = from_hole(pipe, start); /* no thread of it runs yet */
     fresh->rebuilds = pipe->rebuilds;
@@ -732,7 +736,7 @@ static bool rebuild(struct player *p, struct player_pipe *pipe)
     log_warn("hlsdemux2 failed a stream it had fully downloaded (GStreamer 1.22 race): "
              "building it again");
     pipe->rebuilds++;
-    return replace(p, pipe, start, PLAYER_START_EXACT);
+    return replace(p, pipe, start, PLAYER_START_EXACT, pipe->drop_segments);
 }
 
 /* Plays what is buffered up to from, where a segment is missing; player_tick then goes on after
@@ -848,6 +852,23 @@ static bool missing_segment(struct player *p, struct player_pipe *pipe, GstMessa
     return true;
 }
 
+/* How many segments a pipeline must leave out of the media playlist to skip the hole from..to
+ * at its head, or 0 when the hole is not at its head (or the playlist is not known). */
+static int head_hole_drop(struct player *p, const struct player_pipe *pipe, int64_t from,
+                          int64_t to)
+{
+    int drop = 0;
+    g_mutex_lock(&p->lock);
+    if (to > 0 && pipe->n_seg_starts > 0 && from <= pipe->time_offset_ms) {
+        while (drop < pipe->n_seg_starts && pipe->seg_starts[drop] < to)
+            drop++;
+        if (drop >= pipe->n_seg_starts)
+            drop = 0; /* the hole was the last segment: the stream ends there */
+    }
+    g_mutex_unlock(&p->lock);
+    return drop;
+}
+
 /* Called by player_tick while a missing segment is ahead: once the picture gets there (or
  * stops), goes on at the next segment, or ends the stream when it was the last. */
 static void skip_missing(struct player *p, int64_t pos)
@@ -874,7 +895,13 @@ static void skip_missing(struct player *p, int64_t pos)
     log_info("skipping the missing segment at %" G_GINT64_FORMAT " ms (position %" G_GINT64_FORMAT
              " ms)",
              from, pos);
-    if (!replace(p, pipe, target, PLAYER_START_AFTER)) {
+    /* A hole at the head of what hlsdemux2 plays (the first segment, or the one after those
+     * already left out): there is nothing to preroll on at 0, so the next pipeline gets the
+     * media playlist without them, and starts where the rest starts. */
+    int drop = head_hole_drop(p, pipe, from, to);
+    bool replaced = drop > 0 ? replace(p, pipe, 0, PLAYER_START_KEYFRAME, drop)
+                             : replace(p, pipe, target, PLAYER_START_AFTER, pipe->drop_segments);
+    if (!replaced) {
         struct player_event ev = event_of(p, PLAYER_EVENT_ERROR);
         snprintf(ev.message, sizeof(ev.message),
                  "Can't play this episode: the stream was not found (404)");
@@ -1085,6 +1112,11 @@ static bool issue_seek(struct player_pipe *pipe, int64_t ms, enum player_start_m
         ms = pipe->duration_ms - 1;
         flags = GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE;
     }
+    /* hlsdemux2 seeks in its own time: a first-segment hole left the head out. */
+    g_mutex_lock(&pipe->player->lock);
+    int64_t offset = pipe->time_offset_ms;
+    g_mutex_unlock(&pipe->player->lock);
+    ms = ms > offset ? ms - offset : 0;
     return gst_element_seek_simple(pipe->pipeline, GST_FORMAT_TIME, flags, ms * GST_MSECOND);
 }
 
@@ -1523,7 +1555,7 @@ int player_seek(struct player *p, int64_t position_ms)
     } else if (pipe_held(pipe)) {
         /* Its demuxer is held on a failing segment: a new pipeline goes there instead. */
         pipe->seek_by_user = false;
-        if (!replace(p, pipe, position_ms, PLAYER_START_KEYFRAME))
+        if (!replace(p, pipe, position_ms, PLAYER_START_KEYFRAME, pipe->drop_segments))
             return BINGE_EMEDIA;
         p->cur->seek_by_user = position_ms > 0; /* SEEKED comes after its start seek */
     } else {

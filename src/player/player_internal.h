@@ -166,6 +166,13 @@ struct player_pipe {
     int initial_variant; /* predicted from hlsdemux2's rules, -1 unknown */
     int64_t *seg_starts; /* a media playlist's segment starts, then its end (EXTINF), or NULL */
     int n_seg_starts;    /* segments in seg_starts */
+    /* A first-segment hole: the media playlist goes to hlsdemux2 without its first
+     * drop_segments segments (there is nothing at 0 to preroll on), and hlsdemux2's time plus
+     * time_offset_ms (where the first kept segment starts) is the stream's. Both are set
+     * before the pipeline starts (drop_segments) or before hlsdemux2 reads the playlist
+     * (time_offset_ms), and never change after. */
+    int drop_segments;
+    int64_t time_offset_ms;
     int64_t playlist_asked_ms; /* UI: when the media playlist of a master was asked for, 0 not */
     /* A pipe built to skip a failed segment: failures of segments before this are the hole
      * and what comes before it, fetched again while prerolling at 0 (ignored), -1 none. */
@@ -321,6 +328,12 @@ void player_stats_log(struct player *p, const char *result);
  * it), then its end, into *starts (transfer full, g_free). Returns how many segments (0: a
  * master, or no EXTINF). */
 int player_playlist_starts(const char *text, int64_t **starts);
+/* The media playlist text without its first n segments (their EXTINF, URI and per-segment
+ * tags; EXT-X-KEY and EXT-X-MAP stay, as they apply to the segments after them), with
+ * EXT-X-MEDIA-SEQUENCE moved on by n so that segment numbers (and AES IVs derived from them)
+ * stay the same. transfer full (g_free); NULL when it cannot be done safely: fewer than n + 1
+ * segments, a dropped EXT-X-DISCONTINUITY, or a byte range without an offset. */
+char *player_playlist_drop_head(const char *text, int n);
 /* Where the segment after the one starting at start_ms starts (its end for the last one), by
  * pipe's EXTINF table, or -1 when the table does not have that segment. */
 int64_t player_segment_after(const struct player_pipe *pipe, int64_t start_ms);

@@ -128,7 +128,7 @@ static void on_segment(struct player_pipe *pipe, const void *stream, const char 
     g_mutex_lock(&p->lock);
     struct player_seg_track *t = track_of(pipe, stream, true);
     if (start >= 0)
-        t->start_ms = start;
+        t->start_ms = start + pipe->time_offset_ms; /* in the stream's time */
     if (u) {
         g_free(t->uri);
         t->uri = g_strdup(u + skip);
@@ -340,4 +340,75 @@ void player_segments_clear(struct player_pipe *pipe)
     pipe->n_seg_tracks = 0;
     g_free(pipe->fail_uri);
     pipe->fail_uri = NULL;
+}
+
+/* ---- a first-segment hole: the playlist without its head ---- */
+
+static bool is_segment_tag(const char *line)
+{
+    static const char *const tags[] = {
+        "#EXTINF:",   "#EXT-X-BYTERANGE:", "#EXT-X-DISCONTINUITY", "#EXT-X-PROGRAM-DATE-TIME:",
+        "#EXT-X-GAP", "#EXT-X-BITRATE:"};
+    for (size_t i = 0; i < G_N_ELEMENTS(tags); i++) {
+        if (g_str_has_prefix(line, tags[i]))
+            return true;
+    }
+    return false;
+}
+
+char *player_playlist_drop_head(const char *text, int n)
+{
+    if (!text || n <= 0)
+        return NULL;
+    char **lines = g_strsplit(text, "\n", -1);
+    GString *out = g_string_new(NULL);
+    int seg = 0;         /* segments seen so far */
+    bool in_seg = false; /* per-segment tags of segment seg were seen */
+    bool seq_done = false, ok = true;
+    for (char **l = lines; *l && ok; l++) {
+        char *line = *l;
+        g_strchomp(line);
+        bool dropping = seg < n;
+        if (g_str_has_prefix(line, "#EXT-X-MEDIA-SEQUENCE:")) {
+            gint64 first = g_ascii_strtoll(line + strlen("#EXT-X-MEDIA-SEQUENCE:"), NULL, 10);
+            g_string_append_printf(out, "#EXT-X-MEDIA-SEQUENCE:%" G_GINT64_FORMAT "\n", first + n);
+            seq_done = true;
+            continue;
+        }
+        if (line[0] == '#' || line[0] == '\0') {
+            if (g_str_has_prefix(line, "#EXT-X-BYTERANGE:") && !strchr(line, '@'))
+                ok = false; /* its offset follows the segment before: dropping that moves it */
+            if (dropping && g_str_has_prefix(line, "#EXT-X-DISCONTINUITY") &&
+                !g_str_has_prefix(line, "#EXT-X-DISCONTINUITY-SEQUENCE"))
+                ok = false; /* the discontinuity sequence would have to move on too */
+            if (is_segment_tag(line)) {
+                in_seg = true;
+                if (dropping)
+                    continue;
+            }
+            if (!seq_done && g_str_has_prefix(line, "#EXTINF:") && seg == n) {
+                /* No EXT-X-MEDIA-SEQUENCE: it was 0. Before the first kept segment. */
+                g_string_append_printf(out, "#EXT-X-MEDIA-SEQUENCE:%d\n", n);
+                seq_done = true;
+            }
+            if (line[0] != '\0' || l[1])
+                g_string_append_printf(out, "%s\n", line);
+            continue;
+        }
+        /* A URI: the end of a segment. */
+        if (!in_seg) {
+            ok = false; /* a URI with no EXTINF: not a media playlist we understand */
+            break;
+        }
+        in_seg = false;
+        seg++;
+        if (!dropping)
+            g_string_append_printf(out, "%s\n", line);
+    }
+    g_strfreev(lines);
+    if (!ok || seg <= n) {
+        g_string_free(out, TRUE);
+        return NULL;
+    }
+    return g_string_free(out, FALSE);
 }
