@@ -53,6 +53,7 @@ static const struct route api_routes[] = {
     {"POST", "/v1/episodes/", "/play", ROUTE_SEGMENT, api_handle_play},
     {"POST", "/v1/episodes/", "/unlock", ROUTE_SEGMENT, api_handle_unlock},
     {"GET", "/v1/wallet", "", ROUTE_EXACT, api_handle_wallet},
+    {"GET", "/v1/wallet/history", "", ROUTE_EXACT, api_handle_wallet_history},
     {"POST", "/v1/checkin", "", ROUTE_EXACT, api_handle_checkin},
     {"GET", "/v1/packs", "", ROUTE_EXACT, api_handle_packs},
     {"POST", "/v1/purchase/session", "", ROUTE_EXACT, api_handle_purchase_new},

@@ -146,6 +146,7 @@ void api_handle_activate_form(struct api_call *c);
 void api_handle_activate(struct api_call *c);
 
 void api_handle_wallet(struct api_call *c);
+void api_handle_wallet_history(struct api_call *c);
 void api_handle_unlock(struct api_call *c);
 void api_handle_checkin(struct api_call *c);
 void api_handle_packs(struct api_call *c);

@@ -96,6 +96,105 @@ void api_handle_wallet(struct api_call *c)
     api_etag(c);
 }
 
+/* ---- history ------------------------------------------------------------------------------ */
+
+#define HISTORY_LIMIT_DEFAULT 20
+
+/* A JSON number, or null for 0 (a member that does not apply). */
+static cJSON *number_or_null(long long v)
+{
+    return v != 0 ? cJSON_CreateNumber((double)v) : cJSON_CreateNull();
+}
+
+static cJSON *string_or_null(const char *s)
+{
+    return s ? cJSON_CreateString(s) : cJSON_CreateNull();
+}
+
+static cJSON *history_item_doc(const struct api_call *c, const struct db_history_item *it)
+{
+    cJSON *doc = cJSON_CreateObject();
+
+    if (!cJSON_AddNumberToObject(doc, "time", (double)it->time) ||
+        !cJSON_AddStringToObject(doc, "kind", it->kind) ||
+        !cJSON_AddItemToObject(doc, "method", string_or_null(it->method[0] ? it->method : NULL)) ||
+        !cJSON_AddNumberToObject(doc, "coins", (double)it->coins) ||
+        !cJSON_AddNumberToObject(doc, "bonus_coins", (double)it->bonus_coins) ||
+        !cJSON_AddItemToObject(doc, "bonus_expires_at", number_or_null(it->bonus_expires_at)) ||
+        !cJSON_AddItemToObject(doc, "episode_id", string_or_null(it->episode_id)) ||
+        !cJSON_AddItemToObject(doc, "episode_index",
+                               number_or_null(it->episode_id ? it->episode_index : 0)) ||
+        !cJSON_AddItemToObject(doc, "series_id", string_or_null(it->series_id)) ||
+        !cJSON_AddItemToObject(doc, "series_title", string_or_null(it->series_title)) ||
+        !cJSON_AddItemToObject(doc, "pack",
+                               it->pack ? api_pack_doc(it->pack, c->lang) : cJSON_CreateNull())) {
+        cJSON_Delete(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* limit: 1 to 3 decimal digits, 1..DB_HISTORY_MAX. */
+static bool parse_history_limit(const char *arg, size_t *limit)
+{
+    size_t v = 0;
+    size_t len = arg ? strlen(arg) : 0;
+
+    if (len == 0 || len > 3)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (arg[i] < '0' || arg[i] > '9')
+            return false;
+        v = v * 10 + (size_t)(arg[i] - '0');
+    }
+    if (v < 1 || v > DB_HISTORY_MAX)
+        return false;
+    *limit = v;
+    return true;
+}
+
+void api_handle_wallet_history(struct api_call *c)
+{
+    const char *arg = api_query(c, "limit");
+    struct db_history_item *items = NULL;
+    size_t limit = HISTORY_LIMIT_DEFAULT;
+    size_t n = 0;
+    cJSON *root = NULL;
+    cJSON *list;
+    int rc;
+
+    if (!api_require_auth(c))
+        return;
+    if (arg && !parse_history_limit(arg, &limit)) {
+        api_error(c->resp, 400, "bad_request", "limit must be 1 to 100");
+        return;
+    }
+    rc = db_wallet_history(c->api->db, c->who.owner, c->lang, limit, &items, &n);
+    if (rc < 0) {
+        api_internal_error(c->resp, "wallet history", rc);
+        return;
+    }
+    root = cJSON_CreateObject();
+    list = cJSON_AddArrayToObject(root, "items");
+    for (size_t i = 0; list && i < n; i++) {
+        cJSON *doc = history_item_doc(c, &items[i]);
+        if (!doc || !cJSON_AddItemToArray(list, doc)) {
+            cJSON_Delete(doc);
+            list = NULL;
+        }
+    }
+    db_history_free(items, n);
+    if (!list) {
+        cJSON_Delete(root);
+        api_internal_error(c->resp, "history document", BINGE_ENOMEM);
+        return;
+    }
+    c->resp->vary = API_VARY;
+    c->resp->content_language = c->lang;
+    api_respond_json(c->resp, 200, root);
+    api_etag(c);
+}
+
 /* ---- unlock ------------------------------------------------------------------------------- */
 
 static const char *const method_names[] = {

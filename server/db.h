@@ -507,6 +507,33 @@ void db_continue_list_free(struct db_continue_item *list, size_t n);
 int db_series_resume(struct db *db, const char *owner, const char *series_id, bool *found,
                      struct db_continue_item *out);
 
+/* ---- wallet history ------------------------------------------------------------------------- */
+
+/* Most events one history answer holds. */
+#define DB_HISTORY_MAX 100
+
+/* One event of a wallet: the ledger rows one action wrote (a coin unlock may debit several
+ * bonus lots and coins), an ad unlock, a VIP unlock, or a VIP purchase. */
+struct db_history_item {
+    char kind[16];              /* "unlock", "purchase", "checkin", "welcome", "welcome_return" */
+    char method[8];             /* unlock: "coins", "ad" or "vip"; else "" */
+    long long time;             /* Unix seconds */
+    long long coins;            /* change of the coin balance (signed) */
+    long long bonus_coins;      /* change of the bonus coins (signed) */
+    long long bonus_expires_at; /* a bonus credit's expiry; 0 when none */
+    char *episode_id;           /* unlock: the episode; else NULL */
+    int episode_index;
+    char *series_id;            /* unlock: the episode's series; else NULL */
+    char *series_title;         /* localized; NULL with series_id */
+    const struct db_pack *pack; /* purchase: the pack bought (NULL when unknown) */
+};
+
+/* The newest limit (1..DB_HISTORY_MAX) events of owner's wallet, newest first, series titles in
+ * lang. Transfer full (free with db_history_free); none gives *out NULL and *n 0. */
+int db_wallet_history(struct db *db, const char *owner, const char *lang, size_t limit,
+                      struct db_history_item **out, size_t *n);
+void db_history_free(struct db_history_item *list, size_t n);
+
 /* ---- my list ------------------------------------------------------------------------------ */
 
 /* Most series a wallet owner's list holds. */
