@@ -47,6 +47,7 @@ static const struct route api_routes[] = {
     {"POST", "/v1/device/refresh", "", ROUTE_EXACT, api_handle_refresh},
     {"POST", "/v1/device/code", "", ROUTE_EXACT, api_handle_device_code},
     {"POST", "/v1/device/token", "", ROUTE_EXACT, api_handle_device_token},
+    {"POST", "/v1/device/unlink", "", ROUTE_EXACT, api_handle_unlink},
     {"GET", "/v1/home", "", ROUTE_EXACT, api_handle_home},
     {"GET", "/v1/series/", "", ROUTE_SEGMENT, api_handle_series},
     {"GET", "/v1/search", "", ROUTE_EXACT, api_handle_search},

@@ -137,6 +137,43 @@ out:
     cJSON_Delete(body);
 }
 
+/* The device leaves its account: a guest again, with a fresh, empty guest wallet and a new
+ * token pair (every earlier token of the device is revoked, so no copy of one reaches even the
+ * new guest wallet). Nothing of the account's wallet moves. */
+void api_handle_unlink(struct api_call *c)
+{
+    struct db_principal was;
+    struct db_principal now;
+    struct db_tokens tokens;
+    cJSON *doc;
+    cJSON *from;
+    int rc;
+
+    if (!api_require_auth(c))
+        return;
+    rc = db_device_unlink(c->api->db, c->who.device_id, c->now, c->api->token_ttl_s, &was, &tokens);
+    if (rc == BINGE_ESTATE) {
+        api_error(c->resp, 409, "not_linked", "this device is not linked to an account");
+        return;
+    }
+    if (rc == 0)
+        rc = db_device_principal(c->api->db, c->who.device_id, &now);
+    if (rc < 0) {
+        api_internal_error(c->resp, "unlink device", rc);
+        return;
+    }
+    doc = tokens_doc(now.device_id, &tokens, &now);
+    OPENSSL_cleanse(&tokens, sizeof(tokens));
+    from = doc ? cJSON_AddObjectToObject(doc, "unlinked_from") : NULL;
+    if (!from || !cJSON_AddNumberToObject(from, "id", (double)was.account_id) ||
+        !cJSON_AddStringToObject(from, "name", was.account_name)) {
+        cJSON_Delete(doc);
+        doc = NULL;
+    }
+    c->resp->cache_control = "no-store";
+    api_respond_json(c->resp, 200, doc);
+}
+
 /* "BCDFGHJK" -> "BCDF-GHJK" */
 static void format_user_code(const char *code, char *out, size_t cap)
 {

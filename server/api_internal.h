@@ -140,6 +140,7 @@ void api_handle_keys(struct api_call *c);
 
 void api_handle_register(struct api_call *c);
 void api_handle_refresh(struct api_call *c);
+void api_handle_unlink(struct api_call *c);
 void api_handle_device_code(struct api_call *c);
 void api_handle_device_token(struct api_call *c);
 void api_handle_activate_form(struct api_call *c);

@@ -225,6 +225,17 @@ int db_device_principal(struct db *db, const char *device_id, struct db_principa
 int db_refresh_tokens(struct db *db, const char *refresh_token, long long now, long long token_ttl,
                       char *device_id, struct db_tokens *out);
 
+/* Unlinks device_id from its account, in one BEGIN IMMEDIATE transaction. The device becomes a
+ * guest again whose wallet ("device:<id>") starts empty: no welcome credit, and every row of
+ * the account's wallet stays with the account. Every access and refresh token of the device is
+ * revoked and a new pair (access token expiring after token_ttl, 0: never) issued into *out;
+ * its pending or approved device codes are replaced, its pending checkouts closed (expired) and
+ * its idempotency keys forgotten (their recorded answers were the account's). *was (may be
+ * NULL) gets the principal before the unlink. BINGE_ENOTFOUND for an unknown device,
+ * BINGE_ESTATE for a device that is not linked (nothing changes). */
+int db_device_unlink(struct db *db, const char *device_id, long long now, long long token_ttl,
+                     struct db_principal *was, struct db_tokens *out);
+
 /* ---- account passwords -------------------------------------------------------------------- */
 
 /* Hashes password with scrypt and a random salt into out (cap >= DB_PASSWORD_HASH_MAX). Slow

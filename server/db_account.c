@@ -291,6 +291,79 @@ int db_refresh_tokens(struct db *db, const char *refresh_token, long long now, l
     return rc;
 }
 
+/* ---- unlink ------------------------------------------------------------------------------- */
+
+/* Runs a statement whose ?1 is now and ?2 the device (a statement may use only ?2). */
+static int device_step(struct db *db, const char *sql, long long now, const char *device_id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = db_prepare(db, sql, &st);
+
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(st, 1, now);
+    db_bind_text(st, 2, device_id);
+    return db_step_done(db, st, "unlink device");
+}
+
+static int unlink_locked(struct db *db, const char *device_id, long long now, long long ttl,
+                         struct db_principal *was, struct db_tokens *out)
+{
+    /* What was the account's reach through this device ends here: its tokens (any copy of
+     * them, wherever it went), the sign-ins it started, the checkouts it opened for the
+     * account, the answers recorded under its keys. */
+    static const char *const steps[] = {
+        "UPDATE devices SET account_id = NULL, linked_at = NULL WHERE device_id = ?2",
+        "DELETE FROM tokens WHERE device_id = ?2",
+        "UPDATE refresh_tokens SET used_at = ?1 WHERE device_id = ?2 AND used_at IS NULL",
+        "UPDATE device_codes SET status = 'replaced' WHERE device_id = ?2"
+        " AND status IN ('pending', 'approved')",
+        "UPDATE purchase_sessions SET expires_at = ?1 - 1 WHERE device_id = ?2"
+        " AND status = 'pending' AND expires_at >= ?1",
+        "DELETE FROM idempotency WHERE device_id = ?2",
+    };
+    int rc = db_principal_locked(db, device_id, was);
+
+    if (rc < 0)
+        return rc;
+    if (was->account_id == 0)
+        return BINGE_ESTATE;
+    for (size_t i = 0; rc == 0 && i < sizeof(steps) / sizeof(steps[0]); i++)
+        rc = device_step(db, steps[i], now, device_id);
+    if (rc == 0)
+        rc = db_issue_tokens_locked(db, device_id, now, ttl, out);
+    if (rc == 0)
+        slog_msg(SLOG_INFO, "db", "device %s unlinked from account %lld; now a guest", device_id,
+                 was->account_id);
+    return rc;
+}
+
+int db_device_unlink(struct db *db, const char *device_id, long long now, long long token_ttl,
+                     struct db_principal *was, struct db_tokens *out)
+{
+    struct db_principal before;
+    int rc;
+
+    if (!db || !device_id || !out)
+        return BINGE_EINVAL;
+    memset(out, 0, sizeof(*out));
+    memset(&before, 0, sizeof(before));
+    pthread_mutex_lock(&db->lock);
+    rc = db_begin(db);
+    if (rc == 0) {
+        int step = unlink_locked(db, device_id, now, token_ttl, &before, out);
+        rc = db_end(db, step == BINGE_ESTATE ? 0 : step);
+        if (rc == 0)
+            rc = step;
+    }
+    pthread_mutex_unlock(&db->lock);
+    if (rc < 0)
+        memset(out, 0, sizeof(*out));
+    if (was)
+        *was = before;
+    return rc;
+}
+
 /* ---- device flow -------------------------------------------------------------------------- */
 
 /* DB_USER_CODE_LEN characters of the unambiguous alphabet, uniformly: bytes past the largest
