@@ -426,6 +426,44 @@ static void test_list_is_bounded(void **state)
     put_ok(s, token, st->series[1], 0, true, 200);
 }
 
+static void test_merge_keeps_the_newest(void **state)
+{
+    struct ts_server *s = srv_of(state);
+    char a[65];
+    char b[65];
+
+    ts_register(s, "ml-trim-a", a);
+    ts_register(s, "ml-trim-b", b);
+    link_device(s, a, "mltrim", true);
+    /* The account lists 150 (added at 1001..1150), the guest 100 newer ones (2001..2100) and
+     * one the account lists too. */
+    ts_sql_exec(s, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 150)"
+                   " INSERT INTO mylist (owner, series_id, added_at)"
+                   " SELECT 'account:' || (SELECT id FROM accounts WHERE name = 'mltrim'),"
+                   " 'acct-' || i, 1000 + i FROM n");
+    ts_sql_exec(s, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100)"
+                   " INSERT INTO mylist (owner, series_id, added_at)"
+                   " SELECT 'device:ml-trim-b', 'dev-' || i, 2000 + i FROM n;"
+                   " INSERT INTO mylist (owner, series_id, added_at)"
+                   " VALUES ('device:ml-trim-b', 'acct-150', 5000)");
+    link_device(s, b, "mltrim", false);
+    /* 250 distinct series: the newest 200 stay (all of the guest's, the account's 51..150). */
+    assert_int_equal(ts_sql_int(s, "SELECT COUNT(*) FROM mylist m JOIN accounts a ON m.owner ="
+                                   " 'account:' || a.id WHERE a.name = 'mltrim'"),
+                     200);
+    assert_int_equal(ts_sql_int(s, "SELECT COUNT(*) FROM mylist WHERE series_id LIKE 'dev-%'"),
+                     100);
+    assert_int_equal(ts_sql_int(s, "SELECT MIN(added_at) FROM mylist WHERE series_id LIKE"
+                                   " 'acct-%'"),
+                     1051);
+    /* The series on both lists is there once, with the account's date. */
+    assert_int_equal(ts_sql_int(s, "SELECT COUNT(*) FROM mylist WHERE series_id = 'acct-150'"), 1);
+    assert_int_equal(ts_sql_int(s, "SELECT added_at FROM mylist WHERE series_id = 'acct-150'"),
+                     1150);
+    assert_int_equal(ts_sql_int(s, "SELECT COUNT(*) FROM mylist WHERE owner = 'device:ml-trim-b'"),
+                     0);
+}
+
 /* ---- home -------------------------------------------------------------------------------- */
 
 static cJSON *home(const struct ts_server *s, const char *token, const char *inm, long want,
@@ -605,6 +643,7 @@ int main(void)
         cmocka_unit_test(test_isolation),
         cmocka_unit_test(test_linked_devices_share_the_list),
         cmocka_unit_test(test_list_is_bounded),
+        cmocka_unit_test(test_merge_keeps_the_newest),
         cmocka_unit_test(test_home_shelf_and_etag),
         cmocka_unit_test(test_series_page_fields),
     };
