@@ -41,20 +41,33 @@ static cJSON *add_shelf(cJSON *shelves, const char *id, const char *title)
     return cJSON_AddArrayToObject(shelf, "items");
 }
 
-cJSON *api_series_item(const struct api_call *c, cJSON *items, const struct db_series *s)
+cJSON *api_series_item(const struct api_call *c, cJSON *items, const struct db_series *s,
+                       const struct db_genre_row *genres, size_t n_genres)
 {
     cJSON *item = cJSON_CreateObject();
+    cJSON *names;
 
     if (!item || !cJSON_AddItemToArray(items, item)) {
         cJSON_Delete(item);
         return NULL;
     }
+    /* Everything a card and the hero of the focused card show, so home needs no request per
+     * focused series. */
     if (!cJSON_AddStringToObject(item, "id", s->id) ||
         !cJSON_AddStringToObject(item, "title", s->title) ||
         !cJSON_AddItemToObject(item, "poster_url",
                                api_file_url(c->api, c->req, "/images/", s->poster)) ||
-        !cJSON_AddNumberToObject(item, "episode_count", s->episode_count))
+        !cJSON_AddNumberToObject(item, "episode_count", s->episode_count) ||
+        !cJSON_AddStringToObject(item, "synopsis", s->synopsis) ||
+        !(names = cJSON_AddArrayToObject(item, "genres")) ||
+        !cJSON_AddNumberToObject(item, "free_episodes", s->free_episodes) ||
+        !cJSON_AddNumberToObject(item, "total_duration_s", (double)s->total_duration_s))
         return NULL;
+    for (size_t i = 0; i < n_genres; i++) {
+        if (strcmp(genres[i].series_id, s->id) == 0 &&
+            !cJSON_AddItemToArray(names, cJSON_CreateString(genres[i].name)))
+            return NULL;
+    }
     return item;
 }
 
@@ -85,6 +98,7 @@ static void genre_shelf_id(const char *genre, char *out, size_t cap)
 
 static bool add_continue_shelf(const struct api_call *c, cJSON *shelves,
                                const struct db_series *list, size_t n,
+                               const struct db_genre_row *genres, size_t n_genres,
                                const struct db_continue_item *cont, size_t n_cont)
 {
     cJSON *items;
@@ -99,7 +113,7 @@ static bool add_continue_shelf(const struct api_call *c, cJSON *shelves,
         cJSON *item;
         if (!s)
             continue;
-        item = api_series_item(c, items, s);
+        item = api_series_item(c, items, s, genres, n_genres);
         if (!item || !cJSON_AddStringToObject(item, "episode_id", cont[i].episode_id) ||
             !cJSON_AddNumberToObject(item, "episode_index", cont[i].episode_index) ||
             !cJSON_AddNumberToObject(item, "resume_ms", (double)cont[i].resume_ms) ||
@@ -132,7 +146,7 @@ static bool add_genre_shelves(const struct api_call *c, cJSON *shelves,
             if (strcmp(rows[k].genre, rows[i].genre) != 0)
                 continue;
             s = api_find_series(list, n, rows[k].series_id);
-            if (s && !api_series_item(c, items, s))
+            if (s && !api_series_item(c, items, s, rows, n_rows))
                 return false;
         }
     }
@@ -166,10 +180,10 @@ void api_handle_home(struct api_call *c)
     }
     root = cJSON_CreateObject();
     shelves = cJSON_AddArrayToObject(root, "shelves");
-    if (!shelves || !add_continue_shelf(c, shelves, list, n, cont, n_cont))
+    if (!shelves || !add_continue_shelf(c, shelves, list, n, genres, n_genres, cont, n_cont))
         goto nomem;
     if (have) {
-        rc = api_mylist_shelf(c, shelves, list, n);
+        rc = api_mylist_shelf(c, shelves, list, n, genres, n_genres);
         if (rc == BINGE_ENOMEM)
             goto nomem;
         if (rc < 0) {
@@ -179,14 +193,14 @@ void api_handle_home(struct api_call *c)
     }
     items = add_shelf(shelves, "trending", lang_text(c->lang, LANG_TEXT_TRENDING));
     for (size_t i = 0; items && i < n; i++) {
-        if (!api_series_item(c, items, &list[i]))
+        if (!api_series_item(c, items, &list[i], genres, n_genres))
             goto nomem;
     }
     if (items)
         items = add_shelf(shelves, "new", lang_text(c->lang, LANG_TEXT_NEW));
     /* "new" is the catalog newest first: the reverse of catalog order. */
     for (size_t i = n; items && i > 0; i--) {
-        if (!api_series_item(c, items, &list[i - 1]))
+        if (!api_series_item(c, items, &list[i - 1], genres, n_genres))
             goto nomem;
     }
     if (!items || !add_genre_shelves(c, shelves, list, n, genres, n_genres))
@@ -358,7 +372,9 @@ void api_handle_search(struct api_call *c)
     const char *q = api_query(c, "q");
     const char *limit_arg = api_query(c, "limit");
     struct db_series *list = NULL;
+    struct db_genre_row *genres = NULL;
     size_t n = 0;
+    size_t n_genres = 0;
     long limit = SEARCH_LIMIT_DEFAULT;
     char query[SEARCH_QUERY_MAX + 1];
     char *folded = NULL;
@@ -393,6 +409,8 @@ void api_handle_search(struct api_call *c)
     folded = lang_fold(query);
     rc = folded ? db_search_series(c->api->db, folded, c->lang, (size_t)limit, &list, &n)
                 : BINGE_ENOMEM;
+    if (rc == 0 && n > 0)
+        rc = db_list_genres(c->api->db, c->lang, &genres, &n_genres);
     if (rc < 0) {
         api_internal_error(c->resp, "search", rc);
         goto out;
@@ -402,8 +420,7 @@ void api_handle_search(struct api_call *c)
         !(items = cJSON_AddArrayToObject(root, "items")))
         goto nomem;
     for (size_t i = 0; i < n; i++) {
-        cJSON *item = api_series_item(c, items, &list[i]);
-        if (!item || !cJSON_AddStringToObject(item, "synopsis", list[i].synopsis))
+        if (!api_series_item(c, items, &list[i], genres, n_genres))
             goto nomem;
     }
     c->resp->vary = API_VARY;
@@ -418,6 +435,7 @@ out:
     cJSON_Delete(root);
     free(folded);
     db_series_list_free(list, n);
+    db_genre_list_free(genres, n_genres);
 }
 
 /* ---- play --------------------------------------------------------------------------------- */

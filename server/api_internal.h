@@ -167,17 +167,21 @@ void api_handle_dev_faults_clear(struct api_call *c);
 
 /* ---- series items (api_catalog.c, api_mylist.c) ---- */
 
-/* Appends the home item of s ({"id", "title", "poster_url", "episode_count"}) to items and
- * returns it (borrowed), or NULL when out of memory. */
-cJSON *api_series_item(const struct api_call *c, cJSON *items, const struct db_series *s);
+/* Appends the home item of s ({"id", "title", "poster_url", "episode_count", "synopsis",
+ * "genres", "free_episodes", "total_duration_s"}) to items and returns it (borrowed), or NULL
+ * when out of memory. genres (n_genres rows, of db_list_genres) give the localized genre
+ * names. */
+cJSON *api_series_item(const struct api_call *c, cJSON *items, const struct db_series *s,
+                       const struct db_genre_row *genres, size_t n_genres);
 
 /* The series of list with id, or NULL. */
 const struct db_series *api_find_series(const struct db_series *list, size_t n, const char *id);
 
 /* Appends the "mylist" shelf of the caller (c->who) to shelves when the list is not empty;
- * list holds the visible series, localized. Returns 0 or a negative BINGE_E* code. */
+ * list holds the visible series, localized, and genres their genre rows. Returns 0 or a
+ * negative BINGE_E* code. */
 int api_mylist_shelf(const struct api_call *c, cJSON *shelves, const struct db_series *list,
-                     size_t n);
+                     size_t n, const struct db_genre_row *genres, size_t n_genres);
 
 /* A pack as JSON, localized (api_wallet.c; also used by the checkout page). NULL when out of
  * memory. */

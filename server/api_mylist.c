@@ -13,7 +13,7 @@
 #include "lang.h"
 
 int api_mylist_shelf(const struct api_call *c, cJSON *shelves, const struct db_series *list,
-                     size_t n)
+                     size_t n, const struct db_genre_row *genres, size_t n_genres)
 {
     struct db_mylist_entry *entries = NULL;
     size_t n_entries = 0;
@@ -37,7 +37,7 @@ int api_mylist_shelf(const struct api_call *c, cJSON *shelves, const struct db_s
     }
     for (size_t i = 0; i < n_entries; i++) {
         const struct db_series *s = api_find_series(list, n, entries[i].series_id);
-        if (s && !api_series_item(c, items, s)) {
+        if (s && !api_series_item(c, items, s, genres, n_genres)) {
             rc = BINGE_ENOMEM;
             goto out;
         }
@@ -51,8 +51,10 @@ void api_handle_mylist_get(struct api_call *c)
 {
     struct db_mylist_entry *entries = NULL;
     struct db_series *list = NULL;
+    struct db_genre_row *genres = NULL;
     size_t n_entries = 0;
     size_t n = 0;
+    size_t n_genres = 0;
     size_t count = 0;
     cJSON *root = NULL;
     cJSON *items;
@@ -63,6 +65,8 @@ void api_handle_mylist_get(struct api_call *c)
     rc = db_mylist_list(c->api->db, c->who.owner, &entries, &n_entries);
     if (rc == 0 && n_entries > 0)
         rc = db_list_series(c->api->db, c->lang, &list, &n);
+    if (rc == 0 && n_entries > 0)
+        rc = db_list_genres(c->api->db, c->lang, &genres, &n_genres);
     if (rc < 0) {
         api_internal_error(c->resp, "my list", rc);
         goto out;
@@ -76,7 +80,7 @@ void api_handle_mylist_get(struct api_call *c)
         cJSON *item;
         if (!s)
             continue; /* hidden between the two reads */
-        item = api_series_item(c, items, s);
+        item = api_series_item(c, items, s, genres, n_genres);
         if (!item || !cJSON_AddNumberToObject(item, "added_at", (double)entries[i].added_at))
             goto nomem;
         count++;
@@ -97,6 +101,7 @@ out:
     cJSON_Delete(root);
     db_mylist_free(entries, n_entries);
     db_series_list_free(list, n);
+    db_genre_list_free(genres, n_genres);
 }
 
 /* {"series_id", "in_mylist", "added" | "removed", "count", "max"} */

@@ -872,7 +872,11 @@ int db_apply_prices(struct db *db, int free_episodes)
 /* ?1 is the language. */
 #define SERIES_SELECT                                                                              \
     "SELECT s.id, COALESCE(i.title, s.title), COALESCE(i.synopsis, s.synopsis), s.genre,"          \
-    " s.poster, (SELECT COUNT(*) FROM episodes e WHERE e.series_id = s.id AND e.hidden = 0)"       \
+    " s.poster, (SELECT COUNT(*) FROM episodes e WHERE e.series_id = s.id AND e.hidden = 0),"      \
+    " (SELECT COUNT(*) FROM episodes e WHERE e.series_id = s.id AND e.hidden = 0"                  \
+    "  AND e.price_coins = 0),"                                                                    \
+    " (SELECT COALESCE(SUM(e.duration_s), 0) FROM episodes e WHERE e.series_id = s.id"             \
+    "  AND e.hidden = 0)"                                                                          \
     " FROM series s LEFT JOIN series_i18n i ON i.series_id = s.id AND i.lang = ?1"
 
 static int series_from_row(sqlite3_stmt *st, struct db_series *s)
@@ -883,6 +887,8 @@ static int series_from_row(sqlite3_stmt *st, struct db_series *s)
     s->genre = db_column_dup(st, 3);
     s->poster = db_column_dup(st, 4);
     s->episode_count = sqlite3_column_int(st, 5);
+    s->free_episodes = sqlite3_column_int(st, 6);
+    s->total_duration_s = sqlite3_column_int64(st, 7);
     if (!s->id || !s->title || !s->synopsis || !s->genre || !s->poster)
         return BINGE_ENOMEM;
     return 0;

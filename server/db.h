@@ -102,6 +102,8 @@ struct db_series {
     char *genre;    /* primary genre as in catalog.json (not localized) */
     char *poster;   /* media path of the poster, may be "" */
     int episode_count;
+    int free_episodes;          /* visible episodes with price 0 */
+    long long total_duration_s; /* the sum of the visible episodes' durations */
 };
 
 struct db_episode {

@@ -635,6 +635,111 @@ static void test_series_page_fields(void **state)
     assert_false(in_mylist(s, token, st->series[0]));
 }
 
+/* Home, search and my list items carry what the hero of a focused card shows, with the values
+ * of the series page, localized. */
+static void expect_item_matches_series(const struct ts_server *s, const cJSON *item,
+                                       const char *lang)
+{
+    cJSON *series =
+        ts_json(&(struct ts_request){.method = "GET",
+                                     .url = ts_fmt("%s/v1/series/%s", s->base, ts_str(item, "id")),
+                                     .headers = {lang}},
+                200);
+    char *a;
+    char *b;
+
+    assert_string_equal(ts_str(item, "title"), ts_str(series, "title"));
+    assert_string_equal(ts_str(item, "synopsis"), ts_str(series, "synopsis"));
+    assert_true(strlen(ts_str(item, "synopsis")) > 0);
+    a = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(item, "genres"));
+    b = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(series, "genres"));
+    assert_string_equal(a, b);
+    assert_true(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(item, "genres")) > 0);
+    free(a);
+    free(b);
+    assert_int_equal((int)ts_num(item, "episode_count"), (int)ts_num(series, "episode_count"));
+    assert_int_equal((int)ts_num(item, "free_episodes"), (int)ts_num(series, "free_episodes"));
+    assert_int_equal((long long)ts_num(item, "total_duration_s"),
+                     (long long)ts_num(series, "total_duration_s"));
+    cJSON_Delete(series);
+}
+
+static void test_items_carry_the_hero(void **state)
+{
+    struct suite *st = suite_of(state);
+    struct ts_server *s = srv_of(state);
+    static const char *const langs[] = {NULL, "Accept-Language: es", "Accept-Language: th"};
+    char token[65];
+    char word[64];
+    const cJSON *sh;
+    const cJSON *item;
+    cJSON *doc;
+    int n = 0;
+
+    ts_register(s, "ml-hero", token);
+    put_ok(s, token, st->series[1], 0, true, 1);
+    for (size_t l = 0; l < sizeof(langs) / sizeof(langs[0]); l++) {
+        doc = ts_json(&(struct ts_request){.method = "GET",
+                                           .url = ts_fmt("%s/v1/home", s->base),
+                                           .token = token,
+                                           .headers = {langs[l]}},
+                      200);
+        cJSON_ArrayForEach(sh, cJSON_GetObjectItemCaseSensitive(doc, "shelves"))
+        {
+            cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(sh, "items"))
+            {
+                expect_item_matches_series(s, item, langs[l]);
+                n++;
+            }
+        }
+        cJSON_Delete(doc);
+        doc = mylist(s, token, langs[l]);
+        expect_item_matches_series(
+            s, cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "items"), 0), langs[l]);
+        cJSON_Delete(doc);
+    }
+    assert_true(n > 9);
+    /* Search items too, with synopsis once: search for the longest word of a title. */
+    doc = ts_json(&(struct ts_request){.method = "GET",
+                                       .url = ts_fmt("%s/v1/series/%s", s->base, st->series[0])},
+                  200);
+    {
+        const char *t = ts_str(doc, "title");
+        size_t best = 0;
+        size_t at = 0;
+        for (size_t i = 0; t[i];) {
+            size_t k = i;
+            while ((t[k] >= 'A' && t[k] <= 'Z') || (t[k] >= 'a' && t[k] <= 'z'))
+                k++;
+            if (k - i > best) {
+                best = k - i;
+                at = i;
+            }
+            i = k > i ? k : i + 1;
+        }
+        assert_true(best >= 3);
+        snprintf(word, sizeof(word), "%.*s", (int)best, t + at);
+    }
+    cJSON_Delete(doc);
+    doc = ts_json(&(struct ts_request){.method = "GET",
+                                       .url = ts_fmt("%s/v1/search?q=%s", s->base, word),
+                                       .headers = {"Accept-Language: es"}},
+                  200);
+    item = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "items"), 0);
+    assert_non_null(item);
+    {
+        int count = 0;
+        const cJSON *m;
+        cJSON_ArrayForEach(m, item)
+        {
+            count += strcmp(m->string, "synopsis") == 0;
+        }
+        assert_int_equal(count, 1);
+        expect_item_matches_series(s, item, "Accept-Language: es");
+    }
+    cJSON_Delete(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -646,6 +751,7 @@ int main(void)
         cmocka_unit_test(test_merge_keeps_the_newest),
         cmocka_unit_test(test_home_shelf_and_etag),
         cmocka_unit_test(test_series_page_fields),
+        cmocka_unit_test(test_items_carry_the_hero),
     };
 
     return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
