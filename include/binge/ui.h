@@ -84,6 +84,64 @@ void ui_video_elsewhere(struct ui *ui, int width, int height);
  * Returns false while there is no video on the player screen. */
 bool ui_video_window_rect(struct ui *ui, int *x, int *y, int *w, int *h);
 
+/* --- Focus: a 2-D grid of focusable cells, kept by the app, drawn by a view ---
+ * Pure logic (no SDL, no drawing): a screen's controller keeps one in its state, moves it with
+ * the D-pad, and hands row/col to its view. Rows may differ in length (home's shelves, an episode
+ * grid's last row, an on-screen keyboard). Each row remembers the column it was left on, so
+ * coming back to a row (UP then DOWN) lands where the viewer was.
+ * Threading: none of its own; the caller's (the UI thread). Ownership: plain value, no
+ * allocation; copy it freely. */
+#define UI_GRID_MAX_ROWS 128
+enum ui_grid_flags {
+    UI_GRID_WRAP_COLS = 1u << 0,   /* RIGHT on a row's last cell goes to its first, and back */
+    UI_GRID_WRAP_ROWS = 1u << 1,   /* DOWN on the last row goes to the first, and back */
+    UI_GRID_FLOW = 1u << 2,        /* RIGHT on a row's last cell goes to the next row's first, LEFT
+                                      on a first cell to the previous row's last (text order) */
+    UI_GRID_SAME_COLUMN = 1u << 3, /* UP/DOWN keep the column (clamped to the row), as in a
+                                      keyboard or an episode grid; without it a row comes back
+                                      to its remembered column, as in carousels */
+    UI_GRID_SKIP_EMPTY = 1u << 4,  /* UP/DOWN pass over rows with no cells */
+};
+struct ui_focus_grid {
+    unsigned flags;                      /* enum ui_grid_flags */
+    size_t n_rows;                       /* at most UI_GRID_MAX_ROWS */
+    size_t cols[UI_GRID_MAX_ROWS];       /* cells in each row; 0 = an empty row */
+    size_t remembered[UI_GRID_MAX_ROWS]; /* the column last focused in each row */
+    size_t row, col;                     /* the focus; col is 0 on an empty row */
+};
+/* An empty grid (no rows) with flags. */
+void ui_grid_init(struct ui_focus_grid *g, unsigned flags);
+/* Sets the rows' lengths (n_rows over UI_GRID_MAX_ROWS are dropped). The focus and each row's
+ * remembered column are kept when still inside, else clamped, so new data under the focus (a
+ * refreshed home) does not throw the viewer back to the start. */
+void ui_grid_set_rows(struct ui_focus_grid *g, const size_t *cols, size_t n_rows);
+/* Moves the focus by drow rows and dcol columns (each -1, 0 or 1; a D-pad press) under the
+ * grid's rules. Returns true when the focus changed. */
+bool ui_grid_move(struct ui_focus_grid *g, int drow, int dcol);
+/* Puts the focus on (row, col), clamped; the row remembers col. */
+void ui_grid_focus(struct ui_focus_grid *g, size_t row, size_t col);
+/* The column the focus shows in row (the focused column in the focused row, else the row's
+ * remembered one): what a view draws as that row's selected cell. */
+size_t ui_grid_col_of(const struct ui_focus_grid *g, size_t row);
+
+/* --- Widgets drawn over any screen --- */
+/* A short confirmation ("Audio: Español", "+20 coins"), top right inside the safe area, on a
+ * panel; one line, cut to 900 px. The app decides how long it stays (APP_TOAST_MS). */
+void ui_draw_toast(struct ui *ui, const char *text);
+
+/* A question over the screen below (dimmed): a title, a wrapped detail, and buttons stacked
+ * under it, one focused. "Exit binge?" with "Exit" and "Stay". */
+#define UI_DIALOG_MAX_BUTTONS 4
+struct ui_dialog_view {
+    const char *title;
+    const char *detail; /* wrapped, never cut; may be NULL */
+    const char *buttons[UI_DIALOG_MAX_BUTTONS];
+    size_t n_buttons;
+    size_t focus;
+    const char *hint; /* under the buttons, e.g. "OK to exit, BACK to stay"; may be NULL */
+};
+void ui_draw_dialog(struct ui *ui, const struct ui_dialog_view *view);
+
 /* --- Screens --- */
 struct ui_home_view {
     const struct catalog_home *home; /* NULL while nothing has loaded */

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "binge/ui.h"
+#include "widgets.h"
 
 struct text;
 struct image_cache;
@@ -123,17 +124,6 @@ void image_cache_submit(struct image_cache *cache, const char *url, char *bytes,
 void image_cache_fail(struct image_cache *cache, const char *url);
 bool image_cache_pump(struct image_cache *cache, SDL_Renderer *renderer);
 
-/* widgets.c */
-void ui_fill(struct ui *ui, SDL_Rect r, SDL_Color c);
-void ui_frame(struct ui *ui, SDL_Rect r, int thickness, SDL_Color c);
-void ui_spinner(struct ui *ui, int cx, int cy, int radius, int64_t now_ms);
-/* A vertical gradient from c0 (top) to c1 (bottom), drawn in bands. */
-void ui_gradient(struct ui *ui, SDL_Rect r, SDL_Color c0, SDL_Color c1);
-/* A centred panel with a title, a detail, more detail (INFO on an error; may be NULL) and a
- * hint, each wrapped, never cut; the panel grows with them. */
-void ui_message_panel(struct ui *ui, const char *title, const char *detail, const char *more,
-                      const char *hint, bool is_error);
-/* Formats ms as m:ss into buf. */
-void ui_format_time(int64_t ms, char *buf, size_t len);
+/* widgets.c: see widgets.h */
 
 #endif

@@ -94,3 +94,125 @@ void ui_format_time(int64_t ms, char *buf, size_t len)
     long s = (long)(ms / 1000);
     snprintf(buf, len, "%ld:%02ld", s / 60, s % 60);
 }
+
+void ui_toast(struct ui *ui, const char *toast)
+{
+    int w = 0, h = 0;
+    if (!toast || !*toast || text_measure(ui, toast, 34, &w, &h) != 0)
+        return;
+    if (w > 900)
+        w = 900;
+    SDL_Rect r = {UI_WIDTH - UI_SAFE_X - w - 48, UI_SAFE_Y, w + 48, h + 32};
+    ui_fill(ui, r, ui_color_panel);
+    text_draw(ui, toast, 34, ui_color_text, r.x + 24, r.y + 16, TEXT_LEFT, w);
+}
+
+void ui_draw_toast(struct ui *ui, const char *text)
+{
+    ui_toast(ui, text);
+}
+
+int ui_text_block(struct ui *ui, const char *s, SDL_Rect box, int size, int min_size,
+                  SDL_Color color, int align)
+{
+    if (!s || !*s)
+        return 0;
+    char lines[TEXT_MAX_LINES][TEXT_LINE_MAX];
+    int n = 0;
+    if (min_size <= 0 || min_size > size)
+        min_size = size;
+    for (;; size -= 2) {
+        if (size < min_size)
+            size = min_size;
+        bool complete = true;
+        n = text_wrap(ui, s, size, box.w, lines, TEXT_MAX_LINES, &complete);
+        if ((complete && n * text_line_height(ui, size) <= box.h) || size == min_size)
+            break;
+    }
+    int x = align == TEXT_CENTER ? box.x + box.w / 2 : align == TEXT_RIGHT ? box.x + box.w : box.x;
+    return text_draw_lines(ui, lines, n, size, color, x, box.y, (enum text_align)align);
+}
+
+int ui_button_list(struct ui *ui, int x, int y, int w, int h, int gap,
+                   const struct ui_button *buttons, size_t n, size_t focus)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct ui_button *o = &buttons[i];
+        bool focused = i == focus;
+        SDL_Rect b = {x, y, w, h};
+        /* Every button's text keeps 4.5:1 against what is behind it (WCAG AA): white on the
+         * deep focus pink, grey on the dark panel. A disabled one is never filled pink. */
+        SDL_Color fg = o->enabled ? ui_color_text : ui_color_dim;
+        SDL_Color detail_fg = focused && o->enabled ? ui_color_text : ui_color_dim;
+        ui_fill(ui, b, focused && o->enabled ? ui_color_focus : ui_color_panel_solid);
+        if (focused && !o->enabled)
+            ui_frame(ui, b, 4, ui_color_accent);
+        int label_size = h >= 90 ? 36 : 32;
+        int label_y = o->detail ? b.y + 10 : b.y + (h - text_line_height(ui, label_size)) / 2;
+        text_draw(ui, o->label, label_size, fg, b.x + 32, label_y, TEXT_LEFT, b.w - 64);
+        if (o->detail)
+            text_draw(ui, o->detail, 26, detail_fg, b.x + 32, b.y + 56, TEXT_LEFT, b.w - 64);
+        y += h + gap;
+    }
+    return y - (n ? gap : 0);
+}
+
+size_t ui_scroll_first(size_t anchor, size_t n, size_t visible, size_t lead)
+{
+    if (anchor >= n)
+        anchor = 0;
+    size_t first = anchor > lead ? anchor - lead : 0;
+    size_t max_first = n > visible ? n - visible : 0;
+    return first > max_first ? max_first : first;
+}
+
+void ui_scroll_row(struct ui *ui, SDL_Rect box, size_t n, int item_w, int gap, size_t anchor,
+                   bool focused, size_t lead,
+                   void (*draw)(struct ui *ui, size_t i, SDL_Rect r, bool focused, void *data),
+                   void *data)
+{
+    size_t visible = (size_t)(box.w / (item_w + gap));
+    if (visible == 0)
+        visible = 1;
+    size_t first = ui_scroll_first(anchor, n, visible, lead);
+    bool focus_drawn = focused && anchor < n;
+    /* One more than fits, cut by the screen's edge: it says the row goes on. */
+    for (size_t i = first; i < n && i < first + visible + 1; i++) {
+        int x = box.x + (int)(i - first) * (item_w + gap);
+        if (x > UI_WIDTH)
+            break;
+        if (!(focus_drawn && i == anchor))
+            draw(ui, i, (SDL_Rect){x, box.y, item_w, box.h}, false, data);
+    }
+    if (focus_drawn && anchor >= first)
+        draw(ui, anchor,
+             (SDL_Rect){box.x + (int)(anchor - first) * (item_w + gap), box.y, item_w, box.h}, true,
+             data);
+}
+
+void ui_draw_dialog(struct ui *ui, const struct ui_dialog_view *v)
+{
+    /* The screen below stays visible, dimmed: the viewer sees where BACK returns. */
+    ui_fill(ui, (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT}, (SDL_Color){0, 0, 0, 170});
+    const int w = 900, pad = 60, bh = 84, gap = 18;
+    size_t nb = v->n_buttons < UI_DIALOG_MAX_BUTTONS ? v->n_buttons : UI_DIALOG_MAX_BUTTONS;
+    char t[3][TEXT_LINE_MAX], d[6][TEXT_LINE_MAX];
+    int nt = text_wrap(ui, v->title ? v->title : "", 56, w - 2 * pad, t, 3, NULL);
+    int nd = v->detail ? text_wrap(ui, v->detail, 32, w - 2 * pad, d, 6, NULL) : 0;
+    int th = nt * text_line_height(ui, 56), dh = nd * text_line_height(ui, 32);
+    int hh = v->hint ? text_line_height(ui, 28) + 24 : 0;
+    int height = pad + th + (nd ? 24 + dh : 0) + 40 + (int)nb * (bh + gap) - gap + hh + pad;
+    SDL_Rect r = {UI_WIDTH / 2 - w / 2, UI_HEIGHT / 2 - height / 2, w, height};
+    ui_fill(ui, r, ui_color_panel_solid);
+    ui_fill(ui, (SDL_Rect){r.x, r.y, r.w, 8}, ui_color_accent);
+    int y = r.y + pad;
+    y += text_draw_lines(ui, t, nt, 56, ui_color_text, UI_WIDTH / 2, y, TEXT_CENTER);
+    if (nd)
+        y += 24 + text_draw_lines(ui, d, nd, 32, ui_color_dim, UI_WIDTH / 2, y + 24, TEXT_CENTER);
+    struct ui_button b[UI_DIALOG_MAX_BUTTONS];
+    for (size_t i = 0; i < nb; i++)
+        b[i] = (struct ui_button){.label = v->buttons[i], .enabled = true};
+    y = ui_button_list(ui, r.x + pad, y + 40, w - 2 * pad, bh, gap, b, nb, v->focus);
+    if (v->hint)
+        text_draw(ui, v->hint, 28, ui_color_dim, UI_WIDTH / 2, y + 24, TEXT_CENTER, w - 2 * pad);
+}

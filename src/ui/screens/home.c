@@ -11,7 +11,6 @@
 #define CARD_H 300
 #define CARD_GAP 40
 #define FOCUS_SCALE_NUM 112 /* the focused card is drawn at 112% */
-#define CARDS_VISIBLE (UI_SAFE_W / (CARD_W + CARD_GAP))
 
 static void draw_card(struct ui *ui, const struct catalog_item *item, int x, int y, bool focused)
 {
@@ -45,6 +44,12 @@ static void draw_card(struct ui *ui, const struct catalog_item *item, int x, int
     }
 }
 
+static void draw_cell(struct ui *ui, size_t i, SDL_Rect r, bool focused, void *data)
+{
+    const struct catalog_shelf *shelf = data;
+    draw_card(ui, &shelf->items[i], r.x, r.y, focused);
+}
+
 static void draw_shelf(struct ui *ui, const struct catalog_shelf *shelf, int y, bool focused,
                        size_t focus_item)
 {
@@ -56,22 +61,9 @@ static void draw_shelf(struct ui *ui, const struct catalog_shelf *shelf, int y, 
         return;
     }
     /* Keep the focused card in view with two cards of context on its left. */
-    size_t first = focus_item > 2 ? focus_item - 2 : 0;
-    size_t max_first = shelf->n_items > CARDS_VISIBLE ? shelf->n_items - CARDS_VISIBLE : 0;
-    if (first > max_first)
-        first = max_first;
-    int card_y = y + HOME_TITLE_H + 22;
-    for (size_t i = first; i < shelf->n_items && i < first + CARDS_VISIBLE + 1; i++) {
-        int x = UI_SAFE_X + 10 + (int)(i - first) * (CARD_W + CARD_GAP);
-        if (x > UI_WIDTH)
-            break;
-        if (!(focused && i == focus_item))
-            draw_card(ui, &shelf->items[i], x, card_y, false);
-    }
-    /* The focused card last, so its enlarged frame overlaps its neighbours. */
-    if (focused && focus_item >= first && focus_item < shelf->n_items)
-        draw_card(ui, &shelf->items[focus_item],
-                  UI_SAFE_X + 10 + (int)(focus_item - first) * (CARD_W + CARD_GAP), card_y, true);
+    ui_scroll_row(ui, (SDL_Rect){UI_SAFE_X + 10, y + HOME_TITLE_H + 22, UI_SAFE_W, CARD_H},
+                  shelf->n_items, CARD_W, CARD_GAP, focus_item, focused, 2, draw_cell,
+                  (void *)shelf);
 }
 
 void ui_draw_home(struct ui *ui, const struct ui_home_view *v)

@@ -31,29 +31,18 @@ void ui_draw_paywall(struct ui *ui, const struct ui_paywall_view *v)
     if (v->vip_line)
         text_draw(ui, v->vip_line, 30, ui_color_dim, x, y + 258, TEXT_LEFT, w);
 
-    int by = y + 320;
-    for (size_t i = 0; i < v->n_options; i++) {
-        const struct ui_paywall_option *o = &v->options[i];
-        bool focused = i == v->focus;
-        SDL_Rect b = {x, by, 760, 96};
-        /* Every row's text keeps 4.5:1 against what is behind it (WCAG AA): white on the deep
-         * focus pink, grey on the dark panel. A disabled row is never filled pink: focused, it
-         * only gets a pink frame around its dark panel. */
-        SDL_Color fg = o->enabled ? ui_color_text : ui_color_dim;
-        SDL_Color detail_fg = focused && o->enabled ? ui_color_text : ui_color_dim;
-        ui_fill(ui, b, focused && o->enabled ? ui_color_focus : ui_color_panel_solid);
-        if (focused && !o->enabled)
-            ui_frame(ui, b, 4, ui_color_accent);
-        text_draw(ui, o->label, 36, fg, b.x + 32, b.y + (o->detail ? 10 : 26), TEXT_LEFT, b.w - 64);
-        if (o->detail)
-            text_draw(ui, o->detail, 26, detail_fg, b.x + 32, b.y + 56, TEXT_LEFT, b.w - 64);
-        by += b.h + 20;
-    }
+    struct ui_button buttons[UI_PAYWALL_MAX_OPTIONS];
+    size_t n = v->n_options < UI_PAYWALL_MAX_OPTIONS ? v->n_options : UI_PAYWALL_MAX_OPTIONS;
+    for (size_t i = 0; i < n; i++)
+        buttons[i] =
+            (struct ui_button){v->options[i].label, v->options[i].detail, v->options[i].enabled};
+    int by = ui_button_list(ui, x, y + 320, 760, 96, 20, buttons, n, v->focus) + 20;
     if (v->busy)
         ui_spinner(ui, x + 800, by - 60, 30, v->now_ms);
+    /* A status is a sentence the viewer must read whole ("Not enough coins: ..."): wrapped. */
     if (v->status)
-        text_draw(ui, v->status, 32, v->status_is_error ? ui_color_error : ui_color_text, x,
-                  by + 10, TEXT_LEFT, w);
+        ui_text_block(ui, v->status, (SDL_Rect){x, by + 10, w, UI_HEIGHT - UI_SAFE_Y - 70 - by}, 32,
+                      26, v->status_is_error ? ui_color_error : ui_color_text, TEXT_LEFT);
     text_draw(ui, "OK to choose, BACK to return", 28, ui_color_dim, x, UI_HEIGHT - UI_SAFE_Y - 50,
               TEXT_LEFT, w);
 }

@@ -161,18 +161,6 @@ static void draw_info(struct ui *ui, const char *info)
                   r.y + 15 + i * 40, TEXT_LEFT, 0);
 }
 
-static void draw_toast(struct ui *ui, const char *toast)
-{
-    int w = 0, h = 0;
-    if (text_measure(ui, toast, 34, &w, &h) != 0)
-        return;
-    if (w > 900)
-        w = 900;
-    SDL_Rect r = {UI_WIDTH - UI_SAFE_X - w - 48, UI_SAFE_Y, w + 48, h + 32};
-    ui_fill(ui, r, ui_color_panel);
-    text_draw(ui, toast, 34, ui_color_text, r.x + 24, r.y + 16, TEXT_LEFT, w);
-}
-
 static void draw_volume(struct ui *ui, const struct ui_player_view *v)
 {
     SDL_Rect r = {UI_WIDTH - UI_SAFE_X - 80, UI_HEIGHT / 2 - 200, 24, 400};
@@ -344,7 +332,7 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
     if (v->show_volume)
         draw_volume(ui, v);
     if (v->toast)
-        draw_toast(ui, v->toast);
+        ui_toast(ui, v->toast);
     if (v->message_title)
         ui_message_panel(ui, v->message_title, v->message_detail, v->message_more, v->message_hint,
                          v->state == PLAYER_ERROR);
