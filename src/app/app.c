@@ -60,6 +60,13 @@ void app_replace_str(char **dst, const char *src)
 uint64_t app_request(struct app *app, enum app_request kind, enum net_method method,
                      const char *path_or_url, const char *body, unsigned flags, const char *etag)
 {
+    return app_request_for(app, NULL, kind, method, path_or_url, body, flags, etag);
+}
+
+uint64_t app_request_for(struct app *app, void *userdata, enum app_request kind,
+                         enum net_method method, const char *path_or_url, const char *body,
+                         unsigned flags, const char *etag)
+{
     if (!app->net)
         return 0;
     char *url = NULL;
@@ -75,6 +82,7 @@ uint64_t app_request(struct app *app, enum app_request kind, enum net_method met
         .auth = !(flags & APP_REQ_NO_AUTH),
         .body = body,
         .kind = (int)kind,
+        .userdata = userdata,
         .idempotent = (flags & APP_REQ_IDEMPOTENT) != 0,
         .if_none_match = etag,
     };
@@ -110,8 +118,7 @@ static void bootstrap(struct app *app)
     app->retry_at_ms = 0;
     if (!app->token && !app->register_req)
         session_request_register(app);
-    if ((app->home_state != APP_HOME_READY || app->home_cached || app->offline) && !app->home_req)
-        home_request(app);
+    home_bootstrap(app);
 }
 
 /* The server can go away at any time, not only before the first home: any request that finds
@@ -131,110 +138,37 @@ static void note_connectivity(struct app *app, const struct net_response *r)
         app->offline = true;
         app_set_error(app, "%s: %s", title, detail);
         app_set_error_tech(app, "%s", tech);
-        if (app->home) {
-            snprintf(app->home_title, sizeof(app->home_title), "Offline");
-            snprintf(app->home_detail, sizeof(app->home_detail), "showing your saved catalog");
-        }
-        if (!app->retry_at_ms && !app->home_req)
+        home_note_offline(app);
+        if (!app->retry_at_ms)
             app_schedule_retry(app);
-    } else if (!r->error && app->offline && !app->home_req) {
+    } else if (!r->error && app->offline) {
         log_info("the server answered again; asking for home");
         bootstrap(app);
     }
 }
+
 /* ---- input ---- */
 
+/* What no screen took: BACK pops the screen (on the bottom one, asks before exiting), HOME goes
+ * back to the bottom screen. */
 void app_dispatch(struct app *app, enum input_action action, bool repeat)
 {
     log_debug("action %s%s", input_action_name(action), repeat ? " (repeat)" : "");
     app->dirty = true;
-    if (app->screen == APP_SCREEN_HOME) {
-        switch (action) {
-        case INPUT_UP:
-            home_move(app, -1, 0);
-            break;
-        case INPUT_DOWN:
-            home_move(app, 1, 0);
-            break;
-        case INPUT_LEFT:
-            home_move(app, 0, -1);
-            break;
-        case INPUT_RIGHT:
-            home_move(app, 0, 1);
-            break;
-        case INPUT_OK: {
-            const struct catalog_item *item = app_focused_item(app);
-            if (item)
-                playback_open_series(app, item);
-            break;
+    struct screen *top = app_top(app);
+    if (!top)
+        return;
+    if (top->ops->action && top->ops->action(app, top, action, repeat))
+        return;
+    if (action == INPUT_BACK) {
+        if (app->depth > 1) {
+            app_pop(app);
+        } else if (top->ops != &screen_exit_confirm) {
+            log_info("BACK on %s: asking before exiting", top->ops->name);
+            app_push(app, &screen_exit_confirm, NULL);
         }
-        case INPUT_MENU:
-            activation_start(app);
-            break;
-        case INPUT_BACK:
-            log_info("BACK on home: exiting");
-            app_quit(app, APP_EXIT_OK);
-            break;
-        default:
-            break;
-        }
-        return;
-    }
-
-    if (app->screen == APP_SCREEN_PAYWALL) {
-        paywall_dispatch(app, action);
-        return;
-    }
-    if (app->screen == APP_SCREEN_CHECKOUT || app->screen == APP_SCREEN_ACTIVATE) {
-        account_dispatch(app, action);
-        return;
-    }
-    if (app->screen == APP_SCREEN_AD) {
-        /* An ad break can be left, never skipped. */
-        if (action == INPUT_BACK || action == INPUT_HOME) {
-            app->ad_until_ms = 0;
-            app->screen = APP_SCREEN_PAYWALL;
-        }
-        return;
-    }
-
-    /* Player: volume and track keys change only what they show; any other key brings the
-     * overlay up; BACK and HOME always leave. */
-    if (prefs_dispatch(app, action))
-        return;
-    app->overlay_until_ms = util_now_ms() + APP_OVERLAY_MS;
-    switch (action) {
-    case INPUT_BACK:
-    case INPUT_HOME:
-        if (app->playlist)
-            app_quit(app, APP_EXIT_OK); /* --play has no home to go back to */
-        else
-            home_return(app);
-        break;
-    case INPUT_LEFT:
-    case INPUT_RIGHT:
-        if (app->pstate == PLAYER_PLAYING || app->pstate == PLAYER_PAUSED)
-            playback_seek_step(app, action == INPUT_LEFT ? -1 : 1, repeat);
-        break;
-    case INPUT_INFO:
-        app->info = !app->info;
-        break;
-    case INPUT_OK:
-    case INPUT_PLAY_PAUSE:
-        if (app->pstate == PLAYER_ERROR && action == INPUT_OK) {
-            app_arm_first_frame(app, "OK to first frame");
-            if (app->series)
-                app_play_episode(app, app->episode_index);
-            else
-                playback_request_series(app);
-        } else if (app->pstate == PLAYER_PLAYING || app->pstate == PLAYER_PAUSED) {
-            if (app->pstate == PLAYER_PLAYING)
-                progress_record(app, "pause");
-            player_set_paused(app->player, app->pstate == PLAYER_PLAYING);
-        }
-        break;
-    default:
-        break;
+    } else if (action == INPUT_HOME) {
+        app_pop_to(app, app->stack[0]->ops);
     }
 }
 
@@ -244,123 +178,39 @@ void app_quit(struct app *app, int exit_code)
     app->exit_code = exit_code;
 }
 
+void app_toast(struct app *app, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(app->toast, sizeof(app->toast), fmt, ap);
+    va_end(ap);
+    app->toast_until_ms = util_now_ms() + APP_TOAST_MS;
+    app->dirty = true;
+}
+
+int64_t app_animate(struct app *app, int64_t now)
+{
+    if (now >= app->next_anim_ms) {
+        app->dirty = true;
+        app->next_anim_ms = now + UI_ANIMATION_FRAME_MS;
+    }
+    return app->next_anim_ms;
+}
+
 /* ---- drawing ---- */
 
 void app_render(struct app *app)
 {
     int64_t now = util_now_ms();
-    bool partial_ok = app->drawn_player && !app->full_redraw;
-    app->drawn_player = app->screen == APP_SCREEN_PLAYER;
+    struct screen *top = app_top(app);
+    /* The top screen drew the last present too, and nothing took the window since: a player
+     * may then redraw only its picture. */
+    app->partial_ok = top && app->drawn_gen == top->gen && !app->full_redraw;
+    app->drawn_gen = top && !top->ops->overlay ? top->gen : 0;
     app->full_redraw = false;
-    if (app->screen == APP_SCREEN_HOME) {
-        char detail[320];
-        const char *title = app->home_title[0] ? app->home_title : NULL;
-        const char *det = app->home_detail[0] ? app->home_detail : NULL;
-        if (app->home_state == APP_HOME_LOADING && !title)
-            title = "Loading";
-        if (app->retry_at_ms && title) {
-            int64_t left = (app->retry_at_ms - now + 999) / 1000;
-            snprintf(detail, sizeof(detail), "%s%sRetrying in %lld s", det ? det : "",
-                     det ? " - " : "", (long long)(left > 0 ? left : 0));
-            det = detail;
-        }
-        char header[160] = "";
-        if (app->wallet)
-            snprintf(header, sizeof(header), "%lld coins%s%s", (long long)session_balance(app),
-                     app->wallet->vip_active ? "  -  VIP" : "",
-                     app->account_name ? "" : "  -  MENU: link your account");
-        struct ui_home_view v = {
-            .header_right = header[0] ? header : NULL,
-            .home = app->home,
-            .focus_shelf = app->focus_shelf,
-            .focus_item = app->focus_item,
-            .status_title = title,
-            .status_detail = det,
-            .busy = app->home_state != APP_HOME_READY,
-            .status_is_error = app->home_state == APP_HOME_ERROR || app->home_title[0],
-            .now_ms = now,
-        };
-        ui_draw_home(app->ui, &v);
-        return;
-    }
-    if (app->screen == APP_SCREEN_PAYWALL) {
-        paywall_render(app, now);
-        return;
-    }
-    if (app->screen == APP_SCREEN_CHECKOUT || app->screen == APP_SCREEN_ACTIVATE) {
-        account_render(app, now);
-        return;
-    }
-    if (app->screen == APP_SCREEN_AD) {
-        char count[64];
-        snprintf(count, sizeof(count), "Your episode unlocks in %lld s",
-                 (long long)((app->ad_until_ms - now + 999) / 1000));
-        struct ui_qr_view v = {
-            .title = "A short break from our sponsor",
-            .lines = {count, "Thanks for watching: this keeps episodes free."},
-            .busy = true,
-            .hint = "BACK to leave the ad (the episode stays locked)",
-            .now_ms = now,
-        };
-        ui_draw_qr_screen(app->ui, &v);
-        return;
-    }
-    bool paused = app->pstate == PLAYER_PAUSED;
-    char next_up[128] = "";
-    const struct catalog_episode *next =
-        app->series ? catalog_series_episode(app->series, app->episode_index + 1) : NULL;
-    if (next && next->state == CATALOG_LOCKED)
-        snprintf(next_up, sizeof(next_up), "%s - locked, %d coins", next->title, next->price_coins);
-    else if (next)
-        snprintf(next_up, sizeof(next_up), "%s", next->title);
-    char sub[512], info[512] = "";
-    bool has_sub = player_get_subtitle(app->player, sub, sizeof(sub));
-    if (app->info) {
-        struct player_variant var = {0};
-        struct player_stats st;
-        player_get_stats(app->player, &st);
-        bool has_var = player_get_variant(app->player, &var);
-        snprintf(info, sizeof(info),
-                 "Stream\nVariant %dx%d, %u kbit/s (%d switches)\nFirst frame %lld ms "
-                 "(playlist %lld, segment %lld)%s\nRebuffers %d (%lld ms), stalls %d",
-                 has_var ? var.width : 0, has_var ? var.height : 0,
-                 has_var ? var.bitrate / 1000 : 0, st.variant_switches,
-                 (long long)st.first_frame_ms, (long long)st.manifest_ms,
-                 (long long)st.first_segment_ms, st.prerolled ? ", prerolled" : "", st.rebuffers,
-                 (long long)st.rebuffer_ms, st.stalls);
-    }
-    /* INFO on an error panel: what went wrong in detail, in the panel under the viewer's words. */
-    char more[600] = "";
-    if (app->info && app->msg_title[0] && app->pstate == PLAYER_ERROR && app->error_tech[0])
-        snprintf(more, sizeof(more), "Details: %s", app->error_tech);
-    struct ui_player_view v = {
-        .subtitle = has_sub ? sub : NULL,
-        .info = info[0] ? info : NULL,
-        .next_up = next_up[0] ? next_up : NULL,
-        .series_title = app->series_title ? app->series_title : "",
-        .poster_url = app->poster_url,
-        .episode_index = app->episode_index,
-        .episode_count = app->series ? (int)app->series->n_episodes : 0,
-        .state = app->pstate,
-        .position_ms = player_get_position_ms(app->player),
-        .duration_ms = app->duration_ms,
-        .overlay = paused || now < app->overlay_until_ms,
-        .busy = app->busy,
-        .busy_text = app->busy_text[0] ? app->busy_text : NULL,
-        .message_title = app->msg_title[0] ? app->msg_title : NULL,
-        .message_detail = app->msg_detail[0] ? app->msg_detail : NULL,
-        .message_more = more[0] ? more : NULL,
-        .message_hint = app->msg_error && app->pstate == PLAYER_ERROR
-                            ? (app->msg_hint[0] ? app->msg_hint : "OK to retry, BACK to return")
-                            : "Press BACK to return",
-        .volume_pct = prefs_volume_pct(app),
-        .muted = player_get_mute(app->player),
-        .show_volume = now < app->volume_until_ms,
-        .toast = now < app->toast_until_ms ? app->toast : NULL,
-        .partial_ok = partial_ok,
-        .now_ms = now,
-    };
-    ui_draw_player(app->ui, &v);
+    stack_render(app, now);
+    if (top && !top->ops->draws_toast && now < app->toast_until_ms)
+        ui_draw_toast(app->ui, app->toast);
 }
 
 int app_screenshot(struct app *app, const char *path, char *err, size_t errlen)
@@ -409,6 +259,10 @@ static void drain_net(struct app *app)
             net_response_free(r);
             continue;
         }
+        if (stack_route(app, r)) {
+            net_response_free(r);
+            continue;
+        }
         switch ((enum app_request)r->kind) {
         case APP_REQ_REGISTER:
             session_on_register(app, r);
@@ -419,78 +273,29 @@ static void drain_net(struct app *app)
         case APP_REQ_WALLET:
             session_on_wallet(app, r);
             break;
-        case APP_REQ_HOME:
-            home_on_response(app, r);
-            break;
-        case APP_REQ_SERIES:
-            if (r->id == app->series_req)
-                playback_on_series(app, r);
-            break;
-        case APP_REQ_PLAY:
-            if (r->id == app->play_req)
-                playback_on_play(app, r);
-            break;
         case APP_REQ_POSTER:
             posters_on_response(app, r);
-            break;
-        case APP_REQ_UNLOCK:
-            if (r->id == app->unlock_req)
-                paywall_on_unlock(app, r);
             break;
         case APP_REQ_PROGRESS:
             progress_on_response(app, r);
             break;
-        case APP_REQ_PREROLL:
-            if (r->id == app->preroll_req)
-                playback_on_preroll(app, r);
-            break;
-        case APP_REQ_PACKS:
-        case APP_REQ_PURCHASE:
-        case APP_REQ_PURCHASE_POLL:
-        case APP_REQ_DEVICE_CODE:
-        case APP_REQ_DEVICE_TOKEN:
-            account_on_response(app, r);
-            break;
-        case APP_REQ_KINDS:
+        default:
+            log_warn("an answer of kind %d nobody asked for: dropped", r->kind);
             break;
         }
         net_response_free(r);
     }
 }
 
-void app_resubmit(struct app *app, unsigned kinds)
+void app_resubmit(struct app *app)
 {
-    if (kinds & (1u << APP_REQ_HOME))
-        home_request(app);
-    if ((kinds & (1u << APP_REQ_SERIES)) && app->screen != APP_SCREEN_HOME && app->series_id)
-        playback_request_series(app);
-    if ((kinds & (1u << APP_REQ_PLAY)) && app->screen == APP_SCREEN_PLAYER && app->series)
-        app_play_episode(app, app->episode_index);
-    if ((kinds & (1u << APP_REQ_UNLOCK)) && app->unlock_key[0])
-        paywall_send_unlock(app, app->unlock_method);
+    unsigned kinds = app->resubmit;
+    app->resubmit = 0;
     if (kinds & (1u << APP_REQ_WALLET))
         session_request_wallet(app);
     if (kinds & (1u << APP_REQ_PROGRESS))
         progress_flush(app);
-    if ((kinds & (1u << APP_REQ_DEVICE_CODE)) && app->screen == APP_SCREEN_ACTIVATE)
-        activation_start(app);
-    if ((kinds & (1u << APP_REQ_PACKS | 1u << APP_REQ_PURCHASE | 1u << APP_REQ_PURCHASE_POLL)) &&
-        app->screen == APP_SCREEN_CHECKOUT)
-        checkout_start(app);
-}
-
-static void drain_player(struct app *app)
-{
-    struct player_event ev;
-    while (player_poll_event(app->player, &ev))
-        playback_on_event(app, &ev);
-    struct player_frame f;
-    if (app->screen == APP_SCREEN_PLAYER && player_acquire_frame(app->player, app->frame_seq, &f)) {
-        app->frame_seq = f.seq;
-        if (ui_video_upload(app->ui, &f) == 0)
-            playback_picture_arrived(app);
-        player_release_frame(app->player, &f);
-    }
+    stack_resend(app);
 }
 
 /* The update checks: each is safe to run on every tick. Returns the next deadline. */
@@ -510,59 +315,22 @@ static int64_t update(struct app *app, int64_t now)
         /* the countdown on screen changes once a second */
         DEADLINE(now + 1000 - (app->retry_at_ms - now) % 1000);
     }
-    /* The wallet may have turned the focused row off (no ad unlocks left). */
-    if (app->screen == APP_SCREEN_PAYWALL && paywall_keep_focus(app))
-        app->dirty = true;
     posters_fetch(app);
     if (ui_image_pump(app->ui))
         app->dirty = true;
     player_tick(app->player, now);
     DEADLINE(player_next_deadline_ms(app->player));
     DEADLINE(progress_tick(app, now));
-    DEADLINE(home_refresh_tick(app, now));
-    DEADLINE(account_tick(app, now));
-    if (app->screen == APP_SCREEN_AD && app->ad_until_ms) {
-        if (now >= app->ad_until_ms) {
-            app->ad_until_ms = 0;
-            app->screen = APP_SCREEN_PAYWALL;
-            paywall_send_unlock(app, APP_UNLOCK_AD);
-        } else {
-            DEADLINE(now + 1000 - (app->ad_until_ms - now) % 1000);
-        }
-    }
-    bool animating = (app->screen == APP_SCREEN_HOME && app->home_state != APP_HOME_READY) ||
-                     (app->screen == APP_SCREEN_PLAYER && app->busy) ||
-                     (app->screen == APP_SCREEN_PAYWALL && app->unlock_req) ||
-                     app->screen == APP_SCREEN_AD ||
-                     (app->screen == APP_SCREEN_CHECKOUT && !app->checkout_error) ||
-                     (app->screen == APP_SCREEN_ACTIVATE && app->devcode);
-    if (animating) {
-        if (now >= app->next_anim_ms) {
-            app->dirty = true;
-            app->next_anim_ms = now + UI_ANIMATION_FRAME_MS;
-        }
-        DEADLINE(app->next_anim_ms);
-    }
-    /* The toast and the volume bar go away by themselves. */
-    int64_t *timers[] = {&app->toast_until_ms, &app->volume_until_ms};
-    for (size_t i = 0; i < sizeof(timers) / sizeof(timers[0]); i++) {
-        if (!*timers[i])
-            continue;
-        if (now >= *timers[i]) {
-            *timers[i] = 0;
+    struct screen *top = app_top(app);
+    if (top && top->ops->tick)
+        DEADLINE(top->ops->tick(app, top, now));
+    /* The toast goes away by itself. */
+    if (app->toast_until_ms) {
+        if (now >= app->toast_until_ms) {
+            app->toast_until_ms = 0;
             app->dirty = true;
         } else {
-            DEADLINE(*timers[i]);
-        }
-    }
-    if (app->screen == APP_SCREEN_PLAYER && app->overlay_until_ms) {
-        if (now >= app->overlay_until_ms) {
-            app->overlay_until_ms = 0;
-            app->dirty = true;
-        } else {
-            DEADLINE(app->overlay_until_ms);
-            /* the clock in the overlay moves even while paused frames do not */
-            DEADLINE(now + 250);
+            DEADLINE(app->toast_until_ms);
         }
     }
 #undef DEADLINE
@@ -603,38 +371,13 @@ static void present(struct app *app)
     app->dirty = false;
     if (app->opts->render_delay_ms > 0)
         SDL_Delay((Uint32)app->opts->render_delay_ms);
-    int r[4];
-    if (app->video_plane && app->screen == APP_SCREEN_PLAYER &&
-        ui_video_window_rect(app->ui, &r[0], &r[1], &r[2], &r[3]) &&
-        memcmp(r, app->plane_rect, sizeof(r)) != 0) {
-        memcpy(app->plane_rect, r, sizeof(r));
-        player_set_video_rect(app->player, r[0], r[1], r[2], r[3]);
-    }
+    struct screen *top = app_top(app);
+    if (top && top->ops->presented)
+        top->ops->presented(app, top);
     /* Home is up and the viewer is choosing: the time to load the decoders. */
-    if (!app->warmed && app->screen == APP_SCREEN_HOME && app->home_state == APP_HOME_READY) {
+    if (!app->warmed && home_ready(app) && top == app->stack[0]) {
         app->warmed = true;
         player_warm_up();
-    }
-    if (app->video_presented) {
-        int64_t now = util_now_ms();
-        app->video_presented = false;
-        /* The first new frame after an episode ended closes the gap. */
-        if (app->gap_start_ms && app->ff_armed && app->ff_uploaded) {
-            app->last_gap_ms = now - app->gap_start_ms;
-            log_info("gap: %lld ms (episode %d -> %d)", (long long)app->last_gap_ms,
-                     app->episode_index - 1, app->episode_index);
-            app->gap_start_ms = 0;
-        }
-        app->last_video_present_ms = now;
-    }
-    if (app->ff_armed && app->ff_uploaded && app->screen == APP_SCREEN_PLAYER) {
-        app->ff_armed = false;
-        app->first_frame_ms = util_now_ms() - app->ff_start_ms;
-        log_info("%s: %lld ms (series %s, episode %d)", app->ff_label,
-                 (long long)app->first_frame_ms, app->series_id ? app->series_id : "-",
-                 app->episode_index);
-        if (app->playlist && app->opts->exit_after_first_frame)
-            app_quit(app, APP_EXIT_OK);
     }
 }
 
@@ -666,14 +409,16 @@ static int loop(struct app *app)
 {
     app->running = true;
     app->dirty = true;
-    if (!app->playlist)
+    if (app->net)
         bootstrap(app);
     while (app->running) {
         app->ticks++;
         int64_t now = util_now_ms();
         int64_t next = update(app, now);
+        stack_reap(app);
         if (app->automation) {
             int64_t a = automation_step(app->automation, app);
+            stack_reap(app);
             if (!app->running)
                 break;
             if (a > 0 && (next < 0 || a < next))
@@ -692,7 +437,8 @@ static int loop(struct app *app)
         }
         wait_for_events(app, timeout);
         drain_net(app);
-        drain_player(app);
+        player_screen_drain(app);
+        stack_reap(app);
     }
     return app->exit_code;
 }
@@ -770,12 +516,8 @@ static void plane_config(struct app *app, struct player_config *pcfg)
 
 int app_run(const struct binge_options *opts, const struct platform *platform)
 {
-    struct app app_storage = {.opts = opts,
-                              .platform = platform,
-                              .first_frame_ms = -1,
-                              .last_gap_ms = -1,
-                              .resume_override_ms = -1,
-                              .buffer_pct = -1};
+    struct app app_storage = {
+        .opts = opts, .platform = platform, .first_frame_ms = -1, .last_gap_ms = -1};
     struct app *app = &app_storage;
     int rc = APP_EXIT_FAILURE;
     char err[256] = "";
@@ -807,10 +549,16 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
     prefs_apply(app);
     /* --play starts the stream before the fonts load: GStreamer fetches the playlist and the
      * first segment on its own threads meanwhile. */
-    if (opts->play && playback_start_playlist(app, opts->play) != 0) {
-        fprintf(stderr, "binge: --play needs at least one URL\n");
-        rc = APP_EXIT_USAGE;
-        goto out;
+    if (opts->play) {
+        struct player_screen_args pa = {.playlist = opts->play};
+        int prc = app_push(app, &screen_player, &pa);
+        if (prc == BINGE_EINVAL) {
+            fprintf(stderr, "binge: --play needs at least one URL\n");
+            rc = APP_EXIT_USAGE;
+            goto out;
+        }
+        if (prc != 0)
+            goto out;
     }
     app->ui = ui_new(app->renderer, opts->font, app_wake, app, err, sizeof(err));
     if (!app->ui) {
@@ -831,7 +579,8 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
         if (!app->net)
             goto out;
         session_start(app);
-        home_load_cached(app);
+        if (app_push(app, &screen_home, NULL) != 0)
+            goto out;
     }
     if (opts->script || opts->control) {
         app->automation =
@@ -843,35 +592,26 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
         }
     }
     rc = loop(app);
-    if (app->screen == APP_SCREEN_PLAYER)
-        progress_record(app, "exit"); /* sent at the next start if not now */
 out:
+    /* Every screen leaves, top first, while net and the player still exist (they cancel their
+     * requests; the player screen records the position, sent at the next start if not now). */
+    app->running = false;
+    stack_clear(app);
     automation_free(app->automation);
-    account_reset(app); /* cancels through net: before net_free */
     player_free(app->player);
     net_free(app->net);
     for (size_t i = 0; i < APP_MAX_POSTER_FETCHES; i++)
         free(app->posters[i].url);
     ui_free(app->ui);
-    catalog_home_free(app->home);
-    catalog_series_free(app->series);
-    free(app->focus_item);
     progress_shutdown(app);
     store_close(app->store);
     catalog_wallet_free(app->wallet);
     free(app->wallet_etag);
     free(app->progress_ids);
-    free(app->home_etag);
     free(app->refresh_token);
     free(app->device_id);
     free(app->account_name);
     free(app->token);
-    free(app->series_id);
-    free(app->series_title);
-    free(app->poster_url);
-    for (size_t i = 0; i < app->n_playlist; i++)
-        free(app->playlist[i]);
-    free(app->playlist);
     if (app->renderer)
         SDL_DestroyRenderer(app->renderer);
     if (app->window)

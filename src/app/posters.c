@@ -60,15 +60,17 @@ static void poster_cache_key(const char *url, char *buf, size_t len)
 void posters_fetch(struct app *app)
 {
     bool wanted = ui_image_wanted(app->ui);
-    if (!app->home || !app->net)
+    uint64_t gen = 0;
+    const struct catalog_home *home = home_catalog(app, &gen);
+    if (!home || !app->net)
         return;
-    if (app->posters_gen == app->home_gen && !app->posters_more && !wanted)
+    if (app->posters_gen == gen && !app->posters_more && !wanted)
         return;
-    app->posters_gen = app->home_gen;
+    app->posters_gen = gen;
     app->posters_more = false;
     int loads = 0;
-    for (size_t s = 0; s < app->home->n_shelves; s++) {
-        const struct catalog_shelf *shelf = &app->home->shelves[s];
+    for (size_t s = 0; s < home->n_shelves; s++) {
+        const struct catalog_shelf *shelf = &home->shelves[s];
         for (size_t i = 0; i < shelf->n_items; i++) {
             const char *url = shelf->items[i].poster_url;
             if (!url || ui_image_state(app->ui, url) != UI_IMAGE_UNKNOWN)

@@ -28,9 +28,7 @@ static void save(struct app *app, const char *key, const char *value)
 
 static void toast(struct app *app, const char *what, const char *value)
 {
-    snprintf(app->toast, sizeof(app->toast), "%s%s", what, value);
-    app->toast_until_ms = util_now_ms() + APP_TOAST_MS;
-    app->dirty = true;
+    app_toast(app, "%s%s", what, value);
 }
 
 static const char *saved(const struct app *app, const char *key)
@@ -138,7 +136,7 @@ static void set_volume(struct app *app, int pct)
     save(app, PREF_VOLUME, buf);
 }
 
-bool prefs_dispatch(struct app *app, enum input_action action)
+bool prefs_dispatch(struct app *app, enum input_action action, int64_t *volume_until_ms)
 {
     switch (action) {
     case INPUT_VOLUME_UP:
@@ -149,14 +147,14 @@ bool prefs_dispatch(struct app *app, enum input_action action)
             save(app, PREF_MUTE, "0");
         }
         set_volume(app, pct);
-        app->volume_until_ms = util_now_ms() + APP_TOAST_MS;
+        *volume_until_ms = util_now_ms() + APP_TOAST_MS;
         return true;
     }
     case INPUT_MUTE: {
         bool mute = !player_get_mute(app->player);
         player_set_mute(app->player, mute);
         save(app, PREF_MUTE, mute ? "1" : "0");
-        app->volume_until_ms = util_now_ms() + APP_TOAST_MS;
+        *volume_until_ms = util_now_ms() + APP_TOAST_MS;
         return true;
     }
     case INPUT_AUDIO:

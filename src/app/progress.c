@@ -24,23 +24,21 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void progress_record(struct app *app, const char *why)
+void progress_record(struct app *app, const char *episode_id, int64_t pos, int64_t dur,
+                     const char *why)
 {
-    if (!app->store || !app->series || app->playlist)
+    if (!app->store || !episode_id || pos < 0)
         return;
-    const struct catalog_episode *ep = catalog_series_episode(app->series, app->episode_index);
-    int64_t pos = player_get_position_ms(app->player);
-    if (!ep || pos < 0)
-        return;
-    int64_t dur = app->duration_ms > 0 ? app->duration_ms : 0;
+    if (dur < 0)
+        dur = 0;
     if (dur && pos > dur)
         pos = dur;
     char event_id[STORE_EVENT_ID_SLOT];
-    if (store_progress_put(app->store, ep->id, pos, dur, wall_ms(), event_id) != 0) {
-        log_warn("can't queue the position of %s", ep->id);
+    if (store_progress_put(app->store, episode_id, pos, dur, wall_ms(), event_id) != 0) {
+        log_warn("can't queue the position of %s", episode_id);
         return;
     }
-    log_debug("position %s %lld/%lld ms recorded as %s (%s)", ep->id, (long long)pos,
+    log_debug("position %s %lld/%lld ms recorded as %s (%s)", episode_id, (long long)pos,
               (long long)dur, event_id, why);
     /* It is sent once durable: log_saved schedules that. */
 }
@@ -148,17 +146,6 @@ int64_t progress_tick(struct app *app, int64_t now)
         return -1;
     log_saved(app);
     int64_t next = -1;
-    if (app->screen == APP_SCREEN_PLAYER && app->pstate == PLAYER_PLAYING) {
-        if (!app->progress_due_ms)
-            app->progress_due_ms = now + app->opts->progress_interval_ms;
-        if (now >= app->progress_due_ms) {
-            progress_record(app, "interval");
-            app->progress_due_ms = now + app->opts->progress_interval_ms;
-        }
-        next = app->progress_due_ms;
-    } else {
-        app->progress_due_ms = 0;
-    }
     if (app->progress_flush_at_ms) {
         if (now >= app->progress_flush_at_ms) {
             app->progress_flush_at_ms = 0;

@@ -96,8 +96,7 @@ void session_on_register(struct app *app, struct net_response *r)
         catalog_device_free(dev);
         session_request_wallet(app);
         progress_flush(app);
-        app_resubmit(app, app->resubmit);
-        app->resubmit = 0;
+        app_resubmit(app);
         return;
     }
     if (err[0])
@@ -117,8 +116,7 @@ void session_on_refresh(struct app *app, struct net_response *r)
         set_session(app, dev);
         catalog_device_free(dev);
         log_info("token refreshed");
-        app_resubmit(app, app->resubmit);
-        app->resubmit = 0;
+        app_resubmit(app);
         return;
     }
     /* A refused refresh token (400 invalid_grant) is spent: start over as a new registration.
@@ -132,20 +130,35 @@ void session_on_refresh(struct app *app, struct net_response *r)
         session_request_register(app);
 }
 
-bool session_on_unauthorized(struct app *app, struct net_response *r)
+/* Marks what answered 401 to be sent again with the next token. Returns false when no one can
+ * send it again (it is then shown as the failure it is). */
+static bool mark_resend(struct app *app, struct net_response *r)
 {
-    /* Only what app_resubmit knows how to send again can wait for a new token. */
-    static const unsigned resubmittable =
-        1u << APP_REQ_HOME | 1u << APP_REQ_SERIES | 1u << APP_REQ_PLAY | 1u << APP_REQ_UNLOCK |
-        1u << APP_REQ_WALLET | 1u << APP_REQ_PROGRESS | 1u << APP_REQ_DEVICE_CODE |
-        1u << APP_REQ_PACKS | 1u << APP_REQ_PURCHASE | 1u << APP_REQ_PURCHASE_POLL;
-    if (r->error || r->status != 401 || !(resubmittable & (1u << r->kind)))
+    if (r->userdata) {
+        /* A screen's request: the screen sends it again, if it is still there and knows how. */
+        for (size_t i = 0; i < app->depth; i++) {
+            struct screen *s = app->stack[i];
+            if (s->gen == (uintptr_t)r->userdata && s->ops->resend) {
+                screen_resend_later(app, s, r->kind);
+                return true;
+            }
+        }
+        return false;
+    }
+    static const unsigned core = 1u << APP_REQ_WALLET | 1u << APP_REQ_PROGRESS;
+    if (!(core & (1u << r->kind)))
         return false;
     app->resubmit |= 1u << r->kind;
+    return true;
+}
+
+bool session_on_unauthorized(struct app *app, struct net_response *r)
+{
+    if (r->error || r->status != 401 || !mark_resend(app, r))
+        return false;
     /* Another request already renewed the token since this one was sent: just resend. */
     if (r->bearer_gen && r->bearer_gen != net_bearer_gen(app->net)) {
-        app_resubmit(app, 1u << r->kind);
-        app->resubmit &= ~(1u << r->kind);
+        app_resubmit(app);
         return true;
     }
     /* Requests sent with the old token keep coming back while the renewal is under way: they
@@ -155,6 +168,7 @@ bool session_on_unauthorized(struct app *app, struct net_response *r)
     if (app->auth_renewed) {
         log_error("the server refused a renewed token too");
         app->resubmit = 0;
+        app->n_resend = 0;
         return false; /* shown as the error it is */
     }
     app->auth_renewed = true;
@@ -169,6 +183,20 @@ bool session_on_unauthorized(struct app *app, struct net_response *r)
         session_request_register(app);
     }
     return true;
+}
+
+void session_adopt(struct app *app, const struct catalog_device *t)
+{
+    app_replace_str(&app->token, t->token);
+    app_replace_str(&app->refresh_token, t->refresh_token);
+    app_replace_str(&app->account_name, t->account_name);
+    app_replace_str(&app->device_id, t->device_id);
+    net_set_bearer(app->net, app->token);
+    if (app->store)
+        store_save_token(app->store, t->device_id, app->token, app->refresh_token);
+    catalog_wallet_free(app->wallet);
+    app->wallet = NULL;
+    session_request_wallet(app);
 }
 
 /* The wallet is cached too, so the balance shows at once and offline. */
@@ -216,8 +244,7 @@ void session_on_wallet(struct app *app, struct net_response *r)
             free(app->account_name);
             app->account_name = util_strdup(w->account_name);
         }
-        if (app->screen == APP_SCREEN_PAYWALL)
-            app->pay_balance = (int)session_balance(app);
+        paywall_wallet_changed(app);
         log_info("wallet: %lld coins + %lld bonus, vip %s, %d ads left", (long long)w->coins,
                  (long long)w->bonus_coins, w->vip_active ? "on" : "off", w->ads_left_today);
         return;

@@ -143,6 +143,8 @@ static void test_browse_play_next_locked_back(void **state)
              "wait-for screen=home 5000\n"
              "state\n"
              "key BACK\n"
+             "wait-for screen=exit_confirm 5000\n"
+             "key OK\n"
              "wait 10000\n"
              "state\n",
              path_in(dir, "home.png"), path_in(dir, "player.png"), path_in(dir, "locked.png"));
@@ -250,7 +252,7 @@ static void test_browse_play_next_locked_back(void **state)
                      0);
     assert_true(sd > 10); /* the text */
 
-    /* 4: BACK went home; the BACK after it exited at once (no fifth state line). */
+    /* 4: BACK went home; BACK and OK on "Exit binge?" exited at once (no fifth state line). */
     cJSON *s4 = state_line(dir, 4);
     assert_string_equal(jstr(s4, NULL, "screen"), "home");
     cJSON_Delete(s4);
@@ -1106,10 +1108,111 @@ static void test_slow_draws_still_play(void **state)
     assert_int_equal(rc, 0);
 }
 
+/* BACK on home asks before exiting: "Exit binge?" is the screen (in `state` and on screen, over
+ * the dimmed home), BACK returns to home as it was, and BACK then OK exits with status 0. */
+static void test_exit_confirm(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-exit");
+    assert_non_null(dir);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
+                                     "--free-episodes " FREE_EPISODES, path_in(dir, "server.log")),
+                     0);
+    char script[4096];
+    snprintf(script, sizeof(script),
+             "wait-for home.state=ready 30000\n"
+             "wait-for home.posters_pending=0 30000\n"
+             "key RIGHT\n"
+             "screenshot %s\n"
+             "state\n"
+             "key BACK\n"
+             "wait-for screen=exit_confirm 5000\n"
+             "screenshot %s\n"
+             "state\n"
+             "key DOWN\n"
+             "state\n"
+             "key UP\n"
+             "key BACK\n"
+             "wait-for screen=home 5000\n"
+             "screenshot %s\n"
+             "state\n"
+             "key BACK\n"
+             "wait-for screen=exit_confirm 5000\n"
+             "key OK\n"
+             "wait 10000\n"
+             "state\n",
+             path_in(dir, "home.png"), path_in(dir, "exit.png"), path_in(dir, "back.png"));
+    int rc = run_binge(dir, srv.url, script, 120);
+    tu_server_stop(&srv);
+    assert_int_equal(rc, 0); /* OK on "Exit" is a clean exit */
+
+    cJSON *s0 = state_line(dir, 0), *s1 = state_line(dir, 1), *s2 = state_line(dir, 2),
+          *s3 = state_line(dir, 3);
+    assert_string_equal(jstr(s0, NULL, "screen"), "home");
+    assert_string_equal(jstr(s1, NULL, "screen"), "exit_confirm");
+    assert_string_equal(jstr(s1, "exit_confirm", "focus"), "exit");
+    assert_string_equal(jstr(s2, "exit_confirm", "focus"), "stay");
+    /* Home underneath is untouched: BACK returns to the same card. */
+    assert_string_equal(jstr(s3, NULL, "screen"), "home");
+    assert_null(jstr(s3, "exit_confirm", "focus"));
+    assert_int_equal((int)jnum(s3, "focus", "item"), (int)jnum(s0, "focus", "item"));
+    assert_int_equal((int)jnum(s0, "focus", "item"), 1);
+    assert_string_equal(jstr(s3, "focus", "series_id"), jstr(s0, "focus", "series_id"));
+    cJSON_Delete(s0);
+    cJSON_Delete(s1);
+    cJSON_Delete(s2);
+    cJSON_Delete(s3);
+    /* OK exited at once: the last `state` never ran. */
+    char *out = tu_read_file(path_in(dir, "stdout.txt"));
+    int lines = 0;
+    for (char *p = out; p && *p; p++)
+        lines += *p == '\n';
+    free(out);
+    assert_int_equal(lines, 4);
+
+    /* The pixels: the dialog's focused "Exit" button (logical x 900..1300, y 520..570, right of
+     * its label) is the focus pink, on home it is not; around the dialog (the shelf titles'
+     * corner, x 96..496, y 54..254) home is dimmed, and after BACK it is as bright as before. */
+    int w, h;
+    double focus_pink[3] = {196, 28, 78}, got[3], home[3], dim[3], back[3], sd;
+    assert_int_equal(tu_png_stats(path_in(dir, "exit.png"), 0, 0, 1, 1, got, NULL, &w, &h), 0);
+    double sx = w / 1920.0, sy = h / 1080.0;
+    assert_int_equal(tu_png_stats(path_in(dir, "exit.png"), (int)(900 * sx), (int)(520 * sy),
+                                  (int)(400 * sx), (int)(50 * sy), got, &sd, NULL, NULL),
+                     0);
+    fprintf(stderr, "exit button mean %.0f,%.0f,%.0f sd %.1f\n", got[0], got[1], got[2], sd);
+    assert_true(color_distance(got, focus_pink) < 20);
+    assert_true(sd < 5);
+    assert_int_equal(tu_png_stats(path_in(dir, "back.png"), (int)(900 * sx), (int)(520 * sy),
+                                  (int)(400 * sx), (int)(50 * sy), got, NULL, NULL, NULL),
+                     0);
+    assert_true(color_distance(got, focus_pink) > 60);
+    /* The title "Exit binge?" is text: the panel above the buttons is not flat. */
+    assert_int_equal(tu_png_stats(path_in(dir, "exit.png"), (int)(760 * sx), (int)(330 * sy),
+                                  (int)(400 * sx), (int)(80 * sy), got, &sd, NULL, NULL),
+                     0);
+    assert_true(sd > 10);
+    assert_int_equal(tu_png_stats(path_in(dir, "home.png"), (int)(96 * sx), (int)(54 * sy),
+                                  (int)(400 * sx), (int)(200 * sy), home, NULL, NULL, NULL),
+                     0);
+    assert_int_equal(tu_png_stats(path_in(dir, "exit.png"), (int)(96 * sx), (int)(54 * sy),
+                                  (int)(400 * sx), (int)(200 * sy), dim, NULL, NULL, NULL),
+                     0);
+    assert_int_equal(tu_png_stats(path_in(dir, "back.png"), (int)(96 * sx), (int)(54 * sy),
+                                  (int)(400 * sx), (int)(200 * sy), back, NULL, NULL, NULL),
+                     0);
+    fprintf(stderr, "corner home %.0f,%.0f,%.0f dimmed %.0f,%.0f,%.0f back %.0f,%.0f,%.0f\n",
+            home[0], home[1], home[2], dim[0], dim[1], dim[2], back[0], back[1], back[2]);
+    assert_true(dim[0] + dim[1] + dim[2] < (home[0] + home[1] + home[2]) * 0.6);
+    assert_true(color_distance(home, back) < 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_browse_play_next_locked_back),
+        cmocka_unit_test(test_exit_confirm),
         cmocka_unit_test(test_three_in_a_row),
         cmocka_unit_test(test_tracks_and_volume_kept),
         cmocka_unit_test(test_start_variant),

@@ -1,12 +1,14 @@
-/* Home: the catalog's shelves (fetched, cached for offline, installed keeping the focus), moving
- * the focus, and coming back from the player with the home refresh that follows.
+/* Home: the catalog's shelves (fetched, cached for offline, installed keeping the focus), the
+ * focus over them, and the refresh that follows coming back from the player. The bottom of the
+ * stack: BACK here asks before exiting (app_dispatch), MENU links the account, OK opens the
+ * focused series in the player.
  *
  * Threading: UI thread only. */
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "app_internal.h"
+#include "../app_internal.h"
 #include "binge/error.h"
 #include "binge/log.h"
 #include "binge/store.h"
@@ -14,56 +16,81 @@
 
 LOG_MODULE("app");
 
-void home_request(struct app *app)
+struct home_screen {
+    struct catalog_home *home; /* NULL while nothing has loaded */
+    char *etag;
+    enum app_home_state state;
+    bool cached; /* home comes from the disk cache; a fresh copy is being fetched */
+    uint64_t req;
+    uint64_t gen;          /* bumped each time a home is installed (posters look again) */
+    int64_t refresh_at_ms; /* back from the player: refresh home by then; 0 = none */
+    char title[160];       /* a status: "Offline", an error; "" for none */
+    char detail[256];
+    struct ui_focus_grid grid; /* rows: shelves; columns: cards; each shelf keeps its card */
+    size_t *focus_item;        /* the grid's columns per shelf, as the view wants them */
+};
+
+static struct home_screen *home_state(struct app *app)
 {
-    app->home_req = app_request(app, APP_REQ_HOME, NET_GET, "/v1/home", NULL, 0, app->home_etag);
+    struct screen *s = app_find(app, &screen_home);
+    return s ? s->state : NULL;
 }
 
-static void home_cache_key(const struct app *app, char *buf, size_t len)
+static void request(struct app *app, struct screen *s)
+{
+    struct home_screen *h = s->state;
+    h->req = screen_request(app, s, APP_REQ_HOME, NET_GET, "/v1/home", NULL, 0, h->etag);
+}
+
+static void cache_key(const struct app *app, char *buf, size_t len)
 {
     app_cache_key(app, "home", NULL, buf, len);
 }
 
 /* Installs a parsed home, keeping the focus when the shelves are the same. */
-static bool set_home(struct app *app, struct catalog_home *home, const char *etag)
+static bool set_home(struct home_screen *h, struct catalog_home *home, const char *etag)
 {
     if (home->n_dropped)
         log_warn("home: left out %zu item%s with a bad field; the first: %s", home->n_dropped,
                  home->n_dropped == 1 ? "" : "s", home->dropped);
-    size_t *focus = calloc(home->n_shelves ? home->n_shelves : 1, sizeof(*focus));
-    if (!focus) {
+    size_t n = home->n_shelves < UI_GRID_MAX_ROWS ? home->n_shelves : UI_GRID_MAX_ROWS;
+    size_t *focus = calloc(n ? n : 1, sizeof(*focus));
+    size_t *cols = calloc(n ? n : 1, sizeof(*cols));
+    if (!focus || !cols) {
+        free(focus);
+        free(cols);
         catalog_home_free(home);
         return false;
     }
-    if (app->home && app->home->n_shelves == home->n_shelves) {
-        for (size_t i = 0; i < home->n_shelves; i++)
-            focus[i] = app->focus_item[i] < home->shelves[i].n_items ? app->focus_item[i] : 0;
-    } else {
-        app->focus_shelf = 0;
-    }
-    catalog_home_free(app->home);
-    free(app->focus_item);
-    app->home = home;
-    app->home_gen++; /* the posters are looked at again */
-    app->focus_item = focus;
-    app_replace_str(&app->home_etag, etag);
-    app->home_state = APP_HOME_READY;
+    for (size_t i = 0; i < n; i++)
+        cols[i] = home->shelves[i].n_items;
+    /* Other shelves: the focus starts over at the top; the same shelves: it stays. */
+    if (!h->home || h->home->n_shelves != home->n_shelves)
+        ui_grid_init(&h->grid, 0);
+    ui_grid_set_rows(&h->grid, cols, n);
+    free(cols);
+    catalog_home_free(h->home);
+    free(h->focus_item);
+    h->home = home;
+    h->gen++;
+    h->focus_item = focus;
+    app_replace_str(&h->etag, etag);
+    h->state = APP_HOME_READY;
     return true;
 }
 
-/* Offline first: the last home we saw, shown at once while a fresh one is fetched. */
-void home_load_cached(struct app *app)
+static void load_cached(struct app *app, struct home_screen *h)
 {
     char key[64], *etag = NULL, *body = NULL, err[CATALOG_ERR_LEN];
     size_t len = 0;
     int64_t at = 0;
     struct catalog_home *home = NULL;
-    home_cache_key(app, key, sizeof(key));
+    cache_key(app, key, sizeof(key));
     if (!app->store || store_cache_get(app->store, key, &etag, &body, &len, &at) != 0)
         return;
-    if (catalog_parse_home(body, len, &home, err) == 0 && set_home(app, home, etag)) {
-        app->home_cached = true;
-        log_info("home: %zu shelves from the cache", app->home->n_shelves);
+    if (catalog_parse_home(body, len, &home, err) == 0 && set_home(h, home, etag)) {
+        h->cached = true;
+        log_info("home: %zu shelves from the cache", h->home->n_shelves);
     } else {
         log_warn("cached home is unusable (%s); dropping it", err);
         store_cache_remove(app->store, key);
@@ -72,121 +99,304 @@ void home_load_cached(struct app *app)
     free(body);
 }
 
-void home_on_response(struct app *app, struct net_response *r)
+/* The server answered with a home: the banner and the backoff go. */
+static void back_online(struct app *app, struct home_screen *h)
 {
-    app->home_req = 0;
+    if (app->offline)
+        log_info("home: the server is back");
+    app->offline = false;
+    h->cached = false;
+    h->title[0] = h->detail[0] = '\0';
+    app->error[0] = '\0';
+    app->attempts = 0;
+}
+
+static void on_home(struct app *app, struct home_screen *h, struct net_response *r)
+{
+    h->req = 0;
     char err[CATALOG_ERR_LEN] = "", key[64];
     struct catalog_home *home = NULL;
-    home_cache_key(app, key, sizeof(key));
-    if (!r->error && r->status == 304 && app->home) {
+    cache_key(app, key, sizeof(key));
+    if (!r->error && r->status == 304 && h->home) {
         if (app->store)
             store_cache_touch(app->store, key);
-        if (app->offline)
-            log_info("home: the server is back");
-        app->offline = false;
-        app->home_cached = false;
-        app->home_title[0] = app->home_detail[0] = '\0';
-        app->error[0] = '\0';
-        app->attempts = 0;
+        back_online(app, h);
         log_info("home: not modified (%lld ms)", (long long)r->elapsed_ms);
         return;
     }
     if (!r->error && r->status == 200 && catalog_parse_home(r->body, r->len, &home, err) == 0) {
         if (app->store)
             store_cache_put(app->store, key, r->etag, r->body, r->len);
-        if (!set_home(app, home, r->etag))
+        if (!set_home(h, home, r->etag))
             return;
-        if (app->offline)
-            log_info("home: the server is back");
-        app->offline = false;
-        app->home_cached = false;
-        app->home_title[0] = app->home_detail[0] = '\0';
-        app->error[0] = '\0';
-        app->attempts = 0;
-        log_info("home: %zu shelves (%lld ms)", app->home->n_shelves, (long long)r->elapsed_ms);
+        back_online(app, h);
+        log_info("home: %zu shelves (%lld ms)", h->home->n_shelves, (long long)r->elapsed_ms);
         return;
     }
     char tech[512];
     if (err[0]) {
-        snprintf(app->home_title, sizeof(app->home_title), "The server sent a bad catalog");
-        snprintf(app->home_detail, sizeof(app->home_detail), "Please try again later.");
+        snprintf(h->title, sizeof(h->title), "The server sent a bad catalog");
+        snprintf(h->detail, sizeof(h->detail), "Please try again later.");
         snprintf(tech, sizeof(tech), "bad JSON: %s", err);
     } else {
-        app_describe_failure(r, app->home_title, sizeof(app->home_title), app->home_detail,
-                             sizeof(app->home_detail));
+        app_describe_failure(r, h->title, sizeof(h->title), h->detail, sizeof(h->detail));
         app_failure_tech(r, tech, sizeof(tech));
     }
-    log_error("home: %s: %s", app->home_title, tech);
-    app_set_error(app, "%s: %s", app->home_title, app->home_detail);
+    log_error("home: %s: %s", h->title, tech);
+    app_set_error(app, "%s: %s", h->title, h->detail);
     app_set_error_tech(app, "%s", tech);
-    if (app->home_state != APP_HOME_READY)
-        app->home_state = APP_HOME_ERROR;
+    if (h->state != APP_HOME_READY)
+        h->state = APP_HOME_ERROR;
     if (r->error == BINGE_ENET || r->error == BINGE_ETIMEDOUT)
         app->offline = true;
-    if (app->home && r->error) {
+    if (h->home && r->error) {
         /* The saved catalog stays browsable under a banner. */
-        snprintf(app->home_title, sizeof(app->home_title), "Offline");
-        snprintf(app->home_detail, sizeof(app->home_detail), "showing your saved catalog");
+        snprintf(h->title, sizeof(h->title), "Offline");
+        snprintf(h->detail, sizeof(h->detail), "showing your saved catalog");
     }
     if (!app->retry_at_ms)
         app_schedule_retry(app);
 }
 
-void home_move(struct app *app, int dshelf, int ditem)
+static const struct catalog_item *focused_item(const struct home_screen *h)
 {
-    if (!app->home || app->home->n_shelves == 0)
-        return;
-    size_t n = app->home->n_shelves;
-    if (dshelf < 0 && app->focus_shelf > 0)
-        app->focus_shelf--;
-    else if (dshelf > 0 && app->focus_shelf + 1 < n)
-        app->focus_shelf++;
-    const struct catalog_shelf *shelf = &app->home->shelves[app->focus_shelf];
-    size_t *item = &app->focus_item[app->focus_shelf];
-    if (ditem < 0 && *item > 0)
-        (*item)--;
-    else if (ditem > 0 && *item + 1 < shelf->n_items)
-        (*item)++;
-}
-
-const struct catalog_item *app_focused_item(const struct app *app)
-{
-    if (!app->home || app->focus_shelf >= app->home->n_shelves)
+    if (!h->home || h->grid.row >= h->home->n_shelves)
         return NULL;
-    const struct catalog_shelf *shelf = &app->home->shelves[app->focus_shelf];
-    size_t i = app->focus_item[app->focus_shelf];
-    return i < shelf->n_items ? &shelf->items[i] : NULL;
+    const struct catalog_shelf *shelf = &h->home->shelves[h->grid.row];
+    return h->grid.col < shelf->n_items ? &shelf->items[h->grid.col] : NULL;
 }
 
-void home_return(struct app *app)
+/* ---- what the core and other screens ask of home ---- */
+
+void home_bootstrap(struct app *app)
 {
-    playback_stop(app);
-    app->resume_override_ms = -1;
-    app->screen = APP_SCREEN_HOME;
-    /* What was just watched changes the "continue watching" shelf: ask again (with the ETag:
-     * a 304 when nothing changed) once the position saved on the way out has reached the
-     * server, or after APP_HOME_REFRESH_WAIT_MS at the latest. */
-    app->home_refresh_at_ms = util_now_ms() + APP_HOME_REFRESH_WAIT_MS;
+    struct screen *s = app_find(app, &screen_home);
+    struct home_screen *h = s ? s->state : NULL;
+    if (h && (h->state != APP_HOME_READY || h->cached || app->offline) && !h->req)
+        request(app, s);
 }
 
-/* Every tick: the home refresh after the player (home_return). Returns a deadline, -1 for none. */
-int64_t home_refresh_tick(struct app *app, int64_t now)
+void home_note_offline(struct app *app)
 {
-    if (!app->home_refresh_at_ms)
-        return -1;
-    if (app->screen != APP_SCREEN_HOME) {
-        app->home_refresh_at_ms = 0;
-        return -1;
+    struct home_screen *h = home_state(app);
+    if (h && h->home) {
+        snprintf(h->title, sizeof(h->title), "Offline");
+        snprintf(h->detail, sizeof(h->detail), "showing your saved catalog");
     }
-    /* The position saved on the way out first: it may still be on its way to the disk (only
-     * durable positions are sent) or to the server. */
-    bool progress_out = app->progress_req || (app->store && store_progress_count(app->store) > 0);
-    if (progress_out && now < app->home_refresh_at_ms)
-        return app->home_refresh_at_ms;
-    app->home_refresh_at_ms = 0;
-    if (!app->home_req && app->token) {
-        log_info("home: refreshing after the player");
-        home_request(app);
-    }
-    return -1;
 }
+
+const struct catalog_home *home_catalog(struct app *app, uint64_t *gen)
+{
+    struct home_screen *h = home_state(app);
+    *gen = h ? h->gen : 0;
+    return h ? h->home : NULL;
+}
+
+void home_refresh_soon(struct app *app)
+{
+    struct home_screen *h = home_state(app);
+    if (h)
+        h->refresh_at_ms = util_now_ms() + APP_HOME_REFRESH_WAIT_MS;
+}
+
+bool home_ready(struct app *app)
+{
+    struct home_screen *h = home_state(app);
+    return h && h->state == APP_HOME_READY;
+}
+
+/* ---- the screen ---- */
+
+static int home_enter(struct app *app, struct screen *s, const void *arg)
+{
+    (void)arg;
+    struct home_screen *h = s->state;
+    ui_grid_init(&h->grid, 0);
+    /* Offline first: the last home seen, shown at once while a fresh one is fetched. */
+    load_cached(app, h);
+    return 0;
+}
+
+static void home_leave(struct app *app, struct screen *s)
+{
+    struct home_screen *h = s->state;
+    net_cancel(app->net, h->req);
+    catalog_home_free(h->home);
+    free(h->etag);
+    free(h->focus_item);
+}
+
+static bool home_action(struct app *app, struct screen *s, enum input_action action, bool repeat)
+{
+    (void)repeat;
+    struct home_screen *h = s->state;
+    switch (action) {
+    case INPUT_UP:
+    case INPUT_DOWN:
+    case INPUT_LEFT:
+    case INPUT_RIGHT:
+        ui_grid_move(&h->grid,
+                     action == INPUT_UP     ? -1
+                     : action == INPUT_DOWN ? 1
+                                            : 0,
+                     action == INPUT_LEFT    ? -1
+                     : action == INPUT_RIGHT ? 1
+                                             : 0);
+        return true;
+    case INPUT_OK: {
+        const struct catalog_item *item = focused_item(h);
+        if (item) {
+            struct player_screen_args a = {.item = item};
+            app_push(app, &screen_player, &a);
+        }
+        return true;
+    }
+    case INPUT_MENU:
+        app_push(app, &screen_activate, NULL);
+        return true;
+    default:
+        return false; /* BACK: the app asks before exiting */
+    }
+}
+
+static void home_response(struct app *app, struct screen *s, struct net_response *r)
+{
+    if (r->kind == APP_REQ_HOME)
+        on_home(app, s->state, r);
+}
+
+static void home_resend(struct app *app, struct screen *s, int kind)
+{
+    if (kind == APP_REQ_HOME)
+        request(app, s);
+}
+
+static int64_t home_tick(struct app *app, struct screen *s, int64_t now)
+{
+    struct home_screen *h = s->state;
+    int64_t next = -1;
+    if (h->refresh_at_ms) {
+        /* The position saved on the way out first: it may still be on its way to the disk (only
+         * durable positions are sent) or to the server. */
+        bool progress_out =
+            app->progress_req || (app->store && store_progress_count(app->store) > 0);
+        if (progress_out && now < h->refresh_at_ms) {
+            next = h->refresh_at_ms;
+        } else {
+            h->refresh_at_ms = 0;
+            if (!h->req && app->token) {
+                log_info("home: refreshing after the player");
+                request(app, s);
+            }
+        }
+    }
+    if (h->state != APP_HOME_READY) {
+        int64_t a = app_animate(app, now);
+        if (next < 0 || a < next)
+            next = a;
+    }
+    return next;
+}
+
+static void home_render(struct app *app, struct screen *s, int64_t now)
+{
+    struct home_screen *h = s->state;
+    char detail[320];
+    const char *title = h->title[0] ? h->title : NULL;
+    const char *det = h->detail[0] ? h->detail : NULL;
+    if (h->state == APP_HOME_LOADING && !title)
+        title = "Loading";
+    if (app->retry_at_ms && title) {
+        int64_t left = (app->retry_at_ms - now + 999) / 1000;
+        snprintf(detail, sizeof(detail), "%s%sRetrying in %lld s", det ? det : "", det ? " - " : "",
+                 (long long)(left > 0 ? left : 0));
+        det = detail;
+    }
+    char header[160] = "";
+    if (app->wallet)
+        snprintf(header, sizeof(header), "%lld coins%s%s", (long long)session_balance(app),
+                 app->wallet->vip_active ? "  -  VIP" : "",
+                 app->account_name ? "" : "  -  MENU: link your account");
+    for (size_t i = 0; h->home && i < h->grid.n_rows; i++)
+        h->focus_item[i] = ui_grid_col_of(&h->grid, i);
+    struct ui_home_view v = {
+        .header_right = header[0] ? header : NULL,
+        .home = h->home,
+        .focus_shelf = h->grid.row,
+        .focus_item = h->focus_item,
+        .status_title = title,
+        .status_detail = det,
+        .busy = h->state != APP_HOME_READY,
+        .status_is_error = h->state == APP_HOME_ERROR || h->title[0],
+        .now_ms = now,
+    };
+    ui_draw_home(app->ui, &v);
+}
+
+/* Cards on home whose poster is in state want (ready), or still on its way (pending). */
+static int64_t count_posters(struct app *app, const struct catalog_home *home, bool pending)
+{
+    int64_t n = 0;
+    for (size_t s = 0; home && s < home->n_shelves; s++) {
+        for (size_t i = 0; i < home->shelves[s].n_items; i++) {
+            const char *url = home->shelves[s].items[i].poster_url;
+            if (!url)
+                continue;
+            enum ui_image_state st = ui_image_state(app->ui, url);
+            n +=
+                pending ? (st == UI_IMAGE_UNKNOWN || st == UI_IMAGE_PENDING) : st == UI_IMAGE_READY;
+        }
+    }
+    return n;
+}
+
+#define STR(x) (*v = (struct app_value){.type = APP_VALUE_STR, .s = (x)})
+#define INT(x) (*v = (struct app_value){.type = APP_VALUE_INT, .i = (x)})
+#define BOOL(x) (*v = (struct app_value){.type = APP_VALUE_BOOL, .b = (x)})
+
+static bool home_state_value(struct app *app, struct screen *s, const char *path,
+                             struct app_value *v)
+{
+    static const char *const states[] = {"loading", "ready", "error"};
+    struct home_screen *h = s->state;
+    if (strcmp(path, "home.state") == 0) {
+        STR(states[h->state]);
+    } else if (strcmp(path, "home.shelves") == 0) {
+        INT(h->home ? (int64_t)h->home->n_shelves : 0);
+    } else if (strcmp(path, "home.posters_ready") == 0) {
+        INT(count_posters(app, h->home, false));
+    } else if (strcmp(path, "home.posters_pending") == 0) {
+        INT(count_posters(app, h->home, true));
+    } else if (strcmp(path, "home.cached") == 0) {
+        BOOL(h->cached);
+    } else if (strcmp(path, "home.continue_items") == 0) {
+        int64_t n = 0;
+        for (size_t i = 0; h->home && i < h->home->n_shelves; i++)
+            if (h->home->shelves[i].id && strcmp(h->home->shelves[i].id, "continue") == 0)
+                n = (int64_t)h->home->shelves[i].n_items;
+        INT(n);
+    } else if (strcmp(path, "focus.shelf") == 0) {
+        INT((int64_t)h->grid.row);
+    } else if (strcmp(path, "focus.item") == 0) {
+        INT((int64_t)h->grid.col);
+    } else if (strcmp(path, "focus.series_id") == 0) {
+        const struct catalog_item *item = focused_item(h);
+        STR(item ? item->series_id : NULL);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+const struct screen_ops screen_home = {
+    .name = "home",
+    .state_size = sizeof(struct home_screen),
+    .enter = home_enter,
+    .leave = home_leave,
+    .action = home_action,
+    .response = home_response,
+    .resend = home_resend,
+    .tick = home_tick,
+    .render = home_render,
+    .state = home_state_value,
+};

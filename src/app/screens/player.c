@@ -1,14 +1,15 @@
-/* The playback controller: opening a series and an episode (the play grant, the paywall on a 402),
- * the next episode prepared near the end and swapped in, --play's list of URLs, the player's
- * events and errors as the viewer sees them, and LEFT/RIGHT seeking. The player screen's drawing
- * and the dispatch of keys stay in app.c.
+/* The player screen and its playback controller: opening a series and an episode (the play
+ * grant, the paywall on a 402), the next episode prepared near the end and swapped in, --play's
+ * list of URLs, the player's events and errors as the viewer sees them, LEFT/RIGHT seeking, the
+ * keys and the drawing. The paywall is pushed over it when an episode is locked; it stays below,
+ * stopped, and plays the episode once it is unlocked (player_screen_unlocked).
  *
  * Threading: UI thread only (player events arrive through player_poll_event on the UI thread). */
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "app_internal.h"
+#include "../app_internal.h"
 #include "binge/app.h"
 #include "binge/error.h"
 #include "binge/log.h"
@@ -17,65 +18,123 @@
 
 LOG_MODULE("app");
 
-static void player_message(struct app *app, bool is_error, const char *title, const char *detail)
+struct player_screen {
+    char *series_id;
+    char *series_title;
+    char *poster_url;
+    struct catalog_series *series;
+    uint64_t series_req;
+    int episode_index;
+    uint64_t play_req;
+    enum player_state pstate;
+    int64_t duration_ms;
+    char msg_title[160];
+    char msg_detail[256];
+    bool msg_error;
+    char msg_hint[80];          /* what OK does on the panel; "" = "OK to retry" */
+    int64_t resume_override_ms; /* a retry starts here, not at the server's resume_ms; -1 */
+    int buffer_pct;             /* the last buffering level, 0..100 */
+    bool busy;
+    char busy_text[96];
+    int64_t overlay_until_ms;
+    int64_t volume_until_ms; /* the volume bar is up until then; 0 = not shown */
+    uint64_t frame_seq;
+    int64_t progress_due_ms; /* the next position recorded while playing */
+    /* --play: a list of URLs played one after another, no server. */
+    char **playlist;
+    size_t n_playlist;
+    size_t play_pos;
+
+    /* The gap between episodes: the last frame of one to the first frame of the next. */
+    int64_t last_video_present_ms; /* when a new video frame was last presented */
+    bool video_presented;          /* a new frame was uploaded since the last present */
+    int64_t gap_start_ms;          /* 0 = no switch under way */
+
+    /* The next episode, prepared near the end of this one: prerolled in a second pipeline, or
+     * known to be locked so the paywall shows at the cliffhanger without another request. */
+    uint64_t preroll_req;
+    int preroll_index; /* the episode (or --play position, 1-based) prepared; 0 = none */
+    bool next_locked;
+    int next_price, next_balance;
+    int seek_dir;           /* the direction of the last LEFT/RIGHT seek (-1, 1), 0 = none */
+    int seek_streak;        /* auto-repeats of it in a row: the steps grow */
+    bool seeking;           /* a LEFT/RIGHT seek has not landed yet (PLAYER_EVENT_SEEKED) */
+    bool seek_queued;       /* another was asked for meanwhile: seek_target_ms, sent then */
+    int64_t seek_target_ms; /* of the seek on its way (or queued) */
+    bool info;              /* the INFO panel is up */
+    int plane_rect[4];      /* the rectangle last given to player_set_video_rect */
+
+    /* Time from OK (or from the end of the previous episode) to the first frame presented. */
+    bool ff_armed;
+    bool ff_uploaded;
+    int64_t ff_start_ms;
+    const char *ff_label;
+};
+
+static void player_message(struct app *app, struct screen *s, bool is_error, const char *title,
+                           const char *detail)
 {
-    snprintf(app->msg_title, sizeof(app->msg_title), "%s", title);
-    snprintf(app->msg_detail, sizeof(app->msg_detail), "%s", detail ? detail : "");
-    app->msg_hint[0] = '\0';
-    app->msg_error = is_error;
-    app->busy = false;
+    struct player_screen *p = s->state;
+    snprintf(p->msg_title, sizeof(p->msg_title), "%s", title);
+    snprintf(p->msg_detail, sizeof(p->msg_detail), "%s", detail ? detail : "");
+    p->msg_hint[0] = '\0';
+    p->msg_error = is_error;
+    p->busy = false;
     if (is_error)
-        app->pstate = PLAYER_ERROR;
+        p->pstate = PLAYER_ERROR;
     if (is_error)
         app_set_error(app, "%s%s%s", title, detail ? ": " : "", detail ? detail : "");
 }
 
-static void set_busy(struct app *app, const char *text)
+static void set_busy(struct app *app, struct screen *s, const char *text)
 {
-    app->busy = true;
-    snprintf(app->busy_text, sizeof(app->busy_text), "%s", text);
+    struct player_screen *p = s->state;
+    p->busy = true;
+    snprintf(p->busy_text, sizeof(p->busy_text), "%s", text);
 }
 
-static void set_busy_episode(struct app *app, int index)
+static void set_busy_episode(struct app *app, struct screen *s, int index)
 {
     char text[64] = "Loading"; /* the episode is not known before the series is in */
     if (index > 0)
         snprintf(text, sizeof(text), "Loading episode %d", index);
-    set_busy(app, text);
+    set_busy(app, s, text);
 }
 
 /* Starts the clock for the time to the next first frame drawn. */
-static void arm_first_frame(struct app *app, const char *label)
+static void arm_first_frame(struct app *app, struct screen *s, const char *label)
 {
-    app->ff_start_ms = util_now_ms();
-    app->ff_label = label;
-    app->ff_armed = true;
-    app->ff_uploaded = false;
+    struct player_screen *p = s->state;
+    p->ff_start_ms = util_now_ms();
+    p->ff_label = label;
+    p->ff_armed = true;
+    p->ff_uploaded = false;
 }
 
-static void forget_next(struct app *app);
-static void send_seek(struct app *app);
+static void forget_next(struct app *app, struct screen *s);
+static void send_seek(struct app *app, struct screen *s);
 
-static void play_episode(struct app *app, int index)
+static void play_episode(struct app *app, struct screen *s, int index)
 {
-    const struct catalog_episode *ep = catalog_series_episode(app->series, index);
-    app->msg_title[0] = '\0';
-    if (index != app->episode_index)
-        app->resume_override_ms = -1; /* a retry's position belongs to its own episode */
-    app->episode_index = index;
-    app->seek_dir = 0; /* a held key does not carry its speed into another episode */
-    app->seeking = app->seek_queued = false;
+    struct player_screen *p = s->state;
+    const struct catalog_episode *ep = catalog_series_episode(p->series, index);
+    p->msg_title[0] = '\0';
+    if (index != p->episode_index)
+        p->resume_override_ms = -1; /* a retry's position belongs to its own episode */
+    p->episode_index = index;
+    p->seek_dir = 0; /* a held key does not carry its speed into another episode */
+    p->seeking = p->seek_queued = false;
     if (!ep) {
-        player_message(app, true, "This episode is missing", "The series has no such episode");
+        player_message(app, s, true, "This episode is missing", "The series has no such episode");
         return;
     }
     if (!app->token) {
         /* The device is still registering (or retrying it with backoff): the press is kept and
          * honoured once the session is ready (session_on_register resubmits it); BACK leaves. */
-        app->resubmit |= 1u << APP_REQ_PLAY;
-        app->pstate = PLAYER_LOADING;
-        app->duration_ms = -1;
-        set_busy(app, "Signing in");
+        screen_resend_later(app, s, APP_REQ_PLAY);
+        p->pstate = PLAYER_LOADING;
+        p->duration_ms = -1;
+        set_busy(app, s, "Signing in");
         if (!app->register_req)
             session_request_register(app);
         return;
@@ -83,107 +142,113 @@ static void play_episode(struct app *app, int index)
     char *path = NET_PATH("v1", "episodes", ep->id, "play");
     if (!path)
         return;
-    net_cancel(app->net, app->play_req);
-    app->play_req = app_request(app, APP_REQ_PLAY, NET_POST, path, "{}", 0, NULL);
+    net_cancel(app->net, p->play_req);
+    p->play_req = screen_request(app, s, APP_REQ_PLAY, NET_POST, path, "{}", 0, NULL);
     free(path);
     /* Asking for the play URL is the start of loading: from here on the state describes this
      * episode, not the one before it. */
-    app->pstate = PLAYER_LOADING;
-    app->duration_ms = -1;
-    set_busy_episode(app, index);
+    p->pstate = PLAYER_LOADING;
+    p->duration_ms = -1;
+    set_busy_episode(app, s, index);
 }
 
-void app_play_episode(struct app *app, int index)
+static void playback_request_series(struct app *app, struct screen *s)
 {
-    play_episode(app, index);
-}
-
-void app_arm_first_frame(struct app *app, const char *label)
-{
-    arm_first_frame(app, label);
-}
-
-void playback_request_series(struct app *app)
-{
-    char *path = NET_PATH("v1", "series", app->series_id), key[200];
+    struct player_screen *p = s->state;
+    char *path = NET_PATH("v1", "series", p->series_id), key[200];
     if (!path)
         return;
-    app_cache_key(app, "series", app->series_id, key, sizeof(key));
+    app_cache_key(app, "series", p->series_id, key, sizeof(key));
     char *etag = app_cache_etag(app, key); /* from memory: the body stays on disk */
-    net_cancel(app->net, app->series_req);
-    app->series_req = app_request(app, APP_REQ_SERIES, NET_GET, path, NULL, 0, etag);
+    net_cancel(app->net, p->series_req);
+    p->series_req = screen_request(app, s, APP_REQ_SERIES, NET_GET, path, NULL, 0, etag);
     free(path);
     free(etag);
-    app->msg_title[0] = '\0';
-    app->pstate = PLAYER_LOADING;
-    set_busy_episode(app, app->episode_index);
+    p->msg_title[0] = '\0';
+    p->pstate = PLAYER_LOADING;
+    set_busy_episode(app, s, p->episode_index);
 }
 
-void playback_open_series(struct app *app, const struct catalog_item *item)
+static void playback_open_series(struct app *app, struct screen *s, const struct catalog_item *item)
 {
-    app_replace_str(&app->series_id, item->series_id);
-    app_replace_str(&app->series_title, item->title);
-    app_replace_str(&app->poster_url, item->poster_url);
-    catalog_series_free(app->series);
-    app->series = NULL;
+    struct player_screen *p = s->state;
+    app_replace_str(&p->series_id, item->series_id);
+    app_replace_str(&p->series_title, item->title);
+    app_replace_str(&p->poster_url, item->poster_url);
+    catalog_series_free(p->series);
+    p->series = NULL;
     /* A "continue watching" card names the episode; any other card leaves it to the series'
      * resume (playback_on_series). The play grant's resume_ms then places it. */
-    app->episode_index = item->episode_id && item->episode_index > 0 ? item->episode_index : 0;
-    app->pstate = PLAYER_IDLE;
-    app->duration_ms = -1;
-    app->msg_title[0] = '\0';
+    p->episode_index = item->episode_id && item->episode_index > 0 ? item->episode_index : 0;
+    p->pstate = PLAYER_IDLE;
+    p->duration_ms = -1;
+    p->msg_title[0] = '\0';
     app->error[0] = '\0';
-    app->overlay_until_ms = 0;
-    arm_first_frame(app, "OK to first frame");
+    p->overlay_until_ms = 0;
+    arm_first_frame(app, s, "OK to first frame");
     ui_video_clear(app->ui);
-    app->screen = APP_SCREEN_PLAYER;
     log_info("open series %s", item->series_id);
-    playback_request_series(app);
+    playback_request_series(app, s);
 }
 
-void playback_stop(struct app *app)
+/* Records the position of the episode on screen (playing, paused, stopped); --play records
+ * nothing. */
+static void record(struct app *app, struct screen *s, const char *why)
 {
-    if (app->pstate == PLAYER_PLAYING || app->pstate == PLAYER_PAUSED)
-        progress_record(app, "stop");
-    forget_next(app);
+    struct player_screen *p = s->state;
+    if (!p->series || p->playlist)
+        return;
+    const struct catalog_episode *ep = catalog_series_episode(p->series, p->episode_index);
+    if (ep)
+        progress_record(app, ep->id, player_get_position_ms(app->player), p->duration_ms, why);
+}
+
+static void playback_stop(struct app *app, struct screen *s, const char *why)
+{
+    struct player_screen *p = s->state;
+    if (p->pstate == PLAYER_PLAYING || p->pstate == PLAYER_PAUSED)
+        record(app, s, why);
+    forget_next(app, s);
     player_stop(app->player);
-    app->seeking = app->seek_queued = false;
-    net_cancel(app->net, app->series_req);
-    net_cancel(app->net, app->play_req);
-    app->series_req = app->play_req = 0;
-    app->pstate = PLAYER_IDLE;
-    app->busy = false;
-    app->msg_title[0] = '\0';
-    app->ff_armed = false;
-    ui_video_clear(app->ui);
+    p->seeking = p->seek_queued = false;
+    net_cancel(app->net, p->series_req);
+    net_cancel(app->net, p->play_req);
+    p->series_req = p->play_req = 0;
+    p->pstate = PLAYER_IDLE;
+    p->busy = false;
+    p->msg_title[0] = '\0';
+    p->ff_armed = false;
+    if (app->ui) /* --play opens the stream before the fonts, which may fail to load */
+        ui_video_clear(app->ui);
 }
 
 /* The episode OK on a series starts: the one the card named (continue watching), else the
  * one the viewer is on (the series' resume: the next one when theirs was finished), else the
  * first. */
-static int start_index(const struct app *app, const struct catalog_series *series)
+static int start_index(const struct player_screen *p, const struct catalog_series *series)
 {
-    if (app->episode_index > 0 && catalog_series_episode(series, app->episode_index))
-        return app->episode_index;
+    if (p->episode_index > 0 && catalog_series_episode(series, p->episode_index))
+        return p->episode_index;
     if (series->resume_index > 0 && catalog_series_episode(series, series->resume_index))
         return series->resume_index;
     return series->n_episodes ? series->episodes[0].index : 1;
 }
 
-void playback_on_series(struct app *app, struct net_response *r)
+static void playback_on_series(struct app *app, struct screen *s, struct net_response *r)
 {
-    app->series_req = 0;
+    struct player_screen *p = s->state;
+    p->series_req = 0;
     char err[CATALOG_ERR_LEN] = "", key[200], *body = NULL, *etag = NULL;
     size_t len = 0;
     struct catalog_series *series = NULL;
-    app_cache_key(app, "series", app->series_id, key, sizeof(key));
+    app_cache_key(app, "series", p->series_id, key, sizeof(key));
     bool fresh = !r->error && r->status == 200;
     /* 304, or no answer at all: the saved copy of the series stands in. */
     if ((!r->error && r->status == 304) || r->error) {
         char cerr[CATALOG_ERR_LEN];
         if (app_cache_load(app, key, &body, &len, &etag) == 0 &&
             catalog_parse_series(body, len, &series, cerr) == 0)
-            log_info("series %s: %s", app->series_id,
+            log_info("series %s: %s", p->series_id,
                      r->error ? "offline, from the cache" : "not modified");
     } else if (fresh && catalog_parse_series(r->body, r->len, &series, err) == 0 && app->store) {
         store_cache_put(app->store, key, r->etag, r->body, r->len);
@@ -191,10 +256,10 @@ void playback_on_series(struct app *app, struct net_response *r)
     free(body);
     free(etag);
     if (series) {
-        catalog_series_free(app->series);
-        app->series = series;
-        app_replace_str(&app->series_title, series->title);
-        play_episode(app, start_index(app, series));
+        catalog_series_free(p->series);
+        p->series = series;
+        app_replace_str(&p->series_title, series->title);
+        play_episode(app, s, start_index(p, series));
         return;
     }
     char title[160], detail[256], tech[512];
@@ -206,39 +271,60 @@ void playback_on_series(struct app *app, struct net_response *r)
         app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
         app_failure_tech(r, tech, sizeof(tech));
     }
-    log_error("series %s: %s: %s", app->series_id, title, tech);
-    player_message(app, true, title, detail);
+    log_error("series %s: %s: %s", p->series_id, title, tech);
+    player_message(app, s, true, title, detail);
     app_set_error_tech(app, "%s", tech);
 }
 
-void playback_on_play(struct app *app, struct net_response *r)
+/* The episode is locked: nothing plays behind the paywall, pushed over this screen with the
+ * price and balance of the 402 (the paywall asks for the wallet again). */
+static void open_paywall(struct app *app, struct screen *s, int price, int balance)
 {
-    app->play_req = 0;
+    struct player_screen *p = s->state;
+    player_stop(app->player);
+    p->pstate = PLAYER_IDLE;
+    p->busy = false;
+    const struct catalog_episode *ep = catalog_series_episode(p->series, p->episode_index);
+    struct paywall_args a = {
+        .series_title = p->series_title,
+        .poster_url = p->poster_url,
+        .episode_id = ep ? ep->id : NULL,
+        .episode_index = p->episode_index,
+        .price = price,
+        .balance = balance,
+    };
+    app_push(app, &screen_paywall, &a);
+}
+
+static void playback_on_play(struct app *app, struct screen *s, struct net_response *r)
+{
+    struct player_screen *p = s->state;
+    p->play_req = 0;
     char err[CATALOG_ERR_LEN] = "";
     if (!r->error && r->status == 402) {
         struct catalog_locked *locked = NULL;
         if (catalog_parse_locked(r->body, r->len, &locked, err) == 0) {
-            log_info("episode %d is locked (%d coins, balance %d)", app->episode_index,
+            log_info("episode %d is locked (%d coins, balance %d)", p->episode_index,
                      locked->price_coins, locked->balance);
-            paywall_open(app, locked->price_coins, locked->balance);
+            open_paywall(app, s, locked->price_coins, locked->balance);
             catalog_locked_free(locked);
             return;
         }
     }
     struct catalog_play *play = NULL;
     if (!r->error && r->status == 200 && catalog_parse_play(r->body, r->len, &play, err) == 0) {
-        app->duration_ms = -1;
-        app->frame_seq = 0;
+        p->duration_ms = -1;
+        p->frame_seq = 0;
         /* A retry after a failure goes on from where the picture stopped: the server's
          * resume_ms may not have heard of that position yet. */
-        int64_t start = app->resume_override_ms >= 0 ? app->resume_override_ms : play->resume_ms;
-        app->resume_override_ms = -1;
+        int64_t start = p->resume_override_ms >= 0 ? p->resume_override_ms : play->resume_ms;
+        p->resume_override_ms = -1;
         int rc = player_open(app->player, play->play_url, start);
         if (rc != 0) {
-            player_message(app, true, "Can't play this episode", "Please try again.");
+            player_message(app, s, true, "Can't play this episode", "Please try again.");
             app_set_error_tech(app, "player_open: %s", binge_strerror(rc));
         } else
-            app->pstate = PLAYER_LOADING;
+            p->pstate = PLAYER_LOADING;
         catalog_play_free(play);
         return;
     }
@@ -251,56 +337,59 @@ void playback_on_play(struct app *app, struct net_response *r)
         app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
         app_failure_tech(r, tech, sizeof(tech));
     }
-    log_error("play episode %d: %s: %s", app->episode_index, title, tech);
-    player_message(app, true, title, detail);
+    log_error("play episode %d: %s: %s", p->episode_index, title, tech);
+    player_message(app, s, true, title, detail);
     app_set_error_tech(app, "%s", tech);
 }
 
 /* ---- the next episode ---- */
 
-static void forget_next(struct app *app)
+static void forget_next(struct app *app, struct screen *s)
 {
-    if (app->preroll_req)
-        net_cancel(app->net, app->preroll_req);
-    app->preroll_req = 0;
-    app->preroll_index = 0;
-    app->next_locked = false;
+    struct player_screen *p = s->state;
+    if (p->preroll_req)
+        net_cancel(app->net, p->preroll_req);
+    p->preroll_req = 0;
+    p->preroll_index = 0;
+    p->next_locked = false;
     player_cancel_preroll(app->player);
 }
 
 /* Near the end: ask for the next episode's URL (or learn that it is locked) and preroll it. */
-static void prepare_next(struct app *app)
+static void prepare_next(struct app *app, struct screen *s)
 {
-    if (app->playlist) {
-        if (app->play_pos + 1 < app->n_playlist && !app->preroll_index &&
-            player_preroll(app->player, app->playlist[app->play_pos + 1], 0) == 0)
-            app->preroll_index = (int)app->play_pos + 2;
+    struct player_screen *p = s->state;
+    if (p->playlist) {
+        if (p->play_pos + 1 < p->n_playlist && !p->preroll_index &&
+            player_preroll(app->player, p->playlist[p->play_pos + 1], 0) == 0)
+            p->preroll_index = (int)p->play_pos + 2;
         return;
     }
-    int next = app->episode_index + 1;
-    const struct catalog_episode *ep = catalog_series_episode(app->series, next);
-    if (!ep || app->preroll_req || app->preroll_index == next || !app->token)
+    int next = p->episode_index + 1;
+    const struct catalog_episode *ep = catalog_series_episode(p->series, next);
+    if (!ep || p->preroll_req || p->preroll_index == next || !app->token)
         return;
     char *path = NET_PATH("v1", "episodes", ep->id, "play");
     if (!path)
         return;
-    app->preroll_req = app_request(app, APP_REQ_PREROLL, NET_POST, path, "{}", 0, NULL);
+    p->preroll_req = screen_request(app, s, APP_REQ_PREROLL, NET_POST, path, "{}", 0, NULL);
     free(path);
 }
 
-void playback_on_preroll(struct app *app, struct net_response *r)
+static void playback_on_preroll(struct app *app, struct screen *s, struct net_response *r)
 {
-    app->preroll_req = 0;
-    int next = app->episode_index + 1;
+    struct player_screen *p = s->state;
+    p->preroll_req = 0;
+    int next = p->episode_index + 1;
     char err[CATALOG_ERR_LEN] = "";
     if (!r->error && r->status == 402) {
         struct catalog_locked *locked = NULL;
         if (catalog_parse_locked(r->body, r->len, &locked, err) == 0) {
             /* Locked: no preroll; the paywall comes at the cliffhanger. */
-            app->preroll_index = next;
-            app->next_locked = true;
-            app->next_price = locked->price_coins;
-            app->next_balance = locked->balance;
+            p->preroll_index = next;
+            p->next_locked = true;
+            p->next_price = locked->price_coins;
+            p->next_balance = locked->balance;
             catalog_locked_free(locked);
         }
         return;
@@ -308,7 +397,7 @@ void playback_on_preroll(struct app *app, struct net_response *r)
     struct catalog_play *play = NULL;
     if (!r->error && r->status == 200 && catalog_parse_play(r->body, r->len, &play, err) == 0) {
         if (player_preroll(app->player, play->play_url, play->resume_ms) == 0) {
-            app->preroll_index = next;
+            p->preroll_index = next;
             log_info("episode %d prerolling", next);
         }
         catalog_play_free(play);
@@ -319,135 +408,141 @@ void playback_on_preroll(struct app *app, struct net_response *r)
 }
 
 /* At the end of an episode: the prerolled one at once, the paywall, or an ordinary open. */
-static bool swap_to_next(struct app *app, int next)
+static bool swap_to_next(struct app *app, struct screen *s, int next)
 {
+    struct player_screen *p = s->state;
     bool ready = false;
-    if (app->preroll_index != next || !player_has_preroll(app->player, &ready) ||
+    if (p->preroll_index != next || !player_has_preroll(app->player, &ready) ||
         player_swap(app->player) != 0)
         return false;
-    app->preroll_index = 0;
-    app->seek_dir = 0;
-    app->seeking = app->seek_queued = false;
-    app->duration_ms = player_get_duration_ms(app->player);
-    app->pstate = PLAYER_PLAYING;
-    app->busy = false;
-    app->msg_title[0] = '\0';
+    p->preroll_index = 0;
+    p->seek_dir = 0;
+    p->seeking = p->seek_queued = false;
+    p->duration_ms = player_get_duration_ms(app->player);
+    p->pstate = PLAYER_PLAYING;
+    p->busy = false;
+    p->msg_title[0] = '\0';
     log_info("swapped to the prerolled episode %d%s", next, ready ? "" : " (still prerolling)");
     return true;
 }
 
 /* --play: opens playlist[play_pos]. */
-static void open_url(struct app *app)
+static void open_url(struct app *app, struct screen *s)
 {
-    const char *url = app->playlist[app->play_pos];
-    app->episode_index = (int)app->play_pos + 1;
-    app->duration_ms = -1;
-    app->frame_seq = 0;
+    struct player_screen *p = s->state;
+    const char *url = p->playlist[p->play_pos];
+    p->episode_index = (int)p->play_pos + 1;
+    p->duration_ms = -1;
+    p->frame_seq = 0;
     int rc = player_open(app->player, url, 0);
     if (rc != 0) {
         fprintf(stderr, "binge: can't play %s: %s\n", url, binge_strerror(rc));
         app_quit(app, APP_EXIT_PLAYBACK);
         return;
     }
-    app->pstate = PLAYER_LOADING;
-    set_busy_episode(app, app->episode_index);
+    p->pstate = PLAYER_LOADING;
+    set_busy_episode(app, s, p->episode_index);
 }
 
-static void play_next_url(struct app *app)
+static void play_next_url(struct app *app, struct screen *s)
 {
-    if (app->play_pos + 1 >= app->n_playlist) {
+    struct player_screen *p = s->state;
+    if (p->play_pos + 1 >= p->n_playlist) {
         log_info("--play: the last stream ended");
         app_quit(app, APP_EXIT_OK);
         return;
     }
-    app->play_pos++;
-    arm_first_frame(app, "end of stream to next first frame");
-    if (swap_to_next(app, (int)app->play_pos + 1)) {
-        app->episode_index = (int)app->play_pos + 1;
+    p->play_pos++;
+    arm_first_frame(app, s, "end of stream to next first frame");
+    if (swap_to_next(app, s, (int)p->play_pos + 1)) {
+        p->episode_index = (int)p->play_pos + 1;
         return;
     }
-    open_url(app);
+    open_url(app, s);
 }
 
 /* Splits --play's space-separated URLs (a space is never valid inside a URL). */
-int playback_start_playlist(struct app *app, const char *list)
+static int playback_start_playlist(struct app *app, struct screen *s, const char *list)
 {
+    struct player_screen *p = s->state;
     char *copy = util_strdup(list);
     if (!copy)
         return BINGE_ENOMEM;
     for (char *save = NULL, *t = strtok_r(copy, " \t\n", &save); t;
          t = strtok_r(NULL, " \t\n", &save)) {
-        char **pl = realloc(app->playlist, (app->n_playlist + 1) * sizeof(*pl));
-        if (!pl || !(pl[app->n_playlist] = util_strdup(t))) {
+        char **pl = realloc(p->playlist, (p->n_playlist + 1) * sizeof(*pl));
+        if (!pl || !(pl[p->n_playlist] = util_strdup(t))) {
             if (pl)
-                app->playlist = pl;
+                p->playlist = pl;
             free(copy);
             return BINGE_ENOMEM;
         }
-        app->playlist = pl;
-        app->n_playlist++;
+        p->playlist = pl;
+        p->n_playlist++;
     }
     free(copy);
-    if (app->n_playlist == 0)
+    if (p->n_playlist == 0)
         return BINGE_EINVAL;
-    app->screen = APP_SCREEN_PLAYER;
-    app->series_title = util_strdup("");
-    arm_first_frame(app, "start to first frame");
-    open_url(app);
+    p->series_title = util_strdup("");
+    arm_first_frame(app, s, "start to first frame");
+    open_url(app, s);
     return 0;
 }
 
 /* A new picture is up (a frame uploaded, or a plane sink's first frame): it ends a gap and a
  * first-frame measurement at the next present. */
-void playback_picture_arrived(struct app *app)
+static void playback_picture_arrived(struct app *app, struct screen *s)
 {
+    struct player_screen *p = s->state;
     app->dirty = true;
-    app->video_presented = true;
-    if (app->ff_armed)
-        app->ff_uploaded = true;
+    p->video_presented = true;
+    if (p->ff_armed)
+        p->ff_uploaded = true;
 }
 
-static void set_buffering(struct app *app)
+static void set_buffering(struct app *app, struct screen *s)
 {
+    struct player_screen *p = s->state;
     char text[32] = "Buffering";
-    if (app->buffer_pct >= 0 && app->buffer_pct < 100)
-        snprintf(text, sizeof(text), "Buffering %d%%", app->buffer_pct);
-    set_busy(app, text);
+    if (p->buffer_pct >= 0 && p->buffer_pct < 100)
+        snprintf(text, sizeof(text), "Buffering %d%%", p->buffer_pct);
+    set_busy(app, s, text);
 }
 
 /* A stream that failed: a panel that says what happened and what OK does. The position is
  * kept, so OK goes on from where it stopped. */
-static void on_player_error(struct app *app, const struct player_event *ev)
+static void on_player_error(struct app *app, struct screen *s, const struct player_event *ev)
 {
+    struct player_screen *p = s->state;
     int64_t pos = ev->error == PLAYER_ERROR_STALLED && ev->position_ms >= 0
                       ? ev->position_ms
                       : player_get_position_ms(app->player);
     if (pos > 0)
-        app->resume_override_ms = pos;
-    progress_record(app, "error");
+        p->resume_override_ms = pos;
+    record(app, s, "error");
     const char *msg = ev->message[0] ? ev->message : "Playback failed";
     char title[160], detail[256];
     switch (ev->error) {
     case PLAYER_ERROR_NOT_ENTITLED:
         /* The key server refused this device: the unlock may be gone (an ended VIP). Asking
          * for the episode again shows the paywall if it is locked now. */
-        player_message(app, true, "This episode isn't unlocked on this device",
+        player_message(app, s, true, "This episode isn't unlocked on this device",
                        "Press OK to check the unlock again");
-        snprintf(app->msg_hint, sizeof(app->msg_hint), "OK to check again, BACK to return");
+        snprintf(p->msg_hint, sizeof(p->msg_hint), "OK to check again, BACK to return");
         break;
     case PLAYER_ERROR_STALLED:
         app_split_message(msg, "Playback stopped", title, sizeof(title), detail, sizeof(detail));
-        player_message(app, true, "Playback stopped", detail[0] ? detail : NULL);
-        snprintf(app->msg_hint, sizeof(app->msg_hint), "OK to go on from here, BACK to return");
+        player_message(app, s, true, "Playback stopped", detail[0] ? detail : NULL);
+        snprintf(p->msg_hint, sizeof(p->msg_hint), "OK to go on from here, BACK to return");
         break;
     case PLAYER_ERROR_NETWORK:
         app_split_message(msg, "Connection problem", title, sizeof(title), detail, sizeof(detail));
-        player_message(app, true, "Connection problem", detail[0] ? detail : NULL);
+        player_message(app, s, true, "Connection problem", detail[0] ? detail : NULL);
         break;
     default:
         app_split_message(msg, "Can't play this episode", title, sizeof(title), detail,
                           sizeof(detail));
-        player_message(app, true, title, detail[0] ? detail : NULL);
+        player_message(app, s, true, title, detail[0] ? detail : NULL);
         break;
     }
     /* The player's words and its detail ("... [hlsdemux2: 404 ...]") go to INFO; the player
@@ -455,27 +550,28 @@ static void on_player_error(struct app *app, const struct player_event *ev)
     app_set_error_tech(app, "%s%s%s", msg, ev->detail[0] ? " - " : "", ev->detail);
 }
 
-void playback_on_event(struct app *app, const struct player_event *ev)
+static void playback_on_event(struct app *app, struct screen *s, const struct player_event *ev)
 {
+    struct player_screen *p = s->state;
     switch (ev->type) {
     case PLAYER_EVENT_STATE:
-        app->pstate = ev->state;
+        p->pstate = ev->state;
         if (ev->state == PLAYER_PLAYING)
-            app->busy = false;
+            p->busy = false;
         else if (ev->state == PLAYER_BUFFERING)
-            set_buffering(app);
+            set_buffering(app, s);
         break;
     case PLAYER_EVENT_BUFFERING:
         /* While loading the spinner says which episode; the level shows only in a rebuffer. */
-        app->buffer_pct = ev->percent;
-        if (app->pstate == PLAYER_BUFFERING)
-            set_buffering(app);
+        p->buffer_pct = ev->percent;
+        if (p->pstate == PLAYER_BUFFERING)
+            set_buffering(app, s);
         break;
     case PLAYER_EVENT_DURATION:
-        app->duration_ms = ev->duration_ms;
+        p->duration_ms = ev->duration_ms;
         break;
     case PLAYER_EVENT_FIRST_FRAME:
-        app->busy = false;
+        p->busy = false;
         if (app->video_plane) {
             /* No frame comes through here: the event is the picture's arrival. */
             struct player_variant v;
@@ -483,49 +579,49 @@ void playback_on_event(struct app *app, const struct player_event *ev)
             if (player_get_variant(app->player, &v) && v.width > 0 && v.height > 0)
                 w = v.width, h = v.height;
             ui_video_elsewhere(app->ui, w, h);
-            playback_picture_arrived(app);
+            playback_picture_arrived(app, s);
         }
         break;
     case PLAYER_EVENT_EOS:
-        log_info("episode %d ended", app->episode_index);
-        progress_record(app, "end");
-        app->gap_start_ms = app->last_video_present_ms;
-        if (app->playlist) {
-            play_next_url(app);
+        log_info("episode %d ended", p->episode_index);
+        record(app, s, "end");
+        p->gap_start_ms = p->last_video_present_ms;
+        if (p->playlist) {
+            play_next_url(app, s);
             break;
         }
-        if (app->series && (size_t)app->episode_index < app->series->n_episodes) {
+        if (p->series && (size_t)p->episode_index < p->series->n_episodes) {
             /* The last frame stays up under a spinner until the next one arrives. */
-            int next = app->episode_index + 1;
-            arm_first_frame(app, "end of episode to next first frame");
-            if (app->preroll_index == next && app->next_locked) {
-                app->episode_index = next;
-                forget_next(app);
-                paywall_open(app, app->next_price, app->next_balance);
-            } else if (swap_to_next(app, next)) {
-                app->episode_index = next;
+            int next = p->episode_index + 1;
+            arm_first_frame(app, s, "end of episode to next first frame");
+            if (p->preroll_index == next && p->next_locked) {
+                p->episode_index = next;
+                forget_next(app, s);
+                open_paywall(app, s, p->next_price, p->next_balance);
+            } else if (swap_to_next(app, s, next)) {
+                p->episode_index = next;
             } else {
-                forget_next(app);
-                play_episode(app, next);
+                forget_next(app, s);
+                play_episode(app, s, next);
             }
         } else {
-            app->pstate = PLAYER_IDLE;
-            player_message(app, false, "That was the last episode", app->series_title);
+            p->pstate = PLAYER_IDLE;
+            player_message(app, s, false, "That was the last episode", p->series_title);
         }
         break;
     case PLAYER_EVENT_NEAR_END:
-        prepare_next(app);
+        prepare_next(app, s);
         break;
     case PLAYER_EVENT_SEEKED:
-        app->seeking = false;
-        if (app->seek_queued)
-            send_seek(app);     /* the target asked for meanwhile */
-        app->preroll_index = 0; /* a seek drops the preroll; NEAR_END comes again */
+        p->seeking = false;
+        if (p->seek_queued)
+            send_seek(app, s); /* the target asked for meanwhile */
+        p->preroll_index = 0;  /* a seek drops the preroll; NEAR_END comes again */
         break;
     case PLAYER_EVENT_STALL:
         log_warn("stalled at %lld ms; re-tuning (attempt %d)", (long long)ev->position_ms,
                  ev->attempt);
-        set_busy(app, "Reconnecting");
+        set_busy(app, s, "Reconnecting");
         break;
     case PLAYER_EVENT_VARIANT:
         log_info("variant %dx%d at %u bit/s", ev->variant.width, ev->variant.height,
@@ -534,16 +630,15 @@ void playback_on_event(struct app *app, const struct player_event *ev)
     default:
         break;
     case PLAYER_EVENT_ERROR:
-        app->pstate = PLAYER_ERROR;
-        app->seeking = app->seek_queued = false;
+        p->pstate = PLAYER_ERROR;
+        p->seeking = p->seek_queued = false;
         log_error("playback: %s (%s)", ev->message, ev->detail);
-        if (app->playlist) {
-            fprintf(stderr, "binge: can't play %s: %s\n", app->playlist[app->play_pos],
-                    ev->message);
+        if (p->playlist) {
+            fprintf(stderr, "binge: can't play %s: %s\n", p->playlist[p->play_pos], ev->message);
             app_quit(app, APP_EXIT_PLAYBACK);
             break;
         }
-        on_player_error(app, ev);
+        on_player_error(app, s, ev);
         break;
     }
     app->dirty = true;
@@ -561,50 +656,462 @@ static int64_t seek_limit_ms(int64_t duration_ms)
     return limit > 0 ? limit : 0;
 }
 
-static void send_seek(struct app *app)
+static void send_seek(struct app *app, struct screen *s)
 {
-    app->seek_queued = false;
+    struct player_screen *p = s->state;
+    p->seek_queued = false;
     /* The seek drops the preroll; a request for it still in flight goes too, or its answer
      * would preroll behind the seek. NEAR_END comes again. */
-    app->seeking = player_seek(app->player, app->seek_target_ms) == 0;
-    if (app->seeking)
-        forget_next(app);
+    p->seeking = player_seek(app->player, p->seek_target_ms) == 0;
+    if (p->seeking)
+        forget_next(app, s);
 }
 
 /* LEFT/RIGHT on the player: 10 s a press. Only a held key (the key's auto-repeat) makes the
  * steps grow (10, 20, 30, 60 s); a press, a change of direction or a new episode starts over
  * at 10 s. */
-void playback_seek_step(struct app *app, int dir, bool repeat)
+static void playback_seek_step(struct app *app, struct screen *s, int dir, bool repeat)
 {
+    struct player_screen *p = s->state;
     static const int steps[] = {10, 10, 20, 30, 60};
-    if (repeat && dir == app->seek_dir)
-        app->seek_streak++;
+    if (repeat && dir == p->seek_dir)
+        p->seek_streak++;
     else
-        app->seek_streak = 0;
-    app->seek_dir = dir;
-    int k = app->seek_streak < 4 ? app->seek_streak : 4;
+        p->seek_streak = 0;
+    p->seek_dir = dir;
+    int k = p->seek_streak < 4 ? p->seek_streak : 4;
     /* While a seek is on its way the next step goes on from its target. */
-    int64_t pos = app->seeking ? app->seek_target_ms : player_get_position_ms(app->player);
+    int64_t pos = p->seeking ? p->seek_target_ms : player_get_position_ms(app->player);
     if (pos < 0)
         return;
     int64_t target = pos + (int64_t)steps[k] * 1000 * dir;
     if (target < 0)
         target = 0;
     if (dir > 0) {
-        int64_t dur = app->duration_ms > 0 ? app->duration_ms : player_get_duration_ms(app->player);
+        int64_t dur = p->duration_ms > 0 ? p->duration_ms : player_get_duration_ms(app->player);
         int64_t limit = seek_limit_ms(dur);
         if (target > limit)
             target = limit;
         if (target <= pos)
             return; /* at the limit already (or the end is unknown): stay */
     }
-    app->seek_target_ms = target;
+    p->seek_target_ms = target;
     /* One seek at a time: the ones asked for before it lands collapse into the last target,
      * sent when it lands (PLAYER_EVENT_SEEKED). Flushing seeks sent back to back could land
      * short of the last one. */
-    if (app->seeking) {
-        app->seek_queued = true;
+    if (p->seeking) {
+        p->seek_queued = true;
         return;
     }
-    send_seek(app);
+    send_seek(app, s);
+}
+/* ---- the screen ---- */
+
+static int player_enter(struct app *app, struct screen *s, const void *arg)
+{
+    struct player_screen *p = s->state;
+    const struct player_screen_args *a = arg;
+    p->resume_override_ms = -1;
+    p->buffer_pct = -1;
+    p->duration_ms = -1;
+    if (a && a->playlist) {
+        int rc = playback_start_playlist(app, s, a->playlist);
+        if (rc != 0) {
+            for (size_t i = 0; i < p->n_playlist; i++)
+                free(p->playlist[i]);
+            free(p->playlist);
+            free(p->series_title);
+        }
+        return rc;
+    }
+    if (!a || !a->item)
+        return BINGE_EINVAL;
+    playback_open_series(app, s, a->item);
+    return 0;
+}
+
+static void player_leave(struct app *app, struct screen *s)
+{
+    struct player_screen *p = s->state;
+    /* Quitting: the position is recorded as at exit, and sent at the next start if not now. */
+    playback_stop(app, s, app->running ? "stop" : "exit");
+    net_cancel(app->net, p->preroll_req);
+    if (app->running && !p->playlist)
+        home_refresh_soon(app);
+    catalog_series_free(p->series);
+    free(p->series_id);
+    free(p->series_title);
+    free(p->poster_url);
+    for (size_t i = 0; i < p->n_playlist; i++)
+        free(p->playlist[i]);
+    free(p->playlist);
+}
+
+/* Volume and track keys change only what they show; any other key brings the overlay up; BACK
+ * and HOME always leave. */
+static bool player_action(struct app *app, struct screen *s, enum input_action action, bool repeat)
+{
+    struct player_screen *p = s->state;
+    if (prefs_dispatch(app, action, &p->volume_until_ms))
+        return true;
+    p->overlay_until_ms = util_now_ms() + APP_OVERLAY_MS;
+    switch (action) {
+    case INPUT_BACK:
+    case INPUT_HOME:
+        if (p->playlist)
+            app_quit(app, APP_EXIT_OK); /* --play has no home to go back to */
+        else
+            app_pop(app);
+        break;
+    case INPUT_LEFT:
+    case INPUT_RIGHT:
+        if (p->pstate == PLAYER_PLAYING || p->pstate == PLAYER_PAUSED)
+            playback_seek_step(app, s, action == INPUT_LEFT ? -1 : 1, repeat);
+        break;
+    case INPUT_INFO:
+        p->info = !p->info;
+        break;
+    case INPUT_OK:
+    case INPUT_PLAY_PAUSE:
+        if (p->pstate == PLAYER_ERROR && action == INPUT_OK) {
+            arm_first_frame(app, s, "OK to first frame");
+            if (p->series)
+                play_episode(app, s, p->episode_index);
+            else
+                playback_request_series(app, s);
+        } else if (p->pstate == PLAYER_PLAYING || p->pstate == PLAYER_PAUSED) {
+            if (p->pstate == PLAYER_PLAYING)
+                record(app, s, "pause");
+            player_set_paused(app->player, p->pstate == PLAYER_PLAYING);
+        }
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
+static void player_response(struct app *app, struct screen *s, struct net_response *r)
+{
+    switch (r->kind) {
+    case APP_REQ_SERIES:
+        playback_on_series(app, s, r);
+        break;
+    case APP_REQ_PLAY:
+        playback_on_play(app, s, r);
+        break;
+    case APP_REQ_PREROLL:
+        playback_on_preroll(app, s, r);
+        break;
+    default:
+        break;
+    }
+}
+
+static void player_resend(struct app *app, struct screen *s, int kind)
+{
+    struct player_screen *p = s->state;
+    /* Only while it is what the viewer looks at: under the paywall the episode waits. */
+    if (app_top(app) != s)
+        return;
+    if (kind == APP_REQ_SERIES && p->series_id)
+        playback_request_series(app, s);
+    else if (kind == APP_REQ_PLAY && p->series)
+        play_episode(app, s, p->episode_index);
+}
+
+static int64_t player_screen_tick(struct app *app, struct screen *s, int64_t now)
+{
+    struct player_screen *p = s->state;
+    int64_t next = -1;
+#define DEADLINE(t)                                                                                \
+    do {                                                                                           \
+        int64_t t_ = (t);                                                                          \
+        if (t_ > 0 && (next < 0 || t_ < next))                                                     \
+            next = t_;                                                                             \
+    } while (0)
+    /* The position every progress interval while playing (and on pause, stop, exit). */
+    if (p->pstate == PLAYER_PLAYING && app->store) {
+        if (!p->progress_due_ms)
+            p->progress_due_ms = now + app->opts->progress_interval_ms;
+        if (now >= p->progress_due_ms) {
+            record(app, s, "interval");
+            p->progress_due_ms = now + app->opts->progress_interval_ms;
+        }
+        DEADLINE(p->progress_due_ms);
+    } else {
+        p->progress_due_ms = 0;
+    }
+    if (p->busy)
+        DEADLINE(app_animate(app, now));
+    /* The volume bar goes away by itself. */
+    if (p->volume_until_ms) {
+        if (now >= p->volume_until_ms) {
+            p->volume_until_ms = 0;
+            app->dirty = true;
+        } else {
+            DEADLINE(p->volume_until_ms);
+        }
+    }
+    if (p->overlay_until_ms) {
+        if (now >= p->overlay_until_ms) {
+            p->overlay_until_ms = 0;
+            app->dirty = true;
+        } else {
+            DEADLINE(p->overlay_until_ms);
+            /* the clock in the overlay moves even while paused frames do not */
+            DEADLINE(now + 250);
+        }
+    }
+#undef DEADLINE
+    return next;
+}
+
+static void player_render(struct app *app, struct screen *s, int64_t now)
+{
+    struct player_screen *p = s->state;
+    bool paused = p->pstate == PLAYER_PAUSED;
+    char next_up[128] = "";
+    const struct catalog_episode *next =
+        p->series ? catalog_series_episode(p->series, p->episode_index + 1) : NULL;
+    if (next && next->state == CATALOG_LOCKED)
+        snprintf(next_up, sizeof(next_up), "%s - locked, %d coins", next->title, next->price_coins);
+    else if (next)
+        snprintf(next_up, sizeof(next_up), "%s", next->title);
+    char sub[512], info[512] = "";
+    bool has_sub = player_get_subtitle(app->player, sub, sizeof(sub));
+    if (p->info) {
+        struct player_variant var = {0};
+        struct player_stats st;
+        player_get_stats(app->player, &st);
+        bool has_var = player_get_variant(app->player, &var);
+        snprintf(info, sizeof(info),
+                 "Stream\nVariant %dx%d, %u kbit/s (%d switches)\nFirst frame %lld ms "
+                 "(playlist %lld, segment %lld)%s\nRebuffers %d (%lld ms), stalls %d",
+                 has_var ? var.width : 0, has_var ? var.height : 0,
+                 has_var ? var.bitrate / 1000 : 0, st.variant_switches,
+                 (long long)st.first_frame_ms, (long long)st.manifest_ms,
+                 (long long)st.first_segment_ms, st.prerolled ? ", prerolled" : "", st.rebuffers,
+                 (long long)st.rebuffer_ms, st.stalls);
+    }
+    /* INFO on an error panel: what went wrong in detail, in the panel under the viewer's words. */
+    char more[600] = "";
+    if (p->info && p->msg_title[0] && p->pstate == PLAYER_ERROR && app->error_tech[0])
+        snprintf(more, sizeof(more), "Details: %s", app->error_tech);
+    struct ui_player_view v = {
+        .subtitle = has_sub ? sub : NULL,
+        .info = info[0] ? info : NULL,
+        .next_up = next_up[0] ? next_up : NULL,
+        .series_title = p->series_title ? p->series_title : "",
+        .poster_url = p->poster_url,
+        .episode_index = p->episode_index,
+        .episode_count = p->series ? (int)p->series->n_episodes : 0,
+        .state = p->pstate,
+        .position_ms = player_get_position_ms(app->player),
+        .duration_ms = p->duration_ms,
+        .overlay = paused || now < p->overlay_until_ms,
+        .busy = p->busy,
+        .busy_text = p->busy_text[0] ? p->busy_text : NULL,
+        .message_title = p->msg_title[0] ? p->msg_title : NULL,
+        .message_detail = p->msg_detail[0] ? p->msg_detail : NULL,
+        .message_more = more[0] ? more : NULL,
+        .message_hint = p->msg_error && p->pstate == PLAYER_ERROR
+                            ? (p->msg_hint[0] ? p->msg_hint : "OK to retry, BACK to return")
+                            : "Press BACK to return",
+        .volume_pct = prefs_volume_pct(app),
+        .muted = player_get_mute(app->player),
+        .show_volume = now < p->volume_until_ms,
+        .toast = now < app->toast_until_ms ? app->toast : NULL,
+        .partial_ok = app->partial_ok,
+        .now_ms = now,
+    };
+    ui_draw_player(app->ui, &v);
+}
+
+/* After a present: the plane sink's rectangle, the gap between episodes and the time to the
+ * first frame end here, when the picture is really on screen. */
+static void player_presented(struct app *app, struct screen *s)
+{
+    struct player_screen *p = s->state;
+    int r[4];
+    if (app->video_plane && ui_video_window_rect(app->ui, &r[0], &r[1], &r[2], &r[3]) &&
+        memcmp(r, p->plane_rect, sizeof(r)) != 0) {
+        memcpy(p->plane_rect, r, sizeof(r));
+        player_set_video_rect(app->player, r[0], r[1], r[2], r[3]);
+    }
+    if (p->video_presented) {
+        int64_t now = util_now_ms();
+        p->video_presented = false;
+        /* The first new frame after an episode ended closes the gap. */
+        if (p->gap_start_ms && p->ff_armed && p->ff_uploaded) {
+            app->last_gap_ms = now - p->gap_start_ms;
+            log_info("gap: %lld ms (episode %d -> %d)", (long long)app->last_gap_ms,
+                     p->episode_index - 1, p->episode_index);
+            p->gap_start_ms = 0;
+        }
+        p->last_video_present_ms = now;
+    }
+    if (p->ff_armed && p->ff_uploaded) {
+        p->ff_armed = false;
+        app->first_frame_ms = util_now_ms() - p->ff_start_ms;
+        log_info("%s: %lld ms (series %s, episode %d)", p->ff_label, (long long)app->first_frame_ms,
+                 p->series_id ? p->series_id : "-", p->episode_index);
+        if (p->playlist && app->opts->exit_after_first_frame)
+            app_quit(app, APP_EXIT_OK);
+    }
+}
+
+/* ---- the automation view: player.*, qoe.* ---- */
+
+#define STR(x) (*v = (struct app_value){.type = APP_VALUE_STR, .s = (x)})
+#define INT(x) (*v = (struct app_value){.type = APP_VALUE_INT, .i = (x)})
+#define BOOL(x) (*v = (struct app_value){.type = APP_VALUE_BOOL, .b = (x)})
+
+/* A variant as WIDTHxHEIGHT@BITRATE into buf. */
+static const char *variant_text(const struct player_variant *var, char *buf, size_t len)
+{
+    snprintf(buf, len, "%dx%d@%u", var->width, var->height, var->bitrate);
+    return buf;
+}
+
+/* The selected track of a type ("en"; its id when it has no language), or null. */
+static void track_value(struct app *app, struct app_value *v, enum player_track_type type)
+{
+    static char buf[2][96];
+    struct player_track tracks[APP_MAX_TRACKS];
+    size_t n = player_get_tracks(app->player, tracks, APP_MAX_TRACKS);
+    STR(NULL);
+    for (size_t i = 0; i < n && i < APP_MAX_TRACKS; i++) {
+        if (tracks[i].type == type && tracks[i].selected) {
+            char *b = buf[type == PLAYER_TRACK_TEXT];
+            snprintf(b, sizeof(buf[0]), "%s",
+                     tracks[i].language[0] ? tracks[i].language : tracks[i].id);
+            STR(b);
+            return;
+        }
+    }
+}
+
+/* The QoE statistics of the playback on screen (player_get_stats). */
+static bool qoe_value(struct app *app, const char *path, struct app_value *v)
+{
+    static char buf[48];
+    struct player_stats st;
+    player_get_stats(app->player, &st);
+    const char *f = path + strlen("qoe.");
+    if (strcmp(f, "manifest_ms") == 0)
+        INT(st.manifest_ms);
+    else if (strcmp(f, "first_segment_ms") == 0)
+        INT(st.first_segment_ms);
+    else if (strcmp(f, "first_frame_ms") == 0)
+        INT(st.first_frame_ms);
+    else if (strcmp(f, "prerolled") == 0)
+        BOOL(st.prerolled);
+    else if (strcmp(f, "start_variant") == 0)
+        STR(st.start_variant.width > 0 ? variant_text(&st.start_variant, buf, sizeof(buf)) : NULL);
+    else if (strcmp(f, "variant_switches") == 0)
+        INT(st.variant_switches);
+    else if (strcmp(f, "rebuffers") == 0)
+        INT(st.rebuffers);
+    else if (strcmp(f, "rebuffer_ms") == 0)
+        INT(st.rebuffer_ms);
+    else if (strcmp(f, "stalls") == 0)
+        INT(st.stalls);
+    else if (strcmp(f, "errors") == 0)
+        INT(st.errors);
+    else
+        return false;
+    return true;
+}
+
+/* The episode open is the player's under the paywall too (player.series_id, episode_index,
+ * state); what only the picture on screen has (position, variant, tracks, QoE) is the default
+ * (state.c) unless the player screen is on top. */
+static bool player_state_value(struct app *app, struct screen *s, const char *path,
+                               struct app_value *v)
+{
+    struct player_screen *p = s->state;
+    bool top = app_top(app) == s;
+    static char buf[48];
+    if (strcmp(path, "player.state") == 0) {
+        STR(player_state_name(p->pstate));
+    } else if (strcmp(path, "player.series_id") == 0) {
+        STR(p->series_id);
+    } else if (strcmp(path, "player.episode_index") == 0) {
+        INT(p->episode_index);
+    } else if (strcmp(path, "player.next_prerolled") == 0) {
+        BOOL(p->preroll_index != 0 && !p->next_locked);
+    } else if (!top) {
+        return false;
+    } else if (strcmp(path, "player.position_ms") == 0) {
+        INT(player_get_position_ms(app->player));
+    } else if (strcmp(path, "player.duration_ms") == 0) {
+        INT(p->duration_ms);
+    } else if (strcmp(path, "player.seeking") == 0) {
+        BOOL(p->seeking);
+    } else if (strcmp(path, "player.message") == 0) {
+        STR(p->msg_title[0] ? p->msg_title : NULL);
+    } else if (strcmp(path, "player.variant") == 0) {
+        struct player_variant var;
+        STR(player_get_variant(app->player, &var) ? variant_text(&var, buf, sizeof(buf)) : NULL);
+    } else if (strcmp(path, "player.audio") == 0) {
+        track_value(app, v, PLAYER_TRACK_AUDIO);
+    } else if (strcmp(path, "player.subtitles") == 0) {
+        track_value(app, v, PLAYER_TRACK_TEXT);
+    } else if (strncmp(path, "qoe.", 4) == 0) {
+        return qoe_value(app, path, v);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+const struct screen_ops screen_player = {
+    .name = "player",
+    .state_size = sizeof(struct player_screen),
+    .draws_toast = true,
+    .enter = player_enter,
+    .leave = player_leave,
+    .action = player_action,
+    .response = player_response,
+    .resend = player_resend,
+    .tick = player_screen_tick,
+    .render = player_render,
+    .presented = player_presented,
+    .state = player_state_value,
+};
+
+/* ---- what the core and the paywall ask of the player ---- */
+
+void player_screen_unlocked(struct app *app, int index)
+{
+    struct screen *s = app_find(app, &screen_player);
+    if (!s)
+        return;
+    struct player_screen *p = s->state;
+    for (size_t i = 0; p->series && i < p->series->n_episodes; i++)
+        if (p->series->episodes[i].index == index)
+            p->series->episodes[i].state = CATALOG_UNLOCKED;
+    arm_first_frame(app, s, "unlock to first frame");
+    play_episode(app, s, index);
+}
+
+void player_screen_drain(struct app *app)
+{
+    struct screen *s = app_find(app, &screen_player);
+    struct player_event ev;
+    /* Events of a player no screen drives any more (a stop under way) only need draining. */
+    while (player_poll_event(app->player, &ev))
+        if (s)
+            playback_on_event(app, s, &ev);
+    struct player_frame f;
+    if (!s || app_top(app) != s)
+        return;
+    struct player_screen *p = s->state;
+    if (player_acquire_frame(app->player, p->frame_seq, &f)) {
+        p->frame_seq = f.seq;
+        if (ui_video_upload(app->ui, &f) == 0)
+            playback_picture_arrived(app, s);
+        player_release_frame(app->player, &f);
+    }
 }
