@@ -4,8 +4,10 @@
 #include "binge/options.h"
 #include "binge/platform.h"
 
-/* The application: the UI thread's tick loop, the screen stack, action dispatch and the
- * automation driver. app/ is the only module that knows all the others.
+/* The application: the UI thread's tick loop, the request router, the session, the screen
+ * stack and the automation driver. app/ is the only module that knows all the others. Screens
+ * are const tables of functions, one file each under src/app/screens/; the interface and how to
+ * add one are in src/app/screen.h (private to app/).
  *
  * Threading: app_run runs on the main thread and returns when binge quits. It owns all state;
  * the net thread, GStreamer's threads and the image worker only wake it. */
