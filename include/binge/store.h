@@ -263,4 +263,23 @@ const char *store_get_setting(const struct store *st, const char *key);
  * BINGE_ETOOBIG (STORE_SETTINGS_MAX keys) or BINGE_ENOMEM. */
 int store_set_setting(struct store *st, const char *key, const char *value);
 
+/* ---- recent lists (recent searches), kept as settings "<list>.0" (newest) .. "<list>.N" ---- */
+
+#define STORE_RECENT_MAX 16 /* entries a recent list can hold */
+
+/* Puts value first in the recent list named list (a setting key prefix, at most
+ * STORE_SETTING_KEY_MAX - 3 bytes), dropping an equal entry further down and whatever falls past
+ * max (1..STORE_RECENT_MAX) entries. value: 1..STORE_SETTING_VALUE_MAX bytes without control
+ * characters. Written like store_set_setting (queued, coalesced). Returns 0, BINGE_EINVAL,
+ * BINGE_ETOOBIG (no room for more settings; the list is left as it was) or BINGE_ENOMEM. */
+int store_recent_push(struct store *st, const char *list, const char *value, size_t max);
+
+/* The entries of the recent list, newest first, into out (at most max; transfer none: valid
+ * until the list or any setting changes, or store_close). Returns the count (0 for an unknown
+ * list or bad arguments). */
+size_t store_recent_list(const struct store *st, const char *list, const char **out, size_t max);
+
+/* Empties the recent list. Returns 0 or BINGE_EINVAL. */
+int store_recent_clear(struct store *st, const char *list);
+
 #endif

@@ -706,3 +706,82 @@ unsigned long store_test_coalesced(struct store *st)
     pthread_mutex_unlock(&st->writer.lock);
     return n;
 }
+
+/* ---- recent lists ---- */
+
+static bool recent_key(const char *list, size_t i, char key[STORE_SETTING_KEY_MAX + 1])
+{
+    int n = snprintf(key, STORE_SETTING_KEY_MAX + 1, "%s.%zu", list, i);
+    return n > 0 && n <= STORE_SETTING_KEY_MAX && store_valid_setting_key(key);
+}
+
+size_t store_recent_list(const struct store *st, const char *list, const char **out, size_t max)
+{
+    char key[STORE_SETTING_KEY_MAX + 1];
+    size_t n = 0;
+    if (!st || !list || !out)
+        return 0;
+    for (size_t i = 0; i < STORE_RECENT_MAX && n < max; i++) {
+        if (!recent_key(list, i, key))
+            return 0;
+        const char *v = store_get_setting(st, key);
+        if (!v)
+            break;
+        out[n++] = v;
+    }
+    return n;
+}
+
+int store_recent_push(struct store *st, const char *list, const char *value, size_t max)
+{
+    char key[STORE_SETTING_KEY_MAX + 1];
+    char *old[STORE_RECENT_MAX] = {0}, *nval = NULL;
+    const char *cur[STORE_RECENT_MAX];
+    const char *next[STORE_RECENT_MAX];
+    int rc = BINGE_EINVAL;
+    if (!st || !list || !value || !*value || !store_valid_setting_value(value) || max < 1 ||
+        max > STORE_RECENT_MAX || !recent_key(list, STORE_RECENT_MAX - 1, key))
+        return BINGE_EINVAL;
+    /* Copies: each store_set_setting below frees the value it replaces. */
+    size_t n_old = store_recent_list(st, list, cur, STORE_RECENT_MAX);
+    rc = BINGE_ENOMEM;
+    if (!(nval = util_strdup(value)))
+        goto fail;
+    for (size_t i = 0; i < n_old; i++)
+        if (!(old[i] = util_strdup(cur[i])))
+            goto fail;
+    size_t n = 0;
+    next[n++] = nval;
+    for (size_t i = 0; i < n_old && n < max; i++)
+        if (strcmp(old[i], value) != 0)
+            next[n++] = old[i];
+    /* Room first, so a full table leaves the list as it was. */
+    rc = BINGE_ETOOBIG;
+    if (n > n_old && st->settings.n + (n - n_old) > STORE_SETTINGS_MAX)
+        goto fail;
+    for (size_t i = 0; i < STORE_RECENT_MAX; i++) {
+        recent_key(list, i, key);
+        if ((rc = store_set_setting(st, key, i < n ? next[i] : NULL)) != 0)
+            goto fail;
+    }
+    rc = 0;
+fail:
+    free(nval);
+    for (size_t i = 0; i < n_old; i++)
+        free(old[i]);
+    return rc;
+}
+
+int store_recent_clear(struct store *st, const char *list)
+{
+    char key[STORE_SETTING_KEY_MAX + 1];
+    if (!st || !list || !recent_key(list, STORE_RECENT_MAX - 1, key))
+        return BINGE_EINVAL;
+    for (size_t i = 0; i < STORE_RECENT_MAX; i++) {
+        recent_key(list, i, key);
+        int rc = store_set_setting(st, key, NULL);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}

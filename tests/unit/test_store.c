@@ -1520,6 +1520,77 @@ static void test_costs_printout(void **state)
 
 /* ---- settings ---- */
 
+/* Recent searches: newest first, a repeat moves up instead of doubling, bounded, kept across a
+ * restart; bad arguments change nothing; a full settings table leaves the list as it was. */
+static void test_recent_list(void **state)
+{
+    (void)state;
+    const char *dir = fresh_dir("recent");
+    struct store *st = open_ok(dir, NULL);
+    const char *out[STORE_RECENT_MAX];
+    assert_int_equal(store_recent_list(st, "search.recent", out, STORE_RECENT_MAX), 0);
+    assert_int_equal(store_recent_push(st, "search.recent", "pal", 3), 0);
+    assert_int_equal(store_recent_push(st, "search.recent", "ceo", 3), 0);
+    assert_int_equal(store_recent_push(st, "search.recent", "heir", 3), 0);
+    assert_int_equal(store_recent_push(st, "search.recent", "pal", 3), 0); /* moves up */
+    assert_int_equal(store_recent_list(st, "search.recent", out, STORE_RECENT_MAX), 3);
+    assert_string_equal(out[0], "pal");
+    assert_string_equal(out[1], "heir");
+    assert_string_equal(out[2], "ceo");
+    assert_int_equal(store_recent_push(st, "search.recent", "new one", 3), 0);
+    assert_int_equal(store_recent_list(st, "search.recent", out, STORE_RECENT_MAX), 3);
+    assert_string_equal(out[0], "new one");
+    assert_string_equal(out[2], "heir"); /* "ceo" fell off the end */
+    assert_int_equal(store_recent_list(st, "search.recent", out, 2), 2);
+    assert_int_equal(store_recent_list(st, "other", out, STORE_RECENT_MAX), 0);
+    store_close(st);
+
+    st = open_ok(dir, NULL);
+    assert_int_equal(store_recent_list(st, "search.recent", out, STORE_RECENT_MAX), 3);
+    assert_string_equal(out[0], "new one");
+    assert_string_equal(out[1], "pal");
+    assert_string_equal(out[2], "heir");
+
+    char long_list[STORE_SETTING_KEY_MAX + 1];
+    memset(long_list, 'l', sizeof(long_list) - 1);
+    long_list[sizeof(long_list) - 1] = '\0';
+    const struct {
+        const char *list, *value;
+        size_t max;
+    } bad[] = {
+        {NULL, "v", 3},
+        {"search.recent", NULL, 3},
+        {"search.recent", "", 3},
+        {"search.recent", "a\nb", 3},
+        {"search.recent", "v", 0},
+        {"search.recent", "v", 17},
+        {"bad list", "v", 3},
+        {long_list, "v", 3},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(store_recent_push(st, bad[i].list, bad[i].value, bad[i].max),
+                         BINGE_EINVAL);
+    assert_int_equal(store_recent_list(st, "search.recent", out, STORE_RECENT_MAX), 3);
+    assert_string_equal(out[0], "new one");
+
+    /* Fill the table: a push that needs a new key is refused and changes nothing. */
+    char key[32];
+    for (int i = 0; store_set_setting(st, (snprintf(key, sizeof(key), "fill%d", i), key), "x") == 0;
+         i++)
+        ;
+    assert_int_equal(store_recent_push(st, "search.recent", "more", 4), BINGE_ETOOBIG);
+    assert_int_equal(store_recent_list(st, "search.recent", out, STORE_RECENT_MAX), 3);
+    assert_string_equal(out[0], "new one");
+    assert_string_equal(out[2], "heir");
+    /* One that needs no new key still works. */
+    assert_int_equal(store_recent_push(st, "search.recent", "more", 3), 0);
+    assert_int_equal(store_recent_list(st, "search.recent", out, STORE_RECENT_MAX), 3);
+    assert_string_equal(out[0], "more");
+    assert_int_equal(store_recent_clear(st, "search.recent"), 0);
+    assert_int_equal(store_recent_list(st, "search.recent", out, STORE_RECENT_MAX), 0);
+    store_close(st);
+}
+
 static void test_settings(void **state)
 {
     (void)state;
@@ -1873,6 +1944,7 @@ int main(void)
         cmocka_unit_test(test_torn_tail),
         cmocka_unit_test(test_journal_damage_salvaged),
         cmocka_unit_test(test_settings),
+        cmocka_unit_test(test_recent_list),
         cmocka_unit_test(test_no_sync_on_caller),
         cmocka_unit_test(test_settings_coalesce),
         cmocka_unit_test(test_progress_durable_only),
