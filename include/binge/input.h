@@ -33,6 +33,7 @@ enum input_action {
     INPUT_MUTE,
     INPUT_AUDIO,     /* the next audio track (dub) */
     INPUT_SUBTITLES, /* the next subtitle track, then off */
+    INPUT_SEARCH,    /* open search (from home) */
     INPUT_ACTION_COUNT,
 };
 

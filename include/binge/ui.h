@@ -143,7 +143,14 @@ struct ui_dialog_view {
 void ui_draw_dialog(struct ui *ui, const struct ui_dialog_view *view);
 
 /* --- Screens --- */
+#define UI_HOME_BAR_MAX 6
 struct ui_home_view {
+    /* The top bar above the shelves ("Search", "Wallet", "Settings"); bar_focused: the focus is
+     * on bar[bar_focus], not on a card. */
+    const char *const *bar;
+    size_t n_bar;
+    bool bar_focused;
+    size_t bar_focus;
     const struct catalog_home *home; /* NULL while nothing has loaded */
     size_t focus_shelf;
     const size_t *focus_item;  /* per shelf, home->n_shelves entries */

@@ -162,6 +162,8 @@ extern const struct screen_ops screen_home, screen_player, screen_paywall, scree
     screen_checkout, screen_activate, screen_exit_confirm;
 extern const struct screen_ops *const app_screens[];
 extern const size_t app_n_screens;
+/* The screen of app_screens[] named name ("search"), or NULL when binge has none such. */
+const struct screen_ops *app_screen_by_name(const char *name);
 
 /* app.c */
 /* Queues a request to the server (path_or_url relative to --server, or absolute). Returns its

@@ -151,6 +151,7 @@ static const struct field fields[] = {
     {"home.cached", NULL, NONE_BOOL},
     {"home.offline", get_home_offline, NONE_BOOL},
     {"home.continue_items", NULL, NONE_INT(0)},
+    {"home.bar", NULL, NONE_STR(NULL)},
     {"images.loads", get_images_loads, NONE_INT(0)},
     {"images.decoded", get_images_decoded, NONE_INT(0)},
     {"images.refused", get_images_refused, NONE_INT(0)},

@@ -29,6 +29,7 @@ static const char *const action_names[INPUT_ACTION_COUNT] = {
     [INPUT_MUTE] = "MUTE",
     [INPUT_AUDIO] = "AUDIO",
     [INPUT_SUBTITLES] = "SUBTITLES",
+    [INPUT_SEARCH] = "SEARCH",
 };
 
 /* Keyboard and the keys SDL reports for remotes (via kmsdrm/evdev or CEC-to-keyboard bridges). */
@@ -72,6 +73,10 @@ static const struct {
     {SDLK_s, INPUT_SUBTITLES},
     {SDLK_c, INPUT_SUBTITLES},
     {SDLK_F4, INPUT_SUBTITLES},
+    {SDLK_AC_SEARCH, INPUT_SEARCH},
+    {SDLK_FIND, INPUT_SEARCH},
+    {SDLK_SLASH, INPUT_SEARCH},
+    {SDLK_F5, INPUT_SEARCH},
 };
 
 enum input_action input_from_sdl_key(const SDL_KeyboardEvent *key)

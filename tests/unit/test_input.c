@@ -47,6 +47,8 @@ static void test_keymap(void **state)
         {SDLK_MUTE, INPUT_MUTE},
         {SDLK_a, INPUT_AUDIO},
         {SDLK_s, INPUT_SUBTITLES},
+        {SDLK_SLASH, INPUT_SEARCH},
+        {SDLK_AC_SEARCH, INPUT_SEARCH},
         {SDLK_q, INPUT_NONE},
         {0x7fffffff, INPUT_NONE},
     };

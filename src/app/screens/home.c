@@ -28,7 +28,69 @@ struct home_screen {
     char detail[256];
     struct ui_focus_grid grid; /* rows: shelves; columns: cards; each shelf keeps its card */
     size_t *focus_item;        /* the grid's columns per shelf, as the view wants them */
+    bool in_bar;               /* the focus is on the top bar (UP from the first shelf) */
+    size_t bar_focus;          /* index into bar_items[] */
 };
+
+/* The top bar above the shelves: screens looked up by name in app_screens[], so an item whose
+ * screen is not built in is not shown. */
+static const struct {
+    const char *screen;
+    const char *label;
+} bar_items[] = {
+    {"search", "Search"},
+    {"wallet", "Wallet"},
+    {"settings", "Settings"},
+};
+#define BAR_MAX (sizeof(bar_items) / sizeof(bar_items[0]))
+
+/* The bar's items that exist (indices into bar_items[]), in order. Returns the count. */
+static size_t bar_present(size_t *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < BAR_MAX; i++)
+        if (app_screen_by_name(bar_items[i].screen))
+            out[n++] = i;
+    return n;
+}
+
+static void bar_open(struct app *app, size_t item)
+{
+    const struct screen_ops *ops = app_screen_by_name(bar_items[item].screen);
+    if (ops)
+        app_push(app, ops, NULL);
+}
+
+/* The bar's action: LEFT/RIGHT move along it, DOWN goes back to the shelves, OK opens. */
+static bool bar_action(struct app *app, struct home_screen *h, enum input_action action)
+{
+    size_t items[BAR_MAX], n = bar_present(items), at = 0;
+    for (size_t i = 0; i < n; i++)
+        if (items[i] == h->bar_focus)
+            at = i;
+    switch (action) {
+    case INPUT_LEFT:
+        if (at > 0)
+            h->bar_focus = items[at - 1];
+        return true;
+    case INPUT_RIGHT:
+        if (at + 1 < n)
+            h->bar_focus = items[at + 1];
+        return true;
+    case INPUT_DOWN:
+        if (h->home && h->home->n_shelves)
+            h->in_bar = false;
+        return true;
+    case INPUT_UP:
+        return true;
+    case INPUT_OK:
+        if (n)
+            bar_open(app, items[at]);
+        return true;
+    default:
+        return false;
+    }
+}
 
 static struct home_screen *home_state(struct app *app)
 {
@@ -230,8 +292,30 @@ static bool home_action(struct app *app, struct screen *s, enum input_action act
 {
     (void)repeat;
     struct home_screen *h = s->state;
+    if (action == INPUT_SEARCH) {
+        const struct screen_ops *ops = app_screen_by_name("search");
+        if (ops)
+            app_push(app, ops, NULL);
+        return true;
+    }
+    if (h->in_bar && bar_action(app, h, action))
+        return true;
     switch (action) {
     case INPUT_UP:
+        /* UP on the first shelf (or on an empty home) reaches the top bar. */
+        if (!h->home || h->grid.row == 0 || h->home->n_shelves == 0) {
+            size_t items[BAR_MAX], n = bar_present(items);
+            if (n) {
+                h->in_bar = true;
+                bool known = false;
+                for (size_t i = 0; i < n; i++)
+                    known |= items[i] == h->bar_focus;
+                if (!known)
+                    h->bar_focus = items[0];
+            }
+            return true;
+        }
+        /* fall through */
     case INPUT_DOWN:
     case INPUT_LEFT:
     case INPUT_RIGHT:
@@ -319,7 +403,19 @@ static void home_render(struct app *app, struct screen *s, int64_t now)
                  app->account_name ? "" : "  -  MENU: link your account");
     for (size_t i = 0; h->home && i < h->grid.n_rows; i++)
         h->focus_item[i] = ui_grid_col_of(&h->grid, i);
+    size_t items[BAR_MAX], n_bar = bar_present(items);
+    const char *labels[UI_HOME_BAR_MAX];
+    size_t bar_focus = 0;
+    for (size_t i = 0; i < n_bar && i < UI_HOME_BAR_MAX; i++) {
+        labels[i] = bar_items[items[i]].label;
+        if (items[i] == h->bar_focus)
+            bar_focus = i;
+    }
     struct ui_home_view v = {
+        .bar = labels,
+        .n_bar = n_bar < UI_HOME_BAR_MAX ? n_bar : UI_HOME_BAR_MAX,
+        .bar_focused = h->in_bar,
+        .bar_focus = bar_focus,
         .header_right = header[0] ? header : NULL,
         .home = h->home,
         .focus_shelf = h->grid.row,
@@ -375,6 +471,8 @@ static bool home_state_value(struct app *app, struct screen *s, const char *path
             if (h->home->shelves[i].id && strcmp(h->home->shelves[i].id, "continue") == 0)
                 n = (int64_t)h->home->shelves[i].n_items;
         INT(n);
+    } else if (strcmp(path, "home.bar") == 0) {
+        STR(h->in_bar ? bar_items[h->bar_focus].screen : NULL);
     } else if (strcmp(path, "focus.shelf") == 0) {
         INT((int64_t)h->grid.row);
     } else if (strcmp(path, "focus.item") == 0) {

@@ -10,7 +10,13 @@
 #define CARD_W 200
 #define CARD_H 300
 #define CARD_GAP 40
-#define FOCUS_SCALE_NUM 112 /* the focused card is drawn at 112% */
+#define FOCUS_SCALE_NUM 112
+#define HOME_BAR_X 230 /* the top bar, right of the logo */
+#define HOME_BAR_Y (UI_SAFE_Y + 8)
+#define HOME_BAR_H 54
+#define HOME_BAR_PAD 26
+#define HOME_BAR_GAP 18
+#define HOME_BAR_TEXT 30 /* the focused card is drawn at 112% */
 
 static void draw_card(struct ui *ui, const struct catalog_item *item, int x, int y, bool focused)
 {
@@ -66,14 +72,34 @@ static void draw_shelf(struct ui *ui, const struct catalog_shelf *shelf, int y, 
                   (void *)shelf);
 }
 
+/* The top bar: pills right of the logo, the focused one filled. Returns the x after it. */
+static int draw_bar(struct ui *ui, const struct ui_home_view *v, int x)
+{
+    for (size_t i = 0; i < v->n_bar; i++) {
+        int w = 0, h = 0;
+        if (text_measure(ui, v->bar[i], HOME_BAR_TEXT, &w, &h) != 0)
+            continue;
+        bool focused = v->bar_focused && i == v->bar_focus;
+        SDL_Rect r = {x, HOME_BAR_Y, w + 2 * HOME_BAR_PAD, HOME_BAR_H};
+        ui_fill(ui, r, focused ? ui_color_focus : ui_color_card);
+        if (focused)
+            ui_frame(ui, r, 3, ui_color_text);
+        text_draw(ui, v->bar[i], HOME_BAR_TEXT, focused ? ui_color_text : ui_color_dim,
+                  x + HOME_BAR_PAD, HOME_BAR_Y + (HOME_BAR_H - h) / 2, TEXT_LEFT, 0);
+        x += r.w + HOME_BAR_GAP;
+    }
+    return x;
+}
+
 void ui_draw_home(struct ui *ui, const struct ui_home_view *v)
 {
     SDL_SetRenderDrawColor(ui->renderer, ui_color_bg.r, ui_color_bg.g, ui_color_bg.b, 255);
     SDL_RenderClear(ui->renderer);
     text_draw(ui, "binge", 64, ui_color_accent, UI_SAFE_X, UI_SAFE_Y - 6, TEXT_LEFT, 0);
+    int bar_end = draw_bar(ui, v, UI_SAFE_X + HOME_BAR_X);
     if (v->header_right)
         text_draw(ui, v->header_right, 30, ui_color_dim, UI_WIDTH - UI_SAFE_X, UI_SAFE_Y + 18,
-                  TEXT_RIGHT, UI_SAFE_W - 300);
+                  TEXT_RIGHT, UI_WIDTH - UI_SAFE_X - bar_end - 20);
 
     const struct catalog_home *home = v->home;
     if (!home || home->n_shelves == 0) {
@@ -98,7 +124,8 @@ void ui_draw_home(struct ui *ui, const struct ui_home_view *v)
         int y = HOME_LIST_Y + (int)(s - top) * HOME_ROW_H;
         if (y > UI_HEIGHT)
             break;
-        draw_shelf(ui, &home->shelves[s], y, s == v->focus_shelf, v->focus_item[s]);
+        draw_shelf(ui, &home->shelves[s], y, s == v->focus_shelf && !v->bar_focused,
+                   v->focus_item[s]);
     }
 
     /* A status over a loaded home (a failed refresh, say) is a banner, not a takeover. */
