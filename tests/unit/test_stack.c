@@ -208,7 +208,16 @@ static void test_back_and_home(void **state)
 static void test_registry(void **state)
 {
     (void)state;
-    assert_int_equal(app_n_screens, 7);
+    /* The screens of the first stack are there, whatever screens were added after them. */
+    static const char *const first[] = {"home",     "player",   "paywall",     "ad",
+                                        "checkout", "activate", "exit_confirm"};
+    for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++) {
+        bool found = false;
+        for (size_t j = 0; j < app_n_screens; j++)
+            found = found || strcmp(app_screens[j]->name, first[i]) == 0;
+        if (!found)
+            fail_msg("no screen %s in app_screens[]", first[i]);
+    }
     for (size_t i = 0; i < app_n_screens; i++) {
         const struct screen_ops *ops = app_screens[i];
         assert_non_null(ops->name);
