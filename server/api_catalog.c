@@ -230,7 +230,7 @@ static const char *episode_state(const struct db_episode *e)
     return e->unlocked ? "unlocked" : "locked";
 }
 
-static bool add_episode(cJSON *episodes, const struct db_episode *e)
+static bool add_episode(const struct api_call *c, cJSON *episodes, const struct db_episode *e)
 {
     cJSON *item = cJSON_CreateObject();
 
@@ -242,7 +242,8 @@ static bool add_episode(cJSON *episodes, const struct db_episode *e)
            cJSON_AddNumberToObject(item, "index", e->index) &&
            cJSON_AddStringToObject(item, "title", e->title) &&
            cJSON_AddNumberToObject(item, "duration_s", e->duration_s) &&
-           cJSON_AddNullToObject(item, "thumb_url") &&
+           cJSON_AddItemToObject(item, "thumb_url",
+                                 api_file_url(c->api, c->req, "/images/", e->thumb)) &&
            cJSON_AddStringToObject(item, "state", episode_state(e)) &&
            cJSON_AddNumberToObject(item, "price_coins", e->price_coins);
 }
@@ -344,7 +345,7 @@ void api_handle_series(struct api_call *c)
             goto nomem;
     }
     for (size_t i = 0; i < n; i++) {
-        if (!add_episode(episodes, &eps[i]))
+        if (!add_episode(c, episodes, &eps[i]))
             goto nomem;
     }
     if (!add_resume(c, root, have, s.id))

@@ -24,13 +24,13 @@
 #define DB_CATALOG_MAX (16L * 1024 * 1024)
 
 /* Bumped when the schema changes; db_new migrates older versions up to it. */
-#define DB_SCHEMA_VERSION 3
+#define DB_SCHEMA_VERSION 4
 
 /* Bounds on what catalog.json may hold per series. */
 #define DB_GENRES_MAX 16
 #define DB_TEXT_MAX 4096
 
-/* Version 3. Every statement is idempotent, so it also completes a migrated version 1 or 2.
+/* Version 4. Every statement is idempotent, so it also completes a migrated version 1 to 3.
  * tokens.token, refresh_tokens.token and device_codes.device_code hold SHA-256 hashes
  * (db_token_hash), never the tokens. Tables added since (mylist) run here at every start, so
  * they need no version of their own. */
@@ -54,7 +54,8 @@ static const char db_schema[] =
     "  id TEXT PRIMARY KEY, series_id TEXT NOT NULL REFERENCES series(id),"
     "  idx INTEGER NOT NULL, title TEXT NOT NULL, duration_s INTEGER NOT NULL,"
     "  path TEXT NOT NULL, price_coins INTEGER NOT NULL DEFAULT 0,"
-    "  hidden INTEGER NOT NULL DEFAULT 0, UNIQUE (series_id, idx));"
+    "  hidden INTEGER NOT NULL DEFAULT 0, thumb TEXT NOT NULL DEFAULT '',"
+    "  UNIQUE (series_id, idx));"
     "CREATE TABLE IF NOT EXISTS accounts ("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
     "  created_at INTEGER NOT NULL, password TEXT);"
@@ -150,6 +151,10 @@ static const char db_migrate_v1_post[] =
 static const char db_migrate_v2_pre[] =
     "ALTER TABLE accounts ADD COLUMN password TEXT;"
     "ALTER TABLE device_codes ADD COLUMN tries INTEGER NOT NULL DEFAULT 0;";
+
+/* Versions 1 to 3 to 4: episode thumbnails. */
+static const char db_migrate_v3_pre[] =
+    "ALTER TABLE episodes ADD COLUMN thumb TEXT NOT NULL DEFAULT '';";
 
 /* Versions 1 and 2 to 3: stored tokens become their hashes (the clients' tokens keep working);
  * with secure_delete the plaintext is overwritten, not left in free pages. */
@@ -340,13 +345,15 @@ static int migrate_locked(struct db *db)
         rc = BINGE_ESTATE;
         goto out;
     }
-    if (version == 1 || version == 2)
+    if (version >= 1 && version < DB_SCHEMA_VERSION)
         slog_msg(SLOG_INFO, "db", "migrating the database from schema version %lld to %d", version,
                  DB_SCHEMA_VERSION);
     if (version == 1)
         rc = db_exec(db, db_migrate_v1_pre);
     else if (version == 2)
         rc = db_exec(db, db_migrate_v2_pre);
+    if (rc == 0 && version >= 1 && version <= 3)
+        rc = db_exec(db, db_migrate_v3_pre);
     if (rc == 0)
         rc = db_exec(db, db_schema);
     if (rc == 0 && version == 1)
@@ -520,9 +527,10 @@ static const char *const sync_stmt_sql[SYNC_COUNT] = {
         "INSERT INTO series_i18n (series_id, lang, title, synopsis) VALUES (?, ?, ?, ?)",
     [SYNC_EPISODE_SEEN] = "SELECT hidden FROM episodes WHERE id = ?",
     [SYNC_EPISODE_UPSERT] =
-        "INSERT INTO episodes (id, series_id, idx, title, duration_s, path, hidden)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0) ON CONFLICT (id) DO UPDATE SET"
-        " series_id = ?2, idx = ?3, title = ?4, duration_s = ?5, path = ?6, hidden = 0",
+        "INSERT INTO episodes (id, series_id, idx, title, duration_s, path, thumb, hidden)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0) ON CONFLICT (id) DO UPDATE SET"
+        " series_id = ?2, idx = ?3, title = ?4, duration_s = ?5, path = ?6, thumb = ?7,"
+        " hidden = 0",
     [SYNC_GENRE_I18N_ADD] =
         "INSERT OR REPLACE INTO genre_i18n (genre, lang, name) VALUES (?, ?, ?)",
 };
@@ -562,15 +570,17 @@ static int sync_episode(struct sync *s, const char *series_id, const cJSON *ep, 
     bool bad = !cJSON_IsObject(ep);
     const char *title = json_string(ep, "title", true, &bad);
     const char *path = json_string(ep, "path", true, &bad);
+    const char *thumb = json_string(ep, "thumb", false, &bad);
     sqlite3_stmt *st;
     char id[128];
 
     if (bad || !cJSON_IsNumber(index) || index->valuedouble < 1 || index->valuedouble > 100000 ||
         index->valuedouble != (double)index->valueint || !cJSON_IsNumber(duration) ||
-        duration->valuedouble < 0 || duration->valuedouble > 86400 || !sign_path_is_safe(path)) {
+        duration->valuedouble < 0 || duration->valuedouble > 86400 || !sign_path_is_safe(path) ||
+        (thumb && *thumb && !sign_path_is_safe(thumb))) {
         slog_msg(SLOG_ERROR, "db",
                  "catalog.json: series[%zu].episodes[%zu] needs index (1..100000), title, "
-                 "duration_s and a relative path",
+                 "duration_s, a relative path and, if any, a relative thumb",
                  series_pos, ep_pos);
         return BINGE_EPARSE;
     }
@@ -587,6 +597,7 @@ static int sync_episode(struct sync *s, const char *series_id, const cJSON *ep, 
     db_bind_text(st, 4, title);
     sqlite3_bind_int(st, 5, (int)(duration->valuedouble + 0.5));
     db_bind_text(st, 6, path);
+    db_bind_text(st, 7, thumb ? thumb : "");
     if (sqlite3_step(st) != SQLITE_DONE) {
         slog_msg(SLOG_ERROR, "db", "catalog.json: episode %s: %s", id, sqlite3_errmsg(s->db->conn));
         return BINGE_EPARSE;
@@ -1172,7 +1183,7 @@ out:
     "e.id, e.series_id, e.idx, e.title, e.duration_s, e.path, e.price_coins,"                      \
     " EXISTS (SELECT 1 FROM unlocks u WHERE u.episode_id = e.id AND u.owner = ?1"                  \
     "  AND (u.method <> 'vip' OR EXISTS (SELECT 1 FROM vip_grants v WHERE v.owner = ?1"            \
-    "   AND v.starts_at <= ?3 AND v.expires_at > ?3)))"
+    "   AND v.starts_at <= ?3 AND v.expires_at > ?3))), e.thumb"
 
 static int episode_from_row(sqlite3_stmt *st, struct db_episode *e)
 {
@@ -1184,7 +1195,8 @@ static int episode_from_row(sqlite3_stmt *st, struct db_episode *e)
     e->path = db_column_dup(st, 5);
     e->price_coins = sqlite3_column_int(st, 6);
     e->unlocked = sqlite3_column_int(st, 7) != 0;
-    if (!e->id || !e->series_id || !e->title || !e->path)
+    e->thumb = db_column_dup(st, 8);
+    if (!e->id || !e->series_id || !e->title || !e->path || !e->thumb)
         return BINGE_ENOMEM;
     return 0;
 }
@@ -1197,6 +1209,7 @@ void db_episode_clear(struct db_episode *e)
     free(e->series_id);
     free(e->title);
     free(e->path);
+    free(e->thumb);
     memset(e, 0, sizeof(*e));
 }
 

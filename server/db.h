@@ -112,7 +112,8 @@ struct db_episode {
     int index;
     char *title;
     int duration_s;
-    char *path; /* media path of the master playlist */
+    char *path;  /* media path of the master playlist */
+    char *thumb; /* media path of the thumbnail, may be "" */
     int price_coins;
     bool unlocked; /* the owner asked about holds a valid unlock (see db_list_episodes) */
 };

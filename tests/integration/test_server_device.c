@@ -1045,7 +1045,7 @@ static void test_migration_from_v1(void **state)
 
     assert_int_equal(
         ts_server_start(&old, st->tmpdir, "v1.db", (const char *const[]){"--dev", NULL}), 0);
-    assert_int_equal(ts_sql_int(&old, "PRAGMA user_version"), 3);
+    assert_int_equal(ts_sql_int(&old, "PRAGMA user_version"), 4);
     /* The token is kept as its hash now, and still works. */
     assert_int_equal(
         ts_sql_int(&old, ts_fmt("SELECT COUNT(*) FROM tokens WHERE token = '%s'", token)), 0);
