@@ -760,6 +760,8 @@ static bool player_action(struct app *app, struct screen *s, enum input_action a
     case INPUT_HOME:
         if (p->playlist)
             app_quit(app, APP_EXIT_OK); /* --play has no home to go back to */
+        else if (action == INPUT_HOME)
+            app_pop_to(app, &screen_home); /* past the screens under it (search, series) */
         else
             app_pop(app);
         break;
