@@ -231,6 +231,32 @@ struct ui_qr_view {
 };
 void ui_draw_qr_screen(struct ui *ui, const struct ui_qr_view *view);
 
+/* Search: the on-screen keyboard on the left, the results (or the recent searches) on the
+ * right. */
+#define UI_SEARCH_COLS 5 /* results per row */
+struct ui_search_view {
+    const char *query;       /* as typed, "" when empty */
+    const char *const *keys; /* labels, row-major, key_cols per row (a row may be shorter) */
+    size_t key_cols;
+    const size_t *row_len; /* keys in each row; a shorter row's keys are wider */
+    size_t n_rows;
+    bool keys_focused;
+    size_t key_row, key_col;
+    const char *heading; /* "Results for ...", "No results for ...", an error; may be NULL */
+    bool heading_is_error;
+    const struct catalog_item *results; /* a grid of UI_SEARCH_COLS per row */
+    size_t n_results;
+    bool results_focused;
+    size_t result_focus;
+    const char *const *recents; /* shown when there are no results */
+    size_t n_recents;
+    bool recents_focused;
+    size_t recent_focus;
+    bool busy; /* a search is under way */
+    int64_t now_ms;
+};
+void ui_draw_search(struct ui *ui, const struct ui_search_view *view);
+
 /* Spinner period: while busy, the app redraws at least this often. */
 #define UI_ANIMATION_FRAME_MS 33
 

@@ -48,7 +48,9 @@ enum app_request {
     APP_REQ_DEVICE_CODE = 13,
     APP_REQ_DEVICE_TOKEN = 14,
     APP_REQ_PREROLL = 15, /* the next episode's play URL, asked for near the end */
-    APP_REQ_KINDS = 16,
+    APP_REQ_SEARCH = 16,
+    APP_REQ_UNLINK = 17,
+    APP_REQ_KINDS = 18,
 };
 
 /* app_request flags */
@@ -159,7 +161,7 @@ struct app {
 
 /* The screens (src/app/screens/), listed in screens.c. */
 extern const struct screen_ops screen_home, screen_player, screen_paywall, screen_ad,
-    screen_checkout, screen_activate, screen_exit_confirm;
+    screen_checkout, screen_activate, screen_exit_confirm, screen_search;
 extern const struct screen_ops *const app_screens[];
 extern const size_t app_n_screens;
 /* The screen of app_screens[] named name ("search"), or NULL when binge has none such. */
@@ -278,6 +280,9 @@ const struct catalog_home *home_catalog(struct app *app, uint64_t *gen);
  * shelf. Home asks again (with the ETag: a 304 when nothing changed) once the position saved on
  * the way out has reached the server, or after APP_HOME_REFRESH_WAIT_MS at the latest. */
 void home_refresh_soon(struct app *app);
+/* Opens the series of a card (home's OK, a search result): today it plays it. item is borrowed
+ * for the call. */
+void home_open_series(struct app *app, const struct catalog_item *item);
 /* Whether home is loaded (and the viewer is choosing): the time to warm the decoders up. */
 bool home_ready(struct app *app);
 

@@ -261,6 +261,12 @@ void home_refresh_soon(struct app *app)
         h->refresh_at_ms = util_now_ms() + APP_HOME_REFRESH_WAIT_MS;
 }
 
+void home_open_series(struct app *app, const struct catalog_item *item)
+{
+    struct player_screen_args a = {.item = item};
+    app_push(app, &screen_player, &a);
+}
+
 bool home_ready(struct app *app)
 {
     struct home_screen *h = home_state(app);
@@ -329,10 +335,8 @@ static bool home_action(struct app *app, struct screen *s, enum input_action act
         return true;
     case INPUT_OK: {
         const struct catalog_item *item = focused_item(h);
-        if (item) {
-            struct player_screen_args a = {.item = item};
-            app_push(app, &screen_player, &a);
-        }
+        if (item)
+            home_open_series(app, item);
         return true;
     }
     case INPUT_MENU:
