@@ -39,6 +39,11 @@ struct catalog_item {  /* one card on a shelf */
     int episode_index;   /* "episode_index", 0 without episode_id */
     int64_t resume_ms;   /* "resume_ms", 0 without episode_id */
     int64_t duration_ms; /* "duration_ms", 0 when absent or unknown */
+    /* Issue 9, the hero of a focused card, all optional (absent or null: none, 0, -1). */
+    char **genres;            /* "genres": localized names; NULL when n_genres is 0 */
+    size_t n_genres;          /* "genres" */
+    int free_episodes;        /* "free_episodes", >= 0; -1 when absent */
+    int64_t total_duration_s; /* "total_duration_s", >= 0; -1 when absent */
 };
 
 struct catalog_shelf {

@@ -310,6 +310,9 @@ static void items_free_fields(struct catalog_item *item)
     free(item->poster_url);
     free(item->synopsis);
     free(item->episode_id);
+    for (size_t i = 0; i < item->n_genres; i++)
+        free(item->genres[i]);
+    free(item->genres);
     *item = (struct catalog_item){0};
 }
 
@@ -337,6 +340,9 @@ void catalog_home_free(struct catalog_home *home)
     free(home);
 }
 
+static int parse_strings(const cJSON *j, const char *path, const char *key, char ***out,
+                         size_t *n_out, char *err);
+
 static int parse_item(const cJSON *j, const char *path, struct catalog_item *item, char *err)
 {
     int rc;
@@ -348,7 +354,11 @@ static int parse_item(const cJSON *j, const char *path, struct catalog_item *ite
         (rc = get_string(j, path, "poster_url", STR_URL, &item->poster_url, err)) ||
         (rc = get_int(j, path, "episode_count", 0, &item->episode_count, err)) ||
         (rc = get_string(j, path, "synopsis", 0, &item->synopsis, err)) ||
-        (rc = get_string(j, path, "episode_id", STR_NONEMPTY, &item->episode_id, err)))
+        (rc = get_string(j, path, "episode_id", STR_NONEMPTY, &item->episode_id, err)) ||
+        (rc = parse_strings(j, path, "genres", &item->genres, &item->n_genres, err)) ||
+        (rc = get_int_opt(j, path, "free_episodes", 0, -1, &item->free_episodes, err)) ||
+        (rc = get_int64_opt(j, path, "total_duration_s", 0, INT64_MAX, -1, &item->total_duration_s,
+                            err)))
         return rc;
     /* A "continue watching" entry: which episode, and where to resume it. */
     if (item->episode_id &&

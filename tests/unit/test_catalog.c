@@ -235,6 +235,33 @@ static void run_srows(const struct srow *rows, size_t n)
 #define HOME1(items)                                                                               \
     "{\"shelves\":[{\"id\":\"trending\",\"title\":\"Trending\",\"items\":[" items "]}]}"
 
+/* The hero fields of a home item (issue 9): genres in order, counts, and their absence. */
+static void test_home_hero_fields(void **state)
+{
+    (void)state;
+    char err[CATALOG_ERR_LEN];
+    const char *json =
+        HOME1("{\"id\":\"a\",\"title\":\"A\",\"episode_count\":42,\"synopsis\":\"S\","
+              "\"genres\":[\"Romance\",\"Drama\"],\"free_episodes\":5,\"total_duration_s\":4320},"
+              "{\"id\":\"b\",\"title\":\"B\",\"episode_count\":1}");
+    struct catalog_home *h = NULL;
+    assert_int_equal(catalog_parse_home(json, strlen(json), &h, err), 0);
+    assert_int_equal(h->shelves[0].n_items, 2);
+    const struct catalog_item *a = &h->shelves[0].items[0], *b = &h->shelves[0].items[1];
+    assert_string_equal(a->synopsis, "S");
+    assert_int_equal(a->n_genres, 2);
+    assert_string_equal(a->genres[0], "Romance");
+    assert_string_equal(a->genres[1], "Drama");
+    assert_int_equal(a->free_episodes, 5);
+    assert_int_equal(a->total_duration_s, 4320);
+    assert_null(b->synopsis);
+    assert_int_equal(b->n_genres, 0);
+    assert_null(b->genres);
+    assert_int_equal(b->free_episodes, -1);
+    assert_int_equal(b->total_duration_s, -1);
+    catalog_home_free(h);
+}
+
 static void test_home_rows(void **state)
 {
     static const struct row rows[] = {
@@ -328,6 +355,27 @@ static void test_home_rows(void **state)
          "episode_count: expected an integer"},
         {"count above int", P_HOME, HOME1(ITEM("\"T\"", "\"http://h/p\"", "4294967296")), 0,
          "episode_count: must be <= 2147483647"},
+        /* The hero fields (issue 9): optional; a bad one drops only its item. */
+        {"hero fields", P_HOME,
+         HOME1("{\"id\":\"s\",\"title\":\"T\",\"episode_count\":1,\"genres\":[\"A\",\"B\"],"
+               "\"free_episodes\":0,\"total_duration_s\":0}"),
+         0, NULL},
+        {"hero fields null", P_HOME,
+         HOME1("{\"id\":\"s\",\"title\":\"T\",\"episode_count\":1,\"genres\":null,"
+               "\"free_episodes\":null,\"total_duration_s\":null}"),
+         0, NULL},
+        {"genres not array", P_HOME,
+         HOME1("{\"id\":\"s\",\"title\":\"T\",\"episode_count\":1,\"genres\":\"A\"}"), 0,
+         "shelves[0].items[0].genres: expected an array"},
+        {"genre number", P_HOME,
+         HOME1("{\"id\":\"s\",\"title\":\"T\",\"episode_count\":1,\"genres\":[\"A\",3]}"), 0,
+         "shelves[0].items[0].genres[1]: expected a string"},
+        {"free episodes negative", P_HOME,
+         HOME1("{\"id\":\"s\",\"title\":\"T\",\"episode_count\":1,\"free_episodes\":-1}"), 0,
+         "shelves[0].items[0].free_episodes: must be >= 0"},
+        {"total duration string", P_HOME,
+         HOME1("{\"id\":\"s\",\"title\":\"T\",\"episode_count\":1,\"total_duration_s\":\"9\"}"), 0,
+         "shelves[0].items[0].total_duration_s: expected an integer"},
     };
     run_rows(rows, sizeof(rows) / sizeof(rows[0]));
 }
@@ -2152,6 +2200,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_home_rows),
+        cmocka_unit_test(test_home_hero_fields),
         cmocka_unit_test(test_series_rows),
         cmocka_unit_test(test_play_locked_device_error_rows),
         cmocka_unit_test(test_values),
