@@ -293,6 +293,41 @@ int catalog_parse_packs(const char *json, size_t len, struct catalog_packs **out
                         char err[CATALOG_ERR_LEN]);
 void catalog_packs_free(struct catalog_packs *packs);
 
+enum catalog_ledger_kind {
+    CATALOG_LEDGER_OTHER = 0,          /* a kind this binge does not know: shown as a change */
+    CATALOG_LEDGER_UNLOCK = 1,         /* "unlock" */
+    CATALOG_LEDGER_PURCHASE = 2,       /* "purchase" */
+    CATALOG_LEDGER_CHECKIN = 3,        /* "checkin" */
+    CATALOG_LEDGER_WELCOME = 4,        /* "welcome" */
+    CATALOG_LEDGER_WELCOME_RETURN = 5, /* "welcome_return" */
+};
+
+struct catalog_ledger_item {
+    int64_t time;                  /* "time", unix seconds */
+    enum catalog_ledger_kind kind; /* "kind" (a string; unknown ones are OTHER) */
+    enum catalog_method method;    /* "method" of an unlock, CATALOG_METHOD_NONE when null */
+    int64_t coins;                 /* "coins", signed: how the coins changed */
+    int64_t bonus_coins;           /* "bonus_coins", signed */
+    int64_t bonus_expires_at;      /* "bonus_expires_at", 0 when null */
+    char *episode_id;              /* "episode_id", NULL when null */
+    int episode_index;             /* "episode_index", 0 when null */
+    char *series_title;            /* "series_title", localized, NULL when null */
+    char *pack_id;                 /* "pack.id", NULL when "pack" is null */
+    char *pack_title;              /* "pack.title", NULL when "pack" is null */
+};
+
+struct catalog_wallet_history {        /* GET /v1/wallet/history?limit= */
+    struct catalog_ledger_item *items; /* "items", newest first; an item with a bad field is
+                                          left out (the rest of the ledger is still shown) */
+    size_t n_items;
+    size_t n_dropped;
+    char dropped[CATALOG_ERR_LEN]; /* the first left-out item's error, "" when none */
+};
+
+int catalog_parse_wallet_history(const char *json, size_t len, struct catalog_wallet_history **out,
+                                 char err[CATALOG_ERR_LEN]);
+void catalog_wallet_history_free(struct catalog_wallet_history *history);
+
 enum catalog_purchase_status {
     CATALOG_PURCHASE_PENDING = 0,   /* "pending": keep polling */
     CATALOG_PURCHASE_COMPLETED = 1, /* "completed": coins credited; refresh the wallet */

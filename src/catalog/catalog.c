@@ -1384,6 +1384,129 @@ int catalog_parse_packs(const char *json, size_t len, struct catalog_packs **out
     return rc;
 }
 
+/* ---- wallet history ---- */
+
+void catalog_wallet_history_free(struct catalog_wallet_history *history)
+{
+    if (!history)
+        return;
+    for (size_t i = 0; i < history->n_items; i++) {
+        struct catalog_ledger_item *it = &history->items[i];
+        free(it->episode_id);
+        free(it->series_title);
+        free(it->pack_id);
+        free(it->pack_title);
+    }
+    free(history->items);
+    free(history);
+}
+
+static int parse_ledger_item(const cJSON *j, const char *path, struct catalog_ledger_item *it,
+                             char *err)
+{
+    static const struct name_value kinds[] = {
+        {"unlock", CATALOG_LEDGER_UNLOCK},
+        {"purchase", CATALOG_LEDGER_PURCHASE},
+        {"checkin", CATALOG_LEDGER_CHECKIN},
+        {"welcome", CATALOG_LEDGER_WELCOME},
+        {"welcome_return", CATALOG_LEDGER_WELCOME_RETURN},
+    };
+    static const struct name_value methods[] = {
+        {"coins", CATALOG_METHOD_COINS},
+        {"ad", CATALOG_METHOD_AD},
+        {"vip", CATALOG_METHOD_VIP},
+    };
+    const cJSON *pack = NULL;
+    char *kind = NULL;
+    int method = CATALOG_METHOD_NONE, rc;
+    if (!cJSON_IsObject(j))
+        return set_err(err, "%s: expected an object", path);
+    if ((rc = get_int64(j, path, "time", 0, INT64_MAX, &it->time, err)) ||
+        (rc = get_string(j, path, "kind", STR_REQUIRED | STR_NONEMPTY, &kind, err)))
+        return rc;
+    /* A kind added to the server later is still a change of the balance: shown, not refused. */
+    it->kind = CATALOG_LEDGER_OTHER;
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(kind, kinds[i].name) == 0)
+            it->kind = (enum catalog_ledger_kind)kinds[i].value;
+    free(kind);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "method");
+    if (m && !cJSON_IsNull(m) && (rc = get_enum(j, path, "method", methods, 3, &method, err)))
+        return rc;
+    it->method = (enum catalog_method)method;
+    if ((rc = get_int64(j, path, "coins", INT64_MIN / 2, INT64_MAX / 2, &it->coins, err)) ||
+        (rc = get_int64(j, path, "bonus_coins", INT64_MIN / 2, INT64_MAX / 2, &it->bonus_coins,
+                        err)) ||
+        (rc = get_int64_opt(j, path, "bonus_expires_at", 0, INT64_MAX, 0, &it->bonus_expires_at,
+                            err)) ||
+        (rc = get_string(j, path, "episode_id", 0, &it->episode_id, err)) ||
+        (rc = get_int_opt(j, path, "episode_index", 0, 0, &it->episode_index, err)) ||
+        (rc = get_string(j, path, "series_title", 0, &it->series_title, err)) ||
+        (rc = get_object(j, path, "pack", false, &pack, err)))
+        return rc;
+    if (pack) {
+        char ppath[PATH_LEN + 8];
+        snprintf(ppath, sizeof(ppath), "%s.pack", path);
+        if ((rc = get_string(pack, ppath, "id", STR_REQUIRED | STR_NONEMPTY, &it->pack_id, err)) ||
+            (rc = get_string(pack, ppath, "title", 0, &it->pack_title, err)))
+            return rc;
+    }
+    return 0;
+}
+
+static int fill_wallet_history(const cJSON *root, long status, void *obj, char *err)
+{
+    (void)status;
+    struct catalog_wallet_history *h = obj;
+    const cJSON *arr = get_array(root, "", "items", err);
+    if (!arr)
+        return BINGE_EPARSE;
+    size_t n = array_len(arr);
+    if (n == 0)
+        return 0;
+    h->items = calloc(n, sizeof(*h->items));
+    if (!h->items)
+        return oom(err);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr)
+    {
+        char path[PATH_LEN];
+        snprintf(path, sizeof(path), "items[%zu]", h->n_items + h->n_dropped);
+        struct catalog_ledger_item *item = &h->items[h->n_items];
+        char item_err[CATALOG_ERR_LEN] = "";
+        if (parse_ledger_item(it, path, item, item_err) == 0) {
+            h->n_items++;
+            continue;
+        }
+        /* One bad row is left out; the ledger is still worth showing. */
+        free(item->episode_id);
+        free(item->series_title);
+        free(item->pack_id);
+        free(item->pack_title);
+        memset(item, 0, sizeof(*item));
+        if (h->n_dropped++ == 0)
+            snprintf(h->dropped, sizeof(h->dropped), "%s", item_err);
+    }
+    return 0;
+}
+
+static void catalog_wallet_history_release(void *obj)
+{
+    catalog_wallet_history_free(obj);
+}
+
+int catalog_parse_wallet_history(const char *json, size_t len, struct catalog_wallet_history **out,
+                                 char err[CATALOG_ERR_LEN])
+{
+    void *obj = NULL;
+    if (!out)
+        return BINGE_EINVAL;
+    int rc = parse_doc(json, len, 0, sizeof(struct catalog_wallet_history), fill_wallet_history,
+                       catalog_wallet_history_release, &obj, err);
+    *out = obj;
+    return rc;
+}
+
 void catalog_purchase_free(struct catalog_purchase *purchase)
 {
     if (!purchase)

@@ -33,6 +33,7 @@ enum parser {
     P_DEVICE_CODE,
     P_TOKEN, /* with row.status */
     P_PROGRESS,
+    P_HISTORY,
 };
 
 struct row {
@@ -155,6 +156,18 @@ static int run_parser_status(enum parser p, long status, const char *json, size_
         rc = catalog_parse_packs(buf, len, &x, err);
         assert_true(rc == 0 ? x != NULL : x == NULL);
         catalog_packs_free(x);
+        break;
+    }
+    case P_HISTORY: {
+        struct catalog_wallet_history *x = NULL;
+        rc = catalog_parse_wallet_history(buf, len, &x, err);
+        assert_true(rc == 0 ? x != NULL : x == NULL);
+        if (x) {
+            /* The error of an item left out is the row's message. */
+            assert_true((x->n_dropped == 0) == (x->dropped[0] == '\0'));
+            snprintf(err, CATALOG_ERR_LEN, "%s", x->dropped);
+        }
+        catalog_wallet_history_free(x);
         break;
     }
     case P_PURCHASE: {
@@ -651,6 +664,7 @@ static void test_free_null_and_bad_args(void **state)
     catalog_refusal_free(NULL);
     catalog_checkin_free(NULL);
     catalog_packs_free(NULL);
+    catalog_wallet_history_free(NULL);
     catalog_purchase_free(NULL);
     catalog_device_code_free(NULL);
     catalog_token_poll_free(NULL);
@@ -913,6 +927,7 @@ static void test_fixtures_v1(void **state)
         {"checkin.json", P_CHECKIN, 200, 0, NULL},
         {"checkin_409.json", P_CHECKIN, 409, 0, NULL},
         {"packs.json", P_PACKS, 200, 0, NULL},
+        {"wallet_history.json", P_HISTORY, 200, 0, NULL},
         {"purchase_session.json", P_PURCHASE, 200, 0, NULL},
         {"purchase_session_completed.json", P_PURCHASE, 200, 0, NULL},
         {"progress.json", P_PROGRESS, 200, 0, NULL},
@@ -949,6 +964,10 @@ static void test_fixtures_v1(void **state)
         {"search_items_not_array.json", P_SEARCH, 200, BINGE_EPARSE, "items: expected an array"},
         {"packs_missing_price.json", P_PACKS, 200, BINGE_EPARSE, "packs[1].price_cents: missing"},
         {"packs_not_array.json", P_PACKS, 200, BINGE_EPARSE, "packs: expected an array"},
+        {"wallet_history_coins_string.json", P_HISTORY, 200, 0,
+         "items[1].coins: expected an integer"},
+        {"wallet_history_400.json", P_HISTORY, 200, BINGE_EPARSE, "items: missing"},
+        {"wallet.json", P_HISTORY, 200, BINGE_EPARSE, "items: missing"},
         {"progress_bad_status.json", P_PROGRESS, 200, BINGE_EPARSE, "].status: expected a string"},
         /* a document of one kind is not a document of another */
         {"wallet.json", P_UNLOCK, 200, BINGE_EPARSE, "episode_id: missing"},
@@ -1161,6 +1180,47 @@ static void test_fixture_values(void **state)
     assert_true(w->checkin_claimed_today);
     assert_null(w->account_name);
     catalog_wallet_free(w);
+
+    /* The ledger: signed deltas, the episode of an unlock, the pack of a purchase. */
+    text = read_fixture("wallet_history.json", &len);
+    assert_non_null(text);
+    struct catalog_wallet_history *hist = NULL;
+    assert_int_equal(catalog_parse_wallet_history(text, len, &hist, err), 0);
+    free(text);
+    assert_int_equal(hist->n_items, 6);
+    assert_int_equal(hist->items[0].kind, CATALOG_LEDGER_UNLOCK);
+    assert_int_equal(hist->items[0].method, CATALOG_METHOD_AD);
+    assert_int_equal(hist->items[0].episode_index, 5);
+    assert_string_equal(hist->items[0].series_title, "The Midnight Heir");
+    assert_int_equal(hist->items[1].coins, -25);
+    assert_int_equal(hist->items[1].bonus_coins, -5);
+    assert_int_equal(hist->items[3].kind, CATALOG_LEDGER_CHECKIN);
+    assert_int_equal(hist->items[3].method, CATALOG_METHOD_NONE);
+    assert_true(hist->items[3].bonus_expires_at > 0);
+    assert_null(hist->items[3].episode_id);
+    assert_int_equal(hist->items[4].kind, CATALOG_LEDGER_PURCHASE);
+    assert_string_equal(hist->items[4].pack_id, "coins-300");
+    assert_int_equal(hist->items[4].coins, 300);
+    assert_int_equal(hist->items[5].kind, CATALOG_LEDGER_WELCOME);
+    assert_int_equal(hist->items[5].time < hist->items[0].time, true);
+    catalog_wallet_history_free(hist);
+    text = read_fixture("wallet_history_coins_string.json", &len);
+    assert_non_null(text);
+    assert_int_equal(catalog_parse_wallet_history(text, len, &hist, err), 0);
+    free(text);
+    assert_int_equal(hist->n_items, 5); /* the bad second item is left out, the rest stays */
+    assert_int_equal(hist->n_dropped, 1);
+    assert_int_equal(hist->items[1].bonus_coins, -30);
+    catalog_wallet_history_free(hist);
+    /* A kind the server adds later is shown as a change, not a reason to drop the ledger. */
+    static const char later[] = "{\"items\":[{\"time\":5,\"kind\":\"refund\",\"method\":null,"
+                                "\"coins\":7,\"bonus_coins\":0,\"bonus_expires_at\":null,"
+                                "\"episode_id\":null,\"episode_index\":null,"
+                                "\"series_id\":null,\"series_title\":null,\"pack\":null}]}";
+    assert_int_equal(catalog_parse_wallet_history(later, sizeof(later) - 1, &hist, err), 0);
+    assert_int_equal(hist->items[0].kind, CATALOG_LEDGER_OTHER);
+    assert_int_equal(hist->items[0].coins, 7);
+    catalog_wallet_history_free(hist);
 
     text = read_fixture("unlock.json", &len);
     assert_non_null(text);
