@@ -217,6 +217,58 @@ struct ui_paywall_view {
 };
 void ui_draw_paywall(struct ui *ui, const struct ui_paywall_view *view);
 
+/* The wallet: the balance, VIP and ads on the left with the daily check-in (a 7-day strip and
+ * its Claim button) and the recent ledger under it; the coin packs and VIP plans on the right.
+ * Strings are the app's, formatted (the view draws, it does not compute). */
+#define UI_WALLET_DAYS 7
+#define UI_WALLET_MAX_PACKS 16
+#define UI_WALLET_MAX_ROWS 20
+enum ui_wallet_focus {
+    UI_WALLET_FOCUS_CLAIM = 0,
+    UI_WALLET_FOCUS_PACKS = 1,
+    UI_WALLET_FOCUS_HISTORY = 2,
+};
+struct ui_wallet_day {
+    int day;      /* the streak day it stands for, 1-based */
+    int reward;   /* bonus coins it gives */
+    bool claimed; /* part of the streak */
+    bool next;    /* the next claim (today's, or tomorrow's once today is claimed) */
+};
+struct ui_wallet_pack {
+    const char *label;  /* "300 coins + 30 bonus" */
+    const char *detail; /* "$4.99" */
+};
+struct ui_wallet_row {
+    const char *when;  /* "Dec 6 14:05" */
+    const char *what;  /* "Unlocked The Midnight Heir, episode 5 (coins)" */
+    const char *delta; /* "-25 coins, -5 bonus", "" for none */
+    bool credit;       /* drawn as a gain */
+};
+struct ui_wallet_view {
+    const char *balance; /* "320 coins", or "Checking your balance..." */
+    const char *bonus;   /* "5 bonus coins, expiring Dec 13", may be NULL */
+    const char *vip;     /* "VIP until Dec 31" / "No VIP plan" */
+    const char *ads;     /* "3 of 5 ad unlocks left today", may be NULL */
+    struct ui_wallet_day days[UI_WALLET_DAYS];
+    bool days_known;          /* false while the wallet is unknown: the strip is not drawn */
+    const char *claim_label;  /* "Claim +5 bonus coins" / "Claimed today" */
+    const char *checkin_line; /* beside the button: the next reward, or the claim's result */
+    bool checkin_is_error;
+    enum ui_wallet_focus focus;
+    struct ui_wallet_pack packs[UI_WALLET_MAX_PACKS];
+    size_t n_packs;
+    size_t pack_focus;
+    const char *packs_status; /* "Loading..." or an error, when there are no packs */
+    bool packs_status_is_error;
+    const struct ui_wallet_row *rows; /* newest first */
+    size_t n_rows;
+    size_t row_focus;        /* the row highlighted while the focus is on the history */
+    const char *rows_status; /* "No activity yet", "Loading...", an error; may be NULL */
+    bool busy;               /* a request is under way (spinner by the title) */
+    int64_t now_ms;
+};
+void ui_draw_wallet(struct ui *ui, const struct ui_wallet_view *view);
+
 /* A screen built around a QR code: phone checkout, device activation, an ad break. */
 struct ui_qr_view {
     const char *title;    /* "Buy coins on your phone" */
@@ -225,6 +277,9 @@ struct ui_qr_view {
     const char *code;     /* a big code to type, e.g. "WDJB-MJHT", may be NULL */
     const char *status;   /* "Waiting for payment", may be NULL */
     bool status_is_error;
+    /* Written out under the instructions for a phone that cannot scan (the QR code's URL);
+     * wrapped, never cut. May be NULL. */
+    const char *url;
     bool busy;
     const char *hint; /* "Press BACK to cancel" */
     int64_t now_ms;

@@ -50,7 +50,9 @@ enum app_request {
     APP_REQ_PREROLL = 15, /* the next episode's play URL, asked for near the end */
     APP_REQ_SEARCH = 16,
     APP_REQ_UNLINK = 17,
-    APP_REQ_KINDS = 18,
+    APP_REQ_CHECKIN = 18,
+    APP_REQ_WALLET_HISTORY = 19,
+    APP_REQ_KINDS = 20,
 };
 
 /* app_request flags */
@@ -161,7 +163,7 @@ struct app {
 
 /* The screens (src/app/screens/), listed in screens.c. */
 extern const struct screen_ops screen_home, screen_player, screen_paywall, screen_ad,
-    screen_checkout, screen_activate, screen_exit_confirm, screen_search;
+    screen_checkout, screen_activate, screen_exit_confirm, screen_search, screen_wallet;
 extern const struct screen_ops *const app_screens[];
 extern const size_t app_n_screens;
 /* The screen of app_screens[] named name ("search"), or NULL when binge has none such. */
@@ -241,6 +243,9 @@ void session_on_refresh(struct app *app, struct net_response *r);
  * resubmission. Returns true when the response was taken care of. */
 bool session_on_unauthorized(struct app *app, struct net_response *r);
 void session_request_wallet(struct app *app);
+/* Asks for the wallet now, dropping a request in flight (its answer may predate a change the
+ * app just made: a check-in, a payment). */
+void session_refresh_wallet(struct app *app);
 void session_on_wallet(struct app *app, struct net_response *r);
 /* The device was linked to an account (activation): its new tokens become the session's. */
 void session_adopt(struct app *app, const struct catalog_device *tokens);
@@ -328,11 +333,20 @@ void paywall_paid(struct app *app, const char *text);
 /* A new wallet arrived: the balance on the paywall follows it. */
 void paywall_wallet_changed(struct app *app);
 
-/* screens/checkout.c: buy coins on the phone. */
+/* screens/checkout.c: buy a pack on the phone. */
 struct checkout_args {
-    int price;   /* of the episode on the paywall, to pick the pack */
-    int balance; /* -1 while unknown */
+    const char *pack_id; /* the pack chosen on the wallet screen (copied) */
 };
+
+/* screens/wallet.c: the wallet and rewards, and the paywall's pack chooser. */
+struct wallet_args {
+    bool choose_pack; /* the paywall's "Buy coins": focus the packs; paid -> back to it */
+    int price;        /* the episode's, to focus the pack that covers it */
+    int balance;      /* -1 while unknown */
+};
+/* The checkout on top was paid and popped itself: the wallet under it refreshes (or, as the
+ * paywall's chooser, steps aside for the paywall); text says how much ("Paid: +330 coins"). */
+void wallet_paid(struct app *app, const char *text);
 
 /* state.c: the automation view of the state, one table of paths. */
 /* Writes the value at path ("player.state") into buf, as JSON would show it but unquoted.

@@ -222,6 +222,13 @@ void session_request_wallet(struct app *app)
                                   app->wallet ? app->wallet_etag : NULL);
 }
 
+void session_refresh_wallet(struct app *app)
+{
+    net_cancel(app->net, app->wallet_req);
+    app->wallet_req = 0;
+    session_request_wallet(app);
+}
+
 void session_on_wallet(struct app *app, struct net_response *r)
 {
     app->wallet_req = 0;

@@ -86,6 +86,11 @@ static void get_screen_status(struct app *app, struct app_value *v)
     struct screen *top = app_top(app);
     STR(top && top->ops->status ? top->ops->status(app, top) : NULL);
 }
+/* The toast on screen ("+5 bonus coins: ..."), null when none. */
+static void get_toast(struct app *app, struct app_value *v)
+{
+    STR(app->toast_until_ms && app->toast[0] ? app->toast : NULL);
+}
 static void get_account(struct app *app, struct app_value *v)
 {
     STR(app->account_name);
@@ -105,6 +110,22 @@ static void get_wallet_vip(struct app *app, struct app_value *v)
 static void get_wallet_ads(struct app *app, struct app_value *v)
 {
     INT(app->wallet ? app->wallet->ads_left_today : -1);
+}
+static void get_checkin_streak(struct app *app, struct app_value *v)
+{
+    INT(app->wallet ? app->wallet->checkin_streak : -1);
+}
+static void get_checkin_claimed(struct app *app, struct app_value *v)
+{
+    BOOL(app->wallet && app->wallet->checkin_claimed_today);
+}
+static void get_checkin_next(struct app *app, struct app_value *v)
+{
+    INT(app->wallet ? app->wallet->checkin_next_reward : -1);
+}
+static void get_vip_expires(struct app *app, struct app_value *v)
+{
+    INT(app->wallet ? app->wallet->vip_expires_at : 0);
 }
 static void get_progress_pending(struct app *app, struct app_value *v)
 {
@@ -190,8 +211,12 @@ static const struct field fields[] = {
     {"paywall.focus", NULL, NONE_STR(NULL)},
     {"paywall.status", NULL, NONE_STR(NULL)},
     {"screen_status", get_screen_status, NONE_STR(NULL)},
+    {"toast", get_toast, NONE_STR(NULL)},
     {"activation.user_code", NULL, NONE_STR(NULL)},
     {"checkout.id", NULL, NONE_STR(NULL)},
+    {"checkout.pack_id", NULL, NONE_STR(NULL)},
+    {"checkout.price", NULL, NONE_STR(NULL)},
+    {"checkout.url", NULL, NONE_STR(NULL)},
     {"exit_confirm.focus", NULL, NONE_STR(NULL)},
     {"search.query", NULL, NONE_STR(NULL)},
     {"search.results", NULL, NONE_INT(0)},
@@ -203,6 +228,15 @@ static const struct field fields[] = {
     {"wallet.bonus_coins", get_wallet_bonus, NONE_INT(-1)},
     {"wallet.vip", get_wallet_vip, NONE_BOOL},
     {"wallet.ads_left_today", get_wallet_ads, NONE_INT(-1)},
+    {"wallet.vip_expires_at", get_vip_expires, NONE_INT(0)},
+    {"wallet.checkin.streak", get_checkin_streak, NONE_INT(-1)},
+    {"wallet.checkin.claimed_today", get_checkin_claimed, NONE_BOOL},
+    {"wallet.checkin.next_reward", get_checkin_next, NONE_INT(-1)},
+    {"wallet.checkin_status", NULL, NONE_STR(NULL)},
+    {"wallet.checkin_result", NULL, NONE_STR(NULL)},
+    {"wallet.packs", NULL, NONE_INT(0)},
+    {"wallet.focus", NULL, NONE_STR(NULL)},
+    {"wallet.history", NULL, NONE_INT(0)},
     {"progress.pending", get_progress_pending, NONE_INT(-1)},
     {"session.registered", get_registered, NONE_BOOL},
     {"session.account", get_account, NONE_STR(NULL)},

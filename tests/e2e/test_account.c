@@ -241,6 +241,9 @@ static void test_lost_token_gets_fresh_guest(void **state)
 static void buy_coins(struct tv *tv, const char *url)
 {
     ok(tv, "key DOWN 3");
+    ok(tv, "key OK"); /* the pack chooser, on the pack that covers the episode */
+    ok(tv, "wait-for screen=wallet 20000");
+    ok(tv, "wait-for wallet.packs>0 20000");
     ok(tv, "key OK");
     ok(tv, "wait-for checkout.id!=null 20000");
     cJSON *st = tv_state(tv);

@@ -159,7 +159,7 @@ static void test_paywall_no_ads_left(void **state)
              "key UP 3\n"
              "state\n"
              "key OK\n"
-             "wait-for screen=checkout 10000\n"
+             "wait-for screen=wallet 10000\n"
              "state\n",
              path_in(dir, "paywall.png"));
     run_binge(dir, srv.url, script, 120);
@@ -173,7 +173,7 @@ static void test_paywall_no_ads_left(void **state)
     assert_true(cJSON_IsNull(jget(s1, "paywall", "focus"))); /* UP found no other row */
     cJSON_Delete(s1);
     cJSON *s2 = state_line(dir, 2);
-    assert_string_equal(jstr(s2, NULL, "screen"), "checkout"); /* not the ad */
+    assert_string_equal(jstr(s2, NULL, "screen"), "wallet"); /* the pack chooser, not the ad */
     cJSON_Delete(s2);
 
     /* Every row's text against its own background, by the screenshot's pixels. */
@@ -363,8 +363,8 @@ static void test_error_panel_viewer_words(void **state)
     assert_true(after >= 2);
 }
 
-/* The phone checkout when the server fails the coin packs: its status line speaks the
- * viewer's words too. */
+/* The pack chooser (the wallet) when the server fails the coin packs: its status line speaks
+ * the viewer's words too. */
 static void test_checkout_status_viewer_words(void **state)
 {
     const char *dir = tu_workdir("e2e-checkout-words");
@@ -386,7 +386,7 @@ static void test_checkout_status_viewer_words(void **state)
               "wait-for paywall.focus=ad 10000\n"
               "key DOWN 3\n"
               "key OK\n"
-              "wait-for screen=checkout 10000\n"
+              "wait-for screen=wallet 10000\n"
               "wait-for error!=null 60000\n"
               "state\n",
               120);

@@ -1,6 +1,7 @@
-/* Buy coins on the phone, pushed over the paywall: the TV asks for the packs, opens a checkout
- * session for the one that covers what the episode is missing, shows its QR code and polls it.
- * Paid: it pops itself and the paywall shows the new balance. BACK returns to the paywall,
+/* Buy a pack on the phone, pushed by the wallet (its pack list, or the paywall's pack chooser)
+ * with the pack chosen: the TV opens a checkout session for it, shows its QR code and the
+ * address written out, and polls it. Paid: it pops itself and tells the wallet
+ * (wallet_paid), which refreshes, or steps aside for the paywall. BACK returns to the wallet,
  * HOME goes home.
  *
  * Threading: UI thread only. */
@@ -9,14 +10,15 @@
 #include <string.h>
 
 #include "../app_internal.h"
+#include "binge/error.h"
 #include "binge/log.h"
 #include "binge/util.h"
 
 LOG_MODULE("account");
 
 struct checkout_screen {
-    int price, balance; /* of the paywall below, to pick the pack */
-    uint64_t packs_req, purchase_req, poll_req;
+    char *pack_id; /* the pack being bought */
+    uint64_t purchase_req, poll_req;
     struct catalog_purchase *purchase;
     int64_t poll_at_ms;
     char status[256];
@@ -35,10 +37,9 @@ static void set_status(struct app *app, struct checkout_screen *c, bool is_error
 
 static void reset(struct app *app, struct checkout_screen *c)
 {
-    net_cancel(app->net, c->packs_req);
     net_cancel(app->net, c->purchase_req);
     net_cancel(app->net, c->poll_req);
-    c->packs_req = c->purchase_req = c->poll_req = 0;
+    c->purchase_req = c->poll_req = 0;
     catalog_purchase_free(c->purchase);
     c->purchase = NULL;
     c->poll_at_ms = 0;
@@ -51,48 +52,13 @@ static void start(struct app *app, struct screen *s)
     struct checkout_screen *c = s->state;
     reset(app, c);
     set_status(app, c, false, "Preparing your checkout...");
-    c->packs_req = screen_request(app, s, APP_REQ_PACKS, NET_GET, "/v1/packs", NULL, 0, NULL);
-}
-
-/* The smallest pack that covers what the paywall is missing, else the largest. */
-static const struct catalog_pack *pick_pack(const struct checkout_screen *c,
-                                            const struct catalog_packs *p)
-{
-    int64_t need = c->price - (c->balance > 0 ? c->balance : 0);
-    const struct catalog_pack *best = NULL, *largest = NULL;
-    for (size_t i = 0; i < p->n_packs; i++) {
-        const struct catalog_pack *k = &p->packs[i];
-        int64_t coins = (int64_t)k->coins + k->bonus_coins;
-        if (!largest || coins > (int64_t)largest->coins + largest->bonus_coins)
-            largest = k;
-        if (coins >= need && (!best || coins < (int64_t)best->coins + best->bonus_coins))
-            best = k;
-    }
-    return best ? best : largest;
-}
-
-static void on_packs(struct app *app, struct screen *s, struct net_response *r)
-{
-    struct checkout_screen *c = s->state;
-    c->packs_req = 0;
-    struct catalog_packs *packs = NULL;
-    char err[CATALOG_ERR_LEN] = "", *body = NULL;
-    if (r->error || r->status != 200 || catalog_parse_packs(r->body, r->len, &packs, err) != 0 ||
-        packs->n_packs == 0) {
-        char text[420], tech[512];
-        app_failure_text(r, err, text, sizeof(text), tech, sizeof(tech));
-        log_warn("checkout: %s", tech);
-        set_status(app, c, true, text);
-        app_set_error_tech(app, "%s", tech);
-        catalog_packs_free(packs);
-        return;
-    }
-    const struct catalog_pack *pack = pick_pack(c, packs);
-    if (catalog_build_purchase(pack->id, &body) == 0)
+    char *body = NULL;
+    if (catalog_build_purchase(c->pack_id, &body) == 0)
         c->purchase_req = screen_request(app, s, APP_REQ_PURCHASE, NET_POST, "/v1/purchase/session",
                                          body, 0, NULL);
+    else
+        set_status(app, c, true, "This pack can't be bought here.");
     free(body);
-    catalog_packs_free(packs);
 }
 
 static void on_purchase(struct app *app, struct screen *s, struct net_response *r, bool poll)
@@ -129,9 +95,9 @@ static void on_purchase(struct app *app, struct screen *s, struct net_response *
     case CATALOG_PURCHASE_COMPLETED:
         snprintf(text, sizeof(text), "Paid: +%d coins", p->pack.coins + p->pack.bonus_coins);
         log_info("checkout %s completed", p->id);
-        /* Back to the paywall with the new balance. */
+        /* Back to the wallet (or through it to the paywall) with the new balance. */
         app_pop(app);
-        paywall_paid(app, text);
+        wallet_paid(app, text);
         break;
     case CATALOG_PURCHASE_EXPIRED:
         set_status(app, c, true, "The checkout expired. Press OK to start again.");
@@ -143,15 +109,20 @@ static int checkout_enter(struct app *app, struct screen *s, const void *arg)
 {
     struct checkout_screen *c = s->state;
     const struct checkout_args *a = arg;
-    c->price = a ? a->price : 0;
-    c->balance = a ? a->balance : -1;
+    if (!a || !a->pack_id)
+        return BINGE_EINVAL;
+    c->pack_id = util_strdup(a->pack_id);
+    if (!c->pack_id)
+        return BINGE_ENOMEM;
     start(app, s);
     return 0;
 }
 
 static void checkout_leave(struct app *app, struct screen *s)
 {
-    reset(app, s->state);
+    struct checkout_screen *c = s->state;
+    reset(app, c);
+    free(c->pack_id);
     if (app->running)
         session_request_wallet(app); /* a payment may have landed after all */
 }
@@ -168,9 +139,7 @@ static bool checkout_action(struct app *app, struct screen *s, enum input_action
 
 static void checkout_response(struct app *app, struct screen *s, struct net_response *r)
 {
-    if (r->kind == APP_REQ_PACKS)
-        on_packs(app, s, r);
-    else if (r->kind == APP_REQ_PURCHASE)
+    if (r->kind == APP_REQ_PURCHASE)
         on_purchase(app, s, r, false);
     else if (r->kind == APP_REQ_PURCHASE_POLL)
         on_purchase(app, s, r, true);
@@ -202,13 +171,18 @@ static int64_t checkout_tick(struct app *app, struct screen *s, int64_t now)
 static void checkout_render(struct app *app, struct screen *s, int64_t now)
 {
     struct checkout_screen *c = s->state;
+    char what[200] = "";
+    if (c->purchase)
+        snprintf(what, sizeof(what), "%s for %s", c->purchase->pack.title, c->purchase->pack.price);
     struct ui_qr_view v = {
         .now_ms = now,
-        .hint = "Press BACK to cancel",
-        .title = "Buy coins on your phone",
-        .lines = {"Scan the code with your phone's camera",
+        .hint = "Press BACK to choose another pack",
+        .title = "Buy on your phone",
+        .lines = {what[0] ? what : "Preparing your checkout...",
+                  "Scan the code with your phone's camera",
                   "and pay there. Your coins appear here."},
         .qr_text = c->purchase ? c->purchase->qr_url : NULL,
+        .url = c->purchase ? c->purchase->qr_url : NULL,
         .status = c->status[0] ? c->status : NULL,
         .status_is_error = c->error,
         .busy = !c->error,
@@ -220,9 +194,19 @@ static bool checkout_state(struct app *app, struct screen *s, const char *path, 
 {
     (void)app;
     struct checkout_screen *c = s->state;
-    if (strcmp(path, "checkout.id") != 0)
+    const struct catalog_purchase *p = c->purchase;
+    const char *value;
+    if (strcmp(path, "checkout.id") == 0)
+        value = p ? p->id : NULL;
+    else if (strcmp(path, "checkout.pack_id") == 0)
+        value = p ? p->pack.id : c->pack_id; /* the server's word once it answered */
+    else if (strcmp(path, "checkout.price") == 0)
+        value = p ? p->pack.price : NULL;
+    else if (strcmp(path, "checkout.url") == 0)
+        value = p ? p->qr_url : NULL;
+    else
         return false;
-    *v = (struct app_value){.type = APP_VALUE_STR, .s = c->purchase ? c->purchase->id : NULL};
+    *v = (struct app_value){.type = APP_VALUE_STR, .s = value};
     return true;
 }
 

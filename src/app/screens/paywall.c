@@ -234,8 +234,10 @@ static bool paywall_action(struct app *app, struct screen *s, enum input_action 
         } else if (!paywall_row_enabled(app->wallet, &pw->pf, pw->pf.focus)) {
             /* never reached: the focus leaves a disabled row */
         } else if (pw->pf.focus == APP_UNLOCK_METHODS) {
-            struct checkout_args c = {.price = pw->pf.price, .balance = pw->pf.balance};
-            app_push(app, &screen_checkout, &c);
+            /* The pack chooser: the wallet, focused on the pack that covers the episode. */
+            struct wallet_args wa = {
+                .choose_pack = true, .price = pw->pf.price, .balance = pw->pf.balance};
+            app_push(app, &screen_wallet, &wa);
         } else if (pw->pf.focus == APP_UNLOCK_AD) {
             app_push(app, &screen_ad, NULL);
         } else {

@@ -60,6 +60,14 @@ void ui_draw_qr_screen(struct ui *ui, const struct ui_qr_view *v)
         text_draw(ui, v->code, 96, ui_color_accent, x, y + 30, TEXT_LEFT, w);
         y += 160;
     }
+    if (v->url) {
+        /* For a phone that cannot scan: the address, whole (wrapped, never cut). */
+        text_draw(ui, "No camera? Open this address on your phone:", 30, ui_color_dim, x, y + 20,
+                  TEXT_LEFT, w);
+        y += 20 + text_line_height(ui, 30) + 6;
+        y += ui_text_block(ui, v->url, (SDL_Rect){x, y, w, 120}, 34, 26, ui_color_text, TEXT_LEFT);
+        y += 10;
+    }
     if (v->busy)
         ui_spinner(ui, x + 30, y + 70, 26, v->now_ms);
     if (v->status)

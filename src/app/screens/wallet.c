@@ -1,0 +1,618 @@
+/* The wallet and its rewards: the balance (coins, bonus coins and when they expire), VIP and
+ * the ad unlocks left today, the daily check-in (a 7-day strip, Claim, a toast with the
+ * reward), the coin packs and VIP plans (each opens the phone checkout for that pack), and the
+ * recent ledger.
+ *
+ * It is also the paywall's pack chooser: "Buy coins on your phone" pushes it with the focus on
+ * the packs, on the smallest one that covers what the episode is missing. Once that checkout is
+ * paid, the chooser steps aside and the paywall shows the new balance. Opened from home, a
+ * payment stays here: a toast, and the balance and ledger refresh.
+ *
+ * Focus: three areas. The Claim button (LEFT from the packs, UP from the ledger's first row),
+ * the packs (RIGHT; UP/DOWN move along them) and the ledger (DOWN from Claim; UP/DOWN scroll
+ * it). BACK returns where the viewer came from.
+ *
+ * The balance, VIP, ads and check-in status are the session's wallet (app->wallet, GET
+ * /v1/wallet); the packs and the ledger are this screen's own.
+ *
+ * Threading: UI thread only. */
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../app_internal.h"
+#include "binge/error.h"
+#include "binge/log.h"
+#include "binge/util.h"
+
+LOG_MODULE("app");
+
+#define HISTORY_PATH "/v1/wallet/history?limit=20"
+
+struct wallet_row_text {
+    char when[32];
+    char what[160];
+    char delta[64];
+    bool credit;
+};
+
+struct wallet_screen {
+    bool chooser;       /* pushed by the paywall: a paid checkout returns to it */
+    int price, balance; /* the paywall's, to focus the pack that covers the episode */
+
+    struct catalog_packs *packs;
+    uint64_t packs_req;
+    char packs_status[420];
+    bool packs_error;
+
+    struct wallet_row_text *rows; /* the ledger, formatted once as it arrives */
+    size_t n_rows;
+    uint64_t history_req;
+    char history_status[420];
+
+    uint64_t checkin_req;
+    char checkin_status[420]; /* the claim's result or failure, "" for the default line */
+    bool checkin_error;
+    const char *checkin_result; /* the last claim's: "claimed", "already_claimed", "failed" */
+
+    enum ui_wallet_focus focus;
+    size_t pack_focus, row_focus;
+};
+
+/* ---- formatting ---- */
+
+static void format_date(int64_t t, bool with_time, char *buf, size_t len)
+{
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (t <= 0 || !localtime_r(&tt, &tm) ||
+        strftime(buf, len, with_time ? "%b %e %H:%M" : "%b %e", &tm) == 0) {
+        snprintf(buf, len, "-");
+        return;
+    }
+    /* "%e" pads the day with a space: "Dec  6" reads as a gap. */
+    char *dbl = strstr(buf, "  ");
+    if (dbl)
+        memmove(dbl, dbl + 1, strlen(dbl));
+}
+
+static void format_delta(int64_t coins, int64_t bonus, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (coins)
+        snprintf(buf, len, "%+lld coins", (long long)coins);
+    if (bonus) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, "%s%+lld bonus", used ? ", " : "", (long long)bonus);
+    }
+}
+
+static void format_row(const struct catalog_ledger_item *it, struct wallet_row_text *t)
+{
+    format_date(it->time, true, t->when, sizeof(t->when));
+    format_delta(it->coins, it->bonus_coins, t->delta, sizeof(t->delta));
+    t->credit = it->coins + it->bonus_coins > 0;
+    const char *how = it->method == CATALOG_METHOD_COINS ? "coins"
+                      : it->method == CATALOG_METHOD_AD  ? "an ad"
+                      : it->method == CATALOG_METHOD_VIP ? "VIP"
+                                                         : NULL;
+    switch (it->kind) {
+    case CATALOG_LEDGER_UNLOCK:
+        snprintf(t->what, sizeof(t->what), "Unlocked %s, episode %d%s%s%s",
+                 it->series_title ? it->series_title : "an episode", it->episode_index,
+                 how ? " (" : "", how ? how : "", how ? ")" : "");
+        if (!t->delta[0])
+            snprintf(t->delta, sizeof(t->delta), "free");
+        break;
+    case CATALOG_LEDGER_PURCHASE:
+        snprintf(t->what, sizeof(t->what), "Bought %s",
+                 it->pack_title ? it->pack_title : (it->pack_id ? it->pack_id : "a pack"));
+        break;
+    case CATALOG_LEDGER_CHECKIN:
+        snprintf(t->what, sizeof(t->what), "Daily check-in reward");
+        break;
+    case CATALOG_LEDGER_WELCOME:
+        snprintf(t->what, sizeof(t->what), "Welcome gift");
+        break;
+    case CATALOG_LEDGER_WELCOME_RETURN:
+        snprintf(t->what, sizeof(t->what), "Welcome gift returned (account already had one)");
+        break;
+    case CATALOG_LEDGER_OTHER:
+        snprintf(t->what, sizeof(t->what), "Balance change");
+        break;
+    }
+}
+
+/* What a pack gives, as its button's label ("300 coins + 30 bonus", "VIP for 7 days"). */
+static void pack_label(const struct catalog_pack *p, char *buf, size_t len)
+{
+    if (p->vip_days > 0 && p->coins == 0)
+        snprintf(buf, len, "VIP for %d days", p->vip_days);
+    else if (p->bonus_coins > 0)
+        snprintf(buf, len, "%d coins + %d bonus", p->coins, p->bonus_coins);
+    else
+        snprintf(buf, len, "%d coins", p->coins);
+}
+
+/* The check-in reward of streak day `day`: min(5 x day, 35) (docs/api.md, POST /v1/checkin). */
+static int day_reward(int day)
+{
+    return day * 5 < 35 ? day * 5 : 35;
+}
+
+/* ---- requests ---- */
+
+static void request_packs(struct app *app, struct screen *s)
+{
+    struct wallet_screen *w = s->state;
+    net_cancel(app->net, w->packs_req);
+    w->packs_req = screen_request(app, s, APP_REQ_PACKS, NET_GET, "/v1/packs", NULL, 0, NULL);
+    snprintf(w->packs_status, sizeof(w->packs_status), "Loading the packs...");
+    w->packs_error = false;
+}
+
+static void request_history(struct app *app, struct screen *s)
+{
+    struct wallet_screen *w = s->state;
+    if (!app->token) {
+        screen_resend_later(app, s, APP_REQ_WALLET_HISTORY);
+        return;
+    }
+    net_cancel(app->net, w->history_req);
+    w->history_req =
+        screen_request(app, s, APP_REQ_WALLET_HISTORY, NET_GET, HISTORY_PATH, NULL, 0, NULL);
+}
+
+static void request_checkin(struct app *app, struct screen *s)
+{
+    struct wallet_screen *w = s->state;
+    if (w->checkin_req)
+        return; /* one claim at a time */
+    if (!app->token) {
+        screen_resend_later(app, s, APP_REQ_CHECKIN);
+        return;
+    }
+    /* No idempotency key: a second claim the same day is a harmless 409 "already claimed". */
+    w->checkin_req =
+        screen_request(app, s, APP_REQ_CHECKIN, NET_POST, "/v1/checkin", "{}", 0, NULL);
+    snprintf(w->checkin_status, sizeof(w->checkin_status), "Claiming...");
+    w->checkin_error = false;
+    w->checkin_result = NULL;
+}
+
+/* The smallest pack that covers what the paywall is missing, else the largest. */
+static size_t covering_pack(const struct wallet_screen *w)
+{
+    int64_t need = (int64_t)w->price - (w->balance > 0 ? w->balance : 0);
+    size_t best = SIZE_MAX, largest = 0;
+    for (size_t i = 0; i < w->packs->n_packs; i++) {
+        const struct catalog_pack *k = &w->packs->packs[i];
+        int64_t coins = (int64_t)k->coins + k->bonus_coins;
+        const struct catalog_pack *l = &w->packs->packs[largest];
+        if (coins > (int64_t)l->coins + l->bonus_coins)
+            largest = i;
+        if (coins >= need && k->coins > 0 &&
+            (best == SIZE_MAX ||
+             coins < (int64_t)w->packs->packs[best].coins + w->packs->packs[best].bonus_coins))
+            best = i;
+    }
+    return best != SIZE_MAX ? best : largest;
+}
+
+static void on_packs(struct app *app, struct screen *s, struct net_response *r)
+{
+    struct wallet_screen *w = s->state;
+    w->packs_req = 0;
+    struct catalog_packs *packs = NULL;
+    char err[CATALOG_ERR_LEN] = "";
+    if (r->error || r->status != 200 || catalog_parse_packs(r->body, r->len, &packs, err) != 0 ||
+        packs->n_packs == 0) {
+        char text[360], tech[512] = "";
+        if (!r->error && r->status == 200 && !err[0])
+            snprintf(text, sizeof(text), "No packs are on sale right now.");
+        else
+            app_failure_text(r, err, text, sizeof(text), tech, sizeof(tech));
+        if (!r->error && r->status == 200 && !err[0])
+            snprintf(tech, sizeof(tech), "GET /v1/packs: an empty list");
+        log_warn("wallet packs: %s", tech);
+        snprintf(w->packs_status, sizeof(w->packs_status), "%s Press OK to try again.", text);
+        w->packs_error = true;
+        app_set_error(app, "%s", text);
+        app_set_error_tech(app, "%s", tech);
+        catalog_packs_free(packs);
+        return;
+    }
+    catalog_packs_free(w->packs);
+    w->packs = packs;
+    w->packs_status[0] = '\0';
+    w->packs_error = false;
+    if (w->chooser)
+        w->pack_focus = covering_pack(w);
+    if (w->pack_focus >= packs->n_packs)
+        w->pack_focus = packs->n_packs - 1;
+}
+
+static void on_history(struct app *app, struct screen *s, struct net_response *r)
+{
+    (void)app;
+    struct wallet_screen *w = s->state;
+    w->history_req = 0;
+    struct catalog_wallet_history *h = NULL;
+    char err[CATALOG_ERR_LEN] = "";
+    if (r->error || r->status != 200 ||
+        catalog_parse_wallet_history(r->body, r->len, &h, err) != 0) {
+        char text[420], tech[512];
+        app_failure_text(r, err, text, sizeof(text), tech, sizeof(tech));
+        log_warn("wallet history: %s", tech);
+        /* What was shown stays; a first failure says so where the ledger goes. */
+        if (!w->n_rows)
+            snprintf(w->history_status, sizeof(w->history_status), "%s", text);
+        return;
+    }
+    if (h->n_dropped)
+        log_warn("wallet history: left out %zu item%s; the first: %s", h->n_dropped,
+                 h->n_dropped == 1 ? "" : "s", h->dropped);
+    struct wallet_row_text *rows = h->n_items ? calloc(h->n_items, sizeof(*rows)) : NULL;
+    if (h->n_items && !rows) {
+        catalog_wallet_history_free(h);
+        return;
+    }
+    for (size_t i = 0; i < h->n_items; i++)
+        format_row(&h->items[i], &rows[i]);
+    free(w->rows);
+    w->rows = rows;
+    w->n_rows = h->n_items < UI_WALLET_MAX_ROWS ? h->n_items : UI_WALLET_MAX_ROWS;
+    snprintf(w->history_status, sizeof(w->history_status), "No activity yet");
+    if (w->row_focus >= w->n_rows)
+        w->row_focus = w->n_rows ? w->n_rows - 1 : 0;
+    if (w->focus == UI_WALLET_FOCUS_HISTORY && !w->n_rows)
+        w->focus = UI_WALLET_FOCUS_CLAIM;
+    catalog_wallet_history_free(h);
+}
+
+static void on_checkin(struct app *app, struct screen *s, struct net_response *r)
+{
+    struct wallet_screen *w = s->state;
+    w->checkin_req = 0;
+    struct catalog_checkin *c = NULL;
+    char err[CATALOG_ERR_LEN] = "";
+    if (r->error || (r->status != 200 && r->status != 409) ||
+        catalog_parse_checkin(r->status, r->body, r->len, &c, err) != 0) {
+        char text[360], tech[512];
+        app_failure_text(r, err, text, sizeof(text), tech, sizeof(tech));
+        log_warn("check-in: %s", tech);
+        snprintf(w->checkin_status, sizeof(w->checkin_status), "The check-in failed. %s", text);
+        w->checkin_error = true;
+        w->checkin_result = "failed";
+        app_set_error(app, "%s", w->checkin_status);
+        app_set_error_tech(app, "%s", tech);
+        return;
+    }
+    struct catalog_wallet *wallet = app->wallet;
+    w->checkin_result = c->already_claimed ? "already_claimed" : "claimed";
+    if (c->already_claimed) {
+        snprintf(w->checkin_status, sizeof(w->checkin_status),
+                 "Already claimed today. Come back tomorrow for +%d bonus coins.",
+                 c->next_reward >= 0 ? c->next_reward : day_reward(c->streak + 1));
+        app_toast(app, "Already claimed today");
+        log_info("check-in: already claimed (streak %d)", c->streak);
+    } else {
+        snprintf(w->checkin_status, sizeof(w->checkin_status),
+                 "+%d bonus coins for day %d. Tomorrow: +%d.", c->reward_bonus_coins, c->streak,
+                 c->next_reward >= 0 ? c->next_reward : day_reward(c->streak + 1));
+        app_toast(app, "+%d bonus coins: day %d of your check-in streak", c->reward_bonus_coins,
+                  c->streak);
+        log_info("check-in: +%d bonus coins, streak %d", c->reward_bonus_coins, c->streak);
+        if (wallet) {
+            wallet->coins = c->coins;
+            wallet->bonus_coins = c->bonus_coins;
+        }
+        request_history(app, s);
+    }
+    w->checkin_error = false;
+    /* Shown at once; the wallet asked for below confirms it (and the bonus expiry). */
+    if (wallet) {
+        wallet->checkin_claimed_today = true;
+        wallet->checkin_streak = c->streak;
+        wallet->checkin_next_reward = c->next_reward;
+    }
+    session_refresh_wallet(app);
+    catalog_checkin_free(c);
+}
+
+/* ---- the screen ---- */
+
+static int wallet_enter(struct app *app, struct screen *s, const void *arg)
+{
+    struct wallet_screen *w = s->state;
+    const struct wallet_args *a = arg;
+    w->chooser = a && a->choose_pack;
+    w->price = a ? a->price : 0;
+    w->balance = a ? a->balance : -1;
+    w->focus = w->chooser ? UI_WALLET_FOCUS_PACKS : UI_WALLET_FOCUS_CLAIM;
+    snprintf(w->history_status, sizeof(w->history_status), "Loading your activity...");
+    session_refresh_wallet(app);
+    request_packs(app, s);
+    request_history(app, s);
+    return 0;
+}
+
+static void wallet_leave(struct app *app, struct screen *s)
+{
+    struct wallet_screen *w = s->state;
+    net_cancel(app->net, w->packs_req);
+    net_cancel(app->net, w->history_req);
+    net_cancel(app->net, w->checkin_req);
+    catalog_packs_free(w->packs);
+    free(w->rows);
+}
+
+static void wallet_resume(struct app *app, struct screen *s)
+{
+    /* Back from a checkout: whatever happened there shows in the balance and the ledger. */
+    session_refresh_wallet(app);
+    request_history(app, s);
+}
+
+static size_t n_packs(const struct wallet_screen *w)
+{
+    return w->packs ? w->packs->n_packs : 0;
+}
+
+static void open_checkout(struct app *app, struct wallet_screen *w)
+{
+    const struct catalog_pack *p = &w->packs->packs[w->pack_focus];
+    struct checkout_args c = {.pack_id = p->id};
+    log_info("wallet: checkout for pack %s (%s)", p->id, p->price);
+    app_push(app, &screen_checkout, &c);
+}
+
+static bool wallet_action(struct app *app, struct screen *s, enum input_action action, bool repeat)
+{
+    (void)repeat;
+    struct wallet_screen *w = s->state;
+    switch (action) {
+    case INPUT_LEFT:
+        if (w->focus == UI_WALLET_FOCUS_PACKS)
+            w->focus = UI_WALLET_FOCUS_CLAIM;
+        return true;
+    case INPUT_RIGHT:
+        if (w->focus != UI_WALLET_FOCUS_PACKS && (n_packs(w) || w->packs_error))
+            w->focus = UI_WALLET_FOCUS_PACKS;
+        return true;
+    case INPUT_UP:
+        if (w->focus == UI_WALLET_FOCUS_PACKS && w->pack_focus > 0)
+            w->pack_focus--;
+        else if (w->focus == UI_WALLET_FOCUS_HISTORY && w->row_focus > 0)
+            w->row_focus--;
+        else if (w->focus == UI_WALLET_FOCUS_HISTORY)
+            w->focus = UI_WALLET_FOCUS_CLAIM;
+        return true;
+    case INPUT_DOWN:
+        if (w->focus == UI_WALLET_FOCUS_PACKS && w->pack_focus + 1 < n_packs(w))
+            w->pack_focus++;
+        else if (w->focus == UI_WALLET_FOCUS_HISTORY && w->row_focus + 1 < w->n_rows)
+            w->row_focus++;
+        else if (w->focus == UI_WALLET_FOCUS_CLAIM && w->n_rows) {
+            w->focus = UI_WALLET_FOCUS_HISTORY;
+            w->row_focus = 0;
+        }
+        return true;
+    case INPUT_OK:
+        if (w->focus == UI_WALLET_FOCUS_CLAIM)
+            request_checkin(app, s);
+        else if (w->focus == UI_WALLET_FOCUS_PACKS && n_packs(w))
+            open_checkout(app, w);
+        else if (w->focus == UI_WALLET_FOCUS_PACKS && !w->packs_req)
+            request_packs(app, s); /* they failed: try again */
+        return true;
+    default:
+        return false; /* BACK: where the viewer came from; HOME: home */
+    }
+}
+
+static void wallet_response(struct app *app, struct screen *s, struct net_response *r)
+{
+    if (r->kind == APP_REQ_PACKS)
+        on_packs(app, s, r);
+    else if (r->kind == APP_REQ_WALLET_HISTORY)
+        on_history(app, s, r);
+    else if (r->kind == APP_REQ_CHECKIN)
+        on_checkin(app, s, r);
+}
+
+static void wallet_resend(struct app *app, struct screen *s, int kind)
+{
+    if (kind == APP_REQ_PACKS)
+        request_packs(app, s);
+    else if (kind == APP_REQ_WALLET_HISTORY)
+        request_history(app, s);
+    else if (kind == APP_REQ_CHECKIN) {
+        ((struct wallet_screen *)s->state)->checkin_req = 0;
+        request_checkin(app, s);
+    }
+}
+
+static bool busy(const struct app *app, const struct wallet_screen *w)
+{
+    return w->packs_req || w->history_req || w->checkin_req || app->wallet_req;
+}
+
+static int64_t wallet_tick(struct app *app, struct screen *s, int64_t now)
+{
+    return busy(app, s->state) ? app_animate(app, now) : -1;
+}
+
+static void wallet_render(struct app *app, struct screen *s, int64_t now)
+{
+    struct wallet_screen *w = s->state;
+    const struct catalog_wallet *cw = app->wallet;
+    char balance[64], bonus[128], vip[96], ads[96], claim[64], line[160], date[32];
+    struct ui_wallet_view v = {.focus = w->focus, .now_ms = now, .busy = busy(app, w)};
+
+    if (cw) {
+        snprintf(balance, sizeof(balance), "%lld coins", (long long)(cw->coins + cw->bonus_coins));
+        if (cw->bonus_coins > 0 && cw->bonus_expiring > 0) {
+            format_date(cw->bonus_expires_at, false, date, sizeof(date));
+            snprintf(bonus, sizeof(bonus), "%lld coins + %lld bonus coins (%lld expire %s)",
+                     (long long)cw->coins, (long long)cw->bonus_coins,
+                     (long long)cw->bonus_expiring, date);
+        } else if (cw->bonus_coins > 0) {
+            snprintf(bonus, sizeof(bonus), "%lld coins + %lld bonus coins", (long long)cw->coins,
+                     (long long)cw->bonus_coins);
+        } else {
+            snprintf(bonus, sizeof(bonus), "%lld coins, no bonus coins", (long long)cw->coins);
+        }
+        v.bonus = bonus;
+        if (cw->vip_active) {
+            format_date(cw->vip_expires_at, false, date, sizeof(date));
+            snprintf(vip, sizeof(vip), "VIP until %s", date);
+        } else if (cw->vip_expires_at > 0) {
+            format_date(cw->vip_expires_at, false, date, sizeof(date));
+            snprintf(vip, sizeof(vip), "VIP ended %s", date);
+        } else {
+            snprintf(vip, sizeof(vip), "No VIP plan");
+        }
+        v.vip = vip;
+        if (cw->ads_per_day >= 0)
+            snprintf(ads, sizeof(ads), "%d of %d ad unlocks left today", cw->ads_left_today,
+                     cw->ads_per_day);
+        else
+            snprintf(ads, sizeof(ads), "%d ad unlocks left today", cw->ads_left_today);
+        v.ads = ads;
+
+        /* The strip: days 1-7 while the streak is young; past a week, the last six claimed
+         * and the next. */
+        int next_day = cw->checkin_streak + 1;
+        int first = next_day <= UI_WALLET_DAYS ? 1 : next_day - (UI_WALLET_DAYS - 1);
+        for (int i = 0; i < UI_WALLET_DAYS; i++) {
+            int day = first + i;
+            v.days[i] = (struct ui_wallet_day){
+                .day = day,
+                .reward = day == next_day && cw->checkin_next_reward >= 0 ? cw->checkin_next_reward
+                                                                          : day_reward(day),
+                .claimed = day <= cw->checkin_streak,
+                .next = day == next_day,
+            };
+        }
+        v.days_known = true;
+        int next_reward =
+            cw->checkin_next_reward >= 0 ? cw->checkin_next_reward : day_reward(next_day);
+        if (cw->checkin_claimed_today) {
+            snprintf(claim, sizeof(claim), "Claimed today");
+            snprintf(line, sizeof(line), "Day %d streak. Tomorrow: +%d bonus coins.",
+                     cw->checkin_streak, next_reward);
+        } else {
+            snprintf(claim, sizeof(claim), "Claim +%d bonus", next_reward);
+            snprintf(line, sizeof(line), "Claim every day: the reward grows to 35 a day.");
+        }
+    } else {
+        snprintf(balance, sizeof(balance), "Checking your balance...");
+        snprintf(claim, sizeof(claim), "Claim");
+        line[0] = '\0';
+    }
+    v.balance = balance;
+    v.claim_label = claim;
+    v.checkin_line = w->checkin_status[0] ? w->checkin_status : (line[0] ? line : NULL);
+    v.checkin_is_error = w->checkin_status[0] && w->checkin_error;
+
+    char labels[UI_WALLET_MAX_PACKS][64], details[UI_WALLET_MAX_PACKS][96];
+    for (size_t i = 0; i < n_packs(w) && i < UI_WALLET_MAX_PACKS; i++) {
+        const struct catalog_pack *p = &w->packs->packs[i];
+        pack_label(p, labels[i], sizeof(labels[i]));
+        if (p->bonus_coins > 0 && p->bonus_days > 0)
+            snprintf(details[i], sizeof(details[i]), "%s  -  bonus lasts %d days", p->price,
+                     p->bonus_days);
+        else
+            snprintf(details[i], sizeof(details[i]), "%s", p->price);
+        v.packs[i] = (struct ui_wallet_pack){labels[i], details[i]};
+        v.n_packs++;
+    }
+    v.pack_focus = w->pack_focus;
+    v.packs_status = w->packs_status[0] ? w->packs_status : NULL;
+    v.packs_status_is_error = w->packs_error;
+
+    struct ui_wallet_row rows[UI_WALLET_MAX_ROWS];
+    for (size_t i = 0; i < w->n_rows; i++)
+        rows[i] = (struct ui_wallet_row){w->rows[i].when, w->rows[i].what, w->rows[i].delta,
+                                         w->rows[i].credit};
+    v.rows = rows;
+    v.n_rows = w->n_rows;
+    v.row_focus = w->row_focus;
+    v.rows_status = w->history_status[0] ? w->history_status : NULL;
+    ui_draw_wallet(app->ui, &v);
+}
+
+#define STR(x) (*v = (struct app_value){.type = APP_VALUE_STR, .s = (x)})
+#define INT(x) (*v = (struct app_value){.type = APP_VALUE_INT, .i = (x)})
+
+static bool wallet_state(struct app *app, struct screen *s, const char *path, struct app_value *v)
+{
+    (void)app;
+    struct wallet_screen *w = s->state;
+    if (strcmp(path, "wallet.packs") == 0) {
+        INT((int64_t)n_packs(w));
+    } else if (strcmp(path, "wallet.focus") == 0) {
+        if (w->focus == UI_WALLET_FOCUS_CLAIM)
+            STR("claim");
+        else if (w->focus == UI_WALLET_FOCUS_HISTORY)
+            STR("history");
+        else
+            STR(n_packs(w) ? w->packs->packs[w->pack_focus].id : NULL);
+    } else if (strcmp(path, "wallet.history") == 0) {
+        INT((int64_t)w->n_rows);
+    } else if (strcmp(path, "wallet.checkin_status") == 0) {
+        STR(w->checkin_status[0] ? w->checkin_status : NULL);
+    } else if (strcmp(path, "wallet.checkin_result") == 0) {
+        STR(w->checkin_result);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static const char *wallet_status(struct app *app, struct screen *s)
+{
+    (void)app;
+    struct wallet_screen *w = s->state;
+    if (w->checkin_status[0])
+        return w->checkin_status;
+    return w->packs_error ? w->packs_status : NULL;
+}
+
+const struct screen_ops screen_wallet = {
+    .name = "wallet",
+    .state_size = sizeof(struct wallet_screen),
+    .enter = wallet_enter,
+    .leave = wallet_leave,
+    .resume = wallet_resume,
+    .action = wallet_action,
+    .response = wallet_response,
+    .resend = wallet_resend,
+    .tick = wallet_tick,
+    .render = wallet_render,
+    .state = wallet_state,
+    .status = wallet_status,
+};
+
+/* ---- what the checkout tells the wallet ---- */
+
+void wallet_paid(struct app *app, const char *text)
+{
+    struct screen *top = app_top(app);
+    if (top && top->ops == &screen_wallet) {
+        struct wallet_screen *w = top->state;
+        if (w->chooser) {
+            /* Chosen for an episode: back to its paywall, which shows the new balance. */
+            app_pop(app);
+            paywall_paid(app, text);
+            return;
+        }
+        app_toast(app, "%s", text);
+        session_refresh_wallet(app);
+        request_history(app, top);
+        return;
+    }
+    paywall_paid(app, text);
+}
