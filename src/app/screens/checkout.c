@@ -93,7 +93,10 @@ static void on_purchase(struct app *app, struct screen *s, struct net_response *
         c->poll_at_ms = util_now_ms() + APP_POLL_CHECKOUT_MS;
         break;
     case CATALOG_PURCHASE_COMPLETED:
-        snprintf(text, sizeof(text), "Paid: +%d coins", p->pack.coins + p->pack.bonus_coins);
+        if (p->pack.vip_days > 0 && p->pack.coins + p->pack.bonus_coins == 0)
+            snprintf(text, sizeof(text), "Paid: VIP for %d more days", p->pack.vip_days);
+        else
+            snprintf(text, sizeof(text), "Paid: +%d coins", p->pack.coins + p->pack.bonus_coins);
         log_info("checkout %s completed", p->id);
         /* Back to the wallet (or through it to the paywall) with the new balance. */
         app_pop(app);
