@@ -314,6 +314,7 @@ struct catalog_ledger_item {
     char *series_title;            /* "series_title", localized, NULL when null */
     char *pack_id;                 /* "pack.id", NULL when "pack" is null */
     char *pack_title;              /* "pack.title", NULL when "pack" is null */
+    int pack_vip_days;             /* "pack.vip_days", 0 when absent or "pack" is null */
 };
 
 struct catalog_wallet_history {        /* GET /v1/wallet/history?limit= */

@@ -1448,7 +1448,8 @@ static int parse_ledger_item(const cJSON *j, const char *path, struct catalog_le
         char ppath[PATH_LEN + 8];
         snprintf(ppath, sizeof(ppath), "%s.pack", path);
         if ((rc = get_string(pack, ppath, "id", STR_REQUIRED | STR_NONEMPTY, &it->pack_id, err)) ||
-            (rc = get_string(pack, ppath, "title", 0, &it->pack_title, err)))
+            (rc = get_string(pack, ppath, "title", 0, &it->pack_title, err)) ||
+            (rc = get_int_opt(pack, ppath, "vip_days", 0, 0, &it->pack_vip_days, err)))
             return rc;
     }
     return 0;

@@ -443,12 +443,93 @@ static void test_checkout_writes_the_address(void **state)
     assert_text(png, (struct box){136, 470, 1000, 110}, 1920, 0xf0f0f5, "the address");
 }
 
+/* ---- from home's top bar ---- */
+
+/* Home, UP to the top bar, RIGHT to "Wallet", OK: the wallet on the Claim button. The ledger
+ * takes the focus; a VIP plan bought here comes back to the wallet (not a paywall), with a
+ * toast that says what was bought, VIP on, and the purchase in the ledger. BACK goes home. */
+static void test_from_home_bar_buy_vip(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-wallet-home");
+    assert_non_null(dir);
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), NULL,
+                                     path_in(dir, "server.log")),
+                     0);
+    tv_start(dir, srv.url, 1920, 1080);
+    ok("wait-for home.state=ready 30000");
+    ok("key UP");
+    ok("wait-for home.bar=search 5000");
+    ok("key RIGHT");
+    ok("wait-for home.bar=wallet 5000");
+    ok("key OK");
+    ok("wait-for screen=wallet 10000");
+    ok("wait-for wallet.focus=claim 5000");
+    ok("wait-for wallet.packs>0 20000");
+    ok("wait-for wallet.history=1 20000"); /* the welcome coins */
+    ok("wait-for wallet.coins=20 20000");
+    cJSON *st = tv_state();
+    assert_false(boolean(st, "wallet", "vip"));
+    assert_int_equal(num(st, "wallet", "vip_expires_at"), 0);
+    cJSON_Delete(st);
+
+    /* DOWN: the ledger's first row; UP: back to Claim. */
+    ok("key DOWN");
+    ok("wait-for wallet.focus=history 5000");
+    const char *history_png = path_in(dir, "history.png");
+    ok("screenshot %s", history_png);
+    ok("key UP");
+    ok("wait-for wallet.focus=claim 5000");
+
+    /* RIGHT: the packs from the first; the fourth is the 7-day VIP plan. */
+    ok("key RIGHT");
+    ok("wait-for wallet.focus=coins-60 5000");
+    ok("key DOWN 3");
+    ok("wait-for wallet.focus=vip-7 5000");
+    ok("key OK");
+    ok("wait-for checkout.id!=null 20000");
+    st = tv_state();
+    assert_string_equal(str(st, "checkout", "pack_id"), "vip-7");
+    char pay[200];
+    snprintf(pay, sizeof(pay), "/checkout/%s/pay", str(st, "checkout", "id"));
+    cJSON_Delete(st);
+    assert_int_equal(post(srv.url, pay), 200);
+    ok("wait-for screen=wallet 20000");
+    st = tv_state();
+    const char *toast = str(st, NULL, "toast");
+    assert_non_null(toast);
+    if (!strstr(toast, "VIP for 7"))
+        fail_msg("the toast after a VIP plan says '%s'", toast);
+    cJSON_Delete(st);
+    ok("wait-for wallet.vip=true 20000");
+    ok("wait-for wallet.history=2 20000"); /* the welcome, the purchase */
+    st = tv_state();
+    assert_true(num(st, "wallet", "vip_expires_at") > 0);
+    assert_int_equal(num(st, "wallet", "coins"), 20); /* a VIP plan gives no coins */
+    cJSON_Delete(st);
+    const char *vip_png = path_in(dir, "vip.png");
+    ok("screenshot %s", vip_png);
+    ok("key BACK");
+    ok("wait-for screen=home 10000");
+    ok("wait-for home.bar=wallet 5000");
+    tv_quit();
+    tu_server_stop(&srv);
+
+    /* The focused ledger row is filled, inside the safe area; the VIP line is drawn. */
+    assert_safe_area(history_png, 1920, 1080);
+    assert_true(focused_at(history_png, (struct box){96, 690, 930, 42}, 1920));
+    assert_false(focused_at(history_png, CLAIM_BOX, 1920));
+    assert_safe_area(vip_png, 1920, 1080);
+    assert_text(vip_png, (struct box){96, 262, 900, 44}, 1920, 0x9696a5, "the VIP line");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_checkin_once_then_already_claimed, teardown),
         cmocka_unit_test_teardown(test_chooser_second_pack_checkout_paid, teardown),
         cmocka_unit_test_teardown(test_checkout_writes_the_address, teardown),
+        cmocka_unit_test_teardown(test_from_home_bar_buy_vip, teardown),
     };
     signal(SIGPIPE, SIG_IGN);
     if (getenv("BINGE_TEST_FILTER"))

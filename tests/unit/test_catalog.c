@@ -1201,6 +1201,7 @@ static void test_fixture_values(void **state)
     assert_int_equal(hist->items[4].kind, CATALOG_LEDGER_PURCHASE);
     assert_string_equal(hist->items[4].pack_id, "coins-300");
     assert_int_equal(hist->items[4].coins, 300);
+    assert_int_equal(hist->items[4].pack_vip_days, 0);
     assert_int_equal(hist->items[5].kind, CATALOG_LEDGER_WELCOME);
     assert_int_equal(hist->items[5].time < hist->items[0].time, true);
     catalog_wallet_history_free(hist);
@@ -1220,6 +1221,17 @@ static void test_fixture_values(void **state)
     assert_int_equal(catalog_parse_wallet_history(later, sizeof(later) - 1, &hist, err), 0);
     assert_int_equal(hist->items[0].kind, CATALOG_LEDGER_OTHER);
     assert_int_equal(hist->items[0].coins, 7);
+    catalog_wallet_history_free(hist);
+    /* A VIP plan changes no balance: what it bought is the pack's days. */
+    static const char vip[] = "{\"items\":[{\"time\":5,\"kind\":\"purchase\",\"method\":null,"
+                              "\"coins\":0,\"bonus_coins\":0,\"bonus_expires_at\":null,"
+                              "\"episode_id\":null,\"episode_index\":null,\"series_id\":null,"
+                              "\"series_title\":null,\"pack\":{\"id\":\"vip-7\","
+                              "\"title\":\"VIP, 7 days\",\"vip_days\":7}}]}";
+    assert_int_equal(catalog_parse_wallet_history(vip, sizeof(vip) - 1, &hist, err), 0);
+    assert_int_equal(hist->items[0].kind, CATALOG_LEDGER_PURCHASE);
+    assert_int_equal(hist->items[0].pack_vip_days, 7);
+    assert_string_equal(hist->items[0].pack_title, "VIP, 7 days");
     catalog_wallet_history_free(hist);
 
     text = read_fixture("unlock.json", &len);

@@ -108,6 +108,10 @@ static void format_row(const struct catalog_ledger_item *it, struct wallet_row_t
     case CATALOG_LEDGER_PURCHASE:
         snprintf(t->what, sizeof(t->what), "Bought %s",
                  it->pack_title ? it->pack_title : (it->pack_id ? it->pack_id : "a pack"));
+        if (!t->delta[0] && it->pack_vip_days > 0) {
+            snprintf(t->delta, sizeof(t->delta), "+%d days VIP", it->pack_vip_days);
+            t->credit = true;
+        }
         break;
     case CATALOG_LEDGER_CHECKIN:
         snprintf(t->what, sizeof(t->what), "Daily check-in reward");
