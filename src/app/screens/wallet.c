@@ -291,14 +291,26 @@ static void on_checkin(struct app *app, struct screen *s, struct net_response *r
         w->checkin_result = "failed";
         app_set_error(app, "%s", w->checkin_status);
         app_set_error_tech(app, "%s", tech);
+        /* A lost answer may hide a claim the server made: the wallet and ledger say. */
+        session_refresh_wallet(app);
+        request_history(app, s);
         return;
     }
     struct catalog_wallet *wallet = app->wallet;
     w->checkin_result = c->already_claimed ? "already_claimed" : "claimed";
-    if (c->already_claimed) {
+    int next = c->next_reward >= 0 ? c->next_reward : day_reward(c->streak + 1);
+    if (c->already_claimed && wallet && !wallet->checkin_claimed_today) {
+        /* The wallet said unclaimed: another device of the account claimed, or this claim went
+         * through and its answer was lost (curl resends a POST once on a stale connection, and
+         * the resend hears 409). Either way today's reward is in: say that, not "already". */
         snprintf(w->checkin_status, sizeof(w->checkin_status),
-                 "Already claimed today. Come back tomorrow for +%d bonus coins.",
-                 c->next_reward >= 0 ? c->next_reward : day_reward(c->streak + 1));
+                 "Today's check-in is in: day %d of your streak. Tomorrow: +%d.", c->streak, next);
+        app_toast(app, "Checked in: day %d of your streak", c->streak);
+        log_info("check-in: claimed today already (streak %d), not shown before", c->streak);
+        request_history(app, s);
+    } else if (c->already_claimed) {
+        snprintf(w->checkin_status, sizeof(w->checkin_status),
+                 "Already claimed today. Come back tomorrow for +%d bonus coins.", next);
         app_toast(app, "Already claimed today");
         log_info("check-in: already claimed (streak %d)", c->streak);
     } else {
