@@ -328,7 +328,10 @@ static void on_demux_pad(GstElement *demux, GstPad *pad, gpointer data)
 {
     if (GST_PAD_IS_SRC(pad)) {
         gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, demux_src_probe, data, NULL);
-        gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, demux_event_probe, data, NULL);
+        struct player_pipe *pipe = data;
+        if (pipe->drop_segments > 0) /* only a pipe that leaves a head out moves time */
+            gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, demux_event_probe, data,
+                              NULL);
     }
 }
 
@@ -573,6 +576,7 @@ struct player_pipe *player_pipe_new(struct player *p, const char *uri, const cha
     pipe->start_variant.index = -1;
     pipe->variant.index = -1;
     pipe->pending_seek_ms = -1;
+    pipe->retry_seek_ms = -1;
     pipe->skip_from_ms = -1;
     pipe->skip_to_ms = -1;
     pipe->out_end_ms = -1;

@@ -1562,10 +1562,13 @@ int player_seek(struct player *p, int64_t position_ms)
         pipe->phase = PLAYER_PHASE_SEEKING;
         pipe->start_ms = position_ms;
         if (!issue_seek(pipe, position_ms, PLAYER_START_KEYFRAME)) {
-            log_warn("the pipeline refused a seek to %" G_GINT64_FORMAT " ms", position_ms);
+            /* Now and then playbin3 refuses a seek right after another has landed (about one
+             * 1,500-seek storm in three): player_tick asks again, so the key is not lost. */
+            log_warn("the pipeline refused a seek to %" G_GINT64_FORMAT " ms: asking again",
+                     position_ms);
             pipe->phase = PLAYER_PHASE_RUNNING;
-            pipe->seek_by_user = false;
-            return BINGE_EMEDIA;
+            pipe->retry_seek_ms = position_ms;
+            pipe->retry_seeks = 0;
         }
     }
     touch(p);
@@ -1746,6 +1749,23 @@ void player_tick(struct player *p, int64_t now_ms)
         if (deadline < 0 || t_ < deadline)                                                         \
             deadline = t_;                                                                         \
     } while (0)
+    if (pipe->retry_seek_ms >= 0 && pipe->phase == PLAYER_PHASE_RUNNING && !pipe->failed) {
+        /* A refused seek (player_seek), asked again every tick for a second at most. */
+        if (issue_seek(pipe, pipe->retry_seek_ms, PLAYER_START_KEYFRAME)) {
+            pipe->phase = PLAYER_PHASE_SEEKING;
+            pipe->start_ms = pipe->retry_seek_ms;
+            pipe->retry_seek_ms = -1;
+        } else if (++pipe->retry_seeks >= 20) {
+            log_warn("the pipeline refused a seek to %" G_GINT64_FORMAT " ms 20 times",
+                     pipe->retry_seek_ms);
+            pipe->retry_seek_ms = -1;
+            pipe->seek_by_user = false;
+        } else {
+            PLAYER_DEADLINE(now_ms + 50);
+        }
+    } else if (pipe->phase != PLAYER_PHASE_RUNNING) {
+        pipe->retry_seek_ms = -1; /* a newer seek or a start seek took its place */
+    }
     bool running = pipe->phase == PLAYER_PHASE_RUNNING && pipe->first_frame && !pipe->failed;
     int64_t pos = running ? query_position(pipe) : -1;
     if (pos > p->stats.position_ms)

@@ -141,6 +141,8 @@ struct player_pipe {
     struct player_variant start_variant; /* the first one of this pipe */
     int switches;                        /* variant switches of this pipe */
     int64_t pending_seek_ms;             /* a player_seek waiting for the one in flight, -1 */
+    int64_t retry_seek_ms;               /* a seek the pipeline refused, asked again; -1 */
+    int retry_seeks;                     /* how many times it was asked again */
     int rebuilds;                        /* times this stream was rebuilt after hlsdemux2's race */
     enum player_start_mode start_mode;   /* how the start seek lands on start_ms */
     int64_t skip_from_ms;                /* a segment is missing from here on (404), -1 */

@@ -192,9 +192,11 @@ static void assert_picture_is(const char *dir, const char *png, int index, long 
             "%s: episode %d at %lld ms: cell distance %.0f (10 s later %.0f, episode %d "
             "%.0f)\n",
             png, index, position_ms, right, later, index > 1 ? index - 1 : index + 1, other);
-    assert_true(right < 60);
-    assert_true(later > 75);
-    assert_true(other > 75);
+    /* The episodes pan a painted scene (make-content): the worst cell of the right picture
+     * is 56-62 off after scaling, a wrong one 167 or more. */
+    assert_true(right < 100);
+    assert_true(later > 120);
+    assert_true(other > 120);
 }
 
 /* Waits until the seeks asked for have landed and their picture is drawn. */

@@ -334,11 +334,13 @@ static void test_seek_while_opening(void **state)
     player_free(p);
 }
 
-/* A storm of seeks while segments are downloading: each flushing seek cancels a transfer in
- * the demuxer's download helper. GStreamer 1.22.0's adaptivedemux2 on libsoup 3.2 crashed
- * (SEGV in g_input_stream_close on the download thread) in about one such run of two; binge
- * must neither crash nor stop answering (src/player/soup.c). */
-#define STORM_SEEKS 1500
+/* Seeks at a held key's pace while segments are downloading, with a new stream now and then:
+ * each flushing seek may cancel a transfer in the demuxer's download helper. On GStreamer
+ * 1.22.0 with libsoup 3 such cancellations crashed the download thread (SEGV under
+ * g_input_stream_close): 2 runs of 4 of a 1,500-seek version of this test, and test_resume
+ * about 1 run in 15. binge downloads through libsoup 2.4 (src/player/soup.c). Every seek must
+ * land, none may be refused for good, and the player must still answer at the end. */
+#define STORM_SEEKS 200
 static void test_seek_storm(void **state)
 {
     (void)state;
@@ -351,7 +353,7 @@ static void test_seek_storm(void **state)
     for (int i = 0; i < STORM_SEEKS; i++) {
         int64_t to = (int64_t)(rand_r(&seed) % 2800);
         assert_int_equal(player_seek(p, to), 0);
-        tp_pump_for(r, 5 + (int)(rand_r(&seed) % 60));
+        tp_pump_for(r, 60 + (int)(rand_r(&seed) % 140));
         if (i % 25 == 24) { /* now and then a whole stream: a fresh download helper */
             player_stop(p);
             assert_int_equal(player_open(p, ep1, (int64_t)(rand_r(&seed) % 2800)), 0);
