@@ -81,7 +81,7 @@ static void format_delta(int64_t coins, int64_t bonus, char *buf, size_t len)
 {
     buf[0] = '\0';
     if (coins)
-        snprintf(buf, len, "%+lld coins", (long long)coins);
+        snprintf(buf, len, "%+lld coin%s", (long long)coins, coins == 1 || coins == -1 ? "" : "s");
     if (bonus) {
         size_t used = strlen(buf);
         snprintf(buf + used, len - used, "%s%+lld bonus", used ? ", " : "", (long long)bonus);
