@@ -8,7 +8,8 @@
 /* The net thread: one thread running curl multi; the rest of binge never sees curl.
  *
  * Threading:
- *   - net_new/net_free/net_request/net_cancel/net_poll/net_set_bearer/net_bearer_gen are called
+ *   - net_new/net_free/net_request/net_cancel/net_poll/net_set_bearer/net_set_language/
+ *     net_bearer_gen are called
  *     from the UI thread only.
  *   - The notify callback runs on the net thread each time a response is queued; it must only
  *     wake the UI thread (e.g. push an SDL user event) and must not call back into net.
@@ -137,6 +138,11 @@ void net_response_free(struct net_response *resp);
  * the new one; transfers already under way keep theirs. Each call advances the generation.
  * Returns 0, BINGE_EINVAL (a line break in the token; the old token stays) or BINGE_ENOMEM. */
 int net_set_bearer(struct net *net, const char *token);
+
+/* Sets the Accept-Language sent from each request's next attempt on (copied; NULL sends none):
+ * the viewer chose another content language. UI thread. Returns 0, BINGE_EINVAL (a line break)
+ * or BINGE_ENOMEM (the old one stays). */
+int net_set_language(struct net *net, const char *language);
 
 /* The generation of the session bearer: 0 before the first net_set_bearer(), then 1, 2, ...
  * Compare with net_response.bearer_gen to tell a stale-token 401 from one already handled. */

@@ -312,7 +312,7 @@ static int add_header(struct curl_slist **list, const char *name, const char *va
 static int job_headers(struct net *net, struct net_job *job)
 {
     int rc = 0;
-    char *session = NULL;
+    char *session = NULL, *language = NULL;
 
     free_header_list(job->headers);
     job->headers = NULL;
@@ -327,12 +327,16 @@ static int job_headers(struct net *net, struct net_job *job)
         pthread_mutex_unlock(&net->lock);
         bearer = session;
     }
+    /* The language too may change while requests wait (net_set_language). */
+    pthread_mutex_lock(&net->lock);
+    language = util_strdup(net->language);
+    pthread_mutex_unlock(&net->lock);
     if ((!overridden(job, "Accept") &&
          (rc = add_header(&job->headers, "Accept", "application/json"))) ||
         (net->device_id && !overridden(job, "X-Device-Id") &&
          (rc = add_header(&job->headers, "X-Device-Id", net->device_id))) ||
-        (net->language && !overridden(job, "Accept-Language") &&
-         (rc = add_header(&job->headers, "Accept-Language", net->language))) ||
+        (language && !overridden(job, "Accept-Language") &&
+         (rc = add_header(&job->headers, "Accept-Language", language))) ||
         (job->if_none_match &&
          (rc = add_header(&job->headers, "If-None-Match", job->if_none_match))))
         goto out;
@@ -355,6 +359,7 @@ static int job_headers(struct net *net, struct net_job *job)
     }
 out:
     free_secret(session);
+    free(language);
     return rc;
 }
 
@@ -1365,6 +1370,25 @@ int net_set_bearer(struct net *net, const char *token)
     net->bearer_gen++;
     pthread_mutex_unlock(&net->lock);
     free_secret(old);
+    return 0;
+}
+
+int net_set_language(struct net *net, const char *language)
+{
+    if (!net)
+        return BINGE_EINVAL;
+    if (has_crlf(language)) {
+        log_warn("language refused: line break in it");
+        return BINGE_EINVAL;
+    }
+    char *copy = util_strdup(language);
+    if (language && !copy)
+        return BINGE_ENOMEM;
+    pthread_mutex_lock(&net->lock);
+    char *old = net->language;
+    net->language = copy;
+    pthread_mutex_unlock(&net->lock);
+    free(old);
     return 0;
 }
 

@@ -550,6 +550,37 @@ static void test_get_ok(void **state)
     net_free(net);
 }
 
+/* The viewer picks another catalog language: the next requests carry it; none clears it. */
+static void test_set_language(void **state)
+{
+    (void)state;
+    struct net *net = new_net(0, 0);
+    struct net_request req = {.method = NET_GET};
+    assert_int_equal(net_set_language(net, "es"), 0);
+    struct net_response *resp = fetch(net, &req, "/ok");
+    assert_int_equal(resp->status, 200);
+    net_response_free(resp);
+    char *head = server_last(NULL);
+    assert_non_null(strstr(head, "\r\nAccept-Language: es\r\n"));
+    assert_null(strstr(head, "Accept-Language: en"));
+    free(head);
+    assert_int_equal(net_set_language(net, "th\r\nX-Evil: 1"), BINGE_EINVAL); /* es stays */
+    assert_int_equal(net_set_language(NULL, "es"), BINGE_EINVAL);
+    resp = fetch(net, &req, "/ok");
+    net_response_free(resp);
+    head = server_last(NULL);
+    assert_non_null(strstr(head, "\r\nAccept-Language: es\r\n"));
+    assert_null(strstr(head, "X-Evil"));
+    free(head);
+    assert_int_equal(net_set_language(net, NULL), 0);
+    resp = fetch(net, &req, "/ok");
+    net_response_free(resp);
+    head = server_last(NULL);
+    assert_null(strstr(head, "Accept-Language"));
+    free(head);
+    net_free(net);
+}
+
 static void test_post_headers(void **state)
 {
     /* Capture the log at debug level to prove the token never reaches it. */
@@ -1377,6 +1408,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_get_ok),
+        cmocka_unit_test(test_set_language),
         cmocka_unit_test(test_post_headers),
         cmocka_unit_test(test_post_without_body),
         cmocka_unit_test(test_http_errors_are_not_errors),
