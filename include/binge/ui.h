@@ -312,6 +312,26 @@ struct ui_search_view {
 };
 void ui_draw_search(struct ui *ui, const struct ui_search_view *view);
 
+/* Settings: rows (a label, its value) on the left, what the focused row means on the right. */
+#define UI_SETTINGS_MAX_ROWS 10
+struct ui_settings_row {
+    const char *label;
+    const char *value;
+    bool choice; /* a value LEFT/RIGHT change: drawn between arrows while focused */
+};
+struct ui_settings_view {
+    struct ui_settings_row rows[UI_SETTINGS_MAX_ROWS];
+    size_t n_rows;
+    size_t focus;
+    const char *panel_title; /* may be NULL */
+    const char *panel_text;  /* wrapped, '\n' breaks lines; may be NULL */
+    const char *status;      /* a result line ("This TV is no longer linked ..."), may be NULL */
+    bool status_is_error;
+    bool busy;
+    int64_t now_ms;
+};
+void ui_draw_settings(struct ui *ui, const struct ui_settings_view *view);
+
 /* Spinner period: while busy, the app redraws at least this often. */
 #define UI_ANIMATION_FRAME_MS 33
 

@@ -570,7 +570,7 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
         struct net_config ncfg = {
             .user_agent = "binge/" BINGE_VERSION,
             .device_id = opts->device_id,
-            .language = opts->language,
+            .language = prefs_content_language(app), /* the viewer's choice, else --language */
             .connect_timeout_ms = opts->connect_timeout_ms,
             .total_timeout_ms = opts->http_timeout_ms,
             .max_retries = opts->http_retries ? opts->http_retries : NET_RETRIES_NONE,

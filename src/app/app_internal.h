@@ -163,7 +163,8 @@ struct app {
 
 /* The screens (src/app/screens/), listed in screens.c. */
 extern const struct screen_ops screen_home, screen_player, screen_paywall, screen_ad,
-    screen_checkout, screen_activate, screen_exit_confirm, screen_search, screen_wallet;
+    screen_checkout, screen_activate, screen_exit_confirm, screen_search, screen_wallet,
+    screen_settings;
 extern const struct screen_ops *const app_screens[];
 extern const size_t app_n_screens;
 /* The screen of app_screens[] named name ("search"), or NULL when binge has none such. */
@@ -271,6 +272,23 @@ void prefs_apply(struct app *app);
  * action. */
 bool prefs_dispatch(struct app *app, enum input_action action, int64_t *volume_until_ms);
 int prefs_volume_pct(const struct app *app);
+/* What the settings screen changes, saved in the store at once. */
+/* Autoplay of the next episode at the end of one (on unless the viewer turned it off). */
+bool prefs_autoplay(const struct app *app);
+void prefs_set_autoplay(struct app *app, bool on);
+/* The catalog's language (Accept-Language): the viewer's choice, else --language. Borrowed
+ * until the next change. Setting it changes what net sends from the next request on. */
+const char *prefs_content_language(const struct app *app);
+void prefs_set_content_language(struct app *app, const char *lang);
+/* The menus' language: kept only (the translations are a later issue); NULL when not chosen. */
+const char *prefs_ui_language(const struct app *app);
+void prefs_set_ui_language(struct app *app, const char *lang);
+/* The preferred dub (NULL: the stream's own) and subtitles (NULL: off), as the AUDIO and
+ * SUBTITLES keys keep them. */
+const char *prefs_audio_language(const struct app *app);
+void prefs_set_audio_language(struct app *app, const char *lang);
+const char *prefs_subtitle_language(const struct app *app);
+void prefs_set_subtitle_language(struct app *app, const char *lang);
 
 /* ---- What the screens offer each other (src/app/screens/) ---- */
 
@@ -285,6 +303,8 @@ const struct catalog_home *home_catalog(struct app *app, uint64_t *gen);
  * shelf. Home asks again (with the ETag: a 304 when nothing changed) once the position saved on
  * the way out has reached the server, or after APP_HOME_REFRESH_WAIT_MS at the latest. */
 void home_refresh_soon(struct app *app);
+/* Asks for home again now (the content language changed): a fresh copy, not a 304. */
+void home_reload(struct app *app);
 /* Opens the series of a card (home's OK, a search result): today it plays it. item is borrowed
  * for the call. */
 void home_open_series(struct app *app, const struct catalog_item *item);

@@ -24,7 +24,8 @@ static uint64_t fnv1a(const char *s)
 void app_cache_key(const struct app *app, const char *kind, const char *id, char *buf, size_t len)
 {
     uint64_t h = fnv1a(app->opts->server_url);
-    snprintf(buf, len, "%s:%s:%016llx%s%s", kind, app->opts->language ? app->opts->language : "en",
+    snprintf(buf, len, "%s:%s:%016llx%s%s", kind,
+             prefs_content_language(app) ? prefs_content_language(app) : "en",
              (unsigned long long)h, id ? ":" : "", id ? id : "");
 }
 

@@ -17,7 +17,10 @@ LOG_MODULE("prefs");
 #define PREF_VOLUME "volume"
 #define PREF_MUTE "mute"
 #define PREF_AUDIO "audio_language"
-#define PREF_SUBTITLES "subtitle_language" /* "off" = none */
+#define PREF_SUBTITLES "subtitle_language"   /* "off" = none */
+#define PREF_AUTOPLAY "autoplay"             /* "0": stop after each episode */
+#define PREF_CONTENT_LANG "content_language" /* Accept-Language of the catalog */
+#define PREF_UI_LANG "ui_language"           /* kept for the translations to come */
 #define VOLUME_STEP 10
 
 static void save(struct app *app, const char *key, const char *value)
@@ -166,4 +169,68 @@ bool prefs_dispatch(struct app *app, enum input_action action, int64_t *volume_u
     default:
         return false;
     }
+}
+
+/* ---- what the settings screen changes ---- */
+
+bool prefs_autoplay(const struct app *app)
+{
+    const char *v = saved(app, PREF_AUTOPLAY);
+    return !v || strcmp(v, "0") != 0;
+}
+
+void prefs_set_autoplay(struct app *app, bool on)
+{
+    save(app, PREF_AUTOPLAY, on ? "1" : "0");
+    log_info("autoplay of the next episode %s", on ? "on" : "off");
+}
+
+const char *prefs_content_language(const struct app *app)
+{
+    const char *v = saved(app, PREF_CONTENT_LANG);
+    return v && *v ? v : app->opts->language;
+}
+
+void prefs_set_content_language(struct app *app, const char *lang)
+{
+    save(app, PREF_CONTENT_LANG, lang);
+    if (app->net && net_set_language(app->net, prefs_content_language(app)) != 0)
+        log_warn("the content language %s is not used", lang);
+    log_info("content language %s", prefs_content_language(app));
+}
+
+const char *prefs_ui_language(const struct app *app)
+{
+    return saved(app, PREF_UI_LANG);
+}
+
+void prefs_set_ui_language(struct app *app, const char *lang)
+{
+    save(app, PREF_UI_LANG, lang);
+}
+
+const char *prefs_audio_language(const struct app *app)
+{
+    const char *v = saved(app, PREF_AUDIO);
+    return v && *v ? v : NULL;
+}
+
+void prefs_set_audio_language(struct app *app, const char *lang)
+{
+    save(app, PREF_AUDIO, lang);
+    if (lang && app->player)
+        player_select_audio(app->player, lang); /* from the next stream on */
+}
+
+const char *prefs_subtitle_language(const struct app *app)
+{
+    const char *v = saved(app, PREF_SUBTITLES);
+    return v && *v && strcmp(v, "off") != 0 ? v : NULL;
+}
+
+void prefs_set_subtitle_language(struct app *app, const char *lang)
+{
+    save(app, PREF_SUBTITLES, lang ? lang : "off");
+    if (app->player)
+        player_select_subtitles(app->player, lang);
 }

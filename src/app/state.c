@@ -151,6 +151,32 @@ static void get_registered(struct app *app, struct app_value *v)
 {
     BOOL(app->token != NULL);
 }
+/* The viewer's settings (prefs.c): shown whichever screen is up, so a test can read them after
+ * a restart. */
+static void get_settings_autoplay(struct app *app, struct app_value *v)
+{
+    BOOL(prefs_autoplay(app));
+}
+static void get_settings_language(struct app *app, struct app_value *v)
+{
+    STR(prefs_content_language(app));
+}
+static void get_settings_ui_language(struct app *app, struct app_value *v)
+{
+    STR(prefs_ui_language(app));
+}
+static void get_settings_audio(struct app *app, struct app_value *v)
+{
+    STR(prefs_audio_language(app));
+}
+static void get_settings_subtitles(struct app *app, struct app_value *v)
+{
+    STR(prefs_subtitle_language(app));
+}
+static void get_settings_linked(struct app *app, struct app_value *v)
+{
+    BOOL(app->account_name != NULL);
+}
 static void get_error(struct app *app, struct app_value *v)
 {
     STR(app->error[0] ? app->error : NULL);
@@ -181,6 +207,7 @@ static const struct field fields[] = {
     {"focus.shelf", NULL, NONE_INT(0)},
     {"focus.item", NULL, NONE_INT(0)},
     {"focus.series_id", NULL, NONE_STR(NULL)},
+    {"focus.title", NULL, NONE_STR(NULL)},
     {"player.state", NULL, NONE_STR("idle")},
     {"player.series_id", NULL, NONE_STR(NULL)},
     {"player.episode_index", NULL, NONE_INT(0)},
@@ -224,6 +251,15 @@ static const struct field fields[] = {
     {"search.state", NULL, NONE_STR(NULL)},
     {"search.focus", NULL, NONE_STR(NULL)},
     {"search.recent", NULL, NONE_INT(0)},
+    {"settings.focus", NULL, NONE_STR(NULL)},
+    {"settings.autoplay", get_settings_autoplay, NONE_BOOL},
+    {"settings.language", get_settings_language, NONE_STR(NULL)},
+    {"settings.ui_language", get_settings_ui_language, NONE_STR(NULL)},
+    {"settings.audio", get_settings_audio, NONE_STR(NULL)},
+    {"settings.subtitles", get_settings_subtitles, NONE_STR(NULL)},
+    {"settings.linked", get_settings_linked, NONE_BOOL},
+    {"settings.confirm", NULL, NONE_BOOL},
+    {"settings.status", NULL, NONE_STR(NULL)},
     {"wallet.coins", get_wallet_coins, NONE_INT(-1)},
     {"wallet.bonus_coins", get_wallet_bonus, NONE_INT(-1)},
     {"wallet.vip", get_wallet_vip, NONE_BOOL},

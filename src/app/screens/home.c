@@ -261,6 +261,22 @@ void home_refresh_soon(struct app *app)
         h->refresh_at_ms = util_now_ms() + APP_HOME_REFRESH_WAIT_MS;
 }
 
+void home_reload(struct app *app)
+{
+    struct screen *s = app_find(app, &screen_home);
+    if (!s)
+        return;
+    struct home_screen *h = s->state;
+    net_cancel(app->net, h->req);
+    h->req = 0;
+    free(h->etag); /* another language: nothing to compare with */
+    h->etag = NULL;
+    if (app->token)
+        request(app, s);
+    else
+        screen_resend_later(app, s, APP_REQ_HOME);
+}
+
 void home_open_series(struct app *app, const struct catalog_item *item)
 {
     struct player_screen_args a = {.item = item};
@@ -484,6 +500,9 @@ static bool home_state_value(struct app *app, struct screen *s, const char *path
     } else if (strcmp(path, "focus.series_id") == 0) {
         const struct catalog_item *item = focused_item(h);
         STR(item ? item->series_id : NULL);
+    } else if (strcmp(path, "focus.title") == 0) {
+        const struct catalog_item *item = focused_item(h);
+        STR(item ? item->title : NULL);
     } else {
         return false;
     }

@@ -55,6 +55,7 @@ struct player_screen {
     uint64_t preroll_req;
     int preroll_index; /* the episode (or --play position, 1-based) prepared; 0 = none */
     bool next_locked;
+    bool autoplay_held; /* an episode ended with autoplay off: OK plays the next */
     int next_price, next_balance;
     int seek_dir;           /* the direction of the last LEFT/RIGHT seek (-1, 1), 0 = none */
     int seek_streak;        /* auto-repeats of it in a row: the steps grow */
@@ -427,6 +428,27 @@ static bool swap_to_next(struct app *app, struct screen *s, int next)
 }
 
 /* --play: opens playlist[play_pos]. */
+/* The episode on screen ended (or, with autoplay off, OK was pressed after it): the next one,
+ * swapped in when prerolled, or the paywall when it is locked. */
+static void play_next_episode(struct app *app, struct screen *s)
+{
+    struct player_screen *p = s->state;
+    p->autoplay_held = false;
+    /* The last frame stays up under a spinner until the next one arrives. */
+    int next = p->episode_index + 1;
+    arm_first_frame(app, s, "end of episode to next first frame");
+    if (p->preroll_index == next && p->next_locked) {
+        p->episode_index = next;
+        forget_next(app, s);
+        open_paywall(app, s, p->next_price, p->next_balance);
+    } else if (swap_to_next(app, s, next)) {
+        p->episode_index = next;
+    } else {
+        forget_next(app, s);
+        play_episode(app, s, next);
+    }
+}
+
 static void open_url(struct app *app, struct screen *s)
 {
     struct player_screen *p = s->state;
@@ -591,19 +613,19 @@ static void playback_on_event(struct app *app, struct screen *s, const struct pl
             break;
         }
         if (p->series && (size_t)p->episode_index < p->series->n_episodes) {
-            /* The last frame stays up under a spinner until the next one arrives. */
-            int next = p->episode_index + 1;
-            arm_first_frame(app, s, "end of episode to next first frame");
-            if (p->preroll_index == next && p->next_locked) {
-                p->episode_index = next;
-                forget_next(app, s);
-                open_paywall(app, s, p->next_price, p->next_balance);
-            } else if (swap_to_next(app, s, next)) {
-                p->episode_index = next;
-            } else {
-                forget_next(app, s);
-                play_episode(app, s, next);
+            if (!prefs_autoplay(app)) {
+                /* Autoplay is off (settings): stop here; OK plays the next one. */
+                char title[64], hint[64];
+                snprintf(title, sizeof(title), "Episode %d ended", p->episode_index);
+                snprintf(hint, sizeof(hint), "OK to play episode %d, BACK to return",
+                         p->episode_index + 1);
+                p->pstate = PLAYER_IDLE;
+                p->autoplay_held = true;
+                player_message(app, s, false, title, "Autoplay is off.");
+                snprintf(p->msg_hint, sizeof(p->msg_hint), "%s", hint);
+                break;
             }
+            play_next_episode(app, s);
         } else {
             p->pstate = PLAYER_IDLE;
             player_message(app, s, false, "That was the last episode", p->series_title);
@@ -775,7 +797,10 @@ static bool player_action(struct app *app, struct screen *s, enum input_action a
         break;
     case INPUT_OK:
     case INPUT_PLAY_PAUSE:
-        if (p->pstate == PLAYER_ERROR && action == INPUT_OK) {
+        if (p->autoplay_held && action == INPUT_OK) {
+            p->msg_title[0] = p->msg_detail[0] = p->msg_hint[0] = '\0';
+            play_next_episode(app, s);
+        } else if (p->pstate == PLAYER_ERROR && action == INPUT_OK) {
             arm_first_frame(app, s, "OK to first frame");
             if (p->series)
                 play_episode(app, s, p->episode_index);
@@ -919,7 +944,8 @@ static void player_render(struct app *app, struct screen *s, int64_t now)
         .message_more = more[0] ? more : NULL,
         .message_hint = p->msg_error && p->pstate == PLAYER_ERROR
                             ? (p->msg_hint[0] ? p->msg_hint : "OK to retry, BACK to return")
-                            : "Press BACK to return",
+                        : p->autoplay_held && p->msg_hint[0] ? p->msg_hint
+                                                             : "Press BACK to return",
         .volume_pct = prefs_volume_pct(app),
         .muted = player_get_mute(app->player),
         .show_volume = now < p->volume_until_ms,
