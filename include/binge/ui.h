@@ -160,6 +160,16 @@ struct ui_home_view {
     bool busy;                 /* show a spinner */
     bool status_is_error;
     int64_t now_ms; /* drives animations */
+    /* The hero: the focused card (or the last one, while the bar has the focus) over a large
+     * backdrop from its poster, with its title, genres, two lines of synopsis and hero_meta
+     * ("42 episodes · 5 free · 1 h 12 min"). May be NULL. */
+    const struct catalog_item *hero;
+    const char *hero_meta;
+    /* The focus moving from (from_shelf, from_item) to (focus_shelf, focus_item[focus_shelf]):
+     * anim is the eased progress, 0 at the start, 1 at rest (the rows then lie where the focus
+     * puts them). */
+    size_t from_shelf, from_item;
+    float anim;
 };
 void ui_draw_home(struct ui *ui, const struct ui_home_view *view);
 

@@ -279,6 +279,9 @@ static void drain_net(struct app *app)
         case APP_REQ_PROGRESS:
             progress_on_response(app, r);
             break;
+        case APP_REQ_INSTANT:
+            preroll_on_response(app, r);
+            break;
         default:
             log_warn("an answer of kind %d nobody asked for: dropped", r->kind);
             break;
@@ -597,6 +600,7 @@ out:
      * requests; the player screen records the position, sent at the next start if not now). */
     app->running = false;
     stack_clear(app);
+    preroll_free(app);
     automation_free(app->automation);
     player_free(app->player);
     net_free(app->net);

@@ -52,7 +52,8 @@ enum app_request {
     APP_REQ_UNLINK = 17,
     APP_REQ_CHECKIN = 18,
     APP_REQ_WALLET_HISTORY = 19,
-    APP_REQ_KINDS = 20,
+    APP_REQ_INSTANT = 20, /* instant start: a focused series and its episode's URL */
+    APP_REQ_KINDS = 21,
 };
 
 /* app_request flags */
@@ -75,6 +76,18 @@ enum app_request {
 
 struct automation;
 struct store;
+
+/* Instant start (src/app/preroll.c): the episode the viewer is about to pick, prerolled. */
+struct app_preroll {
+    char *series_id;               /* NULL: none */
+    int want_index;                /* the episode asked for; 0 = the series' resume */
+    int index;                     /* the episode prerolled (known once the series is in) */
+    struct catalog_series *series; /* handed to the player screen with the stream */
+    uint64_t series_req, play_req;
+    bool in_player;                     /* player_preroll was called and nothing dropped it since */
+    bool failed;                        /* no series, a locked episode, no URL: nothing to take */
+    uint64_t started, cancelled, taken; /* counts, for the automation */
+};
 
 /* The app core: the loop, the request router, the session and the screen stack. What a screen
  * shows lives in the screen's own state (src/app/screens/). */
@@ -129,6 +142,7 @@ struct app {
     struct catalog_wallet *wallet;
     char *wallet_etag; /* of the wallet shown, kept so a refresh needs no disk read */
     uint64_t wallet_req;
+    struct app_preroll preroll;
     /* A request found no server (refused, reset, timed out): the Offline banner is up and home
      * is asked again with backoff until the server answers; its answer clears it. */
     bool offline;
@@ -310,6 +324,20 @@ void home_reload(struct app *app);
 void home_open_series(struct app *app, const struct catalog_item *item);
 /* Whether home is loaded (and the viewer is choosing): the time to warm the decoders up. */
 bool home_ready(struct app *app);
+
+/* preroll.c: instant start. preroll_start prerolls the series' episode (episode_index, or
+ * with 0 the series' resume) at its resume position, dropping any other: at most one is alive.
+ * preroll_take hands it to the player screen when it is this series and episode (0 = whichever)
+ * and in the player: *series (transfer full) and *index; the caller then calls player_swap.
+ * Otherwise it drops it and returns false. preroll_state: "none", "fetching", "prerolling",
+ * "ready" or "failed". */
+void preroll_start(struct app *app, const char *series_id, int episode_index);
+void preroll_cancel(struct app *app, const char *why);
+bool preroll_take(struct app *app, const char *series_id, int episode_index,
+                  struct catalog_series **series, int *index);
+void preroll_on_response(struct app *app, struct net_response *r);
+const char *preroll_state(struct app *app);
+void preroll_free(struct app *app);
 
 /* screens/player.c: the playback controller and the player screen. */
 struct player_screen_args {

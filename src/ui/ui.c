@@ -44,6 +44,8 @@ void ui_free(struct ui *ui)
         SDL_DestroyTexture(ui->video);
     if (ui->backdrop)
         SDL_DestroyTexture(ui->backdrop);
+    if (ui->hero_fade)
+        SDL_DestroyTexture(ui->hero_fade);
     if (ui->layer)
         SDL_DestroyTexture(ui->layer);
     free(ui->backdrop_url);

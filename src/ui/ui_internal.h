@@ -44,6 +44,8 @@ struct ui {
     /* The blurred poster behind pillarboxed video, made once per poster. */
     SDL_Texture *backdrop;
     char *backdrop_url;
+    /* Home's hero: the fade that lays its backdrop into the background (screens/home.c). */
+    SDL_Texture *hero_fade;
     /* What is behind pillarboxed video (backdrop, dim, side panel), drawn once per episode at
      * the output size and copied 1:1 under each frame; layer_key says what it shows. */
     SDL_Texture *layer;

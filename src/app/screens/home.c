@@ -30,7 +30,22 @@ struct home_screen {
     size_t *focus_item;        /* the grid's columns per shelf, as the view wants them */
     bool in_bar;               /* the focus is on the top bar (UP from the first shelf) */
     size_t bar_focus;          /* index into bar_items[] */
+    /* The focus slides from (from_row, from_col) for anim_ms from anim_start_ms; 0 = at rest. */
+    size_t from_row, from_col;
+    int64_t anim_start_ms;
+    int anim_ms;
+    int frame_ms;   /* the display's refresh period: animation frames come this often */
+    int repeat_run; /* key repeats of a direction in a row: a held key moves further */
+    char meta[160]; /* the hero's "42 episodes · 5 free · 1 h 12 min" */
+    /* Instant start: the focus came to rest on its card at focus_since_ms; after
+     * HOME_PREROLL_DWELL_MS its episode is prerolled (src/app/preroll.c). 0 = done or none. */
+    int64_t focus_since_ms;
 };
+
+#define HOME_PREROLL_DWELL_MS 300
+
+#define HOME_ANIM_MS 120       /* a focus move */
+#define HOME_ANIM_REPEAT_MS 70 /* a move of a held key: shorter, so it keeps up */
 
 /* The top bar above the shelves: screens looked up by name in app_screens[], so an item whose
  * screen is not built in is not shown. */
@@ -78,8 +93,10 @@ static bool bar_action(struct app *app, struct home_screen *h, enum input_action
             h->bar_focus = items[at + 1];
         return true;
     case INPUT_DOWN:
-        if (h->home && h->home->n_shelves)
+        if (h->home && h->home->n_shelves) {
             h->in_bar = false;
+            h->focus_since_ms = util_now_ms();
+        }
         return true;
     case INPUT_UP:
         return true;
@@ -138,6 +155,8 @@ static bool set_home(struct home_screen *h, struct catalog_home *home, const cha
     h->focus_item = focus;
     app_replace_str(&h->etag, etag);
     h->state = APP_HOME_READY;
+    if (!h->in_bar)
+        h->focus_since_ms = util_now_ms(); /* the focus rests on a card: instant start */
     return true;
 }
 
@@ -228,6 +247,63 @@ static const struct catalog_item *focused_item(const struct home_screen *h)
     return h->grid.col < shelf->n_items ? &shelf->items[h->grid.col] : NULL;
 }
 
+/* "42 episodes · 5 free · 1 h 12 min": the size of the series, with what is known of it. */
+static void hero_meta(const struct catalog_item *item, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+#define PART(...)                                                                                  \
+    do {                                                                                           \
+        if (n < len)                                                                               \
+            n += (size_t)snprintf(buf + n, len - n, "%s", n ? " \u00b7 " : "");                    \
+        if (n < len)                                                                               \
+            n += (size_t)snprintf(buf + n, len - n, __VA_ARGS__);                                  \
+    } while (0)
+    if (!item)
+        return;
+    PART("%d episode%s", item->episode_count, item->episode_count == 1 ? "" : "s");
+    if (item->free_episodes > 0)
+        PART("%d free", item->free_episodes);
+    int64_t t = item->total_duration_s;
+    if (t >= 3600)
+        PART("%lld h %lld min", (long long)(t / 3600), (long long)(t % 3600 / 60));
+    else if (t >= 60)
+        PART("%lld min", (long long)(t / 60));
+    else if (t > 0)
+        PART("%lld s", (long long)t);
+#undef PART
+}
+
+/* The eased progress of the focus move (0..1; 1 at rest): fast out, gentle in. */
+static float anim_progress(const struct home_screen *h, int64_t now)
+{
+    if (!h->anim_start_ms || h->anim_ms <= 0)
+        return 1;
+    float t = (float)(now - h->anim_start_ms) / (float)h->anim_ms;
+    if (t >= 1)
+        return 1;
+    if (t < 0)
+        t = 0;
+    float u = 1 - t;
+    return 1 - u * u * u;
+}
+
+/* Moves the focus by (drow, dcol) steps times, sliding from where it is. */
+static void move_focus(struct home_screen *h, int drow, int dcol, int steps, bool repeat)
+{
+    size_t row = h->grid.row, col = h->grid.col;
+    bool moved = false;
+    for (int i = 0; i < steps; i++)
+        moved |= ui_grid_move(&h->grid, drow, dcol);
+    if (!moved)
+        return;
+    h->focus_since_ms = util_now_ms();
+    h->from_row = row;
+    h->from_col = col;
+    h->anim_start_ms = util_now_ms();
+    h->anim_ms = repeat ? HOME_ANIM_REPEAT_MS : HOME_ANIM_MS;
+}
+
 /* ---- what the core and other screens ask of home ---- */
 
 void home_bootstrap(struct app *app)
@@ -296,6 +372,10 @@ static int home_enter(struct app *app, struct screen *s, const void *arg)
     (void)arg;
     struct home_screen *h = s->state;
     ui_grid_init(&h->grid, 0);
+    SDL_DisplayMode mode;
+    h->frame_ms = 16; /* 60 Hz when the display does not say (offscreen) */
+    if (app->window && SDL_GetWindowDisplayMode(app->window, &mode) == 0 && mode.refresh_rate > 0)
+        h->frame_ms = 1000 / mode.refresh_rate;
     /* Offline first: the last home seen, shown at once while a fresh one is fetched. */
     load_cached(app, h);
     return 0;
@@ -329,6 +409,8 @@ static bool home_action(struct app *app, struct screen *s, enum input_action act
             size_t items[BAR_MAX], n = bar_present(items);
             if (n) {
                 h->in_bar = true;
+                h->focus_since_ms = 0;
+                preroll_cancel(app, "the focus moved on");
                 bool known = false;
                 for (size_t i = 0; i < n; i++)
                     known |= items[i] == h->bar_focus;
@@ -340,15 +422,25 @@ static bool home_action(struct app *app, struct screen *s, enum input_action act
         /* fall through */
     case INPUT_DOWN:
     case INPUT_LEFT:
-    case INPUT_RIGHT:
-        ui_grid_move(&h->grid,
-                     action == INPUT_UP     ? -1
-                     : action == INPUT_DOWN ? 1
-                                            : 0,
-                     action == INPUT_LEFT    ? -1
-                     : action == INPUT_RIGHT ? 1
-                                             : 0);
+    case INPUT_RIGHT: {
+        /* A held key (the input's own repeat) goes faster the longer it is held: along a shelf,
+         * 1 card for the first 3 repeats, then 2 a repeat, then 3 from the 10th. */
+        h->repeat_run = repeat ? h->repeat_run + 1 : 0;
+        bool along = action == INPUT_LEFT || action == INPUT_RIGHT;
+        int steps = !along || h->repeat_run < 4 ? 1 : h->repeat_run < 10 ? 2 : 3;
+        size_t row = h->grid.row, col = h->grid.col;
+        move_focus(h,
+                   action == INPUT_UP     ? -1
+                   : action == INPUT_DOWN ? 1
+                                          : 0,
+                   action == INPUT_LEFT    ? -1
+                   : action == INPUT_RIGHT ? 1
+                                           : 0,
+                   steps, repeat);
+        if (row != h->grid.row || col != h->grid.col)
+            preroll_cancel(app, "the focus moved on");
         return true;
+    }
     case INPUT_OK: {
         const struct catalog_item *item = focused_item(h);
         if (item)
@@ -392,6 +484,30 @@ static int64_t home_tick(struct app *app, struct screen *s, int64_t now)
                 log_info("home: refreshing after the player");
                 request(app, s);
             }
+        }
+    }
+    if (h->focus_since_ms && !h->in_bar && h->state == APP_HOME_READY && app_top(app) == s) {
+        const struct catalog_item *item = focused_item(h);
+        if (!item) {
+            h->focus_since_ms = 0;
+        } else if (now - h->focus_since_ms >= HOME_PREROLL_DWELL_MS) {
+            h->focus_since_ms = 0;
+            preroll_start(app, item->series_id, item->episode_id ? item->episode_index : 0);
+        } else {
+            next = next < 0 || h->focus_since_ms + HOME_PREROLL_DWELL_MS < next
+                       ? h->focus_since_ms + HOME_PREROLL_DWELL_MS
+                       : next;
+        }
+    }
+    if (h->anim_start_ms) {
+        /* Sliding: a frame at the display's rate until it rests, then nothing is drawn. */
+        app->dirty = true;
+        if (now - h->anim_start_ms >= h->anim_ms) {
+            h->anim_start_ms = 0;
+        } else {
+            int64_t f = now + h->frame_ms;
+            if (next < 0 || f < next)
+                next = f;
         }
     }
     if (h->state != APP_HOME_READY) {
@@ -445,7 +561,13 @@ static void home_render(struct app *app, struct screen *s, int64_t now)
         .busy = h->state != APP_HOME_READY,
         .status_is_error = h->state == APP_HOME_ERROR || h->title[0],
         .now_ms = now,
+        .hero = focused_item(h),
+        .from_shelf = h->anim_start_ms ? h->from_row : h->grid.row,
+        .from_item = h->anim_start_ms ? h->from_col : h->grid.col,
+        .anim = anim_progress(h, now),
     };
+    hero_meta(v.hero, h->meta, sizeof(h->meta));
+    v.hero_meta = v.hero ? h->meta : NULL;
     ui_draw_home(app->ui, &v);
 }
 
@@ -493,6 +615,40 @@ static bool home_state_value(struct app *app, struct screen *s, const char *path
         INT(n);
     } else if (strcmp(path, "home.bar") == 0) {
         STR(h->in_bar ? bar_items[h->bar_focus].screen : NULL);
+    } else if (strcmp(path, "home.hero.title") == 0) {
+        const struct catalog_item *item = focused_item(h);
+        STR(item ? item->title : NULL);
+    } else if (strcmp(path, "home.hero.meta") == 0) {
+        const struct catalog_item *item = focused_item(h);
+        hero_meta(item, h->meta, sizeof(h->meta));
+        STR(item ? h->meta : NULL);
+    } else if (strcmp(path, "home.hero.genres") == 0) {
+        const struct catalog_item *item = focused_item(h);
+        INT(item ? (int64_t)item->n_genres : 0);
+    } else if (strcmp(path, "home.hero.synopsis") == 0) {
+        const struct catalog_item *item = focused_item(h);
+        STR(item ? item->synopsis : NULL);
+    } else if (strcmp(path, "home.focus.episode") == 0) {
+        const struct catalog_item *item = focused_item(h);
+        INT(item && item->episode_id ? item->episode_index : 0);
+    } else if (strcmp(path, "home.focus.progress_pct") == 0) {
+        const struct catalog_item *item = focused_item(h);
+        INT(item && item->episode_id && item->duration_ms > 0
+                ? (item->resume_ms >= item->duration_ms ? 100
+                                                        : item->resume_ms * 100 / item->duration_ms)
+                : -1);
+    } else if (strcmp(path, "home.preroll.state") == 0) {
+        STR(preroll_state(app));
+    } else if (strcmp(path, "home.preroll.series_id") == 0) {
+        STR(app->preroll.series_id);
+    } else if (strcmp(path, "home.preroll.episode") == 0) {
+        INT(app->preroll.index);
+    } else if (strcmp(path, "home.preroll.started") == 0) {
+        INT((int64_t)app->preroll.started);
+    } else if (strcmp(path, "home.preroll.cancelled") == 0) {
+        INT((int64_t)app->preroll.cancelled);
+    } else if (strcmp(path, "home.animating") == 0) {
+        BOOL(h->anim_start_ms != 0);
     } else if (strcmp(path, "focus.shelf") == 0) {
         INT((int64_t)h->grid.row);
     } else if (strcmp(path, "focus.item") == 0) {

@@ -66,6 +66,7 @@ struct player_screen {
     int plane_rect[4];      /* the rectangle last given to player_set_video_rect */
 
     /* Time from OK (or from the end of the previous episode) to the first frame presented. */
+    bool instant; /* the episode on screen started from an instant-start preroll (preroll.c) */
     bool ff_armed;
     bool ff_uploaded;
     int64_t ff_start_ms;
@@ -123,6 +124,7 @@ static void play_episode(struct app *app, struct screen *s, int index)
     if (index != p->episode_index)
         p->resume_override_ms = -1; /* a retry's position belongs to its own episode */
     p->episode_index = index;
+    p->instant = false;
     p->seek_dir = 0; /* a held key does not carry its speed into another episode */
     p->seeking = p->seek_queued = false;
     if (!ep) {
@@ -189,6 +191,23 @@ static void playback_open_series(struct app *app, struct screen *s, const struct
     arm_first_frame(app, s, "OK to first frame");
     ui_video_clear(app->ui);
     log_info("open series %s", item->series_id);
+    /* Instant start: the episode was prerolled while the viewer looked at it (src/app/preroll.c);
+     * its first frame is decoded and comes up with the next present. */
+    struct catalog_series *series = NULL;
+    int index = 0;
+    if (preroll_take(app, item->series_id, p->episode_index, &series, &index)) {
+        p->series = series;
+        p->episode_index = index;
+        app_replace_str(&p->series_title, series->title);
+        if (player_swap(app->player) == 0) {
+            p->instant = true;
+            p->duration_ms = player_get_duration_ms(app->player);
+            p->pstate = PLAYER_PLAYING;
+            p->busy = false;
+            log_info("episode %d started from the focus preroll", index);
+            return;
+        }
+    }
     playback_request_series(app, s);
 }
 
@@ -416,6 +435,7 @@ static bool swap_to_next(struct app *app, struct screen *s, int next)
     if (p->preroll_index != next || !player_has_preroll(app->player, &ready) ||
         player_swap(app->player) != 0)
         return false;
+    p->instant = false;
     p->preroll_index = 0;
     p->seek_dir = 0;
     p->seeking = p->seek_queued = false;
@@ -1067,6 +1087,8 @@ static bool player_state_value(struct app *app, struct screen *s, const char *pa
         STR(p->series_id);
     } else if (strcmp(path, "player.episode_index") == 0) {
         INT(p->episode_index);
+    } else if (strcmp(path, "player.instant") == 0) {
+        BOOL(p->instant);
     } else if (strcmp(path, "player.next_prerolled") == 0) {
         BOOL(p->preroll_index != 0 && !p->next_locked);
     } else if (!top) {

@@ -2,27 +2,67 @@
 
 #include "../ui_internal.h"
 
-/* Home: one carousel row per shelf. Rows scroll so the focused row sits at the top of the list
- * with the next one below it and a third peeking in, which tells the viewer there is more. */
-#define HOME_LIST_Y (UI_SAFE_Y + 100)
-#define HOME_ROW_H 468
-#define HOME_TITLE_H 52
+/* Home: the hero of the focused card on top (a large backdrop from its poster, the title, genres,
+ * synopsis and the series' size), and under it the shelves, one carousel row each. The focused
+ * shelf sits at the top of the list with the next one peeking in under it, which tells the
+ * viewer there is more. Everything but the hero's backdrop stays inside the 5% safe area: the
+ * shelves are clipped to it, so a card cut by the edge says the row goes on without crossing
+ * the safe line. Focus moves slide (the app gives the eased progress); nothing here keeps time. */
+#define HOME_HERO_Y (UI_SAFE_Y + 92)
+#define HOME_HERO_TEXT_W 980
+#define HOME_HERO_BG_X 700 /* the backdrop's left edge; the text reads over the fade into it */
+#define HOME_HERO_BG_H 640
+#define HOME_LIST_Y 480 /* the focused shelf's title */
+#define HOME_ROW_H 400
+#define HOME_TITLE_H 56
 #define CARD_W 200
 #define CARD_H 300
 #define CARD_GAP 40
+#define CARD_LEAD 2            /* cards of context left of the focused one */
+#define ROW_X (UI_SAFE_X + 24) /* room for the enlarged focused card and its frame */
 #define FOCUS_SCALE_NUM 112
 #define HOME_BAR_X 230 /* the top bar, right of the logo */
 #define HOME_BAR_Y (UI_SAFE_Y + 8)
 #define HOME_BAR_H 54
 #define HOME_BAR_PAD 26
 #define HOME_BAR_GAP 18
-#define HOME_BAR_TEXT 30 /* the focused card is drawn at 112% */
+#define HOME_BAR_TEXT 30
+/* Secondary text on the hero: bright enough for 4.5:1 over the darkest-dimmed backdrop. */
+static const SDL_Color hero_color_meta = {215, 215, 225, 255};
 
-static void draw_card(struct ui *ui, const struct catalog_item *item, int x, int y, bool focused)
+static float lerp(float a, float b, float t)
+{
+    return a + (b - a) * t;
+}
+
+/* A continue-watching card: "EP n" on the poster and how far into it the viewer is. */
+static void draw_continue(struct ui *ui, const struct catalog_item *item, SDL_Rect r)
+{
+    char ep[32];
+    snprintf(ep, sizeof(ep), "EP %d", item->episode_index);
+    int w = 0, h = 0;
+    if (text_measure(ui, ep, 26, &w, &h) == 0) {
+        SDL_Rect badge = {r.x + 10, r.y + 10, w + 20, h + 6};
+        ui_fill(ui, badge, ui_color_focus);
+        text_draw(ui, ep, 26, ui_color_text, badge.x + 10, badge.y + 3, TEXT_LEFT, 0);
+    }
+    SDL_Rect bar = {r.x, r.y + r.h - 10, r.w, 10};
+    ui_fill(ui, bar, (SDL_Color){0, 0, 0, 200});
+    if (item->duration_ms > 0) {
+        int64_t pos = item->resume_ms < item->duration_ms ? item->resume_ms : item->duration_ms;
+        bar.w = (int)(r.w * pos / item->duration_ms);
+        if (bar.w < 4 && pos > 0)
+            bar.w = 4;
+        ui_fill(ui, bar, ui_color_accent);
+    }
+}
+
+static void draw_card(struct ui *ui, const struct catalog_item *item, int x, int y, float focus)
 {
     SDL_Rect r = {x, y, CARD_W, CARD_H};
-    if (focused) {
-        int w = CARD_W * FOCUS_SCALE_NUM / 100, h = CARD_H * FOCUS_SCALE_NUM / 100;
+    if (focus > 0) {
+        int w = (int)(CARD_W * lerp(100, FOCUS_SCALE_NUM, focus) / 100);
+        int h = (int)(CARD_H * lerp(100, FOCUS_SCALE_NUM, focus) / 100);
         r = (SDL_Rect){x - (w - CARD_W) / 2, y - (h - CARD_H) / 2, w, h};
     }
     SDL_Texture *poster = image_cache_texture(ui->images, item->poster_url);
@@ -31,45 +71,140 @@ static void draw_card(struct ui *ui, const struct catalog_item *item, int x, int
     } else {
         /* A titled placeholder while the poster loads or when it failed: never a hole. */
         ui_fill(ui, r, ui_color_card);
-        text_draw(ui, item->title, 24, ui_color_dim, r.x + r.w / 2, r.y + r.h / 2 - 14, TEXT_CENTER,
-                  r.w - 20);
+        text_draw_wrapped(ui, item->title, 24, ui_color_dim, r.x + 12, r.y + r.h / 2 - 30, r.w - 24,
+                          3);
     }
-    if (focused) {
+    if (item->episode_id)
+        draw_continue(ui, item, r);
+    if (focus > 0)
         ui_frame(ui, r, 6, ui_color_accent);
-        /* Centred under the card, but kept inside the safe area. */
-        int w = 0, h = 0, max_w = 3 * (CARD_W + CARD_GAP);
-        text_measure(ui, item->title, 30, &w, &h);
-        if (w > max_w)
-            w = max_w;
-        int tx = r.x + r.w / 2 - w / 2;
-        if (tx < UI_SAFE_X)
-            tx = UI_SAFE_X;
-        if (tx + w > UI_SAFE_X + UI_SAFE_W)
-            tx = UI_SAFE_X + UI_SAFE_W - w;
-        text_draw(ui, item->title, 30, ui_color_text, tx, r.y + r.h + 14, TEXT_LEFT, max_w);
-    }
 }
 
-static void draw_cell(struct ui *ui, size_t i, SDL_Rect r, bool focused, void *data)
+/* The first card shown when the focus is on card `col` of a row of n: the row scrolls so the
+ * focus keeps CARD_LEAD cards of context on its left, and never past its end. */
+static size_t row_first(size_t col, size_t n)
 {
-    const struct catalog_shelf *shelf = data;
-    draw_card(ui, &shelf->items[i], r.x, r.y, focused);
+    size_t visible = (size_t)((UI_SAFE_W - (ROW_X - UI_SAFE_X)) / (CARD_W + CARD_GAP));
+    return ui_scroll_first(col, n, visible ? visible : 1, CARD_LEAD);
 }
 
+/* One shelf at y: its title and its cards, scrolled to `first` (fractional while sliding).
+ * focus: the focused card's index, or n for none; grow: how far its focus has grown (0..1). */
 static void draw_shelf(struct ui *ui, const struct catalog_shelf *shelf, int y, bool focused,
-                       size_t focus_item)
+                       float first, size_t focus, float grow)
 {
     text_draw(ui, shelf->title, 40, focused ? ui_color_text : ui_color_dim, UI_SAFE_X, y, TEXT_LEFT,
               UI_SAFE_W);
+    int cy = y + HOME_TITLE_H + 20;
     if (shelf->n_items == 0) {
-        text_draw(ui, "Nothing here yet", 28, ui_color_dim, UI_SAFE_X, y + HOME_TITLE_H + 20,
-                  TEXT_LEFT, 0);
+        text_draw(ui, "Nothing here yet", 28, ui_color_dim, UI_SAFE_X, cy, TEXT_LEFT, 0);
         return;
     }
-    /* Keep the focused card in view with two cards of context on its left. */
-    ui_scroll_row(ui, (SDL_Rect){UI_SAFE_X + 10, y + HOME_TITLE_H + 22, UI_SAFE_W, CARD_H},
-                  shelf->n_items, CARD_W, CARD_GAP, focus_item, focused, 2, draw_cell,
-                  (void *)shelf);
+    int step = CARD_W + CARD_GAP;
+    float x0 = ROW_X - first * step;
+    /* The cards in the safe area, plus the ones cut by its edges; the focused one last, over
+     * its neighbours. */
+    for (size_t i = 0; i < shelf->n_items; i++) {
+        int x = (int)(x0 + (float)i * step);
+        if (x + CARD_W < UI_SAFE_X || i == focus)
+            continue;
+        if (x > UI_SAFE_X + UI_SAFE_W)
+            break;
+        draw_card(ui, &shelf->items[i], x, cy, 0);
+    }
+    if (focus < shelf->n_items)
+        draw_card(ui, &shelf->items[focus], (int)(x0 + (float)focus * step), cy, grow);
+}
+
+/* The hero's fade: the background colour with an alpha that covers the backdrop fully on its
+ * left edge and its bottom edge and not at all in its top right, as one small texture stretched
+ * with linear filtering (bands of rectangles leave seams once the logical size is scaled). */
+#define FADE_N 64
+#define FADE_LEFT 0.57f  /* the share of the width the left fade takes */
+#define FADE_BOTTOM 0.6f /* where the bottom fade begins, as a share of the height */
+static SDL_Texture *hero_fade(struct ui *ui)
+{
+    if (ui->hero_fade)
+        return ui->hero_fade;
+    SDL_Surface *sf =
+        SDL_CreateRGBSurfaceWithFormat(0, FADE_N, FADE_N, 32, SDL_PIXELFORMAT_ARGB8888);
+    if (!sf)
+        return NULL;
+    for (int y = 0; y < FADE_N; y++) {
+        Uint32 *row = (Uint32 *)((Uint8 *)sf->pixels + y * sf->pitch);
+        for (int x = 0; x < FADE_N; x++) {
+            float u = (float)x / (FADE_N - 1), v = (float)y / (FADE_N - 1);
+            float hf = u < FADE_LEFT ? 1 - u / FADE_LEFT : 0;
+            float vf = v > FADE_BOTTOM ? (v - FADE_BOTTOM) / (1 - FADE_BOTTOM) : 0;
+            float a = 1 - (1 - hf) * (1 - vf);
+            row[x] = SDL_MapRGBA(sf->format, ui_color_bg.r, ui_color_bg.g, ui_color_bg.b,
+                                 (Uint8)(a * 255 + 0.5f));
+        }
+    }
+    ui->hero_fade = SDL_CreateTextureFromSurface(ui->renderer, sf);
+    SDL_FreeSurface(sf);
+    if (ui->hero_fade) {
+        SDL_SetTextureBlendMode(ui->hero_fade, SDL_BLENDMODE_BLEND);
+        SDL_SetTextureScaleMode(ui->hero_fade, SDL_ScaleModeLinear);
+    }
+    return ui->hero_fade;
+}
+
+/* The hero's backdrop: the poster's upper middle, scaled up over the top right (the only thing
+ * drawn past the safe lines), dimmed, and faded into the background on its left and bottom so
+ * the text left of it reads at 4.5:1 or better. Worst case (a white poster): the dim leaves
+ * 255 * (1 - 130/255) = 125 at most; where the text ends (x <= 1076) the fade still covers 46%
+ * with the background, so the backdrop is at most 0.54 * 125 + 0.46 * 16 = 75, luminance 0.07,
+ * against which ui_color_text reads at 7.7:1 and hero_color_meta at 6.1:1. */
+static void draw_hero_backdrop(struct ui *ui, const char *poster_url)
+{
+    SDL_Texture *poster = poster_url ? image_cache_texture(ui->images, poster_url) : NULL;
+    if (!poster)
+        return;
+    int tw = 0, th = 0;
+    if (SDL_QueryTexture(poster, NULL, NULL, &tw, &th) != 0 || tw <= 0 || th <= 0)
+        return;
+    SDL_Rect dst = {HOME_HERO_BG_X, 0, UI_WIDTH - HOME_HERO_BG_X, HOME_HERO_BG_H};
+    int sh = tw * dst.h / dst.w;
+    if (sh > th)
+        sh = th;
+    SDL_Rect src = {0, (th - sh) / 3, tw, sh};
+    SDL_RenderCopy(ui->renderer, poster, &src, &dst);
+    ui_fill(ui, dst, (SDL_Color){0, 0, 0, 130});
+    SDL_Texture *fade = hero_fade(ui);
+    if (fade)
+        SDL_RenderCopy(ui->renderer, fade, NULL, &dst);
+    else
+        ui_fill(ui, dst, ui_color_panel); /* no fade: dim it all, the text still reads */
+}
+
+static void draw_hero(struct ui *ui, const struct ui_home_view *v)
+{
+    const struct catalog_item *item = v->hero;
+    int x = UI_SAFE_X, y = HOME_HERO_Y;
+    text_draw(ui, item->title, 60, ui_color_text, x, y, TEXT_LEFT, HOME_HERO_TEXT_W);
+    y += text_line_height(ui, 60) + 6;
+    int mx = x;
+    if (v->hero_meta)
+        mx += text_draw(ui, v->hero_meta, 30, hero_color_meta, x, y + 4, TEXT_LEFT,
+                        HOME_HERO_TEXT_W) +
+              24;
+    /* Genre tags after the meta line, as long as they fit. */
+    for (size_t i = 0; i < item->n_genres; i++) {
+        int w = 0, h = 0;
+        if (text_measure(ui, item->genres[i], 26, &w, &h) != 0)
+            continue;
+        if (mx + w + 28 > x + HOME_HERO_TEXT_W)
+            break;
+        SDL_Rect tag = {mx, y, w + 28, h + 8};
+        ui_fill(ui, tag, (SDL_Color){255, 255, 255, 36});
+        ui_frame(ui, tag, 2, (SDL_Color){255, 255, 255, 90});
+        text_draw(ui, item->genres[i], 26, ui_color_text, mx + 14, y + 4, TEXT_LEFT, 0);
+        mx += tag.w + 14;
+    }
+    y += text_line_height(ui, 30) + 22;
+    if (item->synopsis)
+        text_draw_wrapped(ui, item->synopsis, 30, hero_color_meta, x, y, HOME_HERO_TEXT_W, 2);
 }
 
 /* The top bar: pills right of the logo, the focused one filled. Returns the x after it. */
@@ -95,6 +230,8 @@ void ui_draw_home(struct ui *ui, const struct ui_home_view *v)
 {
     SDL_SetRenderDrawColor(ui->renderer, ui_color_bg.r, ui_color_bg.g, ui_color_bg.b, 255);
     SDL_RenderClear(ui->renderer);
+    if (v->home && v->home->n_shelves && v->hero)
+        draw_hero_backdrop(ui, v->hero->poster_url);
     text_draw(ui, "binge", 64, ui_color_accent, UI_SAFE_X, UI_SAFE_Y - 6, TEXT_LEFT, 0);
     int bar_end = draw_bar(ui, v, UI_SAFE_X + HOME_BAR_X);
     if (v->header_right)
@@ -117,16 +254,33 @@ void ui_draw_home(struct ui *ui, const struct ui_home_view *v)
         return;
     }
 
-    size_t top = v->focus_shelf;
-    if (home->n_shelves >= 2 && top > home->n_shelves - 2)
-        top = home->n_shelves - 2;
-    for (size_t s = top; s < home->n_shelves; s++) {
-        int y = HOME_LIST_Y + (int)(s - top) * HOME_ROW_H;
-        if (y > UI_HEIGHT)
-            break;
-        draw_shelf(ui, &home->shelves[s], y, s == v->focus_shelf && !v->bar_focused,
-                   v->focus_item[s]);
+    /* The shelves slide: the list to the focused shelf, and a shelf's cards to its focus. */
+    float e = v->anim < 0 ? 0 : v->anim > 1 ? 1 : v->anim;
+    bool moving_rows = v->from_shelf != v->focus_shelf && v->from_shelf < home->n_shelves;
+    float top =
+        moving_rows ? lerp((float)v->from_shelf, (float)v->focus_shelf, e) : (float)v->focus_shelf;
+    SDL_Rect clip = {UI_SAFE_X, HOME_LIST_Y - 24, UI_SAFE_W,
+                     UI_HEIGHT - UI_SAFE_Y - (HOME_LIST_Y - 24)};
+    SDL_RenderSetClipRect(ui->renderer, &clip);
+    for (size_t s = 0; s < home->n_shelves; s++) {
+        float rel = (float)s - top;
+        if (rel <= -1.0f || rel * HOME_ROW_H > clip.h)
+            continue;
+        const struct catalog_shelf *shelf = &home->shelves[s];
+        bool focused = s == v->focus_shelf && !v->bar_focused;
+        size_t col = v->focus_item[s];
+        float first = (float)row_first(col, shelf->n_items);
+        if (s == v->focus_shelf && v->from_shelf == s && v->from_item != col)
+            first = lerp((float)row_first(v->from_item, shelf->n_items), first, e);
+        /* The focus grows in on its new card (at once when it comes back from the bar). */
+        float grow = v->from_shelf == v->focus_shelf && v->from_item == col ? 1 : e;
+        draw_shelf(ui, shelf, HOME_LIST_Y + (int)(rel * HOME_ROW_H), focused, first,
+                   focused ? col : shelf->n_items, grow);
     }
+    SDL_RenderSetClipRect(ui->renderer, NULL);
+
+    if (v->hero)
+        draw_hero(ui, v);
 
     /* A status over a loaded home (a failed refresh, say) is a banner, not a takeover. */
     if (v->status_title) {
