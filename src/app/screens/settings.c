@@ -36,12 +36,14 @@ enum settings_row {
 static const char *const row_names[N_ROWS] = {"language", "ui_language", "audio", "subtitles",
                                               "autoplay", "account",     "about"};
 
-/* The languages binge-server serves (docs/api.md, Languages), in their own words. */
+/* The languages binge-server serves (docs/api.md, Languages): in English (the menus' language
+ * for now, and readable where the box has no font for the script) and in their own words. */
 static const struct {
     const char *code, *name;
 } languages[] = {
-    {"en", "English"}, {"es", "Español"}, {"pt", "Português"}, {"th", "ไทย"},
-    {"ja", "日本語"},  {"zh", "中文"},    {"ar", "العربية"},
+    {"en", "English"},          {"es", "Spanish (Español)"}, {"pt", "Portuguese (Português)"},
+    {"th", "Thai (ไทย)"},       {"ja", "Japanese (日本語)"}, {"zh", "Chinese (中文)"},
+    {"ar", "Arabic (العربية)"},
 };
 #define N_LANGUAGES (sizeof(languages) / sizeof(languages[0]))
 
