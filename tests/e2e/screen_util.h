@@ -132,6 +132,27 @@ static inline void su_assert_safe_area(const char *png)
     }
 }
 
+/* For a screen with full-bleed art behind it (home's hero backdrop): no text, focus or accent
+ * colour outside the safe area, whatever the art there. */
+static inline void su_assert_ui_in_safe_area(const char *png)
+{
+    const struct {
+        int x, y, w, h;
+    } margins[] = {
+        {0, 0, SU_W, SU_SAFE_Y - 2},
+        {0, SU_H - SU_SAFE_Y + 2, SU_W, SU_SAFE_Y - 2},
+        {0, 0, SU_SAFE_X - 2, SU_H},
+        {SU_W - SU_SAFE_X + 2, 0, SU_SAFE_X - 2, SU_H},
+    };
+    const unsigned colours[] = {SU_TEXT, SU_FOCUS, SU_ACCENT};
+    for (size_t i = 0; i < sizeof(margins) / sizeof(margins[0]); i++)
+        for (size_t c = 0; c < sizeof(colours) / sizeof(colours[0]); c++)
+            if (tu_png_text_lines(png, margins[i].x, margins[i].y, margins[i].w, margins[i].h,
+                                  colours[c]) != 0)
+                fail_msg("%s: colour %06x drawn in margin %zu (%d,%d %dx%d)", png, colours[c], i,
+                         margins[i].x, margins[i].y, margins[i].w, margins[i].h);
+}
+
 /* Pixels of colour rgb (exactly) in a rectangle: > 0 means it is drawn there. Counted as rows
  * holding it (tu_png_text_lines counts runs of rows). */
 static inline int su_has_colour(const char *png, int x, int y, int w, int h, unsigned rgb)

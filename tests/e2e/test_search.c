@@ -95,7 +95,7 @@ static void test_search_from_home(void **state)
     cJSON_Delete(s0);
     /* The bar's focused item is filled; the page keeps to the safe area. */
     assert_true(su_has_colour(su_path(dir, "bar.png"), BAR_RECT, SU_FOCUS));
-    su_assert_safe_area(su_path(dir, "bar.png"));
+    su_assert_ui_in_safe_area(su_path(dir, "bar.png")); /* the hero's art may bleed */
 
     cJSON *s1 = su_state(dir, "search", 1);
     assert_string_equal(su_str(s1, NULL, "screen"), "search");
