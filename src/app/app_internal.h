@@ -248,6 +248,9 @@ char *app_cache_etag(struct app *app, const char *key);
 /* Posters of home's cards: a bounded number of fetches in flight; safe to call every tick. */
 void posters_fetch(struct app *app);
 void posters_on_response(struct app *app, struct net_response *r);
+/* The posters of other cards a screen shows (search results): loaded like home's, from the disk
+ * cache or fetched in the same bounded slots. Safe to call every tick (cheap once they are in). */
+void posters_want(struct app *app, const struct catalog_item *items, size_t n);
 
 /* session.c: the device token, its renewal on 401, the wallet. */
 void session_start(struct app *app);

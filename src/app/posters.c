@@ -55,6 +55,48 @@ static void poster_cache_key(const char *url, char *buf, size_t len)
     snprintf(buf, len, "poster:%016llx", (unsigned long long)fnv1a(url));
 }
 
+/* Starts loading url when it is UNKNOWN: from the disk cache (counted in *loads), or a fetch in
+ * a free slot. Returns false when the caller must stop for this tick (the read budget is spent
+ * or no fetch slot is free; app->posters_more says to look again). */
+static bool poster_load(struct app *app, const char *url, int *loads)
+{
+    if (!url || ui_image_state(app->ui, url) != UI_IMAGE_UNKNOWN)
+        return true;
+    /* A poster seen before comes from the disk cache, online or not. */
+    char key[160], *body = NULL, *etag = NULL;
+    size_t len = 0;
+    poster_cache_key(url, key, sizeof(key));
+    if (app_cache_load(app, key, &body, &len, &etag) == 0 && len > 0) {
+        ui_image_submit(app->ui, url, body, len); /* takes body */
+        free(etag);
+        /* Each read is a file on the UI thread: a few per tick, the rest in the next ticks (the
+         * decodes just queued wake the loop). */
+        if (++*loads == APP_POSTER_LOADS_PER_TICK) {
+            app->posters_more = true;
+            return false;
+        }
+        return true;
+    }
+    free(body);
+    free(etag);
+    size_t slot = 0;
+    while (slot < APP_MAX_POSTER_FETCHES && app->posters[slot].id)
+        slot++;
+    if (slot == APP_MAX_POSTER_FETCHES) {
+        app->posters_more = true; /* again when a fetch is done */
+        return false;
+    }
+    uint64_t id = app_request(app, APP_REQ_POSTER, NET_GET, url, NULL, APP_REQ_NO_AUTH, NULL);
+    if (!id) {
+        ui_image_fail(app->ui, url);
+        return true;
+    }
+    app->posters[slot].id = id;
+    app->posters[slot].url = util_strdup(url);
+    ui_image_mark_pending(app->ui, url);
+    return true;
+}
+
 /* Posters: a bounded number of fetches in flight, and of disk cache reads per tick. Cheap on
  * every tick: it looks at the shelves only when the home changed, a fetch slot freed up or the
  * read budget ran out while posters were left waiting, or a draw wanted an evicted poster back. */
@@ -72,45 +114,18 @@ void posters_fetch(struct app *app)
     int loads = 0;
     for (size_t s = 0; s < home->n_shelves; s++) {
         const struct catalog_shelf *shelf = &home->shelves[s];
-        for (size_t i = 0; i < shelf->n_items; i++) {
-            const char *url = shelf->items[i].poster_url;
-            if (!url || ui_image_state(app->ui, url) != UI_IMAGE_UNKNOWN)
-                continue;
-            /* A poster seen before comes from the disk cache, online or not. */
-            char key[160], *body = NULL, *etag = NULL;
-            size_t len = 0;
-            poster_cache_key(url, key, sizeof(key));
-            if (app_cache_load(app, key, &body, &len, &etag) == 0 && len > 0) {
-                ui_image_submit(app->ui, url, body, len); /* takes body */
-                free(etag);
-                /* Each read is a file on the UI thread: a few per tick, the rest in the next
-                 * ticks (the decodes just queued wake the loop). */
-                if (++loads == APP_POSTER_LOADS_PER_TICK) {
-                    app->posters_more = true;
-                    return;
-                }
-                continue;
-            }
-            free(body);
-            free(etag);
-            size_t slot = 0;
-            while (slot < APP_MAX_POSTER_FETCHES && app->posters[slot].id)
-                slot++;
-            if (slot == APP_MAX_POSTER_FETCHES) {
-                app->posters_more = true; /* again when a fetch is done */
+        for (size_t i = 0; i < shelf->n_items; i++)
+            if (!poster_load(app, shelf->items[i].poster_url, &loads))
                 return;
-            }
-            uint64_t id =
-                app_request(app, APP_REQ_POSTER, NET_GET, url, NULL, APP_REQ_NO_AUTH, NULL);
-            if (!id) {
-                ui_image_fail(app->ui, url);
-                continue;
-            }
-            app->posters[slot].id = id;
-            app->posters[slot].url = util_strdup(url);
-            ui_image_mark_pending(app->ui, url);
-        }
     }
+}
+
+void posters_want(struct app *app, const struct catalog_item *items, size_t n)
+{
+    int loads = 0;
+    for (size_t i = 0; app->net && i < n; i++)
+        if (!poster_load(app, items[i].poster_url, &loads))
+            return;
 }
 
 void posters_on_response(struct app *app, struct net_response *r)

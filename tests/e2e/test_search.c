@@ -192,11 +192,51 @@ static void test_result_opens_series_and_recent_searches(void **state)
     su_assert_safe_area(recent);
 }
 
+/* A result whose poster home never loaded (here home itself fails): search fetches it. */
+static void test_result_posters_without_home(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-search-posters");
+    assert_non_null(dir);
+    assert_int_equal(tu_server_start(&srv, 0, content, su_path(dir, "db.sqlite"), "--dev",
+                                     su_path(dir, "server.log")),
+                     0);
+    char cmd[1024], out[16] = "";
+    snprintf(cmd, sizeof(cmd),
+             "curl -s -o /dev/null -w '%%{http_code}' -X POST -H 'Content-Type: application/json' "
+             "--data '{\"path_prefix\":\"/v1/home\",\"fault\":\"500\"}' '%s/dev/faults'",
+             srv.url);
+    tu_sh(cmd, out, sizeof(out));
+    assert_string_equal(out, "200");
+    char script[2048];
+    snprintf(script, sizeof(script),
+             "wait-for home.state=error 30000\n"
+             "key SEARCH\n"
+             "wait-for screen=search 5000\n" TYPE_PAL "wait-for search.results=1 20000\n"
+             "wait-for images.decoded>=1 20000\n"
+             "wait 300\n"
+             "screenshot %s\n"
+             "state\n" /* 0 */,
+             su_path(dir, "posters.png"));
+    assert_int_equal(su_run(dir, "posters", srv.url, script), 0);
+    cJSON *s0 = su_state(dir, "posters", 0);
+    assert_int_equal(su_num(s0, "home", "shelves"), 0);
+    assert_int_equal(su_num(s0, "images", "decoded"), 1);
+    cJSON_Delete(s0);
+    /* The card shows the poster, not the grey placeholder (44,44,60). */
+    double mean[3], sd = 0;
+    assert_int_equal(
+        tu_png_stats(su_path(dir, "posters.png"), 730, 232, 160, 250, mean, &sd, NULL, NULL), 0);
+    assert_true(sd > 5 || mean[0] + mean[1] + mean[2] > 3 * 60 || mean[0] + mean[1] < 60);
+    su_assert_safe_area(su_path(dir, "posters.png"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_search_from_home, stop_server),
         cmocka_unit_test_teardown(test_result_opens_series_and_recent_searches, stop_server),
+        cmocka_unit_test_teardown(test_result_posters_without_home, stop_server),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

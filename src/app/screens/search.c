@@ -384,6 +384,8 @@ static int64_t search_tick(struct app *app, struct screen *s, int64_t now)
 {
     struct search_screen *ss = s->state;
     int64_t next = -1;
+    if (ss->found)
+        posters_want(app, ss->found->items, ss->found->n_items); /* a series not on home */
     if (ss->due_ms) {
         if (now >= ss->due_ms) {
             send(app, s);
