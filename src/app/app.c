@@ -155,6 +155,8 @@ void app_dispatch(struct app *app, enum input_action action, bool repeat)
 {
     log_debug("action %s%s", input_action_name(action), repeat ? " (repeat)" : "");
     app->dirty = true;
+    if (!app->key_at_us)
+        app->key_at_us = util_now_us();
     struct screen *top = app_top(app);
     if (!top)
         return;
@@ -372,6 +374,11 @@ static void present(struct app *app)
     app_render(app);
     SDL_RenderPresent(app->renderer);
     app->dirty = false;
+    if (app->key_at_us) {
+        int64_t d = util_now_us() - app->key_at_us;
+        app->k2p_us[app->k2p_n++ % APP_K2P_SAMPLES] = (uint32_t)(d > 0 ? d : 0);
+        app->key_at_us = 0;
+    }
     if (app->opts->render_delay_ms > 0)
         SDL_Delay((Uint32)app->opts->render_delay_ms);
     struct screen *top = app_top(app);

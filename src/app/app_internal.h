@@ -73,6 +73,7 @@ enum app_request {
 #define APP_SEEK_END_MARGIN_MS 2000   /* a forward seek stops this far before the finished part */
 #define APP_TOAST_MS 2500             /* a track or volume change stays on screen this long */
 #define APP_MAX_TRACKS 16
+#define APP_K2P_SAMPLES 1024 /* key-to-photon samples kept */
 
 struct automation;
 struct store;
@@ -143,6 +144,11 @@ struct app {
     char *wallet_etag; /* of the wallet shown, kept so a refresh needs no disk read */
     uint64_t wallet_req;
     struct app_preroll preroll;
+    /* QA: key to photon, the time from an action dispatched to the end of the present that
+     * shows its result (state loop.key_to_photon_*; scripts/bench). */
+    int64_t key_at_us; /* the oldest action not yet presented; 0 = none */
+    uint32_t k2p_us[APP_K2P_SAMPLES];
+    size_t k2p_n; /* samples taken (the last APP_K2P_SAMPLES are kept) */
     /* A request found no server (refused, reset, timed out): the Offline banner is up and home
      * is asked again with backoff until the server answers; its answer clears it. */
     bool offline;

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <inttypes.h>
 #include <sys/resource.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app_internal.h"
@@ -147,6 +148,45 @@ static void get_sleeps(struct app *app, struct app_value *v)
     struct rusage ru;
     INT(getrusage(RUSAGE_THREAD, &ru) == 0 ? (int64_t)ru.ru_nvcsw : -1);
 }
+/* Key to photon over the samples kept (src/app/app.c present): the p-th percentile, in us. */
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+static int64_t k2p_percentile(struct app *app, int pct)
+{
+    size_t n = app->k2p_n < APP_K2P_SAMPLES ? app->k2p_n : APP_K2P_SAMPLES;
+    if (n == 0)
+        return -1;
+    uint32_t sorted[APP_K2P_SAMPLES];
+    memcpy(sorted, app->k2p_us, n * sizeof(*sorted));
+    qsort(sorted, n, sizeof(*sorted), cmp_u32);
+    size_t i = (n * (size_t)pct + 99) / 100; /* nearest rank */
+    return sorted[i ? i - 1 : 0];
+}
+static void get_k2p_n(struct app *app, struct app_value *v)
+{
+    INT((int64_t)app->k2p_n);
+}
+static void get_k2p_p50(struct app *app, struct app_value *v)
+{
+    INT(k2p_percentile(app, 50));
+}
+static void get_k2p_p99(struct app *app, struct app_value *v)
+{
+    INT(k2p_percentile(app, 99));
+}
+/* The process's CPU time so far (user + system), in ms. */
+static void get_cpu_ms(struct app *app, struct app_value *v)
+{
+    (void)app;
+    struct rusage ru;
+    INT(getrusage(RUSAGE_SELF, &ru) == 0
+            ? (int64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+                  (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000
+            : -1);
+}
 static void get_registered(struct app *app, struct app_value *v)
 {
     BOOL(app->token != NULL);
@@ -205,6 +245,7 @@ static const struct field fields[] = {
     {"home.hero.synopsis", NULL, NONE_STR(NULL)},
     {"home.focus.episode", NULL, NONE_INT(0)},
     {"home.focus.progress_pct", NULL, NONE_INT(-1)},
+    {"home.interactive_at_ms", NULL, NONE_INT(0)},
     {"home.animating", NULL, NONE_BOOL},
     {"home.preroll.state", NULL, NONE_STR(NULL)},
     {"home.preroll.series_id", NULL, NONE_STR(NULL)},
@@ -291,6 +332,10 @@ static const struct field fields[] = {
     {"session.account", get_account, NONE_STR(NULL)},
     {"loop.ticks", get_ticks, NONE_INT(0)},
     {"loop.sleeps", get_sleeps, NONE_INT(-1)},
+    {"loop.cpu_ms", get_cpu_ms, NONE_INT(-1)},
+    {"loop.key_to_photon_n", get_k2p_n, NONE_INT(0)},
+    {"loop.key_to_photon_p50_us", get_k2p_p50, NONE_INT(-1)},
+    {"loop.key_to_photon_p99_us", get_k2p_p99, NONE_INT(-1)},
     {"error", get_error, NONE_STR(NULL)},
     {"error_detail", get_error_detail, NONE_STR(NULL)},
 };

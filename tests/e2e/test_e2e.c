@@ -166,11 +166,12 @@ static void test_browse_play_next_locked_back(void **state)
     int w, h;
     assert_int_equal(tu_png_stats(poster, 100, 100, 200, 100, want, NULL, NULL, NULL), 0);
     assert_int_equal(tu_png_stats(path_in(dir, "home.png"), 0, 0, 1, 1, got, NULL, &w, &h), 0);
-    /* The first card of the first shelf, in logical 1920x1080: x 106..326, y 242..572. Sample
-     * its upper middle (above the title text) scaled to the screenshot. */
+    /* The first card of the first shelf, focused (112%), in logical 1920x1080: x 108..332,
+     * y 538..874 (under the hero). Sample its upper middle (above the title text) scaled to the
+     * screenshot. */
     double sx = w / 1920.0, sy = h / 1080.0;
-    assert_int_equal(tu_png_stats(path_in(dir, "home.png"), (int)(150 * sx), (int)(270 * sy),
-                                  (int)(130 * sx), (int)(60 * sy), got, NULL, NULL, NULL),
+    assert_int_equal(tu_png_stats(path_in(dir, "home.png"), (int)(153 * sx), (int)(566 * sy),
+                                  (int)(132 * sx), (int)(61 * sy), got, NULL, NULL, NULL),
                      0);
     fprintf(stderr, "poster mean %.0f,%.0f,%.0f card mean %.0f,%.0f,%.0f\n", want[0], want[1],
             want[2], got[0], got[1], got[2]);

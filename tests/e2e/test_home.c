@@ -220,6 +220,9 @@ static void test_hero_and_safe_area(void **state)
     assert_true(jnum(s0, "home", "hero.genres") >= 1);
     assert_non_null(jstr(s0, "home", "hero.synopsis"));
     assert_int_equal(jnum(s2, "focus", "shelf"), jnum(s2, "home", "shelves") - 1);
+    /* Home was presented with its posters: the moment scripts/bench's "home to interactive"
+     * reads. */
+    assert_true(jnum(s0, "home", "interactive_at_ms") > 0);
 
     for (int i = 0; i < 2; i++) {
         const char *png = path_in(dir, i ? "hero1.png" : "hero0.png");
@@ -252,11 +255,11 @@ static void test_held_key_accelerates(void **state)
     start_server(dir);
     run_binge(dir, "hold",
               "wait-for home.state=ready 30000\n"
-              "key RIGHT 5\n"
+              "key RIGHT 5\nwait 200\n"
               "state\n"
-              "key LEFT 10\n"
+              "key LEFT 10\nwait 200\n"
               "state\n"
-              "key RIGHT 5 repeat\n"
+              "key RIGHT 5 repeat\nwait 200\n"
               "state\n"
               "quit\n");
     cJSON *tap = state_line(dir, "hold", 0), *back = state_line(dir, "hold", 1),
@@ -264,6 +267,12 @@ static void test_held_key_accelerates(void **state)
     assert_int_equal(jnum(tap, "focus", "item"), 5);
     assert_int_equal(jnum(back, "focus", "item"), 0);
     assert_int_equal(jnum(held, "focus", "item"), 6);
+    /* Each key command reached the screen in a present (a command's presses are dispatched
+     * together): key to photon has a sample each (scripts/bench reads its percentiles). */
+    assert_true(jnum(held, "loop", "key_to_photon_n") >= 3);
+    assert_true(jnum(held, "loop", "key_to_photon_p50_us") > 0);
+    assert_true(jnum(held, "loop", "key_to_photon_p99_us") >=
+                jnum(held, "loop", "key_to_photon_p50_us"));
     cJSON_Delete(tap);
     cJSON_Delete(back);
     cJSON_Delete(held);

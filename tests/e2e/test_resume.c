@@ -360,16 +360,19 @@ static void test_resume_where_the_viewer_left(void **state)
     assert_string_equal(jstr(s, "focus", "series_id"), SERIES);
     cJSON_Delete(s);
     /* The card is drawn: the first card of the first shelf shows the series' poster (logical
-     * 1920x1080: x 106..326, y 242..572; its upper middle). */
+     * 1920x1080, focused at 112%: x 108..332, y 538..874). The same part of both, below the
+     * card's "EP n" badge: x 20..80%, y 20..35%. */
     char poster[1200];
     double want[3], got[3];
-    int w, h;
+    int w, h, pw, ph;
     snprintf(poster, sizeof(poster), "%s/" SERIES "/poster.png", content);
-    assert_int_equal(tu_png_stats(poster, 100, 100, 200, 100, want, NULL, NULL, NULL), 0);
+    assert_int_equal(tu_png_stats(poster, 0, 0, 1, 1, want, NULL, &pw, &ph), 0);
+    assert_int_equal(
+        tu_png_stats(poster, pw / 5, ph / 5, pw * 3 / 5, ph * 3 / 20, want, NULL, NULL, NULL), 0);
     assert_int_equal(tu_png_stats(path_in(dir, "home.png"), 0, 0, 1, 1, got, NULL, &w, &h), 0);
-    assert_int_equal(tu_png_stats(path_in(dir, "home.png"), (int)(150 * w / 1920),
-                                  (int)(270 * h / 1080), (int)(130 * w / 1920),
-                                  (int)(60 * h / 1080), got, NULL, NULL, NULL),
+    assert_int_equal(tu_png_stats(path_in(dir, "home.png"), (108 + 224 / 5) * w / 1920,
+                                  (538 + 336 / 5) * h / 1080, 224 * 3 / 5 * w / 1920,
+                                  336 * 3 / 20 * h / 1080, got, NULL, NULL, NULL),
                      0);
     assert_true(color_distance(want, got) < 30);
     long long stored = stored_position(path_in(dir, "db.sqlite"), 2);

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../app_internal.h"
 #include "binge/error.h"
@@ -40,6 +41,9 @@ struct home_screen {
     /* Instant start: the focus came to rest on its card at focus_since_ms; after
      * HOME_PREROLL_DWELL_MS its episode is prerolled (src/app/preroll.c). 0 = done or none. */
     int64_t focus_since_ms;
+    /* QA: when home was first presented ready with every poster settled (wall clock, ms since
+     * the epoch, for scripts/bench's "home to interactive"); 0 before. */
+    int64_t interactive_at_ms;
 };
 
 #define HOME_PREROLL_DWELL_MS 300
@@ -588,6 +592,20 @@ static int64_t count_posters(struct app *app, const struct catalog_home *home, b
     return n;
 }
 
+static void home_presented(struct app *app, struct screen *s)
+{
+    struct home_screen *h = s->state;
+    if (h->interactive_at_ms || h->state != APP_HOME_READY || !h->home ||
+        count_posters(app, h->home, true) > 0)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    h->interactive_at_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    log_info("home: interactive (%lld posters drawn%s)",
+             (long long)count_posters(app, h->home, false),
+             h->cached ? ", catalog from the cache" : "");
+}
+
 #define STR(x) (*v = (struct app_value){.type = APP_VALUE_STR, .s = (x)})
 #define INT(x) (*v = (struct app_value){.type = APP_VALUE_INT, .i = (x)})
 #define BOOL(x) (*v = (struct app_value){.type = APP_VALUE_BOOL, .b = (x)})
@@ -647,6 +665,8 @@ static bool home_state_value(struct app *app, struct screen *s, const char *path
         INT((int64_t)app->preroll.started);
     } else if (strcmp(path, "home.preroll.cancelled") == 0) {
         INT((int64_t)app->preroll.cancelled);
+    } else if (strcmp(path, "home.interactive_at_ms") == 0) {
+        INT(h->interactive_at_ms);
     } else if (strcmp(path, "home.animating") == 0) {
         BOOL(h->anim_start_ms != 0);
     } else if (strcmp(path, "focus.shelf") == 0) {
@@ -675,5 +695,6 @@ const struct screen_ops screen_home = {
     .resend = home_resend,
     .tick = home_tick,
     .render = home_render,
+    .presented = home_presented,
     .state = home_state_value,
 };

@@ -204,6 +204,16 @@ static void playback_open_series(struct app *app, struct screen *s, const struct
             p->duration_ms = player_get_duration_ms(app->player);
             p->pstate = PLAYER_PLAYING;
             p->busy = false;
+            /* Its first frame is there on return: up with the very next present. */
+            struct player_frame f;
+            if (player_acquire_frame(app->player, p->frame_seq, &f)) {
+                p->frame_seq = f.seq;
+                if (ui_video_upload(app->ui, &f) == 0) {
+                    p->video_presented = true;
+                    p->ff_uploaded = true;
+                }
+                player_release_frame(app->player, &f);
+            }
             log_info("episode %d started from the focus preroll", index);
             return;
         }
