@@ -231,12 +231,52 @@ static void test_result_posters_without_home(void **state)
     su_assert_safe_area(su_path(dir, "posters.png"));
 }
 
+/* The query is emptied while its search is on the way (the server is slow): the late answer is
+ * dropped, not shown under an empty query where the recent searches belong. */
+static void test_emptied_query_drops_late_answer(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-search-late");
+    assert_non_null(dir);
+    assert_int_equal(tu_server_start(&srv, 0, content, su_path(dir, "db.sqlite"), "--dev",
+                                     su_path(dir, "server.log")),
+                     0);
+    char cmd[1024], out[16] = "";
+    snprintf(cmd, sizeof(cmd),
+             "curl -s -o /dev/null -w '%%{http_code}' -X POST -H 'Content-Type: application/json' "
+             "--data '{\"path_prefix\":\"/v1/search\",\"fault\":\"latency\",\"ms\":2000}' "
+             "'%s/dev/faults'",
+             srv.url);
+    tu_sh(cmd, out, sizeof(out));
+    assert_string_equal(out, "200");
+    assert_int_equal(su_run(dir, "late", srv.url,
+                            "wait-for home.state=ready 30000\n"
+                            "key SEARCH\n"
+                            "wait-for screen=search 5000\n"
+                            "key DOWN 2\nkey RIGHT 3\nkey OK\n" /* p */
+                            "wait-for search.state=loading 5000\n"
+                            "key DOWN 4\n" /* Delete */
+                            "wait-for search.focus=key:delete 5000\n"
+                            "key OK\n"
+                            "wait-for search.query= 5000\n"
+                            "wait 3500\n" /* the answer came meanwhile */
+                            "state\n"),
+                     0);
+    cJSON *s0 = su_state(dir, "late", 0);
+    assert_string_equal(su_str(s0, "search", "query"), "");
+    assert_string_equal(su_str(s0, "search", "state"), "idle");
+    assert_int_equal(su_num(s0, "search", "results"), 0);
+    assert_true(cJSON_IsNull(su_get(s0, "search", "results_for")));
+    cJSON_Delete(s0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_search_from_home, stop_server),
         cmocka_unit_test_teardown(test_result_opens_series_and_recent_searches, stop_server),
         cmocka_unit_test_teardown(test_result_posters_without_home, stop_server),
+        cmocka_unit_test_teardown(test_emptied_query_drops_late_answer, stop_server),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

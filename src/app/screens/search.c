@@ -136,14 +136,17 @@ static void send(struct app *app, struct screen *s)
 }
 
 /* The query changed: the results follow once it rests. */
-static void query_changed(struct search_screen *ss)
+static void query_changed(struct app *app, struct search_screen *ss)
 {
     char t[SEARCH_QUERY_MAX + 1];
     trimmed(ss->query, t, sizeof(t));
     ss->message[0] = '\0';
     if (!t[0]) {
-        /* Nothing to search: the recent searches show instead. */
+        /* Nothing to search: the recent searches show instead, and a search still on its way
+         * is dropped (its answer would show under an empty query). */
         ss->due_ms = 0;
+        net_cancel(app->net, ss->req);
+        ss->req = 0;
         ss->phase = PHASE_IDLE;
         catalog_search_free(ss->found);
         ss->found = NULL;
@@ -157,38 +160,38 @@ static void query_changed(struct search_screen *ss)
     ss->phase = PHASE_WAITING;
 }
 
-static void type_char(struct search_screen *ss, char c)
+static void type_char(struct app *app, struct search_screen *ss, char c)
 {
     size_t n = strlen(ss->query);
     if (n >= SEARCH_QUERY_MAX || (c == ' ' && (n == 0 || ss->query[n - 1] == ' ')))
         return; /* no leading or double blanks: they search the same */
     ss->query[n] = c;
     ss->query[n + 1] = '\0';
-    query_changed(ss);
+    query_changed(app, ss);
 }
 
-static void press_key(struct search_screen *ss)
+static void press_key(struct app *app, struct search_screen *ss)
 {
     size_t row = ss->keys.row, col = ss->keys.col;
     if (row < KEY_CHAR_ROWS) {
-        type_char(ss, key_chars[row * KEY_COLS + col]);
+        type_char(app, ss, key_chars[row * KEY_COLS + col]);
         return;
     }
     size_t n = strlen(ss->query);
     switch (col) {
     case KEY_SPACE:
-        type_char(ss, ' ');
+        type_char(app, ss, ' ');
         break;
     case KEY_DELETE:
         if (n) {
             ss->query[n - 1] = '\0';
-            query_changed(ss);
+            query_changed(app, ss);
         }
         break;
     default:
         if (n) {
             ss->query[0] = '\0';
-            query_changed(ss);
+            query_changed(app, ss);
         }
         break;
     }
@@ -250,7 +253,7 @@ static bool search_action(struct app *app, struct screen *s, enum input_action a
     (void)repeat;
     struct search_screen *ss = s->state;
     if (a >= INPUT_DIGIT_0 && a <= INPUT_DIGIT_9) {
-        type_char(ss, (char)('0' + (a - INPUT_DIGIT_0)));
+        type_char(app, ss, (char)('0' + (a - INPUT_DIGIT_0)));
         return true;
     }
     switch (ss->zone) {
@@ -260,7 +263,7 @@ static bool search_action(struct app *app, struct screen *s, enum input_action a
             return true;
         }
         if (a == INPUT_OK) {
-            press_key(ss);
+            press_key(app, ss);
             return true;
         }
         break;
@@ -304,7 +307,7 @@ static bool search_action(struct app *app, struct screen *s, enum input_action a
         if (a == INPUT_OK && ss->recent_focus < n) {
             snprintf(ss->query, sizeof(ss->query), "%s", r[ss->recent_focus]);
             ss->zone = ZONE_KEYS;
-            query_changed(ss);
+            query_changed(app, ss);
             ss->due_ms = util_now_ms(); /* chosen, not typed: no need to wait */
             return true;
         }
@@ -349,7 +352,7 @@ static int search_enter(struct app *app, struct screen *s, const void *arg)
     for (size_t r = 0; r < KEY_CHAR_ROWS; r++)
         cols[r] = KEY_COLS;
     cols[KEY_CHAR_ROWS] = KEY_ACTIONS;
-    ui_grid_init(&ss->keys, 0);
+    ui_grid_init(&ss->keys, UI_GRID_SAME_COLUMN); /* a keyboard: UP/DOWN keep the column */
     ui_grid_set_rows(&ss->keys, cols, KEY_ROWS);
     set_results_grid(ss);
     for (size_t i = 0; i < KEY_CHAR_ROWS * KEY_COLS; i++)
