@@ -68,6 +68,8 @@ struct net_config {
 enum net_method {
     NET_GET = 0,
     NET_POST = 1,
+    NET_PUT = 2,    /* idempotent: retried like GET; a body as POST's, or none */
+    NET_DELETE = 3, /* idempotent: retried like GET */
 };
 
 struct net_request {

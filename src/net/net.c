@@ -351,7 +351,7 @@ static int job_headers(struct net *net, struct net_job *job)
         if (rc)
             goto out;
     }
-    if (job->method == NET_POST) {
+    if (job->method == NET_POST || job->method == NET_PUT) {
         if ((rc = add_header(&job->headers, "Content-Type", "application/json; charset=utf-8")) ||
             /* An empty Expect stops curl from waiting for "100 Continue" on larger bodies. */
             (rc = add_header(&job->headers, "Expect:", NULL)))
@@ -409,10 +409,15 @@ static int job_setup(struct net *net, struct net_job *job)
     /* Refuses early when Content-Length already says too much; on_write catches the rest
      * (chunked bodies, decompression). */
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)job->max_body);
-    if (job->method == NET_POST) {
+    if (job->method == NET_POST || job->method == NET_PUT) {
         SET(CURLOPT_POST, 1L);
         SET(CURLOPT_POSTFIELDS, job->body ? job->body : "");
         SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(job->body ? strlen(job->body) : 0));
+        if (job->method == NET_PUT)
+            SET(CURLOPT_CUSTOMREQUEST, "PUT");
+    } else if (job->method == NET_DELETE) {
+        SET(CURLOPT_HTTPGET, 1L);
+        SET(CURLOPT_CUSTOMREQUEST, "DELETE");
     } else {
         SET(CURLOPT_HTTPGET, 1L);
     }
@@ -538,7 +543,8 @@ static void deliver(struct net *net, struct net_response *resp)
 
 static const char *method_name(const struct net_job *job)
 {
-    return job->method == NET_POST ? "POST" : "GET";
+    static const char *const names[] = {"GET", "POST", "PUT", "DELETE"};
+    return names[job->method];
 }
 
 /* Net thread: returns the attempt's easy handle to the pool. */
@@ -1178,7 +1184,8 @@ uint64_t net_request(struct net *net, const struct net_request *req)
 
     if (!net || !req || !req->url)
         return 0;
-    if (req->method != NET_GET && req->method != NET_POST) {
+    if (req->method != NET_GET && req->method != NET_POST && req->method != NET_PUT &&
+        req->method != NET_DELETE) {
         log_warn("request refused: unknown method %d", (int)req->method);
         return 0;
     }
@@ -1214,7 +1221,8 @@ uint64_t net_request(struct net *net, const struct net_request *req)
     if (!job->url || (req->bearer && !job->bearer) || (req->body && !job->body) ||
         (req->if_none_match && !job->if_none_match))
         goto fail;
-    job->retryable = req->method == NET_GET || req->idempotent;
+    job->retryable = req->method == NET_GET || req->method == NET_PUT ||
+                     req->method == NET_DELETE || req->idempotent;
     job->max_retries = req->max_retries > 0    ? req->max_retries
                        : req->max_retries == 0 ? net->max_retries
                                                : 0;

@@ -646,6 +646,55 @@ static void test_post_without_body(void **state)
     net_free(net);
 }
 
+/* PUT and DELETE (My list) go out as such, PUT with its body, and a pooled handle used for
+ * them afterwards sends a plain GET again. They are idempotent: retried like GET. */
+static void test_put_and_delete(void **state)
+{
+    struct net *net = new_net_retry(0, 0, 3, 10, 0);
+    struct net_request put = {.method = NET_PUT, .body = "{\"x\":1}"};
+    struct net_response *resp = fetch(net, &put, "/echo");
+    assert_int_equal(resp->error, 0);
+    assert_int_equal(resp->status, 200);
+    assert_string_equal(resp->body, "{\"x\":1}");
+    net_response_free(resp);
+    char *body = NULL;
+    char *head = server_last(&body);
+    assert_non_null(strstr(head, "PUT /echo HTTP/1.1\r\n"));
+    assert_non_null(strstr(head, "\r\nContent-Type: application/json"));
+    assert_string_equal(body, "{\"x\":1}");
+    free(head);
+    free(body);
+
+    struct net_request del = {.method = NET_DELETE};
+    resp = fetch(net, &del, "/echo");
+    assert_int_equal(resp->error, 0);
+    assert_int_equal(resp->status, 200);
+    net_response_free(resp);
+    head = server_last(NULL);
+    assert_non_null(strstr(head, "DELETE /echo HTTP/1.1\r\n"));
+    free(head);
+
+    struct net_request get = {.method = NET_GET};
+    resp = fetch(net, &get, "/ok");
+    assert_int_equal(resp->status, 200);
+    net_response_free(resp);
+    head = server_last(NULL);
+    assert_non_null(strstr(head, "GET /ok HTTP/1.1\r\n"));
+    free(head);
+
+    const char *path = "/flaky/503/-/2/put";
+    resp = fetch(net, &put, path);
+    assert_int_equal(resp->status, 200);
+    assert_int_equal(resp->attempts, 3);
+    net_response_free(resp);
+    path = "/flaky/503/-/2/delete";
+    resp = fetch(net, &del, path);
+    assert_int_equal(resp->status, 200);
+    assert_int_equal(resp->attempts, 3);
+    net_response_free(resp);
+    net_free(net);
+}
+
 static void test_http_errors_are_not_errors(void **state)
 {
     struct net *net = new_net(0, 0);
@@ -1411,6 +1460,7 @@ int main(void)
         cmocka_unit_test(test_set_language),
         cmocka_unit_test(test_post_headers),
         cmocka_unit_test(test_post_without_body),
+        cmocka_unit_test(test_put_and_delete),
         cmocka_unit_test(test_http_errors_are_not_errors),
         cmocka_unit_test(test_too_big),
         cmocka_unit_test(test_connection_refused),
