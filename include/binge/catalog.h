@@ -95,6 +95,14 @@ struct catalog_series { /* GET /v1/series/{id} */
     char *resume_episode_id; /* NULL without a resume */
     int resume_index;        /* 0 without a resume */
     int64_t resume_ms;       /* 0 without a resume */
+    /* What the series page shows above the grid. Optional: absent or null gives the figure
+     * computed from "episodes" (count, those with price 0, the sum of duration_s, the price of
+     * the first priced episode); "in_mylist" absent or null is false. */
+    int episode_count;
+    int free_episodes;
+    int64_t total_duration_s;
+    int episode_price_coins; /* 0 when every episode is free */
+    bool in_mylist;
 };
 
 /* One subtitle or audio track of a play grant. The server sends empty arrays until the content

@@ -641,6 +641,25 @@ int catalog_parse_series(const char *json, size_t len, struct catalog_series **o
             goto fail;
         }
     }
+    /* The figures above the grid: the server's, else counted from the episodes. */
+    int free_n = 0, price = 0;
+    int64_t total_s = 0;
+    for (size_t i = 0; i < series->n_episodes; i++) {
+        const struct catalog_episode *ep = &series->episodes[i];
+        free_n += ep->price_coins == 0;
+        total_s += ep->duration_s;
+        if (!price && ep->price_coins > 0)
+            price = ep->price_coins;
+    }
+    if ((rc = get_int_opt(root, "", "episode_count", 0, (int)series->n_episodes,
+                          &series->episode_count, err)) ||
+        (rc = get_int_opt(root, "", "free_episodes", 0, free_n, &series->free_episodes, err)) ||
+        (rc = get_int64_opt(root, "", "total_duration_s", 0, INT64_MAX, total_s,
+                            &series->total_duration_s, err)) ||
+        (rc = get_int_opt(root, "", "episode_price_coins", 0, price, &series->episode_price_coins,
+                          err)) ||
+        (rc = get_bool(root, "", "in_mylist", false, &series->in_mylist, err)))
+        goto fail;
     cJSON_Delete(root);
     *out = series;
     return 0;

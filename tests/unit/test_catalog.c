@@ -573,6 +573,8 @@ static void test_play_locked_device_error_rows(void **state)
     run_rows(rows, sizeof(rows) / sizeof(rows[0]));
 }
 
+static char *read_fixture(const char *name, size_t *len);
+
 static void test_values(void **state)
 {
     char err[CATALOG_ERR_LEN];
@@ -600,7 +602,36 @@ static void test_values(void **state)
     assert_null(catalog_series_episode(s, 0));
     assert_null(catalog_series_episode(s, 7));
     assert_null(catalog_series_episode(NULL, 1));
+    /* Without the figures above the grid, they are counted from the episodes. */
+    assert_int_equal(s->episode_count, 3);
+    assert_int_equal(s->free_episodes, 2);
+    assert_int_equal(s->total_duration_s, 60);
+    assert_int_equal(s->episode_price_coins, 30);
+    assert_false(s->in_mylist);
     catalog_series_free(s);
+
+    /* The server's figures win; a bad one fails the parse. */
+    size_t flen = 0;
+    char *fx = read_fixture("series.json", &flen);
+    assert_non_null(fx);
+    assert_int_equal(catalog_parse_series(fx, flen, &s, err), 0);
+    assert_int_equal(s->episode_count, 6);
+    assert_int_equal(s->free_episodes, 4);
+    assert_int_equal(s->total_duration_s, 18);
+    assert_int_equal(s->episode_price_coins, 30);
+    assert_false(s->in_mylist);
+    catalog_series_free(s);
+    free(fx);
+    const char *mine = "{\"id\":\"x\",\"title\":\"X\",\"episodes\":[],\"in_mylist\":true,"
+                       "\"episode_count\":0}";
+    assert_int_equal(catalog_parse_series(mine, strlen(mine), &s, err), 0);
+    assert_true(s->in_mylist);
+    catalog_series_free(s);
+    const char *bad = "{\"id\":\"x\",\"title\":\"X\",\"episodes\":[],\"in_mylist\":1}";
+    assert_int_equal(catalog_parse_series(bad, strlen(bad), &s, err), BINGE_EPARSE);
+    assert_non_null(strstr(err, "in_mylist"));
+    const char *neg = "{\"id\":\"x\",\"title\":\"X\",\"episodes\":[],\"free_episodes\":-1}";
+    assert_int_equal(catalog_parse_series(neg, strlen(neg), &s, err), BINGE_EPARSE);
 
     const char *home_json = HOME1(ITEM_OK "," ITEM("\"Two\"", "\"https://h/2.png\"", "80"));
     struct catalog_home *h = NULL;
