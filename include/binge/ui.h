@@ -173,6 +173,14 @@ struct ui_home_view {
 };
 void ui_draw_home(struct ui *ui, const struct ui_home_view *view);
 
+/* The episode strip over the player: the episodes of the series in a row, one focused. */
+struct ui_episode_strip_view {
+    const struct catalog_series *series;
+    size_t focus; /* position in series->episodes */
+    int playing;  /* the index of the episode playing, 0 for none */
+};
+void ui_draw_episode_strip(struct ui *ui, const struct ui_episode_strip_view *view);
+
 struct ui_player_view {
     const char *series_title;
     const char *poster_url; /* shown dimmed while the video loads */
@@ -195,12 +203,37 @@ struct ui_player_view {
     bool muted;
     bool show_volume;  /* the volume bar, after a volume key */
     const char *toast; /* a short confirmation ("Audio: Español"), top right, may be NULL */
+    /* The episode strip (DOWN while playing), over the bottom in place of the progress bar;
+     * may be NULL. */
+    const struct ui_episode_strip_view *strip;
     /* The screen still holds the last player frame drawn (nothing else was drawn since, the
      * window was not exposed): the software renderer may then redraw only the picture. */
     bool partial_ok;
     int64_t now_ms;
 };
 void ui_draw_player(struct ui *ui, const struct ui_player_view *view);
+
+/* The series page: the series above, the buttons, the range tabs and the episode grid of the
+ * range shown (UI_SERIES_RANGE episodes in rows of UI_SERIES_COLS). */
+#define UI_SERIES_RANGE 30
+#define UI_SERIES_COLS 10
+struct ui_series_view {
+    const char *title;
+    const char *poster_url;              /* the background, and the poster on the left */
+    const struct catalog_series *series; /* NULL while loading */
+    const char *primary;                 /* "Play EP 1", "Continue EP 3 (0:12)", "Watch EP 4" */
+    const char *mylist;                  /* "+ My list" / "In My list" */
+    bool in_mylist;
+    int zone;                /* the focus: 0 the buttons, 1 the range tabs, 2 the grid */
+    size_t button;           /* in the buttons: 0 primary, 1 My list */
+    size_t range;            /* the range shown (its tab marked; focused in zone 1) */
+    size_t cell;             /* the focused episode's position in series->episodes (zone 2) */
+    const int *progress_pct; /* per episode position, 0..100 or -1 for none; may be NULL */
+    const char *status;      /* an error line, may be NULL */
+    bool busy;
+    int64_t now_ms;
+};
+void ui_draw_series(struct ui *ui, const struct ui_series_view *view);
 
 /* The paywall: an episode is locked; the viewer picks how to unlock it. */
 #define UI_PAYWALL_MAX_OPTIONS 4

@@ -53,7 +53,8 @@ enum app_request {
     APP_REQ_CHECKIN = 18,
     APP_REQ_WALLET_HISTORY = 19,
     APP_REQ_INSTANT = 20, /* instant start: a focused series and its episode's URL */
-    APP_REQ_KINDS = 21,
+    APP_REQ_MYLIST = 21,  /* PUT or DELETE /v1/mylist/{id} (the series page) */
+    APP_REQ_KINDS = 22,
 };
 
 /* app_request flags */
@@ -185,6 +186,7 @@ struct app {
 extern const struct screen_ops screen_home, screen_player, screen_paywall, screen_ad,
     screen_checkout, screen_activate, screen_exit_confirm, screen_search, screen_wallet,
     screen_settings;
+extern const struct screen_ops screen_series;
 extern const struct screen_ops *const app_screens[];
 extern const size_t app_n_screens;
 /* The screen of app_screens[] named name ("search"), or NULL when binge has none such. */
@@ -328,9 +330,11 @@ const struct catalog_home *home_catalog(struct app *app, uint64_t *gen);
 void home_refresh_soon(struct app *app);
 /* Asks for home again now (the content language changed): a fresh copy, not a 304. */
 void home_reload(struct app *app);
-/* Opens the series of a card (home's OK, a search result): today it plays it. item is borrowed
- * for the call. */
+/* Opens the series page of a card (home's OK, a search result). item is borrowed for the
+ * call. */
 void home_open_series(struct app *app, const struct catalog_item *item);
+/* Plays the series of a card at once, where the viewer is in it (home's PLAY). */
+void home_play_series(struct app *app, const struct catalog_item *item);
 /* Whether home is loaded (and the viewer is choosing): the time to warm the decoders up. */
 bool home_ready(struct app *app);
 
@@ -347,6 +351,13 @@ bool preroll_take(struct app *app, const char *series_id, int episode_index,
 void preroll_on_response(struct app *app, struct net_response *r);
 const char *preroll_state(struct app *app);
 void preroll_free(struct app *app);
+/* screens/series.c: the series page, pushed by OK on a home card. */
+struct series_screen_args {
+    const char *series_id; /* required */
+    const char *title;     /* shown while the series loads */
+    const char *poster_url;
+    int episode_index; /* a "continue watching" card's episode, 0 for none */
+};
 
 /* screens/player.c: the playback controller and the player screen. */
 struct player_screen_args {

@@ -274,7 +274,7 @@ static void test_unlock_survives_lost_answers(void **state)
     struct tv tv;
     tv_start(&tv, dir, "tv", srv.url, "--http-timeout 1000");
     ok(&tv, "wait-for home.state=ready 30000");
-    ok(&tv, "key OK");
+    ok(&tv, "key PLAY_PAUSE");
     ok(&tv, "wait-for screen=paywall 30000");
     buy_coins(&tv, srv.url);
     cJSON *st = tv_state(&tv);
@@ -391,7 +391,7 @@ static void test_fault_matrix(void **state)
         /* series (GET): retried, and the episode plays; an answer that can't be used (too
          * large) is not retried but shown, and OK fetches it again. */
         fault(srv.url, "/v1/series/", "GET", faults[i], "before");
-        ok(&tv, "key OK");
+        ok(&tv, "key PLAY_PAUSE");
         recovers_or_fails_clearly(&tv, faults[i]);
         int64_t t1 = ticks(&tv);
         assert_true(t1 > t0);
@@ -401,7 +401,7 @@ static void test_fault_matrix(void **state)
         ok(&tv, "key BACK");
         ok(&tv, "wait-for screen=home 10000");
         fault(srv.url, "/v1/episodes/", "POST", faults[i], "before");
-        ok(&tv, "key OK");
+        ok(&tv, "key PLAY_PAUSE");
         recovers_or_fails_clearly(&tv, faults[i]);
         int64_t t2 = ticks(&tv);
         assert_true(t2 > t1);
@@ -469,7 +469,7 @@ static void test_ok_before_registration_plays(void **state)
     struct tv tv;
     tv_start(&tv, dir, "early", srv.url, NULL);
     ok(&tv, "wait-for home.state=ready 60000");
-    ok(&tv, "key OK");
+    ok(&tv, "key PLAY_PAUSE");
     /* The series is in and episode 1 was asked for: without a token it could not be. */
     ok(&tv, "wait-for player.episode_index=1 30000");
     cJSON *st = tv_state(&tv);

@@ -129,6 +129,8 @@ static void test_browse_play_next_locked_back(void **state)
              "screenshot %s\n"
              "state\n"
              "key OK\n"
+             "wait-for screen=series 5000\n"
+             "key OK\n"
              "wait-for player.state=playing 30000\n"
              "wait 600\n"
              "screenshot %s\n"
@@ -139,6 +141,8 @@ static void test_browse_play_next_locked_back(void **state)
              "wait-for screen=paywall 30000\n"
              "screenshot %s\n"
              "state\n"
+             "key BACK\n"
+             "wait-for screen=series 5000\n"
              "key BACK\n"
              "wait-for screen=home 5000\n"
              "state\n"
@@ -279,7 +283,7 @@ static void test_three_in_a_row(void **state)
     char script[2048];
     snprintf(script, sizeof(script),
              "wait-for home.state=ready 30000\n"
-             "key OK\n"
+             "key PLAY_PAUSE\n"
              "wait-for player.state=playing 30000\n"
              "state\n"
              "wait-for player.episode_index=2 30000\n"
@@ -525,7 +529,7 @@ static void test_abr_climb_through_server(void **state)
     snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
     snprintf(script, sizeof(script),
              "wait-for home.state=ready 30000\n"
-             "key OK\n"
+             "key PLAY_PAUSE\n"
              "wait-for player.state=playing 30000\n"
              "wait-for qoe.variant_switches>=1 8000\n"
              "state\n"
@@ -588,7 +592,7 @@ static void test_stall_error_and_resume(void **state)
     char answer[8192];
     assert_int_equal(tu_control(fd, "wait-for home.state=ready 30000", answer, sizeof(answer)), 0);
     assert_string_equal(answer, "ok");
-    assert_int_equal(tu_control(fd, "key OK", answer, sizeof(answer)), 0);
+    assert_int_equal(tu_control(fd, "key PLAY_PAUSE", answer, sizeof(answer)), 0);
     assert_int_equal(tu_control(fd, "wait-for player.state=playing 30000", answer, sizeof(answer)),
                      0);
     assert_string_equal(answer, "ok");
@@ -786,7 +790,7 @@ static void test_play_url_refused(void **state)
     char script[1024];
     snprintf(script, sizeof(script),
              "wait-for home.state=ready 30000\n"
-             "key OK\n"
+             "key PLAY_PAUSE\n"
              "wait-for player.state=error 30000\n"
              "state\n"
              "screenshot %s\n"
@@ -843,7 +847,7 @@ static void test_desktop_window_on_xvfb(void **state)
              "wait-for home.state=ready 30000\n"
              "wait-for home.posters_pending=0 30000\n"
              "screenshot %s\n"
-             "key OK\n"
+             "key PLAY_PAUSE\n"
              "wait-for player.state=playing 30000\n"
              "state\n",
              path_in(dir, "x11.png"));
@@ -1099,7 +1103,7 @@ static void test_slow_draws_still_play(void **state)
     setenv("BINGE_RENDER_DELAY", "80", 1);
     int rc = run_binge(dir, srv.url,
                        "wait-for home.state=ready 30000\n"
-                       "key OK\n"
+                       "key PLAY_PAUSE\n"
                        "wait-for player.state=playing 60000\n"
                        "key BACK\n"
                        "wait-for screen=home 30000\n",

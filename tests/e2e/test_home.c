@@ -288,7 +288,7 @@ static void test_continue_card(void **state)
     char script[4096];
     snprintf(script, sizeof(script),
              "wait-for home.state=ready 30000\n"
-             "key OK\n"
+             "key PLAY_PAUSE\n"
              "wait-for player.state=playing 30000\n"
              "wait-for player.position_ms>=1200 20000\n"
              "key PLAY_PAUSE\n"
@@ -329,7 +329,8 @@ static void test_continue_card(void **state)
 }
 
 /* Instant start: the focus rests on a card, its episode is prerolled; moving on drops it (at
- * most one alive); back on the card and OK, the first frame comes from the preroll. */
+ * most one alive); back on the card and PLAY (OK opens the series page), the first frame comes
+ * from the preroll. */
 static void test_focus_preroll(void **state)
 {
     (void)state;
@@ -345,7 +346,7 @@ static void test_focus_preroll(void **state)
               "key LEFT\n"
               "wait-for home.preroll.state=ready 30000\n"
               "state\n"
-              "key OK\n"
+              "key PLAY_PAUSE\n"
               "wait-for player.state=playing 30000\n"
               "state\n"
               "quit\n");

@@ -372,7 +372,7 @@ static void test_kill9_loses_no_progress(void **state)
         snprintf(ln->state_dir, sizeof(ln->state_dir), "%s/state", ln->dir);
         snprintf(ln->script, sizeof(ln->script), "%s/script.txt", ln->dir);
         assert_int_equal(tu_write_file(ln->script, "wait-for home.state=ready 30000\n"
-                                                   "key OK\n"
+                                                   "key PLAY_PAUSE\n"
                                                    "wait 30000\n"),
                          0);
         /* No per-device rate limit: one device restarted 50 times in a minute opens home, the

@@ -204,12 +204,12 @@ static void assert_picture_is(const char *dir, const char *png, int index, long 
     "wait-for player.seeking=false 30000\n"                                                        \
     "wait 500\n"
 
-/* The start of a run: the fresh home, OK on the focused card, episode 1 playing, paused. */
+/* The start of a run: the fresh home, PLAY on the focused card, episode 1 playing, paused. */
 #define PLAY_AND_PAUSE                                                                             \
     "wait-for home.state=ready 30000\n"                                                            \
     "wait-for home.cached=false 30000\n"                                                           \
     "wait-for session.registered=true 30000\n"                                                     \
-    "key OK\n"                                                                                     \
+    "key PLAY_PAUSE\n"                                                                             \
     "wait-for player.state=playing 30000\n"                                                        \
     "wait-for player.duration_ms>0 10000\n"                                                        \
     "key PLAY_PAUSE\n"                                                                             \
@@ -326,7 +326,7 @@ static void test_resume_where_the_viewer_left(void **state)
              "wait-for home.cached=false 30000\n"
              "wait-for session.registered=true 30000\n"
              "state\n"
-             "key OK\n"
+             "key PLAY_PAUSE\n"
              "wait-for player.state=playing 30000\n"
              "wait-for player.duration_ms>0 10000\n"
              "key RIGHT 6\n"
@@ -378,13 +378,17 @@ static void test_resume_where_the_viewer_left(void **state)
     long long stored = stored_position(path_in(dir, "db.sqlite"), 2);
     assert_true(llabs(stored - left_at) <= 1000);
 
-    /* A restart: the continue card starts episode 2 at its position. */
+    /* A restart: OK on the continue card opens the series page, whose button continues
+     * episode 2 at its position (the server's, shown as m:ss), and OK on it starts it there. */
     snprintf(script, sizeof(script),
              "wait-for home.state=ready 30000\n"
              "wait-for home.cached=false 30000\n"
              "wait-for session.registered=true 30000\n"
              "wait-for home.continue_items=1 10000\n"
              "state\n"
+             "key OK\n"
+             "wait-for screen=series 10000\n"
+             "wait-for \"series.button=Continue EP 2 (%lld:%02lld)\" 10000\n"
              "key OK\n"
              "wait-for player.state=playing 30000\n"
              "wait-for player.first_frame_ms>=0 30000\n"
@@ -394,9 +398,11 @@ static void test_resume_where_the_viewer_left(void **state)
              "screenshot %s\n"
              "state\n"
              "key BACK\n"
+             "wait-for screen=series 10000\n"
+             "key BACK\n"
              "wait-for screen=home 10000\n"
              "wait-for progress.pending=0 20000\n",
-             path_in(dir, "card.png"));
+             stored / 60000, stored / 1000 % 60, path_in(dir, "card.png"));
     rc = run_binge(dir, "card", srv.url, script);
     assert_int_equal(rc, 0);
     s = state_line(dir, "card", 0);
@@ -412,15 +418,15 @@ static void test_resume_where_the_viewer_left(void **state)
     cJSON_Delete(s);
     assert_picture_is(dir, path_in(dir, "card.png"), 2, resumed);
 
-    /* OK on the series on another shelf: the episode the viewer is on, at its position. Then
-     * it plays to its end, and episode 3 is locked. */
+    /* PLAY on the series on another shelf (the instant start from home): the episode the
+     * viewer is on, at its position. Then it plays to its end, and episode 3 is locked. */
     rc = run_binge(dir, "series", srv.url,
                    "wait-for home.state=ready 30000\n"
                    "wait-for home.cached=false 30000\n"
                    "wait-for session.registered=true 30000\n"
                    "key DOWN\n"
                    "state\n"
-                   "key OK\n"
+                   "key PLAY_PAUSE\n"
                    "wait-for player.state=playing 30000\n"
                    "state\n"
                    "key RIGHT 6\n"
@@ -443,12 +449,16 @@ static void test_resume_where_the_viewer_left(void **state)
     assert_int_equal(jnum(s, "player", "episode_index"), 3);
     cJSON_Delete(s);
 
-    /* Episode 2 is finished: OK on the series goes on with episode 3 (its paywall). */
+    /* Episode 2 is finished: the series page offers "Watch EP 3", and OK on it goes on with
+     * episode 3 (its paywall). */
     rc = run_binge(dir, "next", srv.url,
                    "wait-for home.state=ready 30000\n"
                    "wait-for home.cached=false 30000\n"
                    "wait-for session.registered=true 30000\n"
                    "key DOWN\n"
+                   "key OK\n"
+                   "wait-for screen=series 10000\n"
+                   "wait-for \"series.button=Watch EP 3\" 10000\n"
                    "key OK\n"
                    "wait-for screen=paywall 30000\n"
                    "state\n");

@@ -138,7 +138,7 @@ static void test_search_from_home(void **state)
     cJSON_Delete(s5);
 }
 
-/* The SEARCH key opens search; OK on a result opens the series; the query becomes a recent
+/* The SEARCH key opens search; OK on a result opens the series' page; the query becomes a recent
  * search, kept across a restart, and OK on it searches it again. */
 static void test_result_opens_series_and_recent_searches(void **state)
 {
@@ -155,13 +155,14 @@ static void test_result_opens_series_and_recent_searches(void **state)
                             "wait-for search.results=1 20000\n"
                             "key RIGHT\n"
                             "key OK\n"
-                            "wait-for player.series_id=palace-secrets 20000\n"
+                            "wait-for series.id=palace-secrets 20000\n"
                             "state\n" /* 0 */
                             "key HOME\n"
                             "wait-for screen=home 5000\n"),
                      0);
     cJSON *s0 = su_state(dir, "open", 0);
-    assert_string_equal(su_str(s0, "player", "series_id"), "palace-secrets");
+    assert_string_equal(su_str(s0, NULL, "screen"), "series"); /* its page */
+    assert_string_equal(su_str(s0, "series", "id"), "palace-secrets");
     cJSON_Delete(s0);
 
     char script[2048];

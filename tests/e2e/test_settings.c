@@ -93,7 +93,7 @@ static void test_autoplay_kept_and_honoured(void **state)
     snprintf(script, sizeof(script),
              "wait-for home.state=ready 30000\n"
              "state\n" /* 0 */
-             "key OK\n"
+             "key PLAY_PAUSE\n"
              "wait-for player.state=playing 60000\n"
              "wait-for player.state=idle 60000\n"
              "wait 1000\n"

@@ -151,7 +151,7 @@ static void test_paywall_no_ads_left(void **state)
     snprintf(script, sizeof(script),
              "wait-for home.state=ready 30000\n"
              "wait-for wallet.ads_left_today=0 30000\n"
-             "key OK\n"
+             "key PLAY_PAUSE\n"
              "wait-for screen=paywall 30000\n"
              "wait-for paywall.balance=20 10000\n"
              "state\n"
@@ -274,7 +274,7 @@ static void test_series_id_escaped(void **state)
     run_binge(dir, url,
               "wait-for home.state=ready 20000\n"
               "wait-for \"focus.series_id=" ODD_ID "\" 5000\n"
-              "key OK\n"
+              "key PLAY_PAUSE\n"
               "wait-for player.state=error 20000\n"
               "state\n",
               60);
@@ -323,7 +323,7 @@ static void test_error_panel_viewer_words(void **state)
     char script[2048];
     snprintf(script, sizeof(script),
              "wait-for home.state=ready 30000\n"
-             "key OK\n"
+             "key PLAY_PAUSE\n"
              "wait-for player.state=error 30000\n"
              "state\n"
              "screenshot %s\n"
@@ -381,7 +381,7 @@ static void test_checkout_status_viewer_words(void **state)
     assert_string_equal(out, "200");
     run_binge(dir, srv.url,
               "wait-for home.state=ready 30000\n"
-              "key OK\n"
+              "key PLAY_PAUSE\n"
               "wait-for screen=paywall 30000\n"
               "wait-for paywall.focus=ad 10000\n"
               "key DOWN 3\n"
@@ -421,7 +421,7 @@ static void test_error_panel_title_once(void **state)
     char script[2048];
     snprintf(script, sizeof(script),
              "wait-for home.state=ready 30000\n"
-             "key OK\n"
+             "key PLAY_PAUSE\n"
              "wait-for player.state=error 60000\n"
              "state\n"
              "screenshot %s\n",
@@ -501,7 +501,7 @@ static void test_offline_mid_session(void **state)
 
     /* The server goes away. The viewer opens a series: nothing answers. */
     tu_server_stop(&srv);
-    control_ok(fd, "key OK");
+    control_ok(fd, "key PLAY_PAUSE");
     control_ok(fd, "wait-for home.offline=true 60000");
     control_ok(fd, "key BACK");
     control_ok(fd, "wait-for screen=home 10000");

@@ -239,7 +239,7 @@ static void assert_text(const char *png, struct box logical, int width, unsigned
 static void open_chooser(void)
 {
     ok("wait-for home.state=ready 30000");
-    ok("key OK");
+    ok("key PLAY_PAUSE"); /* the card's series played at once */
     ok("wait-for screen=paywall 30000");
     ok("wait-for paywall.focus=ad 20000"); /* the wallet is in: the rows are known */
     ok("key DOWN 3");

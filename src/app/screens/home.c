@@ -1,10 +1,11 @@
 /* Home: the catalog's shelves (fetched, cached for offline, installed keeping the focus), the
  * focus over them, and the refresh that follows coming back from the player. The bottom of the
  * stack: BACK here asks before exiting (app_dispatch), MENU links the account, OK opens the
- * focused series in the player.
+ * focused series' page (screens/series.c), PLAY plays it at once.
  *
  * Threading: UI thread only. */
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -130,6 +131,14 @@ static void cache_key(const struct app *app, char *buf, size_t len)
     app_cache_key(app, "home", NULL, buf, len);
 }
 
+static const struct catalog_item *focused_item(const struct home_screen *h)
+{
+    if (!h->home || h->grid.row >= h->home->n_shelves)
+        return NULL;
+    const struct catalog_shelf *shelf = &h->home->shelves[h->grid.row];
+    return h->grid.col < shelf->n_items ? &shelf->items[h->grid.col] : NULL;
+}
+
 /* Installs a parsed home, keeping the focus when the shelves are the same. */
 static bool set_home(struct home_screen *h, struct catalog_home *home, const char *etag)
 {
@@ -147,10 +156,30 @@ static bool set_home(struct home_screen *h, struct catalog_home *home, const cha
     }
     for (size_t i = 0; i < n; i++)
         cols[i] = home->shelves[i].n_items;
-    /* Other shelves: the focus starts over at the top; the same shelves: it stays. */
+    /* Other shelves (a "My list" shelf came or went): the focus stays on the card it was on
+     * when that shelf and card are still there, else it starts over at the top; the same
+     * shelves: it stays. */
+    size_t keep_row = SIZE_MAX, keep_col = 0;
+    if (h->home && h->home->n_shelves != home->n_shelves) {
+        const struct catalog_item *was = focused_item(h);
+        const char *shelf_id =
+            h->grid.row < h->home->n_shelves ? h->home->shelves[h->grid.row].id : NULL;
+        for (size_t i = 0; was && shelf_id && i < n; i++) {
+            if (!home->shelves[i].id || strcmp(home->shelves[i].id, shelf_id) != 0)
+                continue;
+            for (size_t j = 0; j < home->shelves[i].n_items; j++) {
+                if (strcmp(home->shelves[i].items[j].series_id, was->series_id) == 0) {
+                    keep_row = i;
+                    keep_col = j;
+                }
+            }
+        }
+    }
     if (!h->home || h->home->n_shelves != home->n_shelves)
         ui_grid_init(&h->grid, 0);
     ui_grid_set_rows(&h->grid, cols, n);
+    if (keep_row != SIZE_MAX)
+        ui_grid_focus(&h->grid, keep_row, keep_col);
     free(cols);
     catalog_home_free(h->home);
     free(h->focus_item);
@@ -241,14 +270,6 @@ static void on_home(struct app *app, struct home_screen *h, struct net_response 
     }
     if (!app->retry_at_ms)
         app_schedule_retry(app);
-}
-
-static const struct catalog_item *focused_item(const struct home_screen *h)
-{
-    if (!h->home || h->grid.row >= h->home->n_shelves)
-        return NULL;
-    const struct catalog_shelf *shelf = &h->home->shelves[h->grid.row];
-    return h->grid.col < shelf->n_items ? &shelf->items[h->grid.col] : NULL;
 }
 
 /* "42 episodes · 5 free · 1 h 12 min": the size of the series, with what is known of it. */
@@ -359,6 +380,17 @@ void home_reload(struct app *app)
 
 void home_open_series(struct app *app, const struct catalog_item *item)
 {
+    struct series_screen_args a = {
+        .series_id = item->series_id,
+        .title = item->title,
+        .poster_url = item->poster_url,
+        .episode_index = item->episode_id ? item->episode_index : 0,
+    };
+    app_push(app, &screen_series, &a);
+}
+
+void home_play_series(struct app *app, const struct catalog_item *item)
+{
     struct player_screen_args a = {.item = item};
     app_push(app, &screen_player, &a);
 }
@@ -445,10 +477,14 @@ static bool home_action(struct app *app, struct screen *s, enum input_action act
             preroll_cancel(app, "the focus moved on");
         return true;
     }
-    case INPUT_OK: {
+    case INPUT_OK:
+    case INPUT_PLAY_PAUSE: {
+        /* OK: the series page; PLAY plays the card at once (where the viewer is in it). */
         const struct catalog_item *item = focused_item(h);
-        if (item)
+        if (item && action == INPUT_OK)
             home_open_series(app, item);
+        else if (item)
+            home_play_series(app, item);
         return true;
     }
     case INPUT_MENU:

@@ -246,8 +246,10 @@ static bool paywall_action(struct app *app, struct screen *s, enum input_action 
         return true;
     case INPUT_BACK:
     case INPUT_HOME:
-        /* The episode stays locked: back to home, past the stopped player. */
-        app_pop_to(app, &screen_home);
+        /* The episode stays locked: back past the stopped player, to the series page it was
+         * chosen on, else home. */
+        app_pop_to(app, action == INPUT_BACK && app_find(app, &screen_series) ? &screen_series
+                                                                              : &screen_home);
         return true;
     default:
         return false;

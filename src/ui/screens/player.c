@@ -268,7 +268,7 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
     bool pillars = video && vr.x >= SIDE_PANEL_MIN_W;
     SDL_Texture *back = (pillars || !video) ? ui_backdrop(ui, v->poster_url) : NULL;
     bool over = (v->subtitle && *v->subtitle) || v->busy || v->overlay || v->info ||
-                v->show_volume || v->toast || v->message_title;
+                v->show_volume || v->toast || v->message_title || v->strip;
     char key[sizeof(ui->clean_key)];
     layer_key(ui, v, back, vr, key, sizeof(key));
     /* Only the picture changed: with the software renderer, everything else on screen is
@@ -327,8 +327,11 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
     if (v->overlay) {
         if (!pillars)
             draw_title_bar(ui, v);
-        draw_progress(ui, v);
+        if (!v->strip)
+            draw_progress(ui, v);
     }
+    if (v->strip)
+        ui_draw_episode_strip(ui, v->strip);
     if (v->show_volume)
         draw_volume(ui, v);
     if (v->toast)
