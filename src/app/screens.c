@@ -6,9 +6,9 @@
 #include "app_internal.h"
 
 const struct screen_ops *const app_screens[] = {
-    &screen_home,     &screen_player,       &screen_paywall, &screen_ad,     &screen_checkout,
-    &screen_activate, &screen_exit_confirm, &screen_search,  &screen_wallet, &screen_settings,
-    &screen_series,
+    &screen_home,     &screen_player,   &screen_paywall,      &screen_ad,
+    &screen_checkout, &screen_activate, &screen_exit_confirm, &screen_search,
+    &screen_wallet,   &screen_settings, &screen_series,
 };
 const size_t app_n_screens = sizeof(app_screens) / sizeof(app_screens[0]);
 

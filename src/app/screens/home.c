@@ -139,6 +139,14 @@ static const struct catalog_item *focused_item(const struct home_screen *h)
     return h->grid.col < shelf->n_items ? &shelf->items[h->grid.col] : NULL;
 }
 
+static bool has_shelf(const struct catalog_home *home, const char *id)
+{
+    for (size_t i = 0; i < home->n_shelves; i++)
+        if (home->shelves[i].id && strcmp(home->shelves[i].id, id) == 0)
+            return true;
+    return false;
+}
+
 /* Installs a parsed home, keeping the focus when the shelves are the same. */
 static bool set_home(struct home_screen *h, struct catalog_home *home, const char *etag)
 {
@@ -156,11 +164,13 @@ static bool set_home(struct home_screen *h, struct catalog_home *home, const cha
     }
     for (size_t i = 0; i < n; i++)
         cols[i] = home->shelves[i].n_items;
-    /* Other shelves (a "My list" shelf came or went): the focus stays on the card it was on
-     * when that shelf and card are still there, else it starts over at the top; the same
-     * shelves: it stays. */
+    /* Other shelves: the focus starts over at the top, where a new "continue watching" shelf
+     * offers what was just watched; when only another shelf came or went (My list), the focus
+     * stays on the card it was on, if that shelf and card are still there. The same shelves:
+     * it stays. */
     size_t keep_row = SIZE_MAX, keep_col = 0;
-    if (h->home && h->home->n_shelves != home->n_shelves) {
+    if (h->home && h->home->n_shelves != home->n_shelves &&
+        has_shelf(h->home, "continue") == has_shelf(home, "continue")) {
         const struct catalog_item *was = focused_item(h);
         const char *shelf_id =
             h->grid.row < h->home->n_shelves ? h->home->shelves[h->grid.row].id : NULL;
