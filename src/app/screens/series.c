@@ -431,6 +431,13 @@ static int64_t series_tick(struct app *app, struct screen *s, int64_t now)
 {
     struct series_screen *p = s->state;
     int64_t next = -1;
+    /* The poster of a series not on home (opened from search): loaded as home's are. */
+    const char *poster = p->series && p->series->poster_url ? p->series->poster_url : p->poster_url;
+    if (poster) {
+        struct catalog_item card = {
+            .series_id = p->id, .title = p->title, .poster_url = (char *)poster};
+        posters_want(app, &card, 1);
+    }
     if (p->refresh_at_ms) {
         bool progress_out =
             app->progress_req || (app->store && store_progress_count(app->store) > 0);
