@@ -364,6 +364,22 @@ struct player_screen_args {
     const struct catalog_item *item; /* the card (series, title, poster, episode); or NULL */
     const char *playlist;            /* --play: space-separated URLs; or NULL */
 };
+/* screens/strip.c: the episode strip over the player (DOWN), to jump within the series. */
+struct episode_strip {
+    bool open;
+    size_t focus; /* position in series->episodes */
+};
+enum strip_result {
+    STRIP_NOT_MINE = 0, /* the key is the player's */
+    STRIP_HANDLED = 1,  /* moved along the strip, or closed it (BACK, UP) */
+    STRIP_PLAY = 2,     /* OK: the strip closed; play *index */
+};
+/* Opens the strip at the episode playing (its index); it stays closed without episodes. */
+void strip_open(struct episode_strip *st, const struct catalog_series *series, int playing);
+enum strip_result strip_action(struct episode_strip *st, const struct catalog_series *series,
+                               enum input_action action, int *index);
+/* The focused episode's index while the strip is open, else 0. */
+int strip_episode(const struct episode_strip *st, const struct catalog_series *series);
 /* After an unlock: plays episode index of the player screen under the paywall. */
 void player_screen_unlocked(struct app *app, int index);
 /* Drains the player's events (to the player screen, wherever it is on the stack) and uploads

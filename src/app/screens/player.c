@@ -57,15 +57,14 @@ struct player_screen {
     bool next_locked;
     bool autoplay_held; /* an episode ended with autoplay off: OK plays the next */
     int next_price, next_balance;
-    int seek_dir;           /* the direction of the last LEFT/RIGHT seek (-1, 1), 0 = none */
-    int seek_streak;        /* auto-repeats of it in a row: the steps grow */
-    bool seeking;           /* a LEFT/RIGHT seek has not landed yet (PLAYER_EVENT_SEEKED) */
-    bool seek_queued;       /* another was asked for meanwhile: seek_target_ms, sent then */
-    int64_t seek_target_ms; /* of the seek on its way (or queued) */
-    bool info;              /* the INFO panel is up */
-    bool strip;             /* the episode strip is up (DOWN): OK plays its focus, BACK closes */
-    size_t strip_focus;     /* position in series->episodes */
-    int plane_rect[4];      /* the rectangle last given to player_set_video_rect */
+    int seek_dir;               /* the direction of the last LEFT/RIGHT seek (-1, 1), 0 = none */
+    int seek_streak;            /* auto-repeats of it in a row: the steps grow */
+    bool seeking;               /* a LEFT/RIGHT seek has not landed yet (PLAYER_EVENT_SEEKED) */
+    bool seek_queued;           /* another was asked for meanwhile: seek_target_ms, sent then */
+    int64_t seek_target_ms;     /* of the seek on its way (or queued) */
+    bool info;                  /* the INFO panel is up */
+    struct episode_strip strip; /* DOWN: the episodes, to jump within the series */
+    int plane_rect[4];          /* the rectangle last given to player_set_video_rect */
 
     /* Time from OK (or from the end of the previous episode) to the first frame presented. */
     bool instant; /* the episode on screen started from an instant-start preroll (preroll.c) */
@@ -801,47 +800,20 @@ static void player_leave(struct app *app, struct screen *s)
     free(p->playlist);
 }
 
-/* The episode strip is up: LEFT/RIGHT move along it, OK plays the episode focused (a locked
- * one meets the paywall as at the end of an episode), BACK and UP close it. Other keys go to the
- * player as usual (returns false). */
-static bool strip_action(struct app *app, struct screen *s, enum input_action action)
+/* OK on the episode strip: that episode (a locked one meets the paywall as at the end of an
+ * episode); the one playing goes on. */
+static void strip_play(struct app *app, struct screen *s, int index)
 {
     struct player_screen *p = s->state;
-    size_t n = p->series ? p->series->n_episodes : 0;
-    switch (action) {
-    case INPUT_LEFT:
-        if (p->strip_focus > 0)
-            p->strip_focus--;
-        return true;
-    case INPUT_RIGHT:
-        if (p->strip_focus + 1 < n)
-            p->strip_focus++;
-        return true;
-    case INPUT_BACK:
-    case INPUT_UP:
-        p->strip = false;
-        return true;
-    case INPUT_OK: {
-        p->strip = false;
-        if (p->strip_focus >= n)
-            return true;
-        int index = p->series->episodes[p->strip_focus].index;
-        if (index == p->episode_index && p->pstate != PLAYER_ERROR)
-            return true; /* the one playing goes on */
-        if (p->pstate == PLAYER_PLAYING || p->pstate == PLAYER_PAUSED)
-            record(app, s, "stop");
-        forget_next(app, s);
-        player_stop(app->player);
-        arm_first_frame(app, s, "OK to first frame");
-        log_info("episode strip: episode %d", index);
-        play_episode(app, s, index);
-        return true;
-    }
-    case INPUT_DOWN:
-        return true;
-    default:
-        return false;
-    }
+    if (index == p->episode_index && p->pstate != PLAYER_ERROR)
+        return;
+    if (p->pstate == PLAYER_PLAYING || p->pstate == PLAYER_PAUSED)
+        record(app, s, "stop");
+    forget_next(app, s);
+    player_stop(app->player);
+    arm_first_frame(app, s, "OK to first frame");
+    log_info("episode strip: episode %d", index);
+    play_episode(app, s, index);
 }
 
 /* Volume and track keys change only what they show; any other key brings the overlay up; BACK
@@ -852,18 +824,17 @@ static bool player_action(struct app *app, struct screen *s, enum input_action a
     if (prefs_dispatch(app, action, &p->volume_until_ms))
         return true;
     p->overlay_until_ms = util_now_ms() + APP_OVERLAY_MS;
-    if (p->strip && strip_action(app, s, action))
+    int pick = 0;
+    enum strip_result sr =
+        p->strip.open ? strip_action(&p->strip, p->series, action, &pick) : STRIP_NOT_MINE;
+    if (sr == STRIP_PLAY)
+        strip_play(app, s, pick);
+    if (sr != STRIP_NOT_MINE)
         return true;
     switch (action) {
     case INPUT_DOWN:
-        /* The episode strip, to jump within the series (not for --play's list). */
-        if (p->series && p->series->n_episodes && !p->playlist) {
-            p->strip = true;
-            p->strip_focus = 0;
-            for (size_t i = 0; i < p->series->n_episodes; i++)
-                if (p->series->episodes[i].index == p->episode_index)
-                    p->strip_focus = i;
-        }
+        if (!p->playlist) /* --play's list has no series */
+            strip_open(&p->strip, p->series, p->episode_index);
         break;
     case INPUT_BACK:
     case INPUT_HOME:
@@ -1014,11 +985,11 @@ static void player_render(struct app *app, struct screen *s, int64_t now)
         snprintf(more, sizeof(more), "Details: %s", app->error_tech);
     struct ui_episode_strip_view strip = {
         .series = p->series,
-        .focus = p->strip_focus,
+        .focus = p->strip.focus,
         .playing = p->episode_index,
     };
     struct ui_player_view v = {
-        .strip = p->strip && p->series ? &strip : NULL,
+        .strip = p->strip.open && p->series ? &strip : NULL,
         .subtitle = has_sub ? sub : NULL,
         .info = info[0] ? info : NULL,
         .next_up = next_up[0] ? next_up : NULL,
@@ -1163,10 +1134,11 @@ static bool player_state_value(struct app *app, struct screen *s, const char *pa
     } else if (strcmp(path, "player.instant") == 0) {
         BOOL(p->instant);
     } else if (strcmp(path, "player.strip") == 0) {
-        BOOL(p->strip);
+        BOOL(p->strip.open);
     } else if (strcmp(path, "player.strip_episode") == 0) {
-        if (p->strip && p->series && p->strip_focus < p->series->n_episodes)
-            INT(p->series->episodes[p->strip_focus].index);
+        int e = strip_episode(&p->strip, p->series);
+        if (e)
+            INT(e);
         else
             STR(NULL);
     } else if (strcmp(path, "player.next_prerolled") == 0) {
