@@ -192,11 +192,12 @@ static void assert_picture_is(const char *dir, const char *png, int index, long 
             "%s: episode %d at %lld ms: cell distance %.0f (10 s later %.0f, episode %d "
             "%.0f)\n",
             png, index, position_ms, right, later, index > 1 ? index - 1 : index + 1, other);
-    /* The episodes pan a painted scene (make-content): the worst cell of the right picture
-     * is 56-62 off after scaling, a wrong one 167 or more. */
-    assert_true(right < 100);
+    /* The episodes show a still painted scene (make-content), the neighbours' mirrored and of
+     * another hue: the worst cell of the right picture is 37-40 off after scaling, the same
+     * episode 10 s later 166 or more (the box moved), a neighbour 100 or more. */
+    assert_true(right < 70);
     assert_true(later > 120);
-    assert_true(other > 120);
+    assert_true(other > 80);
 }
 
 /* Waits until the seeks asked for have landed and their picture is drawn. */
