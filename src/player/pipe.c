@@ -688,6 +688,7 @@ void player_pipe_destroy(struct player_pipe *pipe)
     g_free(pipe->manifest_uri);
     g_free(pipe->seg_starts);
     g_free(pipe->uri);
+    g_free(pipe->source);
     g_free(pipe->log_uri);
     g_free(pipe);
 }

@@ -643,6 +643,8 @@ static char *redact_queries(const char *s)
 
 static int make_pipe(struct player *p, const char *uri, int64_t start_ms, bool preroll,
                      struct player_pipe **out);
+static int make_pipe_from(struct player *p, const char *uri, const char *source, int64_t start_ms,
+                          bool preroll, struct player_pipe **out);
 static void retire(struct player *p, struct player_pipe *pipe);
 static void drop_dead_items(struct player *p);
 static void make_current(struct player *p, struct player_pipe *pipe);
@@ -685,12 +687,12 @@ static int64_t from_hole(const struct player_pipe *pipe, int64_t start)
 
 /* Builds pipe again at start (how: mode) and puts the new one in its place, cur or next. The
  * new one leaves the first drop segments of a media playlist out (a first-segment hole). */
-static bool replace(struct player *p, struct player_pipe *pipe, int64_t start,
-                    enum player_start_mode mode, int drop)
+static bool replace_from(struct player *p, struct player_pipe *pipe, const char *source,
+                         int64_t start, enum player_start_mode mode, int drop)
 {
     bool next = pipe == p->next;
     struct player_pipe *fresh = NULL;
-    if (make_pipe(p, pipe->uri, start, next, &fresh) != 0)
+    if (make_pipe_from(p, pipe->uri, source ? source : pipe->source, start, next, &fresh) != 0)
         return false;
     fresh->start_mode = mode;
     fresh->drop_segments = drop; /* read when the playlist arrives: no thread of it runs yet */
@@ -722,6 +724,60 @@ static bool replace(struct player *p, struct player_pipe *pipe, int64_t start,
         make_current(p, fresh);
     }
     return true;
+}
+
+static bool replace(struct player *p, struct player_pipe *pipe, int64_t start,
+                    enum player_start_mode mode, int drop)
+{
+    return replace_from(p, pipe, NULL, start, mode, drop);
+}
+
+/* What a pipe that leaves the head of the media playlist out opens (transfer full): pipe's own
+ * source when it is a media playlist, else the media playlist of the variant it plays (the
+ * rest of the episode then plays on that variant). NULL when that is not known. */
+static char *hole_source(struct player *p, const struct player_pipe *pipe)
+{
+    char *source = NULL;
+    g_mutex_lock(&p->lock);
+    if (pipe->n_variants == 0) {
+        source = g_strdup(pipe->source);
+    } else {
+        int i = pipe->have_variant && pipe->variant.index >= 0 ? pipe->variant.index : 0;
+        if (i < pipe->n_variants && pipe->variants[i].uri)
+            source = gst_uri_join_strings(pipe->source, pipe->variants[i].uri);
+    }
+    g_mutex_unlock(&p->lock);
+    return source;
+}
+
+/* How many segments of pipe's media playlist start before to (-1: not known, or to is past
+ * the last segment's start). */
+static int segments_before(struct player *p, const struct player_pipe *pipe, int64_t to)
+{
+    int n = -1;
+    g_mutex_lock(&p->lock);
+    if (to > 0 && pipe->n_seg_starts > 0) {
+        n = 0;
+        while (n < pipe->n_seg_starts && pipe->seg_starts[n] < to)
+            n++;
+        if (n >= pipe->n_seg_starts)
+            n = -1;
+    }
+    g_mutex_unlock(&p->lock);
+    return n;
+}
+
+/* Builds pipe again on the media playlist without its first drop segments, from where the
+ * rest starts: nothing before them is fetched, so there is no preroll at 0 on a hole. */
+static bool replace_leaving_out(struct player *p, struct player_pipe *pipe, int drop)
+{
+    char *source = drop > 0 ? hole_source(p, pipe) : NULL;
+    if (!source)
+        return false;
+    log_info("playing on without the first %d segment(s) of %s", drop, pipe->log_uri);
+    bool ok = replace_from(p, pipe, source, 0, PLAYER_START_KEYFRAME, drop);
+    g_free(source);
+    return ok;
 }
 
 static bool rebuild(struct player *p, struct player_pipe *pipe)
@@ -857,16 +913,11 @@ static bool missing_segment(struct player *p, struct player_pipe *pipe, GstMessa
 static int head_hole_drop(struct player *p, const struct player_pipe *pipe, int64_t from,
                           int64_t to)
 {
-    int drop = 0;
     g_mutex_lock(&p->lock);
-    if (to > 0 && pipe->n_seg_starts > 0 && from <= pipe->time_offset_ms) {
-        while (drop < pipe->n_seg_starts && pipe->seg_starts[drop] < to)
-            drop++;
-        if (drop >= pipe->n_seg_starts)
-            drop = 0; /* the hole was the last segment: the stream ends there */
-    }
+    bool head = from <= pipe->time_offset_ms;
     g_mutex_unlock(&p->lock);
-    return drop;
+    int n = head ? segments_before(p, pipe, to) : -1;
+    return n > 0 ? n : 0;
 }
 
 /* Called by player_tick while a missing segment is ahead: once the picture gets there (or
@@ -899,7 +950,7 @@ static void skip_missing(struct player *p, int64_t pos)
      * already left out): there is nothing to preroll on at 0, so the next pipeline gets the
      * media playlist without them, and starts where the rest starts. */
     int drop = head_hole_drop(p, pipe, from, to);
-    bool replaced = drop > 0 ? replace(p, pipe, 0, PLAYER_START_KEYFRAME, drop)
+    bool replaced = drop > 0 ? replace_leaving_out(p, pipe, drop)
                              : replace(p, pipe, target, PLAYER_START_AFTER, pipe->drop_segments);
     if (!replaced) {
         struct player_event ev = event_of(p, PLAYER_EVENT_ERROR);
@@ -991,6 +1042,13 @@ static void handle_error(struct player *p, struct player_pipe *pipe, GstMessage 
         /* A pipe skipping a hole met it again while prerolling at 0 (hlsdemux2 fetches ahead):
          * its start seek goes past it. */
         log_debug("the skipped segment failed again before the start seek: %s", detail);
+    } else if (pipe->phase == PLAYER_PHASE_PREROLL && pipe->skip_before_ms >= 0 &&
+               !pipe->first_frame && failed_before(p, pipe, pipe->skip_before_ms) &&
+               replace_leaving_out(p, pipe, segments_before(p, pipe, pipe->skip_before_ms + 1))) {
+        /* ... and before its first picture (a slow box decodes the first segment slower than
+         * hlsdemux2 gives up on the hole): hlsdemux2 failed the stream, and the start seek
+         * never comes. A pipe that never fetches the hole goes on instead. */
+        log_debug("the skipped segment failed again before the first picture: %s", detail);
     } else if (exposure_race(msg, err, status) && rebuild(p, pipe)) {
         log_debug("rebuilt after: %s", detail); /* pipe is gone from here on */
     } else if (missing_segment(p, pipe, msg, err, debug, status)) {
@@ -1349,13 +1407,15 @@ fail:
     return rc;
 }
 
-static int make_pipe(struct player *p, const char *uri, int64_t start_ms, bool preroll,
-                     struct player_pipe **out)
+static int make_pipe_from(struct player *p, const char *uri, const char *source, int64_t start_ms,
+                          bool preroll, struct player_pipe **out)
 {
     char *play_uri = NULL;
     unsigned publication = 0;
     *out = NULL;
-    int rc = resolve_uri(p, uri, &play_uri, &publication);
+    if (!source)
+        source = uri;
+    int rc = resolve_uri(p, source, &play_uri, &publication);
     if (rc != 0) {
         log_warn("cannot open \"%.*s\": %s", (int)strcspn(uri, "?"), uri,
                  rc == BINGE_EINVAL ? "not an http(s) or file URI" : "no local server");
@@ -1369,11 +1429,18 @@ static int make_pipe(struct player *p, const char *uri, int64_t start_ms, bool p
     }
     pipe->publication = publication;
     pipe->pending_seek_ms = -1;
+    pipe->source = g_strdup(source);
     if (strcmp(play_uri, uri) != 0)
         log_debug("local HLS served as %s", play_uri);
     g_free(play_uri);
     *out = pipe;
     return 0;
+}
+
+static int make_pipe(struct player *p, const char *uri, int64_t start_ms, bool preroll,
+                     struct player_pipe **out)
+{
+    return make_pipe_from(p, uri, NULL, start_ms, preroll, out);
 }
 
 /* Kills the pipe's generation (its threads queue nothing more) and hands it to the reaper

@@ -110,7 +110,10 @@ struct player_vo {
 struct player_pipe {
     struct player *player;
     unsigned gen;
-    char *uri;            /* as the app gave it (kept for re-tunes); may hold a signed query */
+    char *uri; /* as the app gave it (kept for re-tunes); may hold a signed query */
+    /* What was opened: uri, or the media playlist of uri's variant once a hole made a pipe
+     * leave the master (player.c, hole_source). */
+    char *source;
     char *log_uri;        /* uri without its query: what the log may show */
     unsigned publication; /* local_http publication, 0 = none */
     int64_t request_us;   /* player_open / player_preroll, g_get_monotonic_time */
