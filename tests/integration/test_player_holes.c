@@ -195,6 +195,14 @@ static void test_hole_first(void **state)
     play_hole(&c);
 }
 
+/* The same behind a master: the pipe after it opens the variant's media playlist. */
+static void test_hole_first_master(void **state)
+{
+    (void)state;
+    static const struct hole_case c = {"first", 0, 0, true};
+    play_hole(&c);
+}
+
 /* src/player/segments.c, private to the player: the playlist a first-segment hole plays. */
 char *player_playlist_drop_head(const char *text, int n);
 
@@ -318,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_stop_while_server_stalled),
         cmocka_unit_test(test_playlist_drop_head),
         cmocka_unit_test(test_hole_first),
+        cmocka_unit_test(test_hole_first_master),
         cmocka_unit_test(test_hole_middle),
         cmocka_unit_test(test_hole_last),
         cmocka_unit_test(test_hole_two_in_a_row),
