@@ -565,6 +565,7 @@ struct player_pipe *player_pipe_new(struct player *p, const char *uri, const cha
     pipe->uri = g_strdup(uri);
     pipe->log_uri = g_strndup(uri, strcspn(uri, "?"));
     pipe->request_us = g_get_monotonic_time();
+    pipe->created_us = pipe->request_us;
     pipe->preroll = preroll;
     pipe->start_ms = start_ms > 0 ? start_ms : 0;
     pipe->phase = pipe->start_ms > 0 ? PLAYER_PHASE_PREROLL : PLAYER_PHASE_RUNNING;
@@ -699,6 +700,20 @@ void player_pipe_destroy(struct player_pipe *pipe)
  * which a stalled server can hold for seconds: a swap, a re-tune or a cancelled preroll must
  * not freeze the UI for that. The thread lives only while there is work, so an idle player has
  * no thread of its own. */
+/* hlsdemux2 (GStreamer 1.22) can lose the stop of its download thread when a pipeline is torn
+ * down moments after it was built (the thread has not entered its main loop yet): the teardown
+ * then waits on that thread for good, and every pipeline queued behind it with it (seen with
+ * home's instant start dropping a preroll a few ms old: 15 pipelines piled up, and the exit
+ * hung in player_free). So a pipeline is torn down no younger than PIPE_MIN_AGE_US; this waits
+ * on the reaper thread, never on the UI thread. */
+#define PIPE_MIN_AGE_US (1000 * 1000)
+static void settle(const struct player_pipe *pipe)
+{
+    int64_t age = g_get_monotonic_time() - pipe->created_us;
+    if (pipe->created_us > 0 && age >= 0 && age < PIPE_MIN_AGE_US)
+        g_usleep((gulong)(PIPE_MIN_AGE_US - age));
+}
+
 static gpointer reaper_main(gpointer data)
 {
     struct player *p = data;
@@ -714,6 +729,7 @@ static gpointer reaper_main(gpointer data)
         g_mutex_unlock(&p->lock);
         int64_t t0 = g_get_monotonic_time();
         unsigned gen = pipe->gen;
+        settle(pipe);
         player_pipe_destroy(pipe);
         log_debug("stream %u disposed of in %" G_GINT64_FORMAT " ms", gen,
                   (g_get_monotonic_time() - t0) / 1000);
@@ -759,6 +775,7 @@ void player_pipe_dispose(struct player *p, struct player_pipe *pipe)
         g_mutex_unlock(&p->lock);
         if (!next)
             break;
+        settle(next);
         player_pipe_destroy(next);
     }
 }

@@ -117,6 +117,7 @@ struct player_pipe {
     char *log_uri;        /* uri without its query: what the log may show */
     unsigned publication; /* local_http publication, 0 = none */
     int64_t request_us;   /* player_open / player_preroll, g_get_monotonic_time */
+    int64_t created_us;   /* when this pipeline was built (g_get_monotonic_time) */
     bool preroll;         /* built by player_preroll */
     GstElement *pipeline;
     GstElement *video_sink; /* our ref */

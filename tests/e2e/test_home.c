@@ -373,6 +373,30 @@ static void test_focus_preroll(void **state)
     cJSON_Delete(play);
 }
 
+/* Browsing fast starts prerolls and drops them moments later (the focus rests 300 ms, then
+ * moves on just as the stream is built). Dropped that young, a GStreamer 1.22 hlsdemux2
+ * pipeline could hang its teardown for good: pipelines piled up behind it and binge never
+ * exited (player_free waits for them). Now it quits cleanly: run_binge fails on a hang. */
+static void test_browse_then_exit(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-home-browse");
+    assert_non_null(dir);
+    start_server(dir);
+    static const char *const moves[] = {"RIGHT", "RIGHT", "DOWN", "LEFT", "LEFT", "UP"};
+    char script[8192];
+    int n = snprintf(script, sizeof(script), "wait-for home.state=ready 30000\n");
+    for (int i = 0; i < 90; i++)
+        n += snprintf(script + n, sizeof(script) - (size_t)n, "key %s\nwait %d\n", moves[i % 6],
+                      i % 3 ? 100 : 330);
+    snprintf(script + n, sizeof(script) - (size_t)n, "state\nquit\n");
+    run_binge(dir, "browse", script);
+    cJSON *s = state_line(dir, "browse", 0);
+    assert_true(jnum(s, "home", "preroll.started") >= 2);
+    assert_true(jnum(s, "home", "preroll.cancelled") >= 1);
+    cJSON_Delete(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +404,7 @@ int main(void)
         cmocka_unit_test_teardown(test_held_key_accelerates, stop_server),
         cmocka_unit_test_teardown(test_continue_card, stop_server),
         cmocka_unit_test_teardown(test_focus_preroll, stop_server),
+        cmocka_unit_test_teardown(test_browse_then_exit, stop_server),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
