@@ -46,6 +46,8 @@ void ui_free(struct ui *ui)
         SDL_DestroyTexture(ui->backdrop);
     if (ui->hero_fade)
         SDL_DestroyTexture(ui->hero_fade);
+    if (ui->hero_layer)
+        SDL_DestroyTexture(ui->hero_layer);
     if (ui->layer)
         SDL_DestroyTexture(ui->layer);
     free(ui->backdrop_url);

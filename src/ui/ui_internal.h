@@ -46,6 +46,10 @@ struct ui {
     char *backdrop_url;
     /* Home's hero: the fade that lays its backdrop into the background (screens/home.c). */
     SDL_Texture *hero_fade;
+    /* ... and the backdrop itself (poster, dim, fade) composed at the output size, copied 1:1
+     * each frame while hero_key (poster URL and size) stays the same. */
+    SDL_Texture *hero_layer;
+    char hero_key[600];
     /* What is behind pillarboxed video (backdrop, dim, side panel), drawn once per episode at
      * the output size and copied 1:1 under each frame; layer_key says what it shows. */
     SDL_Texture *layer;

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <string.h>
 
 #include "../ui_internal.h"
 
@@ -150,21 +151,11 @@ static SDL_Texture *hero_fade(struct ui *ui)
     return ui->hero_fade;
 }
 
-/* The hero's backdrop: the poster's upper middle, scaled up over the top right (the only thing
- * drawn past the safe lines), dimmed, and faded into the background on its left and bottom so
- * the text left of it reads at 4.5:1 or better. Worst case (a white poster): the dim leaves
- * 255 * (1 - 130/255) = 125 at most; where the text ends (x <= 1076) the fade still covers 46%
- * with the background, so the backdrop is at most 0.54 * 125 + 0.46 * 16 = 75, luminance 0.07,
- * against which ui_color_text reads at 7.7:1 and hero_color_meta at 6.1:1. */
-static void draw_hero_backdrop(struct ui *ui, const char *poster_url)
+static void compose_hero_backdrop(struct ui *ui, SDL_Texture *poster, SDL_Rect dst)
 {
-    SDL_Texture *poster = poster_url ? image_cache_texture(ui->images, poster_url) : NULL;
-    if (!poster)
-        return;
     int tw = 0, th = 0;
     if (SDL_QueryTexture(poster, NULL, NULL, &tw, &th) != 0 || tw <= 0 || th <= 0)
         return;
-    SDL_Rect dst = {HOME_HERO_BG_X, 0, UI_WIDTH - HOME_HERO_BG_X, HOME_HERO_BG_H};
     int sh = tw * dst.h / dst.w;
     if (sh > th)
         sh = th;
@@ -176,6 +167,71 @@ static void draw_hero_backdrop(struct ui *ui, const char *poster_url)
         SDL_RenderCopy(ui->renderer, fade, NULL, &dst);
     else
         ui_fill(ui, dst, ui_color_panel); /* no fade: dim it all, the text still reads */
+}
+
+/* The backdrop costs three scaled, blended passes over a third of the screen: too much for a
+ * software renderer at every frame of a focus slide. It is composed once per poster into a
+ * texture of its size on the output, which each frame copies 1:1. */
+static bool draw_hero_backdrop_cached(struct ui *ui, SDL_Texture *poster, const char *url,
+                                      SDL_Rect dst)
+{
+    SDL_Renderer *r = ui->renderer;
+    int x0, y0, x1, y1;
+    if (!SDL_RenderTargetSupported(r))
+        return false;
+    SDL_RenderLogicalToWindow(r, (float)dst.x, (float)dst.y, &x0, &y0);
+    SDL_RenderLogicalToWindow(r, (float)(dst.x + dst.w), (float)(dst.y + dst.h), &x1, &y1);
+    int w = x1 - x0, h = y1 - y0;
+    if (w <= 0 || h <= 0)
+        return false;
+    char key[sizeof(ui->hero_key)];
+    snprintf(key, sizeof(key), "%dx%d %s", w, h, url);
+    if (strcmp(key, ui->hero_key) != 0) {
+        int tw = 0, th = 0;
+        if (ui->hero_layer)
+            SDL_QueryTexture(ui->hero_layer, NULL, NULL, &tw, &th);
+        if (!ui->hero_layer || tw != w || th != h) {
+            if (ui->hero_layer)
+                SDL_DestroyTexture(ui->hero_layer);
+            ui->hero_layer =
+                SDL_CreateTexture(r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET, w, h);
+            if (!ui->hero_layer)
+                return false;
+            SDL_SetTextureBlendMode(ui->hero_layer, SDL_BLENDMODE_NONE);
+        }
+        /* The logical size must not apply while drawing into the target. */
+        int lw, lh;
+        SDL_RenderGetLogicalSize(r, &lw, &lh);
+        if (SDL_SetRenderTarget(r, ui->hero_layer) != 0)
+            return false;
+        SDL_RenderSetLogicalSize(r, 0, 0);
+        SDL_RenderSetScale(r, (float)w / dst.w, (float)h / dst.h);
+        SDL_SetRenderDrawColor(r, ui_color_bg.r, ui_color_bg.g, ui_color_bg.b, 255);
+        SDL_RenderClear(r);
+        compose_hero_backdrop(ui, poster, (SDL_Rect){0, 0, dst.w, dst.h});
+        SDL_RenderSetScale(r, 1, 1);
+        SDL_SetRenderTarget(r, NULL);
+        SDL_RenderSetLogicalSize(r, lw, lh);
+        snprintf(ui->hero_key, sizeof(ui->hero_key), "%s", key);
+    }
+    SDL_RenderCopy(r, ui->hero_layer, NULL, &dst);
+    return true;
+}
+
+/* The hero's backdrop: the poster's upper middle, scaled up over the top right (the only thing
+ * drawn past the safe lines), dimmed, and faded into the background on its left and bottom so
+ * the text left of it reads at 4.5:1 or better. Worst case (a white poster): the dim leaves
+ * 255 * (1 - 130/255) = 125 at most; where the text ends (x <= 1076) the fade still covers 46%
+ * with the background, so the backdrop is at most 0.54 * 125 + 0.46 * 16 = 75, luminance 0.07,
+ * against which ui_color_text reads at 7.7:1 and hero_color_meta at 6.1:1. */
+static void draw_hero_backdrop(struct ui *ui, const char *poster_url)
+{
+    SDL_Texture *poster = poster_url ? image_cache_texture(ui->images, poster_url) : NULL;
+    if (!poster)
+        return;
+    SDL_Rect dst = {HOME_HERO_BG_X, 0, UI_WIDTH - HOME_HERO_BG_X, HOME_HERO_BG_H};
+    if (!draw_hero_backdrop_cached(ui, poster, poster_url, dst))
+        compose_hero_backdrop(ui, poster, dst);
 }
 
 static void draw_hero(struct ui *ui, const struct ui_home_view *v)
