@@ -64,8 +64,11 @@ void ui_draw_backdrop(struct ui *ui, const char *poster_url)
         ui_fill(ui, (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT}, ui_color_bg);
         return;
     }
+    /* Dimmed as black at alpha 170 over it would, in the copy itself: a second blended pass
+     * over the whole screen costs the software renderer as much again. */
+    SDL_SetTextureColorMod(back, 85, 85, 85);
     SDL_RenderCopy(ui->renderer, back, NULL, NULL);
-    ui_fill(ui, (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT}, (SDL_Color){0, 0, 0, 170});
+    SDL_SetTextureColorMod(back, 255, 255, 255);
 }
 
 static void draw_side_panel(struct ui *ui, const struct ui_player_view *v, SDL_Rect video)
