@@ -1823,10 +1823,12 @@ void player_tick(struct player *p, int64_t now_ms)
             pipe->start_ms = pipe->retry_seek_ms;
             pipe->retry_seek_ms = -1;
         } else if (++pipe->retry_seeks >= 20) {
+            /* Given up: SEEKED still comes (where the picture is), so that the app's next seek
+             * is not held behind one that never lands. */
             log_warn("the pipeline refused a seek to %" G_GINT64_FORMAT " ms 20 times",
                      pipe->retry_seek_ms);
             pipe->retry_seek_ms = -1;
-            pipe->seek_by_user = false;
+            seek_done(p, pipe);
         } else {
             PLAYER_DEADLINE(now_ms + 50);
         }
