@@ -784,6 +784,40 @@ static int sync_genre_names(struct sync *s, const cJSON *names)
     return 0;
 }
 
+/* Fills each language's missing texts from its fallback language (lang_fallback: zh-Hant from
+ * zh) before the queries fall back to English: a Traditional Chinese viewer reads Simplified
+ * Chinese rather than English where the catalog has no zh-Hant text. */
+static int sync_fallbacks(struct db *db)
+{
+    static const char *const sql[] = {
+        "INSERT OR IGNORE INTO series_i18n (series_id, lang, title, synopsis)"
+        " SELECT series_id, ?1, NULL, NULL FROM series_i18n WHERE lang = ?2",
+        "UPDATE series_i18n SET"
+        " title = COALESCE(title, (SELECT f.title FROM series_i18n f"
+        "  WHERE f.series_id = series_i18n.series_id AND f.lang = ?2)),"
+        " synopsis = COALESCE(synopsis, (SELECT f.synopsis FROM series_i18n f"
+        "  WHERE f.series_id = series_i18n.series_id AND f.lang = ?2))"
+        " WHERE lang = ?1",
+        "INSERT OR IGNORE INTO genre_i18n (genre, lang, name)"
+        " SELECT genre, ?1, name FROM genre_i18n WHERE lang = ?2",
+    };
+    int rc = 0;
+
+    for (int i = 0; i < LANG_COUNT && rc == 0; i++) {
+        const char *from = lang_fallback(lang_codes[i]);
+        for (size_t k = 0; from && k < sizeof(sql) / sizeof(sql[0]) && rc == 0; k++) {
+            sqlite3_stmt *st;
+            rc = db_prepare(db, sql[k], &st);
+            if (rc == 0) {
+                db_bind_text(st, 1, lang_codes[i]);
+                db_bind_text(st, 2, from);
+                rc = db_step_done(db, st, "fill translations"); /* finalizes st */
+            }
+        }
+    }
+    return rc;
+}
+
 static int sync_locked(struct db *db, const char *media_dir, size_t *n_series)
 {
     struct sync s = {.db = db};
@@ -829,6 +863,9 @@ static int sync_locked(struct db *db, const char *media_dir, size_t *n_series)
         goto fail;
     }
     rc = sync_genre_names(&s, cJSON_GetObjectItemCaseSensitive(root, "genre_i18n"));
+    if (rc < 0)
+        goto fail;
+    rc = sync_fallbacks(db);
     if (rc < 0)
         goto fail;
     if (n_series)

@@ -7,21 +7,30 @@
 #include <string.h>
 #include <strings.h>
 
-const char *const lang_codes[LANG_COUNT] = {"en", "es", "pt", "th", "ja", "zh", "ar"};
+const char *const lang_codes[LANG_COUNT] = {"en", "es", "pt", "th", "ja",      "zh", "ar", "fr",
+                                            "de", "id", "vi", "ko", "zh-Hant", "he", "hi"};
 
 /* Rows follow lang_codes. */
 static const char *const lang_texts[LANG_TEXT_COUNT][LANG_COUNT] = {
     [LANG_TEXT_TRENDING] = {"Trending", "Tendencias", "Em alta", "กำลังฮิต", "人気急上昇", "热门",
-                            "الأكثر رواجًا"},
-    [LANG_TEXT_NEW] = {"New", "Novedades", "Novidades", "มาใหม่", "新着", "最新", "جديد"},
+                            "الأكثر رواجًا", "Tendances", "Angesagt", "Sedang tren", "Thịnh hành",
+                            "인기 급상승", "熱門", "פופולרי עכשיו", "ट्रेंडिंग"},
+    [LANG_TEXT_NEW] = {"New", "Novedades", "Novidades", "มาใหม่", "新着", "最新", "جديد",
+                       "Nouveautés", "Neu", "Baru", "Mới", "신작", "最新", "חדש", "नया"},
     [LANG_TEXT_CONTINUE] = {"Continue watching", "Seguir viendo", "Continuar assistindo", "ดูต่อ",
-                            "続きを見る", "继续观看", "متابعة المشاهدة"},
+                            "続きを見る", "继续观看", "متابعة المشاهدة", "Continuer à regarder",
+                            "Weiterschauen", "Lanjutkan menonton", "Xem tiếp", "이어 보기",
+                            "繼續觀看", "להמשיך לצפות", "देखना जारी रखें"},
     [LANG_TEXT_MYLIST] = {"My list", "Mi lista", "Minha lista", "รายการของฉัน", "マイリスト",
-                          "我的片单", "قائمتي"},
+                          "我的片单", "قائمتي", "Ma liste", "Meine Liste", "Daftar saya",
+                          "Danh sách của tôi", "내 목록", "我的片單", "הרשימה שלי", "मेरी सूची"},
     [LANG_TEXT_COINS] = {"%d coins", "%d monedas", "%d moedas", "%d เหรียญ", "%dコイン", "%d 金币",
-                         "%d عملة"},
+                         "%d عملة", "%d pièces", "%d Münzen", "%d koin", "%d xu", "%d코인",
+                         "%d 金幣", "%d מטבעות", "%d सिक्के"},
     [LANG_TEXT_VIP_DAYS] = {"VIP, %d days", "VIP, %d días", "VIP, %d dias", "VIP %d วัน",
-                            "VIP %d日間", "VIP %d 天", "VIP لمدة %d يومًا"},
+                            "VIP %d日間", "VIP %d 天", "VIP لمدة %d يومًا", "VIP, %d jours",
+                            "VIP, %d Tage", "VIP, %d hari", "VIP, %d ngày", "VIP %d일", "VIP %d 天",
+                            "VIP ל-%d ימים", "VIP, %d दिन"},
 };
 
 static int lang_index(const char *code)
@@ -31,6 +40,13 @@ static int lang_index(const char *code)
             return i;
     }
     return -1;
+}
+
+const char *lang_fallback(const char *code)
+{
+    if (code && strcmp(code, "zh-Hant") == 0)
+        return "zh";
+    return NULL;
 }
 
 bool lang_is_supported(const char *code)
@@ -99,6 +115,55 @@ static size_t trim(const char **s, size_t n)
     return n;
 }
 
+/* True when the n-byte subtag s is word, ignoring case. */
+static bool subtag_is(const char *s, size_t n, const char *word)
+{
+    return n == strlen(word) && strncasecmp(s, word, n) == 0;
+}
+
+/* The supported language of one language tag (RFC 5646; '_' is taken for '-'), or -1. The
+ * primary subtag decides ("pt-PT" and "pt-BR" are "pt", "es-419" is "es"), with two
+ * exceptions: Chinese is split by script, "zh-Hant" or a region that writes Traditional
+ * characters (TW, HK, MO) giving "zh-Hant" and everything else "zh" (Simplified); and the
+ * deprecated codes still sent by old Java and Android stacks, "iw" and "in", are "he" and "id". */
+static int tag_lang(const char *tag, size_t n)
+{
+    size_t plen = 0;
+    char primary[4];
+
+    while (plen < n && tag[plen] != '-' && tag[plen] != '_')
+        plen++;
+    if (plen < 2 || plen > 3)
+        return -1;
+    for (size_t i = 0; i < plen; i++)
+        primary[i] = (char)tolower((unsigned char)tag[i]);
+    primary[plen] = '\0';
+    if (strcmp(primary, "iw") == 0)
+        return lang_index("he");
+    if (strcmp(primary, "in") == 0)
+        return lang_index("id");
+    if (strcmp(primary, "zh") == 0) {
+        bool hant = false;
+        bool hans = false;
+        size_t pos = plen;
+        while (pos < n) {
+            const char *sub = tag + pos + 1;
+            size_t len = 0;
+            while (pos + 1 + len < n && sub[len] != '-' && sub[len] != '_')
+                len++;
+            if (subtag_is(sub, len, "hans"))
+                hans = true;
+            else if (subtag_is(sub, len, "hant") || subtag_is(sub, len, "tw") ||
+                     subtag_is(sub, len, "hk") || subtag_is(sub, len, "mo"))
+                hant = true;
+            pos += 1 + len;
+        }
+        /* An explicit script wins over the region: "zh-Hans-HK" is Simplified. */
+        return lang_index(hant && !hans ? "zh-Hant" : "zh");
+    }
+    return lang_index(primary);
+}
+
 /* Evaluates one "tag;q=x" element: *lang gets the supported index (-1: none, -2: "*"), returns
  * the weight in thousandths (-1 when malformed). */
 static int parse_range(const char *s, size_t n, int *lang)
@@ -126,14 +191,7 @@ static int parse_range(const char *s, size_t n, int *lang)
         *lang = -2;
         return q;
     }
-    for (int i = 0; i < LANG_COUNT; i++) {
-        size_t cl = strlen(lang_codes[i]);
-        if (tag_len >= cl && strncasecmp(tag, lang_codes[i], cl) == 0 &&
-            (tag_len == cl || tag[cl] == '-' || tag[cl] == '_')) {
-            *lang = i;
-            break;
-        }
-    }
+    *lang = tag_lang(tag, tag_len);
     return q;
 }
 

@@ -5,14 +5,16 @@
  * strings (shelf titles, pack titles) and the case folding used by search.
  *
  * Everything here is a pure function over static tables: thread-safe, no allocation except
- * lang_fold(). Language codes are the primary subtags "en", "es", "pt", "th", "ja", "zh", "ar";
- * "en" is the fallback and the language of catalog.json's base texts. */
+ * lang_fold(). Language codes are primary subtags ("en", "es", "pt", "fr", "de", "id", "th",
+ * "vi", "ja", "ko", "zh", "ar", "he", "hi") except "zh-Hant": "zh" is Simplified Chinese and
+ * "pt" Brazilian Portuguese. "en" is the fallback and the language of catalog.json's base
+ * texts. */
 
 #include <stdbool.h>
 #include <stddef.h>
 
 /* Number of supported languages. */
-#define LANG_COUNT 7
+#define LANG_COUNT 15
 
 /* Longest Accept-Language value that is looked at, in bytes; the rest is ignored. */
 #define LANG_HEADER_MAX 1024
@@ -35,10 +37,17 @@ extern const char *const lang_codes[LANG_COUNT];
 bool lang_is_supported(const char *code);
 
 /* Picks the supported language with the highest q-value in an Accept-Language header (RFC 9110
- * section 12.5.4): "pt-BR" counts as "pt", q=0 excludes a language, "*" stands for "en", ties
- * go to the earlier entry. NULL, an empty or an unparsable header gives "en". Returns a static
- * string from lang_codes. */
+ * section 12.5.4): a regional tag counts as its language ("pt-PT" and "pt-BR" as "pt", "es-MX"
+ * as "es"), except Chinese, split by script ("zh-TW", "zh-HK", "zh-MO" and "zh-Hant-*" give
+ * "zh-Hant", any other "zh*" gives "zh"); "iw" and "in" count as "he" and "id"; q=0 excludes a
+ * language, "*" stands for "en", ties go to the earlier entry. NULL, an empty or an unparsable
+ * header, or one naming no supported language, gives "en". Returns a static string from
+ * lang_codes. */
 const char *lang_pick(const char *accept_language);
+
+/* The language whose catalog texts stand in for code's missing ones before English: "zh" for
+ * "zh-Hant"; NULL for every other code (English directly). */
+const char *lang_fallback(const char *code);
 
 /* A fixed string in lang (an unsupported lang gives English). Static, never NULL. */
 const char *lang_text(const char *lang, enum lang_text which);

@@ -1,4 +1,4 @@
-/* binge-server v1, the catalog: shelves and genres, localization by Accept-Language, ETag and
+/* binge-server v1, the catalog: shelves and genres (their languages: test_server_lang.c), ETag and
  * 304 on home, series and wallet, search, AES-128 keys served only to an entitled device (and
  * an encrypted episode played through gst-launch-1.0 playbin3), and the per-device rate limit. */
 
@@ -123,78 +123,6 @@ static void test_home_shelves(void **state)
         }
     }
     cJSON_Delete(doc);
-}
-
-static void test_localization(void **state)
-{
-    static const struct {
-        const char *accept;
-        const char *lang;
-        const char *trending;
-        const char *title;
-        const char *romance;
-    } rows[] = {
-        {NULL, "en", "Trending", "The Midnight Heir", "Romance"},
-        {"es", "es", "Tendencias", "La heredera de medianoche", "Romance"},
-        {"ES-mx", "es", "Tendencias", "La heredera de medianoche", "Romance"},
-        {"pt-BR,pt;q=0.9,en;q=0.8", "pt", "Em alta", "A herdeira da meia-noite", "Romance"},
-        {"th-TH", "th", "กำลังฮิต", "ทายาทเที่ยงคืน", "โรแมนติก"},
-        {"ja;q=0.5, zh;q=0.9", "zh", "热门", "午夜继承人", "爱情"},
-        {"ja", "ja", "人気急上昇", "真夜中の令嬢", "ロマンス"},
-        {"ar-EG", "ar", "الأكثر رواجًا", "وريثة منتصف الليل", "رومانسي"},
-        {"zh-Hant-TW", "zh", "热门", "午夜继承人", "爱情"},
-        {"de-DE, fr;q=0.9", "en", "Trending", "The Midnight Heir", "Romance"},
-        {"de, es;q=0.1", "es", "Tendencias", "La heredera de medianoche", "Romance"},
-        {"es;q=0, *", "en", "Trending", "The Midnight Heir", "Romance"},
-        {"*", "en", "Trending", "The Midnight Heir", "Romance"},
-        {"es;q=abc, ;;, q=", "en", "Trending", "The Midnight Heir", "Romance"},
-        {"en;q=0.2, ja;q=0.3", "ja", "人気急上昇", "真夜中の令嬢", "ロマンス"},
-    };
-    struct ts_server *s = srv_of(state);
-
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        const char *al = rows[i].accept ? ts_fmt("Accept-Language: %s", rows[i].accept) : NULL;
-        struct ts_response r;
-        cJSON *doc;
-
-        doc = ts_json_r(&(struct ts_request){.method = "GET",
-                                             .url = ts_fmt("%s/v1/home", s->base),
-                                             .headers = {al}},
-                        200, &r);
-        if (strcmp(r.content_language, rows[i].lang) != 0)
-            fail_msg("row %zu (%s): Content-Language %s, want %s", i, rows[i].accept,
-                     r.content_language, rows[i].lang);
-        assert_string_equal(ts_str(shelf(doc, "trending"), "title"), rows[i].trending);
-        assert_string_equal(ts_str(shelf(doc, "genre-romance"), "title"), rows[i].romance);
-        assert_string_equal(
-            ts_str(cJSON_GetArrayItem(
-                       cJSON_GetObjectItemCaseSensitive(shelf(doc, "trending"), "items"), 0),
-                   "title"),
-            rows[i].title);
-        assert_non_null(strstr(r.vary, "Accept-Language"));
-        ts_response_free(&r);
-        cJSON_Delete(doc);
-
-        doc = ts_json(&(struct ts_request){.method = "GET",
-                                           .url = ts_fmt("%s/v1/series/midnight-heir", s->base),
-                                           .headers = {al}},
-                      200);
-        assert_string_equal(ts_str(doc, "title"), rows[i].title);
-        assert_string_equal(cJSON_GetStringValue(cJSON_GetArrayItem(
-                                cJSON_GetObjectItemCaseSensitive(doc, "genres"), 0)),
-                            rows[i].romance);
-        cJSON_Delete(doc);
-    }
-    /* Synopses are translated too. */
-    {
-        cJSON *doc =
-            ts_json(&(struct ts_request){.method = "GET",
-                                         .url = ts_fmt("%s/v1/series/palace-secrets", s->base),
-                                         .headers = {"Accept-Language: pt"}},
-                    200);
-        assert_non_null(strstr(ts_str(doc, "synopsis"), "imperador"));
-        cJSON_Delete(doc);
-    }
 }
 
 /* Checks that url carries an ETag, that it revalidates to a bodiless 304, and returns it. */
@@ -676,13 +604,9 @@ static void test_rate_limit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_home_shelves),
-        cmocka_unit_test(test_localization),
-        cmocka_unit_test(test_etag_304),
-        cmocka_unit_test(test_search),
-        cmocka_unit_test(test_keys),
-        cmocka_unit_test(test_key_follows_vip),
-        cmocka_unit_test(test_encrypted_playback),
+        cmocka_unit_test(test_home_shelves),    cmocka_unit_test(test_etag_304),
+        cmocka_unit_test(test_search),          cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_key_follows_vip), cmocka_unit_test(test_encrypted_playback),
         cmocka_unit_test(test_rate_limit),
     };
 
