@@ -372,10 +372,61 @@ void player_diagnose_cancel(struct player *p);
 /* Cancels the diagnosis and waits until no diagnosis thread is left (player_free only). */
 void player_diagnose_wait(struct player *p);
 
-/* ---- player.c ---- */
+/* ---- player.c: shared with recover.c (UI thread) ---- */
+
+int64_t player_mono_ms(void);
+/* Makes player_next_deadline_ms ask for a tick at once (something changed). */
+void player_touch(struct player *p);
+/* True while segments.c holds pipe's demuxer (a segment gave up on 5xx): send it no seek,
+ * query or event that would wait for it. Any thread. */
+bool player_pipe_held(const struct player_pipe *pipe);
+/* Queues ev for player_poll_event. */
+void player_emit(struct player *p, const struct player_event *ev);
+/* An event of type with the player's state and the current stream's duration filled in. */
+struct player_event player_event_of(const struct player *p, enum player_event_type type);
+void player_emit_simple(struct player *p, enum player_event_type type);
+/* Derives the player's state from its pipes and announces a change. */
+void player_sync_state(struct player *p);
+/* Seeks pipe's pipeline to ms (how: mode), in hlsdemux2's time; false when it was refused. */
+bool player_issue_seek(struct player_pipe *pipe, int64_t ms, enum player_start_mode mode);
+/* A seek of pipe ended: it runs, and the app gets SEEKED for its own seek. */
+void player_seek_done(struct player *p, struct player_pipe *pipe);
+/* Requests PLAYING or PAUSED from pipe's pipeline, as the user, the buffer level, the start
+ * seek and the pipe's role allow (player.c says when it waits). */
+void player_apply_target(struct player *p, struct player_pipe *pipe);
+/* The pipeline's position in ms, -1 unknown. */
+int64_t player_query_position(struct player_pipe *pipe);
+/* Builds a pipe for uri (source: what its playbin3 opens, NULL for uri) at start_ms. */
+int player_make_pipe_from(struct player *p, const char *uri, const char *source, int64_t start_ms,
+                          bool preroll, struct player_pipe **out);
+/* Kills pipe's generation and hands it to the reaper thread, which tears it down: the UI
+ * thread never waits for a pipeline to reach NULL. */
+void player_retire(struct player *p, struct player_pipe *pipe);
+/* Forgets the items queued by streams that are gone. */
+void player_drop_dead_items(struct player *p);
+/* Makes pipe the current one (its generation's items are then taken) and applies the target. */
+void player_make_current(struct player *p, struct player_pipe *pipe);
+
+/* ---- recover.c: errors, stalls and recovery (UI thread) ---- */
 
 /* True when s holds the HTTP status code as a number of its own ("(404)", "404 Not Found"). */
 bool player_has_status(const char *s, const char *code);
+/* What the app already knows of a stream that is rebuilt (duration, variant, tracks). */
+void player_carry_over(const struct player_pipe *from, struct player_pipe *to);
+/* Builds pipe again at start (how: mode), leaving the first drop segments of its media
+ * playlist out, and puts the new one in its place (current or next). */
+bool player_replace(struct player *p, struct player_pipe *pipe, int64_t start,
+                    enum player_start_mode mode, int drop);
+/* The media playlist of a master arrived: where its segments start. */
+void player_playlist_fetched(struct player *p, struct player_pipe *pipe, struct player_item *it);
+/* segments.c gave up on a segment that kept answering 5xx: skip it or fail clearly. */
+void player_segment_failed(struct player *p, struct player_pipe *pipe,
+                           const struct player_item *it);
+/* player_tick, while a missing segment is ahead: goes on after it, or ends the stream. */
+void player_skip_missing(struct player *p, int64_t pos);
+void player_handle_error(struct player *p, struct player_pipe *pipe, GstMessage *msg);
+void player_handle_diagnosis(struct player *p, struct player_pipe *pipe, struct player_item *it);
+void player_handle_warning(struct player *p, struct player_pipe *pipe, GstMessage *msg);
 
 /* ---- vo.c ---- */
 
