@@ -35,6 +35,14 @@ void ui_free(struct ui *ui);
 /* The font file in use (for the log). */
 const char *ui_font_path(const struct ui *ui);
 
+/* Right-to-left: with rtl, everything drawn after the call is laid out mirrored, as Android TV
+ * does for Arabic or Hebrew: rows start on the right, text sits on the right, progress bars fill
+ * from the right, the player's side panel is on the other pillar. Text keeps its glyphs (the
+ * text engine orders them), pictures are placed mirrored but never flipped, and the video is
+ * not mirrored. The app swaps LEFT and RIGHT itself (app_visual_action). Default false. */
+void ui_set_rtl(struct ui *ui, bool rtl);
+bool ui_is_rtl(const struct ui *ui);
+
 /* --- Images (posters), keyed by URL. ---
  * An LRU bounded in bytes of decoded pixels (64 MiB), with a hash index. The decode worker
  * checks the PNG or JPEG header before decoding and refuses a picture over 16 Mpixel (a

@@ -160,6 +160,8 @@ void app_dispatch(struct app *app, enum input_action action, bool repeat)
     struct screen *top = app_top(app);
     if (!top)
         return;
+    /* Screens move along their rows in reading order; in an RTL UI that runs right to left. */
+    action = app_visual_action(app, action);
     if (top->ops->action && top->ops->action(app, top, action, repeat))
         return;
     if (action == INPUT_BACK) {
@@ -576,6 +578,7 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
         goto out;
     }
     log_info("font %s", ui_font_path(app->ui));
+    app_update_direction(app);
     if (!opts->play) {
         struct net_config ncfg = {
             .user_agent = "binge/" BINGE_VERSION,

@@ -234,6 +234,18 @@ void app_resubmit(struct app *app);
 /* An action from the remote or a script. repeat: the key's auto-repeat while it is held (SDL's
  * repeat flag, evdev value 2), not a new press. */
 void app_dispatch(struct app *app, enum input_action action, bool repeat);
+
+/* rtl.c: right to left. Whether lang (a tag such as "ar", "he-IL", "ar_EG.UTF-8", or an
+ * Accept-Language list, by its first entry) is written right to left: ar, he, fa, ur and a few
+ * more. */
+bool app_lang_is_rtl(const char *lang);
+/* Sets the UI's direction from the UI language (a mirrored layout for an RTL one). Call it once
+ * the UI exists and whenever the UI language changes. */
+void app_update_direction(struct app *app);
+/* The action a screen gets for a key: in an RTL UI, LEFT and RIGHT are swapped, so that the
+ * screens' moves in reading order (the next card, a later position) go the way the key points
+ * on the mirrored screen. */
+enum input_action app_visual_action(const struct app *app, enum input_action action);
 /* Renders the current screen into the back buffer (no present). */
 void app_render(struct app *app);
 /* Renders and saves the screen as PNG, atomically. Returns 0 or a negative code. */

@@ -39,6 +39,10 @@ static void get_screen(struct app *app, struct app_value *v)
 {
     STR(app_screen_name(app));
 }
+static void get_ui_rtl(struct app *app, struct app_value *v)
+{
+    BOOL(app->ui && ui_is_rtl(app->ui));
+}
 static struct ui_image_stats image_stats(struct app *app)
 {
     struct ui_image_stats st = {0};
@@ -231,6 +235,7 @@ static void get_error_detail(struct app *app, struct app_value *v)
  * activate, checkout, exit_confirm; their `none` is what shows while no such screen is up. */
 static const struct field fields[] = {
     {"screen", get_screen, NONE_STR(NULL)},
+    {"ui.rtl", get_ui_rtl, NONE_BOOL},
     {"home.state", NULL, NONE_STR("loading")},
     {"home.shelves", NULL, NONE_INT(0)},
     {"home.posters_ready", NULL, NONE_INT(0)},

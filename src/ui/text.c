@@ -214,6 +214,9 @@ int text_draw(struct ui *ui, const char *s, int size, SDL_Color color, int x, in
 {
     if (!s || !*s)
         return 0;
+    int a = (int)align;
+    ui_mirror_anchor(ui, &x, &a); /* an RTL UI's anchor (ui.c) */
+    align = (enum text_align)a;
     char buf[512];
     if (max_w > 0) {
         ellipsize(ui, s, size, max_w, buf, sizeof(buf));

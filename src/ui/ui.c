@@ -62,6 +62,69 @@ const char *ui_font_path(const struct ui *ui)
     return text_font_path(ui->text);
 }
 
+void ui_set_rtl(struct ui *ui, bool rtl)
+{
+    if (ui->rtl == rtl)
+        return;
+    ui->rtl = ui->mirror = rtl;
+    /* What was composed for the other direction is composed again. */
+    ui->hero_key[0] = '\0';
+    ui->layer_key[0] = '\0';
+    ui->clean = false;
+    log_info("layout %s", rtl ? "right to left (mirrored)" : "left to right");
+}
+
+bool ui_is_rtl(const struct ui *ui)
+{
+    return ui->rtl;
+}
+
+SDL_Rect ui_mirror(const struct ui *ui, SDL_Rect r)
+{
+    if (ui->mirror)
+        r.x = UI_WIDTH - r.x - r.w;
+    return r;
+}
+
+void ui_mirror_anchor(const struct ui *ui, int *x, int *align)
+{
+    if (!ui->mirror)
+        return;
+    *x = UI_WIDTH - *x;
+    if (*align == TEXT_LEFT)
+        *align = TEXT_RIGHT;
+    else if (*align == TEXT_RIGHT)
+        *align = TEXT_LEFT;
+}
+
+void ui_copy(struct ui *ui, SDL_Texture *tex, const SDL_Rect *src, SDL_Rect dst)
+{
+    dst = ui_mirror(ui, dst);
+    SDL_RenderCopy(ui->renderer, tex, src, &dst);
+}
+
+void ui_clip(struct ui *ui, const SDL_Rect *r)
+{
+    if (!r) {
+        SDL_RenderSetClipRect(ui->renderer, NULL);
+        return;
+    }
+    SDL_Rect m = ui_mirror(ui, *r);
+    SDL_RenderSetClipRect(ui->renderer, &m);
+}
+
+bool ui_mirror_pause(struct ui *ui)
+{
+    bool was = ui->mirror;
+    ui->mirror = false;
+    return was;
+}
+
+void ui_mirror_resume(struct ui *ui, bool was)
+{
+    ui->mirror = was;
+}
+
 enum ui_image_state ui_image_state(struct ui *ui, const char *url)
 {
     return image_cache_state(ui->images, url);

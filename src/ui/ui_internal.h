@@ -64,7 +64,32 @@ struct ui {
     SDL_Texture *qr;
     char *qr_text;
     int qr_modules;
+    /* Right-to-left (ui_set_rtl): the layout is mirrored. mirror is what the drawing functions
+     * apply now: rtl, except while something is composed into a texture of its own size. */
+    bool rtl;
+    bool mirror;
 };
+
+/* ui.c: the mirror of an RTL UI. Views lay out left to right in 1920x1080; in an RTL UI every
+ * x is mirrored where it is drawn (x -> UI_WIDTH - x - w): ui_fill (and so frames, gradients,
+ * spinners and progress bars, which fill from the right), text anchors (text_draw: LEFT <->
+ * RIGHT about the mirrored point, so text keeps its reading direction), pictures (ui_copy:
+ * placed mirrored, never flipped) and clip rectangles (ui_clip). Opt-outs, drawn with the plain
+ * SDL calls: the video (centred, its picture never flipped) and what is composed off screen
+ * (ui_mirror_pause). The QR code goes through ui_copy: placed mirrored, its modules as encoded.
+ * UI thread only. */
+SDL_Rect ui_mirror(const struct ui *ui, SDL_Rect r);
+/* A text anchor: x mirrored, LEFT and RIGHT swapped (CENTER stays). */
+void ui_mirror_anchor(const struct ui *ui, int *x, int *align);
+/* Copies a picture (a poster, a thumbnail, the QR code) to dst, mirrored as a rectangle, its
+ * pixels never flipped. src may be NULL (the whole texture). */
+void ui_copy(struct ui *ui, SDL_Texture *tex, const SDL_Rect *src, SDL_Rect dst);
+/* SDL_RenderSetClipRect with the rectangle mirrored; NULL clears it. */
+void ui_clip(struct ui *ui, const SDL_Rect *r);
+/* Stops mirroring (for drawing into a texture with coordinates of its own); returns what to
+ * hand ui_mirror_resume. */
+bool ui_mirror_pause(struct ui *ui);
+void ui_mirror_resume(struct ui *ui, bool was);
 
 /* screens/player.c: the blurred poster, shared with the paywall. */
 SDL_Texture *ui_backdrop(struct ui *ui, const char *poster_url);

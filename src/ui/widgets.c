@@ -5,6 +5,7 @@
 
 void ui_fill(struct ui *ui, SDL_Rect r, SDL_Color c)
 {
+    r = ui_mirror(ui, r);
     SDL_SetRenderDrawBlendMode(ui->renderer, c.a == 255 ? SDL_BLENDMODE_NONE : SDL_BLENDMODE_BLEND);
     SDL_SetRenderDrawColor(ui->renderer, c.r, c.g, c.b, c.a);
     SDL_RenderFillRect(ui->renderer, &r);

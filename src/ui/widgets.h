@@ -18,7 +18,7 @@
 
 struct ui;
 
-/* Plain shapes. */
+/* Plain shapes; in an RTL UI they are drawn mirrored (ui_mirror, ui_internal.h). */
 void ui_fill(struct ui *ui, SDL_Rect r, SDL_Color c);
 /* A frame of thickness t around r (outside it). */
 void ui_frame(struct ui *ui, SDL_Rect r, int thickness, SDL_Color c);

@@ -68,7 +68,7 @@ static void draw_card(struct ui *ui, const struct catalog_item *item, int x, int
     }
     SDL_Texture *poster = image_cache_texture(ui->images, item->poster_url);
     if (poster) {
-        SDL_RenderCopy(ui->renderer, poster, NULL, &r);
+        ui_copy(ui, poster, NULL, r);
     } else {
         /* A titled placeholder while the poster loads or when it failed: never a hole. */
         ui_fill(ui, r, ui_color_card);
@@ -151,6 +151,8 @@ static SDL_Texture *hero_fade(struct ui *ui)
     return ui->hero_fade;
 }
 
+/* dst is where the backdrop goes, already mirrored in an RTL UI: there the fade is flipped (it
+ * covers the backdrop's right edge, towards the text), the poster never. */
 static void compose_hero_backdrop(struct ui *ui, SDL_Texture *poster, SDL_Rect dst)
 {
     int tw = 0, th = 0;
@@ -160,13 +162,16 @@ static void compose_hero_backdrop(struct ui *ui, SDL_Texture *poster, SDL_Rect d
     if (sh > th)
         sh = th;
     SDL_Rect src = {0, (th - sh) / 3, tw, sh};
+    bool mirror = ui_mirror_pause(ui);
     SDL_RenderCopy(ui->renderer, poster, &src, &dst);
     ui_fill(ui, dst, (SDL_Color){0, 0, 0, 130});
     SDL_Texture *fade = hero_fade(ui);
     if (fade)
-        SDL_RenderCopy(ui->renderer, fade, NULL, &dst);
+        SDL_RenderCopyEx(ui->renderer, fade, NULL, &dst, 0, NULL,
+                         ui->rtl ? SDL_FLIP_HORIZONTAL : SDL_FLIP_NONE);
     else
         ui_fill(ui, dst, ui_color_panel); /* no fade: dim it all, the text still reads */
+    ui_mirror_resume(ui, mirror);
 }
 
 /* The backdrop costs three scaled, blended passes over a third of the screen: too much for a
@@ -185,7 +190,7 @@ static bool draw_hero_backdrop_cached(struct ui *ui, SDL_Texture *poster, const 
     if (w <= 0 || h <= 0)
         return false;
     char key[sizeof(ui->hero_key)];
-    snprintf(key, sizeof(key), "%dx%d %s", w, h, url);
+    snprintf(key, sizeof(key), "%dx%d%s %s", w, h, ui->rtl ? " rtl" : "", url);
     if (strcmp(key, ui->hero_key) != 0) {
         int tw = 0, th = 0;
         if (ui->hero_layer)
@@ -218,7 +223,8 @@ static bool draw_hero_backdrop_cached(struct ui *ui, SDL_Texture *poster, const 
     return true;
 }
 
-/* The hero's backdrop: the poster's upper middle, scaled up over the top right (the only thing
+/* The hero's backdrop: the poster's upper middle, scaled up over the top right (top left in an
+ * RTL UI, the poster not flipped; the only thing
  * drawn past the safe lines), dimmed, and faded into the background on its left and bottom so
  * the text left of it reads at 4.5:1 or better. Worst case (a white poster): the dim leaves
  * 255 * (1 - 130/255) = 125 at most; where the text ends (x <= 1076) the fade still covers 46%
@@ -229,7 +235,8 @@ static void draw_hero_backdrop(struct ui *ui, const char *poster_url)
     SDL_Texture *poster = poster_url ? image_cache_texture(ui->images, poster_url) : NULL;
     if (!poster)
         return;
-    SDL_Rect dst = {HOME_HERO_BG_X, 0, UI_WIDTH - HOME_HERO_BG_X, HOME_HERO_BG_H};
+    SDL_Rect dst =
+        ui_mirror(ui, (SDL_Rect){HOME_HERO_BG_X, 0, UI_WIDTH - HOME_HERO_BG_X, HOME_HERO_BG_H});
     if (!draw_hero_backdrop_cached(ui, poster, poster_url, dst))
         compose_hero_backdrop(ui, poster, dst);
 }
@@ -317,7 +324,7 @@ void ui_draw_home(struct ui *ui, const struct ui_home_view *v)
         moving_rows ? lerp((float)v->from_shelf, (float)v->focus_shelf, e) : (float)v->focus_shelf;
     SDL_Rect clip = {UI_SAFE_X, HOME_LIST_Y - 24, UI_SAFE_W,
                      UI_HEIGHT - UI_SAFE_Y - (HOME_LIST_Y - 24)};
-    SDL_RenderSetClipRect(ui->renderer, &clip);
+    ui_clip(ui, &clip);
     for (size_t s = 0; s < home->n_shelves; s++) {
         float rel = (float)s - top;
         if (rel <= -1.0f || rel * HOME_ROW_H > clip.h)
@@ -333,7 +340,7 @@ void ui_draw_home(struct ui *ui, const struct ui_home_view *v)
         draw_shelf(ui, shelf, HOME_LIST_Y + (int)(rel * HOME_ROW_H), focused, first,
                    focused ? col : shelf->n_items, grow);
     }
-    SDL_RenderSetClipRect(ui->renderer, NULL);
+    ui_clip(ui, NULL);
 
     if (v->hero)
         draw_hero(ui, v);

@@ -11,7 +11,7 @@ void ui_draw_paywall(struct ui *ui, const struct ui_paywall_view *v)
     SDL_Rect poster = {UI_SAFE_X + 40, UI_SAFE_Y + 90, 480, 720};
     SDL_Texture *tex = image_cache_texture(ui->images, v->poster_url);
     if (tex)
-        SDL_RenderCopy(ui->renderer, tex, NULL, &poster);
+        ui_copy(ui, tex, NULL, poster);
     else
         ui_fill(ui, poster, ui_color_card);
 

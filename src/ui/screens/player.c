@@ -187,12 +187,13 @@ static void layer_key(struct ui *ui, const struct ui_player_view *v, SDL_Texture
 {
     int ow = 0, oh = 0;
     SDL_GetRendererOutputSize(ui->renderer, &ow, &oh);
-    snprintf(key, len, "%dx%d|%d,%d,%d,%d|%p|%s|%d/%d|%s", ow, oh, vr.x, vr.y, vr.w, vr.h,
-             (void *)back, v->series_title ? v->series_title : "", v->episode_index,
-             v->episode_count, v->next_up ? v->next_up : "");
+    snprintf(key, len, "%dx%d|%s|%d,%d,%d,%d|%p|%s|%d/%d|%s", ow, oh, ui->rtl ? "rtl" : "ltr", vr.x,
+             vr.y, vr.w, vr.h, (void *)back, v->series_title ? v->series_title : "",
+             v->episode_index, v->episode_count, v->next_up ? v->next_up : "");
 }
 
-/* The pillars: the blurred, dimmed poster and the side panel, drawn straight. */
+/* The pillars: the blurred, dimmed poster and the side panel, drawn straight. The side panel is
+ * laid out on the left pillar; an RTL UI's mirror puts it on the right one. */
 static void draw_pillars(struct ui *ui, const struct ui_player_view *v, SDL_Texture *back,
                          SDL_Rect vr)
 {
@@ -283,7 +284,7 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
     ui->clean = video && ui->video && !ui->video_external && !over;
     snprintf(ui->clean_key, sizeof(ui->clean_key), "%s", key);
     if (partial) {
-        SDL_RenderCopy(ui->renderer, ui->video, NULL, &vr);
+        SDL_RenderCopy(ui->renderer, ui->video, NULL, &vr); /* the video: never mirrored */
         return;
     }
     SDL_SetRenderDrawColor(ui->renderer, 0, 0, 0, 255);
@@ -309,7 +310,7 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
         SDL_Texture *poster = image_cache_texture(ui->images, v->poster_url);
         SDL_Rect r = {UI_WIDTH / 2 - 300, UI_HEIGHT / 2 - 450, 600, 900};
         if (poster) {
-            SDL_RenderCopy(ui->renderer, poster, NULL, &r);
+            ui_copy(ui, poster, NULL, r);
             ui_fill(ui, r, (SDL_Color){0, 0, 0, 150});
         } else if (!v->message_title) {
             /* (A message panel covers the middle; the title's top would show above it.) */

@@ -82,6 +82,6 @@ void ui_draw_qr_screen(struct ui *ui, const struct ui_qr_view *v)
         /* Whole pixels per module keep the code sharp and scannable off a TV. */
         int size = 600 / modules * modules;
         SDL_Rect r = {UI_WIDTH - UI_SAFE_X - 40 - size, UI_HEIGHT / 2 - size / 2, size, size};
-        SDL_RenderCopy(ui->renderer, qr, NULL, &r);
+        ui_copy(ui, qr, NULL, r); /* placed mirrored in RTL, its modules never flipped */
     }
 }

@@ -70,7 +70,7 @@ static void draw_result(struct ui *ui, const struct catalog_item *item, SDL_Rect
 {
     SDL_Texture *poster = image_cache_texture(ui->images, item->poster_url);
     if (poster) {
-        SDL_RenderCopy(ui->renderer, poster, NULL, &r);
+        ui_copy(ui, poster, NULL, r);
     } else {
         ui_fill(ui, r, ui_color_card);
         ui_text_block(ui, item->title, (SDL_Rect){r.x + 10, r.y + r.h / 2 - 40, r.w - 20, 80}, 24,

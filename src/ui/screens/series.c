@@ -50,7 +50,7 @@ static void draw_header(struct ui *ui, const struct ui_series_view *v)
     SDL_Rect poster = {SP_POSTER_X, SP_POSTER_Y, SP_POSTER_W, SP_POSTER_H};
     SDL_Texture *tex = image_cache_texture(ui->images, v->poster_url);
     if (tex) {
-        SDL_RenderCopy(ui->renderer, tex, NULL, &poster);
+        ui_copy(ui, tex, NULL, poster);
     } else {
         ui_fill(ui, poster, ui_color_card);
         text_draw_wrapped(ui, v->title, 34, ui_color_dim, poster.x + 20, poster.y + 260,
@@ -254,8 +254,8 @@ void ui_draw_episode_strip(struct ui *ui, const struct ui_episode_strip_view *v)
     struct strip_ctx ctx = {v};
     /* The cell cut at the panel's edge says the row goes on; nothing leaves the panel. */
     SDL_Rect box = {panel.x + 24, panel.y + 70, panel.w - 48, STRIP_CELL};
-    SDL_RenderSetClipRect(ui->renderer, &box);
+    ui_clip(ui, &box);
     ui_scroll_row(ui, box, v->series->n_episodes, STRIP_CELL, STRIP_GAP, v->focus, true, 3,
                   draw_strip_cell, &ctx);
-    SDL_RenderSetClipRect(ui->renderer, NULL);
+    ui_clip(ui, NULL);
 }
