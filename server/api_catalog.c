@@ -230,6 +230,15 @@ static const char *episode_state(const struct db_episode *e)
     return e->unlocked ? "unlocked" : "locked";
 }
 
+/* Finished by the rule of resume (95% or more of the duration the player reported, or of the
+ * catalog's duration when it reported none). */
+static bool episode_watched(const struct db_episode *e)
+{
+    long long dur =
+        e->progress_duration_ms > 0 ? e->progress_duration_ms : (long long)e->duration_s * 1000;
+    return e->position_ms > 0 && db_progress_finished(e->position_ms, dur);
+}
+
 static bool add_episode(const struct api_call *c, cJSON *episodes, const struct db_episode *e)
 {
     cJSON *item = cJSON_CreateObject();
@@ -245,7 +254,9 @@ static bool add_episode(const struct api_call *c, cJSON *episodes, const struct 
            cJSON_AddItemToObject(item, "thumb_url",
                                  api_file_url(c->api, c->req, "/images/", e->thumb)) &&
            cJSON_AddStringToObject(item, "state", episode_state(e)) &&
-           cJSON_AddNumberToObject(item, "price_coins", e->price_coins);
+           cJSON_AddNumberToObject(item, "price_coins", e->price_coins) &&
+           cJSON_AddNumberToObject(item, "position_ms", (double)e->position_ms) &&
+           cJSON_AddBoolToObject(item, "watched", episode_watched(e));
 }
 
 /* "resume": where the caller goes on with the series (db_series_resume), null for a caller

@@ -1215,12 +1215,17 @@ out:
     return rc;
 }
 
-/* ?1 owner, ?3 now. An unlock bought with VIP is valid while the owner's VIP is. */
+/* ?1 owner, ?3 now. An unlock bought with VIP is valid while the owner's VIP is. The owner's
+ * stored position and the duration it was reported with (0 without progress). */
 #define EPISODE_COLUMNS                                                                            \
     "e.id, e.series_id, e.idx, e.title, e.duration_s, e.path, e.price_coins,"                      \
     " EXISTS (SELECT 1 FROM unlocks u WHERE u.episode_id = e.id AND u.owner = ?1"                  \
     "  AND (u.method <> 'vip' OR EXISTS (SELECT 1 FROM vip_grants v WHERE v.owner = ?1"            \
-    "   AND v.starts_at <= ?3 AND v.expires_at > ?3))), e.thumb"
+    "   AND v.starts_at <= ?3 AND v.expires_at > ?3))), e.thumb,"                                  \
+    " COALESCE((SELECT p.position_ms FROM progress p WHERE p.owner = ?1"                           \
+    "  AND p.episode_id = e.id), 0),"                                                              \
+    " COALESCE((SELECT p.duration_ms FROM progress p WHERE p.owner = ?1"                           \
+    "  AND p.episode_id = e.id), 0)"
 
 static int episode_from_row(sqlite3_stmt *st, struct db_episode *e)
 {
@@ -1233,6 +1238,8 @@ static int episode_from_row(sqlite3_stmt *st, struct db_episode *e)
     e->price_coins = sqlite3_column_int(st, 6);
     e->unlocked = sqlite3_column_int(st, 7) != 0;
     e->thumb = db_column_dup(st, 8);
+    e->position_ms = sqlite3_column_int64(st, 9);
+    e->progress_duration_ms = sqlite3_column_int64(st, 10);
     if (!e->id || !e->series_id || !e->title || !e->path || !e->thumb)
         return BINGE_ENOMEM;
     return 0;

@@ -116,6 +116,10 @@ struct db_episode {
     char *thumb; /* media path of the thumbnail, may be "" */
     int price_coins;
     bool unlocked; /* the owner asked about holds a valid unlock (see db_list_episodes) */
+    /* The owner's stored progress in it (0 and 0 without any): the position and the duration it
+     * was reported with (0 when the player did not know it). */
+    long long position_ms;
+    long long progress_duration_ms;
 };
 
 /* One (series, genre) pair: genre as in catalog.json, name localized. */

@@ -77,6 +77,10 @@ struct catalog_episode {
     char *thumb_url;         /* "thumb_url", http(s), may be NULL when absent/null */
     enum catalog_lock state; /* "state": "free" | "unlocked" | "locked" */
     int price_coins;         /* "price_coins", >= 0 */
+    /* The viewer's progress in it (optional, absent or null: none): "position_ms" >= 0, the
+     * stored position; "watched", finished (95% or more). */
+    int64_t position_ms;
+    bool watched;
 };
 
 struct catalog_series { /* GET /v1/series/{id} */

@@ -236,7 +236,8 @@ struct ui_series_view {
     size_t button;           /* in the buttons: 0 primary, 1 My list */
     size_t range;            /* the range shown (its tab marked; focused in zone 1) */
     size_t cell;             /* the focused episode's position in series->episodes (zone 2) */
-    const int *progress_pct; /* per episode position, 0..100 or -1 for none; may be NULL */
+    const int *progress_pct; /* per episode: 100 watched (a full bar and a check), 1..99
+                                part-way (its bar), -1 none; may be NULL */
     const char *status;      /* an error line, may be NULL */
     bool busy;
     int64_t now_ms;

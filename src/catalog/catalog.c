@@ -562,7 +562,9 @@ static int parse_episode(const cJSON *j, const char *path, struct catalog_episod
         (rc = get_int(j, path, "duration_s", 0, &ep->duration_s, err)) ||
         (rc = get_string(j, path, "thumb_url", STR_URL, &ep->thumb_url, err)) ||
         (rc = parse_lock(j, path, &ep->state, err)) ||
-        (rc = get_int(j, path, "price_coins", 0, &ep->price_coins, err)))
+        (rc = get_int(j, path, "price_coins", 0, &ep->price_coins, err)) ||
+        (rc = get_int64_opt(j, path, "position_ms", 0, INT64_MAX, 0, &ep->position_ms, err)) ||
+        (rc = get_bool(j, path, "watched", false, &ep->watched, err)))
         return rc;
     return 0;
 }

@@ -221,6 +221,73 @@ static void test_etag_304(void **state)
     assert_int_equal(status_with(home, NULL, check_etag(home, NULL, NULL)), 304);
 }
 
+/* POST /v1/progress with one item. */
+static void report(const struct ts_server *s, const char *token, const char *episode, long pos,
+                   long dur, long updated_at, const char *event)
+{
+    cJSON_Delete(ts_json(
+        &(struct ts_request){
+            .method = "POST",
+            .url = ts_fmt("%s/v1/progress", s->base),
+            .token = token,
+            .body = ts_fmt("{\"items\":[{\"episode_id\":\"%s\",\"position_ms\":%ld,"
+                           "\"duration_ms\":%ld,\"updated_at\":%ld,\"event_id\":\"%s\"}]}",
+                           episode, pos, dur, updated_at, event)},
+        200));
+}
+
+/* "position_ms:watched" of each episode of a series, as the caller sees it. */
+static const char *episode_progress(const struct ts_server *s, const char *series,
+                                    const char *token)
+{
+    static char out[512];
+    cJSON *doc = ts_json(&(struct ts_request){.method = "GET",
+                                              .url = ts_fmt("%s/v1/series/%s", s->base, series),
+                                              .token = token},
+                         200);
+    const cJSON *ep;
+    size_t o = 0;
+
+    out[0] = '\0';
+    cJSON_ArrayForEach(ep, cJSON_GetObjectItemCaseSensitive(doc, "episodes"))
+    {
+        o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%.0f:%d", o ? "," : "",
+                              ts_num(ep, "position_ms"), ts_bool(ep, "watched"));
+    }
+    cJSON_Delete(doc);
+    return out;
+}
+
+/* Each episode of GET /v1/series/{id} carries the caller's watched progress: the stored
+ * position and whether it was finished (95% of the duration reported, or of the catalog's when
+ * none was). Another viewer and an anonymous one see none of it. */
+static void test_episode_progress(void **state)
+{
+    struct ts_server *s = srv_of(state);
+    char token[65];
+    char other[65];
+
+    ts_register(s, "c-progress", token);
+    ts_register(s, "c-progress-2", other);
+    assert_string_equal(episode_progress(s, "palace-secrets", token),
+                        "0:0,0:0,0:0,0:0,0:0,0:0,0:0,0:0,0:0");
+    report(s, token, "palace-secrets-1", 2900, 3000, 1, "p-1"); /* 96.7%: watched */
+    report(s, token, "palace-secrets-2", 1500, 3000, 1, "p-2"); /* half */
+    report(s, token, "palace-secrets-3", 2849, 3000, 1, "p-3"); /* 94.9%: not yet */
+    report(s, token, "palace-secrets-4", 2900, 0, 1, "p-4");    /* no duration: the catalog's 3 s */
+    report(s, token, "palace-secrets-5", 100, 3000, 1, "p-5");
+    assert_string_equal(episode_progress(s, "palace-secrets", token),
+                        "2900:1,1500:0,2849:0,2900:1,100:0,0:0,0:0,0:0,0:0");
+    /* Watched again from the start: the position stored is what counts. */
+    report(s, token, "palace-secrets-1", 200, 3000, 2, "p-6");
+    assert_string_equal(episode_progress(s, "palace-secrets", token),
+                        "200:0,1500:0,2849:0,2900:1,100:0,0:0,0:0,0:0,0:0");
+    assert_string_equal(episode_progress(s, "palace-secrets", other),
+                        "0:0,0:0,0:0,0:0,0:0,0:0,0:0,0:0,0:0");
+    assert_string_equal(episode_progress(s, "palace-secrets", NULL),
+                        "0:0,0:0,0:0,0:0,0:0,0:0,0:0,0:0,0:0");
+}
+
 static const char *search(const struct ts_server *s, const char *q, const char *lang, long want)
 {
     static char out[512];
@@ -604,9 +671,13 @@ static void test_rate_limit(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_home_shelves),    cmocka_unit_test(test_etag_304),
-        cmocka_unit_test(test_search),          cmocka_unit_test(test_keys),
-        cmocka_unit_test(test_key_follows_vip), cmocka_unit_test(test_encrypted_playback),
+        cmocka_unit_test(test_home_shelves),
+        cmocka_unit_test(test_etag_304),
+        cmocka_unit_test(test_episode_progress),
+        cmocka_unit_test(test_search),
+        cmocka_unit_test(test_keys),
+        cmocka_unit_test(test_key_follows_vip),
+        cmocka_unit_test(test_encrypted_playback),
         cmocka_unit_test(test_rate_limit),
     };
 

@@ -421,6 +421,22 @@ static void test_series_rows(void **state)
                 "\"price_coins\":0}"),
          0, NULL},
 
+        {"progress null", P_SERIES,
+         SERIES("{\"id\":\"e\",\"index\":1,\"title\":\"E\",\"duration_s\":0,\"state\":\"free\","
+                "\"price_coins\":0,\"position_ms\":null,\"watched\":null}"),
+         0, NULL},
+        {"position negative", P_SERIES,
+         SERIES("{\"id\":\"e\",\"index\":1,\"title\":\"E\",\"duration_s\":0,\"state\":\"free\","
+                "\"price_coins\":0,\"position_ms\":-1}"),
+         BINGE_EPARSE, "position_ms: must be >= 0"},
+        {"position string", P_SERIES,
+         SERIES("{\"id\":\"e\",\"index\":1,\"title\":\"E\",\"duration_s\":0,\"state\":\"free\","
+                "\"price_coins\":0,\"position_ms\":\"5\"}"),
+         BINGE_EPARSE, "position_ms: expected an integer"},
+        {"watched number", P_SERIES,
+         SERIES("{\"id\":\"e\",\"index\":1,\"title\":\"E\",\"duration_s\":0,\"state\":\"free\","
+                "\"price_coins\":0,\"watched\":1}"),
+         BINGE_EPARSE, "watched: expected a boolean"},
         {"top-level array", P_SERIES, "[" SERIES("") "]", BINGE_EPARSE, "top level"},
         {"id missing", P_SERIES, "{\"title\":\"T\",\"poster_url\":\"http://h/\",\"episodes\":[]}",
          BINGE_EPARSE, "id: missing"},
@@ -596,6 +612,9 @@ static void test_values(void **state)
     assert_int_equal(s->episodes[2].index, 6);
     assert_int_equal(s->episodes[2].state, CATALOG_LOCKED);
     assert_int_equal(s->episodes[2].price_coins, 30);
+    /* No progress fields (an older server): none. */
+    assert_int_equal(s->episodes[2].position_ms, 0);
+    assert_false(s->episodes[2].watched);
     assert_ptr_equal(catalog_series_episode(s, 6), &s->episodes[2]);
     assert_ptr_equal(catalog_series_episode(s, 1), &s->episodes[0]);
     assert_null(catalog_series_episode(s, 3));
@@ -1108,6 +1127,12 @@ static void test_fixture_values(void **state)
     assert_string_equal(s->resume_episode_id, "midnight-heir-3");
     assert_int_equal(s->resume_index, 3);
     assert_int_equal(s->resume_ms, 8080);
+    /* Each episode's own progress: 2 watched, 3 part-way, the others none. */
+    for (size_t i = 0; i < s->n_episodes; i++) {
+        const struct catalog_episode *ep = &s->episodes[i];
+        assert_int_equal(ep->position_ms, ep->index == 2 ? 2950 : ep->index == 3 ? 8080 : 0);
+        assert_int_equal(ep->watched, ep->index == 2);
+    }
     catalog_series_free(s);
 
     text = read_fixture("home.json", &len);

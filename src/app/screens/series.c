@@ -95,8 +95,9 @@ static void update_primary(struct series_screen *p)
     }
 }
 
-/* Watched progress, from what the server tells: the resume episode at its position, and the
- * episode before it finished when the resume moved on to the next one at 0. */
+/* Watched progress, as the server tells it for each episode (docs/api.md): 100 for a watched
+ * one, 1..99 for one part-way, -1 for none. A document without the per-episode fields (an older
+ * server, an old saved copy) still shows the resume episode's. */
 static void update_progress(struct series_screen *p)
 {
     free(p->progress_pct);
@@ -109,13 +110,17 @@ static void update_progress(struct series_screen *p)
         return;
     for (size_t i = 0; i < se->n_episodes; i++) {
         const struct catalog_episode *ep = &se->episodes[i];
+        int64_t pos = ep->position_ms;
+        if (!pos && se->resume_index > 0 && ep->index == se->resume_index)
+            pos = se->resume_ms;
         int pct = -1;
-        if (se->resume_index > 0 && ep->index == se->resume_index && se->resume_ms > 0) {
-            int64_t dur = (int64_t)ep->duration_s * 1000;
-            pct = dur > 0 ? (int)(se->resume_ms * 100 / dur) : 0;
-            pct = pct > 100 ? 100 : pct < 1 ? 1 : pct;
-        } else if (se->resume_index > 1 && se->resume_ms == 0 && ep->index == se->resume_index - 1)
+        if (ep->watched) {
             pct = 100;
+        } else if (pos > 0) {
+            int64_t dur = (int64_t)ep->duration_s * 1000;
+            pct = dur > 0 ? (int)(pos * 100 / dur) : 1;
+            pct = pct > 99 ? 99 : pct < 1 ? 1 : pct;
+        }
         p->progress_pct[i] = pct;
     }
 }
@@ -523,6 +528,23 @@ static bool series_state_value(struct app *app, struct screen *s, const char *pa
         STR(p->primary);
     } else if (strcmp(path, "series.in_mylist") == 0) {
         BOOL(p->in_mylist);
+    } else if (strcmp(path, "series.watched") == 0) {
+        int64_t n = 0;
+        for (size_t i = 0; p->progress_pct && i < p->series->n_episodes; i++)
+            n += p->progress_pct[i] >= 100;
+        INT(n);
+    } else if (strcmp(path, "series.progress") == 0) {
+        /* "index:percent" of each episode with progress, in order ("1:100 2:16"). */
+        static char list[1024];
+        size_t off = 0;
+        list[0] = '\0';
+        for (size_t i = 0; p->progress_pct && i < p->series->n_episodes; i++) {
+            if (p->progress_pct[i] < 0 || off >= sizeof(list))
+                continue;
+            off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%d:%d", off ? " " : "",
+                                    p->series->episodes[i].index, p->progress_pct[i]);
+        }
+        STR(list);
     } else {
         return false;
     }

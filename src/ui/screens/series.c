@@ -35,6 +35,16 @@ static void draw_lock(struct ui *ui, int x, int y, bool open, SDL_Color c)
     ui_fill(ui, (SDL_Rect){x + 14, sy, 3, open ? 6 : 11}, c);
 }
 
+/* A check mark in a box of size x size at (x, y): two legs of t x t steps. */
+static void draw_check(struct ui *ui, int x, int y, int size, int t, SDL_Color c)
+{
+    int k = size / 3; /* the short leg goes down-right to (k, size - t), the long one up */
+    for (int i = 0; i <= k; i++)
+        ui_fill(ui, (SDL_Rect){x + i, y + size - t - k + i, t, t}, c);
+    for (int i = 0; i <= size - t - k; i++)
+        ui_fill(ui, (SDL_Rect){x + k + i, y + size - t - i, t, t}, c);
+}
+
 static void format_runtime(int64_t s, char *buf, size_t len)
 {
     if (s >= 3600)
@@ -128,6 +138,8 @@ static void draw_cell(struct ui *ui, const struct ui_series_view *v, size_t i, S
     } else {
         draw_lock(ui, r.x + r.w / 2 - 10, by, true, focused ? ui_color_text : sp_free);
     }
+    /* Watched: a full bar and a check in the top right corner (clear of the mark below, whose
+     * label's width varies with the language); part-way: its own bar. */
     int pct = v->progress_pct ? v->progress_pct[i] : -1;
     if (pct >= 0) {
         SDL_Rect bar = {r.x, r.y + r.h - 6, r.w, 6};
@@ -135,6 +147,8 @@ static void draw_cell(struct ui *ui, const struct ui_series_view *v, size_t i, S
         bar.w = r.w * pct / 100;
         ui_fill(ui, bar, focused ? ui_color_text : ui_color_accent);
     }
+    if (pct >= 100)
+        draw_check(ui, r.x + r.w - 26, r.y + 8, 18, 3, focused ? ui_color_text : sp_free);
 }
 
 void ui_draw_series(struct ui *ui, const struct ui_series_view *v)
