@@ -373,9 +373,15 @@ static void handle_event(struct app *app, const SDL_Event *ev)
 
 static void present(struct app *app)
 {
+    int64_t t0 = util_now_us();
     app_render(app);
     SDL_RenderPresent(app->renderer);
     app->dirty = false;
+    app->presents++;
+    if (app->key_at_us || app->k2p_n) {
+        int64_t d = util_now_us() - t0;
+        app->frame_us[app->frame_n++ % APP_K2P_SAMPLES] = (uint32_t)(d > 0 ? d : 0);
+    }
     if (app->key_at_us) {
         int64_t d = util_now_us() - app->key_at_us;
         app->k2p_us[app->k2p_n++ % APP_K2P_SAMPLES] = (uint32_t)(d > 0 ? d : 0);

@@ -150,6 +150,12 @@ struct app {
     int64_t key_at_us; /* the oldest action not yet presented; 0 = none */
     uint32_t k2p_us[APP_K2P_SAMPLES];
     size_t k2p_n; /* samples taken (the last APP_K2P_SAMPLES are kept) */
+    /* QA: frames (state loop.presents, loop.frame_time_*; scripts/bench). Every present is
+     * counted; from the first action on, each one's time to draw and present is kept (the
+     * frames of focus moves and their animations). */
+    uint64_t presents;
+    uint32_t frame_us[APP_K2P_SAMPLES];
+    size_t frame_n; /* samples taken (the last APP_K2P_SAMPLES are kept) */
     /* A request found no server (refused, reset, timed out): the Offline banner is up and home
      * is asked again with backoff until the server answers; its answer clears it. */
     bool offline;

@@ -158,13 +158,13 @@ static int cmp_u32(const void *a, const void *b)
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return x < y ? -1 : x > y;
 }
-static int64_t k2p_percentile(struct app *app, int pct)
+static int64_t percentile(const uint32_t *samples, size_t taken, int pct)
 {
-    size_t n = app->k2p_n < APP_K2P_SAMPLES ? app->k2p_n : APP_K2P_SAMPLES;
+    size_t n = taken < APP_K2P_SAMPLES ? taken : APP_K2P_SAMPLES;
     if (n == 0)
         return -1;
     uint32_t sorted[APP_K2P_SAMPLES];
-    memcpy(sorted, app->k2p_us, n * sizeof(*sorted));
+    memcpy(sorted, samples, n * sizeof(*sorted));
     qsort(sorted, n, sizeof(*sorted), cmp_u32);
     size_t i = (n * (size_t)pct + 99) / 100; /* nearest rank */
     return sorted[i ? i - 1 : 0];
@@ -175,11 +175,29 @@ static void get_k2p_n(struct app *app, struct app_value *v)
 }
 static void get_k2p_p50(struct app *app, struct app_value *v)
 {
-    INT(k2p_percentile(app, 50));
+    INT(percentile(app->k2p_us, app->k2p_n, 50));
 }
 static void get_k2p_p99(struct app *app, struct app_value *v)
 {
-    INT(k2p_percentile(app, 99));
+    INT(percentile(app->k2p_us, app->k2p_n, 99));
+}
+/* Frames: presents so far (nothing moving, it stands still), and the time to draw and present
+ * the frames since the first action (src/app/app.c present). */
+static void get_presents(struct app *app, struct app_value *v)
+{
+    INT((int64_t)app->presents);
+}
+static void get_frame_n(struct app *app, struct app_value *v)
+{
+    INT((int64_t)app->frame_n);
+}
+static void get_frame_p50(struct app *app, struct app_value *v)
+{
+    INT(percentile(app->frame_us, app->frame_n, 50));
+}
+static void get_frame_p99(struct app *app, struct app_value *v)
+{
+    INT(percentile(app->frame_us, app->frame_n, 99));
 }
 /* The process's CPU time so far (user + system), in ms. */
 static void get_cpu_ms(struct app *app, struct app_value *v)
@@ -353,6 +371,10 @@ static const struct field fields[] = {
     {"loop.key_to_photon_n", get_k2p_n, NONE_INT(0)},
     {"loop.key_to_photon_p50_us", get_k2p_p50, NONE_INT(-1)},
     {"loop.key_to_photon_p99_us", get_k2p_p99, NONE_INT(-1)},
+    {"loop.presents", get_presents, NONE_INT(0)},
+    {"loop.frame_time_n", get_frame_n, NONE_INT(0)},
+    {"loop.frame_time_p50_us", get_frame_p50, NONE_INT(-1)},
+    {"loop.frame_time_p99_us", get_frame_p99, NONE_INT(-1)},
     {"error", get_error, NONE_STR(NULL)},
     {"error_detail", get_error_detail, NONE_STR(NULL)},
 };
