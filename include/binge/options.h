@@ -53,6 +53,9 @@ struct binge_options {
      * environment, the first set of LC_ALL, LC_MESSAGES and LANG ("pt_BR.UTF-8" -> "pt-BR");
      * "en" when none is set or it is C or POSIX. */
     char *language;
+    /* --language (or BINGE_LANGUAGE, or the config file) was given: its first tag is the
+     * menus' language then, over the settings screen's choice (docs/i18n.md). */
+    bool language_set;
     /* --start-bitrate KBPS: a stream with a master playlist starts on its best variant at or
      * below this many kbit/s (never an audio-only one), and ABR climbs from there; 0 = the
      * first variant listed. 0..1000000, default 1000: a low start for a fast first frame. */

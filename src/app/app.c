@@ -212,6 +212,7 @@ void app_render(struct app *app)
     app->partial_ok = top && app->drawn_gen == top->gen && !app->full_redraw;
     app->drawn_gen = top && !top->ops->overlay ? top->gen : 0;
     app->full_redraw = false;
+    ui_strings_frame(app->ui);
     stack_render(app, now);
     if (top && !top->ops->draws_toast && now < app->toast_until_ms)
         ui_draw_toast(app->ui, app->toast);
@@ -543,6 +544,7 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
     srand((unsigned)util_now_us());
     log_info("binge %s on platform %s, server %s", BINGE_VERSION, platform->name, opts->server_url);
 
+    i18n_init(NULL); /* before any other thread: it sets LANGUAGE (docs/i18n.md) */
     if (create_window(app) != 0)
         goto out;
     if (player_init() != 0) {
@@ -565,6 +567,7 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
         log_warn("%s", store_recovery_message(app->store));
     store_set_wake(app->store, app_wake, app); /* a write done: progress_tick reports it */
     prefs_apply(app);
+    log_info("menus in %s (%s)", prefs_apply_ui_language(app), i18n_localedir());
     /* --play starts the stream before the fonts load: GStreamer fetches the playlist and the
      * first segment on its own threads meanwhile. */
     if (opts->play) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "binge/i18n.h"
 #include "binge/catalog.h"
 #include "binge/input.h"
 #include "binge/net.h"
@@ -319,13 +320,22 @@ int prefs_volume_pct(const struct app *app);
 /* Autoplay of the next episode at the end of one (on unless the viewer turned it off). */
 bool prefs_autoplay(const struct app *app);
 void prefs_set_autoplay(struct app *app, bool on);
-/* The catalog's language (Accept-Language): the viewer's choice, else --language. Borrowed
+/* The catalog's language (Accept-Language): the viewer's choice, else the menus' (see
+ * prefs.c). NULL resets the choice: the catalog follows the menus again. Borrowed
  * until the next change. Setting it changes what net sends from the next request on. */
 const char *prefs_content_language(const struct app *app);
 void prefs_set_content_language(struct app *app, const char *lang);
-/* The menus' language: kept only (the translations are a later issue); NULL when not chosen. */
+/* The menus' language chosen in settings (a tag of i18n_languages()); NULL when not chosen.
+ * Setting it translates the menus at once (the next frame is drawn whole) and, unless the
+ * catalog's language is set apart, sends the catalog's requests in it too (the caller reloads
+ * what it shows: prefs_content_language changed). */
 const char *prefs_ui_language(const struct app *app);
 void prefs_set_ui_language(struct app *app, const char *lang);
+/* Makes the menus' language the one of docs/i18n.md's chain (--language, the settings screen,
+ * the locale) at start. Returns its tag. */
+const char *prefs_apply_ui_language(struct app *app);
+/* The catalog's language was chosen in settings apart from the menus'. */
+bool prefs_content_language_apart(const struct app *app);
 /* The preferred dub (NULL: the stream's own) and subtitles (NULL: off), as the AUDIO and
  * SUBTITLES keys keep them. */
 const char *prefs_audio_language(const struct app *app);
@@ -456,6 +466,9 @@ void wallet_paid(struct app *app, const char *text);
 int app_state_value(struct app *app, const char *path, char *buf, size_t len);
 /* Writes the whole state as one line of JSON to out. */
 void app_state_print(struct app *app, FILE *out);
+/* `state strings`: {"ui_language":"th","strings":["...", ...]}, the strings the last frame drew
+ * (ui_drawn_strings), one JSON line. */
+void app_state_print_strings(struct app *app, FILE *out);
 
 /* automation.c: the QA line protocol, from a script file and/or the control socket. */
 struct automation *automation_new(const char *script_path, const char *control_path, FILE *out,

@@ -212,6 +212,12 @@ static int parse_line(char *line, struct cmd *c, char *err, size_t errlen)
         }
     } else if (strcmp(name, "state") == 0 && argc == 1) {
         c->type = CMD_STATE;
+    } else if (strcmp(name, "state") == 0 && argc == 2 && strcmp(argv[1], "strings") == 0) {
+        c->type = CMD_STATE; /* the last frame's strings (docs/i18n.md) */
+        if (!(c->value = strdup(argv[1]))) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
     } else if (strcmp(name, "quit") == 0 && argc == 1) {
         c->type = CMD_QUIT;
     } else {
@@ -382,8 +388,9 @@ static void take_control_lines(struct automation *a)
 
 static void print_state(struct automation *a, struct app *app, const struct cmd *c)
 {
+    void (*print)(struct app *, FILE *) = c->value ? app_state_print_strings : app_state_print;
     if (!c->client) {
-        app_state_print(app, a->out);
+        print(app, a->out);
         return;
     }
     char *buf = NULL;
@@ -391,7 +398,7 @@ static void print_state(struct automation *a, struct app *app, const struct cmd 
     FILE *mem = open_memstream(&buf, &len);
     if (!mem)
         return;
-    app_state_print(app, mem);
+    print(app, mem);
     fclose(mem);
     if (len && buf[len - 1] == '\n')
         buf[len - 1] = '\0';

@@ -15,26 +15,26 @@ void app_describe_failure(const struct net_response *r, char *title, size_t tlen
 {
     const char *t, *d;
     if (r->error == BINGE_ENET || r->error == BINGE_ETIMEDOUT) {
-        t = "Can't reach the server";
-        d = "Check your internet connection.";
+        t = _("Can't reach the server");
+        d = _("Check your internet connection.");
     } else if (r->error) {
-        t = "The server sent an unusable answer";
-        d = "Please try again in a moment.";
+        t = _("The server sent an unusable answer");
+        d = _("Please try again in a moment.");
     } else if (r->status == 401 || r->status == 403) {
-        t = "Access was refused";
-        d = "Please try again. If it keeps happening, restart the app.";
+        t = _("Access was refused");
+        d = _("Please try again. If it keeps happening, restart the app.");
     } else if (r->status == 404 || r->status == 410) {
-        t = "This isn't available";
-        d = "It may have been taken down. Please pick something else.";
+        t = _("This isn't available");
+        d = _("It may have been taken down. Please pick something else.");
     } else if (r->status == 429) {
-        t = "Too many requests";
-        d = "Please wait a moment and try again.";
+        t = _("Too many requests");
+        d = _("Please wait a moment and try again.");
     } else if (r->status >= 500) {
-        t = "The service is having a problem";
-        d = "It is not your connection. Please try again in a moment.";
+        t = _("The service is having a problem");
+        d = _("It is not your connection. Please try again in a moment.");
     } else {
-        t = "Something went wrong";
-        d = "Please try again.";
+        t = _("Something went wrong");
+        d = _("Please try again.");
     }
     snprintf(title, tlen, "%s", t);
     snprintf(detail, dlen, "%s", d);
@@ -60,13 +60,14 @@ void app_failure_text(const struct net_response *r, const char *parse_err, char 
                       char *tech, size_t tlen)
 {
     if (parse_err && parse_err[0]) {
-        snprintf(text, len, "The server sent an unusable answer. Please try again in a moment.");
+        snprintf(text, len, "%s",
+                 _("The server sent an unusable answer. Please try again in a moment."));
         snprintf(tech, tlen, "bad JSON: %s", parse_err);
         return;
     }
     char title[160], detail[256];
     app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
-    snprintf(text, len, "%s. %s", title, detail);
+    snprintf(text, len, _("%s. %s"), title, detail);
     app_failure_tech(r, tech, tlen);
 }
 

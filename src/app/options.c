@@ -151,7 +151,8 @@ static const struct opt opt_table[] = {
     {"http-retries", OPT_INT, OFF(http_retries), 0, NULL, 3, 0, 10, "N",
      "retries of a failed GET or idempotent request, with backoff", NULL},
     {"language", OPT_STRING, OFF(language), 0, NULL, 0, 0, 0, "LANG",
-     "catalog language, sent as Accept-Language (default from LANG, else en)", check_language},
+     "menus' and catalog's language, sent as Accept-Language (default from LANG, else en)",
+     check_language},
     {"audio-sink", OPT_STRING, OFF(audio_sink), OPT_NULLABLE, NULL, 0, 0, 0, "DESC",
      "GStreamer audio sink, e.g. \"alsasink device=hdmi:0\" (default: the platform's)", NULL},
     {"video-output", OPT_STRING, OFF(video_output), OPT_NULLABLE, NULL, 0, 0, 0, "NAME",
@@ -270,6 +271,8 @@ static int opt_set(struct binge_options *opts, const struct opt *o, const char *
         }
         free(*field);
         *field = copy;
+        if (field == &opts->language)
+            opts->language_set = true; /* the menus' language too, over the settings screen's */
         return 0;
     }
     }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "app_internal.h"
+#include "binge/i18n.h"
 #include "binge/log.h"
 #include "binge/store.h"
 #include "binge/util.h"
@@ -20,18 +21,13 @@ LOG_MODULE("prefs");
 #define PREF_SUBTITLES "subtitle_language"   /* "off" = none */
 #define PREF_AUTOPLAY "autoplay"             /* "0": stop after each episode */
 #define PREF_CONTENT_LANG "content_language" /* Accept-Language of the catalog */
-#define PREF_UI_LANG "ui_language"           /* kept for the translations to come */
+#define PREF_UI_LANG "ui_language"           /* the menus' language (docs/i18n.md) */
 #define VOLUME_STEP 10
 
 static void save(struct app *app, const char *key, const char *value)
 {
     if (app->store && store_set_setting(app->store, key, value) != 0)
         log_warn("the %s setting was not saved", key);
-}
-
-static void toast(struct app *app, const char *what, const char *value)
-{
-    app_toast(app, "%s%s", what, value);
 }
 
 static const char *saved(const struct app *app, const char *key)
@@ -115,18 +111,22 @@ static void switch_track(struct app *app, enum player_track_type type)
     const struct player_track *t = cycle(app, type, tracks, n, &none);
     bool audio = type == PLAYER_TRACK_AUDIO;
     if (none) {
-        toast(app, audio ? "This episode has one sound track" : "No subtitles for this episode",
-              "");
+        app_toast(app, "%s",
+                  audio ? _("This episode has one sound track")
+                        : _("No subtitles for this episode"));
         return;
     }
     const char *key = audio ? PREF_AUDIO : PREF_SUBTITLES;
     if (!t) {
         save(app, key, "off");
-        toast(app, "Subtitles: ", "off");
+        app_toast(app, _("Subtitles: %s"), _("off"));
         return;
     }
     save(app, key, t->language[0] ? t->language : t->id);
-    toast(app, audio ? "Audio: " : "Subtitles: ", track_label(t));
+    if (audio)
+        app_toast(app, _("Audio: %s"), track_label(t));
+    else
+        app_toast(app, _("Subtitles: %s"), track_label(t));
     log_info("%s track %s (%s)", audio ? "audio" : "subtitle", t->id, t->language);
 }
 
@@ -185,10 +185,22 @@ void prefs_set_autoplay(struct app *app, bool on)
     log_info("autoplay of the next episode %s", on ? "on" : "off");
 }
 
+/* The catalog follows the menus unless set apart: the saved choice, else --language as given
+ * (it may be a list, "th, en;q=0.5"), else the menus' language chosen in settings, else the
+ * locale's (--language's default). */
 const char *prefs_content_language(const struct app *app)
 {
     const char *v = saved(app, PREF_CONTENT_LANG);
-    return v && *v ? v : app->opts->language;
+    if (v && *v)
+        return v;
+    const char *ui = saved(app, PREF_UI_LANG);
+    return !app->opts->language_set && ui && *ui ? ui : app->opts->language;
+}
+
+bool prefs_content_language_apart(const struct app *app)
+{
+    const char *v = saved(app, PREF_CONTENT_LANG);
+    return v && *v;
 }
 
 void prefs_set_content_language(struct app *app, const char *lang)
@@ -206,7 +218,25 @@ const char *prefs_ui_language(const struct app *app)
 
 void prefs_set_ui_language(struct app *app, const char *lang)
 {
+    const char *before = prefs_content_language(app);
+    char was[80];
+    snprintf(was, sizeof(was), "%s", before ? before : "");
     save(app, PREF_UI_LANG, lang);
+    i18n_set_language(lang);
+    app->full_redraw = true;   /* every screen draws its strings anew, in the new language */
+    app_update_direction(app); /* and mirrored when it is written right to left */
+    const char *content = prefs_content_language(app);
+    if (content && strcmp(content, was) != 0 && app->net &&
+        net_set_language(app->net, content) != 0)
+        log_warn("the content language %s is not used", content);
+}
+
+/* The menus' language: --language, else the settings screen's choice, else the locale's. */
+const char *prefs_apply_ui_language(struct app *app)
+{
+    const char *ui = saved(app, PREF_UI_LANG);
+    const char *lang = !app->opts->language_set && ui && *ui ? ui : app->opts->language;
+    return i18n_set_language(lang)->tag;
 }
 
 const char *prefs_audio_language(const struct app *app)

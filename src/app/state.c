@@ -223,6 +223,10 @@ static void get_settings_language(struct app *app, struct app_value *v)
 {
     STR(prefs_content_language(app));
 }
+static void get_ui_language(struct app *app, struct app_value *v)
+{
+    STR(i18n_language());
+}
 static void get_settings_ui_language(struct app *app, struct app_value *v)
 {
     STR(prefs_ui_language(app));
@@ -375,6 +379,7 @@ static const struct field fields[] = {
     {"loop.frame_time_n", get_frame_n, NONE_INT(0)},
     {"loop.frame_time_p50_us", get_frame_p50, NONE_INT(-1)},
     {"loop.frame_time_p99_us", get_frame_p99, NONE_INT(-1)},
+    {"ui_language", get_ui_language, NONE_STR(NULL)},
     {"error", get_error, NONE_STR(NULL)},
     {"error_detail", get_error_detail, NONE_STR(NULL)},
 };
@@ -477,5 +482,25 @@ void app_state_print(struct app *app, FILE *out)
     if (group)
         fputc('}', out);
     fputs("}\n", out);
+    fflush(out);
+}
+
+void app_state_print_strings(struct app *app, FILE *out)
+{
+    fputs("{\"ui_language\":", out);
+    print_json_string(out, i18n_language());
+    fputs(",\"strings\":[", out);
+    const char *p = app->ui ? ui_drawn_strings(app->ui) : "";
+    char line[4096];
+    for (bool first = true; *p;) {
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        snprintf(line, sizeof(line), "%.*s", (int)n, p);
+        fputs(first ? "" : ",", out);
+        print_json_string(out, line);
+        first = false;
+        p += n + (end ? 1 : 0);
+    }
+    fputs("]}\n", out);
     fflush(out);
 }

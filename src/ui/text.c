@@ -217,6 +217,7 @@ int text_draw(struct ui *ui, const char *s, int size, SDL_Color color, int x, in
     int a = (int)align;
     ui_mirror_anchor(ui, &x, &a); /* an RTL UI's anchor (ui.c) */
     align = (enum text_align)a;
+    ui_strings_note(s);
     char buf[512];
     if (max_w > 0) {
         ellipsize(ui, s, size, max_w, buf, sizeof(buf));
@@ -327,6 +328,7 @@ int text_draw_wrapped(struct ui *ui, const char *s, int size, SDL_Color color, i
 {
     if (!s || !*s || max_lines <= 0)
         return 0;
+    ui_strings_note(s);
     char lines[TEXT_MAX_LINES][TEXT_LINE_MAX];
     bool complete = true;
     if (max_lines > TEXT_MAX_LINES)

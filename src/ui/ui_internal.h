@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "binge/i18n.h"
 #include "binge/ui.h"
 #include "widgets.h"
 
@@ -156,5 +157,8 @@ void image_cache_fail(struct image_cache *cache, const char *url);
 bool image_cache_pump(struct image_cache *cache, SDL_Renderer *renderer);
 
 /* widgets.c: see widgets.h */
+
+/* Notes a string the text engine draws this frame (src/ui/strings.c). */
+void ui_strings_note(const char *s);
 
 #endif

@@ -118,6 +118,7 @@ int ui_text_block(struct ui *ui, const char *s, SDL_Rect box, int size, int min_
 {
     if (!s || !*s)
         return 0;
+    ui_strings_note(s);
     char lines[TEXT_MAX_LINES][TEXT_LINE_MAX];
     int n = 0;
     if (min_size <= 0 || min_size > size)

@@ -48,7 +48,7 @@ static void start(struct app *app, struct screen *s)
 {
     struct activate_screen *a = s->state;
     reset(app, a);
-    set_status(app, a, false, "Getting a code...");
+    set_status(app, a, false, _("Getting a code..."));
     a->code_req =
         screen_request(app, s, APP_REQ_DEVICE_CODE, NET_POST, "/v1/device/code", "{}", 0, NULL);
 }
@@ -71,7 +71,7 @@ static void on_device_code(struct app *app, struct activate_screen *a, struct ne
     a->code = code;
     a->interval_s = code->interval;
     a->token_at_ms = util_now_ms() + (int64_t)code->interval * 1000;
-    set_status(app, a, false, "Waiting for you to approve on your phone...");
+    set_status(app, a, false, _("Waiting for you to approve on your phone..."));
     log_info("activation code issued, polling every %d s", code->interval);
 }
 
@@ -97,8 +97,8 @@ static void on_device_token(struct app *app, struct activate_screen *a, struct n
     case CATALOG_TOKEN_OK: {
         char text[160];
         session_adopt(app, poll->tokens);
-        snprintf(text, sizeof(text), "Linked to %s",
-                 app->account_name ? app->account_name : "your account");
+        snprintf(text, sizeof(text), _("Linked to %s"),
+                 app->account_name ? app->account_name : _("your account"));
         set_status(app, a, false, text);
         log_info("device linked to an account");
         catalog_device_code_free(a->code);
@@ -114,14 +114,14 @@ static void on_device_token(struct app *app, struct activate_screen *a, struct n
         a->token_at_ms = now + (int64_t)a->interval_s * 1000;
         break;
     case CATALOG_TOKEN_EXPIRED:
-        set_status(app, a, true, "The code expired. Press OK for a new one.");
+        set_status(app, a, true, _("The code expired. Press OK for a new one."));
         break;
     case CATALOG_TOKEN_DENIED:
-        set_status(app, a, true, "Linking was declined. Press OK to try again.");
+        set_status(app, a, true, _("Linking was declined. Press OK to try again."));
         break;
     case CATALOG_TOKEN_FAILED:
         log_warn("activation: linking failed: %s", poll->message ? poll->message : "no reason");
-        set_status(app, a, true, "Linking failed. Press OK to try again.");
+        set_status(app, a, true, _("Linking failed. Press OK to try again."));
         app_set_error_tech(app, "%s", poll->message ? poll->message : "");
         break;
     }
@@ -189,9 +189,9 @@ static void activate_render(struct app *app, struct screen *s, int64_t now)
     const struct catalog_device_code *c = a->code;
     struct ui_qr_view v = {
         .now_ms = now,
-        .title = app->account_name && !c ? "Your account is linked" : "Link this TV",
-        .lines = {c ? "Scan the code, or visit" : NULL, c ? c->verification_uri : NULL,
-                  c ? "and enter this code:" : NULL},
+        .title = app->account_name && !c ? _("Your account is linked") : _("Link this TV"),
+        .lines = {c ? _("Scan the code, or visit") : NULL, c ? c->verification_uri : NULL,
+                  c ? _("and enter this code:") : NULL},
         .code = c ? c->user_code : NULL,
         .qr_text =
             c ? (c->verification_uri_complete ? c->verification_uri_complete : c->verification_uri)
@@ -199,7 +199,7 @@ static void activate_render(struct app *app, struct screen *s, int64_t now)
         .status = a->status[0] ? a->status : NULL,
         .status_is_error = a->error,
         .busy = c != NULL,
-        .hint = c ? "Press BACK to cancel" : "Press BACK to return",
+        .hint = c ? _("Press BACK to cancel") : _("Press BACK to return"),
     };
     ui_draw_qr_screen(app->ui, &v);
 }

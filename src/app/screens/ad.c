@@ -49,13 +49,13 @@ static void ad_render(struct app *app, struct screen *s, int64_t now)
 {
     struct ad_screen *ad = s->state;
     char count[64];
-    snprintf(count, sizeof(count), "Your episode unlocks in %lld s",
+    snprintf(count, sizeof(count), _("Your episode unlocks in %lld s"),
              (long long)((ad->until_ms - now + 999) / 1000));
     struct ui_qr_view v = {
-        .title = "A short break from our sponsor",
-        .lines = {count, "Thanks for watching: this keeps episodes free."},
+        .title = _("A short break from our sponsor"),
+        .lines = {count, _("Thanks for watching: this keeps episodes free.")},
         .busy = true,
-        .hint = "BACK to leave the ad (the episode stays locked)",
+        .hint = _("BACK to leave the ad (the episode stays locked)"),
         .now_ms = now,
     };
     ui_draw_qr_screen(app->ui, &v);

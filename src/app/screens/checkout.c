@@ -51,13 +51,13 @@ static void start(struct app *app, struct screen *s)
 {
     struct checkout_screen *c = s->state;
     reset(app, c);
-    set_status(app, c, false, "Preparing your checkout...");
+    set_status(app, c, false, _("Preparing your checkout..."));
     char *body = NULL;
     if (catalog_build_purchase(c->pack_id, &body) == 0)
         c->purchase_req = screen_request(app, s, APP_REQ_PURCHASE, NET_POST, "/v1/purchase/session",
                                          body, 0, NULL);
     else
-        set_status(app, c, true, "This pack can't be bought here.");
+        set_status(app, c, true, _("This pack can't be bought here."));
     free(body);
 }
 
@@ -88,22 +88,27 @@ static void on_purchase(struct app *app, struct screen *s, struct net_response *
     char text[160];
     switch (p->status) {
     case CATALOG_PURCHASE_PENDING:
-        snprintf(text, sizeof(text), "Waiting for payment of %s...", p->pack.price);
+        snprintf(text, sizeof(text), _("Waiting for payment of %s..."), p->pack.price);
         set_status(app, c, false, text);
         c->poll_at_ms = util_now_ms() + APP_POLL_CHECKOUT_MS;
         break;
     case CATALOG_PURCHASE_COMPLETED:
         if (p->pack.vip_days > 0 && p->pack.coins + p->pack.bonus_coins == 0)
-            snprintf(text, sizeof(text), "Paid: VIP for %d more days", p->pack.vip_days);
+            snprintf(
+                text, sizeof(text),
+                P_("Paid: VIP for %d more day", "Paid: VIP for %d more days", p->pack.vip_days),
+                p->pack.vip_days);
         else
-            snprintf(text, sizeof(text), "Paid: +%d coins", p->pack.coins + p->pack.bonus_coins);
+            snprintf(text, sizeof(text),
+                     P_("Paid: +%d coin", "Paid: +%d coins", p->pack.coins + p->pack.bonus_coins),
+                     p->pack.coins + p->pack.bonus_coins);
         log_info("checkout %s completed", p->id);
         /* Back to the wallet (or through it to the paywall) with the new balance. */
         app_pop(app);
         wallet_paid(app, text);
         break;
     case CATALOG_PURCHASE_EXPIRED:
-        set_status(app, c, true, "The checkout expired. Press OK to start again.");
+        set_status(app, c, true, _("The checkout expired. Press OK to start again."));
         break;
     }
 }
@@ -176,14 +181,15 @@ static void checkout_render(struct app *app, struct screen *s, int64_t now)
     struct checkout_screen *c = s->state;
     char what[200] = "";
     if (c->purchase)
-        snprintf(what, sizeof(what), "%s for %s", c->purchase->pack.title, c->purchase->pack.price);
+        snprintf(what, sizeof(what), _("%s for %s"), c->purchase->pack.title,
+                 c->purchase->pack.price);
     struct ui_qr_view v = {
         .now_ms = now,
-        .hint = "Press BACK to choose another pack",
-        .title = "Buy on your phone",
-        .lines = {what[0] ? what : "Preparing your checkout...",
-                  "Scan the code with your phone's camera",
-                  "and pay there. Your coins appear here."},
+        .hint = _("Press BACK to choose another pack"),
+        .title = _("Buy on your phone"),
+        .lines = {what[0] ? what : _("Preparing your checkout..."),
+                  _("Scan the code with your phone's camera"),
+                  _("and pay there. Your coins appear here.")},
         .qr_text = c->purchase ? c->purchase->qr_url : NULL,
         .url = c->purchase ? c->purchase->qr_url : NULL,
         .status = c->status[0] ? c->status : NULL,

@@ -1,5 +1,6 @@
-/* "Exit binge?": pushed by BACK on the bottom screen (app_dispatch), drawn over it. OK on "Exit"
- * quits with status 0; BACK, HOME or OK on "Stay" return to the screen below as it was.
+/* _("Exit binge?"): pushed by BACK on the bottom screen (app_dispatch), drawn over it. OK on
+ * _("Exit") quits with status 0; BACK, HOME or OK on _("Stay") return to the screen below as it
+ * was.
  *
  * Threading: UI thread only. */
 
@@ -60,12 +61,12 @@ static void exit_render(struct app *app, struct screen *s, int64_t now)
     (void)now;
     struct exit_screen *e = s->state;
     struct ui_dialog_view v = {
-        .title = "Exit binge?",
-        .detail = "Your place in every series is saved.",
-        .buttons = {"Exit", "Stay"},
+        .title = _("Exit binge?"),
+        .detail = _("Your place in every series is saved."),
+        .buttons = {_("Exit"), _("Stay")},
         .n_buttons = N_BUTTONS,
         .focus = e->focus,
-        .hint = "OK to choose, BACK to stay",
+        .hint = _("OK to choose, BACK to stay"),
     };
     ui_draw_dialog(app->ui, &v);
 }

@@ -58,9 +58,9 @@ static const struct {
     const char *screen;
     const char *label;
 } bar_items[] = {
-    {"search", "Search"},
-    {"wallet", "Wallet"},
-    {"settings", "Settings"},
+    {"search", N_("Search")},
+    {"wallet", N_("Wallet")},
+    {"settings", N_("Settings")},
 };
 #define BAR_MAX (sizeof(bar_items) / sizeof(bar_items[0]))
 
@@ -259,8 +259,8 @@ static void on_home(struct app *app, struct home_screen *h, struct net_response 
     }
     char tech[512];
     if (err[0]) {
-        snprintf(h->title, sizeof(h->title), "The server sent a bad catalog");
-        snprintf(h->detail, sizeof(h->detail), "Please try again later.");
+        snprintf(h->title, sizeof(h->title), "%s", _("The server sent a bad catalog"));
+        snprintf(h->detail, sizeof(h->detail), "%s", _("Please try again later."));
         snprintf(tech, sizeof(tech), "bad JSON: %s", err);
     } else {
         app_describe_failure(r, h->title, sizeof(h->title), h->detail, sizeof(h->detail));
@@ -275,8 +275,8 @@ static void on_home(struct app *app, struct home_screen *h, struct net_response 
         app->offline = true;
     if (h->home && r->error) {
         /* The saved catalog stays browsable under a banner. */
-        snprintf(h->title, sizeof(h->title), "Offline");
-        snprintf(h->detail, sizeof(h->detail), "showing your saved catalog");
+        snprintf(h->title, sizeof(h->title), "%s", _("Offline"));
+        snprintf(h->detail, sizeof(h->detail), "%s", _("showing your saved catalog"));
     }
     if (!app->retry_at_ms)
         app_schedule_retry(app);
@@ -296,16 +296,16 @@ static void hero_meta(const struct catalog_item *item, char *buf, size_t len)
     } while (0)
     if (!item)
         return;
-    PART("%d episode%s", item->episode_count, item->episode_count == 1 ? "" : "s");
+    PART(P_("%d episode", "%d episodes", item->episode_count), item->episode_count);
     if (item->free_episodes > 0)
-        PART("%d free", item->free_episodes);
+        PART(P_("%d free", "%d free", item->free_episodes), item->free_episodes);
     int64_t t = item->total_duration_s;
     if (t >= 3600)
-        PART("%lld h %lld min", (long long)(t / 3600), (long long)(t % 3600 / 60));
+        PART(_("%lld h %lld min"), (long long)(t / 3600), (long long)(t % 3600 / 60));
     else if (t >= 60)
-        PART("%lld min", (long long)(t / 60));
+        PART(_("%lld min"), (long long)(t / 60));
     else if (t > 0)
-        PART("%lld s", (long long)t);
+        PART(_("%lld s"), (long long)t);
 #undef PART
 }
 
@@ -353,8 +353,8 @@ void home_note_offline(struct app *app)
 {
     struct home_screen *h = home_state(app);
     if (h && h->home) {
-        snprintf(h->title, sizeof(h->title), "Offline");
-        snprintf(h->detail, sizeof(h->detail), "showing your saved catalog");
+        snprintf(h->title, sizeof(h->title), "%s", _("Offline"));
+        snprintf(h->detail, sizeof(h->detail), "%s", _("showing your saved catalog"));
     }
 }
 
@@ -571,29 +571,32 @@ static int64_t home_tick(struct app *app, struct screen *s, int64_t now)
 static void home_render(struct app *app, struct screen *s, int64_t now)
 {
     struct home_screen *h = s->state;
-    char detail[320];
+    char detail[448];
     const char *title = h->title[0] ? h->title : NULL;
     const char *det = h->detail[0] ? h->detail : NULL;
     if (h->state == APP_HOME_LOADING && !title)
-        title = "Loading";
+        title = _("Loading");
     if (app->retry_at_ms && title) {
         int64_t left = (app->retry_at_ms - now + 999) / 1000;
-        snprintf(detail, sizeof(detail), "%s%sRetrying in %lld s", det ? det : "", det ? " - " : "",
-                 (long long)(left > 0 ? left : 0));
+        char retry[96];
+        snprintf(retry, sizeof(retry), _("Retrying in %lld s"), (long long)(left > 0 ? left : 0));
+        snprintf(detail, sizeof(detail), "%s%s%s", det ? det : "", det ? " - " : "", retry);
         det = detail;
     }
-    char header[160] = "";
+    char header[256] = "", coins[64], link[160];
+    snprintf(coins, sizeof(coins), P_("%lld coin", "%lld coins", session_balance(app)),
+             (long long)session_balance(app));
+    snprintf(link, sizeof(link), "  -  %s", _("MENU: link your account"));
     if (app->wallet)
-        snprintf(header, sizeof(header), "%lld coins%s%s", (long long)session_balance(app),
-                 app->wallet->vip_active ? "  -  VIP" : "",
-                 app->account_name ? "" : "  -  MENU: link your account");
+        snprintf(header, sizeof(header), "%s%s%s", coins, app->wallet->vip_active ? "  -  VIP" : "",
+                 app->account_name ? "" : link);
     for (size_t i = 0; h->home && i < h->grid.n_rows; i++)
         h->focus_item[i] = ui_grid_col_of(&h->grid, i);
     size_t items[BAR_MAX], n_bar = bar_present(items);
     const char *labels[UI_HOME_BAR_MAX];
     size_t bar_focus = 0;
     for (size_t i = 0; i < n_bar && i < UI_HOME_BAR_MAX; i++) {
-        labels[i] = bar_items[items[i]].label;
+        labels[i] = _(bar_items[items[i]].label);
         if (items[i] == h->bar_focus)
             bar_focus = i;
     }

@@ -110,7 +110,7 @@ static void send_unlock(struct app *app, struct screen *s, int method)
     if (!pw->unlock_key[0] || pw->unlock_method != method) {
         unsigned char raw[16];
         if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw)) {
-            pay_status(app, pw, true, "Can't make an unlock key on this device");
+            pay_status(app, pw, true, _("Can't make an unlock key on this device"));
             return;
         }
         for (size_t i = 0; i < sizeof(raw); i++)
@@ -129,7 +129,7 @@ static void send_unlock(struct app *app, struct screen *s, int method)
         screen_request(app, s, APP_REQ_UNLOCK, NET_POST, path, body, APP_REQ_IDEMPOTENT, NULL);
     free(path);
     free(body);
-    pay_status(app, pw, false, "Unlocking...");
+    pay_status(app, pw, false, _("Unlocking..."));
     log_info("unlock episode %d with %s", pw->episode_index, unlock_method_names[method]);
 }
 
@@ -142,7 +142,7 @@ static void on_unlock(struct app *app, struct screen *s, struct net_response *r)
         char text[480], title[160], detail[256], tech[512];
         app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
         app_failure_tech(r, tech, sizeof(tech));
-        snprintf(text, sizeof(text), "%s. Press OK to try again.", title);
+        snprintf(text, sizeof(text), _("%s. Press OK to try again."), title);
         log_warn("unlock: %s", tech);
         pay_status(app, pw, true, text);
         app_set_error_tech(app, "%s", tech);
@@ -164,21 +164,21 @@ static void on_unlock(struct app *app, struct screen *s, struct net_response *r)
         pw->pf.balance = locked->balance;
         catalog_locked_free(locked);
     }
-    char text[200];
+    char text[400];
     if (r->status == 402 && pw->unlock_method == APP_UNLOCK_COINS)
-        snprintf(text, sizeof(text), "Not enough coins: you have %d, it costs %d", pw->pf.balance,
-                 pw->pf.price);
+        snprintf(text, sizeof(text), _("Not enough coins: you have %1$d, it costs %2$d"),
+                 pw->pf.balance, pw->pf.price);
     else if (r->status == 429 && pw->unlock_method == APP_UNLOCK_AD) {
-        snprintf(text, sizeof(text), "No more ad unlocks today");
+        snprintf(text, sizeof(text), "%s", _("No more ad unlocks today"));
         if (app->wallet)
             app->wallet->ads_left_today = 0; /* the row turns off; the wallet is asked again */
         session_request_wallet(app);
     } else if (r->status == 429)
-        snprintf(text, sizeof(text), "Too many attempts. Please wait a moment");
+        snprintf(text, sizeof(text), "%s", _("Too many attempts. Please wait a moment"));
     else {
         char title[120], detail[120];
         app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
-        snprintf(text, sizeof(text), "The unlock failed. %s", detail);
+        snprintf(text, sizeof(text), _("The unlock failed. %s"), detail);
     }
     char tech[512];
     app_failure_tech(r, tech, sizeof(tech));
@@ -283,36 +283,41 @@ static void paywall_render(struct app *app, struct screen *s, int64_t now)
     struct paywall_screen *pw = s->state;
     const struct catalog_wallet *w = app->wallet;
     const struct paywall_focus *f = &pw->pf;
-    char coins[64], coins_detail[64], ads[64], vip[96];
-    snprintf(coins, sizeof(coins), "Unlock for %d coins", f->price);
+    char coins[160], coins_detail[160], ads[160], vip[160];
+    snprintf(coins, sizeof(coins), P_("Unlock for %d coin", "Unlock for %d coins", f->price),
+             f->price);
     if (f->balance >= 0 && f->balance < f->price)
-        snprintf(coins_detail, sizeof(coins_detail), "You need %d more coins",
+        snprintf(coins_detail, sizeof(coins_detail),
+                 P_("You need %d more coin", "You need %d more coins", f->price - f->balance),
                  f->price - f->balance);
     else
-        snprintf(coins_detail, sizeof(coins_detail), "%d coins left after this",
+        snprintf(coins_detail, sizeof(coins_detail),
+                 P_("%d coin left after this", "%d coins left after this", f->balance - f->price),
                  f->balance - f->price);
     if (w && w->ads_left_today <= 0)
-        snprintf(ads, sizeof(ads), "No ad unlocks left today");
+        snprintf(ads, sizeof(ads), "%s", _("No ad unlocks left today"));
     else if (w)
-        snprintf(ads, sizeof(ads), "%d ad unlocks left today", w->ads_left_today);
+        snprintf(ads, sizeof(ads),
+                 P_("%d ad unlock left today", "%d ad unlocks left today", w->ads_left_today),
+                 w->ads_left_today);
     else
-        snprintf(ads, sizeof(ads), "Checking your ad unlocks...");
+        snprintf(ads, sizeof(ads), "%s", _("Checking your ad unlocks..."));
     snprintf(vip, sizeof(vip), "%s",
-             w && w->vip_active ? "Included in your VIP plan"
-                                : "Every episode while a VIP plan is active");
+             w && w->vip_active ? _("Included in your VIP plan")
+                                : _("Every episode while a VIP plan is active"));
     struct ui_paywall_view v = {
         .series_title = pw->series_title,
         .poster_url = pw->poster_url,
         .episode_index = pw->episode_index,
         .price_coins = f->price,
         .balance = f->balance,
-        .vip_line = w && w->vip_active ? "You are VIP" : NULL,
+        .vip_line = w && w->vip_active ? _("You are VIP") : NULL,
         .options =
             {
                 {coins, coins_detail, paywall_row_enabled(w, f, APP_UNLOCK_COINS)},
-                {"Watch a short ad", ads, paywall_row_enabled(w, f, APP_UNLOCK_AD)},
-                {"Unlock with VIP", vip, paywall_row_enabled(w, f, APP_UNLOCK_VIP)},
-                {"Buy coins on your phone", "Scan a code and pay there",
+                {_("Watch a short ad"), ads, paywall_row_enabled(w, f, APP_UNLOCK_AD)},
+                {_("Unlock with VIP"), vip, paywall_row_enabled(w, f, APP_UNLOCK_VIP)},
+                {_("Buy coins on your phone"), _("Scan a code and pay there"),
                  paywall_row_enabled(w, f, APP_UNLOCK_METHODS)},
             },
         .n_options = APP_UNLOCK_METHODS + 1,

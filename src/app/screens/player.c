@@ -28,14 +28,14 @@ struct player_screen {
     uint64_t play_req;
     enum player_state pstate;
     int64_t duration_ms;
-    char msg_title[160];
+    char msg_title[256];
     char msg_detail[256];
     bool msg_error;
-    char msg_hint[80];          /* what OK does on the panel; "" = "OK to retry" */
+    char msg_hint[192];         /* what OK does on the panel; "" = "OK to retry" */
     int64_t resume_override_ms; /* a retry starts here, not at the server's resume_ms; -1 */
     int buffer_pct;             /* the last buffering level, 0..100 */
     bool busy;
-    char busy_text[96];
+    char busy_text[128];
     int64_t overlay_until_ms;
     int64_t volume_until_ms; /* the volume bar is up until then; 0 = not shown */
     uint64_t frame_seq;
@@ -98,9 +98,11 @@ static void set_busy(struct app *app, struct screen *s, const char *text)
 
 static void set_busy_episode(struct app *app, struct screen *s, int index)
 {
-    char text[64] = "Loading"; /* the episode is not known before the series is in */
+    char text[128]; /* the episode is not known before the series is in */
     if (index > 0)
-        snprintf(text, sizeof(text), "Loading episode %d", index);
+        snprintf(text, sizeof(text), _("Loading episode %d"), index);
+    else
+        snprintf(text, sizeof(text), "%s", _("Loading"));
     set_busy(app, s, text);
 }
 
@@ -129,7 +131,8 @@ static void play_episode(struct app *app, struct screen *s, int index)
     p->seek_dir = 0; /* a held key does not carry its speed into another episode */
     p->seeking = p->seek_queued = false;
     if (!ep) {
-        player_message(app, s, true, "This episode is missing", "The series has no such episode");
+        player_message(app, s, true, _("This episode is missing"),
+                       _("The series has no such episode"));
         return;
     }
     if (!app->token) {
@@ -138,7 +141,7 @@ static void play_episode(struct app *app, struct screen *s, int index)
         screen_resend_later(app, s, APP_REQ_PLAY);
         p->pstate = PLAYER_LOADING;
         p->duration_ms = -1;
-        set_busy(app, s, "Signing in");
+        set_busy(app, s, _("Signing in"));
         if (!app->register_req)
             session_request_register(app);
         return;
@@ -295,8 +298,8 @@ static void playback_on_series(struct app *app, struct screen *s, struct net_res
     }
     char title[160], detail[256], tech[512];
     if (err[0]) {
-        snprintf(title, sizeof(title), "The server sent a bad series");
-        snprintf(detail, sizeof(detail), "Please try again later.");
+        snprintf(title, sizeof(title), "%s", _("The server sent a bad series"));
+        snprintf(detail, sizeof(detail), "%s", _("Please try again later."));
         snprintf(tech, sizeof(tech), "bad JSON: %s", err);
     } else {
         app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
@@ -352,7 +355,7 @@ static void playback_on_play(struct app *app, struct screen *s, struct net_respo
         p->resume_override_ms = -1;
         int rc = player_open(app->player, play->play_url, start);
         if (rc != 0) {
-            player_message(app, s, true, "Can't play this episode", "Please try again.");
+            player_message(app, s, true, _("Can't play this episode"), _("Please try again."));
             app_set_error_tech(app, "player_open: %s", binge_strerror(rc));
         } else
             p->pstate = PLAYER_LOADING;
@@ -361,8 +364,8 @@ static void playback_on_play(struct app *app, struct screen *s, struct net_respo
     }
     char title[160], detail[256], tech[512];
     if (err[0]) {
-        snprintf(title, sizeof(title), "The server sent a bad answer");
-        snprintf(detail, sizeof(detail), "Please try again later.");
+        snprintf(title, sizeof(title), "%s", _("The server sent a bad answer"));
+        snprintf(detail, sizeof(detail), "%s", _("Please try again later."));
         snprintf(tech, sizeof(tech), "bad JSON: %s", err);
     } else {
         app_describe_failure(r, title, sizeof(title), detail, sizeof(detail));
@@ -556,9 +559,10 @@ static void playback_picture_arrived(struct app *app, struct screen *s)
 static void set_buffering(struct app *app, struct screen *s)
 {
     struct player_screen *p = s->state;
-    char text[32] = "Buffering";
+    char text[96];
+    snprintf(text, sizeof(text), "%s", _("Buffering"));
     if (p->buffer_pct >= 0 && p->buffer_pct < 100)
-        snprintf(text, sizeof(text), "Buffering %d%%", p->buffer_pct);
+        snprintf(text, sizeof(text), _("Buffering %d%%"), p->buffer_pct);
     set_busy(app, s, text);
 }
 
@@ -573,27 +577,29 @@ static void on_player_error(struct app *app, struct screen *s, const struct play
     if (pos > 0)
         p->resume_override_ms = pos;
     record(app, s, "error");
-    const char *msg = ev->message[0] ? ev->message : "Playback failed";
+    const char *msg = ev->message[0] ? ev->message : _("Playback failed");
     char title[160], detail[256];
     switch (ev->error) {
     case PLAYER_ERROR_NOT_ENTITLED:
         /* The key server refused this device: the unlock may be gone (an ended VIP). Asking
          * for the episode again shows the paywall if it is locked now. */
-        player_message(app, s, true, "This episode isn't unlocked on this device",
-                       "Press OK to check the unlock again");
-        snprintf(p->msg_hint, sizeof(p->msg_hint), "OK to check again, BACK to return");
+        player_message(app, s, true, _("This episode isn't unlocked on this device"),
+                       _("Press OK to check the unlock again"));
+        snprintf(p->msg_hint, sizeof(p->msg_hint), "%s", _("OK to check again, BACK to return"));
         break;
     case PLAYER_ERROR_STALLED:
-        app_split_message(msg, "Playback stopped", title, sizeof(title), detail, sizeof(detail));
-        player_message(app, s, true, "Playback stopped", detail[0] ? detail : NULL);
-        snprintf(p->msg_hint, sizeof(p->msg_hint), "OK to go on from here, BACK to return");
+        app_split_message(msg, _("Playback stopped"), title, sizeof(title), detail, sizeof(detail));
+        player_message(app, s, true, _("Playback stopped"), detail[0] ? detail : NULL);
+        snprintf(p->msg_hint, sizeof(p->msg_hint), "%s",
+                 _("OK to go on from here, BACK to return"));
         break;
     case PLAYER_ERROR_NETWORK:
-        app_split_message(msg, "Connection problem", title, sizeof(title), detail, sizeof(detail));
-        player_message(app, s, true, "Connection problem", detail[0] ? detail : NULL);
+        app_split_message(msg, _("Connection problem"), title, sizeof(title), detail,
+                          sizeof(detail));
+        player_message(app, s, true, _("Connection problem"), detail[0] ? detail : NULL);
         break;
     default:
-        app_split_message(msg, "Can't play this episode", title, sizeof(title), detail,
+        app_split_message(msg, _("Can't play this episode"), title, sizeof(title), detail,
                           sizeof(detail));
         player_message(app, s, true, title, detail[0] ? detail : NULL);
         break;
@@ -646,20 +652,20 @@ static void playback_on_event(struct app *app, struct screen *s, const struct pl
         if (p->series && (size_t)p->episode_index < p->series->n_episodes) {
             if (!prefs_autoplay(app)) {
                 /* Autoplay is off (settings): stop here; OK plays the next one. */
-                char title[64], hint[64];
-                snprintf(title, sizeof(title), "Episode %d ended", p->episode_index);
-                snprintf(hint, sizeof(hint), "OK to play episode %d, BACK to return",
+                char title[128], hint[160];
+                snprintf(title, sizeof(title), _("Episode %d ended"), p->episode_index);
+                snprintf(hint, sizeof(hint), _("OK to play episode %d, BACK to return"),
                          p->episode_index + 1);
                 p->pstate = PLAYER_IDLE;
                 p->autoplay_held = true;
-                player_message(app, s, false, title, "Autoplay is off.");
+                player_message(app, s, false, title, _("Autoplay is off."));
                 snprintf(p->msg_hint, sizeof(p->msg_hint), "%s", hint);
                 break;
             }
             play_next_episode(app, s);
         } else {
             p->pstate = PLAYER_IDLE;
-            player_message(app, s, false, "That was the last episode", p->series_title);
+            player_message(app, s, false, _("That was the last episode"), p->series_title);
         }
         break;
     case PLAYER_EVENT_NEAR_END:
@@ -674,7 +680,7 @@ static void playback_on_event(struct app *app, struct screen *s, const struct pl
     case PLAYER_EVENT_STALL:
         log_warn("stalled at %lld ms; re-tuning (attempt %d)", (long long)ev->position_ms,
                  ev->attempt);
-        set_busy(app, s, "Reconnecting");
+        set_busy(app, s, _("Reconnecting"));
         break;
     case PLAYER_EVENT_VARIANT:
         log_info("variant %dx%d at %u bit/s", ev->variant.width, ev->variant.height,
@@ -956,11 +962,13 @@ static void player_render(struct app *app, struct screen *s, int64_t now)
 {
     struct player_screen *p = s->state;
     bool paused = p->pstate == PLAYER_PAUSED;
-    char next_up[128] = "";
+    char next_up[256] = "";
     const struct catalog_episode *next =
         p->series ? catalog_series_episode(p->series, p->episode_index + 1) : NULL;
     if (next && next->state == CATALOG_LOCKED)
-        snprintf(next_up, sizeof(next_up), "%s - locked, %d coins", next->title, next->price_coins);
+        snprintf(next_up, sizeof(next_up),
+                 P_("%1$s - locked, %2$d coin", "%1$s - locked, %2$d coins", next->price_coins),
+                 next->title, next->price_coins);
     else if (next)
         snprintf(next_up, sizeof(next_up), "%s", next->title);
     char sub[512], info[512] = "";
@@ -982,7 +990,7 @@ static void player_render(struct app *app, struct screen *s, int64_t now)
     /* INFO on an error panel: what went wrong in detail, in the panel under the viewer's words. */
     char more[600] = "";
     if (p->info && p->msg_title[0] && p->pstate == PLAYER_ERROR && app->error_tech[0])
-        snprintf(more, sizeof(more), "Details: %s", app->error_tech);
+        snprintf(more, sizeof(more), _("Details: %s"), app->error_tech);
     struct ui_episode_strip_view strip = {
         .series = p->series,
         .focus = p->strip.focus,
@@ -1007,9 +1015,9 @@ static void player_render(struct app *app, struct screen *s, int64_t now)
         .message_detail = p->msg_detail[0] ? p->msg_detail : NULL,
         .message_more = more[0] ? more : NULL,
         .message_hint = p->msg_error && p->pstate == PLAYER_ERROR
-                            ? (p->msg_hint[0] ? p->msg_hint : "OK to retry, BACK to return")
+                            ? (p->msg_hint[0] ? p->msg_hint : _("OK to retry, BACK to return"))
                         : p->autoplay_held && p->msg_hint[0] ? p->msg_hint
-                                                             : "Press BACK to return",
+                                                             : _("Press BACK to return"),
         .volume_pct = prefs_volume_pct(app),
         .muted = player_get_mute(app->player),
         .show_volume = now < p->volume_until_ms,

@@ -32,7 +32,7 @@ LOG_MODULE("search");
 #define KEY_ROWS (KEY_CHAR_ROWS + 1)
 static const char key_chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 enum { KEY_SPACE = 0, KEY_DELETE = 1, KEY_CLEAR = 2, KEY_ACTIONS = 3 };
-static const char *const key_action_labels[KEY_ACTIONS] = {"Space", "Delete", "Clear"};
+static const char *const key_action_labels[KEY_ACTIONS] = {N_("Space"), N_("Delete"), N_("Clear")};
 
 enum search_zone { ZONE_KEYS = 0, ZONE_RESULTS = 1, ZONE_RECENTS = 2 };
 enum search_phase {
@@ -131,7 +131,7 @@ static void send(struct app *app, struct screen *s)
     ss->req = screen_request(app, s, APP_REQ_SEARCH, NET_GET, path, NULL, 0, NULL);
     ss->phase = ss->req ? PHASE_LOADING : PHASE_ERROR;
     if (!ss->req)
-        snprintf(ss->message, sizeof(ss->message), "Can't search right now.");
+        snprintf(ss->message, sizeof(ss->message), "%s", _("Can't search right now."));
     log_debug("search \"%s\"", t);
 }
 
@@ -417,7 +417,7 @@ static void search_render(struct app *app, struct screen *s, int64_t now)
     }
     row_len[KEY_CHAR_ROWS] = KEY_ACTIONS;
     for (size_t c = 0; c < KEY_ACTIONS; c++)
-        keys[KEY_CHAR_ROWS * KEY_COLS + c] = key_action_labels[c];
+        keys[KEY_CHAR_ROWS * KEY_COLS + c] = _(key_action_labels[c]);
 
     char t[SEARCH_QUERY_MAX + 1], heading[320] = "";
     trimmed(ss->query, t, sizeof(t));
@@ -425,13 +425,14 @@ static void search_render(struct app *app, struct screen *s, int64_t now)
     size_t n_rec = t[0] ? 0 : recents(app, rec);
     bool empty = ss->found && ss->found->n_items == 0 && ss->found_query[0];
     if (!t[0])
-        snprintf(heading, sizeof(heading), "%s", n_rec ? "Recent searches" : "Type to search");
+        snprintf(heading, sizeof(heading), "%s",
+                 n_rec ? _("Recent searches") : _("Type to search"));
     else if (ss->message[0])
         snprintf(heading, sizeof(heading), "%s", ss->message);
     else if (empty)
-        snprintf(heading, sizeof(heading), "No results for \u201c%s\u201d", ss->found_query);
+        snprintf(heading, sizeof(heading), _("No results for \u201c%s\u201d"), ss->found_query);
     else if (ss->found_query[0])
-        snprintf(heading, sizeof(heading), "Results for \u201c%s\u201d", ss->found_query);
+        snprintf(heading, sizeof(heading), _("Results for \u201c%s\u201d"), ss->found_query);
     struct ui_search_view v = {
         .query = ss->query,
         .keys = keys,

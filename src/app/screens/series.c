@@ -49,7 +49,7 @@ struct series_screen {
     size_t cell;   /* the focused episode's position in series->episodes */
     int digits;    /* the number typed so far, 0 = none */
     int64_t digit_at_ms;
-    char primary[64];
+    char primary[128];
     int64_t refresh_at_ms; /* back from the player: ask again once the position is sent */
     int *progress_pct;     /* per episode position: 0..100, -1 for none known */
 };
@@ -82,15 +82,15 @@ static void update_primary(struct series_screen *p)
     if (se && se->resume_index > 0 && catalog_series_episode(se, se->resume_index)) {
         if (se->resume_ms > 0) {
             int64_t sec = se->resume_ms / 1000;
-            snprintf(p->primary, sizeof(p->primary), "Continue EP %d (%lld:%02lld)",
+            snprintf(p->primary, sizeof(p->primary), _("Continue EP %d (%lld:%02lld)"),
                      se->resume_index, (long long)(sec / 60), (long long)(sec % 60));
         } else {
-            snprintf(p->primary, sizeof(p->primary), "Watch EP %d", se->resume_index);
+            snprintf(p->primary, sizeof(p->primary), _("Watch EP %d"), se->resume_index);
         }
     } else if (!se && p->card_episode > 0) {
-        snprintf(p->primary, sizeof(p->primary), "Continue EP %d", p->card_episode);
+        snprintf(p->primary, sizeof(p->primary), _("Continue EP %d"), p->card_episode);
     } else {
-        snprintf(p->primary, sizeof(p->primary), "Play EP %d",
+        snprintf(p->primary, sizeof(p->primary), _("Play EP %d"),
                  se && se->n_episodes ? se->episodes[0].index : 1);
     }
 }
@@ -176,7 +176,8 @@ static void on_series(struct app *app, struct screen *s, struct net_response *r)
     free(etag);
     char tech[512];
     if (err[0]) {
-        snprintf(p->status, sizeof(p->status), "The server sent a bad series. Please try again.");
+        snprintf(p->status, sizeof(p->status), "%s",
+                 _("The server sent a bad series. Please try again."));
         snprintf(tech, sizeof(tech), "bad JSON: %s", err);
     } else {
         app_failure_text(r, NULL, p->status, sizeof(p->status), tech, sizeof(tech));
@@ -189,7 +190,8 @@ static void send_mylist(struct app *app, struct screen *s, bool want)
 {
     struct series_screen *p = s->state;
     if (!app->token) {
-        snprintf(p->status, sizeof(p->status), "Signing in. Please try again in a moment.");
+        snprintf(p->status, sizeof(p->status), "%s",
+                 _("Signing in. Please try again in a moment."));
         return;
     }
     char *path = NET_PATH("v1", "mylist", p->id);
@@ -209,13 +211,14 @@ static void on_mylist(struct app *app, struct screen *s, struct net_response *r)
     if (!r->error && r->status == 200) {
         p->in_mylist = p->mylist_want;
         p->status[0] = '\0';
-        app_toast(app, "%s", p->in_mylist ? "Added to My list" : "Removed from My list");
+        app_toast(app, "%s", p->in_mylist ? _("Added to My list") : _("Removed from My list"));
         home_refresh_soon(app); /* the "My list" shelf */
         return;
     }
     char tech[512];
     if (!r->error && r->status == 409)
-        snprintf(p->status, sizeof(p->status), "My list is full. Remove a series from it first.");
+        snprintf(p->status, sizeof(p->status), "%s",
+                 _("My list is full. Remove a series from it first."));
     else
         app_failure_text(r, NULL, p->status, sizeof(p->status), tech, sizeof(tech));
     app_failure_tech(r, tech, sizeof(tech));
@@ -465,8 +468,8 @@ static int64_t series_tick(struct app *app, struct screen *s, int64_t now)
 static void series_render(struct app *app, struct screen *s, int64_t now)
 {
     struct series_screen *p = s->state;
-    char mylist[32];
-    snprintf(mylist, sizeof(mylist), "%s", p->in_mylist ? "In My list" : "+ My list");
+    char mylist[96];
+    snprintf(mylist, sizeof(mylist), "%s", p->in_mylist ? _("In My list") : _("+ My list"));
     struct ui_series_view v = {
         .title = p->series ? p->series->title : p->title,
         .poster_url = p->series && p->series->poster_url ? p->series->poster_url : p->poster_url,

@@ -1,7 +1,9 @@
 /* Settings: a list of rows on the left, what the focused row means on the right.
  *   - Content language: the catalog's Accept-Language, one of the languages binge-server serves
- *     (docs/api.md, Languages); changing it asks for home again in that language.
- *   - Menu language: kept for the translations to come (a later issue); the menus stay English.
+ *     (docs/api.md, Languages), or "Same as menus" (the default: it follows the menu language);
+ *     changing it asks for home again in that language.
+ *   - Menu language: one of i18n_languages() (docs/i18n.md); the screens redraw in it at once,
+ *     and home is asked again when the catalog follows it.
  *   - Audio and subtitles: the dub and the subtitles chosen first (what the AUDIO and SUBTITLES
  *     keys keep, src/app/prefs.c).
  *   - Autoplay of the next episode, on or off (the player screen honours it at an episode's end).
@@ -36,19 +38,18 @@ enum settings_row {
 static const char *const row_names[N_ROWS] = {"language", "ui_language", "audio", "subtitles",
                                               "autoplay", "account",     "about"};
 
-/* The languages binge-server serves (docs/api.md, Languages): in English (the menus' language
- * for now, and readable where the box has no font for the script) and in their own words. */
+/* The languages binge-server serves (docs/api.md, Languages), each in its own words (the same
+ * in every menu language). */
 static const struct {
     const char *code, *name;
 } languages[] = {
-    {"en", "English"},          {"es", "Spanish (Español)"}, {"pt", "Portuguese (Português)"},
-    {"th", "Thai (ไทย)"},       {"ja", "Japanese (日本語)"}, {"zh", "Chinese (中文)"},
-    {"ar", "Arabic (العربية)"},
+    {"en", "English"}, {"es", "Español"}, {"pt", "Português"}, {"th", "ไทย"},
+    {"ja", "日本語"},  {"zh", "中文"},    {"ar", "العربية"},
 };
 #define N_LANGUAGES (sizeof(languages) / sizeof(languages[0]))
 
+/* Names and licences: the same in every language (the heading above them is translated). */
 static const char about_licences[] =
-    "binge is built on free software:\n"
     "GStreamer: LGPL 2.1 or later\n"
     "SDL2, SDL2_ttf, SDL2_image: zlib licence\n"
     "FreeType: FreeType licence; HarfBuzz: MIT; Fontconfig: MIT-style\n"
@@ -100,6 +101,23 @@ static const char *step_language(const char *cur, int dir, bool with_none)
     return languages[pos - (with_none ? 1 : 0)].code;
 }
 
+/* The next menu language by dir (i18n_languages(), en when none is chosen). */
+static const char *step_ui_language(const char *cur, int dir)
+{
+    size_t n = 0;
+    const struct i18n_language *l = i18n_languages(&n);
+    const struct i18n_language *at = i18n_resolve(cur ? cur : i18n_language());
+    size_t pos = at ? (size_t)(at - l) : 0;
+    pos = (pos + n + (size_t)(dir < 0 ? n - 1 : 1)) % n;
+    return l[pos].tag;
+}
+
+static const char *ui_language_name(void)
+{
+    const struct i18n_language *l = i18n_resolve(i18n_language());
+    return l ? l->name : "English";
+}
+
 static void set_status(struct app *app, struct settings_screen *st, bool error, const char *text)
 {
     snprintf(st->status, sizeof(st->status), "%s", text);
@@ -112,15 +130,24 @@ static void change(struct app *app, struct settings_screen *st, int dir)
 {
     switch (st->focus) {
     case ROW_LANGUAGE: {
-        const char *lang = step_language(prefs_content_language(app), dir, false);
+        /* NULL first: "Same as menus"; the steps start from the language in use. */
+        const char *cur = prefs_content_language(app);
+        const char *lang = step_language(cur, dir, true);
         prefs_set_content_language(app, lang);
         home_reload(app); /* titles and synopses in the new language */
-        app_toast(app, "Catalog: %s", language_name(lang, "English"));
+        app_toast(app, _("Catalog: %s"),
+                  lang ? language_name(lang, "English") : _("Same as menus"));
         break;
     }
-    case ROW_UI_LANGUAGE:
-        prefs_set_ui_language(app, step_language(prefs_ui_language(app), dir, false));
+    case ROW_UI_LANGUAGE: {
+        const char *before = prefs_content_language(app);
+        char was[80];
+        snprintf(was, sizeof(was), "%s", before ? before : "");
+        prefs_set_ui_language(app, step_ui_language(prefs_ui_language(app), dir));
+        if (strcmp(was, prefs_content_language(app)) != 0)
+            home_reload(app); /* the catalog follows the menus */
         break;
+    }
     case ROW_AUDIO:
         prefs_set_audio_language(app, step_language(prefs_audio_language(app), dir, true));
         break;
@@ -144,7 +171,7 @@ static void send_unlink(struct app *app, struct screen *s)
     }
     st->unlink_req =
         screen_request(app, s, APP_REQ_UNLINK, NET_POST, "/v1/device/unlink", "{}", 0, NULL);
-    set_status(app, st, false, st->unlink_req ? "Unlinking..." : "Can't unlink right now.");
+    set_status(app, st, false, st->unlink_req ? _("Unlinking...") : _("Can't unlink right now."));
     st->status_error = !st->unlink_req;
 }
 
@@ -155,12 +182,12 @@ static void on_unlink(struct app *app, struct settings_screen *st, struct net_re
     struct catalog_device *d = NULL;
     if (!r->error && r->status == 200 && catalog_parse_device(r->body, r->len, &d, err) == 0) {
         char was[160];
-        snprintf(was, sizeof(was), "%s", app->account_name ? app->account_name : "the account");
+        snprintf(was, sizeof(was), "%s", app->account_name ? app->account_name : _("the account"));
         session_adopt(app, d); /* the guest's tokens; the wallet is fetched again */
         app_replace_str(&app->account_name, NULL);
         catalog_device_free(d);
         home_reload(app);
-        snprintf(text, sizeof(text), "This TV is no longer linked to %s.", was);
+        snprintf(text, sizeof(text), _("This TV is no longer linked to %s."), was);
         set_status(app, st, false, text);
         log_info("device unlinked");
         return;
@@ -173,7 +200,7 @@ static void on_unlink(struct app *app, struct settings_screen *st, struct net_re
         app_replace_str(&app->account_name, NULL);
         session_request_wallet(app);
         home_reload(app);
-        set_status(app, st, false, "This TV is not linked to an account.");
+        set_status(app, st, false, _("This TV is not linked to an account."));
     } else {
         app_failure_text(r, err, text, sizeof(text), tech, sizeof(tech));
         log_error("unlink: %s", tech);
@@ -281,42 +308,45 @@ static const char *panel_text(struct app *app, struct settings_screen *st, const
 {
     switch (st->focus) {
     case ROW_LANGUAGE:
-        *title = "Catalog language";
-        return "Titles and synopses come in this language, where the catalog has them. Home is "
-               "fetched again when you change it.";
+        *title = _("Catalog language");
+        return _("Titles and synopses come in this language, where the catalog has them. "
+                 "Home is fetched again when you change it.");
     case ROW_UI_LANGUAGE:
-        *title = "Menu language";
-        return "The menus are in English for now. Translations come in a later version; your "
-               "choice is kept for them.";
+        *title = _("Menu language");
+        return _("The language of the menus. The catalog follows it unless you choose a "
+                 "catalog language of its own.");
     case ROW_AUDIO:
-        *title = "Audio";
-        return "The dub chosen first when an episode has one in this language. The AUDIO key "
-               "switches while you watch.";
+        *title = _("Audio");
+        return _("The dub chosen first when an episode has one in this language. The AUDIO "
+                 "key switches while you watch.");
     case ROW_SUBTITLES:
-        *title = "Subtitles";
-        return "Subtitles shown when an episode has them in this language. The SUBTITLES key "
-               "switches while you watch.";
+        *title = _("Subtitles");
+        return _("Subtitles shown when an episode has them in this language. The SUBTITLES "
+                 "key switches while you watch.");
     case ROW_AUTOPLAY:
-        *title = "Autoplay";
-        return "On: the next episode starts when one ends. Off: binge stops after each episode "
-               "and waits for OK.";
+        *title = _("Autoplay");
+        return _("On: the next episode starts when one ends. Off: binge stops after each "
+                 "episode and waits for OK.");
     case ROW_ACCOUNT:
-        *title = "Account";
+        *title = _("Account");
         if (app->account_name) {
             snprintf(st->panel, sizeof(st->panel),
-                     "This TV is linked to %s: it shares the account's coins, unlocks and list. "
-                     "Unlinking makes it a guest again, with an empty wallet of its own; the "
-                     "account keeps everything.",
+                     _("This TV is linked to %s: it shares the account's coins, unlocks and "
+                       "list. Unlinking makes it a guest again, with an empty wallet of its own; "
+                       "the account keeps everything."),
                      app->account_name);
             return st->panel;
         }
-        return "This TV is a guest. Link it to your account to share your coins, unlocks and "
-               "list with your other devices.";
+        return _("This TV is a guest. Link it to your account to share your coins, unlocks "
+                 "and list with your other devices.");
     default:
-        *title = "About binge";
-        snprintf(st->panel, sizeof(st->panel), "Version %s\nDevice %s\nServer %s\n\n%s",
-                 BINGE_VERSION, app->device_id ? app->device_id : "(not registered)",
-                 app->opts->server_url ? app->opts->server_url : "(none)", about_licences);
+        *title = _("About binge");
+        snprintf(st->panel, sizeof(st->panel), _("Version %s\nDevice %s\nServer %s"), BINGE_VERSION,
+                 app->device_id ? app->device_id : _("(not registered)"),
+                 app->opts->server_url ? app->opts->server_url : _("(none)"));
+        size_t used = strlen(st->panel);
+        snprintf(st->panel + used, sizeof(st->panel) - used, "\n\n%s\n%s",
+                 _("binge is built on free software:"), about_licences);
         return st->panel;
     }
 }
@@ -325,32 +355,33 @@ static void settings_render(struct app *app, struct screen *s, int64_t now)
 {
     struct settings_screen *st = s->state;
     snprintf(st->values[ROW_LANGUAGE], sizeof(st->values[0]), "%s",
-             language_name(prefs_content_language(app), "English"));
-    snprintf(st->values[ROW_UI_LANGUAGE], sizeof(st->values[0]), "%s",
-             language_name(prefs_ui_language(app), "English"));
+             prefs_content_language_apart(app)
+                 ? language_name(prefs_content_language(app), "English")
+                 : _("Same as menus"));
+    snprintf(st->values[ROW_UI_LANGUAGE], sizeof(st->values[0]), "%s", ui_language_name());
     snprintf(st->values[ROW_AUDIO], sizeof(st->values[0]), "%s",
-             language_name(prefs_audio_language(app), "The episode's own"));
+             language_name(prefs_audio_language(app), _("The episode's own")));
     snprintf(st->values[ROW_SUBTITLES], sizeof(st->values[0]), "%s",
-             language_name(prefs_subtitle_language(app), "Off"));
+             language_name(prefs_subtitle_language(app), _("Off")));
     snprintf(st->values[ROW_AUTOPLAY], sizeof(st->values[0]), "%s",
-             prefs_autoplay(app) ? "On" : "Off");
+             prefs_autoplay(app) ? _("On") : _("Off"));
     snprintf(st->values[ROW_ACCOUNT], sizeof(st->values[0]), "%s",
-             app->account_name ? "Unlink" : "Link");
+             app->account_name ? _("Unlink") : _("Link"));
     snprintf(st->values[ROW_ABOUT], sizeof(st->values[0]), "%s", BINGE_VERSION);
     char account[128];
-    snprintf(account, sizeof(account), "Account: %s",
-             app->account_name ? app->account_name : "guest");
-    static const char *const labels[N_ROWS] = {"Catalog language",
-                                               "Menu language",
-                                               "Audio",
-                                               "Subtitles",
-                                               "Autoplay next episode",
+    snprintf(account, sizeof(account), _("Account: %s"),
+             app->account_name ? app->account_name : _("guest"));
+    static const char *const labels[N_ROWS] = {N_("Catalog language"),
+                                               N_("Menu language"),
+                                               N_("Audio"),
+                                               N_("Subtitles"),
+                                               N_("Autoplay next episode"),
                                                NULL,
-                                               "About"};
+                                               N_("About")};
     struct ui_settings_view v = {.n_rows = N_ROWS, .focus = st->focus, .now_ms = now};
     for (size_t i = 0; i < N_ROWS; i++) {
         v.rows[i] = (struct ui_settings_row){
-            .label = labels[i] ? labels[i] : account,
+            .label = labels[i] ? _(labels[i]) : account,
             .value = st->values[i],
             .choice = i <= ROW_AUTOPLAY,
         };
@@ -362,16 +393,16 @@ static void settings_render(struct app *app, struct screen *s, int64_t now)
     ui_draw_settings(app->ui, &v);
     if (st->confirm) {
         char title[200];
-        snprintf(title, sizeof(title), "Unlink this TV from %s?",
-                 app->account_name ? app->account_name : "the account");
+        snprintf(title, sizeof(title), _("Unlink this TV from %s?"),
+                 app->account_name ? app->account_name : _("the account"));
         struct ui_dialog_view d = {
             .title = title,
-            .detail = "It becomes a guest with an empty wallet. The coins, unlocks and list stay "
-                      "with the account.",
-            .buttons = {"Unlink", "Cancel"},
+            .detail = _("It becomes a guest with an empty wallet. The coins, unlocks and list "
+                        "stay with the account."),
+            .buttons = {_("Unlink"), _("Cancel")},
             .n_buttons = 2,
             .focus = st->confirm_focus,
-            .hint = "OK to choose, BACK to cancel",
+            .hint = _("OK to choose, BACK to cancel"),
         };
         ui_draw_dialog(app->ui, &d);
     }

@@ -62,15 +62,36 @@ struct wallet_screen {
 
 /* ---- formatting ---- */
 
+/* Dates in the language's order, in digits where the language has no month names in "C"
+ * (strftime's %b is English there): the translators choose the format (docs/i18n.md). */
+static const char *date_format(void)
+{
+    /* TRANSLATORS: a strftime() format of a day, e.g. "%d/%m" or "%m月%d日"; use digits (%d
+     * %m), not %b, which is in English. */
+    /* xgettext:no-c-format */
+    return _("%b %e");
+}
+
+static const char *date_time_format(void)
+{
+    /* TRANSLATORS: a strftime() format of a day and a time, e.g. "%d/%m %H:%M"; digits only. */
+    /* xgettext:no-c-format */
+    return _("%b %e %H:%M");
+}
+
 static void format_date(int64_t t, bool with_time, char *buf, size_t len)
 {
     time_t tt = (time_t)t;
     struct tm tm;
+    /* The format is the translation's (a strftime() format, checked by no compiler). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
     if (t <= 0 || !localtime_r(&tt, &tm) ||
-        strftime(buf, len, with_time ? "%b %e %H:%M" : "%b %e", &tm) == 0) {
+        strftime(buf, len, with_time ? date_time_format() : date_format(), &tm) == 0) {
         snprintf(buf, len, "-");
         return;
     }
+#pragma GCC diagnostic pop
     /* "%e" pads the day with a space: "Dec  6" reads as a gap. */
     char *dbl = strstr(buf, "  ");
     if (dbl)
@@ -81,10 +102,13 @@ static void format_delta(int64_t coins, int64_t bonus, char *buf, size_t len)
 {
     buf[0] = '\0';
     if (coins)
-        snprintf(buf, len, "%+lld coin%s", (long long)coins, coins == 1 || coins == -1 ? "" : "s");
+        snprintf(buf, len, P_("%+lld coin", "%+lld coins", coins < 0 ? -coins : coins),
+                 (long long)coins);
     if (bonus) {
         size_t used = strlen(buf);
-        snprintf(buf + used, len - used, "%s%+lld bonus", used ? ", " : "", (long long)bonus);
+        snprintf(buf + used, len - used, "%s", used ? ", " : "");
+        used = strlen(buf);
+        snprintf(buf + used, len - used, _("%+lld bonus"), (long long)bonus);
     }
 }
 
@@ -93,37 +117,42 @@ static void format_row(const struct catalog_ledger_item *it, struct wallet_row_t
     format_date(it->time, true, t->when, sizeof(t->when));
     format_delta(it->coins, it->bonus_coins, t->delta, sizeof(t->delta));
     t->credit = it->coins + it->bonus_coins > 0;
-    const char *how = it->method == CATALOG_METHOD_COINS ? "coins"
-                      : it->method == CATALOG_METHOD_AD  ? "an ad"
+    const char *how = it->method == CATALOG_METHOD_COINS ? _("coins")
+                      : it->method == CATALOG_METHOD_AD  ? _("an ad")
                       : it->method == CATALOG_METHOD_VIP ? "VIP"
                                                          : NULL;
     switch (it->kind) {
     case CATALOG_LEDGER_UNLOCK:
-        snprintf(t->what, sizeof(t->what), "Unlocked %s, episode %d%s%s%s",
-                 it->series_title ? it->series_title : "an episode", it->episode_index,
-                 how ? " (" : "", how ? how : "", how ? ")" : "");
+        snprintf(t->what, sizeof(t->what), _("Unlocked %1$s, episode %2$d"),
+                 it->series_title ? it->series_title : _("an episode"), it->episode_index);
+        if (how) {
+            size_t used = strlen(t->what);
+            snprintf(t->what + used, sizeof(t->what) - used, " (%s)", how);
+        }
         if (!t->delta[0])
-            snprintf(t->delta, sizeof(t->delta), "free");
+            snprintf(t->delta, sizeof(t->delta), "%s", _("free"));
         break;
     case CATALOG_LEDGER_PURCHASE:
-        snprintf(t->what, sizeof(t->what), "Bought %s",
-                 it->pack_title ? it->pack_title : (it->pack_id ? it->pack_id : "a pack"));
+        snprintf(t->what, sizeof(t->what), _("Bought %s"),
+                 it->pack_title ? it->pack_title : (it->pack_id ? it->pack_id : _("a pack")));
         if (!t->delta[0] && it->pack_vip_days > 0) {
-            snprintf(t->delta, sizeof(t->delta), "+%d days VIP", it->pack_vip_days);
+            snprintf(t->delta, sizeof(t->delta),
+                     P_("+%d day VIP", "+%d days VIP", it->pack_vip_days), it->pack_vip_days);
             t->credit = true;
         }
         break;
     case CATALOG_LEDGER_CHECKIN:
-        snprintf(t->what, sizeof(t->what), "Daily check-in reward");
+        snprintf(t->what, sizeof(t->what), "%s", _("Daily check-in reward"));
         break;
     case CATALOG_LEDGER_WELCOME:
-        snprintf(t->what, sizeof(t->what), "Welcome gift");
+        snprintf(t->what, sizeof(t->what), "%s", _("Welcome gift"));
         break;
     case CATALOG_LEDGER_WELCOME_RETURN:
-        snprintf(t->what, sizeof(t->what), "Welcome gift returned (account already had one)");
+        snprintf(t->what, sizeof(t->what), "%s",
+                 _("Welcome gift returned (account already had one)"));
         break;
     case CATALOG_LEDGER_OTHER:
-        snprintf(t->what, sizeof(t->what), "Balance change");
+        snprintf(t->what, sizeof(t->what), "%s", _("Balance change"));
         break;
     }
 }
@@ -132,11 +161,12 @@ static void format_row(const struct catalog_ledger_item *it, struct wallet_row_t
 static void pack_label(const struct catalog_pack *p, char *buf, size_t len)
 {
     if (p->vip_days > 0 && p->coins == 0)
-        snprintf(buf, len, "VIP for %d days", p->vip_days);
+        snprintf(buf, len, P_("VIP for %d day", "VIP for %d days", p->vip_days), p->vip_days);
     else if (p->bonus_coins > 0)
-        snprintf(buf, len, "%d coins + %d bonus", p->coins, p->bonus_coins);
+        snprintf(buf, len, P_("%1$d coin + %2$d bonus", "%1$d coins + %2$d bonus", p->coins),
+                 p->coins, p->bonus_coins);
     else
-        snprintf(buf, len, "%d coins", p->coins);
+        snprintf(buf, len, P_("%d coin", "%d coins", p->coins), p->coins);
 }
 
 /* The check-in reward of streak day `day`: min(5 x day, 35) (docs/api.md, POST /v1/checkin). */
@@ -152,7 +182,7 @@ static void request_packs(struct app *app, struct screen *s)
     struct wallet_screen *w = s->state;
     net_cancel(app->net, w->packs_req);
     w->packs_req = screen_request(app, s, APP_REQ_PACKS, NET_GET, "/v1/packs", NULL, 0, NULL);
-    snprintf(w->packs_status, sizeof(w->packs_status), "Loading the packs...");
+    snprintf(w->packs_status, sizeof(w->packs_status), "%s", _("Loading the packs..."));
     w->packs_error = false;
 }
 
@@ -180,7 +210,7 @@ static void request_checkin(struct app *app, struct screen *s)
     /* No idempotency key: a second claim the same day is a harmless 409 "already claimed". */
     w->checkin_req =
         screen_request(app, s, APP_REQ_CHECKIN, NET_POST, "/v1/checkin", "{}", 0, NULL);
-    snprintf(w->checkin_status, sizeof(w->checkin_status), "Claiming...");
+    snprintf(w->checkin_status, sizeof(w->checkin_status), "%s", _("Claiming..."));
     w->checkin_error = false;
     w->checkin_result = NULL;
 }
@@ -214,13 +244,13 @@ static void on_packs(struct app *app, struct screen *s, struct net_response *r)
         packs->n_packs == 0) {
         char text[360], tech[512] = "";
         if (!r->error && r->status == 200 && !err[0])
-            snprintf(text, sizeof(text), "No packs are on sale right now.");
+            snprintf(text, sizeof(text), "%s", _("No packs are on sale right now."));
         else
             app_failure_text(r, err, text, sizeof(text), tech, sizeof(tech));
         if (!r->error && r->status == 200 && !err[0])
             snprintf(tech, sizeof(tech), "GET /v1/packs: an empty list");
         log_warn("wallet packs: %s", tech);
-        snprintf(w->packs_status, sizeof(w->packs_status), "%s Press OK to try again.", text);
+        snprintf(w->packs_status, sizeof(w->packs_status), _("%s Press OK to try again."), text);
         w->packs_error = true;
         app_set_error(app, "%s", text);
         app_set_error_tech(app, "%s", tech);
@@ -267,7 +297,7 @@ static void on_history(struct app *app, struct screen *s, struct net_response *r
     free(w->rows);
     w->rows = rows;
     w->n_rows = h->n_items < UI_WALLET_MAX_ROWS ? h->n_items : UI_WALLET_MAX_ROWS;
-    snprintf(w->history_status, sizeof(w->history_status), "No activity yet");
+    snprintf(w->history_status, sizeof(w->history_status), "%s", _("No activity yet"));
     if (w->row_focus >= w->n_rows)
         w->row_focus = w->n_rows ? w->n_rows - 1 : 0;
     if (w->focus == UI_WALLET_FOCUS_HISTORY && !w->n_rows)
@@ -286,7 +316,7 @@ static void on_checkin(struct app *app, struct screen *s, struct net_response *r
         char text[360], tech[512];
         app_failure_text(r, err, text, sizeof(text), tech, sizeof(tech));
         log_warn("check-in: %s", tech);
-        snprintf(w->checkin_status, sizeof(w->checkin_status), "The check-in failed. %s", text);
+        snprintf(w->checkin_status, sizeof(w->checkin_status), _("The check-in failed. %s"), text);
         w->checkin_error = true;
         w->checkin_result = "failed";
         app_set_error(app, "%s", w->checkin_status);
@@ -304,21 +334,24 @@ static void on_checkin(struct app *app, struct screen *s, struct net_response *r
          * through and its answer was lost (curl resends a POST once on a stale connection, and
          * the resend hears 409). Either way today's reward is in: say that, not "already". */
         snprintf(w->checkin_status, sizeof(w->checkin_status),
-                 "Today's check-in is in: day %d of your streak. Tomorrow: +%d.", c->streak, next);
-        app_toast(app, "Checked in: day %d of your streak", c->streak);
+                 _("Today's check-in is in: day %1$d of your streak. Tomorrow: +%2$d."), c->streak,
+                 next);
+        app_toast(app, _("Checked in: day %d of your streak"), c->streak);
         log_info("check-in: claimed today already (streak %d), not shown before", c->streak);
         request_history(app, s);
     } else if (c->already_claimed) {
         snprintf(w->checkin_status, sizeof(w->checkin_status),
-                 "Already claimed today. Come back tomorrow for +%d bonus coins.", next);
-        app_toast(app, "Already claimed today");
+                 P_("Already claimed today. Come back tomorrow for +%d bonus coin.",
+                    "Already claimed today. Come back tomorrow for +%d bonus coins.", next),
+                 next);
+        app_toast(app, "%s", _("Already claimed today"));
         log_info("check-in: already claimed (streak %d)", c->streak);
     } else {
         snprintf(w->checkin_status, sizeof(w->checkin_status),
-                 "+%d bonus coins for day %d. Tomorrow: +%d.", c->reward_bonus_coins, c->streak,
-                 c->next_reward >= 0 ? c->next_reward : day_reward(c->streak + 1));
-        app_toast(app, "+%d bonus coins: day %d of your check-in streak", c->reward_bonus_coins,
-                  c->streak);
+                 _("+%1$d bonus coins for day %2$d. Tomorrow: +%3$d."), c->reward_bonus_coins,
+                 c->streak, c->next_reward >= 0 ? c->next_reward : day_reward(c->streak + 1));
+        app_toast(app, _("+%1$d bonus coins: day %2$d of your check-in streak"),
+                  c->reward_bonus_coins, c->streak);
         log_info("check-in: +%d bonus coins, streak %d", c->reward_bonus_coins, c->streak);
         if (wallet) {
             wallet->coins = c->coins;
@@ -347,7 +380,7 @@ static int wallet_enter(struct app *app, struct screen *s, const void *arg)
     w->price = a ? a->price : 0;
     w->balance = a ? a->balance : -1;
     w->focus = w->chooser ? UI_WALLET_FOCUS_PACKS : UI_WALLET_FOCUS_CLAIM;
-    snprintf(w->history_status, sizeof(w->history_status), "Loading your activity...");
+    snprintf(w->history_status, sizeof(w->history_status), "%s", _("Loading your activity..."));
     session_refresh_wallet(app);
     request_packs(app, s);
     request_history(app, s);
@@ -464,38 +497,42 @@ static void wallet_render(struct app *app, struct screen *s, int64_t now)
 {
     struct wallet_screen *w = s->state;
     const struct catalog_wallet *cw = app->wallet;
-    char balance[64], bonus[128], vip[96], ads[96], claim[64], line[160], date[32];
+    char balance[128], bonus[256], vip[160], ads[160], claim[128], line[256], date[32];
     struct ui_wallet_view v = {.focus = w->focus, .now_ms = now, .busy = busy(app, w)};
 
     if (cw) {
-        snprintf(balance, sizeof(balance), "%lld coins", (long long)(cw->coins + cw->bonus_coins));
+        long long total = (long long)(cw->coins + cw->bonus_coins);
+        snprintf(balance, sizeof(balance), P_("%lld coin", "%lld coins", total), total);
         if (cw->bonus_coins > 0 && cw->bonus_expiring > 0) {
             format_date(cw->bonus_expires_at, false, date, sizeof(date));
-            snprintf(bonus, sizeof(bonus), "%lld coins + %lld bonus coins (%lld expire %s)",
+            snprintf(bonus, sizeof(bonus),
+                     _("%1$lld coins + %2$lld bonus coins (%3$lld expire %4$s)"),
                      (long long)cw->coins, (long long)cw->bonus_coins,
                      (long long)cw->bonus_expiring, date);
         } else if (cw->bonus_coins > 0) {
-            snprintf(bonus, sizeof(bonus), "%lld coins + %lld bonus coins", (long long)cw->coins,
-                     (long long)cw->bonus_coins);
+            snprintf(bonus, sizeof(bonus), _("%1$lld coins + %2$lld bonus coins"),
+                     (long long)cw->coins, (long long)cw->bonus_coins);
         } else {
-            snprintf(bonus, sizeof(bonus), "%lld coins, no bonus coins", (long long)cw->coins);
+            snprintf(bonus, sizeof(bonus), _("%lld coins, no bonus coins"), (long long)cw->coins);
         }
         v.bonus = bonus;
         if (cw->vip_active) {
             format_date(cw->vip_expires_at, false, date, sizeof(date));
-            snprintf(vip, sizeof(vip), "VIP until %s", date);
+            snprintf(vip, sizeof(vip), _("VIP until %s"), date);
         } else if (cw->vip_expires_at > 0) {
             format_date(cw->vip_expires_at, false, date, sizeof(date));
-            snprintf(vip, sizeof(vip), "VIP ended %s", date);
+            snprintf(vip, sizeof(vip), _("VIP ended %s"), date);
         } else {
-            snprintf(vip, sizeof(vip), "No VIP plan");
+            snprintf(vip, sizeof(vip), "%s", _("No VIP plan"));
         }
         v.vip = vip;
         if (cw->ads_per_day >= 0)
-            snprintf(ads, sizeof(ads), "%d of %d ad unlocks left today", cw->ads_left_today,
+            snprintf(ads, sizeof(ads), _("%1$d of %2$d ad unlocks left today"), cw->ads_left_today,
                      cw->ads_per_day);
         else
-            snprintf(ads, sizeof(ads), "%d ad unlocks left today", cw->ads_left_today);
+            snprintf(ads, sizeof(ads),
+                     P_("%d ad unlock left today", "%d ad unlocks left today", cw->ads_left_today),
+                     cw->ads_left_today);
         v.ads = ads;
 
         /* The strip: days 1-7 while the streak is young; past a week, the last six claimed
@@ -516,16 +553,16 @@ static void wallet_render(struct app *app, struct screen *s, int64_t now)
         int next_reward =
             cw->checkin_next_reward >= 0 ? cw->checkin_next_reward : day_reward(next_day);
         if (cw->checkin_claimed_today) {
-            snprintf(claim, sizeof(claim), "Claimed today");
-            snprintf(line, sizeof(line), "Day %d streak. Tomorrow: +%d bonus coins.",
+            snprintf(claim, sizeof(claim), "%s", _("Claimed today"));
+            snprintf(line, sizeof(line), _("Day %1$d streak. Tomorrow: +%2$d bonus coins."),
                      cw->checkin_streak, next_reward);
         } else {
-            snprintf(claim, sizeof(claim), "Claim +%d bonus", next_reward);
-            snprintf(line, sizeof(line), "Claim every day: the reward grows to 35 a day.");
+            snprintf(claim, sizeof(claim), _("Claim +%d bonus"), next_reward);
+            snprintf(line, sizeof(line), "%s", _("Claim every day: the reward grows to 35 a day."));
         }
     } else {
-        snprintf(balance, sizeof(balance), "Checking your balance...");
-        snprintf(claim, sizeof(claim), "Claim");
+        snprintf(balance, sizeof(balance), "%s", _("Checking your balance..."));
+        snprintf(claim, sizeof(claim), "%s", _("Claim"));
         line[0] = '\0';
     }
     v.balance = balance;
@@ -533,13 +570,15 @@ static void wallet_render(struct app *app, struct screen *s, int64_t now)
     v.checkin_line = w->checkin_status[0] ? w->checkin_status : (line[0] ? line : NULL);
     v.checkin_is_error = w->checkin_status[0] && w->checkin_error;
 
-    char labels[UI_WALLET_MAX_PACKS][64], details[UI_WALLET_MAX_PACKS][96];
+    char labels[UI_WALLET_MAX_PACKS][128], details[UI_WALLET_MAX_PACKS][160];
     for (size_t i = 0; i < n_packs(w) && i < UI_WALLET_MAX_PACKS; i++) {
         const struct catalog_pack *p = &w->packs->packs[i];
         pack_label(p, labels[i], sizeof(labels[i]));
         if (p->bonus_coins > 0 && p->bonus_days > 0)
-            snprintf(details[i], sizeof(details[i]), "%s  -  bonus lasts %d days", p->price,
-                     p->bonus_days);
+            snprintf(details[i], sizeof(details[i]),
+                     P_("%1$s  -  bonus lasts %2$d day", "%1$s  -  bonus lasts %2$d days",
+                        p->bonus_days),
+                     p->price, p->bonus_days);
         else
             snprintf(details[i], sizeof(details[i]), "%s", p->price);
         v.packs[i] = (struct ui_wallet_pack){labels[i], details[i]};

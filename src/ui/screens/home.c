@@ -39,8 +39,8 @@ static float lerp(float a, float b, float t)
 /* A continue-watching card: "EP n" on the poster and how far into it the viewer is. */
 static void draw_continue(struct ui *ui, const struct catalog_item *item, SDL_Rect r)
 {
-    char ep[32];
-    snprintf(ep, sizeof(ep), "EP %d", item->episode_index);
+    char ep[64];
+    snprintf(ep, sizeof(ep), _("EP %d"), item->episode_index);
     int w = 0, h = 0;
     if (text_measure(ui, ep, 26, &w, &h) == 0) {
         SDL_Rect badge = {r.x + 10, r.y + 10, w + 20, h + 6};
@@ -98,7 +98,7 @@ static void draw_shelf(struct ui *ui, const struct catalog_shelf *shelf, int y, 
               UI_SAFE_W);
     int cy = y + HOME_TITLE_H + 20;
     if (shelf->n_items == 0) {
-        text_draw(ui, "Nothing here yet", 28, ui_color_dim, UI_SAFE_X, cy, TEXT_LEFT, 0);
+        text_draw(ui, _("Nothing here yet"), 28, ui_color_dim, UI_SAFE_X, cy, TEXT_LEFT, 0);
         return;
     }
     int step = CARD_W + CARD_GAP;
@@ -303,7 +303,7 @@ void ui_draw_home(struct ui *ui, const struct ui_home_view *v)
 
     const struct catalog_home *home = v->home;
     if (!home || home->n_shelves == 0) {
-        const char *title = v->status_title ? v->status_title : "Nothing to watch yet";
+        const char *title = v->status_title ? v->status_title : _("Nothing to watch yet");
         text_draw(ui, title, 56, v->status_is_error ? ui_color_error : ui_color_text, UI_WIDTH / 2,
                   UI_HEIGHT / 2 - 120, TEXT_CENTER, UI_SAFE_W);
         if (v->status_detail) {

@@ -17,16 +17,20 @@ void ui_draw_paywall(struct ui *ui, const struct ui_paywall_view *v)
 
     int x = poster.x + poster.w + 90, w = UI_WIDTH - UI_SAFE_X - x;
     int y = UI_SAFE_Y + 90;
-    char line[160];
+    char line[320];
     text_draw(ui, v->series_title, 40, ui_color_dim, x, y, TEXT_LEFT, w);
-    snprintf(line, sizeof(line), "Episode %d is locked", v->episode_index);
+    snprintf(line, sizeof(line), _("Episode %d is locked"), v->episode_index);
     text_draw(ui, line, 64, ui_color_text, x, y + 56, TEXT_LEFT, w);
-    snprintf(line, sizeof(line), "Unlock it for %d coins to keep watching", v->price_coins);
+    snprintf(line, sizeof(line),
+             P_("Unlock it for %d coin to keep watching", "Unlock it for %d coins to keep watching",
+                v->price_coins),
+             v->price_coins);
     text_draw(ui, line, 34, ui_color_dim, x, y + 150, TEXT_LEFT, w);
     if (v->balance >= 0)
-        snprintf(line, sizeof(line), "Your balance: %d coins", v->balance);
+        snprintf(line, sizeof(line),
+                 P_("Your balance: %d coin", "Your balance: %d coins", v->balance), v->balance);
     else
-        snprintf(line, sizeof(line), "Your balance: checking...");
+        snprintf(line, sizeof(line), "%s", _("Your balance: checking..."));
     text_draw(ui, line, 36, ui_color_accent, x, y + 210, TEXT_LEFT, w);
     if (v->vip_line)
         text_draw(ui, v->vip_line, 30, ui_color_dim, x, y + 258, TEXT_LEFT, w);
@@ -43,6 +47,6 @@ void ui_draw_paywall(struct ui *ui, const struct ui_paywall_view *v)
     if (v->status)
         ui_text_block(ui, v->status, (SDL_Rect){x, by + 10, w, UI_HEIGHT - UI_SAFE_Y - 70 - by}, 32,
                       26, v->status_is_error ? ui_color_error : ui_color_text, TEXT_LEFT);
-    text_draw(ui, "OK to choose, BACK to return", 28, ui_color_dim, x, UI_HEIGHT - UI_SAFE_Y - 50,
-              TEXT_LEFT, w);
+    text_draw(ui, _("OK to choose, BACK to return"), 28, ui_color_dim, x,
+              UI_HEIGHT - UI_SAFE_Y - 50, TEXT_LEFT, w);
 }

@@ -77,15 +77,15 @@ static void draw_side_panel(struct ui *ui, const struct ui_player_view *v, SDL_R
     int y = UI_SAFE_Y + 40;
     y += text_draw_wrapped(ui, v->series_title, 48, ui_color_text, x, y, w, 3);
     y += 16;
-    char ep[64];
+    char ep[128];
     if (v->episode_count > 0)
-        snprintf(ep, sizeof(ep), "Episode %d / %d", v->episode_index, v->episode_count);
+        snprintf(ep, sizeof(ep), _("Episode %d / %d"), v->episode_index, v->episode_count);
     else
-        snprintf(ep, sizeof(ep), "Episode %d", v->episode_index);
+        snprintf(ep, sizeof(ep), _("Episode %d"), v->episode_index);
     text_draw(ui, ep, 36, ui_color_dim, x, y, TEXT_LEFT, w);
     if (v->next_up) {
         int ny = UI_HEIGHT - UI_SAFE_Y - 170;
-        text_draw(ui, "Next up", 28, ui_color_accent, x, ny, TEXT_LEFT, w);
+        text_draw(ui, _("Next up"), 28, ui_color_accent, x, ny, TEXT_LEFT, w);
         text_draw_wrapped(ui, v->next_up, 34, ui_color_text, x, ny + 44, w, 2);
     }
 }
@@ -119,11 +119,11 @@ static void draw_title_bar(struct ui *ui, const struct ui_player_view *v)
     ui_gradient(ui, (SDL_Rect){0, 0, UI_WIDTH, 240}, (SDL_Color){0, 0, 0, 200},
                 (SDL_Color){0, 0, 0, 0});
     text_draw(ui, v->series_title, 52, ui_color_text, UI_SAFE_X, UI_SAFE_Y, TEXT_LEFT, UI_SAFE_W);
-    char ep[64];
+    char ep[128];
     if (v->episode_count > 0)
-        snprintf(ep, sizeof(ep), "Episode %d / %d", v->episode_index, v->episode_count);
+        snprintf(ep, sizeof(ep), _("Episode %d / %d"), v->episode_index, v->episode_count);
     else
-        snprintf(ep, sizeof(ep), "Episode %d", v->episode_index);
+        snprintf(ep, sizeof(ep), _("Episode %d"), v->episode_index);
     text_draw(ui, ep, 36, ui_color_dim, UI_SAFE_X, UI_SAFE_Y + 70, TEXT_LEFT, 0);
 }
 
@@ -173,8 +173,8 @@ static void draw_volume(struct ui *ui, const struct ui_player_view *v)
     SDL_Rect lvl = {r.x, r.y + r.h - r.h * level / 100, r.w, r.h * level / 100};
     if (lvl.h > 0) /* an empty rectangle would still draw a line */
         ui_fill(ui, lvl, ui_color_accent);
-    char t[16];
-    snprintf(t, sizeof(t), "%s", v->muted ? "Mute" : "");
+    char t[64];
+    snprintf(t, sizeof(t), "%s", v->muted ? _("Mute") : "");
     if (!v->muted)
         snprintf(t, sizeof(t), "%d", v->volume_pct);
     text_draw(ui, t, 28, ui_color_text, r.x + r.w / 2, r.y + r.h + 20, TEXT_CENTER, 0);

@@ -62,7 +62,7 @@ void ui_draw_qr_screen(struct ui *ui, const struct ui_qr_view *v)
     }
     if (v->url) {
         /* For a phone that cannot scan: the address, whole (wrapped, never cut). */
-        text_draw(ui, "No camera? Open this address on your phone:", 30, ui_color_dim, x, y + 20,
+        text_draw(ui, _("No camera? Open this address on your phone:"), 30, ui_color_dim, x, y + 20,
                   TEXT_LEFT, w);
         y += 20 + text_line_height(ui, 30) + 6;
         y += ui_text_block(ui, v->url, (SDL_Rect){x, y, w, 120}, 34, 26, ui_color_text, TEXT_LEFT);

@@ -57,7 +57,7 @@ static void draw_query(struct ui *ui, const struct ui_search_view *v)
     ui_fill(ui, (SDL_Rect){box.x, box.y + box.h - 4, box.w, 4}, ui_color_accent);
     bool empty = !v->query || !v->query[0];
     int tw = 0, th = 0;
-    const char *shown = empty ? "Type a title" : v->query;
+    const char *shown = empty ? _("Type a title") : v->query;
     text_measure(ui, shown, 42, &tw, &th);
     int w = text_draw(ui, shown, 42, empty ? ui_color_dim : ui_color_text,
                       box.x + (empty ? 36 : 24), box.y + (box.h - th) / 2, TEXT_LEFT, box.w - 60);
@@ -82,9 +82,9 @@ static void draw_result(struct ui *ui, const struct catalog_item *item, SDL_Rect
     int h = text_draw_wrapped(ui, item->title, 24, focused ? ui_color_text : ui_color_dim, r.x,
                               r.y + r.h + 12, r.w + CARD_GAP_X - 8, 2);
     if (item->episode_count > 0) {
-        char eps[32];
-        snprintf(eps, sizeof(eps), "%d episode%s", item->episode_count,
-                 item->episode_count == 1 ? "" : "s");
+        char eps[96];
+        snprintf(eps, sizeof(eps), P_("%d episode", "%d episodes", item->episode_count),
+                 item->episode_count);
         text_draw(ui, eps, 20, ui_color_dim, r.x, r.y + r.h + 16 + h, TEXT_LEFT, r.w);
     }
 }
@@ -107,7 +107,7 @@ static void draw_results(struct ui *ui, const struct ui_search_view *v)
         }
     }
     if (first + GRID_ROWS_VISIBLE < rows)
-        text_draw(ui, "More below", 24, ui_color_dim, RIGHT_X,
+        text_draw(ui, _("More below"), 24, ui_color_dim, RIGHT_X,
                   GRID_Y + GRID_ROWS_VISIBLE * CARD_ROW_H, TEXT_LEFT, 0);
 }
 
@@ -115,11 +115,11 @@ void ui_draw_search(struct ui *ui, const struct ui_search_view *v)
 {
     SDL_SetRenderDrawColor(ui->renderer, ui_color_bg.r, ui_color_bg.g, ui_color_bg.b, 255);
     SDL_RenderClear(ui->renderer);
-    text_draw(ui, "Search", 56, ui_color_accent, UI_SAFE_X, UI_SAFE_Y, TEXT_LEFT, 0);
+    text_draw(ui, _("Search"), 56, ui_color_accent, UI_SAFE_X, UI_SAFE_Y, TEXT_LEFT, 0);
     draw_query(ui, v);
     draw_keys(ui, v);
     int hint_y = KEYS_Y + (int)v->n_rows * (KEY_H + KEY_GAP) + 16;
-    ui_text_block(ui, "OK types a key. Number keys type digits. BACK returns.",
+    ui_text_block(ui, _("OK types a key. Number keys type digits. BACK returns."),
                   (SDL_Rect){KB_X, hint_y, KB_W, 80}, 24, 20, ui_color_dim, TEXT_LEFT);
 
     if (v->heading)

@@ -48,11 +48,11 @@ static void draw_check(struct ui *ui, int x, int y, int size, int t, SDL_Color c
 static void format_runtime(int64_t s, char *buf, size_t len)
 {
     if (s >= 3600)
-        snprintf(buf, len, "%lldh %02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+        snprintf(buf, len, _("%lldh %02lldm"), (long long)(s / 3600), (long long)(s % 3600 / 60));
     else if (s >= 60)
-        snprintf(buf, len, "%lldm %02llds", (long long)(s / 60), (long long)(s % 60));
+        snprintf(buf, len, _("%lldm %02llds"), (long long)(s / 60), (long long)(s % 60));
     else
-        snprintf(buf, len, "%llds", (long long)s);
+        snprintf(buf, len, _("%llds"), (long long)s);
 }
 
 static void draw_header(struct ui *ui, const struct ui_series_view *v)
@@ -83,14 +83,25 @@ static void draw_header(struct ui *ui, const struct ui_series_view *v)
     }
     char runtime[32];
     format_runtime(se->total_duration_s, runtime, sizeof(runtime));
-    if (se->episode_price_coins > 0)
-        snprintf(line, sizeof(line),
-                 "%d episodes  \xc2\xb7  %d free  \xc2\xb7  %s in all  \xc2\xb7  %d coins an "
-                 "episode after",
-                 se->episode_count, se->free_episodes, runtime, se->episode_price_coins);
-    else
-        snprintf(line, sizeof(line), "%d episodes, all free  \xc2\xb7  %s in all",
-                 se->episode_count, runtime);
+    char eps[128], free[96], all[96], price[160];
+    snprintf(all, sizeof(all), _("%s in all"), runtime);
+    if (se->episode_price_coins > 0) {
+        snprintf(eps, sizeof(eps), P_("%d episode", "%d episodes", se->episode_count),
+                 se->episode_count);
+        snprintf(free, sizeof(free), P_("%d free", "%d free", se->free_episodes),
+                 se->free_episodes);
+        snprintf(
+            price, sizeof(price),
+            P_("%d coin an episode after", "%d coins an episode after", se->episode_price_coins),
+            se->episode_price_coins);
+        snprintf(line, sizeof(line), "%s  \xc2\xb7  %s  \xc2\xb7  %s  \xc2\xb7  %s", eps, free, all,
+                 price);
+    } else {
+        snprintf(eps, sizeof(eps),
+                 P_("%d episode, all free", "%d episodes, all free", se->episode_count),
+                 se->episode_count);
+        snprintf(line, sizeof(line), "%s  \xc2\xb7  %s", eps, all);
+    }
     text_draw(ui, line, 30, ui_color_text, SP_X, y, TEXT_LEFT, SP_W);
     y += 50;
     if (se->synopsis)
@@ -133,7 +144,7 @@ static void draw_cell(struct ui *ui, const struct ui_series_view *v, size_t i, S
         text_draw(ui, price, 24, focused ? ui_color_text : ui_color_accent, x + 28, by, TEXT_LEFT,
                   0);
     } else if (ep->state == CATALOG_FREE) {
-        text_draw(ui, "FREE", 22, focused ? ui_color_text : sp_free, r.x + r.w / 2, by + 2,
+        text_draw(ui, _("FREE"), 22, focused ? ui_color_text : sp_free, r.x + r.w / 2, by + 2,
                   TEXT_CENTER, r.w - 8);
     } else {
         draw_lock(ui, r.x + r.w / 2 - 10, by, true, focused ? ui_color_text : sp_free);
@@ -158,8 +169,8 @@ void ui_draw_series(struct ui *ui, const struct ui_series_view *v)
 
     SDL_Rect b0 = {SP_X, SP_BUTTONS_Y, 520, SP_BUTTON_H};
     SDL_Rect b1 = {SP_X + 520 + 24, SP_BUTTONS_Y, 320, SP_BUTTON_H};
-    draw_button(ui, b0, v->primary ? v->primary : "Play", v->zone == 0 && v->button == 0, false);
-    draw_button(ui, b1, v->mylist ? v->mylist : "My list", v->zone == 0 && v->button == 1,
+    draw_button(ui, b0, v->primary ? v->primary : _("Play"), v->zone == 0 && v->button == 0, false);
+    draw_button(ui, b1, v->mylist ? v->mylist : _("My list"), v->zone == 0 && v->button == 1,
                 v->in_mylist);
 
     const struct catalog_series *se = v->series;
@@ -167,7 +178,8 @@ void ui_draw_series(struct ui *ui, const struct ui_series_view *v)
         if (v->busy)
             ui_spinner(ui, SP_X + SP_W / 2, SP_GRID_Y + 160, 40, v->now_ms);
     } else if (se->n_episodes == 0) {
-        text_draw(ui, "No episodes yet", 32, ui_color_dim, SP_X, SP_TABS_Y + 10, TEXT_LEFT, SP_W);
+        text_draw(ui, _("No episodes yet"), 32, ui_color_dim, SP_X, SP_TABS_Y + 10, TEXT_LEFT,
+                  SP_W);
     } else {
         size_t n = se->n_episodes;
         size_t ranges = (n + UI_SERIES_RANGE - 1) / UI_SERIES_RANGE;
@@ -218,7 +230,8 @@ void ui_draw_series(struct ui *ui, const struct ui_series_view *v)
         ui_text_block(ui, v->status, (SDL_Rect){SP_X, hy - 46, SP_W, 80}, 30, 24, ui_color_error,
                       TEXT_LEFT);
     else
-        text_draw(ui, "OK to play  \xc2\xb7  0-9 to jump to an episode  \xc2\xb7  BACK to return",
+        text_draw(ui,
+                  _("OK to play  \xc2\xb7  0-9 to jump to an episode  \xc2\xb7  BACK to return"),
                   26, ui_color_dim, SP_X, hy, TEXT_LEFT, SP_W);
 }
 
@@ -250,8 +263,8 @@ static void draw_strip_cell(struct ui *ui, size_t i, SDL_Rect r, bool focused, v
         text_draw(ui, price, 24, focused ? ui_color_text : ui_color_accent, r.x + 52,
                   r.y + r.h - 42, TEXT_LEFT, 0);
     } else if (ep->state == CATALOG_FREE) {
-        text_draw(ui, "FREE", 22, focused ? ui_color_text : sp_free, r.x + r.w / 2, r.y + r.h - 40,
-                  TEXT_CENTER, r.w - 8);
+        text_draw(ui, _("FREE"), 22, focused ? ui_color_text : sp_free, r.x + r.w / 2,
+                  r.y + r.h - 40, TEXT_CENTER, r.w - 8);
     } else {
         draw_lock(ui, r.x + r.w / 2 - 10, r.y + r.h - 42, true, focused ? ui_color_text : sp_free);
     }
@@ -263,8 +276,8 @@ void ui_draw_episode_strip(struct ui *ui, const struct ui_episode_strip_view *v)
         return;
     SDL_Rect panel = {UI_SAFE_X, UI_HEIGHT - UI_SAFE_Y - 230, UI_SAFE_W, 230};
     ui_fill(ui, panel, ui_color_panel_solid);
-    text_draw(ui, "Episodes  \xc2\xb7  OK to play, BACK to close", 28, ui_color_dim, panel.x + 24,
-              panel.y + 14, TEXT_LEFT, panel.w - 48);
+    text_draw(ui, _("Episodes  \xc2\xb7  OK to play, BACK to close"), 28, ui_color_dim,
+              panel.x + 24, panel.y + 14, TEXT_LEFT, panel.w - 48);
     struct strip_ctx ctx = {v};
     /* The cell cut at the panel's edge says the row goes on; nothing leaves the panel. */
     SDL_Rect box = {panel.x + 24, panel.y + 70, panel.w - 48, STRIP_CELL};

@@ -60,7 +60,7 @@ void ui_draw_settings(struct ui *ui, const struct ui_settings_view *v)
 {
     SDL_SetRenderDrawColor(ui->renderer, ui_color_bg.r, ui_color_bg.g, ui_color_bg.b, 255);
     SDL_RenderClear(ui->renderer);
-    text_draw(ui, "Settings", 56, ui_color_accent, UI_SAFE_X, UI_SAFE_Y, TEXT_LEFT, 0);
+    text_draw(ui, _("Settings"), 56, ui_color_accent, UI_SAFE_X, UI_SAFE_Y, TEXT_LEFT, 0);
     int y = ROWS_Y;
     for (size_t i = 0; i < v->n_rows && i < UI_SETTINGS_MAX_ROWS; i++) {
         draw_row(ui, &v->rows[i], y, i == v->focus);
@@ -71,7 +71,7 @@ void ui_draw_settings(struct ui *ui, const struct ui_settings_view *v)
                       v->status_is_error ? ui_color_error : ui_color_text, TEXT_LEFT);
     if (v->busy)
         ui_spinner(ui, ROWS_X + ROW_W - 30, y + 150, 22, v->now_ms);
-    text_draw(ui, "LEFT/RIGHT change - OK chooses - BACK returns", 24, ui_color_dim, ROWS_X,
+    text_draw(ui, _("LEFT/RIGHT change - OK chooses - BACK returns"), 24, ui_color_dim, ROWS_X,
               UI_HEIGHT - UI_SAFE_Y - 34, TEXT_LEFT, ROW_W);
 
     SDL_Rect panel = {PANEL_X, ROWS_Y, PANEL_W, UI_HEIGHT - UI_SAFE_Y - ROWS_Y};

@@ -28,8 +28,8 @@ static void draw_day(struct ui *ui, const struct ui_wallet_day *d, int x, int y)
     ui_fill(ui, r, d->claimed ? ui_color_focus : ui_color_card);
     if (d->next) /* inside the cell: the first one sits on the safe area's edge */
         ui_frame(ui, (SDL_Rect){x + 4, y + 4, DAY_W - 8, DAY_H - 8}, 4, ui_color_accent);
-    char line[32];
-    snprintf(line, sizeof(line), "Day %d", d->day);
+    char line[64];
+    snprintf(line, sizeof(line), _("Day %d"), d->day);
     text_draw(ui, line, 24, d->claimed ? ui_color_text : ui_color_dim, x + DAY_W / 2, y + 12,
               TEXT_CENTER, DAY_W - 8);
     snprintf(line, sizeof(line), "+%d", d->reward);
@@ -38,7 +38,7 @@ static void draw_day(struct ui *ui, const struct ui_wallet_day *d, int x, int y)
 
 static void draw_history(struct ui *ui, const struct ui_wallet_view *v, int y)
 {
-    text_draw(ui, "Recent activity", 36,
+    text_draw(ui, _("Recent activity"), 36,
               v->focus == UI_WALLET_FOCUS_HISTORY ? ui_color_text : ui_color_dim, LEFT_X, y,
               TEXT_LEFT, LEFT_W);
     y += 54;
@@ -74,7 +74,7 @@ void ui_draw_wallet(struct ui *ui, const struct ui_wallet_view *v)
     SDL_RenderClear(ui->renderer);
 
     /* The balance, VIP and ads. */
-    text_draw(ui, "Wallet", 56, ui_color_text, LEFT_X, UI_SAFE_Y, TEXT_LEFT, LEFT_W);
+    text_draw(ui, _("Wallet"), 56, ui_color_text, LEFT_X, UI_SAFE_Y, TEXT_LEFT, LEFT_W);
     if (v->busy)
         ui_spinner(ui, LEFT_X + 260, UI_SAFE_Y + 34, 20, v->now_ms);
     int y = UI_SAFE_Y + 84;
@@ -91,7 +91,7 @@ void ui_draw_wallet(struct ui *ui, const struct ui_wallet_view *v)
     y = UI_SAFE_Y + 300;
 
     /* The daily check-in. */
-    text_draw(ui, "Daily check-in", 36, ui_color_text, LEFT_X, y, TEXT_LEFT, LEFT_W);
+    text_draw(ui, _("Daily check-in"), 36, ui_color_text, LEFT_X, y, TEXT_LEFT, LEFT_W);
     y += 54;
     if (v->days_known)
         for (int i = 0; i < UI_WALLET_DAYS; i++)
@@ -108,10 +108,10 @@ void ui_draw_wallet(struct ui *ui, const struct ui_wallet_view *v)
 
     /* The packs. */
     int py = UI_SAFE_Y + 84;
-    text_draw(ui, "Coins and VIP", 36,
+    text_draw(ui, _("Coins and VIP"), 36,
               v->focus == UI_WALLET_FOCUS_PACKS ? ui_color_text : ui_color_dim, RIGHT_X, py,
               TEXT_LEFT, RIGHT_W);
-    text_draw(ui, "Pay on your phone: choose one", 26, ui_color_dim, RIGHT_X, py + 48, TEXT_LEFT,
+    text_draw(ui, _("Pay on your phone: choose one"), 26, ui_color_dim, RIGHT_X, py + 48, TEXT_LEFT,
               RIGHT_W);
     py += 96;
     if (v->n_packs == 0) {
@@ -134,6 +134,6 @@ void ui_draw_wallet(struct ui *ui, const struct ui_wallet_view *v)
         ui_button_list(ui, RIGHT_X, py, RIGHT_W, PACK_H, PACK_GAP, buttons, shown, focus);
     }
 
-    text_draw(ui, "OK to choose, arrows to move, BACK to return", 28, ui_color_dim, LEFT_X, HINT_Y,
-              TEXT_LEFT, UI_SAFE_W);
+    text_draw(ui, _("OK to choose, arrows to move, BACK to return"), 28, ui_color_dim, LEFT_X,
+              HINT_Y, TEXT_LEFT, UI_SAFE_W);
 }
