@@ -46,6 +46,8 @@ void ui_free(struct ui *ui)
         SDL_DestroyTexture(ui->backdrop);
     if (ui->hero_fade)
         SDL_DestroyTexture(ui->hero_fade);
+    if (ui->card_shade)
+        SDL_DestroyTexture(ui->card_shade);
     if (ui->hero_layer)
         SDL_DestroyTexture(ui->hero_layer);
     if (ui->layer)

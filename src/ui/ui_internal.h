@@ -47,6 +47,8 @@ struct ui {
     char *backdrop_url;
     /* Home's hero: the fade that lays its backdrop into the background (screens/home.c). */
     SDL_Texture *hero_fade;
+    /* Home's cards: the dark gradient their titles read over (screens/home.c). */
+    SDL_Texture *card_shade;
     /* ... and the backdrop itself (poster, dim, fade) composed at the output size, copied 1:1
      * each frame while hero_key (poster URL and size) stays the same. */
     SDL_Texture *hero_layer;

@@ -58,6 +58,47 @@ static void draw_continue(struct ui *ui, const struct catalog_item *item, SDL_Re
     }
 }
 
+/* The card's title in the viewer's language, over a dark gradient across the poster's bottom
+ * (posters carry no text, so one picture serves every language): one line, centred, cut with an
+ * ellipsis. Above a continue-watching card's progress bar. The gradient is one small texture
+ * stretched with linear filtering, as the hero's fade. */
+#define CARD_TITLE_SIZE 26
+#define CARD_SHADE_N 32
+static void draw_card_title(struct ui *ui, const struct catalog_item *item, SDL_Rect r)
+{
+    if (!ui->card_shade) {
+        SDL_Surface *sf =
+            SDL_CreateRGBSurfaceWithFormat(0, 1, CARD_SHADE_N, 32, SDL_PIXELFORMAT_ARGB8888);
+        if (sf) {
+            for (int y = 0; y < CARD_SHADE_N; y++) {
+                float v = (float)y / (CARD_SHADE_N - 1);
+                Uint8 a = (Uint8)(235 * (v < 0.6f ? v / 0.6f : 1));
+                *(Uint32 *)((Uint8 *)sf->pixels + y * sf->pitch) =
+                    SDL_MapRGBA(sf->format, 0, 0, 0, a);
+            }
+            ui->card_shade = SDL_CreateTextureFromSurface(ui->renderer, sf);
+            SDL_FreeSurface(sf);
+        }
+        if (ui->card_shade) {
+            SDL_SetTextureBlendMode(ui->card_shade, SDL_BLENDMODE_BLEND);
+            SDL_SetTextureScaleMode(ui->card_shade, SDL_ScaleModeLinear);
+        }
+    }
+    int w = 0, h = 0;
+    if (!item->title || !*item->title ||
+        text_measure(ui, item->title, CARD_TITLE_SIZE, &w, &h) != 0)
+        return;
+    int bottom = r.y + r.h - (item->episode_id ? 10 : 0) - 10;
+    SDL_Rect band = {r.x, bottom - h - r.h / 5, r.w, r.y + r.h - (bottom - h - r.h / 5)};
+    if (ui->card_shade)
+        ui_copy(ui, ui->card_shade, NULL, band);
+    else
+        ui_fill(ui, (SDL_Rect){r.x, bottom - h - 6, r.w, r.y + r.h - (bottom - h - 6)},
+                (SDL_Color){0, 0, 0, 190});
+    text_draw(ui, item->title, CARD_TITLE_SIZE, ui_color_text, r.x + r.w / 2, bottom - h,
+              TEXT_CENTER, r.w - 20);
+}
+
 static void draw_card(struct ui *ui, const struct catalog_item *item, int x, int y, float focus)
 {
     SDL_Rect r = {x, y, CARD_W, CARD_H};
@@ -69,6 +110,7 @@ static void draw_card(struct ui *ui, const struct catalog_item *item, int x, int
     SDL_Texture *poster = image_cache_texture(ui->images, item->poster_url);
     if (poster) {
         ui_copy(ui, poster, NULL, r);
+        draw_card_title(ui, item, r);
     } else {
         /* A titled placeholder while the poster loads or when it failed: never a hole. */
         ui_fill(ui, r, ui_color_card);
