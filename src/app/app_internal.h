@@ -242,12 +242,10 @@ void app_resubmit(struct app *app);
  * repeat flag, evdev value 2), not a new press. */
 void app_dispatch(struct app *app, enum input_action action, bool repeat);
 
-/* rtl.c: right to left. Whether lang (a tag such as "ar", "he-IL", "ar_EG.UTF-8", or an
- * Accept-Language list, by its first entry) is written right to left: ar, he, fa, ur and a few
- * more. */
-bool app_lang_is_rtl(const char *lang);
-/* Sets the UI's direction from the UI language (a mirrored layout for an RTL one). Call it once
- * the UI exists and whenever the UI language changes. */
+/* rtl.c: right to left. */
+/* Sets the UI's direction from the menus' language as asked (--language, else settings, else the
+ * locale; i18n_is_rtl): a mirrored layout for ar, he, fa, ur. Call it once the UI exists and
+ * whenever the UI language changes. */
 void app_update_direction(struct app *app);
 /* The action a screen gets for a key: in an RTL UI, LEFT and RIGHT are swapped, so that the
  * screens' moves in reading order (the next card, a later position) go the way the key points

@@ -1,37 +1,22 @@
-/* Right-to-left: which UI languages are written right to left, and what follows from it (the
- * mirrored layout in ui/, LEFT and RIGHT swapped for the focus and seeking). UI thread. */
-#include <ctype.h>
-#include <string.h>
-
+/* Right to left: the UI's direction from the menus' language (i18n_is_rtl), and what follows
+ * from it in the app: LEFT and RIGHT swapped for the screens. The mirrored drawing is ui/'s
+ * (ui_set_rtl). UI thread. */
 #include "app_internal.h"
-bool app_lang_is_rtl(const char *lang)
+
+/* The menus' language as asked, by docs/i18n.md's chain (prefs_apply_ui_language's): --language,
+ * else the settings screen's choice, else the locale's. The tag asked, not the catalog it
+ * resolves to: Arabic mirrors even where its translations are missing. */
+static const char *ui_language_asked(const struct app *app)
 {
-    static const char *const rtl[] = {"ar", "he", "iw", "fa", "ur", "ps", "yi", "dv", "ckb"};
-    if (!lang)
-        return false;
-    while (*lang == ' ')
-        lang++;
-    /* The primary subtag of the first language: "ar", "ar-EG", "ar_EG.UTF-8", "ar, en;q=0.5". */
-    char primary[8];
-    size_t n = 0;
-    while (lang[n] && isalpha((unsigned char)lang[n]) && n < sizeof(primary) - 1) {
-        primary[n] = (char)tolower((unsigned char)lang[n]);
-        n++;
-    }
-    primary[n] = '\0';
-    if (isalpha((unsigned char)lang[n]))
-        return false; /* longer than any language subtag */
-    for (size_t i = 0; i < sizeof(rtl) / sizeof(rtl[0]); i++)
-        if (strcmp(primary, rtl[i]) == 0)
-            return true;
-    return false;
+    const char *ui = prefs_ui_language(app);
+    return !app->opts->language_set && ui && *ui ? ui : app->opts->language;
 }
 
 void app_update_direction(struct app *app)
 {
     if (!app->ui)
         return;
-    ui_set_rtl(app->ui, app_lang_is_rtl(app->opts->language));
+    ui_set_rtl(app->ui, i18n_is_rtl(ui_language_asked(app)));
 }
 
 enum input_action app_visual_action(const struct app *app, enum input_action action)
