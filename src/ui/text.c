@@ -1,19 +1,18 @@
 #include <SDL_ttf.h>
-#include <fontconfig/fontconfig.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "binge/error.h"
-#include "binge/log.h"
+#include "text_internal.h"
 #include "ui_internal.h"
 
-LOG_MODULE("ui");
-
-/* Rendering a string with SDL_ttf costs far more than drawing a texture, and most strings are
- * drawn every frame while video plays, so rendered strings are kept in a small LRU cache. */
+/* The text engine's front: the API the views use (ui_internal.h). Each string is laid out by
+ * text_layout.c (script runs, bidi, font fallback, HarfBuzz shaping through SDL_ttf) and
+ * rendered once: rendered strings are kept as textures in a small LRU cache, and measures and
+ * ellipsis cuts in a memo, so a frame with unchanged text shapes nothing. UI thread only. */
 #define TEXT_CACHE_SIZE 192
-#define TEXT_MAX_FONTS 12
+#define TEXT_MEMO_SIZE 1024 /* direct-mapped by hash */
 
 struct text_entry {
     char *s;
@@ -24,38 +23,21 @@ struct text_entry {
     uint64_t used;
 };
 
-struct text {
-    char *font_path;
-    struct {
-        int size;
-        TTF_Font *font;
-    } fonts[TEXT_MAX_FONTS];
-    struct text_entry cache[TEXT_CACHE_SIZE];
-    uint64_t clock;
+/* A measure (max_w < 0) or an ellipsis cut (max_w >= 0: the bytes kept) of s at size. */
+struct text_memo {
+    char *s;
+    uint32_t hash;
+    int size, max_w;
+    int w, h;
 };
 
-static char *font_from_fontconfig(void)
-{
-    char *path = NULL;
-    if (!FcInit())
-        return NULL;
-    FcPattern *pat = FcNameParse((const FcChar8 *)"sans-serif:weight=bold");
-    if (!pat)
-        goto fail;
-    FcConfigSubstitute(NULL, pat, FcMatchPattern);
-    FcDefaultSubstitute(pat);
-    FcResult res;
-    FcPattern *match = FcFontMatch(NULL, pat, &res);
-    FcPatternDestroy(pat);
-    if (!match)
-        goto fail;
-    FcChar8 *file = NULL;
-    if (FcPatternGetString(match, FC_FILE, 0, &file) == FcResultMatch && file)
-        path = strdup((const char *)file);
-    FcPatternDestroy(match);
-fail:
-    return path;
-}
+struct text {
+    struct text_fonts *fonts;
+    enum text_base base;
+    struct text_entry cache[TEXT_CACHE_SIZE];
+    struct text_memo memo[TEXT_MEMO_SIZE];
+    uint64_t clock;
+};
 
 struct text *text_new(const char *font_path, char *err, size_t errlen)
 {
@@ -68,66 +50,98 @@ struct text *text_new(const char *font_path, char *err, size_t errlen)
         snprintf(err, errlen, "SDL_ttf init failed: %s", TTF_GetError());
         goto fail;
     }
-    t->font_path = font_path ? strdup(font_path) : font_from_fontconfig();
-    if (!t->font_path) {
-        snprintf(err, errlen, "no font found: install fonts-dejavu-core or pass --font FILE");
+    t->fonts = text_fonts_new(font_path, err, errlen);
+    if (!t->fonts)
         goto fail;
-    }
-    /* Open one size now so a bad font file is reported at start-up, not mid-draw. */
-    TTF_Font *probe = TTF_OpenFont(t->font_path, 32);
-    if (!probe) {
-        snprintf(err, errlen, "can't open font %s: %s", t->font_path, TTF_GetError());
-        goto fail;
-    }
-    t->fonts[0].size = 32;
-    t->fonts[0].font = probe;
     return t;
 fail:
     text_free(t);
     return NULL;
 }
 
-void text_free(struct text *t)
+static void flush(struct text *t)
 {
-    if (!t)
-        return;
     for (size_t i = 0; i < TEXT_CACHE_SIZE; i++) {
         free(t->cache[i].s);
         if (t->cache[i].tex)
             SDL_DestroyTexture(t->cache[i].tex);
+        t->cache[i] = (struct text_entry){0};
     }
-    for (size_t i = 0; i < TEXT_MAX_FONTS; i++)
-        if (t->fonts[i].font)
-            TTF_CloseFont(t->fonts[i].font);
-    free(t->font_path);
+    for (size_t i = 0; i < TEXT_MEMO_SIZE; i++) {
+        free(t->memo[i].s);
+        t->memo[i] = (struct text_memo){0};
+    }
+}
+
+void text_free(struct text *t)
+{
+    if (!t)
+        return;
+    flush(t);
+    text_fonts_free(t->fonts);
     free(t);
 }
 
 const char *text_font_path(const struct text *t)
 {
-    return t->font_path;
+    return text_fonts_primary_path(t->fonts);
 }
 
-static TTF_Font *font_at(struct text *t, int size)
+struct text_fonts *text_fonts_of(struct text *t)
 {
-    size_t slot = 0;
-    for (size_t i = 0; i < TEXT_MAX_FONTS; i++) {
-        if (t->fonts[i].font && t->fonts[i].size == size)
-            return t->fonts[i].font;
-        if (!t->fonts[i].font) {
-            slot = i;
-            break;
-        }
-        slot = i;
-    }
-    /* The theme uses a handful of sizes; if it ever uses more, recycle the last slot. */
-    if (t->fonts[slot].font)
-        TTF_CloseFont(t->fonts[slot].font);
-    t->fonts[slot].font = TTF_OpenFont(t->font_path, size);
-    t->fonts[slot].size = size;
-    if (!t->fonts[slot].font)
-        log_error("can't open %s at %d px: %s", t->font_path, size, TTF_GetError());
-    return t->fonts[slot].font;
+    return t->fonts;
+}
+
+void text_set_rtl(struct ui *ui, bool rtl)
+{
+    struct text *t = ui->text;
+    enum text_base base = rtl ? TEXT_BASE_AUTO_RTL : TEXT_BASE_AUTO_LTR;
+    if (t->base == base)
+        return;
+    t->base = base;
+    flush(t); /* the same string may now be laid out the other way */
+}
+
+static uint32_t hash_of(const char *s, int size, int max_w)
+{
+    uint32_t h = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    h = (h ^ (uint32_t)size) * 16777619u;
+    return (h ^ (uint32_t)max_w) * 16777619u;
+}
+
+static struct text_memo *memo_find(struct text *t, const char *s, int size, int max_w,
+                                   uint32_t *hash)
+{
+    *hash = hash_of(s, size, max_w);
+    struct text_memo *m = &t->memo[*hash % TEXT_MEMO_SIZE];
+    if (m->s && m->hash == *hash && m->size == size && m->max_w == max_w && strcmp(m->s, s) == 0)
+        return m;
+    return NULL;
+}
+
+static void memo_put(struct text *t, const char *s, int size, int max_w, uint32_t hash, int w,
+                     int h)
+{
+    struct text_memo *m = &t->memo[hash % TEXT_MEMO_SIZE];
+    char *copy = strdup(s);
+    if (!copy)
+        return;
+    free(m->s);
+    *m = (struct text_memo){copy, hash, size, max_w, w, h};
+}
+
+SDL_Surface *text_render_surface(struct text *t, const char *s, int size, SDL_Color color)
+{
+    struct text_layout *l = malloc(sizeof(*l));
+    SDL_Surface *surf = NULL;
+    if (!l)
+        return NULL;
+    if (text_layout(t->fonts, s, size, t->base, l) == 0)
+        surf = text_layout_render(l, s, size, color);
+    free(l);
+    return surf;
 }
 
 static Uint32 pack(SDL_Color c)
@@ -150,14 +164,9 @@ static struct text_entry *lookup(struct ui *ui, const char *s, int size, SDL_Col
         if (e->used < victim->used)
             victim = e;
     }
-    TTF_Font *font = font_at(t, size);
-    if (!font)
+    SDL_Surface *surf = text_render_surface(t, s, size, color);
+    if (!surf)
         return NULL;
-    SDL_Surface *surf = TTF_RenderUTF8_Blended(font, s, color);
-    if (!surf) {
-        log_warn("text render failed: %s", TTF_GetError());
-        return NULL;
-    }
     SDL_Texture *tex = SDL_CreateTextureFromSurface(ui->renderer, surf);
     int w = surf->w, h = surf->h;
     SDL_FreeSurface(surf);
@@ -177,36 +186,76 @@ static struct text_entry *lookup(struct ui *ui, const char *s, int size, SDL_Col
 
 int text_measure(struct ui *ui, const char *s, int size, int *w, int *h)
 {
-    TTF_Font *font = font_at(ui->text, size);
-    if (!font)
-        return BINGE_EIO;
-    if (!s || !*s) {
-        *w = 0;
-        *h = TTF_FontHeight(font);
+    struct text *t = ui->text;
+    if (!s)
+        s = "";
+    uint32_t hash;
+    struct text_memo *m = memo_find(t, s, size, -1, &hash);
+    if (m) {
+        *w = m->w;
+        *h = m->h;
         return 0;
     }
-    return TTF_SizeUTF8(font, s, w, h) == 0 ? 0 : BINGE_EINVAL;
+    struct text_layout *l = malloc(sizeof(*l));
+    if (!l)
+        return BINGE_ENOMEM;
+    int rc = text_layout(t->fonts, s, size, t->base, l);
+    if (rc == 0) {
+        *w = l->w;
+        *h = l->ascent + l->descent;
+        memo_put(t, s, size, -1, hash, *w, *h);
+    }
+    free(l);
+    return rc;
 }
 
-/* Cuts s to fit max_w, ending in an ellipsis, on a UTF-8 boundary. */
+static bool fits_with_ellipsis(struct ui *ui, const char *s, size_t n, int size, int max_w,
+                               char *out, size_t len)
+{
+    while (n > 0 && s[n - 1] == ' ')
+        n--;
+    if (n + 4 > len)
+        return false;
+    memcpy(out, s, n);
+    memcpy(out + n, "\xE2\x80\xA6", 4); /* U+2026 */
+    int w, h;
+    return text_measure(ui, out, size, &w, &h) == 0 && w <= max_w;
+}
+
+/* Cuts s, which is wider than max_w, to fit it, ending in an ellipsis, on a character boundary
+ * (the longest such prefix, found by bisection). The cut is remembered. */
 static void ellipsize(struct ui *ui, const char *s, int size, int max_w, char *out, size_t len)
 {
-    snprintf(out, len, "%s", s);
-    int w, h;
-    if (text_measure(ui, out, size, &w, &h) != 0 || w <= max_w)
-        return;
-    size_t n = strlen(out);
-    while (n > 0) {
-        do
-            n--;
-        while (n > 0 && ((unsigned char)out[n] & 0xC0) == 0x80);
-        if (n + 4 > len)
-            continue;
-        memcpy(out + n, "\xE2\x80\xA6", 4); /* U+2026 */
-        if (text_measure(ui, out, size, &w, &h) == 0 && w <= max_w)
-            return;
-    }
     out[0] = '\0';
+    uint32_t hash;
+    struct text_memo *m = memo_find(ui->text, s, size, max_w, &hash);
+    if (m) {
+        if (m->w > 0 && !fits_with_ellipsis(ui, s, (size_t)m->w, size, max_w, out, len))
+            out[0] = '\0';
+        return;
+    }
+    size_t total = strlen(s);
+    size_t *cuts = malloc((total + 1) * sizeof(*cuts)); /* character boundaries */
+    size_t nc = 0;
+    if (!cuts)
+        return;
+    for (size_t i = 1; i < total && i + 4 < len; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            cuts[nc++] = i;
+    size_t lo = 0, hi = nc, best = 0; /* best: the bytes kept, 0 = none fits */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (fits_with_ellipsis(ui, s, cuts[mid], size, max_w, out, len)) {
+            best = cuts[mid];
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    free(cuts);
+    memo_put(ui->text, s, size, max_w, hash, (int)best, 0);
+    if (best == 0 || !fits_with_ellipsis(ui, s, best, size, max_w, out, len))
+        out[0] = '\0';
 }
 
 int text_draw(struct ui *ui, const char *s, int size, SDL_Color color, int x, int y,
@@ -218,8 +267,9 @@ int text_draw(struct ui *ui, const char *s, int size, SDL_Color color, int x, in
     ui_mirror_anchor(ui, &x, &a); /* an RTL UI's anchor (ui.c) */
     align = (enum text_align)a;
     ui_strings_note(s);
-    char buf[512];
-    if (max_w > 0) {
+    char buf[TEXT_LINE_MAX + 8];
+    int w, h;
+    if (max_w > 0 && text_measure(ui, s, size, &w, &h) == 0 && w > max_w) {
         ellipsize(ui, s, size, max_w, buf, sizeof(buf));
         s = buf;
         if (!*s)
@@ -239,8 +289,7 @@ int text_draw(struct ui *ui, const char *s, int size, SDL_Color color, int x, in
 
 int text_line_height(struct ui *ui, int size)
 {
-    TTF_Font *font = font_at(ui->text, size);
-    return font ? TTF_FontLineSkip(font) : size;
+    return text_fonts_line_height(ui->text->fonts, size);
 }
 
 static bool fits(struct ui *ui, const char *s, size_t n, int size, int max_w)
@@ -274,53 +323,118 @@ static size_t fit_chars(struct ui *ui, const char *p, size_t n, int size, int ma
     return best;
 }
 
+/* The end of the longest line from p that fits max_w and ends at a break opportunity of brk
+ * (indexed from p), not past para (the paragraph's end); 0 when not even the first piece fits. */
+static size_t fit_breaks(struct ui *ui, const char *p, size_t para, const unsigned char *brk,
+                         int size, int max_w)
+{
+    size_t fit = 0;
+    for (size_t q = 1; q <= para; q++) {
+        if (q < para && brk[q] == TEXT_BRK_NO)
+            continue;
+        size_t end = q;
+        while (end > 0 && p[end - 1] == ' ')
+            end--;
+        if (end == 0)
+            continue;
+        if (!fits(ui, p, end, size, max_w))
+            break;
+        fit = q;
+    }
+    return fit;
+}
+
 int text_wrap(struct ui *ui, const char *s, int size, int max_w, char (*lines)[TEXT_LINE_MAX],
               int max_lines, bool *complete)
 {
     int n = 0;
-    const char *p = s ? s : "";
+    const char *text = s ? s : "";
+    size_t len = strlen(text);
+    unsigned char *brk = malloc(len + 1);
     if (complete)
         *complete = true;
-    while (*p) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
+    if (!brk)
+        return 0;
+    text_breaks(text, len, brk);
+    size_t at = 0;
+    while (at < len) {
+        while (text[at] == ' ')
+            at++;
+        if (at >= len)
             break;
         if (n == max_lines) {
             if (complete)
                 *complete = false;
             break;
         }
-        /* Whole words while they fit; a '\n' ends the line. */
-        size_t end = 0, fit = 0;
-        for (;;) {
-            size_t next = end;
-            while (p[next] && p[next] != ' ' && p[next] != '\n')
-                next++;
-            if (!fits(ui, p, next, size, max_w))
-                break;
-            fit = next;
-            if (!p[next] || p[next] == '\n')
-                break;
-            end = next + 1;
-        }
+        const char *p = text + at;
+        size_t para = strcspn(p, "\n");
+        /* Whole words (Thai words, single ideographs) while they fit. */
+        size_t fit = fit_breaks(ui, p, para, brk + at, size, max_w);
         if (fit == 0) {
-            /* A word wider than the line (a long URL, a language without spaces): it is broken
-             * where the line ends, never cut short. */
-            size_t word = strcspn(p, " \n");
-            fit = fit_chars(ui, p, word, size, max_w);
+            /* A word wider than the line (a long URL): it is broken where the line ends,
+             * never cut short. */
+            size_t word = 1;
+            while (word < para && brk[at + word] == TEXT_BRK_NO)
+                word++;
+            while (word > 0 && p[word - 1] == ' ')
+                word--;
+            fit = fit_chars(ui, p, word ? word : 1, size, max_w);
         }
         size_t keep = fit < TEXT_LINE_MAX ? fit : TEXT_LINE_MAX - 1;
+        while (keep > 0 && keep < fit && ((unsigned char)p[keep] & 0xC0) == 0x80)
+            keep--; /* a line longer than the buffer ends on a character boundary */
         memcpy(lines[n], p, keep);
         lines[n][keep] = '\0';
         while (keep > 0 && lines[n][keep - 1] == ' ')
             lines[n][--keep] = '\0';
         n++;
-        p += fit;
-        if (*p == '\n')
-            p++;
+        at += fit;
+        if (text[at] == '\n')
+            at++;
     }
+    free(brk);
     return n;
+}
+
+/* The last line of a block that needed more lines: the longest piece of line, ending at a break
+ * opportunity, that fits with an ellipsis after it, so no word is cut in the middle. */
+static void last_line(struct ui *ui, const char *line, int size, int max_w, char *out, size_t len)
+{
+    size_t n = strlen(line);
+    unsigned char *brk = malloc(n + 1);
+    size_t best = 0;
+    if (brk) {
+        text_breaks(line, n, brk);
+        for (size_t q = 1; q <= n; q++) {
+            if (q < n && brk[q] == TEXT_BRK_NO)
+                continue;
+            if (fits_with_ellipsis(ui, line, q, size, max_w, out, len))
+                best = q;
+        }
+        free(brk);
+    }
+    if (best > 0) {
+        /* A space before the ellipsis where the text has spaces between words. */
+        size_t end = best;
+        while (end > 0 && line[end - 1] == ' ')
+            end--;
+        bool spaced = strchr(line, ' ') != NULL;
+        snprintf(out, len, "%.*s%s", (int)end, line, spaced ? " \xE2\x80\xA6" : "\xE2\x80\xA6");
+        int w, h;
+        if (!spaced || (text_measure(ui, out, size, &w, &h) == 0 && w <= max_w))
+            return;
+        fits_with_ellipsis(ui, line, best, size, max_w, out, len);
+        return;
+    }
+    /* One word wider than the line: cut inside it, the only way left. */
+    char whole[TEXT_LINE_MAX + 8];
+    snprintf(whole, sizeof(whole), "%s \xE2\x80\xA6", line);
+    int w, h;
+    if (text_measure(ui, whole, size, &w, &h) == 0 && w <= max_w)
+        snprintf(out, len, "%s", whole);
+    else
+        ellipsize(ui, line, size, max_w, out, len);
 }
 
 int text_draw_wrapped(struct ui *ui, const char *s, int size, SDL_Color color, int x, int y,
@@ -338,10 +452,9 @@ int text_draw_wrapped(struct ui *ui, const char *s, int size, SDL_Color color, i
     for (int i = 0; i < n; i++) {
         if (i == n - 1 && !complete) {
             /* Out of lines: the last one says so with an ellipsis. */
-            char last[TEXT_LINE_MAX + 4];
-            if (snprintf(last, sizeof(last), "%s \xE2\x80\xA6", lines[i]) < 0)
-                last[0] = '\0';
-            text_draw(ui, last, size, color, x, y + i * line_h, TEXT_LEFT, max_w);
+            char last[TEXT_LINE_MAX + 8];
+            last_line(ui, lines[i], size, max_w, last, sizeof(last));
+            text_draw(ui, last, size, color, x, y + i * line_h, TEXT_LEFT, 0);
         } else {
             text_draw(ui, lines[i], size, color, x, y + i * line_h, TEXT_LEFT, 0);
         }

@@ -69,6 +69,7 @@ void ui_set_rtl(struct ui *ui, bool rtl)
     if (ui->rtl == rtl)
         return;
     ui->rtl = ui->mirror = rtl;
+    text_set_rtl(ui, rtl); /* neutral-only paragraphs read right to left too */
     /* What was composed for the other direction is composed again. */
     ui->hero_key[0] = '\0';
     ui->layer_key[0] = '\0';

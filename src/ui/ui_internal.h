@@ -99,10 +99,17 @@ SDL_Texture *ui_backdrop(struct ui *ui, const char *poster_url);
 /* Draws the blurred, dimmed poster over the whole screen, or plain background without one. */
 void ui_draw_backdrop(struct ui *ui, const char *poster_url);
 
-/* text.c: fonts by size, rendered strings cached as textures. */
+/* text.c: every script legible. Each string is cut into runs by script and bidi level, each
+ * run drawn with a face that has its glyphs (the primary face first: --font or fontconfig's
+ * sans-serif Bold; then per script the face fontconfig finds) and shaped by HarfBuzz; the runs
+ * are put in visual order (FriBidi). Rendered strings are cached as textures (text_internal.h
+ * has the pieces). UI thread only. */
 struct text *text_new(const char *font_path, char *err, size_t errlen);
 void text_free(struct text *text);
 const char *text_font_path(const struct text *text);
+/* An RTL UI (ar, he): paragraphs with no strong character are right to left, as Arabic ones
+ * are; otherwise (the default) each paragraph's first strong character decides. */
+void text_set_rtl(struct ui *ui, bool rtl);
 enum text_align {
     TEXT_LEFT = 0,
     TEXT_CENTER = 1,
@@ -118,16 +125,19 @@ int text_draw_wrapped(struct ui *ui, const char *s, int size, SDL_Color color, i
                       int max_w, int max_lines);
 #define TEXT_LINE_MAX 512
 #define TEXT_MAX_LINES 12
-/* Splits s into lines no wider than max_w at size: at spaces, at '\n', and inside a word only
- * when the word alone is wider than a line (at a UTF-8 boundary). Nothing is cut or ellipsized:
- * joined with spaces the lines give s back (less the spaces at the breaks). Writes at most
- * max_lines lines; *complete (may be NULL) turns false when s needed more. Returns the count. */
+/* Splits s into lines no wider than max_w at size: at '\n', and at the line-break opportunities
+ * of UAX #14 (spaces, after hyphens, between CJK ideographs) and between Thai words (libthai's
+ * dictionary); inside a word only when the word alone is wider than a line (at a character
+ * boundary). Nothing is cut or ellipsized: the lines joined give s back (less the spaces at the
+ * breaks). Writes at most max_lines lines; *complete (may be NULL) turns false when s needed
+ * more. Returns the count. */
 int text_wrap(struct ui *ui, const char *s, int size, int max_w, char (*lines)[TEXT_LINE_MAX],
               int max_lines, bool *complete);
 /* Draws n lines from (x, y) down, each aligned on x. Returns the height used. */
 int text_draw_lines(struct ui *ui, char (*lines)[TEXT_LINE_MAX], int n, int size, SDL_Color color,
                     int x, int y, enum text_align align);
-/* The distance between two lines of text at size. */
+/* The distance between two lines of text at size: the primary face's line skip, or more when a
+ * face used so far (Thai, Arabic, CJK) needs more room for its ascent and descent. */
 int text_line_height(struct ui *ui, int size);
 /* Measures s at size; returns 0 or a negative code. */
 int text_measure(struct ui *ui, const char *s, int size, int *w, int *h);
