@@ -300,6 +300,12 @@ static uint32_t fold_cp(uint32_t cp)
             return (cp & 1) ? cp + 1 : cp;
         return (cp & 1) ? cp : cp + 1;
     }
+    /* Vietnamese: O and U with a horn (Latin Extended-B), then Latin Extended Additional, where
+     * capitals are even and smalls odd (the letters with stacked diacritics: Ệ, Ữ, Ặ...). */
+    if (cp == 0x1a0 || cp == 0x1af)
+        return cp + 1;
+    if ((cp >= 0x1e00 && cp <= 0x1e95) || (cp >= 0x1ea0 && cp <= 0x1eff))
+        return cp | 1;
     if (cp >= 0x391 && cp <= 0x3a9 && cp != 0x3a2)
         return cp + 32;
     if (cp >= 0x410 && cp <= 0x42f)
@@ -355,8 +361,12 @@ char *lang_fold(const char *str)
         } else if (c >= 0xc0 && c < 0xe0 && i + 1 < n) {
             cp = (uint32_t)(c & 0x1f) << 6 | (s[i + 1] & 0x3f);
             len = 2;
+        } else if (c == 0xe1 && i + 2 < n) {
+            /* U+1000..U+1FFF: Latin Extended Additional's letters fold within three bytes. */
+            cp = (uint32_t)(c & 0x0f) << 12 | (uint32_t)(s[i + 1] & 0x3f) << 6 | (s[i + 2] & 0x3f);
+            len = 3;
         } else {
-            /* Three- and four-byte sequences hold no cased letters we fold: copy them. */
+            /* Other three- and four-byte sequences hold no cased letters we fold: copy them. */
             len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 1;
             if (i + len > n)
                 len = n - i;

@@ -59,8 +59,9 @@ void lang_format_count(const char *lang, enum lang_text which, long long n, char
 /* True when s is valid UTF-8 (no overlongs, no surrogates, nothing above U+10FFFF). */
 bool lang_utf8_valid(const char *s, size_t n);
 
-/* Case-folds valid UTF-8 for case-insensitive matching: ASCII, Latin-1, Latin Extended-A, Greek
- * and Cyrillic capitals become small letters; everything else is copied. Returns a malloc'd
+/* Case-folds valid UTF-8 for case-insensitive matching: ASCII, Latin-1, Latin Extended-A,
+ * Vietnamese (Ơ, Ư and Latin Extended Additional), Greek and Cyrillic capitals become small
+ * letters; everything else is copied. Returns a malloc'd
  * string (transfer full) or NULL when out of memory. */
 char *lang_fold(const char *s);
 

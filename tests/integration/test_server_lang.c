@@ -2,8 +2,9 @@
  * shelf titles and pack titles from the real make-content catalog through the real server;
  * Accept-Language falls back by q-value, from a regional tag to its language (pt-PT to pt, es-MX
  * to es, zh-TW to zh-Hant, zh-CN to zh) and to English when nothing matches; the ETag differs
- * per language and revalidates across tags of the same language; and a Traditional Chinese text
- * the catalog lacks falls back to the Simplified one before English. */
+ * per language and revalidates across tags of the same language; Vietnamese titles are found
+ * by search in any case; and a Traditional Chinese text the catalog lacks falls back to the
+ * Simplified one before English. */
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -309,6 +310,36 @@ static void test_etag_per_language(void **state)
     assert_int_equal(revalidate(s, "nl", etags[0]), 304);
 }
 
+/* The ids GET /v1/search?q= finds, comma-separated. */
+static const char *search_ids(const struct ts_server *s, const char *q)
+{
+    static char out[256];
+    cJSON *doc = ts_json(
+        &(struct ts_request){.method = "GET", .url = ts_fmt("%s/v1/search?q=%s", s->base, q)}, 200);
+    const cJSON *item;
+    size_t o = 0;
+
+    out[0] = '\0';
+    cJSON_ArrayForEach(item, cJSON_GetObjectItemCaseSensitive(doc, "items"))
+    {
+        o += (size_t)snprintf(out + o, sizeof(out) - o, "%s%s", o ? "," : "", ts_str(item, "id"));
+    }
+    cJSON_Delete(doc);
+    return out;
+}
+
+/* Vietnamese titles are found whatever the case of their stacked diacritics. */
+static void test_search_vietnamese(void **state)
+{
+    struct ts_server *s = srv_of(state);
+
+    /* "NỮ THỪA KẾ" finds "Nữ thừa kế nửa đêm"; "nữ thừa kế" as written too. */
+    assert_string_equal(search_ids(s, "N%E1%BB%AE%20TH%E1%BB%AAA%20K%E1%BA%BE"), "midnight-heir");
+    assert_string_equal(search_ids(s, "n%E1%BB%AF%20th%E1%BB%ABa%20k%E1%BA%BF"), "midnight-heir");
+    /* "CUNG ĐIỆN" finds "Cung điện bí mật". */
+    assert_string_equal(search_ids(s, "CUNG%20%C4%90I%E1%BB%86N"), "palace-secrets");
+}
+
 /* Writes dir/catalog.json: the v1 content's, where The Midnight Heir has no zh-Hant text,
  * Revenge of the CEO a zh-Hant title but no synopsis, Palace of Secrets neither zh-Hant nor
  * zh, and the Revenge genre no zh-Hant name. Only the texts are read by these requests, so
@@ -425,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_every_language),
         cmocka_unit_test(test_fallbacks),
         cmocka_unit_test(test_etag_per_language),
+        cmocka_unit_test(test_search_vietnamese),
         cmocka_unit_test(test_traditional_falls_back_to_simplified),
     };
     return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
