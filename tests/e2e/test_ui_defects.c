@@ -503,6 +503,10 @@ static void test_offline_mid_session(void **state)
     tu_server_stop(&srv);
     control_ok(fd, "key PLAY_PAUSE");
     control_ok(fd, "wait-for home.offline=true 60000");
+    /* The viewer reads the player's answer before going back. offline can turn true first
+     * (the focus preroll's request also finds no server): a BACK then would leave the player
+     * before its own request failed, and nothing would say why on home but the banner. */
+    control_ok(fd, "wait-for player.message!=null 60000");
     control_ok(fd, "key BACK");
     control_ok(fd, "wait-for screen=home 10000");
     snprintf(line, sizeof(line), "screenshot %s", path_in(dir, "offline.png"));
