@@ -106,6 +106,19 @@ void ui_copy(struct ui *ui, SDL_Texture *tex, const SDL_Rect *src, SDL_Rect dst)
     SDL_RenderCopy(ui->renderer, tex, src, &dst);
 }
 
+void ui_copy_directional(struct ui *ui, SDL_Texture *tex, const SDL_Rect *src, SDL_Rect dst)
+{
+    bool flip = ui->rtl; /* also while composing off screen, unmirrored */
+    dst = ui_mirror(ui, dst);
+    SDL_RenderCopyEx(ui->renderer, tex, src, &dst, 0, NULL,
+                     flip ? SDL_FLIP_HORIZONTAL : SDL_FLIP_NONE);
+}
+
+void ui_copy_unmirrored(struct ui *ui, SDL_Texture *tex, const SDL_Rect *src, SDL_Rect dst)
+{
+    SDL_RenderCopy(ui->renderer, tex, src, &dst);
+}
+
 void ui_clip(struct ui *ui, const SDL_Rect *r)
 {
     if (!r) {

@@ -78,15 +78,22 @@ struct ui {
  * spinners and progress bars, which fill from the right), text anchors (text_draw: LEFT <->
  * RIGHT about the mirrored point, so text keeps its reading direction), pictures (ui_copy:
  * placed mirrored, never flipped) and clip rectangles (ui_clip). Opt-outs, drawn with the plain
- * SDL calls: the video (centred, its picture never flipped) and what is composed off screen
- * (ui_mirror_pause). The QR code goes through ui_copy: placed mirrored, its modules as encoded.
- * UI thread only. */
+ * (ui_copy_unmirrored): the video (centred, its picture never flipped); what is composed into a
+ * texture of its own coordinates pauses the mirror (ui_mirror_pause). Full-screen copies (a NULL
+ * rectangle) are the same either way. The QR code goes through ui_copy: placed mirrored, its
+ * modules as encoded. scripts/check-boundaries keeps views from copying to a rectangle or
+ * clipping with the plain SDL calls. UI thread only. */
 SDL_Rect ui_mirror(const struct ui *ui, SDL_Rect r);
 /* A text anchor: x mirrored, LEFT and RIGHT swapped (CENTER stays). */
 void ui_mirror_anchor(const struct ui *ui, int *x, int *align);
 /* Copies a picture (a poster, a thumbnail, the QR code) to dst, mirrored as a rectangle, its
  * pixels never flipped. src may be NULL (the whole texture). */
 void ui_copy(struct ui *ui, SDL_Texture *tex, const SDL_Rect *src, SDL_Rect dst);
+/* The same for a directional picture (a fade, a gradient towards the text): mirrored as a
+ * rectangle and flipped horizontally in an RTL UI. */
+void ui_copy_directional(struct ui *ui, SDL_Texture *tex, const SDL_Rect *src, SDL_Rect dst);
+/* The opt-out: the video, copied where dst says whatever the direction. */
+void ui_copy_unmirrored(struct ui *ui, SDL_Texture *tex, const SDL_Rect *src, SDL_Rect dst);
 /* SDL_RenderSetClipRect with the rectangle mirrored; NULL clears it. */
 void ui_clip(struct ui *ui, const SDL_Rect *r);
 /* Stops mirroring (for drawing into a texture with coordinates of its own); returns what to

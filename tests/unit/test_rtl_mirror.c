@@ -187,6 +187,23 @@ static void test_picture_placed_not_flipped(void **state)
     assert_int_equal(px(c, UI_WIDTH - 100 - 5, 410), 0x0000ff);
     assert_int_equal(px(c, 105, 410), 0);
 
+    /* A directional picture (a fade towards the text) is placed mirrored and flipped; composed
+     * off screen (the mirror paused) only flipped; the video neither. */
+    clear(c);
+    ui_copy_directional(c->ui, tex, NULL, (SDL_Rect){100, 400, 40, 20});
+    assert_int_equal(px(c, UI_WIDTH - 140 + 5, 410), 0x0000ff);
+    assert_int_equal(px(c, UI_WIDTH - 100 - 5, 410), 0xff0000);
+    clear(c);
+    bool was = ui_mirror_pause(c->ui);
+    ui_copy_directional(c->ui, tex, NULL, (SDL_Rect){100, 400, 40, 20});
+    ui_mirror_resume(c->ui, was);
+    assert_int_equal(px(c, 105, 410), 0x0000ff);
+    assert_int_equal(px(c, 135, 410), 0xff0000);
+    clear(c);
+    ui_copy_unmirrored(c->ui, tex, NULL, (SDL_Rect){100, 400, 40, 20});
+    assert_int_equal(px(c, 105, 410), 0xff0000);
+    assert_int_equal(px(c, 135, 410), 0x0000ff);
+
     /* A clip rectangle is mirrored too. */
     clear(c);
     ui_clip(c->ui, &(SDL_Rect){0, 0, 300, UI_HEIGHT});
@@ -198,6 +215,10 @@ static void test_picture_placed_not_flipped(void **state)
     ui_set_rtl(c->ui, false);
     clear(c);
     ui_copy(c->ui, tex, NULL, (SDL_Rect){100, 400, 40, 20});
+    assert_int_equal(px(c, 105, 410), 0xff0000);
+    assert_int_equal(px(c, 135, 410), 0x0000ff);
+    clear(c);
+    ui_copy_directional(c->ui, tex, NULL, (SDL_Rect){100, 400, 40, 20});
     assert_int_equal(px(c, 105, 410), 0xff0000);
     assert_int_equal(px(c, 135, 410), 0x0000ff);
     SDL_DestroyTexture(tex);

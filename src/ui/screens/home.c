@@ -193,8 +193,8 @@ static SDL_Texture *hero_fade(struct ui *ui)
     return ui->hero_fade;
 }
 
-/* dst is where the backdrop goes, already mirrored in an RTL UI: there the fade is flipped (it
- * covers the backdrop's right edge, towards the text), the poster never. */
+/* In an RTL UI the backdrop is mirrored (top left) and its fade flipped (it covers the backdrop's
+ * right edge, towards the text); the poster is never flipped. */
 static void compose_hero_backdrop(struct ui *ui, SDL_Texture *poster, SDL_Rect dst)
 {
     int tw = 0, th = 0;
@@ -204,16 +204,13 @@ static void compose_hero_backdrop(struct ui *ui, SDL_Texture *poster, SDL_Rect d
     if (sh > th)
         sh = th;
     SDL_Rect src = {0, (th - sh) / 3, tw, sh};
-    bool mirror = ui_mirror_pause(ui);
-    SDL_RenderCopy(ui->renderer, poster, &src, &dst);
+    ui_copy(ui, poster, &src, dst);
     ui_fill(ui, dst, (SDL_Color){0, 0, 0, 130});
     SDL_Texture *fade = hero_fade(ui);
     if (fade)
-        SDL_RenderCopyEx(ui->renderer, fade, NULL, &dst, 0, NULL,
-                         ui->rtl ? SDL_FLIP_HORIZONTAL : SDL_FLIP_NONE);
+        ui_copy_directional(ui, fade, NULL, dst);
     else
         ui_fill(ui, dst, ui_color_panel); /* no fade: dim it all, the text still reads */
-    ui_mirror_resume(ui, mirror);
 }
 
 /* The backdrop costs three scaled, blended passes over a third of the screen: too much for a
@@ -226,8 +223,9 @@ static bool draw_hero_backdrop_cached(struct ui *ui, SDL_Texture *poster, const 
     int x0, y0, x1, y1;
     if (!SDL_RenderTargetSupported(r))
         return false;
-    SDL_RenderLogicalToWindow(r, (float)dst.x, (float)dst.y, &x0, &y0);
-    SDL_RenderLogicalToWindow(r, (float)(dst.x + dst.w), (float)(dst.y + dst.h), &x1, &y1);
+    SDL_Rect at = ui_mirror(ui, dst); /* where it lands on screen */
+    SDL_RenderLogicalToWindow(r, (float)at.x, (float)at.y, &x0, &y0);
+    SDL_RenderLogicalToWindow(r, (float)(at.x + at.w), (float)(at.y + at.h), &x1, &y1);
     int w = x1 - x0, h = y1 - y0;
     if (w <= 0 || h <= 0)
         return false;
@@ -255,13 +253,15 @@ static bool draw_hero_backdrop_cached(struct ui *ui, SDL_Texture *poster, const 
         SDL_RenderSetScale(r, (float)w / dst.w, (float)h / dst.h);
         SDL_SetRenderDrawColor(r, ui_color_bg.r, ui_color_bg.g, ui_color_bg.b, 255);
         SDL_RenderClear(r);
+        bool mirror = ui_mirror_pause(ui); /* the texture's own coordinates */
         compose_hero_backdrop(ui, poster, (SDL_Rect){0, 0, dst.w, dst.h});
+        ui_mirror_resume(ui, mirror);
         SDL_RenderSetScale(r, 1, 1);
         SDL_SetRenderTarget(r, NULL);
         SDL_RenderSetLogicalSize(r, lw, lh);
         snprintf(ui->hero_key, sizeof(ui->hero_key), "%s", key);
     }
-    SDL_RenderCopy(r, ui->hero_layer, NULL, &dst);
+    ui_copy(ui, ui->hero_layer, NULL, dst);
     return true;
 }
 
@@ -277,8 +277,7 @@ static void draw_hero_backdrop(struct ui *ui, const char *poster_url)
     SDL_Texture *poster = poster_url ? image_cache_texture(ui->images, poster_url) : NULL;
     if (!poster)
         return;
-    SDL_Rect dst =
-        ui_mirror(ui, (SDL_Rect){HOME_HERO_BG_X, 0, UI_WIDTH - HOME_HERO_BG_X, HOME_HERO_BG_H});
+    SDL_Rect dst = {HOME_HERO_BG_X, 0, UI_WIDTH - HOME_HERO_BG_X, HOME_HERO_BG_H};
     if (!draw_hero_backdrop_cached(ui, poster, poster_url, dst))
         compose_hero_backdrop(ui, poster, dst);
 }

@@ -284,7 +284,7 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
     ui->clean = video && ui->video && !ui->video_external && !over;
     snprintf(ui->clean_key, sizeof(ui->clean_key), "%s", key);
     if (partial) {
-        SDL_RenderCopy(ui->renderer, ui->video, NULL, &vr); /* the video: never mirrored */
+        ui_copy_unmirrored(ui, ui->video, NULL, vr);
         return;
     }
     SDL_SetRenderDrawColor(ui->renderer, 0, 0, 0, 255);
@@ -304,7 +304,7 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
         SDL_RenderFillRect(ui->renderer, &vr);
         SDL_SetRenderDrawBlendMode(ui->renderer, SDL_BLENDMODE_BLEND);
     } else if (video) {
-        SDL_RenderCopy(ui->renderer, ui->video, NULL, &vr);
+        ui_copy_unmirrored(ui, ui->video, NULL, vr);
     } else {
         /* Until the first frame: the series poster, dimmed, so the screen is never blank. */
         SDL_Texture *poster = image_cache_texture(ui->images, v->poster_url);
