@@ -239,9 +239,7 @@ static void ellipsize(struct ui *ui, const char *s, int size, int max_w, char *o
     size_t nc = 0;
     if (!cuts)
         return;
-    for (size_t i = 1; i < total && i + 4 < len; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            cuts[nc++] = i;
+    nc = text_cut_points(s, total < len - 4 ? total : len - 4, cuts);
     size_t lo = 0, hi = nc, best = 0; /* best: the bytes kept, 0 = none fits */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;

@@ -107,6 +107,12 @@ enum text_brk {
  * with Thai words found by libthai's dictionary. brk holds len entries; brk[0] is NO. */
 void text_breaks(const char *s, size_t len, unsigned char *brk);
 
+/* Where a single-line field may be cut for its ellipsis: the byte offsets in (0, len) that start
+ * a character, but not a combining mark (a Thai vowel or tone mark, Arabic harakat, a variation
+ * selector) nor what follows a zero-width joiner, so nothing is taken off its base. cuts holds
+ * len entries. Returns the count. */
+size_t text_cut_points(const char *s, size_t len, size_t *cuts);
+
 /* ---- text.c ---- */
 
 /* s rendered as text_draw draws it (tests compare its width with text_measure). */

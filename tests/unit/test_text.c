@@ -256,6 +256,10 @@ static void test_cjk_breaks(void **state)
     breaks_of(JA_TOKYO "CEO" JA_LOVE, b, sizeof(b));
     assert_string_equal(b, "3,6,9");
 
+    /* Korean keeps its words whole: 알게 되고, breaks at the space only. */
+    breaks_of("\xec\x95\x8c\xea\xb2\x8c \xeb\x90\x98\xea\xb3\xa0,", b, sizeof(b));
+    assert_string_equal(b, "7");
+
     if (!have_font_for(c, 0x6771, "fonts-noto-cjk"))
         skip();
     /* 霸道总裁爱上我，她是失散多年的继承人。 wrapped narrow: several lines, nothing lost, no line
@@ -281,6 +285,32 @@ static void test_cjk_breaks(void **state)
         strcat(joined, lines[i]);
     }
     assert_string_equal(joined, zh);
+}
+
+/* An ellipsis cut never takes a mark off its base: แค้น (the tone mark U+0E49 on ค), a
+ * Devanagari vowel sign, an emoji after a zero-width joiner. */
+static void test_cut_points(void **state)
+{
+    (void)state;
+    size_t cuts[64];
+    /* แ ค ้ น: cuts before ค and before น, not before the tone mark. */
+    const char *th = "\xe0\xb9\x81\xe0\xb8\x84\xe0\xb9\x89\xe0\xb8\x99";
+    size_t n = text_cut_points(th, strlen(th), cuts);
+    assert_int_equal(n, 2);
+    assert_int_equal(cuts[0], 3);
+    assert_int_equal(cuts[1], 9);
+    /* न म स ् त े: the virama and the vowel sign stay on their consonants. */
+    const char *hi = "\xe0\xa4\xa8\xe0\xa4\xae\xe0\xa4\xb8\xe0\xa5\x8d\xe0\xa4\xa4\xe0\xa5\x87";
+    n = text_cut_points(hi, strlen(hi), cuts);
+    assert_int_equal(n, 3);
+    assert_int_equal(cuts[0], 3);
+    assert_int_equal(cuts[1], 6);
+    assert_int_equal(cuts[2], 12);
+    /* 👩 ZWJ 🚒: no cut after the joiner. */
+    const char *zwj = "a\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x9a\x92";
+    n = text_cut_points(zwj, strlen(zwj), cuts);
+    assert_int_equal(n, 1);
+    assert_int_equal(cuts[0], 1);
 }
 
 /* One string per script the issue names, and the Debian package with its font. */
@@ -460,6 +490,7 @@ int main(void)
         cmocka_unit_test(test_bidi_order),
         cmocka_unit_test(test_thai_breaks),
         cmocka_unit_test(test_cjk_breaks),
+        cmocka_unit_test(test_cut_points),
         cmocka_unit_test(test_fallback_chain),
         cmocka_unit_test(test_no_tofu),
         cmocka_unit_test(test_measure_is_drawn_width),
