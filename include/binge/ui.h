@@ -137,8 +137,8 @@ size_t ui_grid_col_of(const struct ui_focus_grid *g, size_t row);
  * panel; one line, cut to 900 px. The app decides how long it stays (APP_TOAST_MS). */
 void ui_draw_toast(struct ui *ui, const char *text);
 /* The strings drawn in the last frame that drew text, one a line ("\n" after each), for the
- * automation's ui_strings; ui_strings_frame starts a frame (app_render calls it first). UI
- * thread; the text is valid until the next frame. */
+ * automation's `state strings`; ui_strings_frame starts a frame (app_render calls it first).
+ * UI thread; the text is valid until the next frame. */
 void ui_strings_frame(struct ui *ui);
 const char *ui_drawn_strings(const struct ui *ui);
 

@@ -25,6 +25,18 @@ LOG_MODULE("i18n");
 static const struct i18n_language languages[] = {
     {"en", NULL, "English"},
     {"es", "es", "Español"},
+    {"pt-BR", "pt_BR", "Português (Brasil)"},
+    {"fr", "fr", "Français"},
+    {"de", "de", "Deutsch"},
+    {"id", "id", "Bahasa Indonesia"},
+    {"vi", "vi", "Tiếng Việt"},
+    {"th", "th", "ไทย"},
+    {"ja", "ja", "日本語"},
+    {"ko", "ko", "한국어"},
+    {"zh-Hans", "zh_CN", "简体中文"},
+    {"ar", "ar", "العربية"},
+    {"he", "he", "עברית"},
+    {"hi", "hi", "हिन्दी"},
 };
 #define N_LANGUAGES (sizeof(languages) / sizeof(languages[0]))
 

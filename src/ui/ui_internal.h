@@ -179,5 +179,10 @@ bool image_cache_pump(struct image_cache *cache, SDL_Renderer *renderer);
 
 /* Notes a string the text engine draws this frame (src/ui/strings.c). */
 void ui_strings_note(const char *s);
+/* A cached layer (the player's pillars): the strings drawn into it between
+ * ui_strings_layer(true) and ui_strings_layer(false) are noted again by
+ * ui_strings_layer_copied(), each frame that copies the layer to the screen. */
+void ui_strings_layer(bool composing);
+void ui_strings_layer_copied(void);
 
 #endif

@@ -30,16 +30,37 @@ static void test_fallback_mapping(void **state)
         {"es", "es"},
         {"es-MX", "es"},
         {"es_MX.UTF-8", "es"},
-        {"th, en;q=0.5", NULL},
+        {"pt-BR", "pt-BR"},
+        {"pt-PT", "pt-BR"},
+        {"pt_PT.UTF-8@euro", "pt-BR"},
+        {"pt", "pt-BR"},
+        {"zh-Hans", "zh-Hans"},
+        {"zh-CN", "zh-Hans"},
+        {"zh_CN.UTF-8", "zh-Hans"},
+        {"zh-TW", "zh-Hans"}, /* until a zh-Hant catalog exists */
+        {"zh-HK", "zh-Hans"},
+        {"zh-Hant-TW", "zh-Hans"},
+        {"zh", "zh-Hans"},
+        {"th", "th"},
+        {"th_TH.UTF-8", "th"},
+        {"th, en;q=0.5", "th"},
+        {" ar-EG;q=0.9", "ar"},
+        {"fr-CA", "fr"},
+        {"de-AT", "de"},
         {"en-US", "en"},
         {"en_GB.UTF-8", "en"},
+        {"iw", "he"}, /* the old code of Hebrew */
+        {"in", "id"}, /* and of Indonesian */
+        {"ja-JP", "ja"},
+        {"ko_KR", "ko"},
+        {"vi-VN", "vi"},
+        {"hi-IN", "hi"},
         {"C", NULL},
         {"POSIX", NULL},
         {"", NULL},
         {"xx-YY", NULL},
         {"sw", NULL},
         {"e$", NULL},
-        {"es, en;q=0.5", "es"},
         {NULL, NULL},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -127,6 +148,52 @@ static void test_plurals_by_language(void **state)
     assert_string_equal(P_("%d coin", "%d coins", 1), "%d moneda");
     assert_string_equal(P_("%d coin", "%d coins", 0), "%d monedas");
     assert_string_equal(P_("%d coin", "%d coins", 5), "%d monedas");
+    /* French: 0 and 1 are singular (plural=(n > 1)). */
+    i18n_set_language("fr");
+    assert_string_equal(P_("%d coin", "%d coins", 0), "%d pièce");
+    assert_string_equal(P_("%d coin", "%d coins", 1), "%d pièce");
+    assert_string_equal(P_("%d coin", "%d coins", 2), "%d pièces");
+    /* Thai: one form for every n (plural=0). */
+    i18n_set_language("th");
+    assert_string_equal(P_("%d coin", "%d coins", 1), "%d เหรียญ");
+    assert_string_equal(P_("%d coin", "%d coins", 7), "%d เหรียญ");
+    assert_string_equal(P_("Paid: VIP for %d more day", "Paid: VIP for %d more days", 1),
+                        "ชำระแล้ว: VIP เพิ่มอีก %d วัน");
+    /* Arabic: six forms, zero, one, two, 3-10, 11-99 and the rest (100, 101, ...). */
+    i18n_set_language("ar");
+    static const struct {
+        unsigned long n;
+        const char *form;
+    } ar[] = {
+        {0, "تم الدفع: VIP لمدة %d يوم إضافي"},   {1, "تم الدفع: VIP ليوم إضافي (%d)"},
+        {2, "تم الدفع: VIP ليومين إضافيين (%d)"}, {5, "تم الدفع: VIP لـ %d أيام إضافية"},
+        {10, "تم الدفع: VIP لـ %d أيام إضافية"},  {11, "تم الدفع: VIP لـ %d يومًا إضافيًا"},
+        {99, "تم الدفع: VIP لـ %d يومًا إضافيًا"},  {100, "تم الدفع: VIP لـ %d يوم إضافي"},
+        {103, "تم الدفع: VIP لـ %d أيام إضافية"},
+    };
+    for (size_t i = 0; i < sizeof(ar) / sizeof(ar[0]); i++) {
+        const char *got = P_("Paid: VIP for %d more day", "Paid: VIP for %d more days", ar[i].n);
+        if (strcmp(got, ar[i].form) != 0)
+            fail_msg("ar, n = %lu: \"%s\", want \"%s\"", ar[i].n, got, ar[i].form);
+    }
+    i18n_set_language("en");
+}
+
+/* Each catalog translates in its language, looked up through its tag. */
+static void test_every_catalog_translates(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    const struct i18n_language *l = i18n_languages(&n);
+    for (size_t i = 1; i < n; i++) {
+        assert_ptr_equal(i18n_set_language(l[i].tag), &l[i]);
+        if (strcmp(_("Settings"), "Settings") == 0 || strcmp(_("Wallet"), "Wallet") == 0)
+            fail_msg("%s: the menus stay English", l[i].tag);
+    }
+    assert_string_equal(i18n_set_language("zh-TW")->tag, "zh-Hans");
+    assert_string_equal(_("Wallet"), "钱包");
+    assert_string_equal(i18n_set_language("pt-PT")->tag, "pt-BR");
+    assert_string_equal(_("Wallet"), "Carteira");
     i18n_set_language("en");
 }
 
@@ -138,6 +205,7 @@ int main(void)
         cmocka_unit_test(test_table_has_catalogs),
         cmocka_unit_test(test_translates_without_a_generated_locale),
         cmocka_unit_test(test_plurals_by_language),
+        cmocka_unit_test(test_every_catalog_translates),
     };
     return cmocka_run_group_tests(tests, setup_gettext, NULL);
 }

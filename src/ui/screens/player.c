@@ -240,13 +240,16 @@ static bool draw_pillars_cached(struct ui *ui, const struct ui_player_view *v, S
         SDL_RenderSetScale(r, (float)ow / UI_WIDTH, (float)oh / UI_HEIGHT);
         SDL_SetRenderDrawColor(r, 0, 0, 0, 255);
         SDL_RenderClear(r);
+        ui_strings_layer(true); /* its strings, noted again each frame that copies it */
         draw_pillars(ui, v, back, vr);
+        ui_strings_layer(false);
         SDL_RenderSetScale(r, 1, 1);
         SDL_SetRenderTarget(r, NULL);
         SDL_RenderSetLogicalSize(r, lw, lh);
         snprintf(ui->layer_key, sizeof(ui->layer_key), "%s", key);
     }
     SDL_RenderCopy(r, ui->layer, NULL, NULL);
+    ui_strings_layer_copied();
     return true;
 }
 
