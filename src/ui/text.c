@@ -31,8 +31,20 @@ struct text_memo {
     int w, h;
 };
 
+/* A text_wrap answer, kept while its text is drawn: the lines NUL-separated in one buffer. */
+#define TEXT_WRAP_CACHE 48
+struct text_wrapped {
+    char *s;
+    int size, max_w, max_lines;
+    int n;
+    bool complete;
+    char *lines;
+    uint64_t used;
+};
+
 struct text {
     struct text_fonts *fonts;
+    struct text_wrapped wraps[TEXT_WRAP_CACHE];
     enum text_base base;
     struct text_entry cache[TEXT_CACHE_SIZE];
     struct text_memo memo[TEXT_MEMO_SIZE];
@@ -70,6 +82,11 @@ static void flush(struct text *t)
     for (size_t i = 0; i < TEXT_MEMO_SIZE; i++) {
         free(t->memo[i].s);
         t->memo[i] = (struct text_memo){0};
+    }
+    for (size_t i = 0; i < TEXT_WRAP_CACHE; i++) {
+        free(t->wraps[i].s);
+        free(t->wraps[i].lines);
+        t->wraps[i] = (struct text_wrapped){0};
     }
 }
 
@@ -322,12 +339,17 @@ static size_t fit_chars(struct ui *ui, const char *p, size_t n, int size, int ma
 }
 
 /* The end of the longest line from p that fits max_w and ends at a break opportunity of brk
- * (indexed from p), not past para (the paragraph's end); 0 when not even the first piece fits. */
+ * (indexed from p), not past para (the paragraph's end); 0 when not even the first piece fits.
+ * Found by bisection over the opportunities (a longer piece is never narrower), so a CJK line,
+ * with an opportunity after every ideograph, costs a few measures, not one per ideograph. */
 static size_t fit_breaks(struct ui *ui, const char *p, size_t para, const unsigned char *brk,
                          int size, int max_w)
 {
-    size_t fit = 0;
-    for (size_t q = 1; q <= para; q++) {
+    size_t *cand = malloc((para + 1) * sizeof(*cand)), *ends = malloc((para + 1) * sizeof(*ends));
+    size_t nc = 0, fit = 0;
+    if (!cand || !ends)
+        goto fail;
+    for (size_t q = 1; q <= para && q < TEXT_LINE_MAX + 64; q++) {
         if (q < para && brk[q] == TEXT_BRK_NO)
             continue;
         size_t end = q;
@@ -335,15 +357,99 @@ static size_t fit_breaks(struct ui *ui, const char *p, size_t para, const unsign
             end--;
         if (end == 0)
             continue;
-        if (!fits(ui, p, end, size, max_w))
-            break;
-        fit = q;
+        cand[nc] = q;
+        ends[nc++] = end;
     }
+    size_t lo = 0, hi = nc;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (fits(ui, p, ends[mid], size, max_w)) {
+            fit = cand[mid];
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+fail:
+    free(cand);
+    free(ends);
     return fit;
 }
 
+static struct text_wrapped *wrap_find(struct text *t, const char *s, int size, int max_w,
+                                      int max_lines, struct text_wrapped **victim)
+{
+    *victim = &t->wraps[0];
+    t->clock++;
+    for (size_t i = 0; i < TEXT_WRAP_CACHE; i++) {
+        struct text_wrapped *e = &t->wraps[i];
+        if (e->s && e->size == size && e->max_w == max_w && e->max_lines == max_lines &&
+            strcmp(e->s, s) == 0) {
+            e->used = t->clock;
+            return e;
+        }
+        if (e->used < (*victim)->used)
+            *victim = e;
+    }
+    return NULL;
+}
+
+static void wrap_put(struct text *t, struct text_wrapped *e, const char *s, int size, int max_w,
+                     int max_lines, char (*lines)[TEXT_LINE_MAX], int n, bool complete)
+{
+    size_t total = 0;
+    for (int i = 0; i < n; i++)
+        total += strlen(lines[i]) + 1;
+    char *copy = strdup(s), *buf = malloc(total + 1);
+    if (!copy || !buf) {
+        free(copy);
+        free(buf);
+        return;
+    }
+    char *at = buf;
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(lines[i]) + 1;
+        memcpy(at, lines[i], len);
+        at += len;
+    }
+    free(e->s);
+    free(e->lines);
+    *e = (struct text_wrapped){copy, size, max_w, max_lines, n, complete, buf, t->clock};
+}
+
+static int wrap_lines(struct ui *ui, const char *s, int size, int max_w,
+                      char (*lines)[TEXT_LINE_MAX], int max_lines, bool *complete);
+
 int text_wrap(struct ui *ui, const char *s, int size, int max_w, char (*lines)[TEXT_LINE_MAX],
               int max_lines, bool *complete)
+{
+    struct text *t = ui->text;
+    struct text_wrapped *victim;
+    if (!s)
+        s = "";
+    struct text_wrapped *e = wrap_find(t, s, size, max_w, max_lines, &victim);
+    if (e) {
+        const char *at = e->lines;
+        for (int i = 0; i < e->n; i++) {
+            size_t len = strlen(at);
+            memcpy(lines[i], at, len + 1);
+            at += len + 1;
+        }
+        if (complete)
+            *complete = e->complete;
+        return e->n;
+    }
+    bool done = true;
+    int n = wrap_lines(ui, s, size, max_w, lines, max_lines, &done);
+    wrap_put(t, victim, s, size, max_w, max_lines, lines, n, done);
+    if (complete)
+        *complete = done;
+    return n;
+}
+
+/* text_wrap without its cache. */
+static int wrap_lines(struct ui *ui, const char *s, int size, int max_w,
+                      char (*lines)[TEXT_LINE_MAX], int max_lines, bool *complete)
 {
     int n = 0;
     const char *text = s ? s : "";

@@ -56,7 +56,13 @@ struct text_fonts {
     uint32_t missing[MAX_MISSING];
     int n_missing;
     bool fc_ready;
+    unsigned long layouts;
 };
+
+unsigned long *text_fonts_layouts(struct text_fonts *f)
+{
+    return &f->layouts;
+}
 
 static bool fc_init(struct text_fonts *f)
 {

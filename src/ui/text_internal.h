@@ -53,6 +53,9 @@ bool text_face_is_primary(const struct text_face *face);
 /* The tallest line any face used so far needs at size: max(ascent + descent) of the faces
  * opened so far, scaled to size, and never less than the primary face's line skip. */
 int text_fonts_line_height(struct text_fonts *f, int size);
+/* How many strings text_layout has laid out and shaped (tests: an unchanged frame shapes
+ * nothing). */
+unsigned long *text_fonts_layouts(struct text_fonts *f);
 /* Logs, once per script, that no installed face covers it. */
 void text_fonts_missing(struct text_fonts *f, uint32_t script, uint32_t cp);
 

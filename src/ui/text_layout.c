@@ -271,6 +271,7 @@ int text_layout(struct text_fonts *f, const char *s, int size, enum text_base ba
     int rc = BINGE_ENOMEM;
     struct work w = {0};
     memset(out, 0, sizeof(*out));
+    (*text_fonts_layouts(f))++;
     size_t len = strlen(s);
     w.cps = malloc((len + 1) * sizeof(*w.cps));
     w.offs = malloc((len + 1) * sizeof(*w.offs));

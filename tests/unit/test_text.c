@@ -447,6 +447,28 @@ static void test_measure_is_drawn_width(void **state)
     assert_true(w > 0 && w <= 120);
 }
 
+/* What home draws each frame (a title, an ellipsized card title, a wrapped Thai synopsis, a
+ * measured chip): the second frame lays out and shapes nothing. */
+static void test_unchanged_frame_shapes_nothing(void **state)
+{
+    struct canvas *c = *state;
+    SDL_Color white = {255, 255, 255, 255};
+    const char *syn = scripts[0].s;
+    for (int frame = 0; frame < 2; frame++) {
+        unsigned long before = *text_fonts_layouts(fonts(c));
+        int w, h;
+        text_draw(&c->ui, "binge", 60, white, 0, 0, TEXT_LEFT, 0);
+        text_draw(&c->ui, scripts[1].s, 26, white, 0, 0, TEXT_LEFT, 90);
+        text_draw_wrapped(&c->ui, syn, 30, white, 0, 0, 150, 2);
+        assert_int_equal(text_measure(&c->ui, scripts[4].s, 26, &w, &h), 0);
+        unsigned long shaped = *text_fonts_layouts(fonts(c)) - before;
+        if (frame == 0)
+            assert_true(shaped > 0);
+        else
+            assert_int_equal(shaped, 0);
+    }
+}
+
 /* A character no installed font has: the primary face's missing-glyph box, logged once. */
 static void test_missing_logged_once(void **state)
 {
@@ -494,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_fallback_chain),
         cmocka_unit_test(test_no_tofu),
         cmocka_unit_test(test_measure_is_drawn_width),
+        cmocka_unit_test(test_unchanged_frame_shapes_nothing),
         cmocka_unit_test(test_missing_logged_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
