@@ -126,11 +126,32 @@ static void face_free(struct text_face *face)
     free(face);
 }
 
+static float bitmap_scale(TTF_Font *font, int size)
+{
+    /* A bitmap font (NotoColorEmoji: one 109 px strike) comes in at its strike's size whatever
+     * was asked: its runs are scaled down to about a line of text. */
+    int fh = TTF_FontHeight(font);
+    return fh > 2 * size ? (float)size * 1.17f / (float)fh : 1.0f;
+}
+
 TTF_Font *text_face_at(struct text_face *face, int size)
 {
     for (int i = 0; i < face->n_at; i++)
         if (face->at[i].size == size)
             return face->at[i].font;
+    /* A fallback face is opened once and resized: opening a large face (a 20 MB CJK .ttc) costs
+     * milliseconds per size, resizing a fraction (its glyph cache is emptied, but strings are
+     * shaped and rendered once, then drawn from the text cache). The primary face, used on every
+     * screen, keeps one font per size. */
+    if (!face->primary && face->n_at == 1) {
+        if (TTF_SetFontSize(face->at[0].font, size) != 0) {
+            log_error("can't size %s at %d px: %s", face->file, size, TTF_GetError());
+            return NULL;
+        }
+        face->at[0].size = size;
+        face->at[0].scale = bitmap_scale(face->at[0].font, size);
+        return face->at[0].font;
+    }
     TTF_Font *font = TTF_OpenFontIndex(face->file, size, face->index);
     if (!font) {
         log_error("can't open %s at %d px: %s", face->file, size, TTF_GetError());
@@ -145,10 +166,7 @@ TTF_Font *text_face_at(struct text_face *face, int size)
     }
     face->at[slot].size = size;
     face->at[slot].font = font;
-    /* A bitmap font (NotoColorEmoji: one 109 px strike) comes in at its strike's size whatever
-     * was asked: its runs are scaled down to about a line of text. */
-    int fh = TTF_FontHeight(font);
-    face->at[slot].scale = fh > 2 * size ? (float)size * 1.17f / (float)fh : 1.0f;
+    face->at[slot].scale = bitmap_scale(font, size);
     if (!face->probe)
         face->probe = font;
     if (!face->em_line && size > 0)

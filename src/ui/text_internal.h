@@ -42,7 +42,8 @@ struct text_face *text_fonts_for_script(struct text_fonts *f, uint32_t script, c
 /* The face for one character no face of its run has (an emoji in a Latin title): cached per
  * block of 128 code points, checked per character. NULL when none has it. */
 struct text_face *text_fonts_for_char(struct text_fonts *f, uint32_t cp);
-/* The face opened at size (pixels); NULL when the file can't be opened at that size. */
+/* The face at size (pixels); NULL when the file can't be opened at that size. A fallback face
+ * is one font resized on demand: use the answer before asking the face for another size. */
 TTF_Font *text_face_at(struct text_face *face, int size);
 bool text_face_has(struct text_face *face, uint32_t cp);
 /* What the face's glyphs are scaled by at size (after text_face_at): 1, or less for a bitmap
