@@ -425,11 +425,128 @@ static void test_every_language(void **state)
     tu_server_stop(&srv);
 }
 
+/* The strings line n (0-based) of a run's output, parsed. */
+static cJSON *strings_line(const char *dir, const char *name, int n)
+{
+    char path[1300];
+    snprintf(path, sizeof(path), "%s/%s-out.txt", dir, name);
+    char *out = tu_read_file(path);
+    assert_non_null(out);
+    cJSON *json = NULL;
+    int i = 0;
+    for (char *save = NULL, *line = strtok_r(out, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save))
+        if (strncmp(line, "{\"ui_language\"", 14) == 0 && i++ == n) {
+            json = cJSON_Parse(line);
+            break;
+        }
+    free(out);
+    if (!json)
+        fail_msg("%s: strings line %d missing", name, n);
+    return json;
+}
+
+static bool drew(const cJSON *strings, const char *s)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(strings, "strings"), *e;
+    cJSON_ArrayForEach(e, list)
+    {
+        if (cJSON_IsString(e) && strcmp(e->valuestring, s) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The settings screen's menu language applies at once (no restart), home follows, the choice is
+ * kept for the next start, and --language goes over it. */
+static void test_settings_language_live(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-i18n-live");
+    assert_non_null(dir);
+    assert_int_equal(tu_server_start(&srv, 0, content, su_path(dir, "db.sqlite"), NULL,
+                                     su_path(dir, "server.log")),
+                     0);
+    /* English to Español (the next of the list) on the settings screen. */
+    char script[2000];
+    snprintf(script, sizeof(script),
+             "wait-for home.state=ready 30000\n"
+             "key UP\n"
+             "wait-for home.bar=search 5000\n"
+             "key RIGHT 2\n"
+             "wait-for home.bar=settings 5000\n"
+             "key OK\n"
+             "wait-for screen=settings 10000\n"
+             "key DOWN\n"
+             "wait-for settings.focus=ui_language 5000\n"
+             "screenshot %s/before.png\n"
+             "state strings\n"
+             "key RIGHT\n"
+             "wait-for ui_language=es 5000\n"
+             "wait-for settings.ui_language=es 5000\n"
+             "screenshot %s/after.png\n"
+             "state strings\n"
+             "key BACK\n"
+             "wait-for screen=home 10000\n"
+             "wait-for home.state=ready 30000\n"
+             "wait-for home.posters_pending=0 30000\n"
+             "screenshot %s/home.png\n"
+             "state strings\n"
+             "quit\n",
+             dir, dir, dir);
+    assert_int_equal(su_run(dir, "live", srv.url, script), 0);
+    cJSON *before = strings_line(dir, "live", 0), *after = strings_line(dir, "live", 1),
+          *home = strings_line(dir, "live", 2);
+    assert_string_equal(su_str(before, NULL, "ui_language"), "en");
+    assert_true(drew(before, "Menu language"));
+    assert_true(drew(before, "Settings"));
+    assert_string_equal(su_str(after, NULL, "ui_language"), "es");
+    assert_true(drew(after, "Idioma de los menús"));
+    assert_true(drew(after, "Ajustes"));
+    assert_false(drew(after, "Menu language"));
+    assert_true(drew(home, "Buscar"));
+    assert_true(drew(home, "Monedero"));
+    assert_true(drew(home, "La heredera de medianoche")); /* the catalog follows the menus */
+    assert_false(drew(home, "The Midnight Heir"));
+    cJSON_Delete(before);
+    cJSON_Delete(after);
+    cJSON_Delete(home);
+
+    /* The next start: the menus in the saved Español; --language goes over it. */
+    snprintf(script, sizeof(script),
+             "wait-for home.state=ready 30000\n"
+             "screenshot %s/again.png\n"
+             "state strings\n"
+             "quit\n",
+             dir);
+    assert_int_equal(su_run(dir, "again", srv.url, script), 0);
+    cJSON *again = strings_line(dir, "again", 0);
+    assert_string_equal(su_str(again, NULL, "ui_language"), "es");
+    assert_true(drew(again, "Monedero"));
+    cJSON_Delete(again);
+    char bin[1024], path[1300], out[1300], err[1300], state_dir[1300];
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    snprintf(path, sizeof(path), "%s/again.txt", dir); /* the same script */
+    snprintf(out, sizeof(out), "%s/fr-out.txt", dir);
+    snprintf(err, sizeof(err), "%s/fr-err.txt", dir);
+    snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
+    char *argv[] = {bin,        "--headless", "--server",    srv.url,   "--language",
+                    "fr",       "--script",   path,          "--width", "1920",
+                    "--height", "1080",       "--state-dir", state_dir, NULL};
+    assert_int_equal(tu_run(argv, out, err, 120), 0);
+    cJSON *fr = strings_line(dir, "fr", 0);
+    assert_string_equal(su_str(fr, NULL, "ui_language"), "fr");
+    assert_true(drew(fr, "Portefeuille"));
+    cJSON_Delete(fr);
+    tu_server_stop(&srv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_english_is_caught),
         cmocka_unit_test(test_every_language),
+        cmocka_unit_test(test_settings_language_live),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
