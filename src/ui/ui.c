@@ -52,6 +52,8 @@ void ui_free(struct ui *ui)
         SDL_DestroyTexture(ui->hero_layer);
     if (ui->layer)
         SDL_DestroyTexture(ui->layer);
+    if (ui->series_layer)
+        SDL_DestroyTexture(ui->series_layer);
     free(ui->backdrop_url);
     if (ui->qr)
         SDL_DestroyTexture(ui->qr);

@@ -57,6 +57,10 @@ struct ui {
      * the output size and copied 1:1 under each frame; layer_key says what it shows. */
     SDL_Texture *layer;
     char layer_key[640];
+    /* The series page behind its buttons and grid (backdrop, poster, title, facts, synopsis),
+     * composed at the output size and copied 1:1 each frame while series_key stays the same. */
+    SDL_Texture *series_layer;
+    char series_key[64];
     /* The software renderer keeps what was drawn between presents, so a new video frame under
      * an unchanged screen needs only the picture drawn: clean says the last player frame had
      * nothing over the picture, drawn at clean_key (the pillars' key, video rectangle). */

@@ -255,6 +255,64 @@ static void test_error_panel_covers_the_title(void **state)
         fail_msg("something is drawn above the error panel (mean %.1f, sd %.2f)", mean[0], sd);
 }
 
+/* The series page keeps what stands still behind its grid (backdrop, poster, title, facts,
+ * synopsis) composed in a layer: whatever the page showed before, a page drawn with it is
+ * pixel for pixel the page a fresh UI draws, and a new series (or title) shows at once. */
+static void draw_series_page(struct ui *ui, const char *title, const char *synopsis)
+{
+    char *genres[] = {"Drama", "Romance"};
+    struct catalog_series se = {
+        .id = "s",
+        .title = (char *)title,
+        .synopsis = (char *)synopsis,
+        .genres = genres,
+        .n_genres = 2,
+        .episode_count = 0,
+        .free_episodes = 0,
+        .total_duration_s = 125,
+    };
+    struct ui_series_view v = {
+        .title = title, .series = &se, .primary = "Play EP 1", .mylist = "+ My list"};
+    ui_draw_series(ui, &v);
+}
+
+static void test_series_page_layer(void **state)
+{
+    struct canvas *c = *state;
+    size_t size = (size_t)c->surface->pitch * (size_t)c->surface->h;
+    unsigned char *first = malloc(size), *fresh = malloc(size);
+    assert_non_null(first);
+    assert_non_null(fresh);
+    draw_series_page(c->ui, "The Midnight Heir", "A waitress learns at midnight.");
+    SDL_RenderPresent(c->renderer);
+    assert_non_null(c->ui->series_layer); /* drawn through the layer */
+    memcpy(first, c->surface->pixels, size);
+    /* Another series on the same UI: its title and synopsis, not the first one's. */
+    draw_series_page(c->ui, "Palace of Secrets", "A maid hears what the walls say.");
+    SDL_RenderPresent(c->renderer);
+    assert_int_not_equal(memcmp(first, c->surface->pixels, size), 0);
+    /* ... exactly as a UI that never drew the first one draws it. */
+    SDL_Surface *s2 =
+        SDL_CreateRGBSurfaceWithFormat(0, UI_WIDTH, UI_HEIGHT, 32, SDL_PIXELFORMAT_RGB888);
+    SDL_Renderer *r2 = s2 ? SDL_CreateSoftwareRenderer(s2) : NULL;
+    char err[256];
+    struct ui *ui2 = r2 ? ui_new(r2, NULL, no_wake, NULL, err, sizeof(err)) : NULL;
+    assert_non_null(ui2);
+    draw_series_page(ui2, "Palace of Secrets", "A maid hears what the walls say.");
+    SDL_RenderPresent(r2);
+    memcpy(fresh, s2->pixels, size);
+    assert_int_equal(memcmp(fresh, c->surface->pixels, size), 0);
+    /* Back to the first: the same pixels as the first time. */
+    draw_series_page(c->ui, "The Midnight Heir", "A waitress learns at midnight.");
+    SDL_RenderPresent(c->renderer);
+    assert_int_equal(memcmp(first, c->surface->pixels, size), 0);
+    ui_free(ui2);
+    SDL_DestroyRenderer(r2);
+    SDL_FreeSurface(s2);
+    free(first);
+    free(fresh);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_wrap_rows),
         cmocka_unit_test(test_message_panel_wraps),
         cmocka_unit_test(test_error_panel_covers_the_title),
+        cmocka_unit_test(test_series_page_layer),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
