@@ -100,7 +100,7 @@ static void draw_header(struct ui *ui, const struct ui_series_view *v,
     SDL_Rect poster = {SP_POSTER_X, SP_POSTER_Y, SP_POSTER_W, SP_POSTER_H};
     SDL_Texture *tex = image_cache_texture(ui->images, v->poster_url);
     if (tex) {
-        SDL_RenderCopy(ui->renderer, tex, NULL, &poster);
+        ui_copy(ui, tex, NULL, poster); /* placed mirrored in RTL, never flipped */
     } else {
         ui_fill(ui, poster, ui_color_card);
         text_draw_wrapped(ui, v->title, 34, ui_color_dim, poster.x + 20, poster.y + 260,
