@@ -12,7 +12,10 @@
  *   - the top bar and the wallet: LEFT in ar goes where RIGHT goes in en (Wallet, the packs);
  *   - the checkout's QR code: module for module the code of checkout.url as encoded (by
  *     libqrencode here, as binge does), not mirrored, in both languages; in ar it is placed
- *     mirrored (on the left).
+ *     mirrored (on the left);
+ *   - live: started in en, the settings screen's menu language stepped to ar mirrors the
+ *     layout at once (the settings rows move to the right), and home after it; LEFT then moves
+ *     along a shelf as in ar.
  * Waits are bounds against hangs, never performance budgets. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +27,8 @@
 #include <SDL.h>
 #include <SDL_image.h>
 #include <qrencode.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include "screen_util.h"
 
@@ -350,11 +355,137 @@ static void test_english_unchanged(void **state)
     check_run(&r);
 }
 
+/* ---- live: the menu language changed in settings ---- */
+
+static pid_t live_pid = -1;
+static int live_fd = -1;
+
+static int stop_live(void **state)
+{
+    (void)state;
+    if (live_pid > 0) {
+        kill(live_pid, SIGKILL);
+        tu_wait(live_pid, 30);
+        live_pid = -1;
+    }
+    if (live_fd >= 0)
+        close(live_fd);
+    live_fd = -1;
+    return 0;
+}
+
+static void live_ok(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void live_ok(const char *fmt, ...)
+{
+    char line[1400], answer[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    assert_int_equal(tu_control(live_fd, line, answer, sizeof(answer)), 0);
+    if (strcmp(answer, "ok") != 0)
+        fail_msg("'%s' answered '%s'", line, answer);
+}
+
+static cJSON *live_state(void)
+{
+    static char answer[65536];
+    assert_int_equal(tu_control(live_fd, "state", answer, sizeof(answer)), 0);
+    cJSON *json = cJSON_Parse(answer);
+    if (!json)
+        fail_msg("state is not JSON: %.200s", answer);
+    return json;
+}
+
+static void test_settings_switch_mirrors_live(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-rtl-live");
+    assert_non_null(dir);
+    char bin[1024], sock[64];
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    snprintf(sock, sizeof(sock), "/tmp/binge-rtl-%d.sock", (int)getpid());
+    char *argv[] = {bin,           "--headless",
+                    "--server",    srv.url,
+                    "--control",   sock,
+                    "--language",  "en",
+                    "--width",     "1920",
+                    "--height",    "1080",
+                    "--state-dir", su_path(dir, "state"),
+                    NULL};
+    live_pid = tu_spawn(argv, su_path(dir, "binge.out"), su_path(dir, "binge.log"));
+    assert_true(live_pid > 0);
+    live_fd = tu_control_connect(sock, 60);
+    assert_true(live_fd >= 0);
+    live_ok("wait-for home.state=ready 30000");
+    live_ok("wait-for home.posters_pending=0 30000");
+    live_ok("wait-for ui.rtl=false 1000");
+    /* Settings, its menu-language row. */
+    live_ok("key UP");
+    live_ok("wait-for home.bar=search 5000");
+    live_ok("key RIGHT 2");
+    live_ok("wait-for home.bar=settings 5000");
+    live_ok("key OK");
+    live_ok("wait-for screen=settings 10000");
+    live_ok("key DOWN");
+    live_ok("wait-for settings.focus=ui_language 5000");
+    /* Step through the menu languages to ar: forward is RIGHT in an LTR UI and LEFT in an RTL
+     * one (he may come first, and turns the keys round). */
+    bool found = false;
+    for (int i = 0; i < 40 && !found; i++) {
+        cJSON *st = live_state();
+        const char *lang = su_str(st, "settings", "ui_language");
+        found = lang && strcmp(lang, "ar") == 0;
+        bool rtl = su_bool(st, "ui", "rtl");
+        cJSON_Delete(st);
+        if (!found)
+            live_ok("key %s", rtl ? "LEFT" : "RIGHT");
+    }
+    if (!found)
+        fail_msg("the settings screen never offered the menus in ar");
+    live_ok("wait-for ui.rtl=true 5000");
+    const char *settings_png = su_path(dir, "settings-ar.png");
+    live_ok("screenshot %s", settings_png);
+    /* Home, mirrored: the focused first card on the right; LEFT moves to the next card. */
+    live_ok("key BACK");
+    live_ok("wait-for screen=home 10000");
+    live_ok("key DOWN"); /* from the top bar back to the shelf */
+    live_ok("wait-for home.bar=null 5000");
+    live_ok("wait-for home.state=ready 30000");
+    live_ok("wait-for home.posters_pending=0 30000");
+    live_ok("wait-for home.animating=false 10000");
+    const char *home_png = su_path(dir, "home-ar.png");
+    live_ok("screenshot %s", home_png);
+    cJSON *st = live_state();
+    assert_int_equal(su_num(st, "focus", "item"), 0);
+    cJSON_Delete(st);
+    live_ok("key LEFT");
+    live_ok("wait-for focus.item=1 5000");
+    live_ok("quit");
+    close(live_fd);
+    live_fd = -1;
+    assert_int_equal(tu_wait(live_pid, 60), 0);
+    live_pid = -1;
+
+    /* The settings rows (820 wide from the safe area's left edge in LTR) moved to the right:
+     * the focused row's fill at the right safe edge, the info panel's at the left. */
+    struct shot sh = shot_load(settings_png);
+    unsigned right = px(&sh, SU_W - SU_SAFE_X - 8, 302), left = px(&sh, SU_SAFE_X + 8, 302);
+    SDL_FreeSurface(sh.s);
+    if (!near(right, SU_FOCUS, 6) || near(left, SU_FOCUS, 6))
+        fail_msg("%s: the focused row is not mirrored (right edge %06x, left edge %06x)",
+                 settings_png, right, left);
+    int l, r, t, b;
+    card_frame(home_png, &l, &r, &t, &b);
+    assert_in_range(r, SU_W - SU_SAFE_X - 60, SU_W - SU_SAFE_X);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arabic_mirrors),
         cmocka_unit_test(test_english_unchanged),
+        cmocka_unit_test_teardown(test_settings_switch_mirrors_live, stop_live),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
