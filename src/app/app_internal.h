@@ -231,6 +231,9 @@ void app_failure_text(const struct net_response *r, const char *parse_err, char 
                       char *tech, size_t tlen);
 /* Splits a player message "Title: detail (404)" into a title and a detail sentence ("Detail."),
  * the bracketed status dropped; a message with no title gets title_if_none. */
+/* The player's message msg (an English sentence of src/player) in the menus' language when it is
+ * one binge knows, without its status code; else msg as it is. */
+void app_player_text(const char *msg, char *out, size_t len);
 void app_split_message(const char *msg, const char *title_if_none, char *title, size_t tlen,
                        char *detail, size_t dlen);
 /* Schedules the next bootstrap attempt (register, home) with backoff and jitter. */

@@ -71,6 +71,43 @@ void app_failure_text(const struct net_response *r, const char *parse_err, char 
     app_failure_tech(r, tech, tlen);
 }
 
+/* The player's messages (src/player/recover.c) are English sentences; these are the ones a viewer
+ * reads, marked for the translators, without their status code ("(404)"), which
+ * app_player_text() drops before it looks them up. Keep in step with recover.c. */
+static const char *const player_texts[] = {
+    N_("Can't play this episode: it can't be decrypted"),
+    N_("Can't play this episode: the stream was not found"),
+    N_("Can't play this episode: the video is damaged"),
+    N_("Can't play this episode: its key was not found"),
+    N_("Access to this episode was refused"),
+    N_("Can't reach the video server. Check the connection and try again"),
+    N_("Can't load this episode. Please try again"),
+    N_("This episode's format can't be played on this device"),
+    N_("The video server is having trouble with this episode. Please try again later"),
+    N_("The stream stopped and did not come back"),
+    N_("This episode isn't unlocked on this device"),
+    N_("Playback failed"),
+};
+
+void app_player_text(const char *msg, char *out, size_t len)
+{
+    char base[512];
+    snprintf(base, sizeof(base), "%s", msg ? msg : "");
+    /* "... (404)": the code is for the log and INFO. */
+    size_t n = strlen(base);
+    char *open = strrchr(base, '(');
+    if (n > 3 && base[n - 1] == ')' && open && open > base && open[-1] == ' ' &&
+        strspn(open + 1, "0123456789") == (size_t)(base + n - 1 - (open + 1)))
+        open[-1] = '\0';
+    for (size_t i = 0; i < sizeof(player_texts) / sizeof(player_texts[0]); i++) {
+        if (strcmp(base, player_texts[i]) == 0) {
+            snprintf(out, len, "%s", _(player_texts[i]));
+            return;
+        }
+    }
+    snprintf(out, len, "%s", msg ? msg : ""); /* not one of them: as the player said it */
+}
+
 /* "Can't play this episode: the stream was not found (404)" is a title and a detail in one
  * line; shown under the title "Can't play this episode" it said it twice. */
 void app_split_message(const char *msg, const char *title_if_none, char *title, size_t tlen,
@@ -98,7 +135,8 @@ void app_split_message(const char *msg, const char *title_if_none, char *title, 
         detail[n -= 6] = '\0';
     if (n > 0 && islower((unsigned char)detail[0]))
         detail[0] = (char)toupper((unsigned char)detail[0]);
-    if (n > 0 && n + 1 < dlen && !strchr(".!?", detail[n - 1])) {
+    /* A full stop after a Latin letter or digit: a sentence in Thai or CJK ends otherwise. */
+    if (n > 0 && n + 1 < dlen && isalnum((unsigned char)detail[n - 1])) {
         detail[n] = '.';
         detail[n + 1] = '\0';
     }

@@ -124,9 +124,39 @@ static void test_failure_text(void **state)
     assert_non_null(strstr(tech, "127.0.0.1 port 9"));
 }
 
+/* A player's message in the menus' language: known ones translated without their status code,
+ * others as the player said them. */
+static void test_player_text_translated(void **state)
+{
+    (void)state;
+    char out[512], title[160], detail[256];
+    assert_int_equal(i18n_init(BINGE_BUILD_DIR "/locale"), 0);
+    i18n_set_language("es");
+    app_player_text("Can't play this episode: the stream was not found (404)", out, sizeof(out));
+    assert_string_equal(out, "No se puede reproducir este episodio: no se encontró el vídeo");
+    app_split_message(out, _("Can't play this episode"), title, sizeof(title), detail,
+                      sizeof(detail));
+    assert_string_equal(title, "No se puede reproducir este episodio");
+    assert_string_equal(detail, "No se encontró el vídeo.");
+    app_player_text("Can't play this episode: its key was not found (502)", out, sizeof(out));
+    assert_string_equal(out, "No se puede reproducir este episodio: no se encontró su clave");
+    app_player_text("Something the player never said (404)", out, sizeof(out));
+    assert_string_equal(out, "Something the player never said (404)");
+    /* Japanese: no Latin full stop after its own punctuation. */
+    i18n_set_language("ja");
+    app_player_text("Can't play this episode: the video is damaged", out, sizeof(out));
+    app_split_message(out, _("Can't play this episode"), title, sizeof(title), detail,
+                      sizeof(detail));
+    assert_string_equal(detail, "動画が破損しています");
+    i18n_set_language("en");
+    app_player_text("Can't play this episode: the stream was not found (404)", out, sizeof(out));
+    assert_string_equal(out, "Can't play this episode: the stream was not found");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_player_text_translated),
         cmocka_unit_test(test_failures_in_viewer_words),
         cmocka_unit_test(test_player_message_split),
         cmocka_unit_test(test_failure_text),

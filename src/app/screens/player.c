@@ -577,8 +577,8 @@ static void on_player_error(struct app *app, struct screen *s, const struct play
     if (pos > 0)
         p->resume_override_ms = pos;
     record(app, s, "error");
-    const char *msg = ev->message[0] ? ev->message : _("Playback failed");
-    char title[160], detail[256];
+    char msg[512], title[160], detail[256];
+    app_player_text(ev->message[0] ? ev->message : "Playback failed", msg, sizeof(msg));
     switch (ev->error) {
     case PLAYER_ERROR_NOT_ENTITLED:
         /* The key server refused this device: the unlock may be gone (an ended VIP). Asking
