@@ -296,6 +296,7 @@ static const struct field fields[] = {
     {"series.focus", NULL, NONE_STR(NULL)},
     {"series.button", NULL, NONE_STR(NULL)},
     {"series.in_mylist", NULL, NONE_BOOL},
+    {"series.fresh", NULL, NONE_BOOL},
     {"series.watched", NULL, NONE_INT(0)},
     {"series.progress", NULL, NONE_STR(NULL)},
     {"player.state", NULL, NONE_STR("idle")},

@@ -101,6 +101,8 @@ static void test_watched_and_partial(void **state)
              "wait-for progress.pending=0 20000\n"
              "key OK\n"
              "wait-for series.state=ready 30000\n"
+             /* Not the saved copy, which can predate episode 2's report. */
+             "wait-for series.fresh=true 30000\n"
              "wait-for series.watched=1 30000\n"
              "state\n"
              "screenshot %s\n"

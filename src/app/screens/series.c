@@ -52,6 +52,7 @@ struct series_screen {
     char primary[128];
     int64_t refresh_at_ms; /* back from the player: ask again once the position is sent */
     int *progress_pct;     /* per episode position: 0..100, -1 for none known */
+    bool fresh; /* the server answered (200 or 304) since the page opened or came back on top */
 };
 
 static size_t n_ranges(const struct series_screen *p)
@@ -156,6 +157,7 @@ static void on_series(struct app *app, struct screen *s, struct net_response *r)
     app_cache_key(app, "series", p->id, key, sizeof(key));
     if (!r->error && r->status == 304 && p->series) {
         p->status[0] = '\0';
+        p->fresh = true;
         return;
     }
     if (!r->error && r->status == 200 && catalog_parse_series(r->body, r->len, &se, err) == 0) {
@@ -163,6 +165,7 @@ static void on_series(struct app *app, struct screen *s, struct net_response *r)
             store_cache_put(app->store, key, r->etag, r->body, r->len);
         set_series(p, se);
         p->status[0] = '\0';
+        p->fresh = true;
         log_info("series %s: %zu episodes", p->id, se->n_episodes);
         return;
     }
@@ -419,6 +422,7 @@ static void series_resume(struct app *app, struct screen *s)
      * saved on the way out goes to the server first (as home does, see home_refresh_soon). */
     struct series_screen *p = s->state;
     p->refresh_at_ms = util_now_ms() + APP_HOME_REFRESH_WAIT_MS;
+    p->fresh = false;
 }
 
 static void series_response(struct app *app, struct screen *s, struct net_response *r)
@@ -531,6 +535,8 @@ static bool series_state_value(struct app *app, struct screen *s, const char *pa
         STR(p->primary);
     } else if (strcmp(path, "series.in_mylist") == 0) {
         BOOL(p->in_mylist);
+    } else if (strcmp(path, "series.fresh") == 0) {
+        BOOL(p->fresh);
     } else if (strcmp(path, "series.watched") == 0) {
         int64_t n = 0;
         for (size_t i = 0; p->progress_pct && i < p->series->n_episodes; i++)
