@@ -39,12 +39,15 @@ static const char *const row_names[N_ROWS] = {"language", "ui_language", "audio"
                                               "autoplay", "account",     "about"};
 
 /* The languages binge-server serves (docs/api.md, Languages), each in its own words (the same
- * in every menu language). */
+ * in every menu language). "zh" is Simplified Chinese, "zh-Hant" Traditional. */
 static const struct {
     const char *code, *name;
 } languages[] = {
-    {"en", "English"}, {"es", "Español"}, {"pt", "Português"}, {"th", "ไทย"},
-    {"ja", "日本語"},  {"zh", "中文"},    {"ar", "العربية"},
+    {"en", "English"},    {"es", "Español"},  {"pt", "Português"},
+    {"fr", "Français"},   {"de", "Deutsch"},  {"id", "Bahasa Indonesia"},
+    {"vi", "Tiếng Việt"}, {"th", "ไทย"},      {"ja", "日本語"},
+    {"ko", "한국어"},     {"zh", "简体中文"}, {"zh-Hant", "繁體中文"},
+    {"ar", "العربية"},    {"he", "עברית"},    {"hi", "हिन्दी"},
 };
 #define N_LANGUAGES (sizeof(languages) / sizeof(languages[0]))
 
@@ -74,12 +77,18 @@ struct settings_screen {
 /* The index of lang in languages[] (by its primary subtag), -1 when it is not one of them. */
 static int language_index(const char *lang)
 {
-    for (size_t i = 0; lang && i < N_LANGUAGES; i++)
-        if (strncasecmp(lang, languages[i].code, 2) == 0 &&
-            (lang[2] == '\0' || lang[2] == '-' || lang[2] == '_' || lang[2] == ',' ||
-             lang[2] == ';'))
-            return (int)i;
-    return -1;
+    int best = -1;
+    size_t best_len = 0;
+    for (size_t i = 0; lang && i < N_LANGUAGES; i++) {
+        size_t n = strlen(languages[i].code);
+        char end = strncasecmp(lang, languages[i].code, n) == 0 ? lang[n] : 'x';
+        /* The longest code that is a whole prefix: zh-Hant-TW is zh-Hant, zh-CN is zh. */
+        if ((end == '\0' || end == '-' || end == '_' || end == ',' || end == ';') && n > best_len) {
+            best = (int)i;
+            best_len = n;
+        }
+    }
+    return best;
 }
 
 static const char *language_name(const char *lang, const char *none)
