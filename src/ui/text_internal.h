@@ -70,6 +70,7 @@ struct text_run {
     int level;              /* bidi embedding level: odd = right to left */
     struct text_face *face; /* the face that draws it (primary's .notdef when none covers) */
     int w;                  /* shaped advance, pixels */
+    int baseline;           /* rows of SDL_ttf's surface for the run above its baseline */
 };
 
 struct text_layout {

@@ -223,14 +223,34 @@ static int shape_run(struct text_run *r, const char *s, int size, int *ascent, i
     text[r->len] = '\0';
     int w = 0, h = 0;
     int rc = TTF_SizeUTF8(font, text, &w, &h) == 0 ? 0 : BINGE_EINVAL;
+    /* SDL_ttf grows a run's surface past the font's height where glyphs reach beyond its
+     * ascent or descent (DejaVu's Arabic dots below, stacked marks) and keeps the baseline at
+     * the ascent plus what grew on top: that is estimated from the characters' own glyphs (a
+     * glyph taller than the ascent), the rest grew below. */
+    int asc = TTF_FontAscent(font), over = h - TTF_FontHeight(font), top = 0;
+    if (over > 0) {
+        uint32_t cps[256];
+        size_t offs[257];
+        size_t n = r->len < 256 ? text_utf8_decode(text, cps, offs) : 0;
+        for (size_t i = 0; i < n; i++) {
+            int minx, maxx, miny, maxy, adv;
+            if (TTF_GlyphMetrics32(font, cps[i], &minx, &maxx, &miny, &maxy, &adv) == 0 &&
+                maxy - asc > top)
+                top = maxy - asc;
+        }
+        if (top > over)
+            top = over;
+    }
     if (text != buf)
         free(text);
     float scale = text_face_scale(r->face, size);
     r->w = scaled(w, scale);
-    if (scaled(TTF_FontAscent(font), scale) > *ascent)
-        *ascent = scaled(TTF_FontAscent(font), scale);
-    if (scaled(-TTF_FontDescent(font), scale) > *descent)
-        *descent = scaled(-TTF_FontDescent(font), scale);
+    r->baseline = scaled(asc + top, scale);
+    int below = scaled(h, scale) - r->baseline;
+    if (r->baseline > *ascent)
+        *ascent = r->baseline;
+    if (below > *descent)
+        *descent = below;
     return rc;
 }
 
@@ -405,7 +425,7 @@ SDL_Surface *text_layout_render(const struct text_layout *l, const char *s, int 
         }
         if (argb) {
             SDL_LockSurface(argb);
-            merge(out, argb, x, l->ascent - scaled(TTF_FontAscent(font), scale));
+            merge(out, argb, x, l->ascent - r->baseline);
             SDL_UnlockSurface(argb);
             if (argb != run)
                 SDL_FreeSurface(argb);

@@ -447,6 +447,70 @@ static void test_measure_is_drawn_width(void **state)
     assert_true(w > 0 && w <= 120);
 }
 
+static long ink(SDL_Surface *s)
+{
+    SDL_Surface *argb = SDL_ConvertSurfaceFormat(s, SDL_PIXELFORMAT_ARGB8888, 0);
+    assert_non_null(argb);
+    long n = 0;
+    for (int y = 0; y < argb->h; y++)
+        for (int x = 0; x < argb->w; x++)
+            if (((const Uint32 *)((const Uint8 *)argb->pixels + (size_t)y * argb->pitch))[x] >> 24)
+                n++;
+    SDL_FreeSurface(argb);
+    return n;
+}
+
+/* Glyphs reaching past their face's descent (the dots below DejaVu's Arabic letters) or ascent
+ * are drawn whole: the line holds every pixel SDL_ttf draws for the run. */
+static void test_nothing_clipped(void **state)
+{
+    struct canvas *c = *state;
+    if (!have_font_for(c, 0x0627, "fonts-noto-core"))
+        skip();
+    const char *lines[] = {
+        /* تكتشف نادلة عند منتصف الليل أنها الوريثة المفقودة لإمبراطورية شحن، */
+        "\xd8\xaa\xd9\x83\xd8\xaa\xd8\xb4\xd9\x81 \xd9\x86\xd8\xa7\xd8\xaf\xd9\x84\xd8\xa9 "
+        "\xd8\xb9\xd9\x86\xd8\xaf \xd9\x85\xd9\x86\xd8\xaa\xd8\xb5\xd9\x81 \xd8\xa7\xd9\x84"
+        "\xd9\x84\xd9\x8a\xd9\x84 \xd8\xa3\xd9\x86\xd9\x87\xd8\xa7 \xd8\xa7\xd9\x84\xd9\x88"
+        "\xd8\xb1\xd9\x8a\xd8\xab\xd8\xa9 \xd8\xa7\xd9\x84\xd9\x85\xd9\x81\xd9\x82\xd9\x88"
+        "\xd8\xaf\xd8\xa9 \xd9\x84\xd8\xa5\xd9\x85\xd8\xa8\xd8\xb1\xd8\xa7\xd8\xb7\xd9\x88"
+        "\xd8\xb1\xd9\x8a\xd8\xa9 \xd8\xb4\xd8\xad\xd9\x86\xd8\x8c",
+        scripts[0].s, /* Thai: marks above */
+        scripts[3].s, /* Devanagari */
+    };
+    SDL_Color white = {255, 255, 255, 255};
+    for (size_t k = 0; k < sizeof(lines) / sizeof(lines[0]); k++) {
+        for (int size = 28; size <= 56; size += 28) {
+            struct text_layout l;
+            assert_int_equal(text_layout(fonts(c), lines[k], size, TEXT_BASE_AUTO_LTR, &l), 0);
+            long want = 0;
+            for (int r = 0; r < l.n; r++) {
+                char run[512];
+                snprintf(run, sizeof(run), "%.*s", (int)l.runs[r].len, lines[k] + l.runs[r].start);
+                TTF_Font *font = text_face_at(l.runs[r].face, size);
+                char tag[5];
+                hb_tag_to_string(hb_script_to_iso15924_tag((hb_script_t)l.runs[r].script), tag);
+                tag[4] = '\0';
+                TTF_SetFontDirection(font,
+                                     (l.runs[r].level & 1) ? TTF_DIRECTION_RTL : TTF_DIRECTION_LTR);
+                TTF_SetFontScriptName(font, tag);
+                SDL_Surface *alone = TTF_RenderUTF8_Blended(font, run, white);
+                assert_non_null(alone);
+                want += ink(alone);
+                SDL_FreeSurface(alone);
+            }
+            SDL_Surface *line = text_render_surface(c->ui.text, lines[k], size, white);
+            assert_non_null(line);
+            long got = ink(line);
+            SDL_FreeSurface(line);
+            /* Runs side by side may share a column of faint pixels, never more. */
+            if (got < want - 2 * l.n * size)
+                fail_msg("line %zu at %d px: %ld of SDL_ttf's %ld inked pixels drawn", k, size, got,
+                         want);
+        }
+    }
+}
+
 /* What home draws each frame (a title, an ellipsized card title, a wrapped Thai synopsis, a
  * measured chip): the second frame lays out and shapes nothing. */
 static void test_unchanged_frame_shapes_nothing(void **state)
@@ -516,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_fallback_chain),
         cmocka_unit_test(test_no_tofu),
         cmocka_unit_test(test_measure_is_drawn_width),
+        cmocka_unit_test(test_nothing_clipped),
         cmocka_unit_test(test_unchanged_frame_shapes_nothing),
         cmocka_unit_test(test_missing_logged_once),
     };
