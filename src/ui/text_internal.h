@@ -81,8 +81,9 @@ struct text_layout {
     bool rtl;            /* the paragraph's base direction */
 };
 
-/* Base direction of paragraphs with no strong character, and of Arabic/Hebrew ones: in an RTL
- * UI neutral-only paragraphs are RTL; otherwise the first strong character decides. */
+/* The paragraph's base direction. AUTO_LTR (an LTR UI): its first strong character decides,
+ * left to right without one. AUTO_RTL (an RTL UI): right to left when it has any Arabic or
+ * Hebrew letter or no strong character at all; left to right for Latin-only text. */
 enum text_base {
     TEXT_BASE_AUTO_LTR = 0,
     TEXT_BASE_AUTO_RTL = 1,

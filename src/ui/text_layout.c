@@ -307,6 +307,12 @@ int text_layout(struct text_fonts *f, const char *s, int size, enum text_base ba
 
     FriBidiParType dir = base == TEXT_BASE_AUTO_RTL ? FRIBIDI_PAR_WRTL : FRIBIDI_PAR_WLTR;
     fribidi_get_bidi_types(w.cps, (FriBidiStrIndex)n, w.types);
+    /* In an RTL UI a paragraph with any Arabic or Hebrew letter is right to left, even when it
+     * starts with a Latin word ("OK للتشغيل": OK to play, a key name first); one with Latin
+     * letters only stays left to right (an English title), one with none is right to left. */
+    for (size_t i = 0; base == TEXT_BASE_AUTO_RTL && i < n; i++)
+        if (w.types[i] == FRIBIDI_TYPE_RTL || w.types[i] == FRIBIDI_TYPE_AL)
+            dir = FRIBIDI_PAR_RTL;
     fribidi_get_bracket_types(w.cps, (FriBidiStrIndex)n, w.types, w.brackets);
     if (n > 0 && fribidi_get_par_embedding_levels_ex(w.types, w.brackets, (FriBidiStrIndex)n, &dir,
                                                      w.levels) == 0) {

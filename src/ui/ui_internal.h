@@ -118,8 +118,9 @@ void ui_draw_backdrop(struct ui *ui, const char *poster_url);
 struct text *text_new(const char *font_path, char *err, size_t errlen);
 void text_free(struct text *text);
 const char *text_font_path(const struct text *text);
-/* An RTL UI (ar, he): paragraphs with no strong character are right to left, as Arabic ones
- * are; otherwise (the default) each paragraph's first strong character decides. */
+/* An RTL UI (ar, he): a paragraph with any Arabic or Hebrew letter, or with no letter at all,
+ * is right to left ("OK <Arabic>" too); Latin-only text stays left to right. In an LTR UI (the
+ * default) each paragraph's first strong character decides. */
 void text_set_rtl(struct ui *ui, bool rtl);
 enum text_align {
     TEXT_LEFT = 0,

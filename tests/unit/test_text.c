@@ -163,6 +163,20 @@ static void test_bidi_order(void **state)
     assert_false(l.rtl);
     assert_int_equal(text_layout(fonts(c), AR_EPISODE, 32, TEXT_BASE_AUTO_RTL, &l), 0);
     assert_true(l.rtl);
+    /* A translated UI string that starts with a key name: right to left in an RTL UI, so OK
+     * sits at the right, read first; in an LTR UI the first strong character (O) decides. */
+    assert_int_equal(text_layout(fonts(c), "OK " AR_EPISODE, 32, TEXT_BASE_AUTO_RTL, &l), 0);
+    assert_true(l.rtl);
+    char rv[256] = "";
+    for (int i = 0; i < l.n; i++) {
+        size_t used = strlen(rv);
+        snprintf(rv + used, sizeof(rv) - used, "%s%.*s", i ? "|" : "", (int)l.runs[i].len,
+                 "OK " AR_EPISODE + l.runs[i].start);
+    }
+    assert_string_equal(rv, AR_EPISODE "| |OK");
+    visual(c, "OK " AR_EPISODE, v, sizeof(v), &l);
+    assert_false(l.rtl);
+    assert_string_equal(v, "OK |" AR_EPISODE);
     /* ... and text_set_rtl switches what text_measure and text_draw use. */
     text_set_rtl(&c->ui, true);
     int w1 = 0, h1 = 0;
