@@ -246,7 +246,10 @@ static int shape_run(struct text_run *r, const char *s, int size, int *ascent, i
     float scale = text_face_scale(r->face, size);
     r->w = scaled(w, scale);
     r->baseline = scaled(asc + top, scale);
-    int below = scaled(h, scale) - r->baseline;
+    /* Below the baseline: the descent, and what grew there (SDL_ttf's height can be a row more
+     * than ascent + descent from rounding; that row stays out, as it always has). */
+    int grew = over > top ? over - top : 0;
+    int below = scaled(-TTF_FontDescent(font) + grew, scale);
     if (r->baseline > *ascent)
         *ascent = r->baseline;
     if (below > *descent)
