@@ -303,14 +303,16 @@ void player_release_frame(struct player *player, struct player_frame *frame);
  * many there are (may exceed max; 0 before the stream collection is known). */
 size_t player_get_tracks(const struct player *player, struct player_track *out, size_t max);
 
-/* Selects the audio track whose id or language (case-insensitive; "en" also matches "en-US")
- * is language_or_id. The choice is remembered: it also applies to streams opened or prerolled
- * later, as soon as their tracks are known. Returns 0 (selected, or remembered until the tracks
- * are known), BINGE_EINVAL (NULL/empty) or BINGE_ENOTFOUND (the current stream has no such
- * track; the choice is still remembered for later streams). */
+/* Selects the audio track whose id or language (case-insensitive; "en" also matches "en-US";
+ * without one of that region or script, another of the same language: "pt-PT" takes "pt-BR",
+ * "zh-TW" takes "zh-Hans") is language_or_id. The choice is remembered: it also applies to streams
+ * opened or prerolled later, as soon as their tracks are known. Returns 0 (selected, or remembered
+ * until the tracks are known), BINGE_EINVAL (NULL/empty) or BINGE_ENOTFOUND (the current stream has
+ * no such track; the choice is still remembered for later streams). */
 int player_select_audio(struct player *player, const char *language_or_id);
 
-/* Like player_select_audio for subtitles; NULL turns them off (remembered too). Off hides the
+/* Like player_select_audio for subtitles; NULL turns them off (remembered too). A language the
+ * stream does not have is off for that stream (no other language stands in). Off hides the
  * cues and lists no text track as selected, but keeps the stream: deselecting it reconfigures
  * playbin3's sinks, which deadlocks a stop that comes at that moment (GStreamer 1.22). */
 int player_select_subtitles(struct player *player, const char *language_or_id);

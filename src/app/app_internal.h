@@ -342,6 +342,11 @@ bool prefs_content_language_apart(const struct app *app);
 const char *prefs_audio_language(const struct app *app);
 void prefs_set_audio_language(struct app *app, const char *lang);
 const char *prefs_subtitle_language(const struct app *app);
+/* The subtitles the player shows: the viewer's choice (SUBTITLES, settings), else by default
+ * those of the UI language (none for English). prefs_default_subtitles gives that default's
+ * language into buf, or NULL for none. UI thread. */
+void prefs_apply_subtitles(struct app *app);
+const char *prefs_default_subtitles(const struct app *app, char *buf, size_t len);
 void prefs_set_subtitle_language(struct app *app, const char *lang);
 
 /* ---- What the screens offer each other (src/app/screens/) ---- */

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "app_internal.h"
 #include "binge/i18n.h"
@@ -52,9 +53,47 @@ void prefs_apply(struct app *app)
     const char *audio = saved(app, PREF_AUDIO);
     if (audio && *audio)
         player_select_audio(app->player, audio); /* remembered until the tracks are known */
+    prefs_apply_subtitles(app);
+}
+
+/* The menus' language as prefs_apply_ui_language picks it (--language, else the settings
+ * screen's, else the locale's), resolved to a UI language ("pt-PT" -> "pt-BR", "zh-TW" ->
+ * "zh-Hans"); NULL when binge has no catalog for it (the menus are then English). */
+static const char *ui_language_tag(const struct app *app)
+{
+    const char *ui = saved(app, PREF_UI_LANG);
+    const char *lang = app->opts ? app->opts->language : NULL;
+    if (app->opts && !app->opts->language_set && ui && *ui)
+        lang = ui;
+    const struct i18n_language *l = lang ? i18n_resolve(lang) : NULL;
+    return l ? l->tag : NULL;
+}
+
+const char *prefs_default_subtitles(const struct app *app, char *buf, size_t len)
+{
+    const char *tag = ui_language_tag(app);
+    snprintf(buf, len, "%s", tag ? tag : "");
+    const char *lang = buf;
+    /* English UI: the audio is English, so no subtitles unless chosen. "C"/"POSIX": none. */
+    bool english = strncasecmp(lang, "en", 2) == 0 && strchr("-_", lang[2]);
+    if (!lang[0] || english || strcmp(lang, "C") == 0 || strcmp(lang, "POSIX") == 0)
+        return NULL;
+    return lang;
+}
+
+void prefs_apply_subtitles(struct app *app)
+{
     const char *subs = saved(app, PREF_SUBTITLES);
-    if (subs && *subs)
+    if (subs && *subs) {
         player_select_subtitles(app->player, strcmp(subs, "off") == 0 ? NULL : subs);
+        return;
+    }
+    /* Never chosen: the UI language's subtitles where a stream has them (regional fallback in
+     * the player), none otherwise. Not saved: a later change of the UI language moves them. */
+    char buf[32];
+    const char *lang = prefs_default_subtitles(app, buf, sizeof(buf));
+    player_select_subtitles(app->player, lang);
+    log_info("subtitles by default: %s", lang ? lang : "off");
 }
 
 int prefs_volume_pct(const struct app *app)
@@ -229,6 +268,8 @@ void prefs_set_ui_language(struct app *app, const char *lang)
     if (content && strcmp(content, was) != 0 && app->net &&
         net_set_language(app->net, content) != 0)
         log_warn("the content language %s is not used", content);
+    if (app->player)
+        prefs_apply_subtitles(app); /* the default subtitles follow the UI language */
 }
 
 /* The menus' language: --language, else the settings screen's choice, else the locale's. */

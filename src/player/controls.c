@@ -74,7 +74,7 @@ size_t player_get_tracks(const struct player *p, struct player_track *out, size_
     if (!p || !p->cur)
         return 0;
     size_t n = p->cur->n_tracks;
-    bool text_off = p->pref_text && !p->pref_text[0]; /* hidden, still selected: tracks.c */
+    bool text_off = player_tracks_text_hidden(p, p->cur); /* hidden, still selected: tracks.c */
     for (size_t i = 0; out && i < n && i < max; i++) {
         out[i] = p->cur->tracks[i];
         if (text_off && out[i].type == PLAYER_TRACK_TEXT)
@@ -125,7 +125,7 @@ bool player_get_subtitle(struct player *p, char *buf, size_t len)
 {
     if (buf && len > 0)
         buf[0] = '\0';
-    if (!p || !buf || !p->cur || (p->pref_text && !p->pref_text[0]))
+    if (!p || !buf || !p->cur || player_tracks_text_hidden(p, p->cur))
         return false;
     int64_t pos = player_get_position_ms(p);
     if (pos < 0)

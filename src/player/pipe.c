@@ -358,6 +358,15 @@ static void manifest_complete(struct player_pipe *pipe, GstPad *pad, GstElement 
         log_info("master playlist: %d audio-only variant(s) left out", n - kept);
         n = kept;
     }
+    /* The viewer's dub and subtitles as the renditions hlsdemux2 starts with (tracks.c). */
+    if (n > 0 && (pipe->want_audio || pipe->want_text)) {
+        char *preferred =
+            player_tracks_prefer(rewritten ? rewritten : text, pipe->want_audio, pipe->want_text);
+        if (preferred) {
+            g_free(rewritten);
+            rewritten = preferred;
+        }
+    }
     /* A media playlist: where each segment starts, to skip one that fails (segments.c). */
     int64_t *starts = NULL;
     int n_starts = n > 0 ? 0 : player_playlist_starts(text, &starts);
@@ -564,6 +573,8 @@ struct player_pipe *player_pipe_new(struct player *p, const char *uri, const cha
     pipe->gen = p->last_gen;
     pipe->uri = g_strdup(uri);
     pipe->log_uri = g_strndup(uri, strcspn(uri, "?"));
+    pipe->want_audio = g_strdup(p->pref_audio);
+    pipe->want_text = g_strdup(p->pref_text);
     pipe->request_us = g_get_monotonic_time();
     pipe->created_us = pipe->request_us;
     pipe->preroll = preroll;
@@ -688,6 +699,8 @@ void player_pipe_destroy(struct player_pipe *pipe)
     g_queue_clear_full(&pipe->cues, player_cue_free);
     g_free(pipe->manifest_uri);
     g_free(pipe->seg_starts);
+    g_free(pipe->want_audio);
+    g_free(pipe->want_text);
     g_free(pipe->uri);
     g_free(pipe->source);
     g_free(pipe->log_uri);

@@ -164,9 +164,10 @@ struct player_pipe {
     bool first_queued; /* the first frame was queued or published */
     int frame_w, frame_h;
     int64_t manifest_us, first_segment_us, first_frame_us; /* 0 = not yet */
-    int64_t out_end_ms; /* stream time reached by the demuxer's output, -1 none */
-    GQueue cues;        /* struct player_cue *, by start */
-    bool cues_changed;  /* a cue came in since the UI last planned its deadline */
+    int64_t out_end_ms;   /* stream time reached by the demuxer's output, -1 none */
+    GQueue cues;          /* struct player_cue *, by start */
+    bool cues_changed;    /* a cue came in since the UI last planned its deadline */
+    char text_stream[96]; /* the stream id the cues come from (its STREAM_START), "" unknown */
     struct player_master_variant parsed[PLAYER_MAX_VARIANTS];
     int n_parsed;
     int initial_variant; /* predicted from hlsdemux2's rules, -1 unknown */
@@ -198,6 +199,9 @@ struct player_pipe {
     GString *manifest;     /* the playlist bytes on their way to hlsdemux2, held back */
     bool manifest_through; /* let playlist bytes pass (our own rewrite, or too big) */
     GstSegment text_segment;
+    /* The viewer's track choices when the pipe was made (player->pref_audio/pref_text), read
+     * by manifest_complete on a streaming thread; never changed after. */
+    char *want_audio, *want_text;
     gint abr_reset; /* atomic: clear hlsdemux2's connection-bitrate after the manifest */
     /* atomic: segments.c holds hlsdemux2's scheduler thread (a 5xx segment given up): the UI
      * thread sends the pipeline no seek, query or event that would wait for it. */
@@ -293,16 +297,28 @@ bool player_tracks_message(struct player_pipe *pipe, GstMessage *msg);
  * track). Returns 1 when it sent one, 0 when the selection already matches, or BINGE_ESTATE
  * when its tracks are not known yet. */
 int player_tracks_apply(struct player *p, struct player_pipe *pipe);
-/* The index in pipe->tracks of the track of type that want names (id or language), or -1. */
+/* The index in pipe->tracks of the track of type that want names (id or language, with a
+ * regional fallback: "pt-PT" finds "pt-BR"), or -1. */
 int player_tracks_find(const struct player_pipe *pipe, enum player_track_type type,
                        const char *want);
+/* The subtitles are hidden: turned off, or the language chosen is not in pipe's stream (another
+ * language does not stand in for it). UI thread. */
+bool player_tracks_text_hidden(const struct player *p, const struct player_pipe *pipe);
+/* The master playlist with DEFAULT=YES moved, in each group of audio and of subtitle
+ * renditions, to the one that audio and text name (a language as player_tracks_find takes it,
+ * or a track id "audio-NAME"/"text-NAME"; NULL or "" leaves the type alone), so that hlsdemux2
+ * starts with the viewer's tracks instead of switching to them after its first segments (the
+ * first cues would be lost). Returns the new text (transfer full), or NULL when nothing moves.
+ * Any thread. */
+char *player_tracks_prefer(const char *text, const char *audio, const char *subs);
 /* The subtitle sink's pad probe (streaming thread). */
 GstPadProbeReturn player_text_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data);
 /* Appends a blank line to full WebVTT segments on their way into subparse (see tracks.c). */
 GstPadProbeReturn player_subparse_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data);
-/* The cue at pos_ms into buf; true when there is one. Takes player->lock. */
-bool player_cues_lookup(struct player *p, struct player_pipe *pipe, int64_t pos_ms, char *buf,
-                        size_t len);
+/* The cue at pos_ms into buf; true when there is one. With stream, only a cue of that text
+ * stream (a cue of the stream a switch replaces is not shown meanwhile). Takes player->lock. */
+bool player_cues_lookup(struct player *p, struct player_pipe *pipe, int64_t pos_ms,
+                        const char *stream, char *buf, size_t len);
 /* The next cue start or end after pos_ms, -1 none. Takes player->lock. */
 int64_t player_cues_next_change(struct player *p, struct player_pipe *pipe, int64_t pos_ms);
 void player_cues_clear(struct player *p, struct player_pipe *pipe);

@@ -149,25 +149,44 @@ bool player_tracks_message(struct player_pipe *pipe, GstMessage *msg)
            memcmp(before, pipe->tracks, sizeof(pipe->tracks[0]) * pipe->n_tracks) != 0;
 }
 
-/* "en" matches "en", "EN" and "en-US"; an exact id always matches. */
-static bool track_matches(const struct player_track *t, const char *want)
+/* "en" matches "en", "EN" and "en-US"; an exact id always matches. With n > 0 only want's
+ * first n characters count (its primary subtag). */
+static bool track_matches(const struct player_track *t, const char *want, size_t n)
 {
-    if (strcmp(t->id, want) == 0)
+    if (!n && strcmp(t->id, want) == 0)
         return true;
-    size_t n = strlen(want);
+    if (!n)
+        n = strlen(want);
     if (!t->language[0] || g_ascii_strncasecmp(t->language, want, n) != 0)
         return false;
     return t->language[n] == '\0' || t->language[n] == '-' || t->language[n] == '_';
 }
 
+/* The track for want: its id, its language (with a region or script, the exact one first), else
+ * a regional fallback - another region or script of the same language: "pt-PT" takes "pt-BR"
+ * (or "pt"), "zh-TW" takes "zh-Hans" (the only Chinese the content has). */
 int player_tracks_find(const struct player_pipe *pipe, enum player_track_type type,
                        const char *want)
 {
     for (size_t i = 0; i < pipe->n_tracks; i++) {
-        if (pipe->tracks[i].type == type && track_matches(&pipe->tracks[i], want))
+        if (pipe->tracks[i].type == type && track_matches(&pipe->tracks[i], want, 0))
+            return (int)i;
+    }
+    size_t primary = strcspn(want, "-_");
+    if (!primary || !want[primary])
+        return -1;
+    for (size_t i = 0; i < pipe->n_tracks; i++) {
+        if (pipe->tracks[i].type == type && track_matches(&pipe->tracks[i], want, primary))
             return (int)i;
     }
     return -1;
+}
+
+bool player_tracks_text_hidden(const struct player *p, const struct player_pipe *pipe)
+{
+    if (!p->pref_text)
+        return false; /* the stream's own choice */
+    return !p->pref_text[0] || player_tracks_find(pipe, PLAYER_TRACK_TEXT, p->pref_text) < 0;
 }
 
 int player_tracks_apply(struct player *p, struct player_pipe *pipe)
@@ -218,6 +237,136 @@ int player_tracks_apply(struct player *p, struct player_pipe *pipe)
     }
     g_list_free(ids);
     return changed ? 1 : 0;
+}
+
+/* ---- the renditions hlsdemux2 starts with (any thread) ---- */
+
+/* The value of attribute name in an #EXT-X-MEDIA line's attribute list (quotes removed) into
+ * buf; false when absent. Quoted values may hold commas. */
+static bool attr_get(const char *attrs, const char *name, char *buf, size_t len)
+{
+    size_t nl = strlen(name);
+    const char *a = attrs;
+    while (*a) {
+        const char *eq = strchr(a, '=');
+        if (!eq)
+            return false;
+        const char *v = eq + 1, *end;
+        if (*v == '"') {
+            end = strchr(v + 1, '"');
+            if (!end)
+                return false;
+            end++;
+        } else {
+            end = v + strcspn(v, ",");
+        }
+        if ((size_t)(eq - a) == nl && memcmp(a, name, nl) == 0) {
+            const char *s = *v == '"' ? v + 1 : v;
+            size_t n = (size_t)(end - s) - (*v == '"' ? 1 : 0);
+            g_strlcpy(buf, s, n + 1 < len ? n + 1 : len);
+            return true;
+        }
+        a = *end == ',' ? end + 1 : end;
+    }
+    return false;
+}
+
+/* A rendition as the player's tracks would list it, for track_matches. */
+static void media_track(const char *attrs, struct player_track *t)
+{
+    char type[16] = "", name[80] = "";
+    memset(t, 0, sizeof(*t));
+    attr_get(attrs, "TYPE", type, sizeof(type));
+    attr_get(attrs, "NAME", name, sizeof(name));
+    attr_get(attrs, "LANGUAGE", t->language, sizeof(t->language));
+    t->type = strcmp(type, "AUDIO") == 0 ? PLAYER_TRACK_AUDIO : PLAYER_TRACK_TEXT;
+    /* hlsdemux2's stream ids (gsthlsdemux.c): "audio-NAME", "text-NAME". */
+    snprintf(t->id, sizeof(t->id), "%s-%s", strcmp(type, "AUDIO") == 0 ? "audio" : "text", name);
+}
+
+/* The attribute list with DEFAULT set to on, every other attribute as it was. */
+static void append_media(GString *out, const char *line, const char *attrs, bool on)
+{
+    g_string_append_len(out, line, attrs - line);
+    bool first = true;
+    for (const char *a = attrs; *a;) {
+        const char *eq = strchr(a, '=');
+        const char *end = eq ? eq + 1 : a + strlen(a);
+        if (eq && *end == '"') {
+            const char *q = strchr(end + 1, '"');
+            end = q ? q + 1 : end + strlen(end);
+        } else if (eq) {
+            end += strcspn(end, ",");
+        }
+        if (!(eq && eq - a == 7 && memcmp(a, "DEFAULT", 7) == 0)) {
+            g_string_append_printf(out, "%s%.*s", first ? "" : ",", (int)(end - a), a);
+            first = false;
+        }
+        a = *end == ',' ? end + 1 : end;
+    }
+    g_string_append_printf(out, "%sDEFAULT=%s", first ? "" : ",", on ? "YES" : "NO");
+}
+
+char *player_tracks_prefer(const char *text, const char *audio, const char *subs)
+{
+    const char *want[2] = {audio && audio[0] ? audio : NULL, subs && subs[0] ? subs : NULL};
+    if (!text || (!want[0] && !want[1]))
+        return NULL;
+    /* The renditions, as tracks (player_tracks_find matches those), and their groups. */
+    struct player_pipe *pipe = g_new0(struct player_pipe, 1);
+    char groups[PLAYER_MAX_TRACKS][64];
+    gchar **lines = g_strsplit(text, "\n", -1);
+    static const char tag[] = "#EXT-X-MEDIA:";
+    for (gchar **l = lines; *l && pipe->n_tracks < PLAYER_MAX_TRACKS; l++) {
+        if (!g_str_has_prefix(*l, tag))
+            continue;
+        g_strchomp(*l);
+        char type[16] = "";
+        attr_get(*l + strlen(tag), "TYPE", type, sizeof(type));
+        if (strcmp(type, "AUDIO") != 0 && strcmp(type, "SUBTITLES") != 0)
+            continue;
+        media_track(*l + strlen(tag), &pipe->tracks[pipe->n_tracks]);
+        groups[pipe->n_tracks][0] = '\0';
+        attr_get(*l + strlen(tag), "GROUP-ID", groups[pipe->n_tracks], sizeof(groups[0]));
+        pipe->n_tracks++;
+    }
+    /* The chosen rendition per type (and its group: the other groups keep their own). */
+    int chosen[2] = {-1, -1};
+    for (int k = 0; k < 2; k++) {
+        if (want[k])
+            chosen[k] =
+                player_tracks_find(pipe, k == 0 ? PLAYER_TRACK_AUDIO : PLAYER_TRACK_TEXT, want[k]);
+    }
+    char *out_text = NULL;
+    if (chosen[0] >= 0 || chosen[1] >= 0) {
+        GString *out = g_string_sized_new(strlen(text) + 64);
+        size_t i = 0;
+        for (gchar **l = lines; *l; l++) {
+            bool media = g_str_has_prefix(*l, tag) && i < pipe->n_tracks;
+            char type[16] = "";
+            if (media) {
+                attr_get(*l + strlen(tag), "TYPE", type, sizeof(type));
+                media = strcmp(type, "AUDIO") == 0 || strcmp(type, "SUBTITLES") == 0;
+            }
+            if (media) {
+                int k = strcmp(type, "AUDIO") == 0 ? 0 : 1;
+                int c = chosen[k];
+                if (c >= 0 && strcmp(groups[i], groups[c]) == 0)
+                    append_media(out, *l, *l + strlen(tag), (int)i == c);
+                else
+                    g_string_append(out, *l);
+                i++;
+            } else {
+                g_string_append(out, *l);
+            }
+            if (l[1])
+                g_string_append_c(out, '\n');
+        }
+        out_text = g_string_free(out, FALSE);
+    }
+    g_strfreev(lines);
+    g_free(pipe);
+    return out_text;
 }
 
 /* ---- WebVTT into subparse (streaming thread) ---- */
@@ -361,6 +510,19 @@ GstPadProbeReturn player_text_probe(GstPad *pad, GstPadProbeInfo *info, gpointer
             gst_segment_copy_into(seg, &pipe->text_segment);
     } else if (GST_EVENT_TYPE(ev) == GST_EVENT_FLUSH_STOP) {
         player_cues_clear(pipe->player, pipe);
+    } else if (GST_EVENT_TYPE(ev) == GST_EVENT_STREAM_START) {
+        /* Another subtitle stream (a language switch): the cues of the one before go. */
+        const gchar *id = NULL;
+        gst_event_parse_stream_start(ev, &id);
+        struct player *p = pipe->player;
+        g_mutex_lock(&p->lock);
+        if (g_strcmp0(id, pipe->text_stream) != 0) {
+            g_queue_clear_full(&pipe->cues, player_cue_free);
+            pipe->cues_changed = true;
+            g_strlcpy(pipe->text_stream, id ? id : "", sizeof(pipe->text_stream));
+            log_debug("subtitle stream %s", pipe->text_stream);
+        }
+        g_mutex_unlock(&p->lock);
     }
     return GST_PAD_PROBE_OK;
 }
@@ -373,15 +535,17 @@ void player_cues_clear(struct player *p, struct player_pipe *pipe)
     g_mutex_unlock(&p->lock);
 }
 
-bool player_cues_lookup(struct player *p, struct player_pipe *pipe, int64_t pos_ms, char *buf,
-                        size_t len)
+bool player_cues_lookup(struct player *p, struct player_pipe *pipe, int64_t pos_ms,
+                        const char *stream, char *buf, size_t len)
 {
     bool found = false;
     if (len > 0)
         buf[0] = '\0';
     g_mutex_lock(&p->lock);
+    /* A switch to stream is under way: what comes before it is another language. */
+    bool other = stream && pipe->text_stream[0] && strcmp(stream, pipe->text_stream) != 0;
     /* The latest cue that started wins when two overlap. */
-    for (GList *l = pipe->cues.tail; l && !found; l = l->prev) {
+    for (GList *l = pipe->cues.tail; l && !found && !other; l = l->prev) {
         const struct player_cue *c = l->data;
         if (c->start_ms <= pos_ms && pos_ms < c->end_ms) {
             if (len > 0)

@@ -1092,6 +1092,33 @@ static void track_value(struct app *app, struct app_value *v, enum player_track_
     }
 }
 
+/* The selected track's name of a type ("Español (AI dub)"), or null; with list, the names of
+ * all the tracks of that type, in the stream's order, separated by " | ". */
+static void track_names(struct app *app, struct app_value *v, enum player_track_type type,
+                        bool list)
+{
+    static char buf[4][512];
+    struct player_track tracks[APP_MAX_TRACKS];
+    size_t n = player_get_tracks(app->player, tracks, APP_MAX_TRACKS);
+    char *b = buf[(type == PLAYER_TRACK_TEXT) * 2 + list];
+    size_t used = 0;
+    b[0] = '\0';
+    STR(NULL);
+    for (size_t i = 0; i < n && i < APP_MAX_TRACKS; i++) {
+        const struct player_track *t = &tracks[i];
+        if (t->type != type || (!list && !t->selected))
+            continue;
+        const char *name = t->title[0] ? t->title : t->language[0] ? t->language : t->id;
+        int w = snprintf(b + used, sizeof(buf[0]) - used, "%s%s", used ? " | " : "", name);
+        if (w < 0 || (size_t)w >= sizeof(buf[0]) - used)
+            break;
+        used += (size_t)w;
+        STR(b);
+        if (!list)
+            return;
+    }
+}
+
 /* The QoE statistics of the playback on screen (player_get_stats). */
 static bool qoe_value(struct app *app, const char *path, struct app_value *v)
 {
@@ -1168,6 +1195,17 @@ static bool player_state_value(struct app *app, struct screen *s, const char *pa
         track_value(app, v, PLAYER_TRACK_AUDIO);
     } else if (strcmp(path, "player.subtitles") == 0) {
         track_value(app, v, PLAYER_TRACK_TEXT);
+    } else if (strcmp(path, "player.audio_name") == 0) {
+        track_names(app, v, PLAYER_TRACK_AUDIO, false);
+    } else if (strcmp(path, "player.subtitles_name") == 0) {
+        track_names(app, v, PLAYER_TRACK_TEXT, false);
+    } else if (strcmp(path, "player.audio_tracks") == 0) {
+        track_names(app, v, PLAYER_TRACK_AUDIO, true);
+    } else if (strcmp(path, "player.subtitle_tracks") == 0) {
+        track_names(app, v, PLAYER_TRACK_TEXT, true);
+    } else if (strcmp(path, "player.cue") == 0) {
+        static char cue[512];
+        STR(player_get_subtitle(app->player, cue, sizeof(cue)) ? cue : NULL);
     } else if (strncmp(path, "qoe.", 4) == 0) {
         return qoe_value(app, path, v);
     } else {
