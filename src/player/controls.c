@@ -91,6 +91,7 @@ static int select_track(struct player *p, enum player_track_type type, const cha
         struct player_pipe *pipe = pipes[i];
         if (!pipe || !pipe->collection)
             continue;
+        pipe->select_attempts = 0; /* a new choice: hlsdemux2 may lose a few again */
         if (want && want[0] && player_tracks_find(pipe, type, want) < 0) {
             if (pipe == p->cur)
                 rc = BINGE_ENOTFOUND;
@@ -130,7 +131,9 @@ bool player_get_subtitle(struct player *p, char *buf, size_t len)
     int64_t pos = player_get_position_ms(p);
     if (pos < 0)
         return false;
-    return player_cues_lookup(p, p->cur, pos, buf, len);
+    /* The cues of the chosen track only: a switch to it takes a moment to reach the sink. */
+    int want = p->pref_text ? player_tracks_find(p->cur, PLAYER_TRACK_TEXT, p->pref_text) : -1;
+    return player_cues_lookup(p, p->cur, pos, want >= 0 ? p->cur->tracks[want].id : NULL, buf, len);
 }
 
 static void set_on_pipes(struct player *p, const char *prop, const GValue *v)

@@ -358,6 +358,8 @@ static void manifest_complete(struct player_pipe *pipe, GstPad *pad, GstElement 
         log_info("master playlist: %d audio-only variant(s) left out", n - kept);
         n = kept;
     }
+    struct player_track renditions[PLAYER_MAX_TRACKS];
+    int n_renditions = n > 0 ? player_tracks_renditions(text, renditions, PLAYER_MAX_TRACKS) : 0;
     /* The viewer's dub and subtitles as the renditions hlsdemux2 starts with (tracks.c). */
     if (n > 0 && (pipe->want_audio || pipe->want_text)) {
         char *preferred =
@@ -395,6 +397,8 @@ static void manifest_complete(struct player_pipe *pipe, GstPad *pad, GstElement 
     pipe->n_parsed = n;
     pipe->initial_variant = initial;
     pipe->time_offset_ms = offset;
+    memcpy(pipe->renditions, renditions, sizeof(renditions[0]) * (size_t)n_renditions);
+    pipe->n_renditions = n_renditions;
     if (n_starts > 0) {
         g_free(pipe->seg_starts);
         pipe->seg_starts = starts;

@@ -199,9 +199,14 @@ struct player_pipe {
     GString *manifest;     /* the playlist bytes on their way to hlsdemux2, held back */
     bool manifest_through; /* let playlist bytes pass (our own rewrite, or too big) */
     GstSegment text_segment;
+    bool text_ended; /* the text sink's pad saw a GAP without end (tracks.c) */
     /* The viewer's track choices when the pipe was made (player->pref_audio/pref_text), read
      * by manifest_complete on a streaming thread; never changed after. */
     char *want_audio, *want_text;
+    /* The master's audio and subtitle renditions (id, type, language), by manifest_complete.
+     * Protected by player->lock. */
+    struct player_track renditions[PLAYER_MAX_TRACKS];
+    int n_renditions;
     gint abr_reset; /* atomic: clear hlsdemux2's connection-bitrate after the manifest */
     /* atomic: segments.c holds hlsdemux2's scheduler thread (a 5xx segment given up): the UI
      * thread sends the pipeline no seek, query or event that would wait for it. */
@@ -311,6 +316,9 @@ bool player_tracks_text_hidden(const struct player *p, const struct player_pipe 
  * first cues would be lost). Returns the new text (transfer full), or NULL when nothing moves.
  * Any thread. */
 char *player_tracks_prefer(const char *text, const char *audio, const char *subs);
+/* The audio and subtitle renditions of a master playlist as tracks (id as hlsdemux2 names it,
+ * type, LANGUAGE) into out; returns how many. Any thread. */
+int player_tracks_renditions(const char *text, struct player_track *out, int max);
 /* The subtitle sink's pad probe (streaming thread). */
 GstPadProbeReturn player_text_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data);
 /* Appends a blank line to full WebVTT segments on their way into subparse (see tracks.c). */

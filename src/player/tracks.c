@@ -101,6 +101,15 @@ static void rebuild(struct player_pipe *pipe)
             gst_tag_list_unref(tags);
         track_title(s, id, t->title, sizeof(t->title));
         t->selected = id_selected(pipe, s);
+        /* The master's LANGUAGE as written ("pt-BR", "zh-Hans"): hlsdemux2 tags only what
+         * GStreamer takes for an ISO 639 code, and leaves those out. */
+        struct player *p = pipe->player;
+        g_mutex_lock(&p->lock);
+        for (int r = 0; r < pipe->n_renditions; r++) {
+            if (strcmp(pipe->renditions[r].id, id) == 0 && pipe->renditions[r].language[0])
+                g_strlcpy(t->language, pipe->renditions[r].language, sizeof(t->language));
+        }
+        g_mutex_unlock(&p->lock);
     }
 }
 
@@ -307,6 +316,38 @@ static void append_media(GString *out, const char *line, const char *attrs, bool
     g_string_append_printf(out, "%sDEFAULT=%s", first ? "" : ",", on ? "YES" : "NO");
 }
 
+static const char media_tag[] = "#EXT-X-MEDIA:";
+
+/* The audio or subtitle rendition of an #EXT-X-MEDIA line into t (and its group), or false. */
+static bool media_line(const char *line, struct player_track *t, char *group, size_t len)
+{
+    char type[16] = "";
+    if (!g_str_has_prefix(line, media_tag))
+        return false;
+    const char *attrs = line + strlen(media_tag);
+    attr_get(attrs, "TYPE", type, sizeof(type));
+    if (strcmp(type, "AUDIO") != 0 && strcmp(type, "SUBTITLES") != 0)
+        return false;
+    media_track(attrs, t);
+    group[0] = '\0';
+    attr_get(attrs, "GROUP-ID", group, len);
+    return true;
+}
+
+int player_tracks_renditions(const char *text, struct player_track *out, int max)
+{
+    int n = 0;
+    gchar **lines = g_strsplit(text ? text : "", "\n", -1);
+    char group[64];
+    for (gchar **l = lines; *l && n < max; l++) {
+        g_strchomp(*l);
+        if (media_line(*l, &out[n], group, sizeof(group)))
+            n++;
+    }
+    g_strfreev(lines);
+    return n;
+}
+
 char *player_tracks_prefer(const char *text, const char *audio, const char *subs)
 {
     const char *want[2] = {audio && audio[0] ? audio : NULL, subs && subs[0] ? subs : NULL};
@@ -316,19 +357,12 @@ char *player_tracks_prefer(const char *text, const char *audio, const char *subs
     struct player_pipe *pipe = g_new0(struct player_pipe, 1);
     char groups[PLAYER_MAX_TRACKS][64];
     gchar **lines = g_strsplit(text, "\n", -1);
-    static const char tag[] = "#EXT-X-MEDIA:";
+    const char *tag = media_tag;
     for (gchar **l = lines; *l && pipe->n_tracks < PLAYER_MAX_TRACKS; l++) {
-        if (!g_str_has_prefix(*l, tag))
-            continue;
         g_strchomp(*l);
-        char type[16] = "";
-        attr_get(*l + strlen(tag), "TYPE", type, sizeof(type));
-        if (strcmp(type, "AUDIO") != 0 && strcmp(type, "SUBTITLES") != 0)
-            continue;
-        media_track(*l + strlen(tag), &pipe->tracks[pipe->n_tracks]);
-        groups[pipe->n_tracks][0] = '\0';
-        attr_get(*l + strlen(tag), "GROUP-ID", groups[pipe->n_tracks], sizeof(groups[0]));
-        pipe->n_tracks++;
+        if (media_line(*l, &pipe->tracks[pipe->n_tracks], groups[pipe->n_tracks],
+                       sizeof(groups[0])))
+            pipe->n_tracks++;
     }
     /* The chosen rendition per type (and its group: the other groups keep their own). */
     int chosen[2] = {-1, -1};
@@ -497,12 +531,28 @@ GstPadProbeReturn player_text_probe(GstPad *pad, GstPadProbeInfo *info, gpointer
 {
     struct player_pipe *pipe = data;
     if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+        pipe->text_ended = false;
         add_cue(pipe, GST_PAD_PROBE_INFO_BUFFER(info));
         return GST_PAD_PROBE_OK;
     }
     GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
     if (!ev)
         return GST_PAD_PROBE_OK;
+    /* After the last cue, the text stream says "nothing more" with a GAP of no duration,
+     * then GStreamer 1.22 (hlsdemux2 + subparse) sends one more GAP starting past the end of the
+     * stream (6.0 s for 1.15 s in a 5 s episode whose last cue ended at 4.85 s). The sink waits
+     * for that one's end before its EOS, so the episode ended 2 s late, and later still the
+     * earlier its last cue. Nothing is to be shown after the open-ended GAP: later ones go. */
+    if (GST_EVENT_TYPE(ev) == GST_EVENT_GAP) {
+        GstClockTime ts, dur;
+        gst_event_parse_gap(ev, &ts, &dur);
+        if (pipe->text_ended)
+            return GST_PAD_PROBE_DROP;
+        pipe->text_ended = !GST_CLOCK_TIME_IS_VALID(dur);
+        return GST_PAD_PROBE_OK;
+    }
+    if (GST_EVENT_TYPE(ev) != GST_EVENT_EOS && GST_EVENT_TYPE(ev) != GST_EVENT_TAG)
+        pipe->text_ended = false; /* a segment, a flush, a new stream: cues may come again */
     if (GST_EVENT_TYPE(ev) == GST_EVENT_SEGMENT) {
         const GstSegment *seg = NULL;
         gst_event_parse_segment(ev, &seg);
