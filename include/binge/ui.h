@@ -211,8 +211,14 @@ struct ui_player_view {
     const char *message_hint; /* e.g. "Press BACK to return" */
     const char *next_up;      /* side panel: "Episode 4" or "Episode 6 - locked", may be NULL */
     const char *subtitle;     /* the cue to show now, may be NULL */
-    const char *info;         /* INFO panel text, lines separated by '\n', may be NULL */
-    int volume_pct;           /* 0..100 */
+    /* Side panel: the stream's audio and subtitle tracks by name, separated by '\n' (NULL or
+     * "" for none), and the index of the selected one in each list (-1: none, subtitles off). */
+    const char *audio_tracks;
+    int audio_selected;
+    const char *subtitle_tracks;
+    int subtitle_selected;
+    const char *info; /* INFO panel text, lines separated by '\n', may be NULL */
+    int volume_pct;   /* 0..100 */
     bool muted;
     bool show_volume;  /* the volume bar, after a volume key */
     const char *toast; /* a short confirmation ("Audio: Español"), top right, may be NULL */

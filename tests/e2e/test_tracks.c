@@ -286,17 +286,25 @@ static void test_spanish_ui_spanish_subtitles_and_dubs(void **state)
              PLAY_FIRST "wait-for player.cue!=null 20000\n"
                         "state\n" /* 0: the first cue */
                         "screenshot %s\n"
+                        /* paused on the second cue, wider than the 9:16 picture */
+                        "wait-for player.position_ms>=2300 20000\n"
+                        "wait-for player.cue!=null 20000\n"
+                        "key PLAY_PAUSE\n"
+                        "wait-for player.state=paused 10000\n"
+                        "state\n" /* 1 */
+                        "screenshot %s\n"
+                        "key PLAY_PAUSE\n"
                         "key AUDIO\n"
                         "wait-for player.audio=es 20000\n"
-                        "state\n" /* 1 */
+                        "state\n" /* 2 */
                         "key AUDIO\n"
                         "wait-for player.audio=pt-BR 20000\n"
-                        "state\n" /* 2 */
+                        "state\n" /* 3 */
                         "wait-for player.episode_index=2 30000\n"
                         "wait-for player.state=playing 60000\n"
                         "wait-for player.cue!=null 20000\n"
-                        "state\n" /* 3: the next episode keeps both */,
-             su_path(dir, "es.png"));
+                        "state\n" /* 4: the next episode keeps both */,
+             su_path(dir, "es.png"), su_path(dir, "long.png"));
     assert_int_equal(run(dir, "es", "es", script), 0);
 
     cJSON *s0 = su_state(dir, "es", 0);
@@ -316,15 +324,23 @@ static void test_spanish_ui_spanish_subtitles_and_dubs(void **state)
     assert_int_equal(count_names(audio, "Español (AI dub)"), 1);
     cJSON_Delete(s0);
 
-    cJSON *s1 = su_state(dir, "es", 1);
+    /* A cue wider than the picture wraps onto a second line (it was cut with an ellipsis). */
+    cJSON *p1 = su_state(dir, "es", 1);
+    assert_string_equal(su_str(p1, "player", "cue"), "El imperio naviero ahora es tuyo.");
+    cJSON_Delete(p1);
+    int lines = tu_png_text_lines(su_path(dir, "long.png"), 670, 680, 580, 200, SU_TEXT);
+    print_message("  the long cue: %d line(s)\n", lines);
+    assert_int_equal(lines, 2);
+
+    cJSON *s1 = su_state(dir, "es", 2);
     assert_string_equal(su_str(s1, "player", "audio_name"), "Español (AI dub)");
     assert_string_equal(su_str(s1, "settings", "audio"), "es");      /* kept */
     assert_string_not_equal(su_str(s1, "player", "state"), "error"); /* playing, or buffering it */
     cJSON_Delete(s1);
-    cJSON *s2 = su_state(dir, "es", 2);
+    cJSON *s2 = su_state(dir, "es", 3);
     assert_string_equal(su_str(s2, "player", "audio_name"), "Português (AI dub)");
     cJSON_Delete(s2);
-    cJSON *s3 = su_state(dir, "es", 3);
+    cJSON *s3 = su_state(dir, "es", 4);
     assert_int_equal(su_num(s3, "player", "episode_index"), 2);
     assert_string_equal(su_str(s3, "player", "audio"), "pt-BR");
     assert_string_equal(su_str(s3, "player", "subtitles"), "es");

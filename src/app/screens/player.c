@@ -958,6 +958,33 @@ static int64_t player_screen_tick(struct app *app, struct screen *s, int64_t now
     return next;
 }
 
+/* The names of the tracks of type, '\n' separated, into buf ("" with none); returns the index
+ * of the selected one, -1 for none. A single sound track is no choice: it is not listed. */
+static int track_list(struct app *app, enum player_track_type type, char *buf, size_t len)
+{
+    struct player_track tracks[APP_MAX_TRACKS];
+    size_t n = player_get_tracks(app->player, tracks, APP_MAX_TRACKS);
+    int count = 0, selected = -1;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && i < APP_MAX_TRACKS; i++) {
+        const struct player_track *t = &tracks[i];
+        if (t->type != type)
+            continue;
+        const char *name = t->title[0] ? t->title : t->language[0] ? t->language : t->id;
+        int w = snprintf(buf + used, len - used, "%s%s", used ? "\n" : "", name);
+        if (w < 0 || (size_t)w >= len - used)
+            break;
+        used += (size_t)w;
+        if (t->selected)
+            selected = count;
+        count++;
+    }
+    if (type == PLAYER_TRACK_AUDIO && count < 2)
+        buf[0] = '\0';
+    return selected;
+}
+
 static void player_render(struct app *app, struct screen *s, int64_t now)
 {
     struct player_screen *p = s->state;
@@ -973,6 +1000,9 @@ static void player_render(struct app *app, struct screen *s, int64_t now)
         snprintf(next_up, sizeof(next_up), "%s", next->title);
     char sub[512], info[512] = "";
     bool has_sub = player_get_subtitle(app->player, sub, sizeof(sub));
+    char audio_list[512], text_list[768];
+    int audio_sel = track_list(app, PLAYER_TRACK_AUDIO, audio_list, sizeof(audio_list));
+    int text_sel = track_list(app, PLAYER_TRACK_TEXT, text_list, sizeof(text_list));
     if (p->info) {
         struct player_variant var = {0};
         struct player_stats st;
@@ -999,6 +1029,10 @@ static void player_render(struct app *app, struct screen *s, int64_t now)
     struct ui_player_view v = {
         .strip = p->strip.open && p->series ? &strip : NULL,
         .subtitle = has_sub ? sub : NULL,
+        .audio_tracks = audio_list,
+        .audio_selected = audio_sel,
+        .subtitle_tracks = text_list,
+        .subtitle_selected = text_sel,
         .info = info[0] ? info : NULL,
         .next_up = next_up[0] ? next_up : NULL,
         .series_title = p->series_title ? p->series_title : "",

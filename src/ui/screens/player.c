@@ -71,6 +71,30 @@ void ui_draw_backdrop(struct ui *ui, const char *poster_url)
     SDL_SetTextureColorMod(back, 255, 255, 255);
 }
 
+/* A heading and one line per name of list ('\n' separated), the selected one brighter, from y
+ * down to bottom at most. Returns the y below it (y itself when the list is empty). */
+static int draw_track_list(struct ui *ui, const char *heading, const char *list, int selected,
+                           int x, int y, int w, int bottom)
+{
+    if (!list || !*list || y + 80 > bottom)
+        return y;
+    text_draw(ui, heading, 28, ui_color_accent, x, y, TEXT_LEFT, w);
+    y += 42;
+    int i = 0;
+    for (const char *p = list; *p && y + 36 <= bottom; i++) {
+        size_t n = strcspn(p, "\n");
+        char name[128];
+        snprintf(name, sizeof(name), "%.*s", (int)(n < sizeof(name) ? n : sizeof(name) - 1), p);
+        text_draw(ui, name, 30, i == selected ? ui_color_text : ui_color_dim, x + 16, y, TEXT_LEFT,
+                  w - 16);
+        y += 36;
+        p += n;
+        if (*p == '\n')
+            p++;
+    }
+    return y;
+}
+
 static void draw_side_panel(struct ui *ui, const struct ui_player_view *v, SDL_Rect video)
 {
     int x = UI_SAFE_X, w = video.x - UI_SAFE_X - 48;
@@ -83,6 +107,13 @@ static void draw_side_panel(struct ui *ui, const struct ui_player_view *v, SDL_R
     else
         snprintf(ep, sizeof(ep), _("Episode %d"), v->episode_index);
     text_draw(ui, ep, 36, ui_color_dim, x, y, TEXT_LEFT, w);
+    y += 76;
+    /* The tracks the AUDIO and SUBTITLES keys go through, the one playing in full white. */
+    int bottom = UI_HEIGHT - UI_SAFE_Y - 190;
+    y = draw_track_list(ui, _("Audio"), v->audio_tracks, v->audio_selected, x, y, w, bottom);
+    /* Subtitles off: none of them is bright. */
+    draw_track_list(ui, _("Subtitles"), v->subtitle_tracks, v->subtitle_selected, x, y + 20, w,
+                    bottom);
     if (v->next_up) {
         int ny = UI_HEIGHT - UI_SAFE_Y - 170;
         text_draw(ui, _("Next up"), 28, ui_color_accent, x, ny, TEXT_LEFT, w);
@@ -130,16 +161,27 @@ static void draw_title_bar(struct ui *ui, const struct ui_player_view *v)
 /* Subtitles sit low over the picture, on a dark box so any video stays readable. */
 static void draw_subtitle(struct ui *ui, const char *cue, SDL_Rect video, bool overlay)
 {
-    int w = 0, h = 0;
-    if (text_measure(ui, cue, 40, &w, &h) != 0)
-        return;
+    /* A cue is wrapped into the picture's width (9:16 video leaves about 600 px), up to three
+     * lines, the last one on the line where one-line cues sit: it is never cut short. */
+    enum { SIZE = 40, MAX_LINES = 3 };
+    char lines[MAX_LINES][TEXT_LINE_MAX];
     int max_w = video.w - 40 < UI_SAFE_W ? video.w - 40 : UI_SAFE_W;
+    int n = text_wrap(ui, cue, SIZE, max_w, lines, MAX_LINES, NULL);
+    if (n <= 0)
+        return;
+    int w = 0;
+    for (int i = 0; i < n; i++) {
+        int lw = 0, lh = 0;
+        if (text_measure(ui, lines[i], SIZE, &lw, &lh) == 0 && lw > w)
+            w = lw;
+    }
     if (w > max_w)
         w = max_w;
-    int y = UI_HEIGHT - UI_SAFE_Y - (overlay ? 230 : 110);
-    SDL_Rect box = {UI_WIDTH / 2 - w / 2 - 16, y - 8, w + 32, h + 16};
+    int lh = text_line_height(ui, SIZE);
+    int y = UI_HEIGHT - UI_SAFE_Y - (overlay ? 230 : 110) - (n - 1) * lh;
+    SDL_Rect box = {UI_WIDTH / 2 - w / 2 - 16, y - 8, w + 32, n * lh + 16};
     ui_fill(ui, box, (SDL_Color){0, 0, 0, 170});
-    text_draw(ui, cue, 40, ui_color_text, UI_WIDTH / 2 - w / 2, y, TEXT_LEFT, max_w);
+    text_draw_lines(ui, lines, n, SIZE, ui_color_text, UI_WIDTH / 2, y, TEXT_CENTER);
 }
 
 static void draw_info(struct ui *ui, const char *info)
@@ -187,9 +229,16 @@ static void layer_key(struct ui *ui, const struct ui_player_view *v, SDL_Texture
 {
     int ow = 0, oh = 0;
     SDL_GetRendererOutputSize(ui->renderer, &ow, &oh);
-    snprintf(key, len, "%dx%d|%s|%d,%d,%d,%d|%p|%s|%d/%d|%s", ow, oh, ui->rtl ? "rtl" : "ltr", vr.x,
-             vr.y, vr.w, vr.h, (void *)back, v->series_title ? v->series_title : "",
-             v->episode_index, v->episode_count, v->next_up ? v->next_up : "");
+    /* The track lists by a hash: they are long, and the key has a bound. */
+    unsigned h = 5381;
+    for (const char *t = v->audio_tracks; t && *t; t++)
+        h = h * 33 ^ (unsigned char)*t;
+    for (const char *t = v->subtitle_tracks; t && *t; t++)
+        h = h * 33 ^ (unsigned char)*t;
+    snprintf(key, len, "%dx%d|%s|%d,%d,%d,%d|%p|%s|%d/%d|%s|%x,%d,%d", ow, oh,
+             ui->rtl ? "rtl" : "ltr", vr.x, vr.y, vr.w, vr.h, (void *)back,
+             v->series_title ? v->series_title : "", v->episode_index, v->episode_count,
+             v->next_up ? v->next_up : "", h, v->audio_selected, v->subtitle_selected);
 }
 
 /* The pillars: the blurred, dimmed poster and the side panel, drawn straight. The side panel is
