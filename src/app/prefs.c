@@ -56,27 +56,36 @@ void prefs_apply(struct app *app)
     prefs_apply_subtitles(app);
 }
 
-/* The menus' language as prefs_apply_ui_language picks it (--language, else the settings
- * screen's, else the locale's), resolved to a UI language ("pt-PT" -> "pt-BR", "zh-TW" ->
- * "zh-Hans"); NULL when binge has no catalog for it (the menus are then English). */
-static const char *ui_language_tag(const struct app *app)
+/* The language asked for the menus, as prefs_apply_ui_language picks it (--language, else the
+ * settings screen's, else the locale's), as a BCP 47 tag into buf ("pt-PT" of "pt-PT, en;q=0.5"
+ * or "pt_PT.UTF-8"), "" for none. Not resolved to a menu catalog: Portuguese subtitles suit a
+ * viewer who asked for pt-PT even where binge has no Portuguese menus. */
+static const char *asked_language(const struct app *app, char *buf, size_t len)
 {
     const char *ui = saved(app, PREF_UI_LANG);
     const char *lang = app->opts ? app->opts->language : NULL;
     if (app->opts && !app->opts->language_set && ui && *ui)
         lang = ui;
-    const struct i18n_language *l = lang ? i18n_resolve(lang) : NULL;
-    return l ? l->tag : NULL;
+    buf[0] = '\0';
+    if (!lang || len == 0)
+        return buf;
+    lang += strspn(lang, " \t");
+    size_t n = strcspn(lang, ",;. \t@");
+    if (n >= len)
+        n = len - 1;
+    for (size_t i = 0; i < n; i++)
+        buf[i] = lang[i] == '_' ? '-' : lang[i];
+    buf[n] = '\0';
+    return buf;
 }
 
 const char *prefs_default_subtitles(const struct app *app, char *buf, size_t len)
 {
-    const char *tag = ui_language_tag(app);
-    snprintf(buf, len, "%s", tag ? tag : "");
-    const char *lang = buf;
-    /* English UI: the audio is English, so no subtitles unless chosen. "C"/"POSIX": none. */
-    bool english = strncasecmp(lang, "en", 2) == 0 && strchr("-_", lang[2]);
-    if (!lang[0] || english || strcmp(lang, "C") == 0 || strcmp(lang, "POSIX") == 0)
+    const char *lang = asked_language(app, buf, len);
+    /* English menus: the audio is English, so no subtitles unless chosen. "C"/"POSIX": none. */
+    bool english = strncasecmp(lang, "en", 2) == 0 && strchr("-", lang[2]);
+    if (!lang[0] || english || strcmp(lang, "C") == 0 || strcmp(lang, "POSIX") == 0 ||
+        strcmp(lang, "*") == 0)
         return NULL;
     return lang;
 }
