@@ -143,49 +143,58 @@ static void test_subtitles_off_end_on_time(void **state)
     player_free(p);
 }
 
+/* Each language chosen before the open (as the UI language's default is): the rendition the
+ * stream starts with. */
 static void test_regional_fallback_and_missing_language(void **state)
 {
     (void)state;
-    struct player *p = quiet_player();
-    struct tp_run *r = new_run(p);
-    assert_int_equal(player_open(p, tp_http_url("midnight-heir/01/master.m3u8"), 0), 0);
-    assert_true(tp_until(r, PLAYER_EVENT_TRACKS, -1, TP_WAIT_MS) >= 0);
-    assert_true(tp_until(r, PLAYER_EVENT_FIRST_FRAME, -1, TP_WAIT_MS) >= 0);
-    struct player_track t[16];
-    size_t n = player_get_tracks(p, t, 16);
-    /* The master's BCP 47 tags as written, also those GStreamer does not tag. */
-    assert_true(find_lang(t, n, PLAYER_TRACK_TEXT, "pt-BR") >= 0);
-    assert_true(find_lang(t, n, PLAYER_TRACK_TEXT, "zh-Hans") >= 0);
-    assert_true(find_lang(t, n, PLAYER_TRACK_AUDIO, "pt-BR") >= 0);
-
     static const struct {
         const char *want, *gets;
     } rows[] = {{"pt-PT", "pt-BR"}, {"zh-TW", "zh-Hans"}, {"ES", "es"},
                 {"ar-EG", "ar"},    {"fr", NULL},         {"fr-CA", NULL}};
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        int rc = player_select_subtitles(p, rows[i].want);
-        assert_int_equal(rc, rows[i].gets ? 0 : BINGE_ENOTFOUND);
+        struct player *p = quiet_player();
+        struct tp_run *r = new_run(p);
+        assert_int_equal(player_select_subtitles(p, rows[i].want), 0); /* remembered */
+        assert_int_equal(player_open(p, tp_http_url("midnight-heir/01/master.m3u8"), 0), 0);
+        assert_true(tp_until(r, PLAYER_EVENT_FIRST_FRAME, -1, TP_WAIT_MS) >= 0);
+        struct player_track t[16];
+        size_t n = player_get_tracks(p, t, 16);
+        assert_int_equal(n, 11);
+        /* The master's BCP 47 tags as written, also those GStreamer does not tag. */
+        assert_true(find_lang(t, n, PLAYER_TRACK_TEXT, "pt-BR") >= 0);
+        assert_true(find_lang(t, n, PLAYER_TRACK_TEXT, "zh-Hans") >= 0);
+        assert_true(find_lang(t, n, PLAYER_TRACK_AUDIO, "pt-BR") >= 0);
         const char *sel = NULL;
-        for (int k = 0; k < 50; k++) { /* the switch is asynchronous */
-            tp_pump_for(r, 40);
+        for (int k = 0; k < 250; k++) { /* STREAMS_SELECTED may come after the first frame */
             n = player_get_tracks(p, t, 16);
             sel = selected_text(t, n);
             if (rows[i].gets ? sel && strcmp(sel, rows[i].gets) == 0 : !sel)
                 break;
+            tp_pump_for(r, 40);
         }
         print_message("  %s -> %s\n", rows[i].want, sel ? sel : "(none)");
         if (rows[i].gets) {
             assert_non_null(sel);
             assert_string_equal(sel, rows[i].gets);
+            /* its rendition from the start: the first cue is the episode's number */
+            int64_t end = tp_now_ms() + TP_WAIT_MS;
+            char cue[128] = "";
+            while (!player_get_subtitle(p, cue, sizeof(cue)) && tp_now_ms() < end)
+                tp_pump_for(r, 20);
+            print_message("     first cue [%s]\n", cue);
+            assert_true(cue[0] != '\0');
         } else {
-            assert_null(sel); /* nothing instead of the stream's first language */
+            assert_null(sel);     /* nothing instead of the stream's first language */
+            tp_pump_for(r, 2000); /* past the first cue (0.25-1.85 s) */
             char cue[64];
             assert_false(player_get_subtitle(p, cue, sizeof(cue)));
+            assert_int_equal(player_select_subtitles(p, rows[i].want), BINGE_ENOTFOUND);
         }
+        player_stop(p);
+        free(r);
+        player_free(p);
     }
-    player_stop(p);
-    free(r);
-    player_free(p);
 }
 
 static void test_ai_dubs_listed_and_selectable(void **state)
