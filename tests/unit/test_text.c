@@ -525,6 +525,50 @@ static void test_nothing_clipped(void **state)
     }
 }
 
+/* The lowest inked row of surf between columns x0 and x1. */
+static int ink_bottom(SDL_Surface *surf, int x0, int x1)
+{
+    SDL_Surface *argb = SDL_ConvertSurfaceFormat(surf, SDL_PIXELFORMAT_ARGB8888, 0);
+    assert_non_null(argb);
+    int bottom = -1;
+    for (int y = 0; y < argb->h; y++)
+        for (int x = x0; x < x1 && x < argb->w; x++)
+            if ((((const Uint32 *)((const Uint8 *)argb->pixels + (size_t)y * argb->pitch))[x] >>
+                 24) > 128)
+                bottom = y;
+    SDL_FreeSurface(argb);
+    return bottom;
+}
+
+/* Runs of different faces share one baseline, also when SDL_ttf grew a run's surface on top
+ * for marks stacked above (Thai ที่: a tone mark over a vowel over the consonant). */
+static void test_one_baseline(void **state)
+{
+    struct canvas *c = *state;
+    if (!have_font_for(c, 0x0E17, "fonts-noto-core"))
+        skip();
+    SDL_Color white = {255, 255, 255, 255};
+    /* xx ที่ที่น้ำ xx: Latin, Thai, Latin; neither x nor ท/น reach below the baseline. */
+    const char *s = "xx \xe0\xb8\x97\xe0\xb8\xb5\xe0\xb9\x88\xe0\xb8\x97\xe0\xb8\xb5"
+                    "\xe0\xb9\x88\xe0\xb8\x99\xe0\xb9\x89\xe0\xb8\xb3 xx";
+    for (int size = 26; size <= 60; size += 17) {
+        struct text_layout l;
+        assert_int_equal(text_layout(fonts(c), s, size, TEXT_BASE_AUTO_LTR, &l), 0);
+        assert_int_equal(l.n, 3);
+        SDL_Surface *surf = text_render_surface(c->ui.text, s, size, white);
+        assert_non_null(surf);
+        int x = 0, bottoms[3];
+        for (int r = 0; r < 3; r++) {
+            bottoms[r] = ink_bottom(surf, x + 1, x + l.runs[r].w - 1);
+            x += l.runs[r].w;
+        }
+        SDL_FreeSurface(surf);
+        if (abs(bottoms[1] - bottoms[0]) > 1 || abs(bottoms[2] - bottoms[0]) > 1)
+            fail_msg("at %d px the runs sit on rows %d, %d, %d", size, bottoms[0], bottoms[1],
+                     bottoms[2]);
+    }
+}
+
 /* What home draws each frame (a title, an ellipsized card title, a wrapped Thai synopsis, a
  * measured chip): the second frame lays out and shapes nothing. */
 static void test_unchanged_frame_shapes_nothing(void **state)
@@ -595,6 +639,7 @@ int main(void)
         cmocka_unit_test(test_no_tofu),
         cmocka_unit_test(test_measure_is_drawn_width),
         cmocka_unit_test(test_nothing_clipped),
+        cmocka_unit_test(test_one_baseline),
         cmocka_unit_test(test_unchanged_frame_shapes_nothing),
         cmocka_unit_test(test_missing_logged_once),
     };
