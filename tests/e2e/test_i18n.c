@@ -541,12 +541,20 @@ static void test_settings_language_live(void **state)
     tu_server_stop(&srv);
 }
 
+/* A test that fails half way leaves its server up: stopped after each test, pass or fail. */
+static int stop_server(void **state)
+{
+    (void)state;
+    tu_server_stop(&srv);
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_english_is_caught),
-        cmocka_unit_test(test_every_language),
-        cmocka_unit_test(test_settings_language_live),
+        cmocka_unit_test_teardown(test_english_is_caught, stop_server),
+        cmocka_unit_test_teardown(test_every_language, stop_server),
+        cmocka_unit_test_teardown(test_settings_language_live, stop_server),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
