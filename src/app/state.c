@@ -181,6 +181,33 @@ static void get_k2p_p99(struct app *app, struct app_value *v)
 {
     INT(percentile(app->k2p_us, app->k2p_n, 99));
 }
+/* The process's resident set now and at its peak (VmRSS, VmHWM of /proc/self/status), KiB. */
+static int64_t proc_status_kib(const char *key)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    int64_t kib = -1;
+    size_t n = strlen(key);
+    while (f && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, key, n) == 0 && line[n] == ':') {
+            kib = strtoll(line + n + 1, NULL, 10);
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    return kib;
+}
+static void get_rss(struct app *app, struct app_value *v)
+{
+    (void)app;
+    INT(proc_status_kib("VmRSS"));
+}
+static void get_hwm(struct app *app, struct app_value *v)
+{
+    (void)app;
+    INT(proc_status_kib("VmHWM"));
+}
 /* Frames: presents so far (nothing moving, it stands still), and the time to draw and present
  * the frames since the first action (src/app/app.c present). */
 static void get_presents(struct app *app, struct app_value *v)
@@ -382,6 +409,8 @@ static const struct field fields[] = {
     {"loop.key_to_photon_p50_us", get_k2p_p50, NONE_INT(-1)},
     {"loop.key_to_photon_p99_us", get_k2p_p99, NONE_INT(-1)},
     {"loop.presents", get_presents, NONE_INT(0)},
+    {"loop.rss_kib", get_rss, NONE_INT(-1)},
+    {"loop.hwm_kib", get_hwm, NONE_INT(-1)},
     {"loop.frame_time_n", get_frame_n, NONE_INT(0)},
     {"loop.frame_time_p50_us", get_frame_p50, NONE_INT(-1)},
     {"loop.frame_time_p99_us", get_frame_p99, NONE_INT(-1)},
