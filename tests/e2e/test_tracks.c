@@ -233,7 +233,7 @@ static void test_playlists_valid(void **state)
 
 /* ---- playing ---- */
 
-/* Runs binge headless on script with --language lang (NULL: none, LANG=C), output in
+/* Runs binge headless on script with --language lang (NULL: none, the locale's), output in
  * dir/<name>-out.txt and -err.txt, its state directory dir/state. Returns its exit status. */
 static int run(const char *dir, const char *name, const char *lang, const char *script)
 {
@@ -243,14 +243,12 @@ static int run(const char *dir, const char *name, const char *lang, const char *
     snprintf(out, sizeof(out), "%s/%s-out.txt", dir, name);
     snprintf(err, sizeof(err), "%s/%s-err.txt", dir, name);
     assert_int_equal(tu_write_file(script_path, script), 0);
-    char *argv[] = {bin,           "--headless",
-                    "--server",    srv.url,
-                    "--script",    script_path,
-                    "--width",     "1920",
-                    "--height",    "1080",
-                    "--state-dir", su_path(dir, "state"),
-                    "--language",  (char *)(lang ? lang : "en"),
-                    NULL};
+    char *argv[] = {bin,          "--headless", "--server",    srv.url,
+                    "--script",   script_path,  "--width",     "1920",
+                    "--height",   "1080",       "--state-dir", su_path(dir, "state"),
+                    "--language", (char *)lang, NULL};
+    if (!lang)
+        argv[12] = NULL;
     int rc = tu_run(argv, out, err, 240);
     if (rc != 0) {
         char *log = tu_read_file(err);
@@ -371,6 +369,37 @@ static void test_regional_fallback(void **state)
     cJSON_Delete(s);
 }
 
+/* The menus' language chosen on the settings screen (no --language): the subtitles follow it
+ * from the next episode on. */
+static void test_settings_ui_language_moves_subtitles(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-tracks-settings");
+    assert_non_null(dir);
+    assert_int_equal(run(dir, "ui", NULL,
+                         "wait-for home.state=ready 30000\n"
+                         "key UP\nkey RIGHT 2\nwait-for home.bar=settings 5000\nkey OK\n"
+                         "wait-for screen=settings 5000\n"
+                         "key DOWN\n"
+                         "wait-for settings.focus=ui_language 5000\n"
+                         "key RIGHT\n"
+                         "wait-for ui_language=es 5000\n"
+                         "state\n" /* 0 */
+                         "key BACK\n"
+                         "wait-for screen=home 5000\n" PLAY_FIRST
+                         "wait-for player.cue!=null 20000\n"
+                         "state\n" /* 1 */),
+                     0);
+    cJSON *s0 = su_state(dir, "ui", 0);
+    assert_string_equal(su_str(s0, "settings", "ui_language"), "es");
+    assert_null(su_str(s0, "settings", "subtitles")); /* not chosen: the default moves */
+    cJSON_Delete(s0);
+    cJSON *s1 = su_state(dir, "ui", 1);
+    assert_string_equal(su_str(s1, "player", "subtitles"), "es");
+    assert_string_equal(su_str(s1, "player", "cue"), "Episodio 1");
+    cJSON_Delete(s1);
+}
+
 static void test_english_ui_off_until_chosen(void **state)
 {
     (void)state;
@@ -419,6 +448,8 @@ int main(void)
                                         stop_server),
         cmocka_unit_test_setup_teardown(test_regional_fallback, start_server, stop_server),
         cmocka_unit_test_setup_teardown(test_english_ui_off_until_chosen, start_server,
+                                        stop_server),
+        cmocka_unit_test_setup_teardown(test_settings_ui_language_moves_subtitles, start_server,
                                         stop_server),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
