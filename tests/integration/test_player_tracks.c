@@ -25,7 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONTENT_ARGS "--series 1 --episodes 2 --duration 5 --sizes 180x320"
+#define CONTENT_ARGS "--series 1 --episodes 2 --duration 5 --sizes 180x320 --tracks"
 #define EPISODE_MS 5000
 /* The audio's last AAC frame runs a few ms past the video; anything near 5 s is the end. */
 #define END_SLACK_MS 400
