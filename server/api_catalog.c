@@ -242,6 +242,11 @@ static bool episode_watched(const struct db_episode *e)
 static bool add_episode(const struct api_call *c, cJSON *episodes, const struct db_episode *e)
 {
     cJSON *item = cJSON_CreateObject();
+    char title[64];
+
+    /* An episode without a title of its own is "Episode N" in the caller's language. */
+    if (!e->title[0])
+        lang_format_count(c->lang, LANG_TEXT_EPISODE, e->index, title, sizeof(title));
 
     if (!item || !cJSON_AddItemToArray(episodes, item)) {
         cJSON_Delete(item);
@@ -249,7 +254,7 @@ static bool add_episode(const struct api_call *c, cJSON *episodes, const struct 
     }
     return cJSON_AddStringToObject(item, "id", e->id) &&
            cJSON_AddNumberToObject(item, "index", e->index) &&
-           cJSON_AddStringToObject(item, "title", e->title) &&
+           cJSON_AddStringToObject(item, "title", e->title[0] ? e->title : title) &&
            cJSON_AddNumberToObject(item, "duration_s", e->duration_s) &&
            cJSON_AddItemToObject(item, "thumb_url",
                                  api_file_url(c->api, c->req, "/images/", e->thumb)) &&

@@ -568,7 +568,7 @@ static int sync_episode(struct sync *s, const char *series_id, const cJSON *ep, 
     const cJSON *index = cJSON_GetObjectItemCaseSensitive(ep, "index");
     const cJSON *duration = cJSON_GetObjectItemCaseSensitive(ep, "duration_s");
     bool bad = !cJSON_IsObject(ep);
-    const char *title = json_string(ep, "title", true, &bad);
+    const char *title = json_string(ep, "title", false, &bad); /* none: "Episode N", localized */
     const char *path = json_string(ep, "path", true, &bad);
     const char *thumb = json_string(ep, "thumb", false, &bad);
     sqlite3_stmt *st;
@@ -579,7 +579,7 @@ static int sync_episode(struct sync *s, const char *series_id, const cJSON *ep, 
         duration->valuedouble < 0 || duration->valuedouble > 86400 || !sign_path_is_safe(path) ||
         (thumb && *thumb && !sign_path_is_safe(thumb))) {
         slog_msg(SLOG_ERROR, "db",
-                 "catalog.json: series[%zu].episodes[%zu] needs index (1..100000), title, "
+                 "catalog.json: series[%zu].episodes[%zu] needs index (1..100000), "
                  "duration_s, a relative path and, if any, a relative thumb",
                  series_pos, ep_pos);
         return BINGE_EPARSE;
@@ -594,7 +594,7 @@ static int sync_episode(struct sync *s, const char *series_id, const cJSON *ep, 
     db_bind_text(st, 1, id);
     db_bind_text(st, 2, series_id);
     sqlite3_bind_int(st, 3, index->valueint);
-    db_bind_text(st, 4, title);
+    db_bind_text(st, 4, title ? title : "");
     sqlite3_bind_int(st, 5, (int)(duration->valuedouble + 0.5));
     db_bind_text(st, 6, path);
     db_bind_text(st, 7, thumb ? thumb : "");

@@ -31,6 +31,9 @@ static const char *const lang_texts[LANG_TEXT_COUNT][LANG_COUNT] = {
                             "VIP %d日間", "VIP %d 天", "VIP لمدة %d يومًا", "VIP, %d jours",
                             "VIP, %d Tage", "VIP, %d hari", "VIP, %d ngày", "VIP %d일", "VIP %d 天",
                             "VIP ל-%d ימים", "VIP, %d दिन"},
+    [LANG_TEXT_EPISODE] = {"Episode %d", "Episodio %d", "Episódio %d", "ตอนที่ %d", "第%d話",
+                           "第%d集", "الحلقة %d", "Épisode %d", "Folge %d", "Episode %d", "Tập %d",
+                           "%d화", "第%d集", "פרק %d", "एपिसोड %d"},
 };
 
 static int lang_index(const char *code)

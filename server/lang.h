@@ -27,6 +27,7 @@ enum lang_text {
     LANG_TEXT_MYLIST,
     LANG_TEXT_COINS,    /* printf format with one %d: "%d coins" */
     LANG_TEXT_VIP_DAYS, /* printf format with one %d: "VIP, %d days" */
+    LANG_TEXT_EPISODE,  /* printf format with one %d: "Episode %d", an episode without a title */
     LANG_TEXT_COUNT,
 };
 

@@ -27,7 +27,7 @@ static const char *const same_in_all[] = {
 /* A language whose word is the English one. */
 static const struct {
     const char *lang, *msgid;
-} same_in[] = {{"id", "%d episode"}};
+} same_in[] = {{"id", "%d episode"}, {"id", "Episode %d"}}; /* server: "Episode 2" */
 
 /* The screens the script visits, in the order of its `state strings` lines. */
 static const char *const screens[] = {"home",   "series",   "player",
@@ -35,8 +35,8 @@ static const char *const screens[] = {"home",   "series",   "player",
                                       "wallet", "settings", "settings-menu-language"};
 #define N_SCREENS (sizeof(screens) / sizeof(screens[0]))
 
-/* The catalog's own text (episode titles: "Episode 3" in every language) is the server's, not a
- * string of binge's: skipped. */
+/* The catalog's own text (series titles) is the server's, not a string of binge's: skipped.
+ * Episodes have no title there: binge-server names them "Episode N" in the viewer's language. */
 static char **catalog_text;
 static size_t n_catalog_text;
 

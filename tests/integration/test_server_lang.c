@@ -107,6 +107,13 @@ static const struct lang_texts {
 };
 #define N_LANGS (sizeof(langs) / sizeof(langs[0]))
 
+/* Episode 2 of a catalog that gives its episodes no title, per language (lang_texts' order). */
+static const char *const episode2[] = {
+    "Episode 2", "Episodio 2", "Episódio 2", "Épisode 2", "Folge 2", "Episode 2", "ตอนที่ 2", "Tập 2",
+    "第2話",     "2화",        "第2集",      "الحلقة 2",  "פרק 2",   "एपिसोड 2",  "第2集",
+};
+_Static_assert(sizeof(episode2) / sizeof(episode2[0]) == N_LANGS, "one per language");
+
 static const struct lang_texts *lang_of(const char *code)
 {
     for (size_t i = 0; i < N_LANGS; i++) {
@@ -174,6 +181,10 @@ static void test_every_language(void **state)
                                            .headers = {al_header(l->accept)}},
                       200);
         assert_string_equal(ts_str(doc, "title"), l->title);
+        assert_string_equal(
+            ts_str(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(doc, "episodes"), 1),
+                   "title"),
+            episode2[i]);
         if (!strstr(ts_str(doc, "synopsis"), l->synopsis))
             fail_msg("%s: synopsis \"%s\" lacks \"%s\"", l->code, ts_str(doc, "synopsis"),
                      l->synopsis);
