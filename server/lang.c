@@ -38,8 +38,12 @@ static const char *const lang_texts[LANG_TEXT_COUNT][LANG_COUNT] = {
 
 static int lang_index(const char *code)
 {
+    /* By length and bytes: GCC's -Wstring-compare (Release) takes strcmp of a 4-byte code
+     * against "zh-Hant" for a bug, as it is known to be unequal. */
+    size_t n = code ? strlen(code) : 0;
+
     for (int i = 0; code && i < LANG_COUNT; i++) {
-        if (strcmp(code, lang_codes[i]) == 0)
+        if (strlen(lang_codes[i]) == n && memcmp(code, lang_codes[i], n) == 0)
             return i;
     }
     return -1;

@@ -68,7 +68,7 @@ struct settings_screen {
     bool confirm;         /* "Unlink this TV?" is up */
     size_t confirm_focus; /* 0 Unlink, 1 Cancel */
     uint64_t unlink_req;
-    char status[256];
+    char status[320]; /* as long as the texts set_status gets */
     bool status_error;
     char panel[2048];
     char values[N_ROWS][96];
