@@ -335,6 +335,13 @@ static void update_duration(struct player *p, struct player_pipe *pipe)
 int64_t player_query_position(struct player_pipe *pipe)
 {
     gint64 pos = -1;
+    /* The picture's position: the pipeline answers the furthest of its sinks, and a subtitle
+     * sink runs ahead of the picture on the GAP events between cues (a seek to the keyframe at
+     * 2 s read 2371 ms while the picture stood at 2 s). */
+    if (pipe->video_sink && gst_element_query_position(pipe->video_sink, GST_FORMAT_TIME, &pos) &&
+        pos >= 0)
+        return pos / GST_MSECOND;
+    pos = -1;
     if (!gst_element_query_position(pipe->pipeline, GST_FORMAT_TIME, &pos) || pos < 0)
         return -1;
     return pos / GST_MSECOND;

@@ -30,6 +30,8 @@
 /* The audio's last AAC frame runs a few ms past the video; anything near 5 s is the end. */
 #define END_SLACK_MS 400
 
+static const char *content; /* the episodes, also played from file:// */
+
 static struct tp_run *new_run(struct player *p)
 {
     struct tp_run *r = malloc(sizeof(*r));
@@ -197,6 +199,32 @@ static void test_regional_fallback_and_missing_language(void **state)
     }
 }
 
+/* A seek snaps to the keyframe and says so: the position is the picture's, not the subtitle
+ * sink's, which runs ahead on the GAP events between cues (SEEKED said 2371 or 2425 ms for a
+ * seek to 2100 in 2 s segments, where the picture stood at 2 s). */
+static void test_seek_lands_on_the_keyframe(void **state)
+{
+    (void)state;
+    struct player *p = quiet_player();
+    struct tp_run *r = new_run(p);
+    assert_int_equal(player_select_subtitles(p, "es"), 0);
+    char *ep2 = strdup(tp_file_uri(content, "midnight-heir/02/master.m3u8"));
+    assert_int_equal(player_open(p, tp_file_uri(content, "midnight-heir/01/master.m3u8"), 0), 0);
+    assert_true(tp_until(r, PLAYER_EVENT_FIRST_FRAME, -1, TP_WAIT_MS) >= 0);
+    /* with the next episode prerolled, as the player screen has it */
+    assert_int_equal(player_preroll(p, ep2, 0), 0);
+    free(ep2);
+    assert_true(tp_until(r, PLAYER_EVENT_PREROLLED, -1, TP_WAIT_MS) >= 0);
+    assert_int_equal(player_seek(p, 2100), 0);
+    int s = tp_until(r, PLAYER_EVENT_SEEKED, -1, TP_WAIT_MS);
+    assert_true(s >= 0);
+    print_message("  SEEKED at %lld ms\n", (long long)r->ev[s].position_ms);
+    assert_in_range(r->ev[s].position_ms, 1900, 2200); /* the keyframe at 2 s */
+    player_stop(p);
+    free(r);
+    player_free(p);
+}
+
 static void test_ai_dubs_listed_and_selectable(void **state)
 {
     (void)state;
@@ -241,7 +269,7 @@ static int suite_setup(void **state)
     (void)state;
     if (tp_setup() != 0)
         return -1;
-    const char *content = tp_content_dir("tracks-1x2x5s", CONTENT_ARGS);
+    content = tp_content_dir("tracks-1x2x5s", CONTENT_ARGS);
     if (!content)
         return -1;
     return tp_http_start(content);
@@ -260,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_chosen_subtitles_from_the_first_cue_to_the_end),
         cmocka_unit_test(test_subtitles_off_end_on_time),
         cmocka_unit_test(test_regional_fallback_and_missing_language),
+        cmocka_unit_test(test_seek_lands_on_the_keyframe),
         cmocka_unit_test(test_ai_dubs_listed_and_selectable),
     };
     tp_filter();
