@@ -26,7 +26,8 @@
 
 /* Two series (midnight-heir is the dubbed one), two episodes of 5 s (three segments: 2+2+1 s),
  * the second one encrypted (its dubs too). */
-#define CONTENT_ARGS "--series 2 --episodes 2 --duration 5 --sizes 180x320 --encrypt-from 2 --tracks"
+#define CONTENT_ARGS                                                                               \
+    "--series 2 --episodes 2 --duration 5 --sizes 180x320 --encrypt-from 2 --tracks"
 
 static char content[1024];
 static struct tu_server srv = {.pid = -1};
