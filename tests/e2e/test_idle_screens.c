@@ -22,9 +22,11 @@
  * home meets the paywall. */
 #define CONTENT_ARGS "--series 2 --episodes 2 --duration 2 --sizes 180x320"
 
-/* How long a settled screen is watched. Whatever the machine's load, a screen that redraws
- * while idle (a spinner left running, a timer that marks it dirty) presents frames in it. */
-#define STILL "wait 1500\nstate\nwait 2500\nstate\n"
+/* A screen is settled when what it waits for has come (the waits before each STILL: the
+ * focused card's preroll over, the wallet's packs and history in), and then given 3 s more;
+ * then it is watched 2.5 s. Whatever the machine's load, a screen that redraws while idle (a
+ * spinner left running, a timer that marks it dirty) presents frames in that window. */
+#define STILL "wait 3000\nstate\nwait 2500\nstate\n"
 
 static char content[1024];
 static struct tu_server srv = {.pid = -1};
@@ -58,7 +60,9 @@ static void test_idle_screens_stand_still(void **state)
     const char *script = "wait-for home.state=ready 30000\n"
                          "wait-for home.cached=false 30000\n"
                          "wait-for home.posters_pending=0 30000\n"
-                         "wait-for session.registered=true 30000\n" STILL
+                         "wait-for session.registered=true 30000\n"
+                         "wait-for home.preroll.started>=1 30000\n"
+                         "wait-for home.preroll.state!=prerolling 30000\n" STILL
                          /* the series page */
                          "key OK\n"
                          "wait-for series.state=ready 30000\n" STILL "key BACK\n"
@@ -76,7 +80,8 @@ static void test_idle_screens_stand_still(void **state)
                          "wait-for home.bar=wallet 5000\n"
                          "key OK\n"
                          "wait-for screen=wallet 10000\n"
-                         "wait-for wallet.coins>=0 20000\n" STILL "key BACK\n"
+                         "wait-for wallet.packs>0 20000\n"
+                         "wait-for wallet.history>0 20000\n" STILL "key BACK\n"
                          "wait-for screen=home 10000\n"
                          "wait-for home.bar=wallet 5000\n"
                          "key RIGHT\n"
