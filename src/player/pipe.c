@@ -372,7 +372,7 @@ static void manifest_complete(struct player_pipe *pipe, GstPad *pad, GstElement 
     /* A media playlist: where each segment starts, to skip one that fails (segments.c). */
     int64_t *starts = NULL;
     int n_starts = n > 0 ? 0 : player_playlist_starts(text, &starts);
-    /* A first-segment hole (player.c, replace): hlsdemux2 gets the playlist without the
+    /* A first-segment hole (recover.c, player_replace): hlsdemux2 gets the playlist without the
      * missing segments at its head, and its time is moved on by where the rest starts. */
     int64_t offset = 0;
     if (pipe->drop_segments > 0 && n_starts > pipe->drop_segments && !rewritten) {

@@ -112,7 +112,7 @@ struct player_pipe {
     unsigned gen;
     char *uri; /* as the app gave it (kept for re-tunes); may hold a signed query */
     /* What was opened: uri, or the media playlist of uri's variant once a hole made a pipe
-     * leave the master (player.c, hole_source). */
+     * leave the master (recover.c, hole_source). */
     char *source;
     char *log_uri;        /* uri without its query: what the log may show */
     unsigned publication; /* local_http publication, 0 = none */
@@ -396,7 +396,7 @@ void player_diagnose_cancel(struct player *p);
 /* Cancels the diagnosis and waits until no diagnosis thread is left (player_free only). */
 void player_diagnose_wait(struct player *p);
 
-/* ---- player.c: shared with recover.c (UI thread) ---- */
+/* ---- player.c: shared with recover.c and controls.c (UI thread) ---- */
 
 int64_t player_mono_ms(void);
 /* Makes player_next_deadline_ms ask for a tick at once (something changed). */

@@ -3,7 +3,7 @@
  * or failing segment is skipped (the picture plays up to it, then a new pipeline starts after
  * it, or leaves a hole at the head of the media playlist out); a refused key is diagnosed
  * before the viewer gets an error. Everything here runs on the UI thread (player_poll_event and
- * player_tick), as the rest of player.c; see player_internal.h. */
+ * player_tick), as player.c; see player_internal.h. */
 
 #include "binge/error.h"
 #include "binge/log.h"

@@ -11,7 +11,7 @@ LOG_MODULE("player");
  *
  * hlsdemux2 exposes nothing of its downloads, and two of its failures need the player:
  *   - A segment the server does not have (404) fails the whole stream after 4 tries. The player
- *     goes on after it (player.c, skip_missing), and must know where the missing segment
+ *     goes on after it (recover.c, player_skip_missing), and must know where the missing segment
  *     starts: its start in the playlist's timeline (the sum of the EXTINF durations before it,
  *     which is also what a seek uses), so that the skip lands on the segment after it whatever
  *     the durations. Guessing it from what was played and buffered landed on the hole again.
@@ -25,7 +25,7 @@ LOG_MODULE("player");
  * A 5xx is retried after a back-off (the scheduler thread waits here: 250, 500, 1000 ms), then
  * reported to the UI thread as PLAYER_ITEM_SEGMENT_FAILED and held (no more requests) until the
  * player retires the pipeline. While it is held the UI thread sends the pipeline nothing that
- * needs the demuxer's scheduler (player.c: pipe_held). Lines in another format (another
+ * needs the demuxer's scheduler (player_pipe_held). Lines in another format (another
  * GStreamer) are ignored: the player then falls back to its estimate and the stall watchdog. */
 
 #define SEG_RETRIES 3           /* retries of a 5xx segment before it is given up */

@@ -134,14 +134,15 @@ static bool is_mark(uint32_t cp)
 size_t text_cut_points(const char *s, size_t len, size_t *cuts)
 {
     size_t nc = 0;
-    uint32_t cp[2];
-    size_t offs[3];
+    /* Up to 4 bytes: a malformed sequence decodes to up to 4 U+FFFD, with 5 offsets. */
+    uint32_t cp[4];
+    size_t offs[5];
     for (size_t i = 1; i < len; i++) {
         if (((unsigned char)s[i] & 0xC0) == 0x80)
             continue;
         char one[5] = {0};
         size_t n = 1;
-        while (n < 4 && ((unsigned char)s[i + n] & 0xC0) == 0x80)
+        while (n < 4 && i + n < len && ((unsigned char)s[i + n] & 0xC0) == 0x80)
             n++;
         memcpy(one, s + i, n);
         if (text_utf8_decode(one, cp, offs) == 1 && is_mark(cp[0]))

@@ -351,6 +351,18 @@ struct text_face *text_fonts_for_script(struct text_fonts *f, uint32_t script, c
     return face;
 }
 
+/* Code points no font can help with: private use, surrogates, noncharacters, unassigned, and
+ * U+FFFD (what malformed UTF-8 decodes to). Asking fontconfig for each of them would let a
+ * hostile title of many distinct ones hold the UI thread in FcFontSort. */
+static bool no_font_helps(uint32_t cp)
+{
+    if (cp == 0xFFFD || (cp >= 0xD800 && cp <= 0xDFFF) || (cp >= 0xE000 && cp <= 0xF8FF) ||
+        cp >= 0xF0000 || (cp & 0xFFFE) == 0xFFFE || (cp >= 0xFDD0 && cp <= 0xFDEF))
+        return true;
+    return hb_unicode_general_category(hb_unicode_funcs_get_default(), cp) ==
+           HB_UNICODE_GENERAL_CATEGORY_UNASSIGNED;
+}
+
 struct text_face *text_fonts_for_char(struct text_fonts *f, uint32_t cp)
 {
     uint32_t block = (cp >> 7) + 1;
@@ -361,6 +373,8 @@ struct text_face *text_fonts_for_char(struct text_fonts *f, uint32_t cp)
     size_t slot = cp % CHAR_CACHE;
     if (f->chars[slot].cp == cp + 1)
         return f->chars[slot].face;
+    if (no_font_helps(cp))
+        return NULL;
     bool emoji = (cp >= 0x1F000 && cp <= 0x1FAFF) || (cp >= 0x2600 && cp <= 0x27BF);
     struct text_face *face = fc_find(f, &cp, 1, NULL, emoji);
     f->chars[slot].cp = cp + 1;

@@ -325,6 +325,13 @@ static void test_cut_points(void **state)
     n = text_cut_points(zwj, strlen(zwj), cuts);
     assert_int_equal(n, 1);
     assert_int_equal(cuts[0], 1);
+    /* Malformed UTF-8 from a server (an overlong NUL, stray continuation bytes): each byte that
+     * decodes to U+FFFD is a cut of its own, and nothing is written past the decoder's arrays
+     * (ASan caught a stack overflow here). */
+    const char *bad = "x\xc0\x80\x80\x80y\xe9\x80\x80";
+    n = text_cut_points(bad, strlen(bad), cuts);
+    assert_true(n >= 2);
+    assert_int_equal(cuts[0], 1);
 }
 
 /* One string per script the issue names, and the Debian package with its font. */
