@@ -9,14 +9,16 @@
  *   N_("Wallet")                         marks a string for xgettext; translate it with _() later
  *   P_("%d coin", "%d coins", n)         a plural by the language's rule (the .po's Plural-Forms)
  *
- * binge never depends on a generated system locale: LC_MESSAGES is C.UTF-8 (glibc ignores the
- * LANGUAGE variable under "C" but not under C.UTF-8) and the language is given to gettext by
- * LANGUAGE, so `--language th` translates on a box where th_TH was never generated.
+ * binge never depends on a generated system locale: on the UI thread LC_MESSAGES is C.UTF-8
+ * (glibc ignores the LANGUAGE variable under "C" but not under C.UTF-8; set with uselocale) and
+ * the language is given to gettext by LANGUAGE, so `--language th` translates on a box where
+ * th_TH was never generated. Other threads stay in the "C" locale: GStreamer's and libc's
+ * messages stay English there (the player reads them).
  *
  * Threading: i18n_init and i18n_set_language run on the UI thread (i18n_init before any other
  * thread starts: it creates the LANGUAGE variable, which i18n_set_language later only
- * replaces). _(), P_() and the lookups below may be called from any thread; a string translated
- * on another thread while the language changes may come in either language.
+ * replaces). _() and P_() translate on the UI thread only; on another thread they answer the
+ * English msgid. The lookups below may be called from any thread.
  * Ownership: every const char * returned points to static storage (the language table or
  * gettext's catalog) and stays valid for the process's life. */
 
@@ -45,10 +47,11 @@ const struct i18n_language *i18n_languages(size_t *n);
  * es-MX -> es. NULL when binge has no catalog for it (the caller falls back to English). */
 const struct i18n_language *i18n_resolve(const char *tag);
 
-/* Sets up gettext: LC_MESSAGES = C.UTF-8, the text domain bound to localedir in UTF-8, and
- * the language en. localedir NULL picks one: $BINGE_LOCALEDIR if set, else the build tree's
- * locale/ when this executable runs from the build tree, else the installed share/locale.
- * Returns 0, or BINGE_ENOTFOUND when no C.UTF-8 locale exists (binge stays in English). */
+/* Sets up gettext: LC_MESSAGES = C.UTF-8 on the calling (UI) thread, the text domain bound to
+ * localedir in UTF-8, and the language en. localedir NULL picks one: $BINGE_LOCALEDIR if set, else
+ * the build tree's locale/ when this executable runs from the build tree, else the installed
+ * share/locale. Returns 0, or BINGE_ENOTFOUND when no C.UTF-8 locale exists (binge stays in
+ * English). */
 int i18n_init(const char *localedir);
 
 /* The locale directory gettext reads (after i18n_init). */

@@ -47,6 +47,8 @@ static const struct {
 
 static const struct i18n_language *active = &languages[0];
 static char localedir[4096];
+/* LC_MESSAGES = C.UTF-8 for the UI thread only (uselocale); freed at exit by the OS. */
+static locale_t ui_locale;
 
 const struct i18n_language *i18n_languages(size_t *n)
 {
@@ -153,14 +155,22 @@ int i18n_init(const char *dir)
         snprintf(localedir, sizeof(localedir), "%s", dir);
     else
         pick_localedir();
-    /* Only the messages' category: numbers, collation and the character type stay "C", so
-     * nothing else in binge (JSON, strtod) changes with the viewer's locale. glibc ignores
-     * LANGUAGE when LC_MESSAGES is "C" and honours it under C.UTF-8, which Debian always has
-     * (libc-bin); no ll_CC locale needs to be generated. */
+    /* Only the messages' category, and only on this (the UI) thread: glibc ignores LANGUAGE
+     * when LC_MESSAGES is "C" and honours it under C.UTF-8, which Debian always has (libc-bin);
+     * no ll_CC locale needs to be generated. Numbers, collation and the character type stay
+     * "C", so JSON and strtod do not change with the viewer's locale. Every other thread stays
+     * in the process's "C" locale: GStreamer's and libc's messages stay English there, which
+     * the player reads to tell a missing segment from a broken stream (recover.c). */
     int rc = 0;
-    if (!setlocale(LC_MESSAGES, "C.UTF-8") && !setlocale(LC_MESSAGES, "C.utf8")) {
+    if (!ui_locale)
+        ui_locale = newlocale(LC_MESSAGES_MASK, "C.UTF-8", (locale_t)0);
+    if (!ui_locale)
+        ui_locale = newlocale(LC_MESSAGES_MASK, "C.utf8", (locale_t)0);
+    if (!ui_locale) {
         log_warn("no C.UTF-8 locale: the menus stay in English");
         rc = BINGE_ENOTFOUND;
+    } else {
+        uselocale(ui_locale);
     }
     if (!bindtextdomain(BINGE_TEXTDOMAIN, localedir) ||
         !bind_textdomain_codeset(BINGE_TEXTDOMAIN, "UTF-8"))

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <locale.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,27 @@ static void test_translates_without_a_generated_locale(void **state)
     assert_string_equal(i18n_set_language(NULL)->tag, "en");
 }
 
+static void *wallet_elsewhere(void *arg)
+{
+    (void)arg;
+    return (void *)_("Wallet");
+}
+
+/* Only the UI thread translates: GStreamer's threads must keep English messages (the player
+ * reads them, src/player/recover.c), and their catalogs follow LANGUAGE as binge's does. */
+static void test_other_threads_stay_english(void **state)
+{
+    (void)state;
+    assert_string_equal(i18n_set_language("es")->tag, "es");
+    assert_string_equal(_("Wallet"), "Monedero");
+    pthread_t t;
+    void *got = NULL;
+    assert_int_equal(pthread_create(&t, NULL, wallet_elsewhere, NULL), 0);
+    assert_int_equal(pthread_join(t, &got), 0);
+    assert_string_equal((const char *)got, "Wallet");
+    i18n_set_language("en");
+}
+
 static void test_plurals_by_language(void **state)
 {
     (void)state;
@@ -204,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_rtl),
         cmocka_unit_test(test_table_has_catalogs),
         cmocka_unit_test(test_translates_without_a_generated_locale),
+        cmocka_unit_test(test_other_threads_stay_english),
         cmocka_unit_test(test_plurals_by_language),
         cmocka_unit_test(test_every_catalog_translates),
     };
