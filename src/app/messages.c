@@ -113,7 +113,11 @@ void app_player_text(const char *msg, char *out, size_t len)
 void app_split_message(const char *msg, const char *title_if_none, char *title, size_t tlen,
                        char *detail, size_t dlen)
 {
-    const char *colon = msg ? strstr(msg, ": ") : NULL;
+    /* ": ", or the full-width colon of Chinese and Japanese text (U+FF1A), with no space. */
+    const char *colon = msg ? strstr(msg, ": ") : NULL, *wide = msg ? strstr(msg, "\uff1a") : NULL;
+    size_t sep = 2;
+    if (wide && (!colon || wide < colon))
+        colon = wide, sep = 3;
     if (!msg || !*msg) {
         snprintf(title, tlen, "%s", title_if_none);
         detail[0] = '\0';
@@ -124,7 +128,7 @@ void app_split_message(const char *msg, const char *title_if_none, char *title, 
         snprintf(detail, dlen, "%s", strcmp(msg, title_if_none) == 0 ? "" : msg);
     } else {
         snprintf(title, tlen, "%.*s", (int)(colon - msg), msg);
-        snprintf(detail, dlen, "%s", colon + 2);
+        snprintf(detail, dlen, "%s", colon + sep);
     }
     /* A sentence: a capital first letter, a full stop, and no status code in brackets (the log
      * and INFO have it). */

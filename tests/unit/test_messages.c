@@ -148,6 +148,13 @@ static void test_player_text_translated(void **state)
     app_split_message(out, _("Can't play this episode"), title, sizeof(title), detail,
                       sizeof(detail));
     assert_string_equal(detail, "動画が破損しています");
+    /* Chinese: a full-width colon; the title once, not the whole line under it. */
+    i18n_set_language("zh-Hans");
+    app_player_text("Can't play this episode: the video is damaged", out, sizeof(out));
+    app_split_message(out, _("Can't play this episode"), title, sizeof(title), detail,
+                      sizeof(detail));
+    assert_string_equal(title, "无法播放本集");
+    assert_string_equal(detail, "视频已损坏");
     i18n_set_language("en");
     app_player_text("Can't play this episode: the stream was not found (404)", out, sizeof(out));
     assert_string_equal(out, "Can't play this episode: the stream was not found");
