@@ -229,11 +229,12 @@ void app_failure_tech(const struct net_response *r, char *buf, size_t len);
  * message about a 200 that could not be used. */
 void app_failure_text(const struct net_response *r, const char *parse_err, char *text, size_t len,
                       char *tech, size_t tlen);
-/* Splits a player message "Title: detail (404)" into a title and a detail sentence ("Detail."),
- * the bracketed status dropped; a message with no title gets title_if_none. */
 /* The player's message msg (an English sentence of src/player) in the menus' language when it is
  * one binge knows, without its status code; else msg as it is. */
 void app_player_text(const char *msg, char *out, size_t len);
+/* Splits a player message "Title: detail (404)" (or "Title：detail" in Chinese) into a title
+ * and a detail sentence ("Detail."), the bracketed status dropped; a message with no title gets
+ * title_if_none. */
 void app_split_message(const char *msg, const char *title_if_none, char *title, size_t tlen,
                        char *detail, size_t dlen);
 /* Schedules the next bootstrap attempt (register, home) with backoff and jitter. */

@@ -1,5 +1,5 @@
-/* _("Exit binge?"): pushed by BACK on the bottom screen (app_dispatch), drawn over it. OK on
- * _("Exit") quits with status 0; BACK, HOME or OK on _("Stay") return to the screen below as it
+/* "Exit binge?": pushed by BACK on the bottom screen (app_dispatch), drawn over it. OK on
+ * "Exit" quits with status 0; BACK, HOME or OK on "Stay" return to the screen below as it
  * was.
  *
  * Threading: UI thread only. */
