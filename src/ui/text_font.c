@@ -14,7 +14,7 @@ LOG_MODULE("ui");
  * the primary face lacks. The lookups are cached, so a string drawn again asks fontconfig
  * nothing. */
 
-#define FACE_SIZES 12
+#define FACE_SIZES 32 /* the views use 18 sizes (20..96): past this, the last slot is reopened */
 #define MAX_FACES 32
 #define MAX_SCRIPTS 48
 #define CHAR_CACHE 256 /* direct-mapped by code point */
