@@ -4,8 +4,11 @@
 #include <string.h>
 
 #include "binge/error.h"
+#include "binge/log.h"
 #include "text_internal.h"
 #include "ui_internal.h"
+
+LOG_MODULE("ui");
 
 /* The text engine's front: the API the views use (ui_internal.h). Each string is laid out by
  * text_layout.c (script runs, bidi, font fallback, HarfBuzz shaping through SDL_ttf) and
@@ -65,6 +68,13 @@ struct text *text_new(const char *font_path, char *err, size_t errlen)
     t->fonts = text_fonts_new(font_path, err, errlen);
     if (!t->fonts)
         goto fail;
+    /* SDL_ttf built without HarfBuzz (a choice in Buildroot and Yocto) refuses a direction:
+     * Arabic would then be drawn unjoined and Thai marks unstacked. Said once, at start. */
+    TTF_Font *probe = text_face_at(text_fonts_primary(t->fonts), 24);
+    if (probe && TTF_SetFontDirection(probe, TTF_DIRECTION_LTR) != 0)
+        log_warn("SDL_ttf has no HarfBuzz (%s): Arabic, Thai and Indic text is not shaped; "
+                 "build SDL_ttf with HarfBuzz",
+                 TTF_GetError());
     return t;
 fail:
     text_free(t);
