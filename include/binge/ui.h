@@ -254,6 +254,9 @@ struct ui_series_view {
     int64_t now_ms;
 };
 void ui_draw_series(struct ui *ui, const struct ui_series_view *view);
+/* Frees what ui_draw_series keeps between frames (its page layer: the output size in ARGB, 8 MiB
+ * at 1080p); the next ui_draw_series composes it again. For a series page that is left. */
+void ui_series_release(struct ui *ui);
 
 /* The paywall: an episode is locked; the viewer picks how to unlock it. */
 #define UI_PAYWALL_MAX_OPTIONS 4

@@ -306,6 +306,12 @@ static void test_series_page_layer(void **state)
     draw_series_page(c->ui, "The Midnight Heir", "A waitress learns at midnight.");
     SDL_RenderPresent(c->renderer);
     assert_int_equal(memcmp(first, c->surface->pixels, size), 0);
+    /* A page that is left gives its layer back; the next one composes it again, the same. */
+    ui_series_release(c->ui);
+    assert_null(c->ui->series_layer);
+    draw_series_page(c->ui, "The Midnight Heir", "A waitress learns at midnight.");
+    SDL_RenderPresent(c->renderer);
+    assert_int_equal(memcmp(first, c->surface->pixels, size), 0);
     ui_free(ui2);
     SDL_DestroyRenderer(r2);
     SDL_FreeSurface(s2);

@@ -414,6 +414,7 @@ static void series_leave(struct app *app, struct screen *s)
     free(p->title);
     free(p->poster_url);
     free(p->progress_pct);
+    ui_series_release(app->ui); /* its page layer: 8 MiB at 1080p */
 }
 
 static void series_resume(struct app *app, struct screen *s)

@@ -190,6 +190,16 @@ static bool draw_page_cached(struct ui *ui, const struct ui_series_view *v,
     return true;
 }
 
+void ui_series_release(struct ui *ui)
+{
+    if (ui && ui->series_layer)
+        SDL_DestroyTexture(ui->series_layer);
+    if (ui) {
+        ui->series_layer = NULL;
+        ui->series_key[0] = '\0';
+    }
+}
+
 static void draw_button(struct ui *ui, SDL_Rect r, const char *label, bool focused, bool marked)
 {
     ui_fill(ui, r, focused ? ui_color_focus : ui_color_panel_solid);
