@@ -34,11 +34,18 @@ enum input_action {
     INPUT_AUDIO,     /* the next audio track (dub) */
     INPUT_SUBTITLES, /* the next subtitle track, then off */
     INPUT_SEARCH,    /* open search (from home) */
+    INPUT_RED,       /* the colour keys: Search, My list, Wallet, Settings by default */
+    INPUT_GREEN,
+    INPUT_YELLOW,
+    INPUT_BLUE,
+    INPUT_CHANNEL_UP,   /* the next episode in the player; a page down the lists elsewhere */
+    INPUT_CHANNEL_DOWN, /* the previous episode in the player; a page up elsewhere */
+    INPUT_EXIT,         /* back to home from anywhere; on home, the exit confirm */
     INPUT_ACTION_COUNT,
 };
 
-/* Maps an SDL key event to an action, INPUT_NONE for keys we do not use. */
-enum input_action input_from_sdl_key(const SDL_KeyboardEvent *key);
+/* Key presses become actions through the keymap files and the input sources
+ * (binge/input_source.h). */
 
 /* Whether the event is the key's auto-repeat while it is held (SDL sets the flag for the
  * keyboard's repeat and for evdev's value 2), not a new press. Only a held key may speed up
@@ -62,6 +69,10 @@ void input_waiter_wake(struct input_waiter *w);
  * Returns > 0 when something came, 0 on the timeout. The wake is consumed: look at what the
  * other threads left (net, player) after this returns. */
 int input_waiter_wait(struct input_waiter *w, int timeout_ms);
+/* UI thread: input_waiter_wait polls the fds of in's sources too (binge/input_source.h); NULL
+ * stops that. in is borrowed and must outlive the waiter or be unset first. */
+struct input;
+void input_waiter_watch(struct input_waiter *w, struct input *in);
 
 /* "UP", "DIGIT_7", ... Never NULL ("NONE" for INPUT_NONE or out of range). */
 const char *input_action_name(enum input_action action);

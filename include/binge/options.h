@@ -73,6 +73,18 @@ struct binge_options {
      * ("glimagesink", "kmssink plane-id=40"); NULL = the platform's, else the first of
      * waylandsink, xvimagesink, ximagesink, glimagesink and kmssink that works. */
     char *video_sink;
+    /* --keymap FILE: the keymap (assets/keymaps/default.conf says the format); NULL =
+     * /etc/binge/keymap.conf when it exists, else the platform profile's installed keymap,
+     * else the built-in default. A missing or bad file is logged and the default used. */
+    char *keymap;
+    /* --repeat-delay MS: a held remote key (IR, CEC, LIRC, game controller) repeats after this
+     * long, 100..5000, default 500. The SDL keyboard keeps its own repeat. */
+    int repeat_delay_ms;
+    /* --repeat-rate N: then this many times a second, 1..50, default 8. */
+    int repeat_rate;
+    /* --lirc-socket PATH: lircd's socket, default /var/run/lirc/lircd (binge reconnects when
+     * lircd restarts; "" = no LIRC). */
+    char *lirc_socket;
 };
 
 enum options_result {

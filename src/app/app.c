@@ -6,6 +6,7 @@
 #include "app_internal.h"
 #include "binge/app.h"
 #include "binge/error.h"
+#include "binge/input_source.h"
 #include "binge/log.h"
 #include "binge/store.h"
 #include "binge/util.h"
@@ -326,6 +327,7 @@ static int64_t update(struct app *app, int64_t now)
     posters_fetch(app);
     if (ui_image_pump(app->ui))
         app->dirty = true;
+    DEADLINE(input_next_deadline(app->input)); /* a held remote key's next repeat */
     player_tick(app->player, now);
     DEADLINE(player_next_deadline_ms(app->player));
     DEADLINE(progress_tick(app, now));
@@ -345,24 +347,29 @@ static int64_t update(struct app *app, int64_t now)
     return next;
 }
 
+/* The actions the input sources made, in order. */
+static void dispatch_input(struct app *app)
+{
+    enum input_action a;
+    bool repeat;
+    while (app->running && input_next_action(app->input, &a, &repeat))
+        app_dispatch(app, a, repeat);
+}
+
 static void handle_event(struct app *app, const SDL_Event *ev)
 {
     if (ev->type == app->wake_event) {
         atomic_store(&app->wake_pending, false);
         return;
     }
+    if (app->input && input_handle_sdl_event(app->input, ev)) {
+        dispatch_input(app);
+        return;
+    }
     switch (ev->type) {
     case SDL_QUIT:
         app_quit(app, APP_EXIT_OK);
         break;
-    case SDL_KEYDOWN: {
-        enum input_action a = input_from_sdl_key(&ev->key);
-        if (a != INPUT_NONE)
-            app_dispatch(app, a, input_key_is_repeat(&ev->key));
-        else
-            log_debug("unmapped key %s", SDL_GetKeyName(ev->key.keysym.sym));
-        break;
-    }
     case SDL_WINDOWEVENT:
         app->dirty = true;
         app->full_redraw = true;
@@ -408,6 +415,10 @@ static void wait_for_events(struct app *app, int timeout)
 {
     SDL_Event ev;
     if (!app->waiter) {
+        /* SDL cannot wait on the sources' fds (LIRC): look at them every 50 ms then. */
+        struct pollfd pfd[1];
+        if (timeout > 50 && input_fds(app->input, pfd, 1) > 0)
+            timeout = 50;
         if (SDL_WaitEventTimeout(&ev, timeout)) {
             handle_event(app, &ev);
             while (app->running && SDL_PollEvent(&ev))
@@ -455,6 +466,10 @@ static int loop(struct app *app)
             timeout = d < 0 ? 0 : d > 1000 ? 1000 : (int)d;
         }
         wait_for_events(app, timeout);
+        if (app->input) {
+            input_poll(app->input, util_now_ms());
+            dispatch_input(app);
+        }
         drain_net(app);
         player_screen_drain(app);
         stack_reap(app);
@@ -463,6 +478,30 @@ static int loop(struct app *app)
 }
 
 /* ---- start and stop ---- */
+
+/* The input sources (keyboard, game controller, LIRC, ...) and the keymap; the waiter polls
+ * their fds. */
+static void open_input(struct app *app)
+{
+    const struct binge_options *o = app->opts;
+    struct input_config cfg = {
+        .sources =
+            {
+                .video_driver = SDL_GetCurrentVideoDriver(),
+                .lirc_socket = o->lirc_socket,
+                .osd_name = "binge",
+            },
+        .keymap_file = o->keymap,
+        .keymap_profile = app->platform->name,
+        .repeat_delay_ms = o->repeat_delay_ms,
+        .repeat_rate_hz = o->repeat_rate,
+    };
+    app->input = input_new(&cfg);
+    if (!app->input)
+        log_error("no memory for the input sources: only automation drives binge");
+    else if (app->waiter)
+        input_waiter_watch(app->waiter, app->input);
+}
 
 static int create_window(struct app *app)
 {
@@ -508,6 +547,7 @@ static int create_window(struct app *app)
         log_info("SDL video driver %s, renderer %s", SDL_GetCurrentVideoDriver(), info.name);
     SDL_RenderSetLogicalSize(app->renderer, UI_WIDTH, UI_HEIGHT);
     app->waiter = input_waiter_new(app->window);
+    open_input(app);
     app->wake_event = SDL_RegisterEvents(1);
     if (app->wake_event == (Uint32)-1) {
         log_error("no SDL user events left");
@@ -639,6 +679,9 @@ out:
         SDL_DestroyRenderer(app->renderer);
     if (app->window)
         SDL_DestroyWindow(app->window);
+    if (app->waiter)
+        input_waiter_watch(app->waiter, NULL);
+    input_free(app->input);
     input_waiter_free(app->waiter);
     SDL_Quit();
     return rc;

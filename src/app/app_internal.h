@@ -105,6 +105,7 @@ struct app {
     struct automation *automation;
 
     struct input_waiter *waiter; /* the UI thread sleeps in poll(); NULL: in SDL */
+    struct input *input;         /* the input sources and the keymap (binge/input_source.h) */
     Uint32 wake_event;
     atomic_bool wake_pending; /* set by any thread, cleared by the UI thread */
     bool running;

@@ -15,6 +15,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "binge/input_source.h"
 #include "binge/log.h"
 
 LOG_MODULE("input");
@@ -31,6 +32,7 @@ LOG_MODULE("input");
  *   - offscreen, dummy: nothing but the eventfd (no input there). */
 
 #define WAIT_MAX_INPUTS 32
+#define WAIT_MAX_SOURCE_FDS 32 /* the input sources' (binge/input_source.h) */
 
 enum {
     SLOT_WAKE = 0,
@@ -44,7 +46,8 @@ struct input_waiter {
     int display_fd; /* -1 when none */
     int inputs[WAIT_MAX_INPUTS];
     size_t n_inputs;
-    atomic_bool woken; /* coalesces wakes: one write until the UI thread has looked */
+    atomic_bool woken;     /* coalesces wakes: one write until the UI thread has looked */
+    struct input *sources; /* their fds are polled too; NULL: none */
 };
 
 static void close_inputs(struct input_waiter *w)
@@ -156,14 +159,22 @@ void input_waiter_wake(struct input_waiter *w)
     (void)n; /* EAGAIN: the counter is full, so the UI thread wakes anyway */
 }
 
+void input_waiter_watch(struct input_waiter *w, struct input *in)
+{
+    w->sources = in;
+}
+
 int input_waiter_wait(struct input_waiter *w, int timeout_ms)
 {
-    struct pollfd fds[SLOT_INPUTS + WAIT_MAX_INPUTS];
+    struct pollfd fds[SLOT_INPUTS + WAIT_MAX_INPUTS + WAIT_MAX_SOURCE_FDS];
     nfds_t n = 0;
     fds[n++] = (struct pollfd){.fd = w->wake_fd, .events = POLLIN};
     fds[n++] = (struct pollfd){.fd = w->display_fd, .events = POLLIN}; /* -1 is skipped */
     for (size_t i = 0; i < w->n_inputs; i++)
         fds[n++] = (struct pollfd){.fd = w->inputs[i], .events = POLLIN};
+    /* The sources' fds come last: what fired there is read by input_poll after this returns. */
+    if (w->sources)
+        n += input_fds(w->sources, fds + n, WAIT_MAX_SOURCE_FDS);
     int r = poll(fds, n, timeout_ms);
     if (r <= 0)
         return 0; /* the timeout, or EINTR: the caller looks around and comes back */
