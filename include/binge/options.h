@@ -9,6 +9,10 @@
  * src/app/options.c drives the command line (--name VALUE / --flag), the config file
  * (name = value lines, '#' comments) and the environment (BINGE_NAME, upper-case, '-' -> '_').
  * Precedence: defaults < config file < environment < command line.
+ * The config file is --config FILE, else $BINGE_CONFIG (either empty: no file at all), else the
+ * first that exists of $XDG_CONFIG_HOME/binge/binge.conf (~/.config/binge/binge.conf) and
+ * /etc/binge/binge.conf (a box's; CMake's BINGE_SYSCONF_DIR). `binge --man` prints binge(1) and
+ * `binge --print-config` the commented default config, both from the same table.
  *
  * Ownership: strings are owned by the struct; release with options_clear().
  * Threading: parse on the main thread before anything else starts. */
@@ -18,7 +22,7 @@ struct binge_options {
     char *script;        /* --script FILE: automation script, NULL if none */
     char *control;       /* --control PATH: automation Unix socket, NULL if none */
     bool fullscreen;     /* --fullscreen */
-    char *config;        /* --config FILE, NULL if none */
+    char *config;        /* --config FILE, NULL if none given (a default file may have been read) */
     char *platform;      /* --platform NAME: auto|desktop|headless, default "auto" */
     char *log_level;     /* --log-level error|warn|info|debug, default "info" */
     char *font;          /* --font FILE: UI font; NULL = ask fontconfig for a sans font */
@@ -38,9 +42,9 @@ struct binge_options {
     /* --exit-after-first-frame: with --play, exit 0 once the first frame is drawn. */
     bool exit_after_first_frame;
     /* --state-dir DIR: persistent state (tokens, progress queue, caches). Default
-     * $XDG_STATE_HOME/binge when XDG_STATE_HOME is an absolute path, else
-     * $HOME/.local/state/binge (the home directory from the password database when HOME is
-     * unset or relative). NULL only when no home directory is known at all. Never created here. */
+     * options_default_state_dir("/var/lib/binge"): systemd's $STATE_DIRECTORY, else
+     * $XDG_STATE_HOME/binge, else $HOME/.local/state/binge, else /var/lib/binge (no home: a box
+     * started from init). Never NULL after a successful parse. Never created here. */
     char *state_dir;
     /* --connect-timeout MS: connect timeout of one HTTP attempt, 100..60000, default 3000. */
     int connect_timeout_ms;
@@ -109,6 +113,20 @@ int options_load_file(struct binge_options *opts, const char *path, FILE *err);
  * BINGE_EINVAL or BINGE_ENOMEM. For tests and the config fuzzer. */
 int options_load_buffer(struct binge_options *opts, const char *text, size_t len, const char *name,
                         FILE *err);
+
+/* The config file read when neither --config nor $BINGE_CONFIG names one: the user's
+ * $XDG_CONFIG_HOME/binge/binge.conf (a relative XDG_CONFIG_HOME is ignored; else
+ * $HOME/.config/binge/binge.conf when HOME is absolute and not "/") if it is a regular file, else
+ * system_dir/binge.conf if it is one, else NULL. options_parse passes /etc/binge; tests their own.
+ * Returns a new string (transfer full, free()) or NULL. */
+char *options_default_config(const char *system_dir);
+
+/* The default state directory: the first path of $STATE_DIRECTORY (set by systemd's
+ * StateDirectory=) when absolute; else $XDG_STATE_HOME/binge when absolute; else
+ * $HOME/.local/state/binge when HOME is absolute and not "/"; else system_dir (NULL when that is
+ * NULL or empty). options_parse passes /var/lib/binge. Returns a new string (transfer full) or
+ * NULL. Creates nothing. */
+char *options_default_state_dir(const char *system_dir);
 
 /* Frees every string in opts and zeroes it. Safe on a zeroed struct. */
 void options_clear(struct binge_options *opts);

@@ -8,6 +8,7 @@
 #include "binge/error.h"
 #include "binge/input_source.h"
 #include "binge/log.h"
+#include "binge/sd_notify.h"
 #include "binge/store.h"
 #include "binge/util.h"
 
@@ -317,6 +318,15 @@ static int64_t update(struct app *app, int64_t now)
         if (t_ > 0 && (next < 0 || t_ < next))                                                     \
             next = t_;                                                                             \
     } while (0)
+    /* From the tick, so a loop stuck anywhere stops the pings and systemd restarts binge. */
+    if (app->watchdog_ms > 0) {
+        if (now >= app->watchdog_next_ms) {
+            if (sd_notify_send("WATCHDOG=1") != 0)
+                log_debug("systemd watchdog: WATCHDOG=1 not sent");
+            app->watchdog_next_ms = now + app->watchdog_ms / 2;
+        }
+        DEADLINE(app->watchdog_next_ms);
+    }
     if (app->retry_at_ms && now >= app->retry_at_ms)
         bootstrap(app);
     if (app->retry_at_ms) {
@@ -653,7 +663,16 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
             goto out;
         }
     }
+    /* binge.service is Type=notify: up once the first screen is pushed and the loop starts. */
+    app->watchdog_ms = sd_watchdog_interval_ms();
+    app->watchdog_next_ms = 0;
+    int nrc = sd_notify_send("READY=1");
+    if (nrc == 0)
+        log_info("systemd: READY=1 sent, watchdog %lld ms", (long long)app->watchdog_ms);
+    else if (nrc != BINGE_ENOTFOUND)
+        log_warn("systemd: READY=1 not sent to $NOTIFY_SOCKET: %s", binge_strerror(nrc));
     rc = loop(app);
+    sd_notify_send("STOPPING=1");
 out:
     /* Every screen leaves, top first, while net and the player still exist (they cancel their
      * requests; the player screen records the position, sent at the next start if not now). */

@@ -118,6 +118,9 @@ struct app {
 
     struct store *store; /* NULL when the state directory can't be used: nothing persists */
     uint64_t ticks;      /* loop iterations, so QA can see the loop never stalled */
+    /* systemd's watchdog (binge.service, WatchdogSec=): WATCHDOG=1 from the tick every half
+     * interval; 0 when not asked for. */
+    int64_t watchdog_ms, watchdog_next_ms;
 
     /* The screen stack (stack.c). */
     struct screen *stack[APP_STACK_MAX];

@@ -7,15 +7,22 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef BINGE_VERSION
 #define BINGE_VERSION "unknown"
+#endif
+/* The box's directories (CMake: BINGE_SYSCONF_DIR, BINGE_SYSTEM_STATE_DIR). */
+#ifndef BINGE_SYSCONF_DIR
+#define BINGE_SYSCONF_DIR "/etc/binge"
+#endif
+#ifndef BINGE_SYSTEM_STATE_DIR
+#define BINGE_SYSTEM_STATE_DIR "/var/lib/binge"
 #endif
 
 /* A config file is a few hundred bytes; the cap only stops a wrong path (a disk image, a
@@ -123,7 +130,9 @@ static const struct opt opt_table[] = {
      "listen for automation commands on a Unix socket", NULL},
     {"fullscreen", OPT_BOOL, OFF(fullscreen), 0, NULL, 0, 0, 0, NULL, "start in full screen", NULL},
     {"config", OPT_STRING, OFF(config), OPT_NULLABLE | OPT_NO_FILE, NULL, 0, 0, 0, "FILE",
-     "read settings from FILE (name = value lines)", NULL},
+     "read settings from FILE (name = value lines; default $XDG_CONFIG_HOME/binge/binge.conf, "
+     "else " BINGE_SYSCONF_DIR "/binge.conf, when present)",
+     NULL},
     {"platform", OPT_STRING, OFF(platform), 0, "auto", 0, 0, 0, "NAME",
      "platform profile: auto, desktop, headless, ...", NULL},
     {"log-level", OPT_STRING, OFF(log_level), 0, "info", 0, 0, 0, "LEVEL",
@@ -145,7 +154,9 @@ static const struct opt opt_table[] = {
     {"exit-after-first-frame", OPT_BOOL, OFF(exit_after_first_frame), OPT_NO_FILE, NULL, 0, 0, 0,
      NULL, "with --play: exit 0 once the first frame is drawn", NULL},
     {"state-dir", OPT_STRING, OFF(state_dir), 0, NULL, 0, 0, 0, "DIR",
-     "persistent state (default $XDG_STATE_HOME/binge or ~/.local/state/binge)", NULL},
+     "persistent state (default $STATE_DIRECTORY, else $XDG_STATE_HOME/binge or "
+     "~/.local/state/binge, else " BINGE_SYSTEM_STATE_DIR ")",
+     NULL},
     {"connect-timeout", OPT_INT, OFF(connect_timeout_ms), 0, NULL, 3000, 100, 60000, "MS",
      "connect timeout of one HTTP attempt", NULL},
     {"http-retries", OPT_INT, OFF(http_retries), 0, NULL, 3, 0, 10, "N",
@@ -317,23 +328,64 @@ static const char *locale_env(void)
     return NULL;
 }
 
-/* XDG base directory spec: a relative XDG_STATE_HOME is ignored. */
-static char *default_state_dir(void)
+/* $HOME when it is an absolute path other than "/" (systemd gives services with no home "/"),
+ * else NULL: a box started from init has no home of its own. */
+static const char *home_dir(void)
 {
+    const char *home = getenv("HOME");
+    if (!home || home[0] != '/' || home[1] == '\0')
+        return NULL;
+    return home;
+}
+
+static bool is_file(const char *path)
+{
+    struct stat st;
+    return path && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+char *options_default_config(const char *system_dir)
+{
+    char *user = NULL;
+    /* XDG base directory spec: a relative XDG_CONFIG_HOME is ignored. */
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    const char *home = home_dir();
+    if (xdg && xdg[0] == '/')
+        user = util_asprintf("%s/binge/binge.conf", xdg);
+    else if (home)
+        user = util_asprintf("%s/.config/binge/binge.conf", home);
+    if (is_file(user))
+        return user;
+    free(user);
+    if (!system_dir || !*system_dir)
+        return NULL;
+    char *sys = util_asprintf("%s/binge.conf", system_dir);
+    if (is_file(sys))
+        return sys;
+    free(sys);
+    return NULL;
+}
+
+char *options_default_state_dir(const char *system_dir)
+{
+    /* systemd's StateDirectory= (binge.service): a ':'-separated list, ours is the first. */
+    const char *sd = getenv("STATE_DIRECTORY");
+    if (sd && sd[0] == '/') {
+        size_t n = strcspn(sd, ":");
+        char *dir = util_asprintf("%.*s", (int)n, sd);
+        return dir;
+    }
+    /* XDG base directory spec: a relative XDG_STATE_HOME is ignored. */
     const char *xdg = getenv("XDG_STATE_HOME");
     if (xdg && xdg[0] == '/')
         return util_asprintf("%s/binge", xdg);
-    const char *home = getenv("HOME");
-    if (!home || home[0] != '/') {
-        /* Boxes often start binge from init with no HOME. */
-        struct passwd pw, *found = NULL;
-        char buf[4096];
-        if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &found) != 0 || !found || !found->pw_dir ||
-            found->pw_dir[0] != '/')
-            return NULL;
-        return util_asprintf("%s/.local/state/binge", found->pw_dir);
-    }
-    return util_asprintf("%s/.local/state/binge", home);
+    const char *home = home_dir();
+    if (home)
+        return util_asprintf("%s/.local/state/binge", home);
+    /* No home: a box started from init (or a service), whose state lives under /var/lib. */
+    if (!system_dir || !*system_dir)
+        return NULL;
+    return util_strdup(system_dir);
 }
 
 static int apply_defaults(struct binge_options *opts)
@@ -371,9 +423,8 @@ static int apply_defaults(struct binge_options *opts)
     host[DEVICE_ID_MAX - 3] = '\0';
     opts->device_id = util_asprintf("tv-%s", host);
     opts->language = language_from_locale(locale_env());
-    opts->state_dir = default_state_dir();
-    /* No home at all leaves state_dir NULL ("no persistent state"), not an error. */
-    return opts->device_id && opts->language ? 0 : BINGE_ENOMEM;
+    opts->state_dir = options_default_state_dir(BINGE_SYSTEM_STATE_DIR);
+    return opts->device_id && opts->language && opts->state_dir ? 0 : BINGE_ENOMEM;
 }
 
 static void print_help(FILE *out)
@@ -398,6 +449,157 @@ static void print_help(FILE *out)
     }
     fprintf(out, "  %-30s %s\n", "-h, --help", "print this help and exit");
     fprintf(out, "  %-30s %s\n", "--version", "print the version and exit");
+    fprintf(out, "  %-30s %s\n", "--man", "print the manual page (roff) and exit");
+    fprintf(out, "  %-30s %s\n", "--print-config",
+            "print a config file with every setting at its default, commented out, and exit");
+}
+
+/* Text for roff: '-' is a hyphen unless escaped, a backslash starts an escape, and a line that
+ * begins with '.' or '\'' would be a request. */
+static void roff_text(FILE *out, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", out);
+    for (; *s; s++) {
+        if (*s == '-')
+            fputs("\\-", out);
+        else if (*s == '\\')
+            fputs("\\e", out);
+        else
+            fputc(*s, out);
+    }
+}
+
+static void env_name(const char *name, char *var, size_t size)
+{
+    size_t n = (size_t)snprintf(var, size, "BINGE_");
+    for (const char *p = name; *p && n + 1 < size; p++)
+        var[n++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+    var[n] = '\0';
+}
+
+/* binge(1), from the option table: the packages install it (platform/dist/debian/binge.1, kept
+ * equal to this output by the check_dist_docs test). */
+static void print_man(FILE *out)
+{
+    fprintf(out,
+            ".\\\" binge(1): generated by 'binge --man' from src/app/options.c; do not edit.\n");
+    fprintf(out, ".TH BINGE 1 \"\" \"binge %s\" \"User Commands\"\n", BINGE_VERSION);
+    fprintf(out, ".SH NAME\nbinge \\- a player for vertical micro\\-drama series on TV boxes\n");
+    fprintf(out, ".SH SYNOPSIS\n.B binge\n[\\fIOPTIONS\\fR]\n");
+    fprintf(out,
+            ".SH DESCRIPTION\n"
+            "binge streams the episodes of a catalog server (binge\\-server(1)) as HLS, with a\n"
+            "user interface for a TV remote.\n"
+            "With \\fB\\-\\-play\\fR it plays streams without a server, and with\n"
+            "\\fB\\-\\-headless \\-\\-script\\fR it is driven by an automation script (QA).\n"
+            ".PP\n"
+            "Every option is read, in this order, each overriding the one before: the built\\-in\n"
+            "default, the config file (\\fIname\\fR = \\fIvalue\\fR lines), the environment\n"
+            "(\\fBBINGE_\\fR\\fINAME\\fR, upper case, \\- as _) and the command line.\n");
+    fprintf(out, ".SH OPTIONS\n");
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const struct opt *o = &opt_table[i];
+        fprintf(out, ".TP\n");
+        if (o->type == OPT_BOOL) {
+            fputs("\\fB", out);
+            roff_text(out, "--");
+            roff_text(out, o->name);
+            fputs("\\fR, \\fB", out);
+            roff_text(out, "--no-");
+            roff_text(out, o->name);
+            fputs("\\fR\n", out);
+        } else {
+            fputs("\\fB", out);
+            roff_text(out, "--");
+            roff_text(out, o->name);
+            fputs("\\fR \\fI", out);
+            roff_text(out, o->metavar);
+            fputs("\\fR\n", out);
+        }
+        roff_text(out, o->help);
+        if (o->type == OPT_INT)
+            fprintf(out, " (%d..%d, default %d)", o->min, o->max, o->def_int);
+        else if (o->type == OPT_STRING && o->def_str) {
+            fputs(" (default ", out);
+            roff_text(out, o->def_str);
+            fputs(")", out);
+        }
+        fputs(".", out);
+        char var[64];
+        env_name(o->name, var, sizeof(var));
+        fputs(" Environment: \\fB", out);
+        roff_text(out, var);
+        fputs("\\fR", out);
+        if (o->flags & OPT_NO_FILE)
+            fputs("; not read from the config file", out);
+        fputs(".\n", out);
+    }
+    fprintf(out, ".TP\n\\fB\\-h\\fR, \\fB\\-\\-help\\fR\nPrint the options and exit.\n"
+                 ".TP\n\\fB\\-\\-version\\fR\nPrint the version and exit.\n"
+                 ".TP\n\\fB\\-\\-man\\fR\nPrint this manual page (roff) and exit.\n"
+                 ".TP\n\\fB\\-\\-print\\-config\\fR\nPrint a config file with every "
+                 "setting at its default, commented out, and exit.\n");
+    fprintf(out, ".SH FILES\n"
+                 ".TP\n\\fI$XDG_CONFIG_HOME/binge/binge.conf\\fR (else "
+                 "\\fI~/.config/binge/binge.conf\\fR)\n"
+                 "The user's config file, read when present and no \\fB\\-\\-config\\fR is "
+                 "given.\n"
+                 ".TP\n\\fI");
+    roff_text(out, BINGE_SYSCONF_DIR "/binge.conf");
+    fprintf(out, "\\fR\n"
+                 "The system's config file (a box's), read when the user has none.\n"
+                 ".TP\n\\fI$STATE_DIRECTORY\\fR, \\fI$XDG_STATE_HOME/binge\\fR, "
+                 "\\fI~/.local/state/binge\\fR, \\fI");
+    roff_text(out, BINGE_SYSTEM_STATE_DIR);
+    fprintf(out, "\\fR\n"
+                 "The state directory (sign\\-in, progress, settings, caches): the first that is "
+                 "set of systemd's StateDirectory=, the XDG state home, the home directory; the "
+                 "last when there is no home (a box started from init).\n");
+    fprintf(out, ".SH ENVIRONMENT\n"
+                 ".TP\n\\fBNOTIFY_SOCKET\\fR, \\fBWATCHDOG_USEC\\fR, \\fBWATCHDOG_PID\\fR\n"
+                 "Set by systemd for a Type=notify service: binge says READY=1 when it is up and "
+                 "WATCHDOG=1 from its main loop.\n"
+                 ".TP\n\\fBLANG\\fR, \\fBLC_ALL\\fR, \\fBLC_MESSAGES\\fR\n"
+                 "The default of \\fB\\-\\-language\\fR.\n");
+    fprintf(out, ".SH EXIT STATUS\n"
+                 "0 on a normal exit, 2 for a usage error, other values for a failure (the log "
+                 "says which).\n");
+    fprintf(out, ".SH SEE ALSO\nbinge\\-server(1)\n");
+}
+
+/* The conffile /etc/binge/binge.conf: every option a file may set, commented out at its default
+ * (platform/dist/debian/binge.conf, kept equal to this output by the check_dist_docs test). */
+static void print_config(FILE *out)
+{
+    fprintf(out, "# binge's settings (binge(1)): \"name = value\" lines, '#' starts a comment.\n"
+                 "# Each setting is shown at its default, commented out. The environment\n"
+                 "# (BINGE_NAME) and the command line override this file; a user's\n"
+                 "# $XDG_CONFIG_HOME/binge/binge.conf, when present, is read instead of it.\n");
+    for (size_t i = 0; i < N_OPTS; i++) {
+        const struct opt *o = &opt_table[i];
+        if (o->flags & OPT_NO_FILE)
+            continue;
+        fprintf(out, "\n# %s\n", o->help);
+        switch (o->type) {
+        case OPT_BOOL:
+            fprintf(out, "#%s = %s\n", o->name, o->def_int ? "true" : "false");
+            break;
+        case OPT_INT:
+            fprintf(out, "# (%d..%d)\n#%s = %d\n", o->min, o->max, o->name, o->def_int);
+            break;
+        case OPT_STRING:
+            /* Unset by default: empty, which uncommented leaves it unset. A default computed at
+             * run time (the help says which) has no text: the value's shape then. */
+            if (o->def_str)
+                fprintf(out, "#%s = %s\n", o->name, o->def_str);
+            else if (o->flags & OPT_NULLABLE)
+                fprintf(out, "#%s =\n", o->name);
+            else
+                fprintf(out, "#%s = %s\n", o->name, o->metavar);
+            break;
+        }
+    }
 }
 
 /* Splits "--name[=value]" into the option, an optional inline value and the bool sense. Returns
@@ -639,23 +841,32 @@ int options_parse(struct binge_options *opts, int argc, char **argv, FILE *out, 
             fprintf(out, "binge %s\n", BINGE_VERSION);
             return OPTIONS_EXIT;
         }
+        if (strcmp(argv[i], "--man") == 0) {
+            print_man(out);
+            return OPTIONS_EXIT;
+        }
+        if (strcmp(argv[i], "--print-config") == 0) {
+            print_config(out);
+            return OPTIONS_EXIT;
+        }
     }
 
     /* The config file sits below the environment and argv, so it has to be found first. */
     rc = parse_argv(opts, argc, argv, false, &config, err);
     if (rc != 0)
         return rc;
+    if (!config)
+        config = getenv("BINGE_CONFIG");
+    /* "--config=" (or BINGE_CONFIG=) explicitly asks for no file, not even the default one. */
+    char *found = NULL;
     if (!config) {
-        const char *env = getenv("BINGE_CONFIG");
-        if (env && *env)
-            config = env;
+        found = options_default_config(BINGE_SYSCONF_DIR);
+        config = found;
     }
-    /* "--config=" explicitly asks for no file, even when BINGE_CONFIG names one. */
-    if (config && *config) {
-        rc = options_load_file(opts, config, err);
-        if (rc != 0)
-            return rc == BINGE_ENOMEM ? rc : BINGE_EINVAL;
-    }
+    rc = config && *config ? options_load_file(opts, config, err) : 0;
+    free(found);
+    if (rc != 0)
+        return rc == BINGE_ENOMEM ? rc : BINGE_EINVAL;
     rc = apply_env(opts, err);
     if (rc != 0)
         return rc;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -40,8 +41,9 @@ static const char *const env_vars[] = {
 };
 
 /* The defaults of --language and --state-dir come from these; setup pins them. */
-static const char *const locale_vars[] = {"LC_ALL", "LC_MESSAGES", "LANG", "XDG_STATE_HOME",
-                                          "HOME"};
+static const char *const locale_vars[] = {"LC_ALL",         "LC_MESSAGES", "LANG",
+                                          "XDG_STATE_HOME", "HOME",        "STATE_DIRECTORY",
+                                          "XDG_CONFIG_HOME"};
 static char *saved_locale[sizeof(locale_vars) / sizeof(locale_vars[0])];
 
 static char tmpdir[PATH_MAX];
@@ -59,6 +61,9 @@ static void pin_locale_env(void)
     setenv("LANG", "pt_BR.UTF-8", 1);
     setenv("XDG_STATE_HOME", "/tmp/xdg-state", 1);
     setenv("HOME", "/home/viewer", 1);
+    unsetenv("STATE_DIRECTORY");
+    /* No user's config file is found there (the tests make their own). */
+    setenv("XDG_CONFIG_HOME", "/nonexistent/xdg-config", 1);
 }
 
 static int setup(void **state)
@@ -833,14 +838,16 @@ static void test_locale_defaults(void **state)
 static void test_state_dir_defaults(void **state)
 {
     static const struct {
-        const char *xdg, *home, *want; /* want NULL: from the password database */
+        const char *xdg, *home, *want;
     } rows[] = {
         {"/tmp/xdg-state", "/home/viewer", "/tmp/xdg-state/binge"},
         {NULL, "/home/viewer", "/home/viewer/.local/state/binge"},
         {"", "/home/viewer", "/home/viewer/.local/state/binge"},
         {"relative/xdg", "/home/viewer", "/home/viewer/.local/state/binge"},
-        {NULL, NULL, NULL},
-        {NULL, "not/absolute", NULL},
+        {NULL, NULL, "/var/lib/binge"},
+        {NULL, "not/absolute", "/var/lib/binge"},
+        {NULL, "/", "/var/lib/binge"}, /* systemd's HOME for a service without a home */
+        {"/tmp/xdg-state", "/", "/tmp/xdg-state/binge"},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         if (rows[i].xdg)
@@ -855,19 +862,19 @@ static void test_state_dir_defaults(void **state)
         const char *none[] = {NULL};
         run_parse(&r, none);
         assert_int_equal(r.rc, OPTIONS_RUN);
-        if (rows[i].want) {
-            assert_string_equal(r.opts.state_dir, rows[i].want);
-        } else {
-            /* Whatever the password database says, it is absolute and ends the same way. */
-            assert_non_null(r.opts.state_dir);
-            assert_true(r.opts.state_dir[0] == '/');
-            const char *tail = "/.local/state/binge";
-            size_t n = strlen(r.opts.state_dir);
-            assert_true(n > strlen(tail));
-            assert_string_equal(r.opts.state_dir + n - strlen(tail), tail);
-        }
+        assert_string_equal(r.opts.state_dir, rows[i].want);
         run_done(&r);
     }
+    /* Started by systemd with StateDirectory=binge: that, over everything but the option. */
+    setenv("STATE_DIRECTORY", "/var/lib/binge-box", 1);
+    {
+        struct run r;
+        const char *none[] = {NULL};
+        run_parse(&r, none);
+        assert_string_equal(r.opts.state_dir, "/var/lib/binge-box");
+        run_done(&r);
+    }
+    unsetenv("STATE_DIRECTORY");
     /* The option and the environment win over the default. */
     setenv("BINGE_STATE_DIR", "/srv/binge-state", 1);
     struct run r;
@@ -881,6 +888,285 @@ static void test_state_dir_defaults(void **state)
     run_done(&r);
     unsetenv("BINGE_STATE_DIR");
     pin_locale_env();
+}
+
+/* options_default_state_dir: each source in its order, rows that fall through. */
+static void test_default_state_dir_rows(void **state)
+{
+    static const struct {
+        const char *sd, *xdg, *home, *sys, *want; /* want NULL: no state dir */
+    } rows[] = {
+        {"/var/lib/binge", "/x/state", "/home/v", "/sys", "/var/lib/binge"},
+        {"/var/lib/binge:/var/lib/other", NULL, NULL, "/sys", "/var/lib/binge"},
+        {"relative", "/x/state", "/home/v", "/sys", "/x/state/binge"},
+        {"", NULL, "/home/v", "/sys", "/home/v/.local/state/binge"},
+        {NULL, "rel/state", "/home/v", "/sys", "/home/v/.local/state/binge"},
+        {NULL, NULL, "/", "/sys", "/sys"},
+        {NULL, NULL, NULL, "/sys", "/sys"},
+        {NULL, NULL, "", "/sys", "/sys"},
+        {NULL, NULL, NULL, NULL, NULL},
+        {NULL, NULL, NULL, "", NULL},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const char *vals[] = {rows[i].sd, rows[i].xdg, rows[i].home};
+        const char *vars[] = {"STATE_DIRECTORY", "XDG_STATE_HOME", "HOME"};
+        for (size_t k = 0; k < 3; k++) {
+            if (vals[k])
+                setenv(vars[k], vals[k], 1);
+            else
+                unsetenv(vars[k]);
+        }
+        char *got = options_default_state_dir(rows[i].sys);
+        if (rows[i].want ? !got || strcmp(got, rows[i].want) != 0 : got != NULL) {
+            print_error("state dir row %zu: got '%s', want '%s'\n", i, got ? got : "(null)",
+                        rows[i].want ? rows[i].want : "(null)");
+            fail();
+        }
+        free(got);
+    }
+    pin_locale_env();
+}
+
+/* options_default_config: the user's file, else the system's, else none; only regular files. */
+static void test_default_config(void **state)
+{
+    char *user_dir = util_asprintf("%s/xdg", tmpdir);
+    char *user_binge = util_asprintf("%s/xdg/binge", tmpdir);
+    char *user_conf = util_asprintf("%s/xdg/binge/binge.conf", tmpdir);
+    char *home = util_asprintf("%s/home", tmpdir);
+    char *home_dirs[] = {util_asprintf("%s/home/.config", tmpdir),
+                         util_asprintf("%s/home/.config/binge", tmpdir)};
+    char *home_conf = util_asprintf("%s/home/.config/binge/binge.conf", tmpdir);
+    char *sys_dir = util_asprintf("%s/etc-binge", tmpdir);
+    char *sys_conf = util_asprintf("%s/etc-binge/binge.conf", tmpdir);
+    assert_int_equal(mkdir(user_dir, 0700), 0);
+    assert_int_equal(mkdir(user_binge, 0700), 0);
+    assert_int_equal(mkdir(home, 0700), 0);
+    assert_int_equal(mkdir(home_dirs[0], 0700), 0);
+    assert_int_equal(mkdir(home_dirs[1], 0700), 0);
+    assert_int_equal(mkdir(sys_dir, 0700), 0);
+
+    setenv("XDG_CONFIG_HOME", user_dir, 1);
+    setenv("HOME", home, 1);
+    char *got = options_default_config(sys_dir);
+    assert_null(got); /* nothing there yet */
+
+    assert_int_equal(util_write_file_atomic(sys_conf, "width = 1000\n", 13, 0644), 0);
+    got = options_default_config(sys_dir);
+    assert_string_equal(got, sys_conf);
+    free(got);
+    assert_null(options_default_config(NULL));
+    assert_null(options_default_config(""));
+
+    /* ~/.config is not looked at while XDG_CONFIG_HOME is absolute. */
+    assert_int_equal(util_write_file_atomic(home_conf, "width = 1100\n", 13, 0600), 0);
+    got = options_default_config(sys_dir);
+    assert_string_equal(got, sys_conf);
+    free(got);
+    setenv("XDG_CONFIG_HOME", "relative/xdg", 1);
+    got = options_default_config(sys_dir);
+    assert_string_equal(got, home_conf);
+    free(got);
+    unsetenv("XDG_CONFIG_HOME");
+    got = options_default_config(sys_dir);
+    assert_string_equal(got, home_conf);
+    free(got);
+    setenv("HOME", "/", 1);
+    got = options_default_config(sys_dir);
+    assert_string_equal(got, sys_conf);
+    free(got);
+
+    /* The user's file wins; a directory in its place is no file. */
+    setenv("XDG_CONFIG_HOME", user_dir, 1);
+    assert_int_equal(mkdir(user_conf, 0700), 0);
+    got = options_default_config(sys_dir);
+    assert_string_equal(got, sys_conf);
+    free(got);
+    assert_int_equal(rmdir(user_conf), 0);
+    assert_int_equal(util_write_file_atomic(user_conf, "width = 1200\n", 13, 0600), 0);
+    got = options_default_config(sys_dir);
+    assert_string_equal(got, user_conf);
+    free(got);
+
+    /* Through options_parse: the user's file is read with no --config; BINGE_CONFIG= and
+     * --config= read none; --config FILE reads that one only. */
+    struct run r;
+    const char *none[] = {NULL};
+    run_parse(&r, none);
+    assert_int_equal(r.rc, OPTIONS_RUN);
+    assert_int_equal(r.opts.width, 1200);
+    assert_null(r.opts.config);
+    run_done(&r);
+    const char *no_file[] = {"--config=", NULL};
+    run_parse(&r, no_file);
+    assert_int_equal(r.rc, OPTIONS_RUN);
+    assert_int_equal(r.opts.width, 1280);
+    run_done(&r);
+    setenv("BINGE_CONFIG", "", 1);
+    run_parse(&r, none);
+    assert_int_equal(r.rc, OPTIONS_RUN);
+    assert_int_equal(r.opts.width, 1280);
+    run_done(&r);
+    unsetenv("BINGE_CONFIG");
+    const char *explicit[] = {"--config", home_conf, NULL};
+    run_parse(&r, explicit);
+    assert_int_equal(r.rc, OPTIONS_RUN);
+    assert_int_equal(r.opts.width, 1100);
+    run_done(&r);
+    /* A broken default file is an error like any config file, naming it. */
+    assert_int_equal(util_write_file_atomic(user_conf, "width = wide\n", 13, 0600), 0);
+    run_parse(&r, none);
+    assert_int_equal(r.rc, BINGE_EINVAL);
+    assert_non_null(strstr(r.err, user_conf));
+    run_done(&r);
+
+    unlink(user_conf);
+    unlink(home_conf);
+    unlink(sys_conf);
+    rmdir(user_binge);
+    rmdir(user_dir);
+    rmdir(home_dirs[1]);
+    rmdir(home_dirs[0]);
+    rmdir(home);
+    rmdir(sys_dir);
+    free(user_dir);
+    free(user_binge);
+    free(user_conf);
+    free(home);
+    free(home_dirs[0]);
+    free(home_dirs[1]);
+    free(home_conf);
+    free(sys_dir);
+    free(sys_conf);
+    pin_locale_env();
+}
+
+/* --print-config is the conffile: every setting a file takes, once, and what it shows
+ * uncommented gives the defaults back. */
+static void test_print_config(void **state)
+{
+    struct run r, d, h;
+    const char *args[] = {"--print-config", NULL};
+    run_parse(&r, args);
+    assert_int_equal(r.rc, OPTIONS_EXIT);
+    const char *none[] = {NULL};
+    run_parse(&d, none);
+    assert_int_equal(d.rc, OPTIONS_RUN);
+    const char *help[] = {"--help", NULL};
+    run_parse(&h, help);
+
+    /* Every option of --help (the table) that a file accepts has exactly one line. */
+    size_t n_opts = 0;
+    for (const char *p = strstr(h.out, "\n  --"); p; p = strstr(p + 1, "\n  --")) {
+        char name[64];
+        if (sscanf(p + 5, "%63[a-z-]", name) != 1 || strcmp(name, "help") == 0 ||
+            strcmp(name, "version") == 0 || strcmp(name, "man") == 0 ||
+            strcmp(name, "print-config") == 0)
+            continue;
+        char probe[96];
+        snprintf(probe, sizeof(probe), "%s = x\n", name);
+        struct binge_options o;
+        memset(&o, 0, sizeof(o));
+        FILE *devnull = fopen("/dev/null", "w");
+        char *errs = NULL;
+        size_t elen = 0;
+        FILE *err = open_memstream(&errs, &elen);
+        options_load_buffer(&o, probe, strlen(probe), "probe", err);
+        fclose(err);
+        fclose(devnull);
+        bool in_file = strstr(errs, "unknown option") == NULL;
+        free(errs);
+        options_clear(&o);
+        char line[96];
+        snprintf(line, sizeof(line), "\n#%s =", name);
+        const char *at = strstr(r.out, line);
+        if (in_file != (at != NULL) || (at && strstr(at + 1, line))) {
+            print_error("--print-config: option %s: in file %d, line %s\n", name, in_file,
+                        at ? "found" : "missing");
+            fail();
+        }
+        n_opts++;
+    }
+    assert_true(n_opts >= 20);
+
+    /* Uncommented, the lines with a value (not a shape such as FILE) load and change nothing. */
+    char *text = util_strdup(r.out);
+    assert_non_null(text);
+    size_t w = 0;
+    for (char *line = text; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line + 1) : strlen(line);
+        char *eq = memchr(line, '=', len);
+        bool setting = line[0] == '#' && line[1] >= 'a' && line[1] <= 'z' && eq;
+        bool shape = setting && eq + 2 < line + len && eq[2] >= 'A' && eq[2] <= 'Z';
+        if (setting && !shape) {
+            memmove(text + w, line + 1, len - 1);
+            w += len - 1;
+        }
+        line += len;
+    }
+    text[w] = '\0';
+    struct binge_options o;
+    memset(&o, 0, sizeof(o));
+    o.width = -1;
+    assert_int_equal(options_load_buffer(&o, text, w, "print-config", NULL), 0);
+    assert_string_equal(o.server_url, d.opts.server_url);
+    assert_int_equal(o.headless, d.opts.headless);
+    assert_int_equal(o.fullscreen, d.opts.fullscreen);
+    assert_string_equal(o.platform, d.opts.platform);
+    assert_string_equal(o.log_level, d.opts.log_level);
+    assert_null(o.font);
+    assert_int_equal(o.width, d.opts.width);
+    assert_int_equal(o.height, d.opts.height);
+    assert_int_equal(o.http_timeout_ms, d.opts.http_timeout_ms);
+    assert_int_equal(o.progress_interval_ms, d.opts.progress_interval_ms);
+    assert_int_equal(o.connect_timeout_ms, d.opts.connect_timeout_ms);
+    assert_int_equal(o.http_retries, d.opts.http_retries);
+    assert_int_equal(o.start_bitrate_kbps, d.opts.start_bitrate_kbps);
+    options_clear(&o);
+    free(text);
+    run_done(&r);
+    run_done(&d);
+    run_done(&h);
+}
+
+/* --man: binge(1) in roff, every option of the table in it, hyphens escaped. */
+static void test_man(void **state)
+{
+    struct run r, h;
+    const char *args[] = {"--man", NULL};
+    run_parse(&r, args);
+    assert_int_equal(r.rc, OPTIONS_EXIT);
+    const char *help[] = {"--help", NULL};
+    run_parse(&h, help);
+    assert_non_null(strstr(r.out, "\n.TH BINGE 1 \"\" \"binge " BINGE_VERSION "\""));
+    assert_non_null(strstr(r.out, "\n.SH OPTIONS\n"));
+    assert_non_null(strstr(r.out, "\\fI/etc/binge/binge.conf\\fR"));
+    assert_non_null(strstr(r.out, "/var/lib/binge"));
+    size_t n = 0;
+    for (const char *p = strstr(h.out, "\n  --"); p; p = strstr(p + 1, "\n  --")) {
+        char name[64], want[160];
+        if (sscanf(p + 5, "%63[a-z-]", name) != 1)
+            continue;
+        size_t k = (size_t)snprintf(want, sizeof(want), "\\fB\\-\\-");
+        for (const char *c = name; *c && k + 3 < sizeof(want); c++) {
+            if (*c == '-')
+                want[k++] = '\\';
+            want[k++] = *c;
+        }
+        want[k] = '\0';
+        if (!strstr(r.out, want)) {
+            print_error("--man lacks %s\n", want);
+            fail();
+        }
+        n++;
+    }
+    assert_true(n >= 24);
+    /* No line starts a request by accident, and no unescaped hyphen in an option name. */
+    assert_null(strstr(r.out, "\n'"));
+    assert_null(strstr(r.out, "\\fB--"));
+    run_done(&r);
+    run_done(&h);
 }
 
 static void test_load_buffer(void **state)
@@ -913,11 +1199,19 @@ static void test_load_buffer(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_argv_rows),       cmocka_unit_test(test_version_exact),
-        cmocka_unit_test(test_config_file),     cmocka_unit_test(test_config_file_errors),
-        cmocka_unit_test(test_precedence),      cmocka_unit_test(test_env_errors),
-        cmocka_unit_test(test_locale_defaults), cmocka_unit_test(test_state_dir_defaults),
+        cmocka_unit_test(test_argv_rows),
+        cmocka_unit_test(test_version_exact),
+        cmocka_unit_test(test_config_file),
+        cmocka_unit_test(test_config_file_errors),
+        cmocka_unit_test(test_precedence),
+        cmocka_unit_test(test_env_errors),
+        cmocka_unit_test(test_locale_defaults),
+        cmocka_unit_test(test_state_dir_defaults),
         cmocka_unit_test(test_load_buffer),
+        cmocka_unit_test(test_default_state_dir_rows),
+        cmocka_unit_test(test_default_config),
+        cmocka_unit_test(test_print_config),
+        cmocka_unit_test(test_man),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
