@@ -23,7 +23,7 @@ struct binge_options {
     char *control;       /* --control PATH: automation Unix socket, NULL if none */
     bool fullscreen;     /* --fullscreen */
     char *config;        /* --config FILE, NULL if none given (a default file may have been read) */
-    char *platform;      /* --platform NAME: auto|desktop|headless, default "auto" */
+    char *platform;      /* --platform NAME: auto|rpi|kms|desktop|headless, default "auto" */
     char *log_level;     /* --log-level error|warn|info|debug, default "info" */
     char *font;          /* --font FILE: UI font; NULL = ask fontconfig for a sans font */
     char *device_id;     /* --device-id ID: default derived from the host name */

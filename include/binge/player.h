@@ -133,6 +133,11 @@ struct player_config {
     int stall_timeout_ms;
     /* Re-tunes before giving up with an error; 0 = 3. */
     int stall_retries;
+    /* NULL-terminated GStreamer decoder names (e.g. "v4l2h264dec") that playbin3 must choose
+     * over every other decoder of their formats, the first over the later ones; NULL = the
+     * ranks GStreamer gives. Ranks are process-wide: the last player_new with a list sets them.
+     * A name this GStreamer lacks is skipped (logged). */
+    const char *const *prefer_decoders;
 };
 
 enum player_format {
@@ -179,7 +184,8 @@ struct player_stats {
     int stalls;          /* watchdog re-tunes */
     int errors;
     int warnings;
-    int64_t position_ms; /* furthest position reached */
+    int64_t position_ms;    /* furthest position reached */
+    char video_decoder[32]; /* the video decoder's element name ("avdec_h264"), "" not yet */
 };
 
 /* Calls gst_init once. Thread-safe, idempotent. Returns 0 or BINGE_EMEDIA (no playbin3). */

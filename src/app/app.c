@@ -570,8 +570,8 @@ static int create_window(struct app *app)
  * window (X11, Wayland) through GstVideoOverlay, or on a plane of its own (kmssink). */
 static void plane_config(struct app *app, struct player_config *pcfg)
 {
-    const char *out =
-        app->opts->video_output ? app->opts->video_output : app->platform->video_output;
+    const char *out = app->opts->video_output ? app->opts->video_output
+                                              : platform_video_output(app->platform, NULL);
     pcfg->video_output = out;
     app->video_plane = out && strcmp(out, "texture") != 0;
     if (!out || strcmp(out, "plane") != 0)
@@ -593,6 +593,9 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
     atomic_init(&app->wake_pending, false);
     srand((unsigned)util_now_us());
     log_info("binge %s on platform %s, server %s", BINGE_VERSION, platform->name, opts->server_url);
+    log_info("platform %s: keymap %s, safe area %u/%u/%u/%u%% (top/right/bottom/left)",
+             platform->name, platform->keymap, platform->safe_area.top, platform->safe_area.right,
+             platform->safe_area.bottom, platform->safe_area.left);
 
     i18n_init(NULL); /* before any other thread: it sets LANGUAGE (docs/i18n.md) */
     if (create_window(app) != 0)
@@ -603,7 +606,8 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
     }
     struct player_config pcfg = {.audio_sink =
                                      opts->audio_sink ? opts->audio_sink : platform->audio_sink,
-                                 .start_bitrate = (unsigned)opts->start_bitrate_kbps * 1000u};
+                                 .start_bitrate = (unsigned)opts->start_bitrate_kbps * 1000u,
+                                 .prefer_decoders = platform->prefer_decoders};
     plane_config(app, &pcfg);
     app->player = player_new(&pcfg, app_wake, app);
     if (!app->player)

@@ -134,7 +134,7 @@ static const struct opt opt_table[] = {
      "else " BINGE_SYSCONF_DIR "/binge.conf, when present)",
      NULL},
     {"platform", OPT_STRING, OFF(platform), 0, "auto", 0, 0, 0, "NAME",
-     "platform profile: auto, desktop, headless, ...", NULL},
+     "platform profile: auto, rpi, kms, desktop or headless", NULL},
     {"log-level", OPT_STRING, OFF(log_level), 0, "info", 0, 0, 0, "LEVEL",
      "error, warn, info or debug", check_log_level},
     {"font", OPT_STRING, OFF(font), OPT_NULLABLE, NULL, 0, 0, 0, "FILE",

@@ -527,6 +527,9 @@ static void on_element_added(GstBin *bin, GstBin *sub_bin, GstElement *element, 
         has_property(element, "connection-bitrate"))
         setup_demux(pipe, element);
     else if (klass && strstr(klass, "Decoder") && strstr(klass, "Video")) {
+        g_mutex_lock(&pipe->player->lock);
+        g_strlcpy(pipe->video_decoder, name, sizeof(pipe->video_decoder));
+        g_mutex_unlock(&pipe->player->lock);
         GstPad *src = gst_element_get_static_pad(element, "src");
         if (src) {
             gst_pad_add_probe(src, GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, decoder_caps_probe, pipe,

@@ -1173,6 +1173,8 @@ struct player *player_new(const struct player_config *cfg, void (*wake)(void *da
     p->deadline_ms = -1;
     p->wd_pos_ms = -1;
     player_stats_reset(&p->stats);
+    if (cfg && cfg->prefer_decoders)
+        player_decoders_prefer(cfg->prefer_decoders);
 
     const char *output = cfg ? cfg->video_output : NULL;
     p->vo = player_vo_find(output);

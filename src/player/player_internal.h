@@ -163,6 +163,7 @@ struct player_pipe {
     bool saw_frame;    /* a frame reached the video sink */
     bool first_queued; /* the first frame was queued or published */
     int frame_w, frame_h;
+    char video_decoder[32]; /* element name of the video decoder playbin3 chose, "" none yet */
     int64_t manifest_us, first_segment_us, first_frame_us; /* 0 = not yet */
     int64_t out_end_ms;   /* stream time reached by the demuxer's output, -1 none */
     GQueue cues;          /* struct player_cue *, by start */
@@ -347,6 +348,8 @@ int player_variants_for_bitrate(const struct player_master_variant *v, int n, un
                                 unsigned min_bitrate);
 /* Fresh statistics for a playback requested at request_us. */
 void player_stats_reset(struct player_stats *st);
+/* Ranks the decoders named in the NULL-terminated names above every other (decoders.c). */
+void player_decoders_prefer(const char *const *names);
 /* Fills the times of st from the pipe's timestamps. Takes player->lock. */
 void player_stats_update(struct player *p, struct player_pipe *pipe, struct player_stats *st);
 /* Logs the one-line summary of the playback once (result: "eos", "error", "stopped", ...). */

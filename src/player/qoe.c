@@ -197,6 +197,8 @@ void player_stats_update(struct player *p, struct player_pipe *pipe, struct play
         return;
     g_mutex_lock(&p->lock);
     int64_t m = pipe->manifest_us, s = pipe->first_segment_us, f = pipe->first_frame_us;
+    if (pipe->video_decoder[0])
+        g_strlcpy(st->video_decoder, pipe->video_decoder, sizeof(st->video_decoder));
     g_mutex_unlock(&p->lock);
     /* A re-tune keeps the times of the playback's first start. */
     if (st->manifest_ms < 0)
@@ -222,9 +224,9 @@ void player_stats_log(struct player *p, const char *result)
              " first_segment_ms=%" G_GINT64_FORMAT " first_frame_ms=%" G_GINT64_FORMAT
              " start_variant=%dx%d@%u switches=%d rebuffers=%d rebuffer_ms=%" G_GINT64_FORMAT
              " stalls=%d errors=%d warnings=%d position_ms=%" G_GINT64_FORMAT
-             " duration_ms=%" G_GINT64_FORMAT,
+             " duration_ms=%" G_GINT64_FORMAT " video_decoder=%s",
              result, pipe->log_uri, st->prerolled ? 1 : 0, st->manifest_ms, st->first_segment_ms,
              st->first_frame_ms, v->width, v->height, v->bitrate, st->variant_switches,
              st->rebuffers, st->rebuffer_ms, st->stalls, st->errors, st->warnings, st->position_ms,
-             pipe->duration_ms);
+             pipe->duration_ms, st->video_decoder[0] ? st->video_decoder : "-");
 }
