@@ -502,7 +502,7 @@ static void open_input(struct app *app)
                 .osd_name = "binge",
             },
         .keymap_file = o->keymap,
-        .keymap_profile = app->platform->name,
+        .keymap_profile = app->platform->keymap, /* the profile's keymap name */
         .repeat_delay_ms = o->repeat_delay_ms,
         .repeat_rate_hz = o->repeat_rate,
     };
