@@ -89,6 +89,12 @@ struct binge_options {
     /* --lirc-socket PATH: lircd's socket, default /var/run/lirc/lircd (binge reconnects when
      * lircd restarts; "" = no LIRC). */
     char *lirc_socket;
+    /* --theme FILE|NAME: branding (include/binge/theme.h): a .theme file, or NAME for
+     * ${datadir}/binge/themes/NAME.theme; NULL = binge's own look. */
+    char *theme;
+    /* --safe-area PCT: the safe area in percent of each side, "5" or "left top right bottom"
+     * ("5 3 5 3"), each 0..10; NULL = the theme's, else the platform's, else 5. */
+    char *safe_area;
 };
 
 enum options_result {

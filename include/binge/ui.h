@@ -35,6 +35,23 @@ void ui_free(struct ui *ui);
 /* The font file in use (for the log). */
 const char *ui_font_path(const struct ui *ui);
 
+/* --- Theme (include/binge/theme.h) ---
+ * Applies a theme: its colours, corner radius and fonts per script, and its logo, decoded here
+ * once (a PNG of at most 1 MiB and 1 Mpixel; anything else is logged and the name is drawn in its
+ * place). The primary face is ui_new's font_path (the app passes --font, else the theme's
+ * font.latin). Call before drawing; theme is copied. */
+struct theme;
+void ui_set_theme(struct ui *ui, const struct theme *theme);
+/* The safe area the views keep inside, per side (left, top, right, bottom as on the screen), in
+ * hundredths of a percent of the width or height, 0..1000; -1 or bp NULL: 5%. The app resolves
+ * the precedence (--safe-area > the theme > the platform's > 5%). */
+void ui_set_safe_area(struct ui *ui, const int bp[4]);
+/* The brand name shown ("binge" by default; the theme's name): for the window title, the HDMI-CEC
+ * OSD name and anything else that names the product. Valid while ui lives. */
+const char *ui_brand_name(const struct ui *ui);
+/* True when the theme's logo decoded and is drawn in place of the name. */
+bool ui_logo_drawn(const struct ui *ui);
+
 /* Right-to-left: with rtl, everything drawn after the call is laid out mirrored, as Android TV
  * does for Arabic or Hebrew: rows start on the right, text sits on the right, progress bars fill
  * from the right, the player's side panel is on the other pillar. Text keeps its glyphs (the

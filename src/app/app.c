@@ -536,7 +536,7 @@ static int create_window(struct app *app)
     /* --play is full screen on a display (headless keeps the size asked for). */
     if (app->opts->fullscreen || (app->opts->play && strcmp(p->name, "headless") != 0))
         flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
-    app->window = SDL_CreateWindow("binge", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
+    app->window = SDL_CreateWindow(app->theme.name, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
                                    app->opts->width, app->opts->height, flags);
     if (!app->window) {
         log_error("can't open a window: %s", SDL_GetError());
@@ -598,6 +598,7 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
              platform->safe_area.bottom, platform->safe_area.left);
 
     i18n_init(NULL); /* before any other thread: it sets LANGUAGE (docs/i18n.md) */
+    branding_load(app);
     if (create_window(app) != 0)
         goto out;
     if (player_init() != 0) {
@@ -635,12 +636,17 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
         if (prc != 0)
             goto out;
     }
-    app->ui = ui_new(app->renderer, opts->font, app_wake, app, err, sizeof(err));
+    app->ui = ui_new(app->renderer, branding_font(app), app_wake, app, err, sizeof(err));
+    if (!app->ui && !opts->font && branding_font(app)) {
+        log_warn("theme: font.latin: %s; fontconfig's face is used", err);
+        app->ui = ui_new(app->renderer, NULL, app_wake, app, err, sizeof(err));
+    }
     if (!app->ui) {
         log_error("%s", err);
         goto out;
     }
     log_info("font %s", ui_font_path(app->ui));
+    branding_apply(app);
     app_update_direction(app);
     if (!opts->play) {
         struct net_config ncfg = {

@@ -16,6 +16,7 @@
 #include "binge/options.h"
 #include "binge/platform.h"
 #include "binge/player.h"
+#include "binge/theme.h"
 #include "binge/ui.h"
 #include "screen.h"
 
@@ -97,6 +98,7 @@ struct app_preroll {
 struct app {
     const struct binge_options *opts;
     const struct platform *platform;
+    struct theme theme; /* branding (src/app/branding.c); theme.name is the brand */
     SDL_Window *window;
     SDL_Renderer *renderer;
     struct ui *ui;
@@ -500,5 +502,13 @@ void control_free(struct control *c);
 char *control_next_line(struct control *c, uint64_t *client);
 /* Sends text and a newline to client, if it is still the one connected. */
 void control_reply(struct control *c, uint64_t client, const char *text);
+
+/* src/app/branding.c: the theme (--theme) read into app->theme before the window opens, the
+ * primary font it implies, and its application to the UI with the safe area's precedence
+ * (--safe-area > theme > the board profile > 5%). branding_load returns theme_load's code; binge
+ * runs either way. */
+int branding_load(struct app *app);
+const char *branding_font(const struct app *app);
+void branding_apply(struct app *app);
 
 #endif

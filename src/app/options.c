@@ -117,6 +117,46 @@ static const char *check_language(const char *value)
     return NULL;
 }
 
+/* --safe-area: one percentage for every side or four (left top right bottom), each 0..10 with at
+ * most two decimals and an optional '%' ("5", "2.5%", "5 3 5 3"); theme_parse_safe_area reads it
+ * (include/binge/theme.h, the same grammar as a theme's safe_area). */
+static const char *check_safe_area(const char *value)
+{
+    static const char *const why =
+        "expected one percentage 0..10 or four: \"left top right bottom\"";
+    int n = 0;
+    const char *s = value;
+    while (*s) {
+        if (*s == ' ' || *s == '\t') {
+            s++;
+            continue;
+        }
+        int whole = 0, digits = 0, frac = 0;
+        while (isdigit((unsigned char)*s) && digits < 3) {
+            whole = whole * 10 + (*s++ - '0');
+            digits++;
+        }
+        if (digits == 0 || digits == 3)
+            return why;
+        if (*s == '.') {
+            s++;
+            int fd = 0;
+            while (isdigit((unsigned char)*s) && fd < 3) {
+                frac = frac * 10 + (*s++ - '0');
+                fd++;
+            }
+            if (fd == 0 || fd == 3)
+                return why;
+        }
+        if (*s == '%')
+            s++;
+        if (whole > 10 || (whole == 10 && frac > 0) || (*s && *s != ' ' && *s != '\t'))
+            return why;
+        n++;
+    }
+    return n == 1 || n == 4 ? NULL : why;
+}
+
 #define OFF(field) offsetof(struct binge_options, field)
 
 static const struct opt opt_table[] = {
@@ -179,6 +219,12 @@ static const struct opt opt_table[] = {
      "a held remote key repeats this many times a second", NULL},
     {"lirc-socket", OPT_STRING, OFF(lirc_socket), OPT_NULLABLE, "/var/run/lirc/lircd", 0, 0, 0,
      "PATH", "lircd's socket (\"\" = no LIRC)", NULL},
+    {"theme", OPT_STRING, OFF(theme), OPT_NULLABLE, NULL, 0, 0, 0, "FILE|NAME",
+     "branding: a .theme file, or the name of an installed one (default: binge's own look)", NULL},
+    {"safe-area", OPT_STRING, OFF(safe_area), OPT_NULLABLE, NULL, 0, 0, 0, "PCT",
+     "safe area in percent, all sides or \"left top right bottom\" (default: the theme's, "
+     "else 5)",
+     check_safe_area},
     {"start-bitrate", OPT_INT, OFF(start_bitrate_kbps), 0, NULL, 1000, 0, 1000000, "KBPS",
      "start HLS on the best variant at or below this (kbit/s; 0 = the first listed)", NULL},
 };

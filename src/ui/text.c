@@ -1,4 +1,5 @@
 #include <SDL_ttf.h>
+#include <hb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,31 @@ void text_free(struct text *t)
     flush(t);
     text_fonts_free(t->fonts);
     free(t);
+}
+
+void text_set_script_font(struct text *t, enum theme_font script, const char *file)
+{
+    static const hb_script_t scripts[THEME_N_FONTS][2] = {
+        [THEME_FONT_ARABIC] = {HB_SCRIPT_ARABIC, HB_SCRIPT_INVALID},
+        [THEME_FONT_HEBREW] = {HB_SCRIPT_HEBREW, HB_SCRIPT_INVALID},
+        [THEME_FONT_THAI] = {HB_SCRIPT_THAI, HB_SCRIPT_INVALID},
+        [THEME_FONT_DEVANAGARI] = {HB_SCRIPT_DEVANAGARI, HB_SCRIPT_INVALID},
+        [THEME_FONT_CYRILLIC] = {HB_SCRIPT_CYRILLIC, HB_SCRIPT_INVALID},
+        [THEME_FONT_GREEK] = {HB_SCRIPT_GREEK, HB_SCRIPT_INVALID},
+        [THEME_FONT_HAN] = {HB_SCRIPT_HAN, HB_SCRIPT_INVALID},
+        [THEME_FONT_KANA] = {HB_SCRIPT_HIRAGANA, HB_SCRIPT_KATAKANA},
+        [THEME_FONT_HANGUL] = {HB_SCRIPT_HANGUL, HB_SCRIPT_INVALID},
+    };
+    if ((unsigned)script >= THEME_N_FONTS || script == THEME_FONT_LATIN)
+        return;
+    for (int i = 0; i < 2 && scripts[script][i] != HB_SCRIPT_INVALID; i++) {
+        if (text_fonts_set_script(t->fonts, (uint32_t)scripts[script][i], file) != 0) {
+            log_warn("theme: font.%s %s can't be opened; fontconfig's choice is kept",
+                     theme_font_name(script), file);
+            return;
+        }
+    }
+    log_info("theme: font.%s %s", theme_font_name(script), file);
 }
 
 const char *text_font_path(const struct text *t)

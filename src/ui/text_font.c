@@ -20,6 +20,7 @@ LOG_MODULE("ui");
 #define CHAR_CACHE 256 /* direct-mapped by code point */
 #define BLOCK_CACHE 128
 #define MAX_MISSING 32
+#define MAX_OVERRIDES 16
 
 struct text_face {
     char *file;
@@ -53,6 +54,12 @@ struct text_fonts {
         uint32_t cp; /* + 1 so 0 is empty */
         struct text_face *face;
     } chars[CHAR_CACHE];
+    /* A theme's font per script (font.arabic = FILE), asked before the primary face. */
+    struct {
+        uint32_t script;
+        struct text_face *face;
+    } overrides[MAX_OVERRIDES];
+    int n_overrides;
     uint32_t missing[MAX_MISSING];
     int n_missing;
     bool fc_ready;
@@ -320,10 +327,40 @@ fail:
     return found;
 }
 
+int text_fonts_set_script(struct text_fonts *f, uint32_t script, const char *file)
+{
+    if (f->n_overrides == MAX_OVERRIDES)
+        return -1;
+    struct text_face *face = face_add(f, file, 0);
+    if (!face || !text_face_at(face, 32))
+        return -1;
+    for (int i = 0; i < f->n_overrides; i++) {
+        if (f->overrides[i].script == script) {
+            f->overrides[i].face = face;
+            return 0;
+        }
+    }
+    f->overrides[f->n_overrides].script = script;
+    f->overrides[f->n_overrides].face = face;
+    f->n_overrides++;
+    return 0;
+}
+
 struct text_face *text_fonts_for_script(struct text_fonts *f, uint32_t script, const char *lang,
                                         const uint32_t *cps, size_t n)
 {
     struct text_face *primary = f->faces[0];
+    for (int i = 0; i < f->n_overrides; i++) {
+        if (f->overrides[i].script != script)
+            continue;
+        /* A character the theme's face lacks goes the usual way (the primary face, then
+         * fontconfig), never to its .notdef. */
+        bool has = true;
+        for (size_t j = 0; j < n && has; j++)
+            has = text_face_has(f->overrides[i].face, cps[j]);
+        if (has)
+            return f->overrides[i].face;
+    }
     bool all = true;
     for (size_t i = 0; i < n && all; i++)
         all = text_face_has(primary, cps[i]);

@@ -39,6 +39,10 @@ struct text_face *text_fonts_primary(struct text_fonts *f);
  * missing coverage is logged once per script. */
 struct text_face *text_fonts_for_script(struct text_fonts *f, uint32_t script, const char *lang,
                                         const uint32_t *cps, size_t n);
+/* A font file for the runs of script (an hb_script_t), asked before the primary face and
+ * fontconfig: a theme's font.<script>. A run the file does not fully cover goes the usual way.
+ * Returns 0, or -1 when the file can't be opened (nothing changes then). */
+int text_fonts_set_script(struct text_fonts *f, uint32_t script, const char *file);
 /* The face for one character no face of its run has (an emoji in a Latin title): cached per
  * block of 128 code points, checked per character. NULL when none has it. */
 struct text_face *text_fonts_for_char(struct text_fonts *f, uint32_t cp);

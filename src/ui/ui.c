@@ -4,6 +4,7 @@
 
 #include "binge/error.h"
 #include "binge/log.h"
+#include <SDL_image.h>
 #include "ui_internal.h"
 
 LOG_MODULE("ui");
@@ -20,6 +21,10 @@ struct ui *ui_new(SDL_Renderer *renderer, const char *font_path, void (*wake)(vo
     SDL_RendererInfo info;
     ui->software =
         SDL_GetRendererInfo(renderer, &info) == 0 && (info.flags & SDL_RENDERER_SOFTWARE);
+    theme_default(&ui->theme);
+    for (int i = 0; i < 4; i++)
+        ui->safe_bp[i] = -1;
+    ui_apply_safe_area(ui);
     ui->text = text_new(font_path, err, errlen);
     if (!ui->text)
         goto fail;
@@ -58,6 +63,8 @@ void ui_free(struct ui *ui)
     if (ui->qr)
         SDL_DestroyTexture(ui->qr);
     free(ui->qr_text);
+    if (ui->logo)
+        SDL_DestroyTexture(ui->logo);
     free(ui);
 }
 
@@ -71,6 +78,7 @@ void ui_set_rtl(struct ui *ui, bool rtl)
     if (ui->rtl == rtl)
         return;
     ui->rtl = ui->mirror = rtl;
+    ui_apply_safe_area(ui);
     text_set_rtl(ui, rtl); /* neutral-only paragraphs read right to left too */
     /* What was composed for the other direction is composed again. */
     ui->hero_key[0] = '\0';
@@ -246,4 +254,131 @@ void ui_video_elsewhere(struct ui *ui, int width, int height)
 bool ui_video_has_frame(const struct ui *ui)
 {
     return ui->video_has_frame;
+}
+
+/* --- Theme --- */
+
+void ui_apply_safe_area(struct ui *ui)
+{
+    static const int dims[4] = {UI_WIDTH, UI_HEIGHT, UI_WIDTH, UI_HEIGHT};
+    int px[4];
+    for (int i = 0; i < 4; i++) {
+        int bp = ui->safe_bp[i] >= 0 ? ui->safe_bp[i] : UI_SAFE_DEFAULT_BP;
+        px[i] = (dims[i] * bp + 5000) / 10000;
+    }
+    /* The views lay out left to right and the mirror flips them: the layout's left margin is
+     * the screen's right one in an RTL UI. */
+    ui->safe[THEME_LEFT] = px[ui->rtl ? THEME_RIGHT : THEME_LEFT];
+    ui->safe[THEME_RIGHT] = px[ui->rtl ? THEME_LEFT : THEME_RIGHT];
+    ui->safe[THEME_TOP] = px[THEME_TOP];
+    ui->safe[THEME_BOTTOM] = px[THEME_BOTTOM];
+    /* What was composed with the old margins is composed again. */
+    ui->hero_key[0] = '\0';
+    ui->layer_key[0] = '\0';
+    ui->series_key[0] = '\0';
+    ui->clean = false;
+}
+
+void ui_set_safe_area(struct ui *ui, const int bp[4])
+{
+    for (int i = 0; i < 4; i++)
+        ui->safe_bp[i] = bp && bp[i] >= 0 && bp[i] <= THEME_SAFE_MAX_BP ? bp[i] : -1;
+    ui_apply_safe_area(ui);
+    log_info("safe area %d %d %d %d px (left top right bottom, layout)", ui->safe[THEME_LEFT],
+             ui->safe[THEME_TOP], ui->safe[THEME_RIGHT], ui->safe[THEME_BOTTOM]);
+}
+
+/* The logo is decoded once, here, on the UI thread: it is small by contract (UI_LOGO_MAX_BYTES,
+ * UI_LOGO_MAX_PIXELS, checked in the header before decoding), so it costs less than a poster. A
+ * logo that is missing, too large or not a PNG is logged and the name is drawn instead. */
+static SDL_Texture *logo_load(struct ui *ui, const char *path, int *w, int *h)
+{
+    SDL_Texture *tex = NULL;
+    SDL_Surface *sf = NULL;
+    unsigned char *buf = NULL;
+    const char *format = "unknown";
+    FILE *f = fopen(path, "rbe");
+    if (!f) {
+        log_warn("theme: logo %s: can't open it; the name is drawn instead", path);
+        goto fail;
+    }
+    buf = malloc(UI_LOGO_MAX_BYTES + 1);
+    if (!buf)
+        goto fail;
+    size_t len = fread(buf, 1, UI_LOGO_MAX_BYTES + 1, f);
+    if (len > UI_LOGO_MAX_BYTES) {
+        log_warn("theme: logo %s: over %u bytes; the name is drawn instead", path,
+                 (unsigned)UI_LOGO_MAX_BYTES);
+        goto fail;
+    }
+    int pw = 0, ph = 0;
+    if (image_probe(buf, len, &pw, &ph, &format) != 0 || strcmp(format, "PNG") != 0) {
+        log_warn("theme: logo %s: not a PNG with a readable header (%s); the name is drawn "
+                 "instead",
+                 path, format);
+        goto fail;
+    }
+    if ((uint64_t)pw * (uint64_t)ph > UI_LOGO_MAX_PIXELS) {
+        log_warn("theme: logo %s: %dx%d pixels, over the %u pixel limit; the name is drawn "
+                 "instead",
+                 path, pw, ph, (unsigned)UI_LOGO_MAX_PIXELS);
+        goto fail;
+    }
+    SDL_RWops *rw = SDL_RWFromConstMem(buf, (int)len);
+    sf = rw ? IMG_LoadTyped_RW(rw, 1, "PNG") : NULL;
+    if (!sf || sf->w != pw || sf->h != ph) {
+        log_warn("theme: logo %s: can't decode it (%s); the name is drawn instead", path,
+                 sf ? "its size is not its header's" : IMG_GetError());
+        goto fail;
+    }
+    tex = SDL_CreateTextureFromSurface(ui->renderer, sf);
+    if (!tex) {
+        log_warn("theme: logo %s: %s; the name is drawn instead", path, SDL_GetError());
+        goto fail;
+    }
+    SDL_SetTextureBlendMode(tex, SDL_BLENDMODE_BLEND);
+    SDL_SetTextureScaleMode(tex, SDL_ScaleModeLinear);
+    *w = pw;
+    *h = ph;
+fail:
+    if (sf)
+        SDL_FreeSurface(sf);
+    free(buf);
+    if (f)
+        fclose(f);
+    return tex;
+}
+
+void ui_set_theme(struct ui *ui, const struct theme *theme)
+{
+    ui->theme = *theme;
+    if (ui->logo)
+        SDL_DestroyTexture(ui->logo);
+    ui->logo = NULL;
+    if (theme->logo[0])
+        ui->logo = logo_load(ui, theme->logo, &ui->logo_w, &ui->logo_h);
+    for (int i = THEME_FONT_LATIN + 1; i < THEME_N_FONTS; i++)
+        if (theme->fonts[i][0])
+            text_set_script_font(ui->text, (enum theme_font)i, theme->fonts[i]);
+    /* Textures made with the old colours (the fades, the layers) are made again. */
+    SDL_Texture **made[] = {&ui->hero_fade, &ui->card_shade, &ui->hero_layer, &ui->layer,
+                            &ui->series_layer};
+    for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+        if (*made[i])
+            SDL_DestroyTexture(*made[i]);
+        *made[i] = NULL;
+    }
+    ui_apply_safe_area(ui);
+    log_info("theme \"%s\"%s%s", theme->name, ui->logo ? ", logo " : "",
+             ui->logo ? theme->logo : "");
+}
+
+const char *ui_brand_name(const struct ui *ui)
+{
+    return ui->theme.name;
+}
+
+bool ui_logo_drawn(const struct ui *ui)
+{
+    return ui->logo != NULL;
 }

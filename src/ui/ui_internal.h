@@ -8,29 +8,57 @@
 #include <stdint.h>
 
 #include "binge/i18n.h"
+#include "binge/theme.h"
 #include "binge/ui.h"
 #include "widgets.h"
 
 struct text;
 struct image_cache;
 
-/* Theme: one place for colours and sizes, in logical pixels. */
-#define UI_SAFE_X 96 /* 5% of 1920 */
-#define UI_SAFE_Y 54 /* 5% of 1080 */
-#define UI_SAFE_W (UI_WIDTH - 2 * UI_SAFE_X)
-#define UI_SAFE_H (UI_HEIGHT - 2 * UI_SAFE_Y)
+/* Theme: one place for colours and sizes, in logical pixels. The values come from the theme
+ * (include/binge/theme.h, ui_set_theme) and live in struct ui, so these names read the `ui` in
+ * scope: every drawing function has one. The safe area is per side, in the layout's terms: in an
+ * RTL UI (mirrored) the layout's left is the screen's right, so the two are swapped
+ * (ui_apply_safe_area). Default 5% of each side: 96 and 54 px. */
+#define UI_SAFE_X (ui->safe[THEME_LEFT])
+#define UI_SAFE_Y (ui->safe[THEME_TOP])
+#define UI_SAFE_R (ui->safe[THEME_RIGHT])  /* the right margin */
+#define UI_SAFE_B (ui->safe[THEME_BOTTOM]) /* the bottom margin */
+#define UI_SAFE_W (UI_WIDTH - UI_SAFE_X - UI_SAFE_R)
+#define UI_SAFE_H (UI_HEIGHT - UI_SAFE_Y - UI_SAFE_B)
 
-static const SDL_Color ui_color_bg = {16, 16, 24, 255};
-static const SDL_Color ui_color_text = {240, 240, 245, 255};
-static const SDL_Color ui_color_dim = {150, 150, 165, 255};
-static const SDL_Color ui_color_accent = {255, 72, 110, 255};
-static const SDL_Color ui_color_card = {44, 44, 60, 255};
-static const SDL_Color ui_color_error = {255, 120, 90, 255};
-static const SDL_Color ui_color_panel = {24, 24, 34, 235};
-/* Opaque, so the contrast of the text on it does not depend on what is behind. */
-static const SDL_Color ui_color_panel_solid = {24, 24, 34, 255};
+#define ui_color_bg (ui->theme.colors[THEME_BACKGROUND])
+#define ui_color_text (ui->theme.colors[THEME_TEXT])
+#define ui_color_dim (ui->theme.colors[THEME_TEXT_DIM])
+#define ui_color_soft (ui->theme.colors[THEME_TEXT_SOFT])
+#define ui_color_accent (ui->theme.colors[THEME_ACCENT])
+#define ui_color_card (ui->theme.colors[THEME_CARD])
+#define ui_color_card_dim (ui->theme.colors[THEME_CARD_DIM])
+#define ui_color_cell (ui->theme.colors[THEME_CELL])
+#define ui_color_error (ui->theme.colors[THEME_ERROR])
+#define ui_color_success (ui->theme.colors[THEME_SUCCESS])
+#define ui_color_panel (ui->theme.colors[THEME_PANEL])
 /* A focused row filled behind white text: darker than the accent for 4.5:1 (about 5:1). */
-static const SDL_Color ui_color_focus = {196, 28, 78, 255};
+#define ui_color_focus (ui->theme.colors[THEME_FOCUS])
+/* The panel made opaque, so the contrast of the text on it does not depend on what is behind. */
+#define ui_color_panel_solid (ui_opaque(ui->theme.colors[THEME_PANEL]))
+/* The scrims: the theme's shade (dark) or highlight (light) colour at alpha a. */
+#define ui_shade(a) (ui_alpha(ui->theme.colors[THEME_SHADE], (a)))
+#define ui_highlight(a) (ui_alpha(ui->theme.colors[THEME_HIGHLIGHT], (a)))
+/* The corner radius of panels, buttons, pills and placeholders (0: square). */
+#define UI_RADIUS (ui->theme.radius)
+
+static inline SDL_Color ui_opaque(SDL_Color c)
+{
+    c.a = 255;
+    return c;
+}
+
+static inline SDL_Color ui_alpha(SDL_Color c, Uint8 a)
+{
+    c.a = a;
+    return c;
+}
 
 struct ui {
     SDL_Renderer *renderer;
@@ -75,6 +103,13 @@ struct ui {
      * apply now: rtl, except while something is composed into a texture of its own size. */
     bool rtl;
     bool mirror;
+    /* The theme (ui_set_theme), the safe area in the layout's pixels per side (enum theme_side;
+     * swapped in an RTL UI), as asked in hundredths of a percent (-1: 5%), and the logo. */
+    struct theme theme;
+    int safe[4];
+    int safe_bp[4];
+    SDL_Texture *logo;
+    int logo_w, logo_h;
 };
 
 /* ui.c: the mirror of an RTL UI. Views lay out left to right in 1920x1080; in an RTL UI every
@@ -105,6 +140,13 @@ void ui_clip(struct ui *ui, const SDL_Rect *r);
 bool ui_mirror_pause(struct ui *ui);
 void ui_mirror_resume(struct ui *ui, bool was);
 
+/* ui.c: the safe area in layout pixels from safe_bp and the direction. */
+#define UI_SAFE_DEFAULT_BP 500 /* 5% */
+void ui_apply_safe_area(struct ui *ui);
+/* The logo's bounds: a small PNG, decoded once at ui_set_theme. */
+#define UI_LOGO_MAX_BYTES (1u << 20)
+#define UI_LOGO_MAX_PIXELS (1024u * 1024u)
+
 /* screens/player.c: the blurred poster, shared with the paywall. */
 SDL_Texture *ui_backdrop(struct ui *ui, const char *poster_url);
 /* Draws the blurred, dimmed poster over the whole screen, or plain background without one. */
@@ -118,6 +160,9 @@ void ui_draw_backdrop(struct ui *ui, const char *poster_url);
 struct text *text_new(const char *font_path, char *err, size_t errlen);
 void text_free(struct text *text);
 const char *text_font_path(const struct text *text);
+/* A theme's font file for a script (font.arabic = FILE), ahead of fontconfig's choice and of the
+ * primary face. A file that can't be opened or lacks the script is logged and not used. */
+void text_set_script_font(struct text *text, enum theme_font script, const char *file);
 /* An RTL UI (ar, he): a paragraph with any Arabic or Hebrew letter, or with no letter at all,
  * is right to left ("OK <Arabic>" too); Latin-only text stays left to right. In an LTR UI (the
  * default) each paragraph's first strong character decides. */

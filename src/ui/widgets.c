@@ -19,6 +19,77 @@ void ui_frame(struct ui *ui, SDL_Rect r, int t, SDL_Color c)
     ui_fill(ui, (SDL_Rect){r.x + r.w, r.y, t, r.h}, c);
 }
 
+/* How far in from the side row i (0 = the outermost) of a corner of radius rad lies. */
+static int corner_inset(int rad, int i)
+{
+    if (rad <= 0 || i >= rad)
+        return 0;
+    float dy = (float)rad - (float)i - 0.5f;
+    return rad - (int)lroundf(sqrtf((float)(rad * rad) - dy * dy));
+}
+
+void ui_fill_round(struct ui *ui, SDL_Rect r, SDL_Color c)
+{
+    int rad = UI_RADIUS;
+    if (rad > r.w / 2)
+        rad = r.w / 2;
+    if (rad > r.h / 2)
+        rad = r.h / 2;
+    if (rad <= 0) {
+        ui_fill(ui, r, c);
+        return;
+    }
+    /* Row by row through the corners, one rectangle between: every pixel drawn once, so a
+     * translucent colour blends evenly. */
+    for (int i = 0; i < rad; i++) {
+        int in = corner_inset(rad, i);
+        ui_fill(ui, (SDL_Rect){r.x + in, r.y + i, r.w - 2 * in, 1}, c);
+        ui_fill(ui, (SDL_Rect){r.x + in, r.y + r.h - 1 - i, r.w - 2 * in, 1}, c);
+    }
+    ui_fill(ui, (SDL_Rect){r.x, r.y + rad, r.w, r.h - 2 * rad}, c);
+}
+
+void ui_frame_round(struct ui *ui, SDL_Rect r, int t, SDL_Color c)
+{
+    int rad = UI_RADIUS;
+    if (rad > r.w / 2)
+        rad = r.w / 2;
+    if (rad > r.h / 2)
+        rad = r.h / 2;
+    if (rad <= 0) {
+        ui_frame(ui, r, t, c);
+        return;
+    }
+    /* The ring between r rounded by rad and r grown by t rounded by rad + t: per row, the outer
+     * span less the inner one; the straight middle as two bars. */
+    int orad = rad + t;
+    SDL_Rect o = {r.x - t, r.y - t, r.w + 2 * t, r.h + 2 * t};
+    for (int i = 0; i < orad; i++) {
+        for (int half = 0; half < 2; half++) {
+            int y = half ? o.y + o.h - 1 - i : o.y + i;
+            int oin = corner_inset(orad, i);
+            int ii = i - t; /* the row inside r, from its edge */
+            if (ii < 0) {
+                ui_fill(ui, (SDL_Rect){o.x + oin, y, o.w - 2 * oin, 1}, c);
+                continue;
+            }
+            int iin = corner_inset(rad, ii) + t;
+            ui_fill(ui, (SDL_Rect){o.x + oin, y, iin - oin, 1}, c);
+            ui_fill(ui, (SDL_Rect){o.x + o.w - iin, y, iin - oin, 1}, c);
+        }
+    }
+    int mid = o.h - 2 * orad;
+    ui_fill(ui, (SDL_Rect){o.x, o.y + orad, t, mid}, c);
+    ui_fill(ui, (SDL_Rect){o.x + o.w - t, o.y + orad, t, mid}, c);
+}
+
+/* The coloured stripe along a panel's top edge, kept inside its rounded corners. */
+static void panel_stripe(struct ui *ui, SDL_Rect r, SDL_Color c)
+{
+    int rad = UI_RADIUS < r.w / 2 ? UI_RADIUS : r.w / 2;
+    ui_fill(ui, (SDL_Rect){r.x + rad, r.y, r.w - 2 * rad, 8}, c);
+}
+
 void ui_gradient(struct ui *ui, SDL_Rect r, SDL_Color c0, SDL_Color c1)
 {
     const int bands = 24;
@@ -72,8 +143,8 @@ void ui_message_panel(struct ui *ui, const char *title, const char *detail, cons
         height = UI_SAFE_H;
     SDL_Rect r = {UI_WIDTH / 2 - w / 2, UI_HEIGHT / 2 - height / 2, w, height};
     /* Opaque: a poster or a frame behind must not show through the words. */
-    ui_fill(ui, r, ui_color_panel_solid);
-    ui_fill(ui, (SDL_Rect){r.x, r.y, r.w, 8}, is_error ? ui_color_error : ui_color_accent);
+    ui_fill_round(ui, r, ui_color_panel_solid);
+    panel_stripe(ui, r, is_error ? ui_color_error : ui_color_accent);
     int y = r.y + 50;
     y += text_draw_lines(ui, t, nt, 56, ui_color_text, UI_WIDTH / 2, y, TEXT_CENTER);
     if (nd)
@@ -103,8 +174,8 @@ void ui_toast(struct ui *ui, const char *toast)
         return;
     if (w > 900)
         w = 900;
-    SDL_Rect r = {UI_WIDTH - UI_SAFE_X - w - 48, UI_SAFE_Y, w + 48, h + 32};
-    ui_fill(ui, r, ui_color_panel);
+    SDL_Rect r = {UI_WIDTH - UI_SAFE_R - w - 48, UI_SAFE_Y, w + 48, h + 32};
+    ui_fill_round(ui, r, ui_color_panel);
     text_draw(ui, toast, 34, ui_color_text, r.x + 24, r.y + 16, TEXT_LEFT, w);
 }
 
@@ -146,9 +217,9 @@ int ui_button_list(struct ui *ui, int x, int y, int w, int h, int gap,
          * deep focus pink, grey on the dark panel. A disabled one is never filled pink. */
         SDL_Color fg = o->enabled ? ui_color_text : ui_color_dim;
         SDL_Color detail_fg = focused && o->enabled ? ui_color_text : ui_color_dim;
-        ui_fill(ui, b, focused && o->enabled ? ui_color_focus : ui_color_panel_solid);
+        ui_fill_round(ui, b, focused && o->enabled ? ui_color_focus : ui_color_panel_solid);
         if (focused && !o->enabled)
-            ui_frame(ui, b, 4, ui_color_accent);
+            ui_frame_round(ui, b, 4, ui_color_accent);
         int label_size = h >= 90 ? 36 : 32;
         int label_y = o->detail ? b.y + 10 : b.y + (h - text_line_height(ui, label_size)) / 2;
         text_draw(ui, o->label, label_size, fg, b.x + 32, label_y, TEXT_LEFT, b.w - 64);
@@ -195,7 +266,7 @@ void ui_scroll_row(struct ui *ui, SDL_Rect box, size_t n, int item_w, int gap, s
 void ui_draw_dialog(struct ui *ui, const struct ui_dialog_view *v)
 {
     /* The screen below stays visible, dimmed: the viewer sees where BACK returns. */
-    ui_fill(ui, (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT}, (SDL_Color){0, 0, 0, 170});
+    ui_fill(ui, (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT}, ui_shade(170));
     const int w = 900, pad = 60, bh = 84, gap = 18;
     size_t nb = v->n_buttons < UI_DIALOG_MAX_BUTTONS ? v->n_buttons : UI_DIALOG_MAX_BUTTONS;
     char t[3][TEXT_LINE_MAX], d[6][TEXT_LINE_MAX];
@@ -205,8 +276,8 @@ void ui_draw_dialog(struct ui *ui, const struct ui_dialog_view *v)
     int hh = v->hint ? text_line_height(ui, 28) + 24 : 0;
     int height = pad + th + (nd ? 24 + dh : 0) + 40 + (int)nb * (bh + gap) - gap + hh + pad;
     SDL_Rect r = {UI_WIDTH / 2 - w / 2, UI_HEIGHT / 2 - height / 2, w, height};
-    ui_fill(ui, r, ui_color_panel_solid);
-    ui_fill(ui, (SDL_Rect){r.x, r.y, r.w, 8}, ui_color_accent);
+    ui_fill_round(ui, r, ui_color_panel_solid);
+    panel_stripe(ui, r, ui_color_accent);
     int y = r.y + pad;
     y += text_draw_lines(ui, t, nt, 56, ui_color_text, UI_WIDTH / 2, y, TEXT_CENTER);
     if (nd)

@@ -22,6 +22,11 @@ struct ui;
 void ui_fill(struct ui *ui, SDL_Rect r, SDL_Color c);
 /* A frame of thickness t around r (outside it). */
 void ui_frame(struct ui *ui, SDL_Rect r, int thickness, SDL_Color c);
+/* The same with the theme's corner radius (ui->theme.radius, clamped to half the shorter side):
+ * for panels, buttons, pills, badges and focus frames. With radius 0, exactly ui_fill and
+ * ui_frame. */
+void ui_fill_round(struct ui *ui, SDL_Rect r, SDL_Color c);
+void ui_frame_round(struct ui *ui, SDL_Rect r, int thickness, SDL_Color c);
 /* A vertical gradient from c0 (top) to c1 (bottom), drawn in bands. */
 void ui_gradient(struct ui *ui, SDL_Rect r, SDL_Color c0, SDL_Color c1);
 

@@ -38,6 +38,8 @@ static const char *const env_vars[] = {
     "BINGE_CONNECT_TIMEOUT",
     "BINGE_HTTP_RETRIES",
     "BINGE_LANGUAGE",
+    "BINGE_THEME",
+    "BINGE_SAFE_AREA",
 };
 
 /* The defaults of --language and --state-dir come from these; setup pins them. */
@@ -174,6 +176,12 @@ static void check_server(const struct binge_options *o)
 static void check_server_https(const struct binge_options *o)
 {
     assert_string_equal(o->server_url, "https://api.example.com/base");
+}
+
+static void check_theme(const struct binge_options *o)
+{
+    assert_string_equal(o->theme, "acme");
+    assert_string_equal(o->safe_area, "2.5 3% 2.5 3");
 }
 
 static void check_headless(const struct binge_options *o)
@@ -369,7 +377,32 @@ static void test_argv_rows(void **state)
          NULL},
         {"--version", {"--version"}, OPTIONS_EXIT, "binge " BINGE_VERSION "\n", NULL, NULL},
 
+        {"--theme and --safe-area",
+         {"--theme", "acme", "--safe-area", "2.5 3% 2.5 3"},
+         OPTIONS_RUN,
+         NULL,
+         NULL,
+         check_theme},
         /* must fail, naming the option */
+        {"--safe-area over 10", {"--safe-area", "10.5"}, BINGE_EINVAL, NULL, "--safe-area", NULL},
+        {"--safe-area of two",
+         {"--safe-area=5 5"},
+         BINGE_EINVAL,
+         NULL,
+         "left top right bottom",
+         NULL},
+        {"--safe-area not a number",
+         {"--safe-area", "wide"},
+         BINGE_EINVAL,
+         NULL,
+         "percentage",
+         NULL},
+        {"--safe-area three decimals",
+         {"--safe-area", "2.125"},
+         BINGE_EINVAL,
+         NULL,
+         "percentage",
+         NULL},
         {"unknown option", {"--bogus"}, BINGE_EINVAL, NULL, "unknown option '--bogus'", NULL},
         {"unknown =value", {"--bogus=1"}, BINGE_EINVAL, NULL, "unknown option '--bogus=1'", NULL},
         {"--no- on a non-flag", {"--no-width"}, BINGE_EINVAL, NULL, "unknown option", NULL},

@@ -129,6 +129,7 @@ static void test_fill_and_bar_mirror(void **state)
 static void test_text_anchor_mirror(void **state)
 {
     struct canvas *c = *state;
+    const struct ui *ui = c->ui; /* ui_color_text and UI_SAFE_X read the theme in it */
     int l, r, w = 0, h = 0;
     assert_int_equal(text_measure(c->ui, "Hello 42", 40, &w, &h), 0);
     assert_true(w > 20);

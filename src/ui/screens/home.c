@@ -28,8 +28,6 @@
 #define HOME_BAR_PAD 26
 #define HOME_BAR_GAP 18
 #define HOME_BAR_TEXT 30
-/* Secondary text on the hero: bright enough for 4.5:1 over the darkest-dimmed backdrop. */
-static const SDL_Color hero_color_meta = {215, 215, 225, 255};
 
 static float lerp(float a, float b, float t)
 {
@@ -44,11 +42,11 @@ static void draw_continue(struct ui *ui, const struct catalog_item *item, SDL_Re
     int w = 0, h = 0;
     if (text_measure(ui, ep, 26, &w, &h) == 0) {
         SDL_Rect badge = {r.x + 10, r.y + 10, w + 20, h + 6};
-        ui_fill(ui, badge, ui_color_focus);
+        ui_fill_round(ui, badge, ui_color_focus);
         text_draw(ui, ep, 26, ui_color_text, badge.x + 10, badge.y + 3, TEXT_LEFT, 0);
     }
     SDL_Rect bar = {r.x, r.y + r.h - 10, r.w, 10};
-    ui_fill(ui, bar, (SDL_Color){0, 0, 0, 200});
+    ui_fill(ui, bar, ui_shade(200));
     if (item->duration_ms > 0) {
         int64_t pos = item->resume_ms < item->duration_ms ? item->resume_ms : item->duration_ms;
         bar.w = (int)(r.w * pos / item->duration_ms);
@@ -74,7 +72,7 @@ static void draw_card_title(struct ui *ui, const struct catalog_item *item, SDL_
                 float v = (float)y / (CARD_SHADE_N - 1);
                 Uint8 a = (Uint8)(235 * (v < 0.6f ? v / 0.6f : 1));
                 *(Uint32 *)((Uint8 *)sf->pixels + y * sf->pitch) =
-                    SDL_MapRGBA(sf->format, 0, 0, 0, a);
+                    SDL_MapRGBA(sf->format, ui_shade(a).r, ui_shade(a).g, ui_shade(a).b, a);
             }
             ui->card_shade = SDL_CreateTextureFromSurface(ui->renderer, sf);
             SDL_FreeSurface(sf);
@@ -94,7 +92,7 @@ static void draw_card_title(struct ui *ui, const struct catalog_item *item, SDL_
         ui_copy(ui, ui->card_shade, NULL, band);
     else
         ui_fill(ui, (SDL_Rect){r.x, bottom - h - 6, r.w, r.y + r.h - (bottom - h - 6)},
-                (SDL_Color){0, 0, 0, 190});
+                ui_shade(190));
     text_draw(ui, item->title, CARD_TITLE_SIZE, ui_color_text, r.x + r.w / 2, bottom - h,
               TEXT_CENTER, r.w - 20);
 }
@@ -113,19 +111,19 @@ static void draw_card(struct ui *ui, const struct catalog_item *item, int x, int
         draw_card_title(ui, item, r);
     } else {
         /* A titled placeholder while the poster loads or when it failed: never a hole. */
-        ui_fill(ui, r, ui_color_card);
+        ui_fill_round(ui, r, ui_color_card);
         text_draw_wrapped(ui, item->title, 24, ui_color_dim, r.x + 12, r.y + r.h / 2 - 30, r.w - 24,
                           3);
     }
     if (item->episode_id)
         draw_continue(ui, item, r);
     if (focus > 0)
-        ui_frame(ui, r, 6, ui_color_accent);
+        ui_frame_round(ui, r, 6, ui_color_accent);
 }
 
 /* The first card shown when the focus is on card `col` of a row of n: the row scrolls so the
  * focus keeps CARD_LEAD cards of context on its left, and never past its end. */
-static size_t row_first(size_t col, size_t n)
+static size_t row_first(const struct ui *ui, size_t col, size_t n)
 {
     size_t visible = (size_t)((UI_SAFE_W - (ROW_X - UI_SAFE_X)) / (CARD_W + CARD_GAP));
     return ui_scroll_first(col, n, visible ? visible : 1, CARD_LEAD);
@@ -205,7 +203,7 @@ static void compose_hero_backdrop(struct ui *ui, SDL_Texture *poster, SDL_Rect d
         sh = th;
     SDL_Rect src = {0, (th - sh) / 3, tw, sh};
     ui_copy(ui, poster, &src, dst);
-    ui_fill(ui, dst, (SDL_Color){0, 0, 0, 130});
+    ui_fill(ui, dst, ui_shade(130));
     SDL_Texture *fade = hero_fade(ui);
     if (fade)
         ui_copy_directional(ui, fade, NULL, dst);
@@ -271,7 +269,7 @@ static bool draw_hero_backdrop_cached(struct ui *ui, SDL_Texture *poster, const 
  * the text left of it reads at 4.5:1 or better. Worst case (a white poster): the dim leaves
  * 255 * (1 - 130/255) = 125 at most; where the text ends (x <= 1076) the fade still covers 46%
  * with the background, so the backdrop is at most 0.54 * 125 + 0.46 * 16 = 75, luminance 0.07,
- * against which ui_color_text reads at 7.7:1 and hero_color_meta at 6.1:1. */
+ * against which ui_color_text reads at 7.7:1 and ui_color_soft at 6.1:1. */
 static void draw_hero_backdrop(struct ui *ui, const char *poster_url)
 {
     SDL_Texture *poster = poster_url ? image_cache_texture(ui->images, poster_url) : NULL;
@@ -290,9 +288,9 @@ static void draw_hero(struct ui *ui, const struct ui_home_view *v)
     y += text_line_height(ui, 60) + 6;
     int mx = x;
     if (v->hero_meta)
-        mx += text_draw(ui, v->hero_meta, 30, hero_color_meta, x, y + 4, TEXT_LEFT,
-                        HOME_HERO_TEXT_W) +
-              24;
+        mx +=
+            text_draw(ui, v->hero_meta, 30, ui_color_soft, x, y + 4, TEXT_LEFT, HOME_HERO_TEXT_W) +
+            24;
     /* Genre tags after the meta line, as long as they fit. */
     for (size_t i = 0; i < item->n_genres; i++) {
         int w = 0, h = 0;
@@ -301,14 +299,47 @@ static void draw_hero(struct ui *ui, const struct ui_home_view *v)
         if (mx + w + 28 > x + HOME_HERO_TEXT_W)
             break;
         SDL_Rect tag = {mx, y, w + 28, h + 8};
-        ui_fill(ui, tag, (SDL_Color){255, 255, 255, 36});
-        ui_frame(ui, tag, 2, (SDL_Color){255, 255, 255, 90});
+        ui_fill(ui, tag, ui_highlight(36));
+        ui_frame(ui, tag, 2, ui_highlight(90));
         text_draw(ui, item->genres[i], 26, ui_color_text, mx + 14, y + 4, TEXT_LEFT, 0);
         mx += tag.w + 14;
     }
     y += text_line_height(ui, 30) + 22;
     if (item->synopsis)
-        text_draw_wrapped(ui, item->synopsis, 30, hero_color_meta, x, y, HOME_HERO_TEXT_W, 2);
+        text_draw_wrapped(ui, item->synopsis, 30, ui_color_soft, x, y, HOME_HERO_TEXT_W, 2);
+}
+
+/* The brand, top left: the theme's logo fitted into HOME_LOGO_W x HOME_LOGO_H (never scaled
+ * up past 2x, never flipped in an RTL UI), else its name in the accent colour in the room left of
+ * the bar. */
+#define HOME_LOGO_W (HOME_BAR_X - 20)
+#define HOME_LOGO_H 64
+static void draw_brand(struct ui *ui)
+{
+    if (ui->logo && ui->logo_w > 0 && ui->logo_h > 0) {
+        int w = HOME_LOGO_W, h = (int)((int64_t)ui->logo_h * HOME_LOGO_W / ui->logo_w);
+        if (h > HOME_LOGO_H) {
+            h = HOME_LOGO_H;
+            w = (int)((int64_t)ui->logo_w * HOME_LOGO_H / ui->logo_h);
+        }
+        if (w > 2 * ui->logo_w || h > 2 * ui->logo_h) {
+            w = 2 * ui->logo_w;
+            h = 2 * ui->logo_h;
+        }
+        ui_copy(
+            ui, ui->logo, NULL,
+            (SDL_Rect){UI_SAFE_X, UI_SAFE_Y + (HOME_LOGO_H - h) / 2, w > 0 ? w : 1, h > 0 ? h : 1});
+        return;
+    }
+    /* A longer name than "binge" steps down in size to fit (to 36 px, cut past that), on the
+     * same baseline band. */
+    int size = 64, w = 0, h = 0;
+    if (text_measure(ui, ui->theme.name, size, &w, &h) == 0 && w > HOME_LOGO_W) {
+        size = 64 * HOME_LOGO_W / w;
+        size = size < 36 ? 36 : size;
+    }
+    text_draw(ui, ui->theme.name, size, ui_color_accent, UI_SAFE_X, UI_SAFE_Y - 6 + (64 - size) / 2,
+              TEXT_LEFT, HOME_LOGO_W);
 }
 
 /* The top bar: pills right of the logo, the focused one filled. Returns the x after it. */
@@ -320,9 +351,9 @@ static int draw_bar(struct ui *ui, const struct ui_home_view *v, int x)
             continue;
         bool focused = v->bar_focused && i == v->bar_focus;
         SDL_Rect r = {x, HOME_BAR_Y, w + 2 * HOME_BAR_PAD, HOME_BAR_H};
-        ui_fill(ui, r, focused ? ui_color_focus : ui_color_card);
+        ui_fill_round(ui, r, focused ? ui_color_focus : ui_color_card);
         if (focused)
-            ui_frame(ui, r, 3, ui_color_text);
+            ui_frame_round(ui, r, 3, ui_color_text);
         text_draw(ui, v->bar[i], HOME_BAR_TEXT, focused ? ui_color_text : ui_color_dim,
                   x + HOME_BAR_PAD, HOME_BAR_Y + (HOME_BAR_H - h) / 2, TEXT_LEFT, 0);
         x += r.w + HOME_BAR_GAP;
@@ -336,11 +367,11 @@ void ui_draw_home(struct ui *ui, const struct ui_home_view *v)
     SDL_RenderClear(ui->renderer);
     if (v->home && v->home->n_shelves && v->hero)
         draw_hero_backdrop(ui, v->hero->poster_url);
-    text_draw(ui, "binge", 64, ui_color_accent, UI_SAFE_X, UI_SAFE_Y - 6, TEXT_LEFT, 0);
+    draw_brand(ui);
     int bar_end = draw_bar(ui, v, UI_SAFE_X + HOME_BAR_X);
     if (v->header_right)
-        text_draw(ui, v->header_right, 30, ui_color_dim, UI_WIDTH - UI_SAFE_X, UI_SAFE_Y + 18,
-                  TEXT_RIGHT, UI_WIDTH - UI_SAFE_X - bar_end - 20);
+        text_draw(ui, v->header_right, 30, ui_color_dim, UI_WIDTH - UI_SAFE_R, UI_SAFE_Y + 18,
+                  TEXT_RIGHT, UI_WIDTH - UI_SAFE_R - bar_end - 20);
 
     const struct catalog_home *home = v->home;
     if (!home || home->n_shelves == 0) {
@@ -364,7 +395,7 @@ void ui_draw_home(struct ui *ui, const struct ui_home_view *v)
     float top =
         moving_rows ? lerp((float)v->from_shelf, (float)v->focus_shelf, e) : (float)v->focus_shelf;
     SDL_Rect clip = {UI_SAFE_X, HOME_LIST_Y - 24, UI_SAFE_W,
-                     UI_HEIGHT - UI_SAFE_Y - (HOME_LIST_Y - 24)};
+                     UI_HEIGHT - UI_SAFE_B - (HOME_LIST_Y - 24)};
     ui_clip(ui, &clip);
     for (size_t s = 0; s < home->n_shelves; s++) {
         float rel = (float)s - top;
@@ -373,9 +404,9 @@ void ui_draw_home(struct ui *ui, const struct ui_home_view *v)
         const struct catalog_shelf *shelf = &home->shelves[s];
         bool focused = s == v->focus_shelf && !v->bar_focused;
         size_t col = v->focus_item[s];
-        float first = (float)row_first(col, shelf->n_items);
+        float first = (float)row_first(ui, col, shelf->n_items);
         if (s == v->focus_shelf && v->from_shelf == s && v->from_item != col)
-            first = lerp((float)row_first(v->from_item, shelf->n_items), first, e);
+            first = lerp((float)row_first(ui, v->from_item, shelf->n_items), first, e);
         /* The focus grows in on its new card (at once when it comes back from the bar). */
         float grow = v->from_shelf == v->focus_shelf && v->from_item == col ? 1 : e;
         draw_shelf(ui, shelf, HOME_LIST_Y + (int)(rel * HOME_ROW_H), focused, first,
@@ -396,8 +427,8 @@ void ui_draw_home(struct ui *ui, const struct ui_home_view *v)
             if (w > UI_SAFE_W - 400)
                 w = UI_SAFE_W - 400;
             /* Under the wallet line, right-aligned, clear of the shelf titles on the left. */
-            SDL_Rect r = {UI_WIDTH - UI_SAFE_X - w - 40, UI_SAFE_Y + 66, w + 40, h + 16};
-            ui_fill(ui, r, ui_color_panel);
+            SDL_Rect r = {UI_WIDTH - UI_SAFE_R - w - 40, UI_SAFE_Y + 66, w + 40, h + 16};
+            ui_fill_round(ui, r, ui_color_panel);
             text_draw(ui, line, 28, v->status_is_error ? ui_color_error : ui_color_text, r.x + 20,
                       r.y + 8, TEXT_LEFT, w);
         }

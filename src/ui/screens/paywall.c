@@ -13,9 +13,9 @@ void ui_draw_paywall(struct ui *ui, const struct ui_paywall_view *v)
     if (tex)
         ui_copy(ui, tex, NULL, poster);
     else
-        ui_fill(ui, poster, ui_color_card);
+        ui_fill_round(ui, poster, ui_color_card);
 
-    int x = poster.x + poster.w + 90, w = UI_WIDTH - UI_SAFE_X - x;
+    int x = poster.x + poster.w + 90, w = UI_WIDTH - UI_SAFE_R - x;
     int y = UI_SAFE_Y + 90;
     char line[320];
     text_draw(ui, v->series_title, 40, ui_color_dim, x, y, TEXT_LEFT, w);
@@ -45,8 +45,8 @@ void ui_draw_paywall(struct ui *ui, const struct ui_paywall_view *v)
         ui_spinner(ui, x + 800, by - 60, 30, v->now_ms);
     /* A status is a sentence the viewer must read whole ("Not enough coins: ..."): wrapped. */
     if (v->status)
-        ui_text_block(ui, v->status, (SDL_Rect){x, by + 10, w, UI_HEIGHT - UI_SAFE_Y - 70 - by}, 32,
+        ui_text_block(ui, v->status, (SDL_Rect){x, by + 10, w, UI_HEIGHT - UI_SAFE_B - 70 - by}, 32,
                       26, v->status_is_error ? ui_color_error : ui_color_text, TEXT_LEFT);
     text_draw(ui, _("OK to choose, BACK to return"), 28, ui_color_dim, x,
-              UI_HEIGHT - UI_SAFE_Y - 50, TEXT_LEFT, w);
+              UI_HEIGHT - UI_SAFE_B - 50, TEXT_LEFT, w);
 }

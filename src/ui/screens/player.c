@@ -109,13 +109,13 @@ static void draw_side_panel(struct ui *ui, const struct ui_player_view *v, SDL_R
     text_draw(ui, ep, 36, ui_color_dim, x, y, TEXT_LEFT, w);
     y += 76;
     /* The tracks the AUDIO and SUBTITLES keys go through, the one playing in full white. */
-    int bottom = UI_HEIGHT - UI_SAFE_Y - 190;
+    int bottom = UI_HEIGHT - UI_SAFE_B - 190;
     y = draw_track_list(ui, _("Audio"), v->audio_tracks, v->audio_selected, x, y, w, bottom);
     /* Subtitles off: none of them is bright. */
     draw_track_list(ui, _("Subtitles"), v->subtitle_tracks, v->subtitle_selected, x, y + 20, w,
                     bottom);
     if (v->next_up) {
-        int ny = UI_HEIGHT - UI_SAFE_Y - 170;
+        int ny = UI_HEIGHT - UI_SAFE_B - 170;
         text_draw(ui, _("Next up"), 28, ui_color_accent, x, ny, TEXT_LEFT, w);
         text_draw_wrapped(ui, v->next_up, 34, ui_color_text, x, ny + 44, w, 2);
     }
@@ -123,10 +123,9 @@ static void draw_side_panel(struct ui *ui, const struct ui_player_view *v, SDL_R
 
 static void draw_progress(struct ui *ui, const struct ui_player_view *v)
 {
-    ui_gradient(ui, (SDL_Rect){0, UI_HEIGHT - 220, UI_WIDTH, 220}, (SDL_Color){0, 0, 0, 0},
-                (SDL_Color){0, 0, 0, 200});
-    SDL_Rect bar = {UI_SAFE_X, UI_HEIGHT - UI_SAFE_Y - 40, UI_SAFE_W, 10};
-    ui_fill(ui, bar, (SDL_Color){255, 255, 255, 70});
+    ui_gradient(ui, (SDL_Rect){0, UI_HEIGHT - 220, UI_WIDTH, 220}, ui_shade(0), ui_shade(200));
+    SDL_Rect bar = {UI_SAFE_X, UI_HEIGHT - UI_SAFE_B - 40, UI_SAFE_W, 10};
+    ui_fill(ui, bar, ui_highlight(70));
     if (v->duration_ms > 0 && v->position_ms >= 0) {
         int64_t pos = v->position_ms > v->duration_ms ? v->duration_ms : v->position_ms;
         SDL_Rect done = bar;
@@ -137,7 +136,7 @@ static void draw_progress(struct ui *ui, const struct ui_player_view *v)
     ui_format_time(v->position_ms, a, sizeof(a));
     ui_format_time(v->duration_ms, b, sizeof(b));
     snprintf(t, sizeof(t), "%s / %s", a, b);
-    text_draw(ui, t, 32, ui_color_text, UI_WIDTH - UI_SAFE_X, bar.y - 50, TEXT_RIGHT, 0);
+    text_draw(ui, t, 32, ui_color_text, UI_WIDTH - UI_SAFE_R, bar.y - 50, TEXT_RIGHT, 0);
     if (v->state == PLAYER_PAUSED) {
         ui_fill(ui, (SDL_Rect){UI_WIDTH / 2 - 50, UI_HEIGHT / 2 - 60, 36, 120}, ui_color_text);
         ui_fill(ui, (SDL_Rect){UI_WIDTH / 2 + 14, UI_HEIGHT / 2 - 60, 36, 120}, ui_color_text);
@@ -147,8 +146,7 @@ static void draw_progress(struct ui *ui, const struct ui_player_view *v)
 /* Title and episode across the top, for video that leaves no room for the side panel. */
 static void draw_title_bar(struct ui *ui, const struct ui_player_view *v)
 {
-    ui_gradient(ui, (SDL_Rect){0, 0, UI_WIDTH, 240}, (SDL_Color){0, 0, 0, 200},
-                (SDL_Color){0, 0, 0, 0});
+    ui_gradient(ui, (SDL_Rect){0, 0, UI_WIDTH, 240}, ui_shade(200), ui_shade(0));
     text_draw(ui, v->series_title, 52, ui_color_text, UI_SAFE_X, UI_SAFE_Y, TEXT_LEFT, UI_SAFE_W);
     char ep[128];
     if (v->episode_count > 0)
@@ -178,9 +176,9 @@ static void draw_subtitle(struct ui *ui, const char *cue, SDL_Rect video, bool o
     if (w > max_w)
         w = max_w;
     int lh = text_line_height(ui, SIZE);
-    int y = UI_HEIGHT - UI_SAFE_Y - (overlay ? 230 : 110) - (n - 1) * lh;
+    int y = UI_HEIGHT - UI_SAFE_B - (overlay ? 230 : 110) - (n - 1) * lh;
     SDL_Rect box = {UI_WIDTH / 2 - w / 2 - 16, y - 8, w + 32, n * lh + 16};
-    ui_fill(ui, box, (SDL_Color){0, 0, 0, 170});
+    ui_fill(ui, box, ui_shade(170));
     text_draw_lines(ui, lines, n, SIZE, ui_color_text, UI_WIDTH / 2, y, TEXT_CENTER);
 }
 
@@ -189,7 +187,7 @@ static void draw_info(struct ui *ui, const char *info)
     /* Each line of info wrapped into the panel (an error's detail can be long). */
     char lines[TEXT_MAX_LINES][TEXT_LINE_MAX];
     bool first[TEXT_MAX_LINES] = {false};
-    SDL_Rect r = {UI_WIDTH - UI_SAFE_X - 600, UI_SAFE_Y + 130, 600, 0};
+    SDL_Rect r = {UI_WIDTH - UI_SAFE_R - 600, UI_SAFE_Y + 130, 600, 0};
     int n = 0;
     for (const char *p = info; *p && n < TEXT_MAX_LINES;) {
         size_t len = strcspn(p, "\n");
@@ -200,7 +198,7 @@ static void draw_info(struct ui *ui, const char *info)
         p += len + (p[len] == '\n');
     }
     r.h = 30 + n * 40;
-    ui_fill(ui, r, ui_color_panel);
+    ui_fill_round(ui, r, ui_color_panel);
     for (int i = 0; i < n; i++)
         text_draw(ui, lines[i], 28, first[i] ? ui_color_accent : ui_color_text, r.x + 20,
                   r.y + 15 + i * 40, TEXT_LEFT, 0);
@@ -208,9 +206,9 @@ static void draw_info(struct ui *ui, const char *info)
 
 static void draw_volume(struct ui *ui, const struct ui_player_view *v)
 {
-    SDL_Rect r = {UI_WIDTH - UI_SAFE_X - 80, UI_HEIGHT / 2 - 200, 24, 400};
-    ui_fill(ui, (SDL_Rect){r.x - 20, r.y - 20, r.w + 40, r.h + 100}, ui_color_panel);
-    ui_fill(ui, r, (SDL_Color){255, 255, 255, 60});
+    SDL_Rect r = {UI_WIDTH - UI_SAFE_R - 80, UI_HEIGHT / 2 - 200, 24, 400};
+    ui_fill_round(ui, (SDL_Rect){r.x - 20, r.y - 20, r.w + 40, r.h + 100}, ui_color_panel);
+    ui_fill(ui, r, ui_highlight(60));
     int level = v->muted ? 0 : v->volume_pct;
     SDL_Rect lvl = {r.x, r.y + r.h - r.h * level / 100, r.w, r.h * level / 100};
     if (lvl.h > 0) /* an empty rectangle would still draw a line */
@@ -248,7 +246,7 @@ static void draw_pillars(struct ui *ui, const struct ui_player_view *v, SDL_Text
 {
     if (back) {
         SDL_RenderCopy(ui->renderer, back, NULL, NULL);
-        ui_fill(ui, (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT}, (SDL_Color){0, 0, 0, 170});
+        ui_fill(ui, (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT}, ui_shade(170));
     }
     draw_side_panel(ui, v, vr);
 }
@@ -346,7 +344,7 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
             draw_pillars(ui, v, back, vr);
     } else if (back) {
         SDL_RenderCopy(ui->renderer, back, NULL, NULL);
-        ui_fill(ui, (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT}, (SDL_Color){0, 0, 0, 170});
+        ui_fill(ui, (SDL_Rect){0, 0, UI_WIDTH, UI_HEIGHT}, ui_shade(170));
     }
     if (video && ui->video_external) {
         /* A plane sink draws the picture: leave its rectangle clear (and transparent, for a
@@ -363,7 +361,7 @@ void ui_draw_player(struct ui *ui, const struct ui_player_view *v)
         SDL_Rect r = {UI_WIDTH / 2 - 300, UI_HEIGHT / 2 - 450, 600, 900};
         if (poster) {
             ui_copy(ui, poster, NULL, r);
-            ui_fill(ui, r, (SDL_Color){0, 0, 0, 150});
+            ui_fill(ui, r, ui_shade(150));
         } else if (!v->message_title) {
             /* (A message panel covers the middle; the title's top would show above it.) */
             text_draw(ui, v->series_title, 56, ui_color_dim, UI_WIDTH / 2, UI_HEIGHT / 2 - 200,

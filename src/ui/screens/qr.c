@@ -74,14 +74,14 @@ void ui_draw_qr_screen(struct ui *ui, const struct ui_qr_view *v)
         text_draw(ui, v->status, 36, v->status_is_error ? ui_color_error : ui_color_text,
                   x + (v->busy ? 80 : 0), y + 50, TEXT_LEFT, w);
     if (v->hint)
-        text_draw(ui, v->hint, 30, ui_color_dim, x, UI_HEIGHT - UI_SAFE_Y - 50, TEXT_LEFT, w);
+        text_draw(ui, v->hint, 30, ui_color_dim, x, UI_HEIGHT - UI_SAFE_B - 50, TEXT_LEFT, w);
 
     int modules = 0;
     SDL_Texture *qr = v->qr_text ? qr_texture(ui, v->qr_text, &modules) : NULL;
     if (qr) {
         /* Whole pixels per module keep the code sharp and scannable off a TV. */
         int size = 600 / modules * modules;
-        SDL_Rect r = {UI_WIDTH - UI_SAFE_X - 40 - size, UI_HEIGHT / 2 - size / 2, size, size};
+        SDL_Rect r = {UI_WIDTH - UI_SAFE_R - 40 - size, UI_HEIGHT / 2 - size / 2, size, size};
         ui_copy(ui, qr, NULL, r); /* placed mirrored in RTL, its modules never flipped */
     }
 }

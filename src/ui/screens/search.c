@@ -13,7 +13,7 @@
 #define KEY_H 78
 #define KEY_GAP 12
 #define RIGHT_X (KB_X + KB_W + 72)
-#define RIGHT_W (UI_WIDTH - UI_SAFE_X - RIGHT_X)
+#define RIGHT_W (UI_WIDTH - UI_SAFE_R - RIGHT_X)
 #define HEADING_Y QUERY_Y
 #define GRID_Y (QUERY_Y + 84)
 #define CARD_W 180
@@ -37,9 +37,9 @@ static void draw_keys(struct ui *ui, const struct ui_search_view *v)
             SDL_Rect k = {KB_X + (int)c * (w + KEY_GAP), KEYS_Y + (int)r * (KEY_H + KEY_GAP), w,
                           KEY_H};
             bool focused = v->keys_focused && r == v->key_row && c == v->key_col;
-            ui_fill(ui, k, focused ? ui_color_focus : ui_color_card);
+            ui_fill_round(ui, k, focused ? ui_color_focus : ui_color_card);
             if (focused)
-                ui_frame(ui, k, 4, ui_color_text);
+                ui_frame_round(ui, k, 4, ui_color_text);
             const char *label = v->keys[r * v->key_cols + c];
             int size = n == v->key_cols ? 38 : 30;
             int tw = 0, th = 0;
@@ -72,12 +72,12 @@ static void draw_result(struct ui *ui, const struct catalog_item *item, SDL_Rect
     if (poster) {
         ui_copy(ui, poster, NULL, r);
     } else {
-        ui_fill(ui, r, ui_color_card);
+        ui_fill_round(ui, r, ui_color_card);
         ui_text_block(ui, item->title, (SDL_Rect){r.x + 10, r.y + r.h / 2 - 40, r.w - 20, 80}, 24,
                       18, ui_color_dim, TEXT_CENTER);
     }
     if (focused)
-        ui_frame(ui, r, 6, ui_color_accent);
+        ui_frame_round(ui, r, 6, ui_color_accent);
     /* The whole title, on two lines at most. */
     int h = text_draw_wrapped(ui, item->title, 24, focused ? ui_color_text : ui_color_dim, r.x,
                               r.y + r.h + 12, r.w + CARD_GAP_X - 8, 2);
@@ -126,7 +126,7 @@ void ui_draw_search(struct ui *ui, const struct ui_search_view *v)
         text_draw(ui, v->heading, 40, v->heading_is_error ? ui_color_error : ui_color_text, RIGHT_X,
                   HEADING_Y, TEXT_LEFT, RIGHT_W - 80);
     if (v->busy)
-        ui_spinner(ui, UI_WIDTH - UI_SAFE_X - 30, HEADING_Y + 26, 22, v->now_ms);
+        ui_spinner(ui, UI_WIDTH - UI_SAFE_R - 30, HEADING_Y + 26, 22, v->now_ms);
     if (v->n_results) {
         draw_results(ui, v);
     } else if (v->n_recents) {

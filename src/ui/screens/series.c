@@ -11,7 +11,7 @@
 #define SP_POSTER_W 400
 #define SP_POSTER_H 600
 #define SP_X (SP_POSTER_X + SP_POSTER_W + 64)
-#define SP_W (UI_WIDTH - UI_SAFE_X - SP_X)
+#define SP_W (UI_WIDTH - UI_SAFE_R - SP_X)
 #define SP_BUTTONS_Y (UI_SAFE_Y + 346)
 #define SP_BUTTON_H 76
 #define SP_TABS_Y (SP_BUTTONS_Y + SP_BUTTON_H + 32)
@@ -21,10 +21,6 @@
 #define SP_CELL_GAP 14
 #define SP_CELL_W ((SP_W - (UI_SERIES_COLS - 1) * SP_CELL_GAP) / UI_SERIES_COLS)
 #define SP_CELL_H 110
-
-static const SDL_Color sp_locked_bg = {30, 30, 42, 235};
-static const SDL_Color sp_cell_bg = {52, 52, 70, 235};
-static const SDL_Color sp_free = {120, 220, 150, 255};
 
 /* A padlock at (x, y), 20x26: closed, or open (the shackle lifted off the body on the right). */
 static void draw_lock(struct ui *ui, int x, int y, bool open, SDL_Color c)
@@ -102,7 +98,7 @@ static void draw_header(struct ui *ui, const struct ui_series_view *v,
     if (tex) {
         ui_copy(ui, tex, NULL, poster); /* placed mirrored in RTL, never flipped */
     } else {
-        ui_fill(ui, poster, ui_color_card);
+        ui_fill_round(ui, poster, ui_color_card);
         text_draw_wrapped(ui, v->title, 34, ui_color_dim, poster.x + 20, poster.y + 260,
                           poster.w - 40, 3);
     }
@@ -202,11 +198,11 @@ void ui_series_release(struct ui *ui)
 
 static void draw_button(struct ui *ui, SDL_Rect r, const char *label, bool focused, bool marked)
 {
-    ui_fill(ui, r, focused ? ui_color_focus : ui_color_panel_solid);
+    ui_fill_round(ui, r, focused ? ui_color_focus : ui_color_panel_solid);
     if (focused)
-        ui_frame(ui, r, 4, ui_color_text);
+        ui_frame_round(ui, r, 4, ui_color_text);
     else if (marked)
-        ui_frame(ui, r, 2, ui_color_accent);
+        ui_frame_round(ui, r, 2, ui_color_accent);
     int w = 0, h = 0;
     text_measure(ui, label, 34, &w, &h);
     text_draw(ui, label, 34, ui_color_text, r.x + r.w / 2, r.y + (r.h - h) / 2, TEXT_CENTER,
@@ -218,9 +214,9 @@ static void draw_cell(struct ui *ui, const struct ui_series_view *v, size_t i, S
 {
     const struct catalog_episode *ep = &v->series->episodes[i];
     bool locked = ep->state == CATALOG_LOCKED;
-    ui_fill(ui, r, focused ? ui_color_focus : locked ? sp_locked_bg : sp_cell_bg);
+    ui_fill_round(ui, r, focused ? ui_color_focus : locked ? ui_color_card_dim : ui_color_cell);
     if (focused)
-        ui_frame(ui, r, 4, ui_color_text);
+        ui_frame_round(ui, r, 4, ui_color_text);
     char num[16];
     snprintf(num, sizeof(num), "%d", ep->index);
     text_draw(ui, num, 40, locked && !focused ? ui_color_dim : ui_color_text, r.x + r.w / 2,
@@ -236,22 +232,22 @@ static void draw_cell(struct ui *ui, const struct ui_series_view *v, size_t i, S
         text_draw(ui, price, 24, focused ? ui_color_text : ui_color_accent, x + 28, by, TEXT_LEFT,
                   0);
     } else if (ep->state == CATALOG_FREE) {
-        text_draw(ui, _("FREE"), 22, focused ? ui_color_text : sp_free, r.x + r.w / 2, by + 2,
-                  TEXT_CENTER, r.w - 8);
+        text_draw(ui, _("FREE"), 22, focused ? ui_color_text : ui_color_success, r.x + r.w / 2,
+                  by + 2, TEXT_CENTER, r.w - 8);
     } else {
-        draw_lock(ui, r.x + r.w / 2 - 10, by, true, focused ? ui_color_text : sp_free);
+        draw_lock(ui, r.x + r.w / 2 - 10, by, true, focused ? ui_color_text : ui_color_success);
     }
     /* Watched: a full bar and a check in the top right corner (clear of the mark below, whose
      * label's width varies with the language); part-way: its own bar. */
     int pct = v->progress_pct ? v->progress_pct[i] : -1;
     if (pct >= 0) {
         SDL_Rect bar = {r.x, r.y + r.h - 6, r.w, 6};
-        ui_fill(ui, bar, (SDL_Color){0, 0, 0, 160});
+        ui_fill(ui, bar, ui_shade(160));
         bar.w = r.w * pct / 100;
         ui_fill(ui, bar, focused ? ui_color_text : ui_color_accent);
     }
     if (pct >= 100)
-        draw_check(ui, r.x + r.w - 26, r.y + 8, 18, 3, focused ? ui_color_text : sp_free);
+        draw_check(ui, r.x + r.w - 26, r.y + 8, 18, 3, focused ? ui_color_text : ui_color_success);
 }
 
 void ui_draw_series(struct ui *ui, const struct ui_series_view *v)
@@ -293,9 +289,9 @@ void ui_draw_series(struct ui *ui, const struct ui_series_view *v)
             SDL_Rect r = {SP_X + (int)(t - first) * (SP_TAB_W + 16), SP_TABS_Y, SP_TAB_W, SP_TAB_H};
             bool focused = v->zone == 1 && t == range;
             if (focused)
-                ui_fill(ui, r, ui_color_focus);
+                ui_fill_round(ui, r, ui_color_focus);
             else if (t == range)
-                ui_fill(ui, r, ui_color_panel_solid);
+                ui_fill_round(ui, r, ui_color_panel_solid);
             if (t == range)
                 ui_fill(ui, (SDL_Rect){r.x, r.y + r.h - 4, r.w, 4},
                         focused ? ui_color_text : ui_color_accent);
@@ -321,7 +317,7 @@ void ui_draw_series(struct ui *ui, const struct ui_series_view *v)
             draw_cell(ui, v, focused_i, r, true);
         }
     }
-    int hy = UI_HEIGHT - UI_SAFE_Y - 44;
+    int hy = UI_HEIGHT - UI_SAFE_B - 44;
     if (v->status)
         ui_text_block(ui, v->status, (SDL_Rect){SP_X, hy - 46, SP_W, 80}, 30, 24, ui_color_error,
                       TEXT_LEFT);
@@ -344,11 +340,11 @@ static void draw_strip_cell(struct ui *ui, size_t i, SDL_Rect r, bool focused, v
     const struct ui_episode_strip_view *v = ((struct strip_ctx *)data)->v;
     const struct catalog_episode *ep = &v->series->episodes[i];
     bool locked = ep->state == CATALOG_LOCKED;
-    ui_fill(ui, r, focused ? ui_color_focus : locked ? sp_locked_bg : sp_cell_bg);
+    ui_fill_round(ui, r, focused ? ui_color_focus : locked ? ui_color_card_dim : ui_color_cell);
     if (focused)
-        ui_frame(ui, r, 4, ui_color_text);
+        ui_frame_round(ui, r, 4, ui_color_text);
     else if (ep->index == v->playing)
-        ui_frame(ui, r, 3, ui_color_accent);
+        ui_frame_round(ui, r, 3, ui_color_accent);
     char num[16];
     snprintf(num, sizeof(num), "%d", ep->index);
     text_draw(ui, num, 40, ui_color_text, r.x + r.w / 2, r.y + 18, TEXT_CENTER, r.w - 8);
@@ -359,10 +355,11 @@ static void draw_strip_cell(struct ui *ui, size_t i, SDL_Rect r, bool focused, v
         text_draw(ui, price, 24, focused ? ui_color_text : ui_color_accent, r.x + 52,
                   r.y + r.h - 42, TEXT_LEFT, 0);
     } else if (ep->state == CATALOG_FREE) {
-        text_draw(ui, _("FREE"), 22, focused ? ui_color_text : sp_free, r.x + r.w / 2,
+        text_draw(ui, _("FREE"), 22, focused ? ui_color_text : ui_color_success, r.x + r.w / 2,
                   r.y + r.h - 40, TEXT_CENTER, r.w - 8);
     } else {
-        draw_lock(ui, r.x + r.w / 2 - 10, r.y + r.h - 42, true, focused ? ui_color_text : sp_free);
+        draw_lock(ui, r.x + r.w / 2 - 10, r.y + r.h - 42, true,
+                  focused ? ui_color_text : ui_color_success);
     }
 }
 
@@ -370,8 +367,8 @@ void ui_draw_episode_strip(struct ui *ui, const struct ui_episode_strip_view *v)
 {
     if (!v->series || v->series->n_episodes == 0)
         return;
-    SDL_Rect panel = {UI_SAFE_X, UI_HEIGHT - UI_SAFE_Y - 230, UI_SAFE_W, 230};
-    ui_fill(ui, panel, ui_color_panel_solid);
+    SDL_Rect panel = {UI_SAFE_X, UI_HEIGHT - UI_SAFE_B - 230, UI_SAFE_W, 230};
+    ui_fill_round(ui, panel, ui_color_panel_solid);
     text_draw(ui, _("Episodes  \xc2\xb7  OK to play, BACK to close"), 28, ui_color_dim,
               panel.x + 24, panel.y + 14, TEXT_LEFT, panel.w - 48);
     struct strip_ctx ctx = {v};

@@ -11,13 +11,13 @@
 #define ROW_H 84
 #define ROW_GAP 12
 #define PANEL_X (ROWS_X + ROW_W + 60)
-#define PANEL_W (UI_WIDTH - UI_SAFE_X - PANEL_X)
+#define PANEL_W (UI_WIDTH - UI_SAFE_R - PANEL_X)
 #define PANEL_TEXT 26
 
 static void draw_row(struct ui *ui, const struct ui_settings_row *r, int y, bool focused)
 {
     SDL_Rect b = {ROWS_X, y, ROW_W, ROW_H};
-    ui_fill(ui, b, focused ? ui_color_focus : ui_color_panel_solid);
+    ui_fill_round(ui, b, focused ? ui_color_focus : ui_color_panel_solid);
     SDL_Color fg = focused ? ui_color_text : ui_color_dim;
     char value[160];
     if (focused && r->choice)
@@ -72,10 +72,10 @@ void ui_draw_settings(struct ui *ui, const struct ui_settings_view *v)
     if (v->busy)
         ui_spinner(ui, ROWS_X + ROW_W - 30, y + 150, 22, v->now_ms);
     text_draw(ui, _("LEFT/RIGHT change - OK chooses - BACK returns"), 24, ui_color_dim, ROWS_X,
-              UI_HEIGHT - UI_SAFE_Y - 34, TEXT_LEFT, ROW_W);
+              UI_HEIGHT - UI_SAFE_B - 34, TEXT_LEFT, ROW_W);
 
-    SDL_Rect panel = {PANEL_X, ROWS_Y, PANEL_W, UI_HEIGHT - UI_SAFE_Y - ROWS_Y};
-    ui_fill(ui, panel, ui_color_panel_solid);
+    SDL_Rect panel = {PANEL_X, ROWS_Y, PANEL_W, UI_HEIGHT - UI_SAFE_B - ROWS_Y};
+    ui_fill_round(ui, panel, ui_color_panel_solid);
     int py = panel.y + 28;
     if (v->panel_title) {
         text_draw(ui, v->panel_title, 40, ui_color_text, panel.x + 36, py, TEXT_LEFT, panel.w - 72);

@@ -9,8 +9,8 @@
 #define LEFT_X UI_SAFE_X
 #define LEFT_W 930
 #define RIGHT_X (UI_SAFE_X + LEFT_W + 60)
-#define RIGHT_W (UI_WIDTH - UI_SAFE_X - RIGHT_X)
-#define BOTTOM (UI_HEIGHT - UI_SAFE_Y)
+#define RIGHT_W (UI_WIDTH - UI_SAFE_R - RIGHT_X)
+#define BOTTOM (UI_HEIGHT - UI_SAFE_B)
 #define HINT_Y (BOTTOM - 40)
 #define DAY_W 124
 #define DAY_GAP 10
@@ -19,15 +19,13 @@
 #define PACK_GAP 14
 #define ROW_H 42
 
-static const SDL_Color color_credit = {120, 220, 150, 255};
-
 static void draw_day(struct ui *ui, const struct ui_wallet_day *d, int x, int y)
 {
     SDL_Rect r = {x, y, DAY_W, DAY_H};
     /* Claimed days are filled, the next one framed in the accent, the rest plain cards. */
-    ui_fill(ui, r, d->claimed ? ui_color_focus : ui_color_card);
+    ui_fill_round(ui, r, d->claimed ? ui_color_focus : ui_color_card);
     if (d->next) /* inside the cell: the first one sits on the safe area's edge */
-        ui_frame(ui, (SDL_Rect){x + 4, y + 4, DAY_W - 8, DAY_H - 8}, 4, ui_color_accent);
+        ui_frame_round(ui, (SDL_Rect){x + 4, y + 4, DAY_W - 8, DAY_H - 8}, 4, ui_color_accent);
     char line[64];
     snprintf(line, sizeof(line), _("Day %d"), d->day);
     text_draw(ui, line, 24, d->claimed ? ui_color_text : ui_color_dim, x + DAY_W / 2, y + 12,
@@ -57,13 +55,14 @@ static void draw_history(struct ui *ui, const struct ui_wallet_view *v, int y)
         const struct ui_wallet_row *row = &v->rows[i];
         /* The focused row is filled, its text indented inside the fill (and the safe area). */
         if (focused && i == v->row_focus)
-            ui_fill(ui, (SDL_Rect){LEFT_X, y - 4, LEFT_W, ROW_H}, ui_color_focus);
+            ui_fill_round(ui, (SDL_Rect){LEFT_X, y - 4, LEFT_W, ROW_H}, ui_color_focus);
         SDL_Color dim = focused && i == v->row_focus ? ui_color_text : ui_color_dim;
         text_draw(ui, row->when, 26, dim, LEFT_X + 12, y + 4, TEXT_LEFT, 190);
         text_draw(ui, row->what, 28, ui_color_text, LEFT_X + 212, y + 2, TEXT_LEFT, 460);
         if (row->delta && row->delta[0])
             text_draw(ui, row->delta, 28,
-                      row->credit && !(focused && i == v->row_focus) ? color_credit : ui_color_text,
+                      row->credit && !(focused && i == v->row_focus) ? ui_color_success
+                                                                     : ui_color_text,
                       LEFT_X + LEFT_W - 12, y + 2, TEXT_RIGHT, 240);
     }
 }
