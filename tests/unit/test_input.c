@@ -9,7 +9,17 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "binge/error.h"
 #include "binge/input.h"
+#include "binge/util.h"
+#include "lirc.h"
+
+#define INPUT_REPEAT_DELAY_MS_FOR_TEST 500 /* the default --repeat-delay */
 #include "binge/input_source.h"
 
 /* The SDL keyboard through the real path: the sdl-keyboard source, the keymap (the default
@@ -196,13 +206,253 @@ static void test_waiter(void **state)
     SDL_Quit();
 }
 
+/* ---- LIRC: lircd's lines, and a real Unix socket playing lircd ---- */
+
+static void test_lirc_lines(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *line;
+        int rc;
+        const char *button;
+        unsigned repeat;
+    } rows[] = {
+        {"0000000000f40bf0 00 KEY_UP devinput", 0, "KEY_UP", 0},
+        {"1 1f KEY_OK my-remote", 0, "KEY_OK", 31},
+        {"00ff\t0a  KEY_RED   r", 0, "KEY_RED", 10},
+        /* rows that must fail */
+        {"", BINGE_EPARSE, NULL, 0},
+        {"garbage", BINGE_EPARSE, NULL, 0},
+        {"zz 00 KEY_UP r", BINGE_EPARSE, NULL, 0},
+        {"00 xx KEY_UP r", BINGE_EPARSE, NULL, 0},
+        {"00 00 KEY_UP", BINGE_EPARSE, NULL, 0},
+        {"00 00 KEY_UP r extra", BINGE_EPARSE, NULL, 0},
+        {"00 00 KEY_\x01UP r", BINGE_EPARSE, NULL, 0},
+        {"00 00 KEY_0123456789012345678901234567890123456789012345678901234567890123456789 r",
+         BINGE_EPARSE, NULL, 0},
+        {"000000000000000000000000000000000000000000000000 00 KEY_UP r", BINGE_EPARSE, NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char button[LIRC_BUTTON_MAX + 1] = "";
+        unsigned repeat = 99;
+        int rc = lirc_parse_line(rows[i].line, button, sizeof(button), &repeat);
+        if (rc != rows[i].rc)
+            fail_msg("row %zu '%s': rc %d, expected %d", i, rows[i].line, rc, rows[i].rc);
+        if (rows[i].button) {
+            assert_string_equal(button, rows[i].button);
+            assert_int_equal(repeat, rows[i].repeat);
+        }
+    }
+}
+
+/* The actions queued so far, "RIGHT RIGHT+ ..." ('+': a repeat). */
+static const char *actions(struct input *in)
+{
+    static char got[512];
+    size_t len = 0;
+    got[0] = '\0';
+    enum input_action a;
+    bool r;
+    while (input_next_action(in, &a, &r))
+        len += (size_t)snprintf(got + len, sizeof(got) - len, "%s%s%s", len ? " " : "",
+                                input_action_name(a), r ? "+" : "");
+    return got;
+}
+
+static void say(int fd, const char *text)
+{
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+}
+
+/* binge's LIRC source against a listening AF_UNIX socket speaking lircd's protocol: it waits for
+ * lircd to appear, wakes the UI thread's poll() when a line comes, takes repeat lines as the
+ * held button and the silence after them as its release, survives garbage and a huge line, and
+ * connects again when lircd restarts. Times are given to input_poll, so they are exact. */
+static void test_lirc_socket(void **state)
+{
+    (void)state;
+    char dir[64] = "/tmp/binge-lirc-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[96];
+    snprintf(path, sizeof(path), "%s/lircd", dir);
+    assert_int_equal(setenv("SDL_VIDEODRIVER", "dummy", 1), 0);
+    assert_int_equal(SDL_Init(SDL_INIT_VIDEO), 0);
+    SDL_Window *win = SDL_CreateWindow("t", 0, 0, 64, 64, 0);
+    struct input_waiter *w = input_waiter_new(win);
+    assert_non_null(w);
+
+    /* no lircd yet: the source opens and waits for it */
+    struct input_config cfg = {.keymap_file = BINGE_SOURCE_DIR "/assets/keymaps/default.conf",
+                               .sources = {.lirc_socket = path, .video_driver = "dummy"}};
+    struct input *in = input_new(&cfg);
+    assert_non_null(in);
+    bool have_lirc = false;
+    for (size_t i = 0; i < input_source_count(in); i++)
+        have_lirc |= strcmp(input_source_name(in, i), "lirc") == 0;
+    assert_true(have_lirc);
+    input_waiter_watch(w, in);
+    input_poll(in, 0);
+    assert_true(input_next_deadline(in) > 0); /* it will try again */
+
+    int lfd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+    input_poll(in, input_next_deadline(in)); /* the retry connects */
+    int c = accept(lfd, NULL, NULL);
+    assert_true(c >= 0);
+
+    /* a press wakes the poll() the UI thread sleeps in */
+    assert_int_equal(input_waiter_wait(w, 0), 0);
+    say(c, "0000000000f40bf0 00 KEY_RIGHT devinput\n");
+    assert_true(input_waiter_wait(w, 10000) > 0);
+    input_poll(in, 1000);
+    assert_string_equal(actions(in), "RIGHT");
+    /* repeat lines: the same held button, no new press; silence: released, before our repeat */
+    say(c, "0000000000f40bf0 01 KEY_RIGHT devinput\n");
+    input_poll(in, 1110);
+    assert_string_equal(actions(in), "");
+    assert_int_equal(input_next_deadline(in), 1110 + LIRC_RELEASE_MS);
+    input_poll(in, 1600);
+    assert_string_equal(actions(in), "");
+    assert_int_equal(input_next_deadline(in), -1);
+
+    /* a hold: lines every 100 ms for 800 ms: the press, then our repeats due at 500, 625 and
+     * 750 ms (looked at every 100 ms here) */
+    char line[128];
+    for (int t = 2000, r = 0; t <= 2800; t += 100, r++) {
+        snprintf(line, sizeof(line), "0000000000f40bf0 %02x KEY_DOWN devinput\n", r);
+        say(c, line);
+        input_poll(in, t);
+    }
+    assert_string_equal(actions(in), "DOWN DOWN+ DOWN+ DOWN+");
+    input_poll(in, 3100); /* released by silence: no more */
+    input_poll(in, 4000);
+    assert_string_equal(actions(in), "");
+
+    /* garbage, a line of 300 bytes, a BEGIN..END block: logged or skipped; the next works */
+    say(c, "this is not lircd\n");
+    char huge[400];
+    memset(huge, 'x', sizeof(huge));
+    huge[300] = '\n';
+    assert_int_equal(write(c, huge, 301), 301);
+    say(c, "BEGIN\nSIGHUP\nEND\n0000000000f40bf0 00 KEY_RED devinput\n");
+    input_poll(in, 5000);
+    assert_string_equal(actions(in), "RED");
+
+    /* lircd restarts: the source connects again after its back-off */
+    close(c);
+    input_poll(in, 6000);
+    int64_t retry = input_next_deadline(in);
+    assert_true(retry > 6000);
+    input_poll(in, retry);
+    c = accept(lfd, NULL, NULL);
+    assert_true(c >= 0);
+    say(c, "0000000000f40bf0 00 KEY_OK devinput\n");
+    input_poll(in, retry + 10);
+    assert_string_equal(actions(in), "OK");
+
+    close(c);
+    close(lfd);
+    unlink(path);
+    rmdir(dir);
+    input_waiter_watch(w, NULL);
+    input_free(in);
+    input_waiter_free(w);
+    SDL_DestroyWindow(win);
+    SDL_Quit();
+}
+
+/* No socket directory: LIRC is not installed here, the source is not opened. */
+static void test_lirc_absent(void **state)
+{
+    (void)state;
+    struct input_config cfg = {
+        .sources = {.lirc_socket = "/nonexistent-dir/lircd", .video_driver = "dummy"}};
+    struct input *in = input_new(&cfg);
+    for (size_t i = 0; i < input_source_count(in); i++)
+        assert_string_not_equal(input_source_name(in, i), "lirc");
+    input_free(in);
+}
+
+/* ---- SDL game controllers: the mapping, without a device (CI has none) ---- */
+
+static void pad(struct input *in, Uint32 type, SDL_JoystickID which, int button)
+{
+    SDL_Event ev = {.type = type};
+    if (type == SDL_CONTROLLERDEVICEREMOVED || type == SDL_CONTROLLERDEVICEADDED) {
+        ev.cdevice.type = type;
+        ev.cdevice.which = which;
+    } else {
+        ev.cbutton.type = type;
+        ev.cbutton.which = which;
+        ev.cbutton.button = (Uint8)button;
+    }
+    assert_true(input_handle_sdl_event(in, &ev));
+}
+
+static void test_gamecontroller(void **state)
+{
+    (void)state;
+    assert_int_equal(setenv("SDL_VIDEODRIVER", "dummy", 1), 0);
+    assert_int_equal(SDL_Init(SDL_INIT_VIDEO), 0);
+    struct input_config cfg = {.keymap_file = BINGE_SOURCE_DIR "/assets/keymaps/default.conf",
+                               .sources = {.lirc_socket = ""}};
+    struct input *in = input_new(&cfg);
+    bool have_pad = false;
+    for (size_t i = 0; i < input_source_count(in); i++)
+        have_pad |= strcmp(input_source_name(in, i), "gamecontroller") == 0;
+    if (!have_pad)
+        skip(); /* built without BINGE_INPUT_GAMECONTROLLER */
+    static const struct {
+        int button;
+        const char *expect;
+    } rows[] = {
+        {SDL_CONTROLLER_BUTTON_A, "OK"},
+        {SDL_CONTROLLER_BUTTON_B, "BACK"},
+        {SDL_CONTROLLER_BUTTON_BACK, "BACK"},
+        {SDL_CONTROLLER_BUTTON_START, "PLAY_PAUSE"},
+        {SDL_CONTROLLER_BUTTON_DPAD_UP, "UP"},
+        {SDL_CONTROLLER_BUTTON_DPAD_DOWN, "DOWN"},
+        {SDL_CONTROLLER_BUTTON_DPAD_LEFT, "LEFT"},
+        {SDL_CONTROLLER_BUTTON_DPAD_RIGHT, "RIGHT"},
+        {SDL_CONTROLLER_BUTTON_GUIDE, "HOME"},
+        {SDL_CONTROLLER_BUTTON_RIGHTSHOULDER, "CHANNEL_UP"},
+        {SDL_CONTROLLER_BUTTON_LEFTSTICK, ""}, /* unmapped: nothing */
+        {SDL_CONTROLLER_BUTTON_MISC1, ""},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        pad(in, SDL_CONTROLLERBUTTONDOWN, 7, rows[i].button);
+        pad(in, SDL_CONTROLLERBUTTONUP, 7, rows[i].button);
+        const char *got = actions(in);
+        if (strcmp(got, rows[i].expect) != 0)
+            fail_msg("button %s: '%s', expected '%s'",
+                     SDL_GameControllerGetStringForButton(rows[i].button), got, rows[i].expect);
+    }
+    /* a held D-pad repeats (ours: pads send none) until released... */
+    int64_t t0 = util_now_ms();
+    pad(in, SDL_CONTROLLERBUTTONDOWN, 7, SDL_CONTROLLER_BUTTON_DPAD_RIGHT);
+    int64_t t1 = util_now_ms();
+    input_poll(in, t1 + INPUT_REPEAT_DELAY_MS_FOR_TEST);
+    assert_string_equal(actions(in), "RIGHT RIGHT+");
+    (void)t0;
+    /* ... or the pad is unplugged: no repeat goes on for ever */
+    pad(in, SDL_CONTROLLERDEVICEREMOVED, 7, 0);
+    input_poll(in, t1 + 5000);
+    input_poll(in, t1 + 9000);
+    assert_string_equal(actions(in), "");
+    input_free(in);
+    SDL_Quit();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_keymap),
-        cmocka_unit_test(test_names_round_trip),
-        cmocka_unit_test(test_repeat_flag),
-        cmocka_unit_test(test_waiter),
+        cmocka_unit_test(test_keymap),      cmocka_unit_test(test_names_round_trip),
+        cmocka_unit_test(test_repeat_flag), cmocka_unit_test(test_waiter),
+        cmocka_unit_test(test_lirc_lines),  cmocka_unit_test(test_lirc_socket),
+        cmocka_unit_test(test_lirc_absent), cmocka_unit_test(test_gamecontroller),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
