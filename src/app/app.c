@@ -166,6 +166,8 @@ void app_dispatch(struct app *app, enum input_action action, bool repeat)
     action = app_visual_action(app, action);
     if (top->ops->action && top->ops->action(app, top, action, repeat))
         return;
+    if (remote_action(app, top, action))
+        return;
     if (action == INPUT_BACK) {
         if (app->depth > 1) {
             app_pop(app);

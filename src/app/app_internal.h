@@ -252,6 +252,11 @@ void app_resubmit(struct app *app);
  * repeat flag, evdev value 2), not a new press. */
 void app_dispatch(struct app *app, enum input_action action, bool repeat);
 
+/* remote.c: the colour keys and EXIT when the top screen did not take them (search, My list,
+ * wallet, settings from the menus; EXIT to home, or on home the exit confirm). Returns true
+ * when the action was one of those. */
+bool remote_action(struct app *app, struct screen *top, enum input_action action);
+
 /* rtl.c: right to left. */
 /* Sets the UI's direction from the menus' language as asked (--language, else settings, else the
  * locale; i18n_is_rtl): a mirrored layout for ar, he, fa, ur. Call it once the UI exists and
@@ -376,6 +381,9 @@ void home_reload(struct app *app);
 void home_open_series(struct app *app, const struct catalog_item *item);
 /* Plays the series of a card at once, where the viewer is in it (home's PLAY). */
 void home_play_series(struct app *app, const struct catalog_item *item);
+/* The remote's My list key: back to home with the focus on its My list shelf; nothing more
+ * when the list is empty (home then has no such shelf). */
+void home_show_mylist(struct app *app);
 /* Whether home is loaded (and the viewer is choosing): the time to warm the decoders up. */
 bool home_ready(struct app *app);
 

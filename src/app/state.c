@@ -313,6 +313,7 @@ static const struct field fields[] = {
     {"images.bytes", get_images_bytes, NONE_INT(0)},
     {"focus.shelf", NULL, NONE_INT(0)},
     {"focus.item", NULL, NONE_INT(0)},
+    {"focus.shelf_id", NULL, NONE_STR(NULL)},
     {"focus.series_id", NULL, NONE_STR(NULL)},
     {"focus.title", NULL, NONE_STR(NULL)},
     {"series.id", NULL, NONE_STR(NULL)},

@@ -405,6 +405,34 @@ void home_play_series(struct app *app, const struct catalog_item *item)
     app_push(app, &screen_player, &a);
 }
 
+void home_show_mylist(struct app *app)
+{
+    struct screen *s = app_find(app, &screen_home);
+    if (!s)
+        return;
+    struct home_screen *h = s->state;
+    size_t row = SIZE_MAX;
+    for (size_t i = 0; h->home && i < h->home->n_shelves && i < UI_GRID_MAX_ROWS; i++)
+        if (h->home->shelves[i].id && strcmp(h->home->shelves[i].id, "mylist") == 0)
+            row = i;
+    if (row == SIZE_MAX) {
+        log_info("My list: empty (no shelf on home)");
+        return;
+    }
+    app_pop_to(app, &screen_home);
+    h->in_bar = false;
+    size_t from_row = h->grid.row, from_col = h->grid.col;
+    ui_grid_focus(&h->grid, row, 0);
+    if (from_row != h->grid.row || from_col != h->grid.col) {
+        h->from_row = from_row; /* it slides there as a move does */
+        h->from_col = from_col;
+        h->anim_start_ms = util_now_ms();
+        h->anim_ms = HOME_ANIM_MS;
+        preroll_cancel(app, "the focus moved on");
+    }
+    h->focus_since_ms = util_now_ms();
+}
+
 bool home_ready(struct app *app)
 {
     struct home_screen *h = home_state(app);
@@ -722,6 +750,8 @@ static bool home_state_value(struct app *app, struct screen *s, const char *path
         INT((int64_t)h->grid.row);
     } else if (strcmp(path, "focus.item") == 0) {
         INT((int64_t)h->grid.col);
+    } else if (strcmp(path, "focus.shelf_id") == 0) {
+        STR(h->home && h->grid.row < h->home->n_shelves ? h->home->shelves[h->grid.row].id : NULL);
     } else if (strcmp(path, "focus.series_id") == 0) {
         const struct catalog_item *item = focused_item(h);
         STR(item ? item->series_id : NULL);

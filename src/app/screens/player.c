@@ -822,8 +822,42 @@ static void strip_play(struct app *app, struct screen *s, int index)
     play_episode(app, s, index);
 }
 
-/* Volume and track keys change only what they show; any other key brings the overlay up; BACK
- * and HOME always leave; DOWN opens the episode strip. */
+/* CHANNEL_UP / CHANNEL_DOWN: the next or previous episode of the series at once (the next one
+ * from its preroll when it is ready, a locked one through the paywall). Nothing past the ends,
+ * nor for --play's list. */
+static void channel_step(struct app *app, struct screen *s, int dir)
+{
+    struct player_screen *p = s->state;
+    if (p->playlist || !p->series)
+        return;
+    int index = p->episode_index + dir;
+    if (!catalog_series_episode(p->series, index)) {
+        log_info("CHANNEL_%s: no episode %d", dir > 0 ? "UP" : "DOWN", index);
+        return;
+    }
+    p->autoplay_held = false;
+    p->msg_title[0] = p->msg_detail[0] = p->msg_hint[0] = '\0';
+    if (dir > 0 && p->preroll_index == index) {
+        if (p->pstate == PLAYER_PLAYING || p->pstate == PLAYER_PAUSED)
+            record(app, s, "stop");
+        arm_first_frame(app, s, "OK to first frame");
+        if (p->next_locked) {
+            p->episode_index = index;
+            forget_next(app, s);
+            open_paywall(app, s, p->next_price, p->next_balance);
+            return;
+        }
+        if (swap_to_next(app, s, index)) {
+            p->episode_index = index;
+            return;
+        }
+    }
+    strip_play(app, s, index); /* records the stop, drops the preroll, asks for the episode */
+}
+
+/* Volume and track keys change only what they show; any other key brings the overlay up; BACK,
+ * HOME and EXIT always leave; DOWN opens the episode strip; CHANNEL_UP/DOWN change episode.
+ * The colour keys do nothing here (they open other screens from the menus). */
 static bool player_action(struct app *app, struct screen *s, enum input_action action, bool repeat)
 {
     struct player_screen *p = s->state;
@@ -842,11 +876,16 @@ static bool player_action(struct app *app, struct screen *s, enum input_action a
         if (!p->playlist) /* --play's list has no series */
             strip_open(&p->strip, p->series, p->episode_index);
         break;
+    case INPUT_CHANNEL_UP:
+    case INPUT_CHANNEL_DOWN:
+        channel_step(app, s, action == INPUT_CHANNEL_UP ? 1 : -1);
+        break;
     case INPUT_BACK:
     case INPUT_HOME:
+    case INPUT_EXIT:
         if (p->playlist)
             app_quit(app, APP_EXIT_OK); /* --play has no home to go back to */
-        else if (action == INPUT_HOME)
+        else if (action != INPUT_BACK)
             app_pop_to(app, &screen_home); /* past the screens under it (search, series) */
         else
             app_pop(app);

@@ -363,6 +363,22 @@ static bool series_action(struct app *app, struct screen *s, enum input_action a
     case INPUT_PLAY_PAUSE:
         press_primary(app, p);
         return true;
+    case INPUT_GREEN: /* the remote's My list key: what the My list button does */
+        if (p->series && !p->mylist_req)
+            send_mylist(app, s, !p->in_mylist);
+        return true;
+    case INPUT_CHANNEL_UP:
+    case INPUT_CHANNEL_DOWN: {
+        /* A page of the grid: the next (later episodes) or previous range, as in the player
+         * CHANNEL_UP is the next episode. */
+        int d = action == INPUT_CHANNEL_UP ? 1 : -1;
+        if ((d < 0 && p->range > 0) || (d > 0 && p->range + 1 < ranges)) {
+            p->range += (size_t)(ptrdiff_t)d;
+            if (p->zone == ZONE_GRID)
+                p->cell = p->range * UI_SERIES_RANGE;
+        }
+        return true;
+    }
     default:
         return false; /* BACK: popped, home is as it was */
     }
