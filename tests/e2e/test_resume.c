@@ -193,11 +193,15 @@ static void assert_picture_is(const char *dir, const char *png, int index, long 
             "%.0f)\n",
             png, index, position_ms, right, later, index > 1 ? index - 1 : index + 1, other);
     /* The episodes show a still painted scene (make-content), the neighbours' mirrored and of
-     * another hue: the worst cell of the right picture is 37-40 off after scaling, the same
-     * episode 10 s later 166 or more (the box moved), a neighbour 100 or more. */
+     * another hue: the worst cell of the right picture is 37-40 off after scaling, a neighbour
+     * 94 or more. The same episode 10 s later differs only where the box moved, by as little as
+     * 84 frame to frame (at 10.2 s: the box straddles two cells over a bright part of the
+     * scene; measured over every 0.1 s of episode 2), and a CI run saw 102 against the
+     * screenshot: so the later frame must be clearly farther than the right one, not past a
+     * fixed 120 it does not always reach. */
     assert_true(right < 70);
-    assert_true(later > 120);
-    assert_true(other > 80);
+    assert_true(later > right + 25);
+    assert_true(other > right + 25);
 }
 
 /* Waits until the seeks asked for have landed and their picture is drawn. */
