@@ -1,0 +1,20 @@
+SUMMARY = "Thai language support library"
+DESCRIPTION = "libthai breaks Thai text into words with a dictionary; binge wraps Thai \
+lines at words with it."
+HOMEPAGE = "https://github.com/tlwg/libthai"
+SECTION = "libs"
+LICENSE = "LGPL-2.1-or-later"
+# The md5 of the standard LGPL-2.1 text; not checked against the tarball here (no network):
+# do_populate_lic says so if the file differs.
+LIC_FILES_CHKSUM = "file://COPYING;md5=2d5025d4aa3495befef8f17206a5b0a1"
+
+SRC_URI = "https://github.com/tlwg/libthai/releases/download/v${PV}/${BP}.tar.xz"
+SRC_URI[sha256sum] = "fc80cc7dcb50e11302b417cebd24f2d30a8b987292e77e003267b9100d0f4bcd"
+
+# The dictionary is built with the host's trietool.
+DEPENDS = "libdatrie libdatrie-native"
+
+inherit autotools pkgconfig
+
+EXTRA_OECONF = "--disable-doxygen-doc"
+CACHED_CONFIGUREVARS += "ac_cv_path_TRIETOOL=${STAGING_BINDIR_NATIVE}/trietool"
