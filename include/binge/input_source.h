@@ -126,5 +126,7 @@ int64_t input_next_deadline(const struct input *in);
 /* How many sources are open, and the name of the i-th (NULL past the end): `state`, logs. */
 size_t input_source_count(const struct input *in);
 const char *input_source_name(const struct input *in, size_t i);
+/* Where the keymap came from: its path, or "built-in"; NULL for in NULL. Borrowed from in. */
+const char *input_keymap_from(const struct input *in);
 
 #endif

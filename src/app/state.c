@@ -6,6 +6,7 @@
 
 #include "app_internal.h"
 #include "binge/error.h"
+#include "binge/input_source.h"
 #include "binge/store.h"
 
 /* The automation view of the state: one table of paths, used by both `state` (the whole table
@@ -38,6 +39,21 @@ struct field {
 static void get_screen(struct app *app, struct app_value *v)
 {
     STR(app_screen_name(app));
+}
+/* "sdl-keyboard,lirc": the input sources open (binge/input_source.h). */
+static void get_input_sources(struct app *app, struct app_value *v)
+{
+    static char buf[256]; /* UI thread only; read before the next call */
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < input_source_count(app->input) && n < sizeof(buf); i++)
+        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", i ? "," : "",
+                              input_source_name(app->input, i));
+    STR(buf);
+}
+static void get_input_keymap(struct app *app, struct app_value *v)
+{
+    STR(input_keymap_from(app->input));
 }
 static void get_ui_rtl(struct app *app, struct app_value *v)
 {
@@ -285,6 +301,8 @@ static void get_error_detail(struct app *app, struct app_value *v)
 static const struct field fields[] = {
     {"screen", get_screen, NONE_STR(NULL)},
     {"ui.rtl", get_ui_rtl, NONE_BOOL},
+    {"input.sources", get_input_sources, NONE_STR(NULL)},
+    {"input.keymap", get_input_keymap, NONE_STR(NULL)},
     {"home.state", NULL, NONE_STR("loading")},
     {"home.shelves", NULL, NONE_INT(0)},
     {"home.posters_ready", NULL, NONE_INT(0)},

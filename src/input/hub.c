@@ -21,6 +21,7 @@ LOG_MODULE("input");
 
 struct input {
     struct keymap *km;
+    const char *keymap_from; /* a path owned by km, or "built-in" */
     struct input_repeat rep;
     struct {
         const struct input_source_ops *ops;
@@ -110,6 +111,7 @@ struct input *input_new(const struct input_config *cfg)
         free(in);
         return NULL;
     }
+    in->keymap_from = from;
     log_info("keymap %s (%zu keys)", from, keymap_size(in->km));
     input_repeat_init(&in->rep, cfg->repeat_delay_ms, cfg->repeat_rate_hz);
     in->now_ms = util_now_ms();
@@ -215,4 +217,9 @@ size_t input_source_count(const struct input *in)
 const char *input_source_name(const struct input *in, size_t i)
 {
     return in && i < in->n_src ? in->src[i].ops->name : NULL;
+}
+
+const char *input_keymap_from(const struct input *in)
+{
+    return in ? in->keymap_from : NULL;
 }

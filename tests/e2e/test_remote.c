@@ -154,11 +154,29 @@ static void test_remote(void **state)
 
     char bin[1024];
     snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    /* the headless profile's file, which includes default.conf beside it (and keeps the test
+     * from a box's /etc/binge/keymap.conf) */
+    char keymap[1024];
+    snprintf(keymap, sizeof(keymap), "%s/assets/keymaps/headless.conf", BINGE_SOURCE_DIR);
     snprintf(tv.sock, sizeof(tv.sock), "/tmp/binge-remote-%d.sock", (int)getpid());
-    char *argv[] = {bin,           "--headless", "--server",      srv.url,
-                    "--control",   tv.sock,      "--state-dir",   path_in(dir, "state"),
-                    "--device-id", "tv-remote",  "--lirc-socket", lirc_path,
-                    "--width",     "1280",       "--height",      "720",
+    char *argv[] = {bin,
+                    "--headless",
+                    "--server",
+                    srv.url,
+                    "--control",
+                    tv.sock,
+                    "--state-dir",
+                    path_in(dir, "state"),
+                    "--device-id",
+                    "tv-remote",
+                    "--lirc-socket",
+                    lirc_path,
+                    "--keymap",
+                    keymap,
+                    "--width",
+                    "1280",
+                    "--height",
+                    "720",
                     NULL};
     tv.pid = tu_spawn(argv, path_in(dir, "binge.out"), path_in(dir, "binge.log"));
     assert_true(tv.pid > 0);
@@ -167,6 +185,8 @@ static void test_remote(void **state)
     lirc_accept();
     ok("wait-for home.state=ready 60000");
     assert_string_equal(value("focus", "shelf"), "0");
+    assert_string_equal(value("input", "sources"), "sdl-keyboard,lirc"); /* no pads headless */
+    assert_string_equal(value("input", "keymap"), keymap);
 
     /* ---- LIRC: lircd's lines move the focus ---- */
     lirc_press("KEY_DOWN");
@@ -252,6 +272,13 @@ static void test_remote(void **state)
     assert_string_equal(value("player", "episode_index"), "1");
     assert_string_equal(value("player", "state"), "playing");
     ok("key EXIT");
+    ok("wait-for screen=home 20000");
+    /* EXIT on home: the exit confirm, as BACK; EXIT there does not stack another */
+    ok("key EXIT");
+    ok("wait-for screen=exit_confirm 20000");
+    ok("key EXIT");
+    assert_string_equal(value(NULL, "screen"), "exit_confirm");
+    ok("key BACK");
     ok("wait-for screen=home 20000");
     ok("quit");
     assert_int_equal(tu_wait(tv.pid, 60), 0);
