@@ -157,7 +157,10 @@ struct control *control_new(const char *path, void (*wake)(void *data), void *da
     c->wake_data = data;
     pthread_mutex_init(&c->lock, NULL);
     if (strlen(path) >= sizeof(addr.sun_path)) {
-        snprintf(err, errlen, "control socket path too long: %s", path);
+        /* The path's length is unbounded: print a bounded part of it (a 32-bit build's
+         * -Werror=format-truncation says so). */
+        snprintf(err, errlen, "control socket path too long (%zu bytes, at most %zu): %.80s...",
+                 strlen(path), sizeof(addr.sun_path) - 1, path);
         goto fail;
     }
     c->path = strdup(path);
