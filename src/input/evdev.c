@@ -1,0 +1,373 @@
+#define _GNU_SOURCE
+#include "evdev.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libevdev/libevdev.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "binge/error.h"
+#include "binge/log.h"
+
+LOG_MODULE("evdev");
+
+#define EVDEV_MAX_DEVICES 32
+
+struct evdev_device {
+    int fd;
+    struct libevdev *dev;
+    char node[NAME_MAX + 1]; /* "event3" */
+    bool ir;
+};
+
+struct input_evdev {
+    char *dir;
+    char *parent; /* dir's parent, watched while dir does not exist */
+    bool grab;
+    input_raw_key_fn fn;
+    void *userdata;
+    int inotify_fd;
+    int watch;        /* on dir, or -1 */
+    int parent_watch; /* on parent while dir is missing, or -1 */
+    struct evdev_device devices[EVDEV_MAX_DEVICES];
+    size_t n_devices;
+    bool warned_full;
+};
+
+static bool is_event_node(const char *name)
+{
+    return strncmp(name, "event", 5) == 0 && name[5] >= '0' && name[5] <= '9';
+}
+
+/* A remote has a D-pad and an OK (or ENTER, SELECT). Mice, power buttons, lid switches, and
+ * the PC speaker do not. */
+static bool has_remote_keys(const struct libevdev *dev)
+{
+    if (!libevdev_has_event_type(dev, EV_KEY))
+        return false;
+    bool dpad = libevdev_has_event_code(dev, EV_KEY, KEY_UP) &&
+                libevdev_has_event_code(dev, EV_KEY, KEY_DOWN);
+    bool ok = libevdev_has_event_code(dev, EV_KEY, KEY_OK) ||
+              libevdev_has_event_code(dev, EV_KEY, KEY_ENTER) ||
+              libevdev_has_event_code(dev, EV_KEY, KEY_SELECT);
+    return dpad && ok;
+}
+
+/* IR receivers are input devices whose parent is an rc-core device (class "rc"): their keys
+ * come from a remote's retransmitted codes, so they are IR-like. Only known for the real
+ * /dev/input (sysfs names the node the same). */
+static bool is_rc_device(const char *node)
+{
+    char path[PATH_MAX], target[PATH_MAX];
+    snprintf(path, sizeof(path), "/sys/class/input/%s/device/device/subsystem", node);
+    ssize_t n = readlink(path, target, sizeof(target) - 1);
+    if (n <= 0)
+        return false;
+    target[n] = '\0';
+    const char *base = strrchr(target, '/');
+    return strcmp(base ? base + 1 : target, "rc") == 0;
+}
+
+static struct evdev_device *find(struct input_evdev *ev, const char *node)
+{
+    for (size_t i = 0; i < ev->n_devices; i++)
+        if (strcmp(ev->devices[i].node, node) == 0)
+            return &ev->devices[i];
+    return NULL;
+}
+
+static void close_device(struct input_evdev *ev, size_t i, const char *why)
+{
+    struct evdev_device *d = &ev->devices[i];
+    log_info("closed %s (%s)%s%s", d->node, libevdev_get_name(d->dev), why ? ": " : "",
+             why ? why : "");
+    libevdev_free(d->dev);
+    close(d->fd);
+    ev->devices[i] = ev->devices[--ev->n_devices];
+}
+
+/* loud: log why a device could not be opened at info level (the first scan, a new node), not
+ * only at debug (attribute changes, which come in bursts while udev sets a node up). */
+static void open_node(struct input_evdev *ev, const char *node, bool loud)
+{
+    if (!is_event_node(node) || find(ev, node))
+        return;
+    if (ev->n_devices == EVDEV_MAX_DEVICES) {
+        if (!ev->warned_full)
+            log_warn("more than %d input devices: %s and later ones are not read",
+                     EVDEV_MAX_DEVICES, node);
+        ev->warned_full = true;
+        return;
+    }
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/%s", ev->dir, node);
+    struct libevdev *dev = NULL;
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        /* udev creates the node root-only and fixes its group a moment later (an IN_ATTRIB
+         * follows): EACCES at creation is normal. */
+        if (loud && errno != EACCES)
+            log_info("can't open %s: %s", path, strerror(errno));
+        else
+            log_debug("can't open %s yet: %s", path, strerror(errno));
+        return;
+    }
+    int rc = libevdev_new_from_fd(fd, &dev);
+    if (rc < 0) {
+        log_debug("%s: not an evdev device (%s)", path, strerror(-rc));
+        goto skip;
+    }
+    if (!has_remote_keys(dev)) {
+        log_debug("%s (%s): no remote keys, not read", path, libevdev_get_name(dev));
+        goto skip;
+    }
+    if (ev->grab) {
+        rc = libevdev_grab(dev, LIBEVDEV_GRAB);
+        if (rc < 0)
+            log_warn("%s: can't grab (%s), reading it shared", path, strerror(-rc));
+    }
+    struct evdev_device *d = &ev->devices[ev->n_devices++];
+    d->fd = fd;
+    d->dev = dev;
+    snprintf(d->node, sizeof(d->node), "%s", node);
+    d->ir = is_rc_device(node);
+    log_info("opened %s (%s)%s%s", node, libevdev_get_name(dev), d->ir ? ", IR receiver" : "",
+             ev->grab ? ", grabbed" : "");
+    return;
+skip:
+    libevdev_free(dev);
+    close(fd);
+}
+
+static void scan(struct input_evdev *ev, bool loud)
+{
+    DIR *dir = opendir(ev->dir);
+    if (!dir) {
+        log_debug("%s: %s", ev->dir, strerror(errno));
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(dir)))
+        open_node(ev, e->d_name, loud);
+    closedir(dir);
+}
+
+static void close_all(struct input_evdev *ev, const char *why)
+{
+    while (ev->n_devices)
+        close_device(ev, ev->n_devices - 1, why);
+}
+
+/* Watches dir; or, while it does not exist (no input device yet on a box that makes it on
+ * demand), its parent for its creation. */
+static void watch_dir(struct input_evdev *ev)
+{
+    ev->watch = inotify_add_watch(ev->inotify_fd, ev->dir,
+                                  IN_CREATE | IN_DELETE | IN_ATTRIB | IN_MOVED_TO | IN_MOVED_FROM |
+                                      IN_DELETE_SELF | IN_ONLYDIR);
+    if (ev->watch >= 0) {
+        if (ev->parent_watch >= 0)
+            inotify_rm_watch(ev->inotify_fd, ev->parent_watch);
+        ev->parent_watch = -1;
+        scan(ev, true);
+        return;
+    }
+    if (ev->parent_watch < 0)
+        ev->parent_watch =
+            inotify_add_watch(ev->inotify_fd, ev->parent, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR);
+    log_info("%s: %s; waiting for it", ev->dir, strerror(errno));
+}
+
+int input_evdev_new(const struct input_evdev_config *config, input_raw_key_fn fn, void *userdata,
+                    struct input_evdev **out)
+{
+    int rc = BINGE_ENOMEM;
+    struct input_evdev *ev = calloc(1, sizeof(*ev));
+    if (!ev)
+        return BINGE_ENOMEM;
+    ev->inotify_fd = -1;
+    ev->watch = -1;
+    ev->parent_watch = -1;
+    ev->dir = strdup(config && config->dir ? config->dir : "/dev/input");
+    if (!ev->dir)
+        goto fail;
+    size_t len = strlen(ev->dir);
+    while (len > 1 && ev->dir[len - 1] == '/')
+        ev->dir[--len] = '\0';
+    ev->parent = strdup(ev->dir);
+    if (!ev->parent)
+        goto fail;
+    char *slash = strrchr(ev->parent, '/');
+    if (slash)
+        *(slash == ev->parent ? slash + 1 : slash) = '\0';
+    else
+        strcpy(ev->parent, ".");
+    ev->grab = config && config->grab;
+    ev->fn = fn;
+    ev->userdata = userdata;
+    ev->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (ev->inotify_fd < 0) {
+        log_warn("inotify: %s", strerror(errno));
+        rc = BINGE_EIO;
+        goto fail;
+    }
+    watch_dir(ev);
+    if (ev->watch < 0 && ev->parent_watch < 0) {
+        log_warn("can't watch %s nor %s: %s", ev->dir, ev->parent, strerror(errno));
+        rc = BINGE_EIO;
+        goto fail;
+    }
+    log_info("watching %s: %zu remote-like devices%s", ev->dir, ev->n_devices,
+             ev->grab ? " (grabbed)" : "");
+    *out = ev;
+    return 0;
+fail:
+    input_evdev_free(ev);
+    return rc;
+}
+
+void input_evdev_free(struct input_evdev *ev)
+{
+    if (!ev)
+        return;
+    while (ev->n_devices) {
+        struct evdev_device *d = &ev->devices[--ev->n_devices];
+        libevdev_free(d->dev);
+        close(d->fd);
+    }
+    if (ev->inotify_fd >= 0)
+        close(ev->inotify_fd);
+    free(ev->dir);
+    free(ev->parent);
+    free(ev);
+}
+
+size_t input_evdev_pollfds(const struct input_evdev *ev, struct pollfd *fds, size_t max)
+{
+    size_t n = 0;
+    if (n < max)
+        fds[n++] = (struct pollfd){.fd = ev->inotify_fd, .events = POLLIN};
+    for (size_t i = 0; i < ev->n_devices && n < max; i++)
+        fds[n++] = (struct pollfd){.fd = ev->devices[i].fd, .events = POLLIN};
+    return n;
+}
+
+size_t input_evdev_count(const struct input_evdev *ev)
+{
+    return ev->n_devices;
+}
+
+const char *input_evdev_device_name(const struct input_evdev *ev, size_t i)
+{
+    return i < ev->n_devices ? libevdev_get_name(ev->devices[i].dev) : NULL;
+}
+
+bool input_evdev_device_is_ir(const struct input_evdev *ev, size_t i)
+{
+    return i < ev->n_devices && ev->devices[i].ir;
+}
+
+static void hotplug(struct input_evdev *ev)
+{
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    for (;;) {
+        ssize_t len = read(ev->inotify_fd, buf, sizeof(buf));
+        if (len <= 0)
+            return; /* EAGAIN: all read */
+        for (char *p = buf; p < buf + len;) {
+            const struct inotify_event *e = (const struct inotify_event *)p;
+            p += sizeof(*e) + e->len;
+            const char *name = e->len ? e->name : "";
+            if (e->wd == ev->parent_watch) {
+                if ((e->mask & (IN_CREATE | IN_MOVED_TO)) && ev->watch < 0)
+                    watch_dir(ev);
+                continue;
+            }
+            if (e->wd != ev->watch)
+                continue;
+            if (e->mask & (IN_DELETE_SELF | IN_IGNORED)) {
+                close_all(ev, "the device directory went away");
+                ev->watch = -1;
+                watch_dir(ev);
+                return;
+            }
+            if (e->mask & (IN_DELETE | IN_MOVED_FROM)) {
+                struct evdev_device *d = find(ev, name);
+                if (d)
+                    close_device(ev, (size_t)(d - ev->devices), "unplugged");
+            } else if (e->mask & (IN_CREATE | IN_MOVED_TO)) {
+                open_node(ev, name, true);
+            } else if (e->mask & IN_ATTRIB) {
+                open_node(ev, name, false); /* permissions just set */
+            }
+        }
+    }
+}
+
+static void key(struct input_evdev *ev, const struct evdev_device *d, const struct input_event *e)
+{
+    if (e->type != EV_KEY || e->value == 2)
+        return; /* the kernel's auto-repeat: repeat is ours */
+    char unknown[32];
+    const char *name = libevdev_event_code_get_name(EV_KEY, e->code);
+    if (!name) {
+        snprintf(unknown, sizeof(unknown), "KEY_%u", e->code);
+        name = unknown;
+    }
+    struct input_raw_key k = {
+        .source = "evdev",
+        .name = name,
+        .device = libevdev_get_name(d->dev),
+        .pressed = e->value != 0,
+        .ir_like = d->ir,
+    };
+    ev->fn(ev->userdata, &k);
+}
+
+/* Reads one device until EAGAIN. Returns false when the device is gone. */
+static bool read_device(struct input_evdev *ev, struct evdev_device *d, int *err)
+{
+    struct input_event e;
+    unsigned flags = LIBEVDEV_READ_FLAG_NORMAL;
+    for (;;) {
+        int rc = libevdev_next_event(d->dev, flags, &e);
+        if (rc == LIBEVDEV_READ_STATUS_SUCCESS) {
+            key(ev, d, &e);
+        } else if (rc == LIBEVDEV_READ_STATUS_SYNC) {
+            /* The kernel's buffer overflowed (SYN_DROPPED): libevdev replays the state
+             * changes we missed, so a key released meanwhile still ends its hold. */
+            if (flags == LIBEVDEV_READ_FLAG_NORMAL)
+                log_debug("%s: events dropped, resynchronising", d->node);
+            flags = LIBEVDEV_READ_FLAG_SYNC;
+            key(ev, d, &e);
+        } else if (rc == -EAGAIN) {
+            if (flags == LIBEVDEV_READ_FLAG_SYNC) {
+                flags = LIBEVDEV_READ_FLAG_NORMAL; /* sync done; normal events follow */
+                continue;
+            }
+            return true;
+        } else {
+            *err = -rc;
+            return false;
+        }
+    }
+}
+
+void input_evdev_dispatch(struct input_evdev *ev)
+{
+    hotplug(ev);
+    for (size_t i = 0; i < ev->n_devices;) {
+        int err = 0;
+        if (read_device(ev, &ev->devices[i], &err)) {
+            i++;
+            continue;
+        }
+        close_device(ev, i, strerror(err)); /* ENODEV: unplugged before inotify said so */
+    }
+}

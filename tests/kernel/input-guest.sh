@@ -1,0 +1,133 @@
+# Runs in the guest (kguest's /init, busybox sh): the evdev source against /dev/uinput and the
+# CEC source against vivid's emulated adapters. Prints "PASS <case>" or "FAIL <case>: why" and
+# exits with the number of failed cases.
+failed=0
+pass() { echo "PASS $1"; }
+fail() {
+    echo "FAIL $1: $2"
+    failed=$((failed + 1))
+}
+
+# Waits (a bound, not a budget) until FILE has a line containing TEXT.
+wait_for() {
+    i=0
+    while ! grep -q "$2" "$1" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -gt 1200 ] && return 1
+        usleep 50000
+    done
+    return 0
+}
+
+# Shows a file in the log, each line prefixed.
+show() { sed "s/^/  $2| /" "$1"; }
+
+# --- evdev: hotplug, the keys of a remote, the kernel's repeat ignored, unplug, plug again ---
+echo "== evdev"
+kinput_probe evdev --out /tmp/evdev.out --count 20 2>/tmp/evdev.log &
+probe=$!
+if wait_for /tmp/evdev.out READY; then
+    uinput_remote --name "binge test remote" --wait-file /tmp/evdev.out \
+        --wait-for "OPEN binge test remote ir=0" --wait-done "KEY evdev KEY_BLUE release" \
+        KEY_UP KEY_DOWN KEY_OK KEY_BACK KEY_RIGHT:hold KEY_RED KEY_GREEN KEY_YELLOW KEY_BLUE ||
+        fail evdev-type "the first remote"
+    wait_for /tmp/evdev.out "CLOSE binge test remote" || fail evdev-unplug "no CLOSE"
+    uinput_remote --name "binge test remote" --wait-file /tmp/evdev.out \
+        --wait-for "KEY_BLUE release" --wait-done "KEY evdev KEY_CHANNELUP release" \
+        KEY_CHANNELUP || fail evdev-type "the second remote"
+fi
+wait $probe
+rc=$?
+[ $rc -eq 0 ] || fail evdev-probe "kinput_probe exited $rc"
+show /tmp/evdev.out out
+grep -q '^KEY ' /tmp/evdev.out || show /tmp/evdev.log log
+grep '^KEY ' /tmp/evdev.out >/tmp/evdev.keys
+cat >/tmp/evdev.want <<'WANT'
+KEY evdev KEY_UP press ir=0
+KEY evdev KEY_UP release ir=0
+KEY evdev KEY_DOWN press ir=0
+KEY evdev KEY_DOWN release ir=0
+KEY evdev KEY_OK press ir=0
+KEY evdev KEY_OK release ir=0
+KEY evdev KEY_BACK press ir=0
+KEY evdev KEY_BACK release ir=0
+KEY evdev KEY_RIGHT press ir=0
+KEY evdev KEY_RIGHT release ir=0
+KEY evdev KEY_RED press ir=0
+KEY evdev KEY_RED release ir=0
+KEY evdev KEY_GREEN press ir=0
+KEY evdev KEY_GREEN release ir=0
+KEY evdev KEY_YELLOW press ir=0
+KEY evdev KEY_YELLOW release ir=0
+KEY evdev KEY_BLUE press ir=0
+KEY evdev KEY_BLUE release ir=0
+KEY evdev KEY_CHANNELUP press ir=0
+KEY evdev KEY_CHANNELUP release ir=0
+WANT
+if cmp -s /tmp/evdev.keys /tmp/evdev.want; then pass evdev-keys; else fail evdev-keys "keys differ"; fi
+# Plugged twice, unplugged twice: one OPEN and one CLOSE each time, nothing more.
+[ "$(grep -c '^OPEN binge test remote ir=0' /tmp/evdev.out)" = 2 ] &&
+    [ "$(grep -c '^CLOSE binge test remote' /tmp/evdev.out)" -le 2 ] &&
+    pass evdev-hotplug || fail evdev-hotplug "OPEN/CLOSE lines"
+# vivid's rc-cec input devices come from rc-core: IR receivers. The AT keyboard is not.
+grep -q '^OPEN vivid-000-vid-cap0 ir=1' /tmp/evdev.out && pass evdev-rc-core ||
+    fail evdev-rc-core "vivid's rc device not taken as IR"
+grep -q '^OPEN AT Translated Set 2 keyboard ir=0' /tmp/evdev.out && pass evdev-keyboard ||
+    fail evdev-keyboard "the AT keyboard not opened"
+# An unplugged device is closed once, not read again in a loop: a bounded log.
+n=$(grep -c 'closed' /tmp/evdev.log)
+[ "$n" -le 2 ] && pass evdev-no-storm || fail evdev-no-storm "$n 'closed' lines"
+
+# --- CEC: vivid's adapters: cec0 is the HDMI input (the TV, 0.0.0.0), cec1 the output ---
+echo "== cec"
+cec-ctl -d /dev/cec0 --tv --osd-name TV >/dev/null || fail cec-tv "cec-ctl --tv"
+cec-ctl -d /dev/cec0 --monitor >/tmp/monitor.out 2>&1 &
+monitor=$!
+kinput_probe cec --device /dev/cec1 --osd-name binge --out /tmp/cec.out --count 8 \
+    2>/tmp/cec.log &
+probe=$!
+if wait_for /tmp/cec.out CLAIMED; then
+    pass cec-claim
+    cec-ctl -d /dev/cec0 --to 4 --give-osd-name >/tmp/osd.out 2>&1
+    grep -q "name: binge" /tmp/osd.out && pass cec-osd-name ||
+        { fail cec-osd-name "no 'binge'"; show /tmp/osd.out osd; }
+    cec-ctl -d /dev/cec0 --to 4 --give-device-power-status >/tmp/pwr.out 2>&1
+    grep -q "pwr-state: on" /tmp/pwr.out && pass cec-power-status ||
+        { fail cec-power-status "no 'on'"; show /tmp/pwr.out pwr; }
+    cec-ctl -d /dev/cec0 --to 4 --give-deck-status status-req=once >/tmp/deck.out 2>&1
+    grep -q "FEATURE_ABORT" /tmp/deck.out && pass cec-feature-abort ||
+        { fail cec-feature-abort "no Feature Abort"; show /tmp/deck.out deck; }
+    for k in up select back; do
+        cec-ctl -d /dev/cec0 --to 4 --user-control-pressed ui-cmd=$k \
+            --user-control-released >/dev/null || fail cec-send "$k"
+    done
+    # A hold: the TV repeats Pressed while the key is down, then Released.
+    cec-ctl -d /dev/cec0 --to 4 --user-control-pressed ui-cmd=right \
+        --user-control-pressed ui-cmd=right --user-control-pressed ui-cmd=right \
+        --user-control-released >/dev/null || fail cec-send hold
+else
+    fail cec-claim "no logical address"
+fi
+wait $probe
+rc=$?
+[ $rc -eq 0 ] || fail cec-probe "kinput_probe exited $rc"
+kill $monitor
+show /tmp/cec.out out
+grep '^KEY ' /tmp/cec.out >/tmp/cec.keys
+cat >/tmp/cec.want <<'WANT'
+KEY cec UP press ir=1
+KEY cec UP release ir=1
+KEY cec SELECT press ir=1
+KEY cec SELECT release ir=1
+KEY cec BACK press ir=1
+KEY cec BACK release ir=1
+KEY cec RIGHT press ir=1
+KEY cec RIGHT release ir=1
+WANT
+if cmp -s /tmp/cec.keys /tmp/cec.want; then pass cec-keys; else
+    fail cec-keys "keys differ"
+    show /tmp/cec.log log
+fi
+grep -A3 'ACTIVE_SOURCE' /tmp/monitor.out | grep -q 'phys-addr: 1.0.0.0' &&
+    pass cec-active-source || { fail cec-active-source "the TV saw no Active Source"; show /tmp/monitor.out mon; }
+exit $failed

@@ -1,0 +1,150 @@
+/* uinput_remote: a TV remote made with /dev/uinput, for the evdev source's test in a guest.
+ *
+ *   uinput_remote [--name NAME] [--wait-file F --wait-for TEXT [--wait-done TEXT]] KEY...
+ *
+ * Creates an input device with a remote's keys, waits until F holds the --wait-for TEXT (the
+ * reader says it opened the device: keys typed before that would be lost, as on a real box),
+ * types each KEY (KEY_UP: press then release; KEY_RIGHT:hold: press, three auto-repeats
+ * (value 2) as the kernel's repeat would send, release), waits until F holds the --wait-done
+ * TEXT (the reader has read the last key: evdev drops unread events of a removed device), then
+ * removes the device. Exit 0, or 1 with a reason. */
+#include <errno.h>
+#include <libevdev/libevdev-uinput.h>
+#include <libevdev/libevdev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const unsigned remote_keys[] = {
+    KEY_UP,        KEY_DOWN,      KEY_LEFT,      KEY_RIGHT,      KEY_OK,          KEY_ENTER,
+    KEY_BACK,      KEY_ESC,       KEY_RED,       KEY_GREEN,      KEY_YELLOW,      KEY_BLUE,
+    KEY_INFO,      KEY_HOME,      KEY_PLAYPAUSE, KEY_CHANNELUP,  KEY_CHANNELDOWN, KEY_SEARCH,
+    KEY_EXIT,      KEY_MENU,      KEY_VOLUMEUP,  KEY_VOLUMEDOWN, KEY_MUTE,        KEY_NUMERIC_0,
+    KEY_NUMERIC_1, KEY_NUMERIC_2, KEY_NUMERIC_3, KEY_NUMERIC_4,  KEY_NUMERIC_5,   KEY_NUMERIC_6,
+    KEY_NUMERIC_7, KEY_NUMERIC_8, KEY_NUMERIC_9,
+};
+
+static void pause_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+static int file_has(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    char line[512];
+    int found = 0;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, text) != NULL;
+    fclose(f);
+    return found;
+}
+
+/* A bound, not a budget: the reader answers within milliseconds; a minute is for a guest on
+ * a loaded host. */
+static int wait_until(const char *path, const char *text)
+{
+    for (int tries = 0; tries < 1200; tries++) {
+        if (file_has(path, text))
+            return 1;
+        pause_ms(50);
+    }
+    fprintf(stderr, "uinput_remote: %s never said '%s'\n", path, text);
+    return 0;
+}
+
+static int emit(struct libevdev_uinput *ui, unsigned code, int value)
+{
+    int rc = libevdev_uinput_write_event(ui, EV_KEY, code, value);
+    if (rc == 0)
+        rc = libevdev_uinput_write_event(ui, EV_SYN, SYN_REPORT, 0);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char *name = "binge test remote";
+    const char *wait_file = NULL, *wait_for = NULL, *wait_done = NULL;
+    int i = 1;
+    for (; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
+        if (i + 1 >= argc)
+            goto usage;
+        if (strcmp(argv[i], "--name") == 0)
+            name = argv[i + 1];
+        else if (strcmp(argv[i], "--wait-file") == 0)
+            wait_file = argv[i + 1];
+        else if (strcmp(argv[i], "--wait-for") == 0)
+            wait_for = argv[i + 1];
+        else if (strcmp(argv[i], "--wait-done") == 0)
+            wait_done = argv[i + 1];
+        else
+            goto usage;
+    }
+    struct libevdev *dev = libevdev_new();
+    libevdev_set_name(dev, name);
+    libevdev_set_id_bustype(dev, BUS_USB);
+    libevdev_set_id_vendor(dev, 0x1d6b);
+    libevdev_set_id_product(dev, 0x0b1e);
+    libevdev_enable_event_type(dev, EV_KEY);
+    for (size_t k = 0; k < sizeof(remote_keys) / sizeof(remote_keys[0]); k++)
+        libevdev_enable_event_code(dev, EV_KEY, remote_keys[k], NULL);
+    libevdev_enable_event_type(dev, EV_REP); /* the kernel may repeat: the reader must not */
+    struct libevdev_uinput *ui = NULL;
+    int rc = libevdev_uinput_create_from_device(dev, LIBEVDEV_UINPUT_OPEN_MANAGED, &ui);
+    if (rc < 0) {
+        fprintf(stderr, "uinput_remote: can't create the device: %s\n", strerror(-rc));
+        return 1;
+    }
+    printf("uinput_remote: created %s (%s)\n", libevdev_uinput_get_devnode(ui), name);
+    fflush(stdout);
+    if (wait_file && wait_for && !wait_until(wait_file, wait_for)) {
+        libevdev_uinput_destroy(ui);
+        return 1;
+    }
+    for (; i < argc; i++) {
+        char key[64];
+        snprintf(key, sizeof(key), "%s", argv[i]);
+        char *colon = strchr(key, ':');
+        int hold = colon && strcmp(colon, ":hold") == 0;
+        if (colon)
+            *colon = '\0';
+        int code = libevdev_event_code_from_name(EV_KEY, key);
+        if (code < 0) {
+            fprintf(stderr, "uinput_remote: unknown key %s\n", key);
+            libevdev_uinput_destroy(ui);
+            return 1;
+        }
+        rc = emit(ui, (unsigned)code, 1);
+        for (int r = 0; hold && rc == 0 && r < 3; r++) {
+            pause_ms(30);
+            rc = emit(ui, (unsigned)code, 2);
+        }
+        if (rc == 0)
+            rc = emit(ui, (unsigned)code, 0);
+        if (rc < 0) {
+            fprintf(stderr, "uinput_remote: write: %s\n", strerror(-rc));
+            libevdev_uinput_destroy(ui);
+            return 1;
+        }
+        pause_ms(20);
+    }
+    if (wait_file && wait_done && !wait_until(wait_file, wait_done)) {
+        libevdev_uinput_destroy(ui);
+        return 1;
+    }
+    libevdev_uinput_destroy(ui);
+    libevdev_free(dev);
+    printf("uinput_remote: removed %s\n", name);
+    return 0;
+usage:
+    fprintf(
+        stderr,
+        "usage: uinput_remote [--name N] [--wait-file F --wait-for T [--wait-done T]] KEY...\n");
+    return 2;
+}
