@@ -95,6 +95,14 @@ struct binge_options {
     /* --safe-area PCT: the safe area in percent of each side, "5" or "left top right bottom"
      * ("5 3 5 3"), each 0..10; NULL = the theme's, else the platform's, else 5. */
     char *safe_area;
+    /* --evdev-dir DIR: where the evdev source finds input devices, default /dev/input ("" = no
+     * evdev). Without a display server only (KMSDRM, headless): under x11/wayland SDL gets the
+     * keys from the display server, unless --evdev-grab. */
+    char *evdev_dir;
+    /* --evdev-grab: take the evdev devices for binge alone (EVIOCGRAB). */
+    bool evdev_grab;
+    /* --cec-device PATH: the HDMI-CEC adapter, default: the first /dev/cecN ("" = no CEC). */
+    char *cec_device;
 };
 
 enum options_result {

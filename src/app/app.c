@@ -501,7 +501,10 @@ static void open_input(struct app *app)
             {
                 .video_driver = SDL_GetCurrentVideoDriver(),
                 .lirc_socket = o->lirc_socket,
-                .osd_name = "binge",
+                .evdev_dir = o->evdev_dir,
+                .evdev_grab = o->evdev_grab,
+                .cec_device = o->cec_device,
+                .osd_name = "binge", /* the brand's name once the theme has one */
             },
         .keymap_file = o->keymap,
         .keymap_profile = app->platform->keymap, /* the profile's keymap name */

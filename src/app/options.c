@@ -225,6 +225,12 @@ static const struct opt opt_table[] = {
      "safe area in percent, all sides or \"left top right bottom\" (default: the theme's, "
      "else 5)",
      check_safe_area},
+    {"evdev-dir", OPT_STRING, OFF(evdev_dir), OPT_NULLABLE, "/dev/input", 0, 0, 0, "DIR",
+     "input devices for the evdev source, without a display server (\"\" = no evdev)", NULL},
+    {"evdev-grab", OPT_BOOL, OFF(evdev_grab), 0, NULL, 0, 0, 0, NULL,
+     "read the evdev devices alone (EVIOCGRAB), also under x11/wayland", NULL},
+    {"cec-device", OPT_STRING, OFF(cec_device), OPT_NULLABLE, NULL, 0, 0, 0, "PATH",
+     "HDMI-CEC adapter (default: the first /dev/cecN; \"\" = no CEC)", NULL},
     {"start-bitrate", OPT_INT, OFF(start_bitrate_kbps), 0, NULL, 1000, 0, 1000000, "KBPS",
      "start HLS on the best variant at or below this (kbit/s; 0 = the first listed)", NULL},
 };

@@ -27,8 +27,8 @@ struct input_cec {
     char path[32];
     char name[32]; /* the adapter's */
     char osd_name[15];
-    input_raw_key_fn fn;
-    void *userdata;
+    input_emit_fn emit;
+    void *hub;
     uint16_t phys_addr;
     int log_addr;      /* -1 until claimed */
     bool announced;    /* Active Source sent for this claim */
@@ -46,14 +46,14 @@ static const char *const ui_names[] = {
     [CEC_OP_UI_CMD_RIGHT_DOWN] = "RIGHT_DOWN",
     [CEC_OP_UI_CMD_LEFT_UP] = "LEFT_UP",
     [CEC_OP_UI_CMD_LEFT_DOWN] = "LEFT_DOWN",
-    [CEC_OP_UI_CMD_DEVICE_ROOT_MENU] = "ROOT_MENU",
-    [CEC_OP_UI_CMD_DEVICE_SETUP_MENU] = "SETUP_MENU",
+    [CEC_OP_UI_CMD_DEVICE_ROOT_MENU] = "DEVICE_ROOT_MENU",
+    [CEC_OP_UI_CMD_DEVICE_SETUP_MENU] = "DEVICE_SETUP_MENU",
     [CEC_OP_UI_CMD_CONTENTS_MENU] = "CONTENTS_MENU",
     [CEC_OP_UI_CMD_FAVORITE_MENU] = "FAVORITE_MENU",
     [CEC_OP_UI_CMD_BACK] = "BACK", /* "Exit" in CEC 1.4, "Back" in 2.0 */
     [CEC_OP_UI_CMD_MEDIA_TOP_MENU] = "MEDIA_TOP_MENU",
-    [CEC_OP_UI_CMD_MEDIA_CONTEXT_SENSITIVE_MENU] = "MEDIA_CONTEXT_MENU",
-    [CEC_OP_UI_CMD_NUMBER_0_OR_NUMBER_10] = "NUMBER_0",
+    [CEC_OP_UI_CMD_MEDIA_CONTEXT_SENSITIVE_MENU] = "MEDIA_CONTEXT_SENSITIVE_MENU",
+    [CEC_OP_UI_CMD_NUMBER_0_OR_NUMBER_10] = "NUMBER_0_OR_NUMBER_10",
     [CEC_OP_UI_CMD_NUMBER_1] = "NUMBER_1",
     [CEC_OP_UI_CMD_NUMBER_2] = "NUMBER_2",
     [CEC_OP_UI_CMD_NUMBER_3] = "NUMBER_3",
@@ -90,7 +90,7 @@ static const char *const ui_names[] = {
     [CEC_OP_UI_CMD_SKIP_BACKWARD] = "SKIP_BACKWARD",
     [CEC_OP_UI_CMD_STOP_RECORD] = "STOP_RECORD",
     [CEC_OP_UI_CMD_PAUSE_RECORD] = "PAUSE_RECORD",
-    [CEC_OP_UI_CMD_ELECTRONIC_PROGRAM_GUIDE] = "EPG",
+    [CEC_OP_UI_CMD_ELECTRONIC_PROGRAM_GUIDE] = "ELECTRONIC_PROGRAM_GUIDE",
     [CEC_OP_UI_CMD_VIDEO_ON_DEMAND] = "VIDEO_ON_DEMAND",
     [CEC_OP_UI_CMD_INTERNET] = "INTERNET",
     [CEC_OP_UI_CMD_PLAY_FUNCTION] = "PLAY_FUNCTION",
@@ -174,14 +174,13 @@ static void key(struct input_cec *cec, int ui_cmd, bool pressed)
         snprintf(unknown, sizeof(unknown), "UI_0x%02X", ui_cmd & 0xff);
         name = unknown;
     }
-    struct input_raw_key k = {
+    struct input_key_event k = {
         .source = "cec",
-        .name = name,
-        .device = cec->name,
+        .key = name,
         .pressed = pressed,
-        .ir_like = true,
+        .ir_like = true, /* the hub repeats a hold; the TV's repeated Pressed are absorbed here */
     };
-    cec->fn(cec->userdata, &k);
+    cec->emit(cec->hub, &k);
 }
 
 static void release(struct input_cec *cec)
@@ -411,7 +410,7 @@ fail:
     return BINGE_EIO;
 }
 
-int input_cec_new(const struct input_cec_config *config, input_raw_key_fn fn, void *userdata,
+int input_cec_new(const struct input_cec_config *config, input_emit_fn emit, void *hub,
                   struct input_cec **out)
 {
     struct input_cec *cec = calloc(1, sizeof(*cec));
@@ -421,8 +420,8 @@ int input_cec_new(const struct input_cec_config *config, input_raw_key_fn fn, vo
     cec->log_addr = -1;
     cec->held = -1;
     cec->phys_addr = CEC_PHYS_ADDR_INVALID;
-    cec->fn = fn;
-    cec->userdata = userdata;
+    cec->emit = emit;
+    cec->hub = hub;
     const char *osd =
         config && config->osd_name && config->osd_name[0] ? config->osd_name : "binge";
     snprintf(cec->osd_name, sizeof(cec->osd_name), "%s", osd);
@@ -437,6 +436,8 @@ int input_cec_new(const struct input_cec_config *config, input_raw_key_fn fn, vo
                 continue;
             rc = open_adapter(cec, path, true);
         }
+        if (rc == BINGE_ENOTFOUND)
+            log_debug("no /dev/cec* adapter");
     }
     if (rc < 0)
         goto fail;
@@ -456,3 +457,43 @@ void input_cec_free(struct input_cec *cec)
         close(cec->fd); /* the kernel keeps the addresses claimed: the TV still sees us */
     free(cec);
 }
+
+/* ---- the registry's source ---- */
+
+static int source_open(const struct input_source_config *cfg, input_emit_fn emit, void *hub,
+                       void **out)
+{
+    if (cfg->cec_device && !cfg->cec_device[0])
+        return BINGE_ENOTFOUND; /* --cec-device "": off */
+    struct input_cec_config config = {.device = cfg->cec_device, .osd_name = cfg->osd_name};
+    struct input_cec *cec = NULL;
+    int rc = input_cec_new(&config, emit, hub, &cec);
+    if (rc == 0)
+        *out = cec;
+    return rc;
+}
+
+static size_t source_fds(void *src, struct pollfd *fds, size_t max)
+{
+    return input_cec_pollfds(src, fds, max);
+}
+
+static int64_t source_read(void *src, int64_t now_ms)
+{
+    input_cec_dispatch(src);
+    int t = input_cec_timeout_ms(src);
+    return t < 0 ? -1 : now_ms + t; /* both CLOCK_MONOTONIC milliseconds */
+}
+
+static void source_close(void *src)
+{
+    input_cec_free(src);
+}
+
+const struct input_source_ops input_source_cec = {
+    .name = "cec",
+    .open = source_open,
+    .fds = source_fds,
+    .read = source_read,
+    .close = source_close,
+};

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kinput.h"
+#include "binge/input_source.h"
 
 /* The HDMI-CEC input source, through the kernel's CEC API (linux/cec.h, /dev/cecN): what
  * current Raspberry Pi kernels (vc4) and most SoC HDMI drivers give, no libcec.
@@ -19,11 +19,15 @@
  * source answers Give Device Power Status (on), Menu Request (activated), Request Active
  * Source and Set Stream Path (when it is us), and Feature Aborts the other messages addressed
  * to us. User Control Pressed/Released become key presses and releases named by the UI command
- * ("SELECT", "UP", "BACK", "NUMBER_5", "F2_RED", "CHANNEL_UP", "PLAY", ...); a press repeated
+ * (as in linux/cec.h without CEC_OP_UI_CMD_: "SELECT", "UP", "BACK", "NUMBER_5",
+ * "F2_RED", "CHANNEL_UP", "PLAY", ...); a press repeated
  * while held is the same hold, and the release ends it; when neither a repeat nor a release
  * comes within the follower safety timeout (550 ms, CEC 1.4 13.13.3), the hold ends as if
  * released. RC passthrough in the kernel is left off, so the keys do not also come through
  * the adapter's rc-cec evdev device.
+ *
+ * The registry's "cec" source (input_source_cec) wraps this: --cec-device, the OSD name the
+ * app passes (the brand's), "" as the device for no CEC.
  *
  * Threading: UI thread only. Private to src/input. */
 
@@ -37,7 +41,7 @@ struct input_cec_config {
 /* Opens the adapter and starts claiming. Returns 0 and *out (transfer full); BINGE_ENOTFOUND
  * when there is no adapter (nothing said above debug level when probing); BINGE_EIO when the
  * adapter named cannot be opened or configured; BINGE_ENOMEM. */
-int input_cec_new(const struct input_cec_config *config, input_raw_key_fn fn, void *userdata,
+int input_cec_new(const struct input_cec_config *config, input_emit_fn emit, void *hub,
                   struct input_cec **out);
 void input_cec_free(struct input_cec *cec);
 

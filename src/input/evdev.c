@@ -30,8 +30,8 @@ struct input_evdev {
     char *dir;
     char *parent; /* dir's parent, watched while dir does not exist */
     bool grab;
-    input_raw_key_fn fn;
-    void *userdata;
+    input_emit_fn emit;
+    void *hub;
     int inotify_fd;
     int watch;        /* on dir, or -1 */
     int parent_watch; /* on parent while dir is missing, or -1 */
@@ -184,7 +184,7 @@ static void watch_dir(struct input_evdev *ev)
     log_info("%s: %s; waiting for it", ev->dir, strerror(errno));
 }
 
-int input_evdev_new(const struct input_evdev_config *config, input_raw_key_fn fn, void *userdata,
+int input_evdev_new(const struct input_evdev_config *config, input_emit_fn emit, void *hub,
                     struct input_evdev **out)
 {
     int rc = BINGE_ENOMEM;
@@ -209,8 +209,8 @@ int input_evdev_new(const struct input_evdev_config *config, input_raw_key_fn fn
     else
         strcpy(ev->parent, ".");
     ev->grab = config && config->grab;
-    ev->fn = fn;
-    ev->userdata = userdata;
+    ev->emit = emit;
+    ev->hub = hub;
     ev->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (ev->inotify_fd < 0) {
         log_warn("inotify: %s", strerror(errno));
@@ -320,14 +320,14 @@ static void key(struct input_evdev *ev, const struct evdev_device *d, const stru
         snprintf(unknown, sizeof(unknown), "KEY_%u", e->code);
         name = unknown;
     }
-    struct input_raw_key k = {
+    /* IR-like for every device, not only rc-core's: the hub's repeat is the only repeat. */
+    struct input_key_event k = {
         .source = "evdev",
-        .name = name,
-        .device = libevdev_get_name(d->dev),
+        .key = name,
         .pressed = e->value != 0,
-        .ir_like = d->ir,
+        .ir_like = true,
     };
-    ev->fn(ev->userdata, &k);
+    ev->emit(ev->hub, &k);
 }
 
 /* Reads one device until EAGAIN. Returns false when the device is gone. */
@@ -371,3 +371,50 @@ void input_evdev_dispatch(struct input_evdev *ev)
         close_device(ev, i, strerror(err)); /* ENODEV: unplugged before inotify said so */
     }
 }
+
+/* ---- the registry's source ---- */
+
+static int source_open(const struct input_source_config *cfg, input_emit_fn emit, void *hub,
+                       void **out)
+{
+    const char *driver = cfg->video_driver ? cfg->video_driver : "";
+    if (cfg->evdev_dir && !cfg->evdev_dir[0])
+        return BINGE_ENOTFOUND; /* --evdev-dir "": off */
+    if ((strcmp(driver, "x11") == 0 || strcmp(driver, "wayland") == 0) && !cfg->evdev_grab) {
+        log_info("%s: the display server gives SDL the keys; evdev stays off (--evdev-grab "
+                 "takes the devices)",
+                 driver);
+        return BINGE_ENOTFOUND;
+    }
+    struct input_evdev_config config = {.dir = cfg->evdev_dir, .grab = cfg->evdev_grab};
+    struct input_evdev *ev = NULL;
+    int rc = input_evdev_new(&config, emit, hub, &ev);
+    if (rc == 0)
+        *out = ev;
+    return rc;
+}
+
+static size_t source_fds(void *src, struct pollfd *fds, size_t max)
+{
+    return input_evdev_pollfds(src, fds, max);
+}
+
+static int64_t source_read(void *src, int64_t now_ms)
+{
+    (void)now_ms;
+    input_evdev_dispatch(src);
+    return -1;
+}
+
+static void source_close(void *src)
+{
+    input_evdev_free(src);
+}
+
+const struct input_source_ops input_source_evdev = {
+    .name = "evdev",
+    .open = source_open,
+    .fds = source_fds,
+    .read = source_read,
+    .close = source_close,
+};

@@ -36,7 +36,8 @@ struct input {
     size_t q_head, q_n;
     uint32_t unknown[INPUT_UNKNOWN_LOGGED]; /* hashes of the unknown keys logged */
     size_t n_unknown;
-    int64_t now_ms; /* the time of the events being emitted */
+    int64_t now_ms;        /* the time of the events being emitted */
+    bool sdl_keys_ignored; /* KMSDRM with the evdev source open: SDL reads the same devices */
 };
 
 static void queue(struct input *in, enum input_action action, bool repeat)
@@ -134,6 +135,12 @@ struct input *input_new(const struct input_config *cfg)
         in->src[in->n_src].deadline = -1;
         in->n_src++;
         log_info("input %s", list[i]->name);
+        /* Under KMSDRM SDL reads the evdev devices itself: their keys would come twice. */
+        if (strcmp(list[i]->name, "evdev") == 0 && cfg->sources.video_driver &&
+            strcmp(cfg->sources.video_driver, "KMSDRM") == 0) {
+            in->sdl_keys_ignored = true;
+            log_info("KMSDRM: keys come from the evdev source, SDL's keyboard events are ignored");
+        }
     }
     return in;
 }
@@ -161,6 +168,8 @@ size_t input_fds(struct input *in, struct pollfd *fds, size_t max)
 bool input_handle_sdl_event(struct input *in, const SDL_Event *ev)
 {
     in->now_ms = util_now_ms();
+    if (in->sdl_keys_ignored && (ev->type == SDL_KEYDOWN || ev->type == SDL_KEYUP))
+        return true;
     for (size_t i = 0; i < in->n_src; i++)
         if (in->src[i].ops->handle_sdl_event &&
             in->src[i].ops->handle_sdl_event(in->src[i].src, ev))

@@ -10,6 +10,12 @@ extern const struct input_source_ops input_source_gamecontroller;
 #if BINGE_HAVE_INPUT_LIRC
 extern const struct input_source_ops input_source_lirc;
 #endif
+#if BINGE_HAVE_INPUT_EVDEV
+extern const struct input_source_ops input_source_evdev;
+#endif
+#if BINGE_HAVE_INPUT_CEC
+extern const struct input_source_ops input_source_cec;
+#endif
 
 static const struct input_source_ops *const sources[] = {
     &input_source_sdl_keyboard,
@@ -18,6 +24,12 @@ static const struct input_source_ops *const sources[] = {
 #endif
 #if BINGE_HAVE_INPUT_LIRC
     &input_source_lirc,
+#endif
+#if BINGE_HAVE_INPUT_EVDEV
+    &input_source_evdev,
+#endif
+#if BINGE_HAVE_INPUT_CEC
+    &input_source_cec,
 #endif
     NULL,
 };

@@ -6,7 +6,7 @@
  *   OPEN <device name> ir=0|1               evdev: a device was opened (at start or hotplug)
  *   CLOSE <device name>                     evdev: a device was closed (unplugged)
  *   CLAIMED <logical address> <a.b.c.d>     cec: the playback address is ours
- *   KEY <source> <name> press|release ir=0|1
+ *   KEY <source> <name> press|release      as the source emits it to the hub
  *
  *   kinput_probe evdev [--dir D] [--grab] --out OUT --count N
  *   kinput_probe cec [--device /dev/cecN] [--osd-name NAME] --out OUT --count N
@@ -22,10 +22,10 @@
 
 #include "binge/log.h"
 
-#ifdef BINGE_HAVE_EVDEV
+#ifdef BINGE_HAVE_INPUT_EVDEV
 #include "evdev.h"
 #endif
-#ifdef BINGE_HAVE_CEC
+#ifdef BINGE_HAVE_INPUT_CEC
 #include "cec.h"
 #endif
 
@@ -41,16 +41,15 @@ __attribute__((format(printf, 1, 2))) static void line(const char *fmt, ...)
     fflush(out);
 }
 
-static void on_key(void *userdata, const struct input_raw_key *key)
+static void on_key(void *hub, const struct input_key_event *key)
 {
-    (void)userdata;
-    fprintf(out, "KEY %s %s %s ir=%d\n", key->source, key->name, key->pressed ? "press" : "release",
-            key->ir_like);
+    (void)hub;
+    fprintf(out, "KEY %s %s %s\n", key->source, key->key, key->pressed ? "press" : "release");
     fflush(out);
     keys_seen++;
 }
 
-#ifdef BINGE_HAVE_EVDEV
+#ifdef BINGE_HAVE_INPUT_EVDEV
 #define MAX_SEEN 64
 static char seen[MAX_SEEN][128];
 static size_t n_seen;
@@ -104,7 +103,7 @@ static int run_evdev(const char *dir, bool grab, long count)
 }
 #endif
 
-#ifdef BINGE_HAVE_CEC
+#ifdef BINGE_HAVE_INPUT_CEC
 static int run_cec(const char *device, const char *osd_name, long count)
 {
     struct input_cec *cec = NULL;
@@ -168,11 +167,11 @@ int main(int argc, char **argv)
     }
     log_set_level(LOG_DEBUG);
     int rc = 2;
-#ifdef BINGE_HAVE_EVDEV
+#ifdef BINGE_HAVE_INPUT_EVDEV
     if (strcmp(source, "evdev") == 0)
         rc = run_evdev(dir, grab, count);
 #endif
-#ifdef BINGE_HAVE_CEC
+#ifdef BINGE_HAVE_INPUT_CEC
     if (strcmp(source, "cec") == 0)
         rc = run_cec(device, osd, count);
 #endif
