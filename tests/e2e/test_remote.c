@@ -285,10 +285,144 @@ static void test_remote(void **state)
     tv.pid = -1;
 }
 
+/* ---- a real lircd (Debian's lirc package), when it is installed ---- */
+
+#define LIRCD "/usr/sbin/lircd"
+#define IRSEND "/usr/bin/irsend"
+
+static pid_t lircd_pid = -1;
+static char lircd_sock[1200], lircd_log[1200];
+
+static int stop_lircd(void **state)
+{
+    if (lircd_sock[0])
+        unlink(lircd_sock);
+    if (lircd_pid > 0) {
+        kill(lircd_pid, SIGKILL);
+        tu_wait(lircd_pid, 30);
+    }
+    lircd_pid = -1;
+    return teardown(state);
+}
+
+/* lircd with the file driver reading nothing (no IR hardware here), our remote's codes, and
+ * SIMULATE allowed: irsend SIMULATE makes it send its clients the line a decoded button would. */
+static void lircd_start(const char *dir)
+{
+    static int serial;
+    char conf[1200], opts[1200], pid[1200];
+    snprintf(conf, sizeof(conf), "%s/remote.conf", dir);
+    snprintf(opts, sizeof(opts), "%s/lirc_options.conf", dir);
+    snprintf(pid, sizeof(pid), "%s/lircd.pid", dir);
+    /* a short path: a Unix socket's must fit 108 bytes, the build tree's may not */
+    snprintf(lircd_sock, sizeof(lircd_sock), "/tmp/binge-lircd-%d.sock", (int)getpid());
+    snprintf(lircd_log, sizeof(lircd_log), "%s/lircd-%d.log", dir, serial++);
+    assert_int_equal(tu_write_file(opts, "[lircd]\nnodaemon = True\n"), 0);
+    assert_int_equal(tu_write_file(conf, "begin remote\n"
+                                         "  name binge-test\n"
+                                         "  bits 16\n"
+                                         "  eps 30\n"
+                                         "  aeps 100\n"
+                                         "  one 0 0\n"
+                                         "  zero 0 0\n"
+                                         "  gap 100000\n"
+                                         "  begin codes\n"
+                                         "    KEY_UP 0x0001\n"
+                                         "    KEY_DOWN 0x0002\n"
+                                         "    KEY_OK 0x0003\n"
+                                         "    KEY_BACK 0x0004\n"
+                                         "    KEY_RED 0x0005\n"
+                                         "  end codes\n"
+                                         "end remote\n"),
+                     0);
+    char *argv[] = {LIRCD,      "-O", opts, "-n", "-H",      "file", "-d", "/dev/null", "-o",
+                    lircd_sock, "-P", pid,  "-L", lircd_log, "-a",   conf, NULL};
+    lircd_pid = tu_spawn(argv, path_in(dir, "lircd.out"), path_in(dir, "lircd.err"));
+    assert_true(lircd_pid > 0);
+}
+
+/* Waits (up to 60 s) until the running lircd's log says a client connected: binge, since the
+ * test's irsend has not run against this lircd yet. */
+static void lircd_wait_client(void)
+{
+    for (int i = 0; i < 600; i++) {
+        char *log = tu_read_file(lircd_log);
+        bool in = log && strstr(log, "accepted new client");
+        free(log);
+        if (in)
+            return;
+        usleep(100 * 1000);
+    }
+    fail_msg("binge never connected to lircd (%s)", lircd_log);
+}
+
+static void irsend(int code, const char *button)
+{
+    char cmd[1600];
+    snprintf(cmd, sizeof(cmd), IRSEND " -d %s SIMULATE '%016x 00 %s binge-test'", lircd_sock, code,
+             button);
+    if (tu_sh(cmd, NULL, 0) != 0)
+        fail_msg("%s failed", cmd);
+}
+
+static void test_real_lircd(void **state)
+{
+    (void)state;
+    if (access(LIRCD, X_OK) != 0 || access(IRSEND, X_OK) != 0) {
+        fprintf(stderr, "SKIP: no lircd and irsend here (Debian's lirc package)\n");
+        skip();
+    }
+    const char *dir = tu_workdir("remote-lircd");
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), NULL,
+                                     path_in(dir, "server.log")),
+                     0);
+    lircd_start(dir);
+    for (int i = 0; i < 300 && access(lircd_sock, F_OK) != 0; i++)
+        usleep(100 * 1000);
+    assert_int_equal(access(lircd_sock, F_OK), 0);
+    char bin[1024];
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    snprintf(tv.sock, sizeof(tv.sock), "/tmp/binge-lircd-tv-%d.sock", (int)getpid());
+    char *argv[] = {bin,           "--headless", "--server",      srv.url,
+                    "--control",   tv.sock,      "--state-dir",   path_in(dir, "state"),
+                    "--device-id", "tv-lircd",   "--lirc-socket", lircd_sock,
+                    "--width",     "1280",       "--height",      "720",
+                    NULL};
+    tv.pid = tu_spawn(argv, path_in(dir, "binge.out"), path_in(dir, "binge.log"));
+    assert_true(tv.pid > 0);
+    tv.fd = tu_control_connect(tv.sock, 60);
+    assert_true(tv.fd >= 0);
+    ok("wait-for home.state=ready 60000");
+    lircd_wait_client();
+    irsend(2, "KEY_DOWN");
+    ok("wait-for focus.shelf=1 20000");
+    irsend(1, "KEY_UP");
+    ok("wait-for focus.shelf=0 20000");
+    irsend(3, "KEY_OK");
+    ok("wait-for screen=series 20000");
+    irsend(5, "KEY_RED");
+    ok("wait-for screen=search 20000");
+    irsend(4, "KEY_BACK");
+    ok("wait-for screen=series 20000");
+    /* lircd restarts (killed: with the file driver it does not act on SIGTERM while it waits on
+     * its input): binge finds it again by itself */
+    kill(lircd_pid, SIGKILL);
+    tu_wait(lircd_pid, 30);
+    lircd_pid = -1;
+    lircd_start(dir);
+    lircd_wait_client();
+    irsend(4, "KEY_BACK");
+    ok("wait-for screen=home 20000");
+    ok("quit");
+    assert_int_equal(tu_wait(tv.pid, 60), 0);
+    tv.pid = -1;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_remote, teardown),
+        cmocka_unit_test_teardown(test_real_lircd, stop_lircd),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
