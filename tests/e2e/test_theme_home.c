@@ -5,8 +5,8 @@
  * accent on the focused card's frame (rounded at the corner), the card colour in the bar's pills,
  * the logo's two colours where the logo goes. A second run overrides the theme's safe area with
  * --safe-area and gives it a logo over the pixel limit: binge says why in its log and draws the
- * brand's name in the accent colour instead. binge's own look is the golden screenshots'
- * (test_golden). No timing is asserted. */
+ * brand's name in the accent colour instead; the exit question names the brand. binge's own look is
+ * the golden screenshots' (test_golden). No timing is asserted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -224,6 +224,10 @@ static void test_second_theme(void **state)
              "wait 200\n"
              "screenshot %s\n"
              "state strings\n"
+             "key BACK\n"
+             "wait-for screen=exit_confirm 5000\n"
+             "wait 100\n"
+             "state strings\n"
              "quit\n",
              path_in(dir, "home.png"));
     run_binge(dir, "home", script, theme, NULL);
@@ -242,6 +246,9 @@ static void test_second_theme(void **state)
     assert_non_null(strstr(out, "\"strings\""));
     assert_null(strstr(out, "\"Acme TV\"")); /* the logo stands for the name */
     assert_null(strstr(out, "\"binge\""));
+    /* BACK on home asks in the brand's name. */
+    assert_non_null(strstr(out, "\"Exit Acme TV?\""));
+    assert_null(strstr(out, "Exit binge?"));
     free(out);
     char *log = tu_read_file(path_in(dir, "home-err.txt"));
     assert_non_null(log);

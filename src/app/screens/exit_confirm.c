@@ -1,9 +1,10 @@
-/* "Exit binge?": pushed by BACK on the bottom screen (app_dispatch), drawn over it. OK on
- * "Exit" quits with status 0; BACK, HOME or OK on "Stay" return to the screen below as it
- * was.
+/* "Exit binge?" (the theme's brand in place of binge): pushed by BACK on the bottom screen
+ * (app_dispatch), drawn over it. OK on "Exit" quits with status 0; BACK, HOME or OK on "Stay"
+ * return to the screen below as it was.
  *
  * Threading: UI thread only. */
 
+#include <stdio.h>
 #include <string.h>
 
 #include "../app_internal.h"
@@ -60,8 +61,11 @@ static void exit_render(struct app *app, struct screen *s, int64_t now)
 {
     (void)now;
     struct exit_screen *e = s->state;
+    char title[THEME_NAME_MAX + 96];
+    /* TRANSLATORS: %s is the product's name: "binge", or the brand an OEM's theme gives it. */
+    snprintf(title, sizeof(title), _("Exit %s?"), app->theme.name);
     struct ui_dialog_view v = {
-        .title = _("Exit binge?"),
+        .title = title,
         .detail = _("Your place in every series is saved."),
         .buttons = {_("Exit"), _("Stay")},
         .n_buttons = N_BUTTONS,
