@@ -504,7 +504,7 @@ static void open_input(struct app *app)
                 .evdev_dir = o->evdev_dir,
                 .evdev_grab = o->evdev_grab,
                 .cec_device = o->cec_device,
-                .osd_name = "binge", /* the brand's name once the theme has one */
+                .osd_name = app->theme.name, /* the brand: "binge" or the theme's name */
             },
         .keymap_file = o->keymap,
         .keymap_profile = app->platform->keymap, /* the profile's keymap name */
