@@ -76,7 +76,8 @@ static const char *save(struct canvas *c, const char *name)
 
 /* The lower contrast of a row's two lines of text: the label (36 px, y + 10) and its detail
  * (26 px, y + 56), each measured inside the row, clear of a focus frame. */
-static double row_contrast(const char *png, size_t row, unsigned *bg, unsigned *fg)
+static double row_contrast(const struct ui *ui, const char *png, size_t row, unsigned *bg,
+                           unsigned *fg)
 {
     static const int band[2][2] = {{8, 48}, {54, 34}}; /* y offset, height */
     double worst = 100;
@@ -121,7 +122,7 @@ static void test_paywall_rows_contrast(void **state)
         const char *png = save(c, name);
         for (size_t row = 0; row < 4; row++) {
             unsigned bg, fg;
-            double ratio = row_contrast(png, row, &bg, &fg);
+            double ratio = row_contrast(c->ui, png, row, &bg, &fg);
             if (ratio < 4.5)
                 fail_msg("focus on row %zu: row %zu (%s, %s) has text #%06x on #%06x at %.2f:1, "
                          "under 4.5:1",
@@ -221,6 +222,7 @@ static void test_message_panel_wraps(void **state)
                      true);
     const char *png = save(c, "panel.png");
     /* The detail is drawn in the dim colour; the hint (accent) and title (text) are not. */
+    const struct ui *ui = c->ui;
     Uint32 dim = (Uint32)ui_color_dim.r << 16 | (Uint32)ui_color_dim.g << 8 | ui_color_dim.b;
     int got = text_lines_of_colour(png, 0, 0, UI_WIDTH, UI_HEIGHT, dim);
     if (got != want)
