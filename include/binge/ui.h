@@ -13,7 +13,8 @@
  * only drawing resources (fonts, textures); the app owns all state. It never includes GStreamer
  * or curl headers, and never does network I/O: the app fetches poster bytes and hands them over.
  *
- * Everything is drawn in a 1920x1080 logical space; the 5% safe area is respected.
+ * Everything is drawn in a 1920x1080 logical space; the safe area (5% of each side by
+ * default; ui_set_safe_area) is respected.
  *
  * Threading: every function runs on the UI thread, except that the image decode worker (a thread
  * owned by struct ui) calls wake(data) when decoded posters are ready; the app then calls

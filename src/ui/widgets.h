@@ -7,9 +7,9 @@
  * Threading: UI thread only, between the app's render and present.
  * Ownership: every pointer argument is borrowed for the call; nothing is kept, except that text
  * is rendered through the text cache (text.c) and pictures come from the image cache.
- * Coordinates are logical 1920x1080 pixels; a view keeps its widgets inside the 5% safe area
- * (UI_SAFE_*). Focus state lives in the app (struct ui_focus_grid, a size_t focus); widgets only
- * draw it. */
+ * Coordinates are logical 1920x1080 pixels; a view keeps its widgets inside the safe area (5% by
+ * default) (UI_SAFE_*). Focus state lives in the app (struct ui_focus_grid, a size_t focus);
+ * widgets only draw it. */
 
 #include <SDL.h>
 #include <stdbool.h>

@@ -6,9 +6,10 @@
 /* Home: the hero of the focused card on top (a large backdrop from its poster, the title, genres,
  * synopsis and the series' size), and under it the shelves, one carousel row each. The focused
  * shelf sits at the top of the list with the next one peeking in under it, which tells the
- * viewer there is more. Everything but the hero's backdrop stays inside the 5% safe area: the
- * shelves are clipped to it, so a card cut by the edge says the row goes on without crossing
- * the safe line. Focus moves slide (the app gives the eased progress); nothing here keeps time. */
+ * viewer there is more. Everything but the hero's backdrop stays inside the safe area (5% by
+ * default): the shelves are clipped to it, so a card cut by the edge says the row goes on without
+ * crossing the safe line. Focus moves slide (the app gives the eased progress); nothing here keeps
+ * time. */
 #define HOME_HERO_Y (UI_SAFE_Y + 92)
 #define HOME_HERO_TEXT_W 980
 #define HOME_HERO_BG_X 700 /* the backdrop's left edge; the text reads over the fade into it */

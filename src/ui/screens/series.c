@@ -5,7 +5,7 @@
 
 /* The series page: the poster on the left over its blurred self, the series on the right
  * (title, genres, the facts line, synopsis), the buttons, the range tabs and the episode grid.
- * Everything stays inside the 5% safe area. */
+ * Everything stays inside the safe area (5% by default). */
 #define SP_POSTER_X UI_SAFE_X
 #define SP_POSTER_Y (UI_SAFE_Y + 30)
 #define SP_POSTER_W 400

@@ -4,7 +4,8 @@
 
 /* The wallet. Left: the balance, VIP and ads, the daily check-in (a strip of seven days and
  * its Claim button) and the recent ledger. Right: the coin packs and VIP plans. Everything
- * stays inside the 5% safe area; the focus is one filled button or one framed ledger row. */
+ * stays inside the safe area (5% by default); the focus is one filled button or one framed ledger
+ * row. */
 
 #define LEFT_X UI_SAFE_X
 #define LEFT_W 930
