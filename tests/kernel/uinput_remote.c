@@ -7,7 +7,9 @@
  * types each KEY (KEY_UP: press then release; KEY_RIGHT:hold: press, three auto-repeats
  * (value 2) as the kernel's repeat would send, release), waits until F holds the --wait-done
  * TEXT (the reader has read the last key: evdev drops unread events of a removed device), then
- * removes the device. Exit 0, or 1 with a reason. */
+ * removes the device. KEY@FILE types KEY, then waits until FILE exists and is not empty (the
+ * reader's acknowledgement, e.g. binge's screenshot once its state moved). Exit 0, or 1 with
+ * a reason. */
 #include <errno.h>
 #include <libevdev/libevdev-uinput.h>
 #include <libevdev/libevdev.h>
@@ -41,7 +43,7 @@ static int file_has(const char *path, const char *text)
     char line[512];
     int found = 0;
     while (!found && fgets(line, sizeof(line), f))
-        found = strstr(line, text) != NULL;
+        found = strstr(line, text) != NULL; /* "": any byte at all */
     fclose(f);
     return found;
 }
@@ -108,8 +110,11 @@ int main(int argc, char **argv)
         return 1;
     }
     for (; i < argc; i++) {
-        char key[64];
+        char key[256];
         snprintf(key, sizeof(key), "%s", argv[i]);
+        char *ack = strchr(key, '@');
+        if (ack)
+            *ack++ = '\0';
         char *colon = strchr(key, ':');
         int hold = colon && strcmp(colon, ":hold") == 0;
         if (colon)
@@ -129,6 +134,10 @@ int main(int argc, char **argv)
             rc = emit(ui, (unsigned)code, 0);
         if (rc < 0) {
             fprintf(stderr, "uinput_remote: write: %s\n", strerror(-rc));
+            libevdev_uinput_destroy(ui);
+            return 1;
+        }
+        if (ack && !wait_until(ack, "")) {
             libevdev_uinput_destroy(ui);
             return 1;
         }
