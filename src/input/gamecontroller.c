@@ -1,5 +1,7 @@
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "binge/error.h"
 #include "binge/input_source.h"
@@ -12,7 +14,12 @@ LOG_MODULE("input");
  * "back"), keymap source "pad". A pad sends no repeats of its own: holding a button repeats
  * through the hub's generator (IR-like). Controllers plugged in later come as
  * SDL_CONTROLLERDEVICEADDED; one unplugged while a button is down releases it. The left stick
- * is not read (a remote has none; a pad has its D-pad). */
+ * is not read (a remote has none; a pad has its D-pad).
+ *
+ * SDL reads the pads' device nodes itself, when the UI thread pumps its events; under X11 the
+ * UI thread sleeps in poll() on the X connection (src/input/wait.c), which a pad's press does
+ * not wake. So each pad's node is opened a second time, read only, for that poll: reading our
+ * copy of its events leaves SDL's alone (as the waiter does for evdev under KMSDRM). */
 
 #define PAD_MAX 8
 
@@ -20,6 +27,7 @@ struct pad_slot {
     SDL_GameController *gc; /* NULL: not opened by us (an event of another one) */
     SDL_JoystickID id;      /* -1: free */
     Uint32 down;            /* the buttons pressed, a bit each */
+    int fd;                 /* the device node, for the UI thread's poll(); -1: none */
 };
 
 struct pads {
@@ -37,7 +45,7 @@ static struct pad_slot *slot_of(struct pads *p, SDL_JoystickID id, bool make)
         return NULL;
     for (size_t i = 0; i < PAD_MAX; i++)
         if (p->slot[i].id < 0) {
-            p->slot[i] = (struct pad_slot){.id = id};
+            p->slot[i] = (struct pad_slot){.id = id, .fd = -1};
             return &p->slot[i];
         }
     return NULL;
@@ -59,6 +67,11 @@ static void add_device(struct pads *p, int index)
         return;
     }
     s->gc = gc;
+#if SDL_VERSION_ATLEAST(2, 24, 0)
+    const char *path = SDL_GameControllerPath(gc);
+    if (path)
+        s->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+#endif
     const char *name = SDL_GameControllerName(gc);
     log_info("game controller %s", name ? name : "(no name)");
 }
@@ -84,9 +97,12 @@ static void remove_device(struct pads *p, SDL_JoystickID id)
         SDL_GameControllerClose(s->gc);
         log_info("game controller %d gone", (int)id);
     }
+    if (s->fd >= 0)
+        close(s->fd);
     s->gc = NULL;
     s->id = -1;
     s->down = 0;
+    s->fd = -1;
 }
 
 static int pads_open(const struct input_source_config *cfg, input_emit_fn emit, void *hub,
@@ -107,8 +123,10 @@ static int pads_open(const struct input_source_config *cfg, input_emit_fn emit, 
     }
     p->emit = emit;
     p->hub = hub;
-    for (size_t i = 0; i < PAD_MAX; i++)
+    for (size_t i = 0; i < PAD_MAX; i++) {
         p->slot[i].id = -1;
+        p->slot[i].fd = -1;
+    }
     /* The ones already there also come as SDL_CONTROLLERDEVICEADDED; add_device ignores the
      * second time. */
     for (int i = 0; i < SDL_NumJoysticks(); i++)
@@ -145,14 +163,41 @@ static bool pads_handle_sdl_event(void *src, const SDL_Event *ev)
     }
 }
 
+static size_t pads_fds(void *src, struct pollfd *fds, size_t max)
+{
+    struct pads *p = src;
+    size_t n = 0;
+    for (size_t i = 0; i < PAD_MAX && n < max; i++)
+        if (p->slot[i].fd >= 0)
+            fds[n++] = (struct pollfd){.fd = p->slot[i].fd, .events = POLLIN};
+    return n;
+}
+
+/* Our copies of the pads' events are only a wake-up: drained, SDL reads its own. */
+static int64_t pads_read(void *src, int64_t now_ms)
+{
+    struct pads *p = src;
+    char buf[1024];
+    for (size_t i = 0; i < PAD_MAX; i++) {
+        if (p->slot[i].fd < 0)
+            continue;
+        for (int rounds = 0; rounds < 16 && read(p->slot[i].fd, buf, sizeof(buf)) > 0; rounds++)
+            ;
+    }
+    return -1;
+}
+
 static void pads_close(void *src)
 {
     struct pads *p = src;
     if (!p)
         return;
-    for (size_t i = 0; i < PAD_MAX; i++)
+    for (size_t i = 0; i < PAD_MAX; i++) {
         if (p->slot[i].gc)
             SDL_GameControllerClose(p->slot[i].gc);
+        if (p->slot[i].fd >= 0)
+            close(p->slot[i].fd);
+    }
     free(p);
     SDL_QuitSubSystem(SDL_INIT_GAMECONTROLLER);
 }
@@ -160,6 +205,8 @@ static void pads_close(void *src)
 const struct input_source_ops input_source_gamecontroller = {
     .name = "gamecontroller",
     .open = pads_open,
+    .fds = pads_fds,
+    .read = pads_read,
     .handle_sdl_event = pads_handle_sdl_event,
     .close = pads_close,
 };
