@@ -374,12 +374,70 @@ static void test_repeat_deadline(void **state)
     assert_int_equal(r.interval_ms, 10);
 }
 
+/* The log's lines that contain needle (the log writes to fd 2). */
+static int count_lines(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[1024];
+    int n = 0;
+    while (fgets(line, sizeof(line), f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+/* A key no mapping knows is logged once (a remote's unknown keys must not fill the log), its
+ * repeats and releases never; a known key is not logged. */
+static void test_unknown_logged_once(void **state)
+{
+    (void)state;
+    struct input_config cfg = {.no_sources = true,
+                               .keymap_file = BINGE_SOURCE_DIR "/assets/keymaps/default.conf"};
+    struct input *in = input_new(&cfg);
+    assert_non_null(in);
+    char path[] = "/tmp/binge-keylog-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    int saved = dup(2);
+    assert_int_equal(dup2(fd, 2), 2);
+    static const struct {
+        const char *source, *key;
+        bool pressed, repeat, ir;
+    } evs[] = {
+        {"lirc", "KEY_FOO", true, false, true}, {"lirc", "KEY_FOO", false, false, true},
+        {"lirc", "KEY_FOO", true, false, true}, {"lirc", "KEY_FOO", true, true, true},
+        {"lirc", "key_foo", true, false, true}, {"sdl", "F12", true, false, false},
+        {"sdl", "F12", true, true, false},      {"sdl", "F12", true, false, false},
+        {"lirc", "KEY_OK", true, false, true},  {"evdev", "KEY_FOO", false, false, true},
+    };
+    for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+        struct input_key_event ev = {.source = evs[i].source,
+                                     .key = evs[i].key,
+                                     .pressed = evs[i].pressed,
+                                     .repeat = evs[i].repeat,
+                                     .ir_like = evs[i].ir};
+        input_feed(in, &ev, 1000 * (int64_t)i);
+    }
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(fd);
+    assert_int_equal(count_lines(path, "key lirc:KEY_FOO is not in the keymap"), 1);
+    assert_int_equal(count_lines(path, "is not in the keymap"), 2); /* lirc:KEY_FOO, sdl:F12 */
+    assert_int_equal(count_lines(path, "KEY_OK"), 0);
+    assert_int_equal(count_lines(path, "evdev:KEY_FOO"), 0); /* a release alone: not logged */
+    unlink(path);
+    input_free(in);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse_rows),      cmocka_unit_test(test_parse_bounds),
-        cmocka_unit_test(test_shipped_keymaps), cmocka_unit_test(test_load),
-        cmocka_unit_test(test_repeat_rows),     cmocka_unit_test(test_repeat_deadline),
+        cmocka_unit_test(test_parse_rows),          cmocka_unit_test(test_parse_bounds),
+        cmocka_unit_test(test_shipped_keymaps),     cmocka_unit_test(test_load),
+        cmocka_unit_test(test_repeat_rows),         cmocka_unit_test(test_repeat_deadline),
+        cmocka_unit_test(test_unknown_logged_once),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
