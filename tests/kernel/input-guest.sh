@@ -78,6 +78,30 @@ grep -q '^OPEN AT Translated Set 2 keyboard ir=0' /tmp/evdev.out && pass evdev-k
 n=$(grep -c 'closed' /tmp/evdev.log)
 [ "$n" -le 2 ] && pass evdev-no-storm || fail evdev-no-storm "$n 'closed' lines"
 
+# --evdev-grab: the grabbing reader gets the keys, a second reader none, until the grab ends
+# (the grabbing reader exits after its two events); then the second reader gets the next key.
+echo "== evdev grab"
+(
+    kinput_probe evdev --out /tmp/shared.out --count 2 2>/tmp/shared.log
+    echo done >/tmp/shared.done
+) &
+shared=$!
+(
+    kinput_probe evdev --grab --out /tmp/grab.out --count 2 2>/tmp/grab.log
+    wait_for /tmp/shared.out "OPEN binge test remote"
+    echo done >/tmp/grab.done
+) &
+wait_for /tmp/shared.out READY && wait_for /tmp/grab.out READY &&
+    uinput_remote --name "binge test remote" --wait-file /tmp/grab.out \
+        --wait-for "OPEN binge test remote" KEY_UP@/tmp/grab.done KEY_DOWN@/tmp/shared.done ||
+        fail evdev-grab "typing"
+wait $shared
+printf 'KEY evdev KEY_UP press\nKEY evdev KEY_UP release\n' >/tmp/grab.want
+printf 'KEY evdev KEY_DOWN press\nKEY evdev KEY_DOWN release\n' >/tmp/shared.want
+grep '^KEY ' /tmp/grab.out | cmp -s - /tmp/grab.want &&
+    grep '^KEY ' /tmp/shared.out | cmp -s - /tmp/shared.want && pass evdev-grab ||
+    { fail evdev-grab "keys"; show /tmp/grab.out grab; show /tmp/shared.out shared; }
+
 # --- CEC: vivid's adapters: cec0 is the HDMI input (the TV, 0.0.0.0), cec1 the output ---
 echo "== cec"
 cec-ctl -d /dev/cec0 --tv --osd-name TV >/dev/null || fail cec-tv "cec-ctl --tv"
