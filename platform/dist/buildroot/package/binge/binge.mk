@@ -10,6 +10,8 @@
 BINGE_VERSION = 0.1.0
 BINGE_SITE = $(BR2_EXTERNAL_BINGE_PATH)/../../..
 BINGE_SITE_METHOD = local
+# The tree's own build directories (build/, build-aarch64/, ...) are not sources.
+BINGE_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = --exclude='/build*'
 BINGE_LICENSE = PROPRIETARY
 BINGE_REDISTRIBUTE = NO
 BINGE_DEPENDENCIES = \
