@@ -4,8 +4,11 @@ drawn by SDL2, driven by a TV remote (evdev, HDMI-CEC, LIRC, game controllers). 
 binge-server, the reference backend (libmicrohttpd, SQLite), is in ${PN}-server."
 HOMEPAGE = "https://example.invalid/binge"
 SECTION = "multimedia"
-# binge's tree carries no licence yet: all rights reserved by its authors.
-LICENSE = "CLOSED"
+# binge's tree carries no licence yet: all rights reserved by its authors, as the Debian
+# copyright file says (its "Files: *" paragraph is what the checksum covers).
+LICENSE = "LicenseRef-binge-all-rights-reserved"
+LIC_FILES_CHKSUM = "file://platform/dist/debian/copyright;beginline=7;endline=10;md5=86592c47e27c90a502927c5d31329c84"
+NO_GENERIC_LICENSE[binge-all-rights-reserved] = "platform/dist/debian/copyright"
 
 SRC_URI = "${BINGE_SRC_URI}"
 SRCREV ?= "${AUTOREV}"
