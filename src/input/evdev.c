@@ -258,6 +258,11 @@ size_t input_evdev_pollfds(const struct input_evdev *ev, struct pollfd *fds, siz
     return n;
 }
 
+bool input_evdev_watching(const struct input_evdev *ev)
+{
+    return ev->watch >= 0;
+}
+
 size_t input_evdev_count(const struct input_evdev *ev)
 {
     return ev->n_devices;

@@ -47,6 +47,9 @@ size_t input_evdev_pollfds(const struct input_evdev *ev, struct pollfd *fds, siz
  * line. */
 void input_evdev_dispatch(struct input_evdev *ev);
 
+/* Whether the directory itself is watched (false while waiting for it to be made). */
+bool input_evdev_watching(const struct input_evdev *ev);
+
 /* How many devices are open now, and the name of the i-th (valid until the next dispatch),
  * and whether it is an IR receiver. */
 size_t input_evdev_count(const struct input_evdev *ev);
