@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "binge/error.h"
+#include "binge/util.h"
 #include "binge/input_source.h"
 #include "input_internal.h"
 
@@ -177,6 +178,53 @@ static void test_evdev_stays_off_under_a_display_server(void **state)
     assert_int_equal(input_source_evdev.open(&kms, no_evdev_key, NULL, &src), 0);
     input_source_evdev.close(src);
 }
+
+static SDL_Event key_event(SDL_Keycode sym, bool down)
+{
+    SDL_Event e = {.type = down ? SDL_KEYDOWN : SDL_KEYUP};
+    e.key.state = down ? SDL_PRESSED : SDL_RELEASED;
+    e.key.keysym.sym = sym;
+    return e;
+}
+
+/* How many actions a press and release of Up on the SDL keyboard queue in a hub opened for
+ * driver, with the evdev source on an empty directory. */
+static int sdl_up_actions(const char *driver)
+{
+    char dir[] = "/tmp/binge-kinput-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct input_config cfg = {
+        .sources = {.video_driver = driver, .evdev_dir = dir, .lirc_socket = "", .cec_device = ""},
+    };
+    struct input *in = input_new(&cfg);
+    assert_non_null(in);
+    SDL_Event down = key_event(SDLK_UP, true), up = key_event(SDLK_UP, false);
+    input_handle_sdl_event(in, &down);
+    input_handle_sdl_event(in, &up);
+    input_poll(in, util_now_ms());
+    int n = 0;
+    enum input_action a;
+    bool repeat;
+    while (input_next_action(in, &a, &repeat)) {
+        assert_int_equal(a, INPUT_UP);
+        n++;
+    }
+    input_free(in);
+    assert_int_equal(rmdir(dir), 0);
+    return n;
+}
+
+/* Under KMSDRM SDL reads the evdev devices the evdev source reads: its keyboard events are
+ * ignored while the evdev source is open, or each key would act twice. Headless (offscreen)
+ * SDL reads no device: its keyboard events (automation's, tests') still count. */
+static void test_kmsdrm_keys_come_once(void **state)
+{
+    (void)state;
+    assert_int_equal(SDL_Init(0), 0);
+    assert_int_equal(sdl_up_actions("KMSDRM"), 0);
+    assert_int_equal(sdl_up_actions("offscreen"), 1);
+    SDL_Quit();
+}
 #endif
 
 int main(void)
@@ -190,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_evdev_names_match_the_keymap),
         cmocka_unit_test(test_evdev_directory_comes_later),
         cmocka_unit_test(test_evdev_stays_off_under_a_display_server),
+        cmocka_unit_test(test_kmsdrm_keys_come_once),
 #endif
     };
     if (sizeof(tests) == 0)
