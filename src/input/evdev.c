@@ -92,9 +92,14 @@ static void close_device(struct input_evdev *ev, size_t i, const char *why)
     ev->devices[i] = ev->devices[--ev->n_devices];
 }
 
-/* loud: log why a device could not be opened at info level (the first scan, a new node), not
- * only at debug (attribute changes, which come in bursts while udev sets a node up). */
-static void open_node(struct input_evdev *ev, const char *node, bool loud)
+/* How much to say when a node cannot be opened. */
+enum open_why {
+    OPEN_SCAN,    /* the directory's first look: say it, with the likely cause */
+    OPEN_CREATED, /* a node just made: udev may not have set its group yet */
+    OPEN_ATTRIB,  /* its attributes changed: in bursts while udev sets it up */
+};
+
+static void open_node(struct input_evdev *ev, const char *node, enum open_why why)
 {
     if (!is_event_node(node) || find(ev, node))
         return;
@@ -111,11 +116,15 @@ static void open_node(struct input_evdev *ev, const char *node, bool loud)
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         /* udev creates the node root-only and fixes its group a moment later (an IN_ATTRIB
-         * follows): EACCES at creation is normal. */
-        if (loud && errno != EACCES)
-            log_info("can't open %s: %s", path, strerror(errno));
+         * follows): EACCES at creation is normal; at the first look it is the user's groups. */
+        int err = errno;
+        if (why == OPEN_SCAN && err == EACCES)
+            log_warn("can't open %s: %s (is binge's user in the input group?)", path,
+                     strerror(err));
+        else if (why != OPEN_ATTRIB && err != EACCES)
+            log_info("can't open %s: %s", path, strerror(err));
         else
-            log_debug("can't open %s yet: %s", path, strerror(errno));
+            log_debug("can't open %s yet: %s", path, strerror(err));
         return;
     }
     int rc = libevdev_new_from_fd(fd, &dev);
@@ -145,7 +154,7 @@ skip:
     close(fd);
 }
 
-static void scan(struct input_evdev *ev, bool loud)
+static void scan(struct input_evdev *ev)
 {
     DIR *dir = opendir(ev->dir);
     if (!dir) {
@@ -154,7 +163,7 @@ static void scan(struct input_evdev *ev, bool loud)
     }
     struct dirent *e;
     while ((e = readdir(dir)))
-        open_node(ev, e->d_name, loud);
+        open_node(ev, e->d_name, OPEN_SCAN);
     closedir(dir);
 }
 
@@ -175,7 +184,7 @@ static void watch_dir(struct input_evdev *ev)
         if (ev->parent_watch >= 0)
             inotify_rm_watch(ev->inotify_fd, ev->parent_watch);
         ev->parent_watch = -1;
-        scan(ev, true);
+        scan(ev);
         return;
     }
     if (ev->parent_watch < 0)
@@ -307,9 +316,9 @@ static void hotplug(struct input_evdev *ev)
                 if (d)
                     close_device(ev, (size_t)(d - ev->devices), "unplugged");
             } else if (e->mask & (IN_CREATE | IN_MOVED_TO)) {
-                open_node(ev, name, true);
+                open_node(ev, name, OPEN_CREATED);
             } else if (e->mask & IN_ATTRIB) {
-                open_node(ev, name, false); /* permissions just set */
+                open_node(ev, name, OPEN_ATTRIB); /* permissions just set */
             }
         }
     }
