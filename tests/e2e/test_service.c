@@ -111,7 +111,7 @@ static void test_notify_and_watchdog(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
     assert_int_equal(ready_at, 0); /* READY=1 first */
     assert_int_equal(stopping_at, n - 1);
-    assert_true(watchdogs >= 4);
+    assert_true(watchdogs >= 3); /* the tick runs at least once a second */
     char *log = tu_read_file(path_in(dir, "err.txt"));
     assert_non_null(log);
     assert_non_null(strstr(log, "systemd: READY=1 sent, watchdog 200 ms"));
