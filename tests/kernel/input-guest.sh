@@ -107,7 +107,7 @@ echo "== cec"
 cec-ctl -d /dev/cec0 --tv --osd-name TV >/dev/null || fail cec-tv "cec-ctl --tv"
 cec-ctl -d /dev/cec0 --monitor >/tmp/monitor.out 2>&1 &
 monitor=$!
-kinput_probe cec --device /dev/cec1 --osd-name binge --out /tmp/cec.out --count 8 \
+kinput_probe cec --device /dev/cec1 --osd-name binge --out /tmp/cec.out --count 10 \
     2>/tmp/cec.log &
 probe=$!
 if wait_for /tmp/cec.out CLAIMED; then
@@ -129,6 +129,9 @@ if wait_for /tmp/cec.out CLAIMED; then
     cec-ctl -d /dev/cec0 --to 4 --user-control-pressed ui-cmd=right \
         --user-control-pressed ui-cmd=right --user-control-pressed ui-cmd=right \
         --user-control-released >/dev/null || fail cec-send hold
+    # A lost Released: the hold ends by itself (the follower safety timeout).
+    cec-ctl -d /dev/cec0 --to 4 --user-control-pressed ui-cmd=left >/dev/null ||
+        fail cec-send lost-release
 else
     fail cec-claim "no logical address"
 fi
@@ -147,6 +150,8 @@ KEY cec BACK press
 KEY cec BACK release
 KEY cec RIGHT press
 KEY cec RIGHT release
+KEY cec LEFT press
+KEY cec LEFT release
 WANT
 if cmp -s /tmp/cec.keys /tmp/cec.want; then pass cec-keys; else
     fail cec-keys "keys differ"
