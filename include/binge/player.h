@@ -136,7 +136,7 @@ struct player_config {
     /* NULL-terminated GStreamer decoder names (e.g. "v4l2h264dec") that playbin3 must choose
      * over every other decoder of their formats, the first over the later ones; NULL = the
      * ranks GStreamer gives. Ranks are process-wide: the last player_new with a list sets them.
-     * A name this GStreamer lacks is skipped (logged). */
+     * A name this GStreamer lacks is skipped (logged). Read during player_new only (not kept). */
     const char *const *prefer_decoders;
 };
 
