@@ -233,8 +233,22 @@ static const struct option_def *find_option(const char *name, size_t len)
     return NULL;
 }
 
-/* The config file's text: its values point into it for the whole run. */
-static char *config_text;
+/* The config files' texts: their values point into them for the whole run, so a second
+ * --config keeps the first's text (its options stay set where the second does not set them). */
+struct config_text {
+    struct config_text *prev;
+    char text[];
+};
+static struct config_text *config_texts;
+
+static void free_config_texts(void)
+{
+    while (config_texts) {
+        struct config_text *prev = config_texts->prev;
+        free(config_texts);
+        config_texts = prev;
+    }
+}
 
 /* A config file is a few lines; the cap stops a wrong path (a disk image) being read whole. */
 #define CONFIG_MAX_BYTES (64 * 1024)
@@ -264,12 +278,14 @@ static int load_config(struct server_options *o, const char *path)
         fprintf(stderr, "binge-server: --config %s: %s\n", path, strerror(errno));
         return BINGE_EIO;
     }
-    free(config_text);
-    config_text = malloc(CONFIG_MAX_BYTES + 1);
-    if (!config_text) {
+    struct config_text *ct = malloc(sizeof(*ct) + CONFIG_MAX_BYTES + 1);
+    if (!ct) {
         fclose(f);
         return BINGE_ENOMEM;
     }
+    ct->prev = config_texts;
+    config_texts = ct;
+    char *config_text = ct->text;
     len = fread(config_text, 1, CONFIG_MAX_BYTES + 1, f);
     fclose(f);
     if (len > CONFIG_MAX_BYTES || memchr(config_text, '\0', len)) {
@@ -593,6 +609,6 @@ fail:
     api_free(api);
     faults_free(faults);
     db_free(db);
-    free(config_text);
+    free_config_texts();
     exit(status);
 }

@@ -113,6 +113,29 @@ static void test_config_serves(void **state)
     log = tu_read_file(path_in(dir, "err2.txt"));
     assert_non_null(strstr(log, "4 free episodes"));
     free(log);
+
+    /* Two files: the second's settings over the first's, and what the second does not set is
+     * still the first's (the first's values point into its text, which must outlive it). */
+    char second[1200];
+    snprintf(second, sizeof(second), "%s", path_in(dir, "second.conf"));
+    port = tu_free_port();
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+    snprintf(text, sizeof(text), "# a local override\nlisten = %s\nfree-episodes = 2\n", listen);
+    assert_int_equal(tu_write_file(second, text), 0);
+    assert_int_equal(unlink(path_in(dir, "db.sqlite")), 0);
+    char *argv3[] = {bin, "--config", conf, "--config", second, NULL};
+    pid = start(argv3, path_in(dir, "out3.txt"), path_in(dir, "err3.txt"), url, sizeof(url));
+    snprintf(want, sizeof(want), "http://%s", listen);
+    assert_string_equal(url, want);
+    snprintf(cmd, sizeof(cmd), "curl -fsS -X POST -H 'X-Device-Id: cfg-test' %s/v1/device/register",
+             url);
+    assert_int_equal(tu_sh(cmd, out, sizeof(out)), 0);
+    assert_non_null(strstr(out, "token"));
+    stop(pid);
+    assert_int_equal(access(path_in(dir, "db.sqlite"), F_OK), 0); /* the first file's database */
+    log = tu_read_file(path_in(dir, "err3.txt"));
+    assert_non_null(strstr(log, "2 free episodes"));
+    free(log);
 }
 
 static void test_config_errors(void **state)
