@@ -1,6 +1,9 @@
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "binge/error.h"
 #include "binge/log.h"
@@ -297,9 +300,23 @@ static SDL_Texture *logo_load(struct ui *ui, const char *path, int *w, int *h)
     SDL_Surface *sf = NULL;
     unsigned char *buf = NULL;
     const char *format = "unknown";
-    FILE *f = fopen(path, "rbe");
-    if (!f) {
+    /* Not blocking, and a regular file only: a FIFO or a device named as the logo would hold
+     * the UI thread in open() or read() for ever. */
+    struct stat st;
+    FILE *f = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) {
         log_warn("theme: logo %s: can't open it; the name is drawn instead", path);
+        goto fail;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        log_warn("theme: logo %s: not a regular file; the name is drawn instead", path);
+        close(fd);
+        goto fail;
+    }
+    f = fdopen(fd, "rb");
+    if (!f) {
+        close(fd);
         goto fail;
     }
     buf = malloc(UI_LOGO_MAX_BYTES + 1);

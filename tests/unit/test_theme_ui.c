@@ -12,9 +12,13 @@
 
 #include <SDL.h>
 #include <SDL_image.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../../src/ui/ui_internal.h"
 #include "../common/testutil.h"
@@ -188,6 +192,36 @@ static void write_bytes(const char *path, const void *data, size_t n)
     fclose(f);
 }
 
+/* The writer of a FIFO named as the logo: whenever a reader has it open, writes a good PNG
+ * into it and closes, so a loader that blocked in open() on the FIFO goes on and takes it. */
+struct fifo_writer {
+    const char *fifo, *png;
+    SDL_atomic_t done;
+};
+
+static int fifo_writer_run(void *data)
+{
+    struct fifo_writer *w = data;
+    while (!SDL_AtomicGet(&w->done)) {
+        int fd = open(w->fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+            SDL_Delay(1); /* ENXIO: no reader yet */
+            continue;
+        }
+        int flags = fcntl(fd, F_GETFL);
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+        FILE *in = fopen(w->png, "rb");
+        char buf[4096];
+        size_t n;
+        while (in && (n = fread(buf, 1, sizeof(buf), in)) > 0 && write(fd, buf, n) == (ssize_t)n)
+            ;
+        if (in)
+            fclose(in);
+        close(fd);
+    }
+    return 0;
+}
+
 static void test_logo_bounds(void **state)
 {
     struct canvas *c = *state;
@@ -226,6 +260,26 @@ static void test_logo_bounds(void **state)
             fail_msg("%s was taken as a logo", refused[i]);
         assert_string_equal(ui_brand_name(c->ui), "Acme TV");
     }
+    /* A FIFO (or a device) is no logo: not opened to be read, so the UI thread never waits for
+     * a writer (before, open() blocked until one came, and its bytes were taken as the logo). */
+    char fifo[900];
+    snprintf(fifo, sizeof(fifo), "%s/fifo.png", dir);
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    signal(SIGPIPE, SIG_IGN); /* the writer may find a reader that closes without reading */
+    struct fifo_writer w = {.fifo = fifo, .png = good};
+    SDL_AtomicSet(&w.done, 0);
+    SDL_Thread *writer = SDL_CreateThread(fifo_writer_run, "fifo-writer", &w);
+    assert_non_null(writer);
+    snprintf(t.logo, sizeof(t.logo), "%s", fifo);
+    ui_set_theme(c->ui, &t);
+    SDL_AtomicSet(&w.done, 1);
+    SDL_WaitThread(writer, NULL);
+    if (ui_logo_drawn(c->ui))
+        fail_msg("the FIFO %s was opened and read as a logo", fifo);
+    assert_string_equal(ui_brand_name(c->ui), "Acme TV");
+    unlink(fifo);
+
     snprintf(t.logo, sizeof(t.logo), "%s", good);
     ui_set_theme(c->ui, &t);
     assert_true(ui_logo_drawn(c->ui));
