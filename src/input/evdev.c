@@ -82,9 +82,27 @@ static struct evdev_device *find(struct input_evdev *ev, const char *node)
     return NULL;
 }
 
+static void key(struct input_evdev *ev, const struct evdev_device *d, const struct input_event *e);
+
+/* A device unplugged (a USB remote pulled, a BLE remote gone to sleep) while a key is down:
+ * the kernel queues the key's release for its readers, but evdev answers ENODEV without
+ * handing it out, and inotify may say it first. libevdev's state still has the key down:
+ * release it here, or the hub's repeat of that key would go on until the next key. */
+static void release_keys(struct input_evdev *ev, const struct evdev_device *d)
+{
+    for (unsigned code = 0; code <= KEY_MAX; code++) {
+        if (!libevdev_has_event_code(d->dev, EV_KEY, code) ||
+            libevdev_get_event_value(d->dev, EV_KEY, code) == 0)
+            continue;
+        struct input_event e = {.type = EV_KEY, .code = (unsigned short)code, .value = 0};
+        key(ev, d, &e);
+    }
+}
+
 static void close_device(struct input_evdev *ev, size_t i, const char *why)
 {
     struct evdev_device *d = &ev->devices[i];
+    release_keys(ev, d);
     log_info("closed %s (%s)%s%s", d->node, libevdev_get_name(d->dev), why ? ": " : "",
              why ? why : "");
     libevdev_free(d->dev);

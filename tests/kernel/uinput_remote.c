@@ -1,18 +1,23 @@
 /* uinput_remote: a TV remote made with /dev/uinput, for the evdev source's test in a guest.
  *
- *   uinput_remote [--name NAME] [--wait-file F --wait-for TEXT [--wait-done TEXT]] KEY...
+ *   uinput_remote [--name NAME] [--wait-file F --wait-for TEXT [--wait-done TEXT]]
+ *                 [--stop-pid PID] KEY...
  *
  * Creates an input device with a remote's keys, waits until F holds the --wait-for TEXT (the
  * reader says it opened the device: keys typed before that would be lost, as on a real box),
  * types each KEY (KEY_UP: press then release; KEY_RIGHT:hold: press, three auto-repeats
- * (value 2) as the kernel's repeat would send, release), waits until F holds the --wait-done
+ * (value 2) as the kernel's repeat would send, release; KEY_LEFT:down: press only, the key is
+ * still down when the device is removed), waits until F holds the --wait-done
  * TEXT (the reader has read the last key: evdev drops unread events of a removed device), then
- * removes the device. KEY@FILE types KEY, then waits until FILE exists and is not empty (the
- * reader's acknowledgement, e.g. binge's screenshot once its state moved). Exit 0, or 1 with
- * a reason. */
+ * removes the device. --stop-pid: the reader PID is stopped (SIGSTOP) while the device is
+ * removed and continued after, as a UI thread busy with a frame would be: it finds the device
+ * gone without having read the kernel's last events (the releases of keys still down). KEY@FILE
+ * types KEY, then waits until FILE exists and is not empty (the reader's acknowledgement, e.g.
+ * binge's screenshot once its state moved). Exit 0, or 1 with a reason. */
 #include <errno.h>
 #include <libevdev/libevdev-uinput.h>
 #include <libevdev/libevdev.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +66,28 @@ static int wait_until(const char *path, const char *text)
     return 0;
 }
 
+/* Until pid is stopped (state T in /proc/pid/stat): SIGSTOP takes effect asynchronously. */
+static int wait_stopped(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+    for (int tries = 0; tries < 1200; tries++) {
+        FILE *f = fopen(path, "r");
+        char buf[256] = "";
+        if (f) {
+            if (!fgets(buf, sizeof(buf), f))
+                buf[0] = '\0';
+            fclose(f);
+        }
+        const char *paren = strrchr(buf, ')'); /* "pid (comm) S ..." */
+        if (paren && paren[1] == ' ' && (paren[2] == 'T' || paren[2] == 't'))
+            return 1;
+        pause_ms(5);
+    }
+    fprintf(stderr, "uinput_remote: %ld never stopped\n", (long)pid);
+    return 0;
+}
+
 static int emit(struct libevdev_uinput *ui, unsigned code, int value)
 {
     int rc = libevdev_uinput_write_event(ui, EV_KEY, code, value);
@@ -73,6 +100,7 @@ int main(int argc, char **argv)
 {
     const char *name = "binge test remote";
     const char *wait_file = NULL, *wait_for = NULL, *wait_done = NULL;
+    pid_t stop_pid = 0;
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         if (i + 1 >= argc)
@@ -85,6 +113,8 @@ int main(int argc, char **argv)
             wait_for = argv[i + 1];
         else if (strcmp(argv[i], "--wait-done") == 0)
             wait_done = argv[i + 1];
+        else if (strcmp(argv[i], "--stop-pid") == 0)
+            stop_pid = (pid_t)strtol(argv[i + 1], NULL, 10);
         else
             goto usage;
     }
@@ -117,6 +147,7 @@ int main(int argc, char **argv)
             *ack++ = '\0';
         char *colon = strchr(key, ':');
         int hold = colon && strcmp(colon, ":hold") == 0;
+        int down = colon && strcmp(colon, ":down") == 0;
         if (colon)
             *colon = '\0';
         int code = libevdev_event_code_from_name(EV_KEY, key);
@@ -130,7 +161,7 @@ int main(int argc, char **argv)
             pause_ms(30);
             rc = emit(ui, (unsigned)code, 2);
         }
-        if (rc == 0)
+        if (rc == 0 && !down)
             rc = emit(ui, (unsigned)code, 0);
         if (rc < 0) {
             fprintf(stderr, "uinput_remote: write: %s\n", strerror(-rc));
@@ -147,13 +178,24 @@ int main(int argc, char **argv)
         libevdev_uinput_destroy(ui);
         return 1;
     }
+    if (stop_pid > 0 && kill(stop_pid, SIGSTOP) < 0) {
+        fprintf(stderr, "uinput_remote: can't stop %ld: %s\n", (long)stop_pid, strerror(errno));
+        libevdev_uinput_destroy(ui);
+        return 1;
+    }
+    if (stop_pid > 0 && !wait_stopped(stop_pid)) {
+        kill(stop_pid, SIGCONT);
+        libevdev_uinput_destroy(ui);
+        return 1;
+    }
     libevdev_uinput_destroy(ui);
     libevdev_free(dev);
+    if (stop_pid > 0)
+        kill(stop_pid, SIGCONT);
     printf("uinput_remote: removed %s\n", name);
     return 0;
 usage:
-    fprintf(
-        stderr,
-        "usage: uinput_remote [--name N] [--wait-file F --wait-for T [--wait-done T]] KEY...\n");
+    fprintf(stderr, "usage: uinput_remote [--name N] [--wait-file F --wait-for T [--wait-done T]] "
+                    "[--stop-pid PID] KEY...\n");
     return 2;
 }
