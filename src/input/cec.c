@@ -34,6 +34,7 @@ struct input_cec {
     bool announced;    /* Active Source sent for this claim */
     int held;          /* the UI command held, or -1 */
     uint64_t deadline; /* ms, CLOCK_MONOTONIC: the hold's safety timeout */
+    bool gone;         /* the adapter was unregistered (ENODEV): closed at the next dispatch */
 };
 
 static const char *const ui_names[] = {
@@ -272,10 +273,22 @@ static void received(struct input_cec *cec, const struct cec_msg *msg)
     }
 }
 
+/* An unregistered adapter (a USB adapter pulled, its driver unbound) answers every ioctl with
+ * ENODEV and its fd polls readable (POLLERR | POLLHUP) for ever. */
+static void check_gone(struct input_cec *cec)
+{
+    if (errno == ENODEV)
+        cec->gone = true;
+}
+
 static void dequeue_events(struct input_cec *cec)
 {
     struct cec_event ev;
-    while (ioctl(cec->fd, CEC_DQEVENT, &ev) == 0) {
+    for (;;) {
+        if (ioctl(cec->fd, CEC_DQEVENT, &ev) < 0) {
+            check_gone(cec);
+            return; /* EAGAIN: nothing more */
+        }
         if (ev.event == CEC_EVENT_STATE_CHANGE)
             state_changed(cec, ev.state_change.phys_addr, ev.state_change.log_addr_mask);
         else if (ev.event == CEC_EVENT_LOST_MSGS)
@@ -289,8 +302,10 @@ static void dequeue_messages(struct input_cec *cec)
     struct cec_msg msg;
     for (;;) {
         memset(&msg, 0, sizeof(msg));
-        if (ioctl(cec->fd, CEC_RECEIVE, &msg) < 0)
+        if (ioctl(cec->fd, CEC_RECEIVE, &msg) < 0) {
+            check_gone(cec);
             return; /* EAGAIN: nothing more */
+        }
         if (cec_msg_recv_is_tx_result(&msg)) {
             /* The result of one of our transmits. */
             if (!(msg.tx_status & CEC_TX_STATUS_OK))
@@ -304,8 +319,18 @@ static void dequeue_messages(struct input_cec *cec)
 
 void input_cec_dispatch(struct input_cec *cec)
 {
+    if (cec->fd < 0)
+        return;
     dequeue_events(cec);
     dequeue_messages(cec);
+    if (cec->gone) {
+        /* Polling it again would wake the UI thread at once, for ever. */
+        log_warn("%s: the CEC adapter went away; no CEC until binge starts again", cec->path);
+        release(cec);
+        close(cec->fd);
+        cec->fd = -1;
+        return;
+    }
     if (cec->held >= 0 && now_ms() >= cec->deadline) {
         log_debug("%s: no repeat nor release within %d ms: released", cec->path,
                   CEC_SAFETY_TIMEOUT_MS);
@@ -323,7 +348,7 @@ int input_cec_timeout_ms(const struct input_cec *cec)
 
 size_t input_cec_pollfds(const struct input_cec *cec, struct pollfd *fds, size_t max)
 {
-    if (max < 1)
+    if (max < 1 || cec->fd < 0)
         return 0;
     fds[0] = (struct pollfd){.fd = cec->fd, .events = POLLIN | POLLPRI};
     return 1;

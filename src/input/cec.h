@@ -45,7 +45,9 @@ int input_cec_new(const struct input_cec_config *config, input_emit_fn emit, voi
                   struct input_cec **out);
 void input_cec_free(struct input_cec *cec);
 
-/* The adapter's fd (POLLIN: messages, POLLPRI: events). Returns how many were written (1). */
+/* The adapter's fd (POLLIN: messages, POLLPRI: events). Returns how many were written: 1, or
+ * 0 once the adapter went away (unregistered: it is closed by input_cec_dispatch, with a
+ * warning, a key held released, and not opened again). */
 size_t input_cec_pollfds(const struct input_cec *cec, struct pollfd *fds, size_t max);
 
 /* Handles what the adapter has (state changes, received messages, our transmits' results)

@@ -164,4 +164,21 @@ if cmp -s /tmp/cec.keys /tmp/cec.want; then pass cec-keys; else
 fi
 grep -A3 'ACTIVE_SOURCE' /tmp/monitor.out | grep -q 'phys-addr: 1.0.0.0' &&
     pass cec-active-source || { fail cec-active-source "the TV saw no Active Source"; show /tmp/monitor.out mon; }
+# An adapter that goes away (a USB adapter pulled; here vivid's device unbound, which
+# unregisters both adapters): the source closes it, once, and the UI thread's poll stops
+# waking on its hung-up fd (kinput_probe exits 4 when it woke 1000 times in a row on it).
+echo "== cec gone"
+kinput_probe cec --device /dev/cec1 --out /tmp/gone.out --until-gone 2>/tmp/gone.log &
+probe=$!
+if wait_for /tmp/gone.out CLAIMED; then
+    echo vivid.0 >/sys/bus/platform/drivers/vivid/unbind || fail cec-gone "can't unbind vivid"
+    wait $probe
+    rc=$?
+    n=$(grep -c 'went away' /tmp/gone.log)
+    [ $rc -eq 0 ] && grep -q '^GONE' /tmp/gone.out && [ "$n" = 1 ] && pass cec-gone ||
+        { fail cec-gone "probe exited $rc, $n 'went away' lines"; show /tmp/gone.out out; }
+else
+    fail cec-gone "no logical address"
+    kill $probe
+fi
 exit $failed

@@ -6,13 +6,18 @@
  *   OPEN <device name> ir=0|1               evdev: a device was opened (at start or hotplug)
  *   CLOSE <device name>                     evdev: a device was closed (unplugged)
  *   CLAIMED <logical address> <a.b.c.d>     cec: the playback address is ours
+ *   GONE                                    cec: the adapter went away, the source stopped
+ *                                           polling it (--until-gone)
  *   KEY <source> <name> press|release      as the source emits it to the hub
  *
  *   kinput_probe evdev [--dir D] [--grab] --out OUT --count N
  *   kinput_probe cec [--device /dev/cecN] [--osd-name NAME] --out OUT --count N
+ *   kinput_probe cec [--device /dev/cecN] --out OUT --until-gone
  *
- * It exits 0 after N KEY lines, 1 on an error, 3 when no event came for a minute (a bound
- * so that a broken source ends the guest, not a budget). */
+ * It exits 0 after N KEY lines (--until-gone: after GONE), 1 on an error, 3 when no event came
+ * for a minute (a bound so that a broken source ends the guest, not a budget), 4 when the
+ * adapter's fd polled as hung up 1000 times in a row (the source kept a dead adapter in the
+ * UI thread's poll: a busy loop). */
 #include <poll.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -104,7 +109,7 @@ static int run_evdev(const char *dir, bool grab, long count)
 #endif
 
 #ifdef BINGE_HAVE_INPUT_CEC
-static int run_cec(const char *device, const char *osd_name, long count)
+static int run_cec(const char *device, const char *osd_name, long count, bool until_gone)
 {
     struct input_cec *cec = NULL;
     struct input_cec_config config = {.device = device, .osd_name = osd_name};
@@ -112,7 +117,8 @@ static int run_cec(const char *device, const char *osd_name, long count)
         return 1;
     line("READY\n");
     bool claimed = false;
-    while (keys_seen < count) {
+    int hung_up = 0;
+    while (until_gone || keys_seen < count) {
         if (!claimed && input_cec_logical_address(cec) >= 0) {
             unsigned pa = input_cec_physical_address(cec);
             fprintf(out, "CLAIMED %d %x.%x.%x.%x\n", input_cec_logical_address(cec), pa >> 12,
@@ -122,11 +128,21 @@ static int run_cec(const char *device, const char *osd_name, long count)
         }
         struct pollfd fds[1];
         size_t n = input_cec_pollfds(cec, fds, 1);
+        if (n == 0 && until_gone) {
+            line("GONE\n");
+            break;
+        }
         int timeout = input_cec_timeout_ms(cec);
         int rc = poll(fds, n, timeout < 0 ? 60000 : timeout);
         if (rc == 0 && timeout < 0) {
             input_cec_free(cec);
             return 3;
+        }
+        hung_up = rc > 0 && (fds[0].revents & (POLLERR | POLLHUP)) ? hung_up + 1 : 0;
+        if (hung_up == 1000) {
+            line("SPIN\n");
+            input_cec_free(cec);
+            return 4;
         }
         input_cec_dispatch(cec);
     }
@@ -140,11 +156,13 @@ int main(int argc, char **argv)
     if (argc < 2)
         goto usage;
     const char *source = argv[1], *path = NULL, *dir = NULL, *device = NULL, *osd = NULL;
-    bool grab = false;
+    bool grab = false, until_gone = false;
     long count = 0;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--grab") == 0)
             grab = true;
+        else if (strcmp(argv[i], "--until-gone") == 0)
+            until_gone = true;
         else if (i + 1 < argc && strcmp(argv[i], "--out") == 0)
             path = argv[++i];
         else if (i + 1 < argc && strcmp(argv[i], "--dir") == 0)
@@ -158,7 +176,7 @@ int main(int argc, char **argv)
         else
             goto usage;
     }
-    if (!path || count <= 0)
+    if (!path || (count <= 0 && !until_gone))
         goto usage;
     out = fopen(path, "w");
     if (!out) {
@@ -173,18 +191,19 @@ int main(int argc, char **argv)
 #endif
 #ifdef BINGE_HAVE_INPUT_CEC
     if (strcmp(source, "cec") == 0)
-        rc = run_cec(device, osd, count);
+        rc = run_cec(device, osd, count, until_gone);
 #endif
     (void)dir;
     (void)grab;
     (void)device;
     (void)osd;
+    (void)until_gone;
     fclose(out);
     if (rc == 2)
         goto usage;
     return rc;
 usage:
     fprintf(stderr, "usage: kinput_probe evdev|cec [--dir D] [--grab] [--device P] "
-                    "[--osd-name N] --out FILE --count N\n");
+                    "[--osd-name N] --out FILE --count N|--until-gone\n");
     return 2;
 }
