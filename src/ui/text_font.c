@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "binge/log.h"
 #include "text_internal.h"
@@ -101,6 +102,14 @@ static char *primary_from_fontconfig(struct text_fonts *f, int *index)
     FcPatternDestroy(match);
 fail:
     return path;
+}
+
+/* A font named by the configuration (--font, a theme's font.<script>) must be a regular file:
+ * SDL_ttf opens it with a blocking fopen(), which a FIFO would hold for ever on the UI thread. */
+static bool regular_file(const char *file)
+{
+    struct stat st;
+    return stat(file, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 static struct text_face *face_add(struct text_fonts *f, const char *file, int index)
@@ -221,6 +230,10 @@ struct text_fonts *text_fonts_new(const char *font_path, char *err, size_t errle
         snprintf(err, errlen, "no font found: install fonts-dejavu-core or pass --font FILE");
         goto fail;
     }
+    if (font_path && !regular_file(path)) {
+        snprintf(err, errlen, "font %s: not a regular file", path);
+        goto fail;
+    }
     struct text_face *primary = face_add(f, path, index);
     if (!primary) {
         snprintf(err, errlen, "out of memory");
@@ -329,7 +342,7 @@ fail:
 
 int text_fonts_set_script(struct text_fonts *f, uint32_t script, const char *file)
 {
-    if (f->n_overrides == MAX_OVERRIDES)
+    if (f->n_overrides == MAX_OVERRIDES || !regular_file(file))
         return -1;
     struct text_face *face = face_add(f, file, 0);
     if (!face || !text_face_at(face, 32))

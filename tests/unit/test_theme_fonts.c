@@ -10,14 +10,18 @@
 
 #include <cmocka.h>
 
+#include <SDL.h>
+#include <fcntl.h>
 #include <hb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../../src/ui/text_internal.h"
 #include "../../src/ui/ui_internal.h"
+#include "../common/testutil.h"
 
 #define DEJAVU "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
 #define NOTO_ARABIC "/usr/share/fonts/truetype/noto/NotoSansArabic-Bold.ttf"
@@ -29,6 +33,29 @@ static bool installed(const char *file, const char *package)
         return true;
     fprintf(stderr, "skipped: %s is not installed (%s)\n", file, package);
     return false;
+}
+
+/* The other end of a FIFO named as a font: counts the times a reader had it open (its
+ * non-blocking open for writing succeeded) and closes at once, so a reader that blocked in
+ * open() goes on. */
+struct fifo_writer {
+    const char *fifo;
+    SDL_atomic_t done, opened;
+};
+
+static int fifo_writer_run(void *data)
+{
+    struct fifo_writer *w = data;
+    while (!SDL_AtomicGet(&w->done)) {
+        int fd = open(w->fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+            SDL_Delay(1); /* ENXIO: no reader */
+            continue;
+        }
+        SDL_AtomicIncRef(&w->opened);
+        close(fd);
+    }
+    return 0;
 }
 
 /* The face of the first run of s laid out at 40 px. */
@@ -73,6 +100,30 @@ static void test_script_fonts(void **state)
 
     /* font.hebrew naming no file: nothing changes. */
     text_set_script_font(t, THEME_FONT_HEBREW, "/nonexistent/NoSuch-Bold.ttf");
+    assert_string_equal(run_face(t, hebrew), DEJAVU);
+
+    /* A FIFO is no font: never opened (SDL_ttf's blocking fopen would wait on the UI thread
+     * for a writer), for a script and as the primary face. */
+    const char *dir = tu_workdir("unit-theme-fonts");
+    assert_non_null(dir);
+    char fifo[900];
+    snprintf(fifo, sizeof(fifo), "%s/fifo.ttf", dir);
+    unlink(fifo);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    struct fifo_writer w = {.fifo = fifo};
+    SDL_AtomicSet(&w.done, 0);
+    SDL_AtomicSet(&w.opened, 0);
+    SDL_Thread *writer = SDL_CreateThread(fifo_writer_run, "fifo-writer", &w);
+    assert_non_null(writer);
+    text_set_script_font(t, THEME_FONT_HEBREW, fifo);
+    struct text *none = text_new(fifo, err, sizeof(err));
+    SDL_AtomicSet(&w.done, 1);
+    SDL_WaitThread(writer, NULL);
+    unlink(fifo);
+    if (SDL_AtomicGet(&w.opened) != 0)
+        fail_msg("the FIFO %s was opened as a font %d time(s)", fifo, SDL_AtomicGet(&w.opened));
+    assert_null(none);
+    assert_non_null(strstr(err, "not a regular file"));
     assert_string_equal(run_face(t, hebrew), DEJAVU);
 
     /* The drawn text follows: the Arabic string is laid out as wide as Noto Sans Arabic makes
