@@ -530,7 +530,7 @@ static void env_name(const char *name, char *var, size_t size)
     var[n] = '\0';
 }
 
-/* binge(1), from the option table: the packages install it (platform/dist/debian/binge.1, kept
+/* binge(1), from the option table: the packages install it (platform/dist/generated/binge.1, kept
  * equal to this output by the check_dist_docs test). */
 static void print_man(FILE *out)
 {
@@ -621,7 +621,7 @@ static void print_man(FILE *out)
 }
 
 /* The conffile /etc/binge/binge.conf: every option a file may set, commented out at its default
- * (platform/dist/debian/binge.conf, kept equal to this output by the check_dist_docs test). */
+ * (platform/dist/generated/binge.conf, kept equal to this output by the check_dist_docs test). */
 static void print_config(FILE *out)
 {
     fprintf(out, "# binge's settings (binge(1)): \"name = value\" lines, '#' starts a comment.\n"
