@@ -39,6 +39,11 @@ struct input_key_event {
      * --repeat-rate) and drops the same key pressed again within INPUT_DOUBLE_PRESS_MS of
      * its release (IR retransmission). Others (the SDL keyboard) keep their own repeat. */
     bool ir_like;
+    /* A press the source itself knows is a new one, not a retransmission (LIRC: a repeat
+     * count of 0, not within INPUT_DOUBLE_PRESS_MS of the same button's last line; its
+     * releases are made up late, at the next line or after the silence): the hub's
+     * double-press filter lets it through. */
+    bool fresh;
 };
 
 /* The emit callback a source is given at open: call it for each key event, on the UI thread,

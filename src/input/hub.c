@@ -95,6 +95,8 @@ static void emit(void *hub, const struct input_key_event *ev)
     }
     char code[KEYMAP_SOURCE_MAX + KEYMAP_KEY_MAX];
     snprintf(code, sizeof(code), "%.15s:%s", ev->source, key);
+    if (ev->fresh && ev->pressed)
+        in->rep.released_ms = -1; /* no retransmission: the source measured the gap */
     if (input_repeat_key(&in->rep, code, action, ev->pressed, ev->repeat, in->now_ms))
         queue(in, action, false);
 }

@@ -12,6 +12,7 @@
 #include "binge/error.h"
 #include "binge/input_source.h"
 #include "binge/log.h"
+#include "input_internal.h"
 #include "lirc.h"
 
 LOG_MODULE("lirc");
@@ -66,10 +67,14 @@ int lirc_parse_line(const char *line, char *button, size_t button_len, unsigned 
     return 0;
 }
 
-static void emit_key(struct lirc *l, const char *button, bool pressed, bool repeat)
+static void emit_key(struct lirc *l, const char *button, bool pressed, bool repeat, bool fresh)
 {
-    struct input_key_event ev = {
-        .source = "lirc", .key = button, .pressed = pressed, .repeat = repeat, .ir_like = true};
+    struct input_key_event ev = {.source = "lirc",
+                                 .key = button,
+                                 .pressed = pressed,
+                                 .repeat = repeat,
+                                 .ir_like = true,
+                                 .fresh = fresh};
     l->emit(l->hub, &ev);
 }
 
@@ -80,7 +85,7 @@ static void release_held(struct lirc *l)
     char b[sizeof(l->held)];
     snprintf(b, sizeof(b), "%s", l->held);
     l->held[0] = '\0';
-    emit_key(l, b, false, false);
+    emit_key(l, b, false, false, false);
 }
 
 static void garbage(struct lirc *l, const char *why, const char *line)
@@ -113,14 +118,20 @@ static void handle_line(struct lirc *l, const char *line, int64_t now_ms)
     bool same = l->held[0] && strcmp(l->held, button) == 0;
     if (repeat > 0 && same) { /* still held */
         l->held_until_ms = now_ms + LIRC_RELEASE_MS;
-        emit_key(l, button, true, true);
+        emit_key(l, button, true, true, false);
         return;
     }
-    /* A new press (repeat 0), or the repeat of a button whose first line we missed. */
+    /* A new press (repeat 0), or the repeat of a button whose first line we missed. lircd says
+     * nothing on release, so the releases made up here (at the next line, or after the
+     * silence) are late, and the hub alone would take a press of the same button soon after
+     * for a retransmission. A count from 0 is a new press unless the same button's last line
+     * is younger than INPUT_DOUBLE_PRESS_MS (that is the retransmission). */
+    int64_t last_line_ms = l->held_until_ms - LIRC_RELEASE_MS;
+    bool fresh = repeat == 0 && (!same || now_ms - last_line_ms >= INPUT_DOUBLE_PRESS_MS);
     release_held(l);
     snprintf(l->held, sizeof(l->held), "%s", button);
     l->held_until_ms = now_ms + LIRC_RELEASE_MS;
-    emit_key(l, button, true, false);
+    emit_key(l, button, true, false, fresh);
 }
 
 static void disconnect(struct lirc *l, int64_t now_ms, const char *why)

@@ -331,6 +331,23 @@ static void test_lirc_socket(void **state)
     input_poll(in, 4000);
     assert_string_equal(actions(in), "");
 
+    /* two taps of one button 150 ms apart (lircd counts each from 00): two presses, though the
+     * second comes before the silence that releases the first; a line 40 ms after the second
+     * (a retransmission) is the same press */
+    say(c, "0000000000f40bf0 00 KEY_UP devinput\n");
+    input_poll(in, 4100);
+    say(c, "0000000000f40bf0 00 KEY_UP devinput\n");
+    input_poll(in, 4250);
+    say(c, "0000000000f40bf0 00 KEY_UP devinput\n");
+    input_poll(in, 4290);
+    input_poll(in, 4600); /* released by silence (its last line at 4290) */
+    assert_string_equal(actions(in), "UP UP");
+    /* a third tap 360 ms after the last line, 50 ms after the silence's release: a press */
+    say(c, "0000000000f40bf0 00 KEY_UP devinput\n");
+    input_poll(in, 4650);
+    input_poll(in, 4900);
+    assert_string_equal(actions(in), "UP");
+
     /* garbage, a line of 300 bytes, a BEGIN..END block: logged or skipped; the next works */
     say(c, "this is not lircd\n");
     char huge[400];
