@@ -79,3 +79,16 @@ bool platform_native_window(struct SDL_Window *window, uintptr_t *handle, uintpt
 #endif
     return *handle != 0;
 }
+
+int platform_drm_fd(struct SDL_Window *window)
+{
+    SDL_SysWMinfo wm;
+    SDL_VERSION(&wm.version);
+    if (!window || !SDL_GetWindowWMInfo(window, &wm))
+        return 0;
+#if defined(SDL_VIDEO_DRIVER_KMSDRM)
+    if (wm.subsystem == SDL_SYSWM_KMSDRM && wm.info.kmsdrm.drm_fd > 0)
+        return wm.info.kmsdrm.drm_fd;
+#endif
+    return 0;
+}

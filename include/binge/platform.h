@@ -90,4 +90,9 @@ const char *platform_video_output(const struct platform *p, const struct platfor
  * Threading: the thread that created the window. */
 bool platform_native_window(struct SDL_Window *window, uintptr_t *handle, uintptr_t *display);
 
+/* The DRM file of a window under SDL's kmsdrm driver (SDL holds it as the DRM master), for a
+ * sink that sets its own plane (player_config.drm_fd). Borrowed: SDL owns it. Returns 0 under
+ * any other driver. Threading: the thread that created the window. */
+int platform_drm_fd(struct SDL_Window *window);
+
 #endif

@@ -127,6 +127,10 @@ struct player_config {
     uintptr_t window_handle;
     /* plane on wayland: the wl_display * the window belongs to. */
     uintptr_t display_handle;
+    /* plane under SDL's kmsdrm: SDL's DRM file, the DRM master, given to a sink with an "fd"
+     * property (kmssink) so the kernel lets it set its plane (SETPLANE and ATOMIC are master-only;
+     * a kmssink opening its own file is refused). Borrowed: SDL owns and closes it. 0 = none. */
+    int drm_fd;
     /* PLAYER_EVENT_NEAR_END comes this long before the end; 0 = 8000 ms, < 0 = never. */
     int near_end_ms;
     /* The watchdog re-tunes after this long without progress; 0 = 8000 ms, < 0 = off. */

@@ -583,6 +583,7 @@ static void plane_config(struct app *app, struct player_config *pcfg)
         return;
     pcfg->video_sink = app->opts->video_sink ? app->opts->video_sink : app->platform->video_sink;
     platform_native_window(app->window, &pcfg->window_handle, &pcfg->display_handle);
+    pcfg->drm_fd = platform_drm_fd(app->window);
     log_info("video output plane (%s), window 0x%lx",
              pcfg->video_sink ? pcfg->video_sink : "the first sink that works",
              (unsigned long)pcfg->window_handle);

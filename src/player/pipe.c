@@ -613,6 +613,11 @@ struct player_pipe *player_pipe_new(struct player *p, const char *uri, const cha
         goto fail;
     }
     pipe->video_sink = gst_object_ref_sink(video); /* ours until destroy, on top of playbin3's */
+    /* kmssink beside SDL's kmsdrm: only the DRM master may set planes, and that is SDL's file. */
+    if (p->drm_fd > 0 && g_object_class_find_property(G_OBJECT_GET_CLASS(video), "fd")) {
+        g_object_set(video, "fd", p->drm_fd, NULL);
+        log_info("video sink draws through SDL's DRM file (fd %d)", p->drm_fd);
+    }
     pipe->text_sink = gst_object_ref_sink(text);
 
     if (p->vo->frames) {

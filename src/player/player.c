@@ -1160,6 +1160,7 @@ struct player *player_new(const struct player_config *cfg, void (*wake)(void *da
     p->start_bitrate = cfg ? cfg->start_bitrate : 0;
     p->window_handle = cfg ? cfg->window_handle : 0;
     p->display_handle = cfg ? cfg->display_handle : 0;
+    p->drm_fd = cfg && cfg->drm_fd > 0 ? cfg->drm_fd : 0;
     int near_end = cfg ? cfg->near_end_ms : 0;
     int stall = cfg ? cfg->stall_timeout_ms : 0;
     int retries = cfg ? cfg->stall_retries : 0;

@@ -219,6 +219,7 @@ struct player {
     const struct player_vo *vo;
     char *video_sink_desc; /* chosen by vo->prepare; NULL = the backend's own */
     uintptr_t window_handle, display_handle;
+    int drm_fd; /* player_config.drm_fd: borrowed, 0 = none */
     unsigned start_bitrate;
     int64_t near_end_ms; /* < 0 = never */
     int64_t stall_ms;    /* < 0 = no watchdog */
