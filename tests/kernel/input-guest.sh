@@ -27,6 +27,12 @@ echo "== evdev"
 kinput_probe evdev --out /tmp/evdev.out --count 22 2>/tmp/evdev.log &
 probe=$!
 if wait_for /tmp/evdev.out READY; then
+    # A mouse and a power button plugged in: looked at and left alone (not remotes).
+    for kind in mouse power; do
+        uinput_remote --kind $kind --name "binge test $kind" --wait-file /tmp/evdev.log \
+            --wait-for "(binge test $kind): no remote keys, not read" ||
+            fail evdev-not-remote "binge test $kind not looked at and skipped"
+    done
     uinput_remote --name "binge test remote" --wait-file /tmp/evdev.out \
         --wait-for "OPEN binge test remote ir=0" --wait-done "KEY evdev KEY_BLUE release" \
         KEY_UP KEY_DOWN KEY_OK KEY_BACK KEY_RIGHT:hold KEY_RED KEY_GREEN KEY_YELLOW KEY_BLUE ||
@@ -79,6 +85,8 @@ grep -q '^OPEN vivid-000-vid-cap0 ir=1' /tmp/evdev.out && pass evdev-rc-core ||
     fail evdev-rc-core "vivid's rc device not taken as IR"
 grep -q '^OPEN AT Translated Set 2 keyboard ir=0' /tmp/evdev.out && pass evdev-keyboard ||
     fail evdev-keyboard "the AT keyboard not opened"
+grep -q '^OPEN binge test \(mouse\|power\)' /tmp/evdev.out &&
+    fail evdev-not-remote "a mouse or a power button was opened" || pass evdev-not-remote
 # An unplugged device is closed once, not read again in a loop: a bounded log.
 n=$(grep -c 'closed' /tmp/evdev.log)
 [ "$n" -le 2 ] && pass evdev-no-storm || fail evdev-no-storm "$n 'closed' lines"

@@ -1,7 +1,7 @@
 /* uinput_remote: a TV remote made with /dev/uinput, for the evdev source's test in a guest.
  *
  *   uinput_remote [--name NAME] [--wait-file F --wait-for TEXT [--wait-done TEXT]]
- *                 [--stop-pid PID] KEY...
+ *                 [--stop-pid PID] [--kind remote|mouse|power] KEY...
  *
  * Creates an input device with a remote's keys, waits until F holds the --wait-for TEXT (the
  * reader says it opened the device: keys typed before that would be lost, as on a real box),
@@ -13,7 +13,9 @@
  * removed and continued after, as a UI thread busy with a frame would be: it finds the device
  * gone without having read the kernel's last events (the releases of keys still down). KEY@FILE
  * types KEY, then waits until FILE exists and is not empty (the reader's acknowledgement, e.g.
- * binge's screenshot once its state moved). Exit 0, or 1 with a reason. */
+ * binge's screenshot once its state moved). --kind mouse makes a mouse (buttons and relative
+ * motion), --kind power a power button (KEY_POWER only): devices the evdev source must leave
+ * alone (type no KEY to them). Exit 0, or 1 with a reason. */
 #include <errno.h>
 #include <libevdev/libevdev-uinput.h>
 #include <libevdev/libevdev.h>
@@ -100,6 +102,7 @@ int main(int argc, char **argv)
 {
     const char *name = "binge test remote";
     const char *wait_file = NULL, *wait_for = NULL, *wait_done = NULL;
+    const char *kind = "remote";
     pid_t stop_pid = 0;
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
@@ -113,6 +116,8 @@ int main(int argc, char **argv)
             wait_for = argv[i + 1];
         else if (strcmp(argv[i], "--wait-done") == 0)
             wait_done = argv[i + 1];
+        else if (strcmp(argv[i], "--kind") == 0)
+            kind = argv[i + 1];
         else if (strcmp(argv[i], "--stop-pid") == 0)
             stop_pid = (pid_t)strtol(argv[i + 1], NULL, 10);
         else
@@ -124,9 +129,23 @@ int main(int argc, char **argv)
     libevdev_set_id_vendor(dev, 0x1d6b);
     libevdev_set_id_product(dev, 0x0b1e);
     libevdev_enable_event_type(dev, EV_KEY);
-    for (size_t k = 0; k < sizeof(remote_keys) / sizeof(remote_keys[0]); k++)
-        libevdev_enable_event_code(dev, EV_KEY, remote_keys[k], NULL);
-    libevdev_enable_event_type(dev, EV_REP); /* the kernel may repeat: the reader must not */
+    if (strcmp(kind, "remote") == 0) {
+        for (size_t k = 0; k < sizeof(remote_keys) / sizeof(remote_keys[0]); k++)
+            libevdev_enable_event_code(dev, EV_KEY, remote_keys[k], NULL);
+        libevdev_enable_event_type(dev, EV_REP); /* the kernel may repeat: the reader must not */
+    } else if (strcmp(kind, "mouse") == 0) {
+        libevdev_enable_event_code(dev, EV_KEY, BTN_LEFT, NULL);
+        libevdev_enable_event_code(dev, EV_KEY, BTN_RIGHT, NULL);
+        libevdev_enable_event_code(dev, EV_KEY, BTN_MIDDLE, NULL);
+        libevdev_enable_event_type(dev, EV_REL);
+        libevdev_enable_event_code(dev, EV_REL, REL_X, NULL);
+        libevdev_enable_event_code(dev, EV_REL, REL_Y, NULL);
+        libevdev_enable_event_code(dev, EV_REL, REL_WHEEL, NULL);
+    } else if (strcmp(kind, "power") == 0) {
+        libevdev_enable_event_code(dev, EV_KEY, KEY_POWER, NULL);
+    } else {
+        goto usage;
+    }
     struct libevdev_uinput *ui = NULL;
     int rc = libevdev_uinput_create_from_device(dev, LIBEVDEV_UINPUT_OPEN_MANAGED, &ui);
     if (rc < 0) {
@@ -196,6 +215,6 @@ int main(int argc, char **argv)
     return 0;
 usage:
     fprintf(stderr, "usage: uinput_remote [--name N] [--wait-file F --wait-for T [--wait-done T]] "
-                    "[--stop-pid PID] KEY...\n");
+                    "[--stop-pid PID] [--kind remote|mouse|power] KEY...\n");
     return 2;
 }
