@@ -112,12 +112,14 @@ static void warm_join(void)
 static void init_gst(void)
 {
     GError *err = NULL;
-    player_soup_choose();
+    /* gst_init first, then the libsoup choice: an in-process registry scan (soup.c) may load
+     * libsoup 3 on its own, and 2.4 must then stay out. */
     if (!gst_init_check(NULL, NULL, &err)) {
         log_error("cannot initialise GStreamer: %s", err ? err->message : "unknown error");
         g_clear_error(&err);
         return;
     }
+    player_soup_choose();
     const char *needed[] = {"playbin3", "appsink", "fakesink"};
     for (size_t i = 0; i < G_N_ELEMENTS(needed); i++) {
         GstElementFactory *f = gst_element_factory_find(needed[i]);

@@ -382,7 +382,8 @@ void player_segments_clear(struct player_pipe *pipe);
 /* ---- soup.c ---- */
 
 /* Picks the libsoup GStreamer's HTTP elements will use (libsoup 2.4 before GStreamer 1.24, see
- * soup.c). Call once, before gst_init. */
+ * soup.c). Call once, after gst_init (an in-process registry scan may have loaded libsoup 3)
+ * and before any HTTP element is made. */
 void player_soup_choose(void);
 
 /* ---- diagnose.c ---- */

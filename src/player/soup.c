@@ -18,7 +18,17 @@ LOG_MODULE("player");
  * So, before GStreamer 1.24, binge loads libsoup 2.4 first, and GStreamer takes it. Both
  * libsoups must never be in one process (their GTypes clash): nothing else in binge uses
  * libsoup (net/ is curl). Without libsoup 2.4 installed binge goes on with libsoup 3. The
- * handle is never closed: GStreamer keeps using the library until the process ends. */
+ * handle is never closed: GStreamer keeps using the library until the process ends.
+ *
+ * The choice is made after gst_init, because gst_init may load libsoup 3 itself: when the
+ * registry is missing or stale and GStreamer scans the plugins in-process (GST_REGISTRY_FORK=no,
+ * as under qemu-user, or no gst-plugin-scanner on the box), it loads every plugin, and
+ * libgstwebrtc pulls libsoup 3 in through libgstwebrtcnice -> libnice -> libgupnp-igd ->
+ * libgupnp -> libsoup-3.0 (the soup plugins' own loaders load it too, none being loaded yet).
+ * With 2.4 loaded before that, both were in the process: "cannot register existing type
+ * 'SoupSession'", then hlsdemux2 failed every playlist ("No error message for domain
+ * gst-uri-error-quark", "Invalid manifest") and playback never started. Such a run keeps
+ * libsoup 3; the next one reads the registry the scan wrote, and takes 2.4. */
 
 #define SOUP2_SONAME "libsoup-2.4.so.1"
 #define SOUP3_SONAME "libsoup-3.0.so.0"
@@ -32,8 +42,9 @@ void player_soup_choose(void)
     void *soup3 = dlopen(SOUP3_SONAME, RTLD_NOW | RTLD_NOLOAD);
     if (soup3) {
         dlclose(soup3); /* already loaded by someone else: loading 2.4 too would clash */
-        log_warn("libsoup 3 is already loaded: seeks may crash GStreamer %u.%u's downloads", major,
-                 minor);
+        log_warn("libsoup 3 is already loaded (by a plugin registry scan?): kept; seeks may crash "
+                 "GStreamer %u.%u's downloads",
+                 major, minor);
         return;
     }
     if (!dlopen(SOUP2_SONAME, RTLD_NOW | RTLD_LOCAL)) {
