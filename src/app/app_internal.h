@@ -277,6 +277,13 @@ void app_toast(struct app *app, const char *fmt, ...) __attribute__((format(prin
  * UI_ANIMATION_FRAME_MS. Returns the next frame's time. */
 int64_t app_animate(struct app *app, int64_t now);
 
+/* stop.c: a bounded stop (SIGTERM while the player hangs). Main thread. install: once, after
+ * SDL_Init (it chains to SDL's SIGTERM/SIGINT handler); a signal, or begin at the loop's end,
+ * gives the stop a deadline past which the process _exit()s; done: the stop finished. */
+void app_stop_guard_install(void);
+void app_stop_begin(void);
+void app_stop_done(void);
+
 /* posters.c: the response cache and the posters on home. */
 /* The store key of a cached response: kind ("home", "series", "wallet"), language, server,
  * and an id when given. */

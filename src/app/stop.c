@@ -1,0 +1,161 @@
+#include "app_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "binge/app.h"
+#include "binge/log.h"
+#include "binge/util.h"
+
+LOG_MODULE("app");
+
+/* A bounded stop.
+ *
+ * SIGTERM and SIGINT: SDL_Init installs a handler that turns them into SDL_QUIT, and binge stops
+ * as for any quit: every screen leaves, the position is recorded, the state is written. But the
+ * stop joins threads it does not control: player_free waits for GStreamer's, and a thread that
+ * never returns held the process forever (local_http's connection thread in open() on a FIFO
+ * that nobody writes; a streaming thread in a g_once that two libsoups in one process left
+ * unfinished, under qemu-user). SDL's handler only queues one more SDL_QUIT, so every further
+ * SIGTERM was ignored and only SIGKILL ended binge; systemd would wait TimeoutStopSec for it.
+ *
+ * So the first SIGTERM or SIGINT, or the end of the loop for any other quit, starts a deadline:
+ * a watchdog thread gives the stop APP_STOP_GRACE_MS, then logs that it hangs and ends the
+ * process with _exit(). A second signal ends it at once. The signal handler only write()s and
+ * _exit()s (both async-signal-safe), and calls SDL's handler after, as SDL would have.
+ *
+ * Why _exit() here and not in main.c: the thread that should return to main.c is the one that
+ * hangs. What is lost is what the hung stop had not written yet; app_run writes the state it
+ * can before the player is freed. This holds the same natively, on a box and under qemu-user. */
+
+#define APP_STOP_GRACE_MS 10000
+
+enum {
+    STOP_BY_SIGNAL = 's', /* the byte a signal writes; the signal number follows */
+    STOP_BY_QUIT = 'q',
+    STOP_DONE = 'd',
+};
+
+static int stop_pipe[2] = {-1, -1};
+static volatile sig_atomic_t signals_seen;
+static struct sigaction prev_term, prev_int;
+static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    if (++signals_seen > 1)
+        _exit(128 + sig);
+    unsigned char msg[2] = {STOP_BY_SIGNAL, (unsigned char)sig};
+    if (write(stop_pipe[1], msg, sizeof(msg)) < 0) {
+        /* a full pipe: the watchdog already runs */
+    }
+    const struct sigaction *prev = sig == SIGTERM ? &prev_term : &prev_int;
+    if (!(prev->sa_flags & SA_SIGINFO) && prev->sa_handler != SIG_DFL &&
+        prev->sa_handler != SIG_IGN && prev->sa_handler)
+        prev->sa_handler(sig); /* SDL's: SDL_QUIT, the ordinary stop */
+    errno = saved;
+}
+
+/* Reads one byte, waiting at most timeout_ms (-1: for ever). Returns it, or -1 on timeout. */
+static int read_byte(int timeout_ms)
+{
+    for (;;) {
+        struct pollfd pfd = {.fd = stop_pipe[0], .events = POLLIN};
+        int n = poll(&pfd, 1, timeout_ms);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        unsigned char b;
+        ssize_t r = read(stop_pipe[0], &b, 1);
+        if (r == 1)
+            return b;
+        if (r < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        return -1;
+    }
+}
+
+static void *watchdog(void *arg)
+{
+    (void)arg;
+    int why = read_byte(-1);
+    if (why == STOP_DONE || why < 0)
+        return NULL;
+    int sig = why == STOP_BY_SIGNAL ? read_byte(0) : 0;
+    if (sig > 0)
+        log_info("%s: stopping (a second one stops at once)", strsignal(sig));
+    int64_t deadline = util_now_ms() + APP_STOP_GRACE_MS;
+    for (;;) {
+        int64_t left = deadline - util_now_ms();
+        if (left <= 0)
+            break;
+        int b = read_byte((int)left);
+        if (b == STOP_DONE)
+            return NULL;
+    }
+    log_error("binge did not stop %d ms after %s: a thread hangs (the player's?); exiting now",
+              APP_STOP_GRACE_MS, sig > 0 ? strsignal(sig) : "quitting");
+    _exit(sig > 0 ? 128 + sig : APP_EXIT_FAILURE);
+    return NULL;
+}
+
+static void install(void)
+{
+    if (pipe(stop_pipe) != 0) {
+        log_warn("no stop watchdog (pipe: %s): a hung stop needs SIGKILL", strerror(errno));
+        return;
+    }
+    for (int i = 0; i < 2; i++) {
+        fcntl(stop_pipe[i], F_SETFD, FD_CLOEXEC);
+        fcntl(stop_pipe[i], F_SETFL, O_NONBLOCK);
+    }
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &attr, watchdog, NULL);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        log_warn("no stop watchdog (thread: %s): a hung stop needs SIGKILL", strerror(rc));
+        close(stop_pipe[0]);
+        close(stop_pipe[1]);
+        stop_pipe[0] = stop_pipe[1] = -1;
+        return;
+    }
+    /* Block nothing, chain to what is there (SDL's handler once SDL_Init ran). */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &sa, &prev_term);
+    sigaction(SIGINT, &sa, &prev_int);
+}
+
+void app_stop_guard_install(void)
+{
+    pthread_once(&stop_once, install);
+}
+
+static void send_byte(unsigned char b)
+{
+    if (stop_pipe[1] >= 0 && write(stop_pipe[1], &b, 1) < 0)
+        log_debug("stop watchdog: write: %s", strerror(errno));
+}
+
+void app_stop_begin(void)
+{
+    send_byte(STOP_BY_QUIT);
+}
+
+void app_stop_done(void)
+{
+    send_byte(STOP_DONE);
+}

@@ -1,0 +1,177 @@
+/* binge under the conditions issue 12 met under qemu-user, reproduced natively with the real
+ * binary, the real binge-server and real GStreamer:
+ * - a GStreamer registry that must be built in-process (GST_REGISTRY_FORK=no, as under
+ *   qemu-user; or a box without gst-plugin-scanner): playback through the server must start;
+ * - SIGTERM to a binge whose player hangs in loading must end it in bounded time.
+ * Timeouts are generous bounds against hangs, never performance budgets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/testutil.h"
+
+#define CONTENT_ARGS "--series 2 --episodes 3 --duration 3 --sizes 180x320"
+
+static char content[1024];
+
+static int setup(void **state)
+{
+    (void)state;
+    /* The same fixture as test_e2e: make-content does nothing when it is there. */
+    snprintf(content, sizeof(content), "%s/fixtures/e2e-content", BINGE_BUILD_DIR);
+    return tu_make_content(content, CONTENT_ARGS);
+}
+
+static char *path_in(const char *dir, const char *name)
+{
+    static char bufs[8][1200];
+    static int next;
+    char *b = bufs[next++ % 8];
+    snprintf(b, sizeof(bufs[0]), "%s/%s", dir, name);
+    return b;
+}
+
+static int scale(void)
+{
+    const char *s = getenv("BINGE_TEST_TIMEOUT_SCALE");
+    int f = s ? atoi(s) : 1;
+    return f > 0 ? f : 1;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* An empty GStreamer registry and no forked scanner: gst_init scans every plugin inside binge,
+ * as under qemu-user the first time, or on a box without gst-plugin-scanner. That scan loads
+ * libgstwebrtc, which pulls in libsoup 3 (libnice -> libgupnp-igd -> libgupnp); with the
+ * libsoup 2.4 binge had loaded before gst_init both were in the process, their GTypes clashed
+ * and hlsdemux2 failed every playlist: the player never left loading for playing. */
+static void test_play_after_in_process_registry_scan(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("scan-in-process");
+    assert_non_null(dir);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
+                                     "--free-episodes 2", path_in(dir, "server.log")),
+                     0);
+    char script[1024];
+    snprintf(script, sizeof(script),
+             "wait-for home.state=ready %d\n"
+             "key OK\n"
+             "wait-for screen=series %d\n"
+             "key OK\n"
+             "wait-for player.state=playing %d\n"
+             "state\n"
+             "quit\n",
+             120000 * scale(), 30000 * scale(), 120000 * scale());
+    char *script_path = path_in(dir, "script.txt");
+    assert_int_equal(tu_write_file(script_path, script), 0);
+    char bin[1024];
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    char *argv[] = {bin,           "--headless", "--server",    srv.url,
+                    "--script",    script_path,  "--state-dir", path_in(dir, "state"),
+                    "--log-level", "debug",      NULL};
+    char *registry = path_in(dir, "registry.bin"); /* does not exist: a full scan */
+    setenv("GST_REGISTRY", registry, 1);
+    setenv("GST_REGISTRY_FORK", "no", 1);
+    int rc = tu_run(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"), 600 * scale());
+    unsetenv("GST_REGISTRY");
+    unsetenv("GST_REGISTRY_FORK");
+    tu_server_stop(&srv);
+    char *err = tu_read_file(path_in(dir, "stderr.txt"));
+    assert_non_null(err);
+    if (rc != 0)
+        fprintf(stderr, "binge exited %d; its log:\n%s\n", rc, err);
+    struct stat st;
+    assert_int_equal(stat(registry, &st), 0); /* the scan did run, and wrote it */
+    assert_null(strstr(err, "cannot register existing type"));
+    assert_int_equal(rc, 0);
+    char *out = tu_read_file(path_in(dir, "stdout.txt"));
+    assert_non_null(out);
+    assert_non_null(strstr(out, "\"screen\":\"player\""));
+    free(out);
+    free(err);
+}
+
+/* --play on a file whose open never returns (a FIFO nobody writes): the player stays in
+ * loading, its local HTTP connection thread blocked in open(). SIGTERM must still end binge,
+ * within the stop's grace (10 s) and well inside this test's bound; before, the stop joined
+ * the blocked thread for ever and every further SIGTERM was ignored. */
+static void test_sigterm_while_player_hangs(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("sigterm-stuck");
+    assert_non_null(dir);
+    char *fifo = path_in(dir, "stuck.m3u8");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    char url[1300];
+    snprintf(url, sizeof(url), "file://%s", fifo);
+    char script[256];
+    snprintf(script, sizeof(script),
+             "wait-for player.state=loading %d\n"
+             "wait 1000\n"
+             "state\n"
+             "wait 3600000\n",
+             60000 * scale());
+    char *script_path = path_in(dir, "script.txt");
+    assert_int_equal(tu_write_file(script_path, script), 0);
+    char bin[1024];
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    char *out_path = path_in(dir, "stdout.txt");
+    char *err_path = path_in(dir, "stderr.txt");
+    char *argv[] = {bin,           "--headless",          "--play", url, "--script", script_path,
+                    "--state-dir", path_in(dir, "state"), NULL};
+    pid_t pid = tu_spawn(argv, out_path, err_path);
+    assert_true(pid > 0);
+    /* The state line says it is loading (and stays there: the FIFO never opens). */
+    bool loading = false;
+    for (int i = 0; i < 120 * scale() * 10 && !loading; i++) {
+        char *out = tu_read_file(out_path);
+        loading = out && strstr(out, "\"state\":\"loading\"");
+        free(out);
+        if (!loading)
+            sleep_ms(100);
+    }
+    if (!loading) {
+        kill(pid, SIGKILL);
+        tu_wait(pid, 10);
+        fail_msg("binge never reported loading");
+    }
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    int rc = tu_wait(pid, 60 * scale()); /* -1: still there, killed by tu_wait */
+    char *err = tu_read_file(err_path);
+    if (rc < 0)
+        fprintf(stderr, "binge ignored SIGTERM; its log:\n%s\n", err ? err : "(none)");
+    assert_true(rc >= 0);
+    assert_non_null(err);
+    assert_non_null(strstr(err, "did not stop"));
+    free(err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_play_after_in_process_registry_scan),
+        cmocka_unit_test(test_sigterm_while_player_hangs),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
