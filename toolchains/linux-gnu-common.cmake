@@ -56,10 +56,18 @@ unset(ENV{PKG_CONFIG_PATH})
 # the dynamic loader and for every file the program opens that exists there (fonts, fontconfig's
 # /etc/fonts). GStreamer: no forked registry scanner (it would be a host process), and its
 # plugins from the sysroot (qemu-arm does not find them by itself). DESIGN.md, issue 12.
+# The registry is the build tree's own (gst-registry.bin): without it every build and sysroot
+# shared ~/.cache/gstreamer-1.0/registry.<arch>.bin, whose plugin paths differ per sysroot, so
+# a run after another tree's rescanned every plugin in-process (about a minute under qemu, and
+# with libsoup 3: src/player/soup.c). Now the first run of a build scans, the others read it.
+# All of this is emulator-only: a box runs binge natively, with gst-plugin-scanner or with the
+# registry its image ships (a scan in the emulated Pi takes a minute: keep it in the image).
+# GST_REGISTRY_1_0, when set, still wins over this GST_REGISTRY (a test that wants a scan).
 find_program(BINGE_CROSS_EMULATOR NAMES ${BINGE_CROSS_QEMU}-static ${BINGE_CROSS_QEMU}
              NO_CMAKE_FIND_ROOT_PATH)
 if(BINGE_CROSS_EMULATOR)
   set(CMAKE_CROSSCOMPILING_EMULATOR
       ${BINGE_CROSS_EMULATOR} -L ${BINGE_SYSROOT} -E GST_REGISTRY_FORK=no
-      -E GST_PLUGIN_SYSTEM_PATH=${BINGE_SYSROOT}/usr/lib/${BINGE_CROSS_TRIPLET}/gstreamer-1.0)
+      -E GST_PLUGIN_SYSTEM_PATH=${BINGE_SYSROOT}/usr/lib/${BINGE_CROSS_TRIPLET}/gstreamer-1.0
+      -E GST_REGISTRY=${CMAKE_BINARY_DIR}/gst-registry.bin)
 endif()

@@ -91,10 +91,10 @@ static void test_play_after_in_process_registry_scan(void **state)
                     "--script",    script_path,  "--state-dir", path_in(dir, "state"),
                     "--log-level", "debug",      NULL};
     char *registry = path_in(dir, "registry.bin"); /* does not exist: a full scan */
-    setenv("GST_REGISTRY", registry, 1);
+    setenv("GST_REGISTRY_1_0", registry, 1); /* wins over GST_REGISTRY */
     setenv("GST_REGISTRY_FORK", "no", 1);
     int rc = tu_run(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"), 600 * scale());
-    unsetenv("GST_REGISTRY");
+    unsetenv("GST_REGISTRY_1_0");
     unsetenv("GST_REGISTRY_FORK");
     tu_server_stop(&srv);
     char *err = tu_read_file(path_in(dir, "stderr.txt"));
