@@ -82,6 +82,11 @@ static int read_byte(int timeout_ms)
     }
 }
 
+static const char *signal_name(int sig)
+{
+    return sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "a signal";
+}
+
 static void *watchdog(void *arg)
 {
     (void)arg;
@@ -90,7 +95,7 @@ static void *watchdog(void *arg)
         return NULL;
     int sig = why == STOP_BY_SIGNAL ? read_byte(0) : 0;
     if (sig > 0)
-        log_info("%s: stopping (a second one stops at once)", strsignal(sig));
+        log_info("%s: stopping (a second one stops at once)", signal_name(sig));
     int64_t deadline = util_now_ms() + APP_STOP_GRACE_MS;
     for (;;) {
         int64_t left = deadline - util_now_ms();
@@ -101,7 +106,7 @@ static void *watchdog(void *arg)
             return NULL;
     }
     log_error("binge did not stop %d ms after %s: a thread hangs (the player's?); exiting now",
-              APP_STOP_GRACE_MS, sig > 0 ? strsignal(sig) : "quitting");
+              APP_STOP_GRACE_MS, sig > 0 ? signal_name(sig) : "quitting");
     _exit(sig > 0 ? 128 + sig : APP_EXIT_FAILURE);
     return NULL;
 }

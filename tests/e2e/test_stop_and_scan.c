@@ -91,7 +91,7 @@ static void test_play_after_in_process_registry_scan(void **state)
                     "--script",    script_path,  "--state-dir", path_in(dir, "state"),
                     "--log-level", "debug",      NULL};
     char *registry = path_in(dir, "registry.bin"); /* does not exist: a full scan */
-    setenv("GST_REGISTRY_1_0", registry, 1); /* wins over GST_REGISTRY */
+    setenv("GST_REGISTRY_1_0", registry, 1);       /* wins over GST_REGISTRY */
     setenv("GST_REGISTRY_FORK", "no", 1);
     int rc = tu_run(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"), 600 * scale());
     unsetenv("GST_REGISTRY_1_0");
@@ -163,7 +163,14 @@ static void test_sigterm_while_player_hangs(void **state)
         fprintf(stderr, "binge ignored SIGTERM; its log:\n%s\n", err ? err : "(none)");
     assert_true(rc >= 0);
     assert_non_null(err);
-    assert_non_null(strstr(err, "did not stop"));
+    /* Natively the open() never returns and the watchdog ends binge (128 + SIGTERM, "did not
+     * stop" in the log). Under qemu-user the signal interrupts the blocked open() and the stop
+     * finishes by itself (0). Either way binge took the signal and ended. */
+    assert_non_null(strstr(err, "SIGTERM: stopping"));
+    if (rc == 128 + SIGTERM)
+        assert_non_null(strstr(err, "did not stop"));
+    else
+        assert_int_equal(rc, 0);
     free(err);
 }
 
