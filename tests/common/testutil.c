@@ -24,6 +24,166 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+int tu_timeout_scale(void)
+{
+    const char *v = getenv("BINGE_TEST_TIMEOUT_SCALE");
+    char *end = NULL;
+    long scale = v ? strtol(v, &end, 10) : 1;
+    if (!v || end == v || *end != '\0' || scale < 1)
+        return 1;
+    return scale > 1000 ? 1000 : (int)scale;
+}
+
+int tu_scaled(int timeout)
+{
+    return timeout * tu_timeout_scale();
+}
+
+#define EMULATOR_MAX_WORDS 32
+#define EXEC_MAX_ARGS 160
+/* No allocation: it runs in children after fork(). */
+int tu_emulator_words(char *buf, size_t cap, char *words[], int max)
+{
+    const char *e = getenv("BINGE_TEST_EMULATOR");
+    size_t n = e ? strlen(e) : 0;
+    int count = 0;
+    if (n == 0)
+        return 0;
+    if (n >= cap)
+        return -1;
+    memcpy(buf, e, n + 1);
+    for (char *p = buf;;) {
+        char *end = strchr(p, ';');
+        if (end)
+            *end = '\0';
+        if (*p) {
+            if (count == max)
+                return -1;
+            words[count++] = p;
+        }
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    return count;
+}
+
+void tu_host_env(void)
+{
+    char buf[4096];
+    char *words[EMULATOR_MAX_WORDS];
+    int n = tu_emulator_words(buf, sizeof(buf), words, EMULATOR_MAX_WORDS);
+    for (int i = 0; i + 1 < n; i++) {
+        char *eq = strchr(words[i + 1], '=');
+        if (strcmp(words[i], "-E") != 0 || !eq)
+            continue;
+        *eq = '\0';
+        unsetenv(words[i + 1]);
+        i++;
+    }
+}
+
+bool tu_emulated(void)
+{
+    char buf[4096];
+    char *words[EMULATOR_MAX_WORDS];
+    return tu_emulator_words(buf, sizeof(buf), words, EMULATOR_MAX_WORDS) != 0;
+}
+
+int tu_execv(const char *path, char *const argv[])
+{
+    char buf[4096];
+    char *all[EXEC_MAX_ARGS];
+    int n = tu_emulator_words(buf, sizeof(buf), all, EMULATOR_MAX_WORDS), argc = 0;
+    if (n == 0)
+        return execv(path, argv);
+    while (argv[argc])
+        argc++;
+    if (n < 0 || n + argc + 1 > EXEC_MAX_ARGS) {
+        errno = E2BIG;
+        return -1;
+    }
+    /* The emulator runs path; the program's own argv[0] is path too (qemu-user's default). */
+    all[n] = (char *)path;
+    for (int i = 1; i <= argc; i++)
+        all[n + i] = argv[i];
+    return execvp(all[0], all);
+}
+
+const char *tu_emulator_sh(void)
+{
+    static char prefix[8192];
+    static bool done;
+    char buf[4096];
+    char *words[EMULATOR_MAX_WORDS];
+    if (done)
+        return prefix;
+    int n = tu_emulator_words(buf, sizeof(buf), words, EMULATOR_MAX_WORDS);
+    size_t len = 0;
+    for (int i = 0; i < n; i++) {
+        prefix[len++] = '\'';
+        for (const char *c = words[i]; *c && len + 8 < sizeof(prefix); c++) {
+            if (*c == '\'') {
+                memcpy(prefix + len, "'\\''", 4);
+                len += 4;
+            } else {
+                prefix[len++] = *c;
+            }
+        }
+        prefix[len++] = '\'';
+        prefix[len++] = ' ';
+        if (len + 8 >= sizeof(prefix)) {
+            fprintf(stderr, "BINGE_TEST_EMULATOR is too long\n");
+            abort();
+        }
+    }
+    if (n < 0) {
+        fprintf(stderr, "BINGE_TEST_EMULATOR has too many words or is too long\n");
+        abort();
+    }
+    prefix[len] = '\0';
+    done = true;
+    return prefix;
+}
+
+/* Our binaries are built into BINGE_BUILD_DIR's bin/ and tests/; everything else is a host tool
+ * (scripts, ffmpeg, xvfb-run, sh). */
+static bool is_target_binary(const char *path)
+{
+    static const char *const dirs[] = {BINGE_BUILD_DIR "/bin/", BINGE_BUILD_DIR "/tests/"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+        if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
+            return true;
+    return false;
+}
+
+/* A host tool that runs one of our binaries (xvfb-run ... bin/binge ...): the emulator's words
+ * go before that argument. Returns only on failure, like execv. */
+static int exec_host_tool(char *const argv[])
+{
+    char buf[4096];
+    char *words[EMULATOR_MAX_WORDS];
+    char *all[EXEC_MAX_ARGS];
+    int at = 1, n = tu_emulator_words(buf, sizeof(buf), words, EMULATOR_MAX_WORDS), k = 0;
+    while (n > 0 && argv[at] && !(is_target_binary(argv[at]) && access(argv[at], X_OK) == 0))
+        at++;
+    if (n <= 0 || !argv[at])
+        return execv(argv[0], argv);
+    for (int i = 0; argv[i]; i++) {
+        if (i == at)
+            for (int w = 0; w < n && k < EXEC_MAX_ARGS - 1; w++)
+                all[k++] = words[w];
+        if (k == EXEC_MAX_ARGS - 1) {
+            errno = E2BIG;
+            return -1;
+        }
+        all[k++] = argv[i];
+    }
+    all[k] = NULL;
+    tu_host_env(); /* the tool is the host's; the emulator sets the target's variables itself */
+    return execv(all[0], all);
+}
+
 static pid_t spawn(char *const argv[], const char *out, const char *err)
 {
     pid_t pid = fork();
@@ -39,7 +199,12 @@ static pid_t spawn(char *const argv[], const char *out, const char *err)
         if (fd >= 0)
             dup2(fd, 2);
     }
-    execv(argv[0], argv);
+    if (is_target_binary(argv[0])) {
+        tu_execv(argv[0], argv);
+    } else {
+        tu_host_env();
+        exec_host_tool(argv);
+    }
     fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
     _exit(127);
 }
@@ -66,6 +231,7 @@ int tu_run(char *const argv[], const char *out, const char *err, int timeout_s)
 
 int tu_wait(pid_t pid, int timeout_s)
 {
+    timeout_s = tu_scaled(timeout_s);
     for (long waited = 0; waited < timeout_s * 1000L; waited += 20) {
         int status;
         pid_t r = waitpid(pid, &status, WNOHANG);
@@ -119,7 +285,7 @@ int tu_server_start(struct tu_server *s, int port, const char *media, const char
     s->pid = spawn(argv, outpath, log_path);
     if (s->pid < 0)
         return -1;
-    for (int i = 0; i < 500; i++) {
+    for (int i = 0; i < tu_scaled(500); i++) {
         char *out = tu_read_file(outpath);
         int p = 0;
         if (out && sscanf(out, "serving http://127.0.0.1:%d", &p) == 1 && p > 0) {
@@ -145,7 +311,7 @@ void tu_server_stop(struct tu_server *s)
     if (s->pid <= 0)
         return;
     kill(s->pid, SIGTERM);
-    for (int i = 0; i < 250; i++) {
+    for (int i = 0; i < tu_scaled(250); i++) {
         if (waitpid(s->pid, NULL, WNOHANG) == s->pid) {
             s->pid = 0;
             return;
@@ -361,10 +527,10 @@ int tu_control_connect(const char *path, int timeout_s)
     if (strlen(path) >= sizeof(addr.sun_path))
         return -1;
     strcpy(addr.sun_path, path);
-    for (long waited = 0; waited < timeout_s * 1000L; waited += 50) {
+    for (long waited = 0; waited < tu_scaled(timeout_s) * 1000L; waited += 50) {
         int fd = socket(AF_UNIX, SOCK_STREAM, 0);
         if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0) {
-            struct timeval tv = {90, 0};
+            struct timeval tv = {tu_scaled(90), 0};
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
             return fd;
         }

@@ -8,14 +8,56 @@
  * Single-threaded test code; nothing here is thread-safe. Paths come from the
  * BINGE_SOURCE_DIR / BINGE_BUILD_DIR macros that tests/CMakeLists.txt defines. */
 
+/* Under emulation (docs/testing.md, Under emulation) the tests and the binaries they run are the
+ * target's (aarch64, armhf), and two variables from ctest's ENVIRONMENT (tests/CMakeLists.txt)
+ * say how to run them:
+ *   BINGE_TEST_EMULATOR       the command that runs a target binary: CMAKE_CROSSCOMPILING_EMULATOR
+ *                             (qemu-aarch64-static;-L;SYSROOT;-E;...), its words separated by ';'
+ *                             as in a CMake list (the ';' are escaped in ENVIRONMENT so they
+ *                             survive). Empty or unset natively: binaries run directly.
+ *   BINGE_TEST_TIMEOUT_SCALE  an integer factor (default 1) on every wait of a test: ctest's
+ *                             TIMEOUT (at configure time) and the bounds below (at run time).
+ * Target binaries are those under BINGE_BUILD_DIR/bin and BINGE_BUILD_DIR/tests; host tools
+ * (scripts/make-content, ffmpeg, xvfb-run, sh) always run natively, with the environment the
+ * emulator gives the target removed (tu_host_env). qemu-user passes a
+ * child's exit status and its death by a signal through, and forwards the signals sent to it. */
+
+/* BINGE_TEST_TIMEOUT_SCALE, at least 1 (1 when unset or not a number). */
+int tu_timeout_scale(void);
+/* seconds (or milliseconds) times tu_timeout_scale(): the one place a wait bound grows. */
+int tu_scaled(int timeout);
+
+/* BINGE_TEST_EMULATOR's words, copied into buf (cap bytes) and pointed to by words (max): their
+ * count, 0 natively, -1 when they don't fit. Allocates nothing. For a command line that runs a
+ * target binary behind a host tool (xvfb-run ... EMULATOR... binary). */
+int tu_emulator_words(char *buf, size_t cap, char *words[], int max);
+/* In a child about to exec a host tool (gst-launch-1.0, ffmpeg): removes from the environment
+ * the variables the emulator sets for the target's programs (its "-E NAME=VALUE" words, such as
+ * GST_PLUGIN_SYSTEM_PATH into the sysroot), which a test run under the emulator inherits and
+ * which would point a host tool at the target's plugins. A no-op natively. */
+void tu_host_env(void);
+/* True when BINGE_TEST_EMULATOR names an emulator. */
+bool tu_emulated(void);
+/* execv(path, argv) through BINGE_TEST_EMULATOR (directly natively): for a target binary in a
+ * child after fork(). Allocates nothing (safe after fork() in a threaded test). Returns only on
+ * failure, -1 with errno set, as execv. */
+int tu_execv(const char *path, char *const argv[]);
+/* BINGE_TEST_EMULATOR as a prefix for a sh -c command line (tu_sh, system): each word single
+ * quoted, then a space; "" natively. A static string, valid for the whole run. */
+const char *tu_emulator_sh(void);
+
 /* Runs argv (argv[0] a path) with stdout/stderr redirected to files (NULL = inherit), waiting at
- * most timeout_s seconds; past that the process is killed. Returns its exit status, 128+signal
- * when it died of a signal, or -1 when it could not start or timed out. */
+ * most timeout_s seconds (scaled by tu_timeout_scale()); past that the process is killed.
+ * A target binary runs through BINGE_TEST_EMULATOR: argv[0] itself, or, behind a host tool
+ * (xvfb-run ... bin/binge ...), the first argument that is one. Returns its
+ * exit status, 128+signal when it died of a signal, or -1 when it could not start or timed
+ * out. */
 int tu_run(char *const argv[], const char *stdout_path, const char *stderr_path, int timeout_s);
 
-/* Starts argv in the background (same redirections as tu_run). Returns the pid or -1. */
+/* Starts argv in the background (same redirections and emulator as tu_run). Returns the pid (the
+ * emulator's, which is the program's: signals sent to it reach the program) or -1. */
 pid_t tu_spawn(char *const argv[], const char *stdout_path, const char *stderr_path);
-/* Waits for pid like tu_run does. */
+/* Waits for pid like tu_run does (timeout_s scaled). */
 int tu_wait(pid_t pid, int timeout_s);
 
 /* Generates fixture content with scripts/make-content into dir (cached by the script itself).
@@ -30,8 +72,8 @@ struct tu_server {
 };
 
 /* Starts build/bin/binge-server --listen 127.0.0.1:port (0 = any free port) --db db
- * --media media, plus extra arguments (space separated, may be NULL), logging to log_path.
- * Waits for its "serving" line. Returns 0 or -1. */
+ * --media media, plus extra arguments (space separated, may be NULL), logging to log_path,
+ * through the emulator. Waits for its "serving" line (10 s, scaled). Returns 0 or -1. */
 int tu_server_start(struct tu_server *s, int port, const char *media, const char *db,
                     const char *extra, const char *log_path);
 void tu_server_stop(struct tu_server *s);
@@ -58,7 +100,7 @@ int tu_png_text_contrast(const char *path, int x, int y, int w, int h, double *r
 int tu_png_text_lines(const char *path, int x, int y, int w, int h, unsigned rgb);
 
 /* Connects to binge's --control socket, waiting up to timeout_s for it to appear.
- * Returns the fd or -1. Answers are read with a 90 s bound. */
+ * Returns the fd or -1. Answers are read with a 90 s bound. Both bounds are scaled. */
 int tu_control_connect(const char *path, int timeout_s);
 /* Sends one command line and reads one answer line into answer (NUL-terminated).
  * Returns 0, or -1 when the connection failed. */

@@ -13,6 +13,7 @@
 #include "binge/error.h"
 #include "binge/player.h"
 #include "test_player_util.h"
+#include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -471,8 +472,8 @@ static int count_leaks(int cycles, char *types, size_t len)
     close(fd);
     snprintf(cmd, sizeof(cmd),
              "GST_TRACERS=leaks GST_DEBUG=GST_TRACER:7 GST_DEBUG_NO_COLOR=1 "
-             "ASAN_OPTIONS=detect_leaks=0 '%s' --leak-child %d 2>'%s' >/dev/null",
-             self_path, cycles, log);
+             "ASAN_OPTIONS=detect_leaks=0 %s'%s' --leak-child %d 2>'%s' >/dev/null",
+             tu_emulator_sh(), self_path, cycles, log);
     int rc = system(cmd);
     assert_true(WIFEXITED(rc) && WEXITSTATUS(rc) == 0);
     FILE *f = fopen(log, "r");

@@ -26,6 +26,8 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 
+#include "testutil.h"
+
 #define SERVER_BIN BINGE_BUILD_DIR "/bin/binge-server"
 #define MAKE_CONTENT BINGE_SOURCE_DIR "/scripts/make-content"
 #define CONTENT_DIR BINGE_BUILD_DIR "/fixtures/test_server-content"
@@ -73,6 +75,7 @@ static int wait_child(pid_t pid, int timeout_s)
     const struct timespec tick = {0, 20 * 1000 * 1000};
     int status;
 
+    timeout_s = tu_scaled(timeout_s); /* slower under emulation */
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
         pid_t r = waitpid(pid, &status, WNOHANG);
@@ -100,6 +103,7 @@ static int run_command(char *const argv[], int timeout_s)
         return -1;
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        tu_host_env(); /* host tools only (make-content, gst-launch-1.0) */
         execvp(argv[0], argv);
         fprintf(stderr, "test_server: cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -156,7 +160,7 @@ static int server_start(struct server *s, const struct suite *st, const char *co
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(out[1], STDOUT_FILENO);
         dup2(log_fd, STDERR_FILENO);
-        execv(SERVER_BIN, (char *const *)argv);
+        tu_execv(SERVER_BIN, (char *const *)argv);
         fprintf(stderr, "cannot exec %s: %s\n", SERVER_BIN, strerror(errno));
         _exit(127);
     }
@@ -166,7 +170,7 @@ static int server_start(struct server *s, const struct suite *st, const char *co
     pfd.events = POLLIN;
     while (len + 1 < sizeof(line) && !memchr(line, '\n', len)) {
         ssize_t n;
-        if (poll(&pfd, 1, SERVER_START_TIMEOUT_S * 1000) <= 0)
+        if (poll(&pfd, 1, tu_scaled(SERVER_START_TIMEOUT_S) * 1000) <= 0)
             break;
         n = read(out[0], line + len, sizeof(line) - 1 - len);
         if (n <= 0)
@@ -259,7 +263,7 @@ static void http(const struct request *rq, struct response *r)
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)tu_scaled(30));
     curl_easy_setopt(c, CURLOPT_PATH_AS_IS, rq->path_as_is ? 1L : 0L);
     if (strcmp(rq->method, "HEAD") == 0)
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
@@ -633,6 +637,7 @@ static bool wait_for_log(const char *path, const char *needle, int timeout_s)
     struct timespec start;
     struct timespec now;
 
+    timeout_s = tu_scaled(timeout_s);
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
         if (log_contains(path, needle))

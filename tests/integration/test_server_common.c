@@ -27,9 +27,12 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "testutil.h"
+
 #define MAKE_CONTENT BINGE_SOURCE_DIR "/scripts/make-content"
 
-/* Bounds against hung children only. */
+/* Bounds against hung children only; every bound here is scaled by BINGE_TEST_TIMEOUT_SCALE
+ * (tu_scaled: slower under emulation). */
 #define MAKE_CONTENT_TIMEOUT_S 600
 #define SERVER_START_TIMEOUT_S 30
 
@@ -40,6 +43,7 @@ static int wait_child(pid_t pid, int timeout_s)
     const struct timespec tick = {0, 20 * 1000 * 1000};
     int status;
 
+    timeout_s = tu_scaled(timeout_s);
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
         pid_t r = waitpid(pid, &status, WNOHANG);
@@ -66,6 +70,7 @@ int ts_run(char *const argv[], int timeout_s)
         return -1;
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        tu_host_env(); /* host tools only (make-content, gst-launch-1.0) */
         execvp(argv[0], argv);
         fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
         _exit(127);
@@ -166,7 +171,7 @@ int ts_server_start(struct ts_server *s, const char *tmpdir, const char *db_name
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(out[1], STDOUT_FILENO);
         dup2(log_fd, STDERR_FILENO);
-        execv(TS_SERVER_BIN, (char *const *)argv);
+        tu_execv(TS_SERVER_BIN, (char *const *)argv);
         _exit(127);
     }
     close(out[1]);
@@ -175,7 +180,7 @@ int ts_server_start(struct ts_server *s, const char *tmpdir, const char *db_name
     pfd.events = POLLIN;
     while (len + 1 < sizeof(line) && !memchr(line, '\n', len)) {
         ssize_t n;
-        if (poll(&pfd, 1, SERVER_START_TIMEOUT_S * 1000) <= 0)
+        if (poll(&pfd, 1, tu_scaled(SERVER_START_TIMEOUT_S) * 1000) <= 0)
             break;
         n = read(out[0], line + len, sizeof(line) - 1 - len);
         if (n <= 0)
@@ -278,7 +283,8 @@ void ts_http(const struct ts_request *rq, struct ts_response *r)
     curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, rq->timeout_ms > 0 ? rq->timeout_ms : 30000L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+                     rq->timeout_ms > 0 ? rq->timeout_ms : tu_scaled(30) * 1000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     if (strcmp(rq->method, "HEAD") == 0)
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
@@ -542,6 +548,7 @@ bool ts_log_has(const struct ts_server *s, const char *needle, int timeout_s)
     struct timespec start;
     struct timespec now;
 
+    timeout_s = tu_scaled(timeout_s);
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
         FILE *f = fopen(s->log, "r");
@@ -587,7 +594,7 @@ int ts_connect_from(const char *src, int port, int rcvbuf)
         if (errno != EINPROGRESS)
             goto fail;
         pfd = (struct pollfd){.fd = fd, .events = POLLOUT};
-        if (poll(&pfd, 1, RAW_CONNECT_TIMEOUT_MS) != 1 ||
+        if (poll(&pfd, 1, tu_scaled(RAW_CONNECT_TIMEOUT_MS)) != 1 ||
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0)
             goto fail;
     }
@@ -624,7 +631,7 @@ char *ts_raw_request(const char *src, int port, const char *request, int timeout
         long left;
 
         clock_gettime(CLOCK_MONOTONIC, &now);
-        left = (long)timeout_s * 1000 -
+        left = (long)tu_scaled(timeout_s) * 1000 -
                ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
         if (left <= 0 || poll(&pfd, 1, (int)left) != 1)
             break;
@@ -663,7 +670,7 @@ bool ts_closed_by_peer(int fd, int timeout_ms)
         ssize_t got;
 
         clock_gettime(CLOCK_MONOTONIC, &now);
-        left = (long)timeout_ms -
+        left = (long)tu_scaled(timeout_ms) -
                ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000);
         if (poll(&pfd, 1, left > 0 ? (int)left : 0) != 1)
             return false;

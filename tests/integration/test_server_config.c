@@ -40,7 +40,8 @@ static pid_t start(char *const argv[], const char *out, const char *err, char *u
 {
     pid_t pid = tu_spawn(argv, out, err);
     assert_true(pid > 0);
-    for (int i = 0; i < 600; i++) { /* 60 s at most: a hung start fails, it does not block */
+    /* 60 s at most (scaled): a hung start fails, it does not block */
+    for (int i = 0; i < tu_scaled(600); i++) {
         char *text = tu_read_file(out);
         const char *at = text ? strstr(text, "serving ") : NULL;
         if (at && strchr(at, '\n')) {
