@@ -1,4 +1,5 @@
 #include "test_player_util.h"
+#include "testutil.h"
 
 #include "binge/log.h"
 
@@ -601,7 +602,7 @@ static bool matches(const struct player_event *e, enum player_event_type type, i
 int tp_until(struct tp_run *r, enum player_event_type type, int state, int timeout_ms)
 {
     int from = r->n;
-    int64_t end = tp_now_ms() + timeout_ms;
+    int64_t end = tp_now_ms() + tu_scaled(timeout_ms); /* slower under emulation */
     for (;;) {
         tp_pump(r);
         for (int i = from; i < r->n; i++) {
@@ -623,7 +624,7 @@ int tp_until(struct tp_run *r, enum player_event_type type, int state, int timeo
 
 bool tp_settle(struct tp_run *r)
 {
-    int64_t end = tp_now_ms() + TP_WAIT_MS;
+    int64_t end = tp_now_ms() + tu_scaled(TP_WAIT_MS);
     while (player_tearing_down(r->p) && tp_now_ms() < end) {
         tp_pump(r);
         tp_wait_wake(10);

@@ -94,7 +94,8 @@ void tp_run_reset(struct tp_run *r);
 /* One pass of the UI loop: events, player_tick, newest frame. */
 void tp_pump(struct tp_run *r);
 /* Pumps until an event of type arrives after the events already seen (for STATE with state;
- * state < 0 = any), or timeout_ms. Returns its index or -1. */
+ * state < 0 = any), or timeout_ms (times BINGE_TEST_TIMEOUT_SCALE: a bound, not a budget).
+ * Returns its index or -1. */
 int tp_until(struct tp_run *r, enum player_event_type type, int state, int timeout_ms);
 /* Pumps until the player has torn down what it stopped (player_tearing_down), or
  * TP_WAIT_MS. Returns true when it has. */

@@ -282,6 +282,9 @@ static int count_entries(const char *dir, const char *needle)
 {
     int n = 0;
     DIR *d = opendir(dir);
+    /* A child killed before it made the store's directory leaves none: nothing is in it. */
+    if (!d && errno == ENOENT)
+        return 0;
     assert_non_null(d);
     struct dirent *de;
     while ((de = readdir(d))) {
@@ -460,6 +463,8 @@ static void test_kill9(void **state)
         }
         close(p[1]);
         unsigned delay = (unsigned)(rand_r(&seed) % (MAX_DELAY_US + 1));
+        if (round == 0)
+            delay = 0; /* a kill before the child made anything, as a slow start (qemu) has */
         struct timespec ts = {0, (long)delay * 1000};
         nanosleep(&ts, NULL);
         kill(pid, SIGKILL);
