@@ -212,11 +212,14 @@ static int open_target(struct local_http *srv, const char *target, char **resolv
     /* realpath resolves ".." and symlinks; whatever it gives must still be under the root. */
     if (!real || strncmp(real, root, root_len) != 0 || real[root_len] != '/')
         goto fail;
-    fd = open(real, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: the open of a FIFO nobody writes returns at once instead of waiting for a
+     * writer for ever (which held the player in loading, and player_free on this thread). */
+    fd = open(real, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         goto fail;
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0) {
         close(fd);
         fd = -1;
         goto fail;

@@ -619,6 +619,19 @@ static void test_errors(void **state)
     expect_error("file:///nonexistent/binge/master.m3u8", NULL);
     expect_error("file:///nonexistent/binge/episode.mp4", NULL);
 
+    /* A FIFO nobody writes (only regular files are served): refused at once. The local server
+     * opened it before looking at it, and open() waited for a writer for ever: the player
+     * stayed in loading, and player_free waited for that thread for ever. */
+    char dir[] = "/tmp/binge-test-fifo-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char fifo[64], fifo_uri[80];
+    snprintf(fifo, sizeof(fifo), "%s/master.m3u8", dir);
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    snprintf(fifo_uri, sizeof(fifo_uri), "file://%s", fifo);
+    expect_error(fifo_uri, NULL);
+    unlink(fifo);
+    rmdir(dir);
+
     /* Garbage is refused at once, and leaves the player as it was. */
     struct player *p = new_player();
     assert_int_equal(player_open(p, "not a uri", 0), BINGE_EINVAL);
