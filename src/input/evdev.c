@@ -6,10 +6,12 @@
 #include <fcntl.h>
 #include <libevdev/libevdev.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "binge/error.h"
@@ -19,11 +21,16 @@ LOG_MODULE("evdev");
 
 #define EVDEV_MAX_DEVICES 32
 
+#define EVDEV_KEY_BYTES ((KEY_MAX + 8) / 8)
+
 struct evdev_device {
     int fd;
-    struct libevdev *dev;
+    struct libevdev *dev;    /* the device's description; its events are read here */
     char node[NAME_MAX + 1]; /* "event3" */
     bool ir;
+    bool dropping;                 /* after SYN_DROPPED, until its SYN_REPORT */
+    bool after_drop;               /* after SYN_DROPPED, until the queue is read to its end */
+    uint8_t down[EVDEV_KEY_BYTES]; /* the keys handed on pressed and not released yet */
 };
 
 struct input_evdev {
@@ -82,17 +89,21 @@ static struct evdev_device *find(struct input_evdev *ev, const char *node)
     return NULL;
 }
 
-static void key(struct input_evdev *ev, const struct evdev_device *d, const struct input_event *e);
+static void key(struct input_evdev *ev, struct evdev_device *d, const struct input_event *e);
+
+static bool key_down(const struct evdev_device *d, unsigned code)
+{
+    return code <= KEY_MAX && (d->down[code / 8] & (1u << (code % 8)));
+}
 
 /* A device unplugged (a USB remote pulled, a BLE remote gone to sleep) while a key is down:
  * the kernel queues the key's release for its readers, but evdev answers ENODEV without
- * handing it out, and inotify may say it first. libevdev's state still has the key down:
- * release it here, or the hub's repeat of that key would go on until the next key. */
-static void release_keys(struct input_evdev *ev, const struct evdev_device *d)
+ * handing it out, and inotify may say it first. Release it here, or the hub's repeat of that
+ * key would go on until the next key. */
+static void release_keys(struct input_evdev *ev, struct evdev_device *d)
 {
     for (unsigned code = 0; code <= KEY_MAX; code++) {
-        if (!libevdev_has_event_code(d->dev, EV_KEY, code) ||
-            libevdev_get_event_value(d->dev, EV_KEY, code) == 0)
+        if (!key_down(d, code))
             continue;
         struct input_event e = {.type = EV_KEY, .code = (unsigned short)code, .value = 0};
         key(ev, d, &e);
@@ -160,6 +171,7 @@ static void open_node(struct input_evdev *ev, const char *node, enum open_why wh
             log_warn("%s: can't grab (%s), reading it shared", path, strerror(-rc));
     }
     struct evdev_device *d = &ev->devices[ev->n_devices++];
+    memset(d, 0, sizeof(*d));
     d->fd = fd;
     d->dev = dev;
     snprintf(d->node, sizeof(d->node), "%s", node);
@@ -342,51 +354,104 @@ static void hotplug(struct input_evdev *ev)
     }
 }
 
-static void key(struct input_evdev *ev, const struct evdev_device *d, const struct input_event *e)
+static void hand_on(struct input_evdev *ev, struct evdev_device *d, unsigned code, bool pressed)
 {
-    if (e->type != EV_KEY || e->value == 2)
-        return; /* the kernel's auto-repeat: repeat is ours */
+    if (pressed)
+        d->down[code / 8] |= (uint8_t)(1u << (code % 8));
+    else
+        d->down[code / 8] &= (uint8_t) ~(1u << (code % 8));
     char unknown[32];
-    const char *name = libevdev_event_code_get_name(EV_KEY, e->code);
+    const char *name = libevdev_event_code_get_name(EV_KEY, code);
     if (!name) {
-        snprintf(unknown, sizeof(unknown), "KEY_%u", e->code);
+        snprintf(unknown, sizeof(unknown), "KEY_%u", code);
         name = unknown;
     }
     /* IR-like for every device, not only rc-core's: the hub's repeat is the only repeat. */
     struct input_key_event k = {
         .source = "evdev",
         .key = name,
-        .pressed = e->value != 0,
+        .pressed = pressed,
         .ir_like = true,
     };
     ev->emit(ev->hub, &k);
 }
 
+static void key(struct input_evdev *ev, struct evdev_device *d, const struct input_event *e)
+{
+    if (e->type != EV_KEY || e->code > KEY_MAX)
+        return;
+    bool down = key_down(d, e->code), pressed = e->value != 0;
+    if (down == pressed) {
+        /* The kernel's auto-repeat of a key down (repeat is ours). A key up released: it was
+         * pressed before the device was opened (nothing to hand on), or, just after the
+         * kernel's buffer overflowed, its press was lost with it: a hold whose repeats filled
+         * the buffer. */
+        if (!pressed && d->after_drop) {
+            hand_on(ev, d, e->code, true);
+            hand_on(ev, d, e->code, false);
+        }
+        return;
+    }
+    if (e->value == 2) {
+        /* A key up repeating: held since before the device was opened, or its press was lost
+         * with the kernel's buffer (then it is held now). */
+        if (d->after_drop)
+            hand_on(ev, d, e->code, true);
+        return;
+    }
+    hand_on(ev, d, e->code, pressed);
+}
+
+/* The kernel's buffer for this reader overflowed (SYN_DROPPED): what came before the marker
+ * is lost, what comes after it is whole and has been read (key() hands on the presses it
+ * shows were lost). The keys' state now (EVIOCGKEY) says what else was lost, a release or a
+ * press of a key still held: handed on now. libevdev's own resynchronisation discards the
+ * events queued after the marker, so a key tapped after a hold whose repeats overflowed the
+ * buffer (a UI thread busy for a second on a slow box) was lost; hence the reading here. */
+static void resync(struct input_evdev *ev, struct evdev_device *d)
+{
+    uint8_t now[EVDEV_KEY_BYTES] = {0};
+    if (ioctl(d->fd, EVIOCGKEY(sizeof(now)), now) < 0) {
+        log_debug("%s: EVIOCGKEY: %s", d->node, strerror(errno));
+        return;
+    }
+    for (unsigned code = 0; code <= KEY_MAX; code++) {
+        bool is = now[code / 8] & (1u << (code % 8));
+        if (is == key_down(d, code) || !libevdev_has_event_code(d->dev, EV_KEY, code))
+            continue;
+        hand_on(ev, d, code, is);
+    }
+}
+
 /* Reads one device until EAGAIN. Returns false when the device is gone. */
 static bool read_device(struct input_evdev *ev, struct evdev_device *d, int *err)
 {
-    struct input_event e;
-    unsigned flags = LIBEVDEV_READ_FLAG_NORMAL;
+    struct input_event buf[64];
     for (;;) {
-        int rc = libevdev_next_event(d->dev, flags, &e);
-        if (rc == LIBEVDEV_READ_STATUS_SUCCESS) {
-            key(ev, d, &e);
-        } else if (rc == LIBEVDEV_READ_STATUS_SYNC) {
-            /* The kernel's buffer overflowed (SYN_DROPPED): libevdev replays the state
-             * changes we missed, so a key released meanwhile still ends its hold. */
-            if (flags == LIBEVDEV_READ_FLAG_NORMAL)
-                log_debug("%s: events dropped, resynchronising", d->node);
-            flags = LIBEVDEV_READ_FLAG_SYNC;
-            key(ev, d, &e);
-        } else if (rc == -EAGAIN) {
-            if (flags == LIBEVDEV_READ_FLAG_SYNC) {
-                flags = LIBEVDEV_READ_FLAG_NORMAL; /* sync done; normal events follow */
-                continue;
-            }
+        ssize_t n = read(d->fd, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (d->after_drop)
+                resync(ev, d);
+            d->after_drop = false;
             return true;
-        } else {
-            *err = -rc;
+        }
+        if (n <= 0) {
+            *err = n < 0 ? errno : ENODEV;
             return false;
+        }
+        for (size_t i = 0; i < (size_t)n / sizeof(buf[0]); i++) {
+            const struct input_event *e = &buf[i];
+            if (e->type == EV_SYN && e->code == SYN_DROPPED) {
+                log_debug("%s: events dropped, resynchronising", d->node);
+                d->dropping = true; /* the rest of the broken packet */
+                d->after_drop = true;
+            } else if (d->dropping) {
+                d->dropping = !(e->type == EV_SYN && e->code == SYN_REPORT);
+            } else {
+                key(ev, d, e);
+            }
         }
     }
 }

@@ -24,7 +24,7 @@ show() { sed "s/^/  $2| /" "$1"; }
 
 # --- evdev: hotplug, the keys of a remote, the kernel's repeat ignored, unplug, plug again ---
 echo "== evdev"
-kinput_probe evdev --out /tmp/evdev.out --count 22 2>/tmp/evdev.log &
+kinput_probe evdev --out /tmp/evdev.out --count 26 2>/tmp/evdev.log &
 probe=$!
 if wait_for /tmp/evdev.out READY; then
     # A mouse and a power button plugged in: looked at and left alone (not remotes).
@@ -33,16 +33,20 @@ if wait_for /tmp/evdev.out READY; then
             --wait-for "(binge test $kind): no remote keys, not read" ||
             fail evdev-not-remote "binge test $kind not looked at and skipped"
     done
+    # Last, while the reader is stopped (a busy UI thread): RIGHT held, its repeats overflow
+    # the kernel's buffer for the reader (SYN_DROPPED), then released, and OK tapped. The
+    # reader must get RIGHT's release and the whole OK.
     uinput_remote --name "binge test remote" --wait-file /tmp/evdev.out \
-        --wait-for "OPEN binge test remote ir=0" --wait-done "KEY evdev KEY_BLUE release" \
-        KEY_UP KEY_DOWN KEY_OK KEY_BACK KEY_RIGHT:hold KEY_RED KEY_GREEN KEY_YELLOW KEY_BLUE ||
+        --wait-for "OPEN binge test remote ir=0" --wait-done "KEY evdev KEY_OK release" \
+        --pause-pid $probe KEY_UP KEY_DOWN KEY_OK KEY_BACK KEY_RIGHT:hold KEY_RED KEY_GREEN \
+        KEY_YELLOW KEY_BLUE "await=KEY_BLUE release" pause KEY_RIGHT:flood KEY_RIGHT:up KEY_OK resume ||
         fail evdev-type "the first remote"
     wait_for /tmp/evdev.out "CLOSE binge test remote" || fail evdev-unplug "no CLOSE"
     # The second remote is removed with KEY_LEFT still down, while the reader is stopped (busy):
     # its hold must end (the kernel queues the release, but evdev answers ENODEV instead of
     # handing it out, and inotify says the node went away first).
     uinput_remote --name "binge test remote" --wait-file /tmp/evdev.out \
-        --wait-for "KEY_BLUE release" --wait-done "KEY evdev KEY_LEFT press" --stop-pid $probe \
+        --wait-for "KEY_OK release" --wait-done "KEY evdev KEY_LEFT press" --stop-pid $probe \
         KEY_CHANNELUP KEY_LEFT:down || fail evdev-type "the second remote"
 fi
 wait $probe
@@ -70,6 +74,10 @@ KEY evdev KEY_YELLOW press
 KEY evdev KEY_YELLOW release
 KEY evdev KEY_BLUE press
 KEY evdev KEY_BLUE release
+KEY evdev KEY_RIGHT press
+KEY evdev KEY_RIGHT release
+KEY evdev KEY_OK press
+KEY evdev KEY_OK release
 KEY evdev KEY_CHANNELUP press
 KEY evdev KEY_CHANNELUP release
 KEY evdev KEY_LEFT press

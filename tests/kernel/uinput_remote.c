@@ -1,21 +1,27 @@
 /* uinput_remote: a TV remote made with /dev/uinput, for the evdev source's test in a guest.
  *
  *   uinput_remote [--name NAME] [--wait-file F --wait-for TEXT [--wait-done TEXT]]
- *                 [--stop-pid PID] [--kind remote|mouse|power] KEY...
+ *                 [--stop-pid PID] [--pause-pid PID] [--kind remote|mouse|power] KEY...
  *
  * Creates an input device with a remote's keys, waits until F holds the --wait-for TEXT (the
  * reader says it opened the device: keys typed before that would be lost, as on a real box),
  * types each KEY (KEY_UP: press then release; KEY_RIGHT:hold: press, three auto-repeats
  * (value 2) as the kernel's repeat would send, release; KEY_LEFT:down: press only, the key is
- * still down when the device is removed), waits until F holds the --wait-done
+ * still down when the device is removed, or until a later KEY_LEFT:up releases it (a key held
+ * for as long as the reader takes to acknowledge, KEY_RIGHT:down@FILE KEY_RIGHT:up: meanwhile
+ * the kernel repeats it, value 2, as the device has EV_REP), waits until F holds the --wait-done
  * TEXT (the reader has read the last key: evdev drops unread events of a removed device), then
  * removes the device. --stop-pid: the reader PID is stopped (SIGSTOP) while the device is
  * removed and continued after, as a UI thread busy with a frame would be: it finds the device
  * gone without having read the kernel's last events (the releases of keys still down). KEY@FILE
  * types KEY, then waits until FILE exists and is not empty (the reader's acknowledgement, e.g.
- * binge's screenshot once its state moved). --kind mouse makes a mouse (buttons and relative
- * motion), --kind power a power button (KEY_POWER only): devices the evdev source must leave
- * alone (type no KEY to them). Exit 0, or 1 with a reason. */
+ * binge's screenshot once its state moved). KEY_RIGHT:flood presses KEY_RIGHT and sends 300
+ * auto-repeats (value 2) at once, the key left down: more than the kernel keeps for a reader
+ * that is not reading (SYN_DROPPED). "await=TEXT" waits until F holds TEXT. "pause" and "resume"
+ * stop and continue the reader
+ * --pause-pid PID (SIGSTOP, SIGCONT: a UI thread busy meanwhile). --kind mouse makes a mouse
+ * (buttons and relative motion), --kind power a power button (KEY_POWER only): devices the evdev
+ * source must leave alone (type no KEY to them). Exit 0, or 1 with a reason. */
 #include <errno.h>
 #include <libevdev/libevdev-uinput.h>
 #include <libevdev/libevdev.h>
@@ -103,7 +109,7 @@ int main(int argc, char **argv)
     const char *name = "binge test remote";
     const char *wait_file = NULL, *wait_for = NULL, *wait_done = NULL;
     const char *kind = "remote";
-    pid_t stop_pid = 0;
+    pid_t stop_pid = 0, pause_pid = 0;
     int i = 1;
     for (; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
         if (i + 1 >= argc)
@@ -120,6 +126,8 @@ int main(int argc, char **argv)
             kind = argv[i + 1];
         else if (strcmp(argv[i], "--stop-pid") == 0)
             stop_pid = (pid_t)strtol(argv[i + 1], NULL, 10);
+        else if (strcmp(argv[i], "--pause-pid") == 0)
+            pause_pid = (pid_t)strtol(argv[i + 1], NULL, 10);
         else
             goto usage;
     }
@@ -159,6 +167,25 @@ int main(int argc, char **argv)
         return 1;
     }
     for (; i < argc; i++) {
+        if (strcmp(argv[i], "pause") == 0 || strcmp(argv[i], "resume") == 0) {
+            int pause = argv[i][0] == 'p';
+            if (pause_pid <= 0 || kill(pause_pid, pause ? SIGSTOP : SIGCONT) < 0 ||
+                (pause && !wait_stopped(pause_pid))) {
+                fprintf(stderr, "uinput_remote: can't %s the reader (--pause-pid)\n", argv[i]);
+                if (pause_pid > 0)
+                    kill(pause_pid, SIGCONT);
+                libevdev_uinput_destroy(ui);
+                return 1;
+            }
+            continue;
+        }
+        if (strncmp(argv[i], "await=", 6) == 0) {
+            if (!wait_file || !wait_until(wait_file, argv[i] + 6)) {
+                libevdev_uinput_destroy(ui);
+                return 1;
+            }
+            continue;
+        }
         char key[256];
         snprintf(key, sizeof(key), "%s", argv[i]);
         char *ack = strchr(key, '@');
@@ -167,6 +194,8 @@ int main(int argc, char **argv)
         char *colon = strchr(key, ':');
         int hold = colon && strcmp(colon, ":hold") == 0;
         int down = colon && strcmp(colon, ":down") == 0;
+        int up = colon && strcmp(colon, ":up") == 0;
+        int flood = colon && strcmp(colon, ":flood") == 0;
         if (colon)
             *colon = '\0';
         int code = libevdev_event_code_from_name(EV_KEY, key);
@@ -175,12 +204,14 @@ int main(int argc, char **argv)
             libevdev_uinput_destroy(ui);
             return 1;
         }
-        rc = emit(ui, (unsigned)code, 1);
+        rc = up ? 0 : emit(ui, (unsigned)code, 1);
         for (int r = 0; hold && rc == 0 && r < 3; r++) {
             pause_ms(30);
             rc = emit(ui, (unsigned)code, 2);
         }
-        if (rc == 0 && !down)
+        for (int r = 0; flood && rc == 0 && r < 300; r++)
+            rc = emit(ui, (unsigned)code, 2);
+        if (rc == 0 && !down && !flood)
             rc = emit(ui, (unsigned)code, 0);
         if (rc < 0) {
             fprintf(stderr, "uinput_remote: write: %s\n", strerror(-rc));
@@ -215,6 +246,6 @@ int main(int argc, char **argv)
     return 0;
 usage:
     fprintf(stderr, "usage: uinput_remote [--name N] [--wait-file F --wait-for T [--wait-done T]] "
-                    "[--stop-pid PID] [--kind remote|mouse|power] KEY...\n");
+                    "[--stop-pid PID] [--pause-pid PID] [--kind remote|mouse|power] KEY...\n");
     return 2;
 }
