@@ -282,11 +282,11 @@ static long long server_position(sqlite3 *db, const char *episode)
     return pos;
 }
 
-/* Waits until binge logged a position (1), for at most 60 s (0). -1: binge exited, and was
- * reaped. */
+/* Waits until binge logged a position (1), for at most 60 s (scaled; 0). -1: binge exited,
+ * and was reaped. */
 static int wait_for_position(const char *log_path, pid_t pid)
 {
-    for (int i = 0; i < 3000; i++) {
+    for (int i = 0; i < tu_scaled(3000); i++) {
         char *log = tu_read_file(log_path);
         bool found = log && strstr(log, " queued as ");
         free(log);
@@ -372,10 +372,13 @@ static void test_kill9_loses_no_progress(void **state)
         assert_int_equal(mkdir(ln->dir, 0700), 0);
         snprintf(ln->state_dir, sizeof(ln->state_dir), "%s/state", ln->dir);
         snprintf(ln->script, sizeof(ln->script), "%s/script.txt", ln->dir);
-        assert_int_equal(tu_write_file(ln->script, "wait-for home.state=ready 30000\n"
-                                                   "key PLAY_PAUSE\n"
-                                                   "wait 30000\n"),
-                         0);
+        /* The waits scale under emulation: under qemu-aarch64, with four lanes on two cores,
+         * a run's playback took longer than 30 s to write a position (three stalls), so the
+         * script ended and binge quit before the test could kill it. */
+        char script[256];
+        snprintf(script, sizeof(script), "wait-for home.state=ready %d\nkey PLAY_PAUSE\nwait %d\n",
+                 tu_scaled(30000), tu_scaled(30000));
+        assert_int_equal(tu_write_file(ln->script, script), 0);
         /* No per-device rate limit: one device restarted 50 times in a minute opens home, the
          * series and the episode each time, and a 429 on play (a CI run once got one) would
          * leave a run without positions to kill it in. */
