@@ -91,8 +91,13 @@ if cmp -s /tmp/evdev.keys /tmp/evdev.want; then pass evdev-keys; else fail evdev
 # vivid's rc-cec input devices come from rc-core: IR receivers. The AT keyboard is not.
 grep -q '^OPEN vivid-000-vid-cap0 ir=1' /tmp/evdev.out && pass evdev-rc-core ||
     fail evdev-rc-core "vivid's rc device not taken as IR"
-grep -q '^OPEN AT Translated Set 2 keyboard ir=0' /tmp/evdev.out && pass evdev-keyboard ||
+if ! grep -q 'AT Translated Set 2 keyboard' /proc/bus/input/devices; then
+    echo "SKIP evdev-keyboard: no AT keyboard on this board"
+elif grep -q '^OPEN AT Translated Set 2 keyboard ir=0' /tmp/evdev.out; then
+    pass evdev-keyboard
+else
     fail evdev-keyboard "the AT keyboard not opened"
+fi
 grep -q '^OPEN binge test \(mouse\|power\)' /tmp/evdev.out &&
     fail evdev-not-remote "a mouse or a power button was opened" || pass evdev-not-remote
 # An unplugged device is closed once, not read again in a loop: a bounded log.
