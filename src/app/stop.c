@@ -43,7 +43,7 @@ enum {
 
 static int stop_pipe[2] = {-1, -1};
 static volatile sig_atomic_t signals_seen;
-static struct sigaction prev_term, prev_int;
+static struct sigaction prev_term, prev_int, ours;
 static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
 
 static void on_signal(int sig)
@@ -59,6 +59,9 @@ static void on_signal(int sig)
     if (!(prev->sa_flags & SA_SIGINFO) && prev->sa_handler != SIG_DFL &&
         prev->sa_handler != SIG_IGN && prev->sa_handler)
         prev->sa_handler(sig); /* SDL's: SDL_QUIT, the ordinary stop */
+    /* SDL's handler puts itself back (signal(sig, SDL_HandleSIG)): ours again, so that the
+     * second signal is seen. */
+    sigaction(sig, &ours, NULL);
     errno = saved;
 }
 
@@ -135,13 +138,12 @@ static void install(void)
         return;
     }
     /* Block nothing, chain to what is there (SDL's handler once SDL_Init ran). */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = SA_RESTART;
-    sigaction(SIGTERM, &sa, &prev_term);
-    sigaction(SIGINT, &sa, &prev_int);
+    memset(&ours, 0, sizeof(ours));
+    ours.sa_handler = on_signal;
+    sigemptyset(&ours.sa_mask);
+    ours.sa_flags = SA_RESTART;
+    sigaction(SIGTERM, &ours, &prev_term);
+    sigaction(SIGINT, &ours, &prev_int);
 }
 
 void app_stop_guard_install(void)
