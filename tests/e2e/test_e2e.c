@@ -927,17 +927,18 @@ static void test_desktop_window_on_xvfb(void **state)
      * sink's surface) from the first frame on, twice a second for 6 s, while the playlist
      * plays: the sink's first picture reaches the window on its own clock (one grab 0.7 s after
      * the first frame was still black under qemu-aarch64, where GL is emulated), so the grab
-     * that shows it is looked for, not a moment guessed. */
+     * that shows it is looked for, not a moment guessed. binge behind sh runs through the
+     * emulator in a cross build (binfmt_misc may be missing, and has no sysroot). */
     char sh[6000];
     snprintf(
         sh, sizeof(sh),
-        "'%s' --platform desktop --video-output plane --video-sink glimagesink "
+        "%s'%s' --platform desktop --video-output plane --video-sink glimagesink "
         "--play '%s %s %s' --state-dir '%s' 2>'%s' & p=$!; "
-        "for i in $(seq 300); do grep -q 'start to first frame' '%s' && break; sleep 0.1; "
+        "for i in $(seq %d); do grep -q 'start to first frame' '%s' && break; sleep 0.1; "
         "done; ffmpeg -loglevel error -f x11grab -framerate 2 -video_size 1280x720 -i $DISPLAY "
         "-t 6 -y '%s'; wait $p",
-        bin, url, url, url, path_in(dir, "state"), path_in(dir, "stderr3.txt"),
-        path_in(dir, "stderr3.txt"), path_in(dir, "plane-%02d.png"));
+        tu_emulator_sh(), bin, url, url, url, path_in(dir, "state"), path_in(dir, "stderr3.txt"),
+        tu_scaled(300), path_in(dir, "stderr3.txt"), path_in(dir, "plane-%02d.png"));
     char *plane_argv[] = {
         "/usr/bin/xvfb-run", "-a", "-s", "-screen 0 1280x720x24", "sh", "-c", sh, NULL};
     rc = tu_run(plane_argv, path_in(dir, "stdout3.txt"), path_in(dir, "stderr3-run.txt"), 120);
