@@ -143,6 +143,52 @@ static void test_stall_gives_up(void **state)
     player_free(p);
 }
 
+/* A start so slow that the watchdog gives up (the emulated Pi's first play loads the decoder
+ * plugins for 20 s): the first segment is held by the server until after the error, then
+ * served. The failed pipeline's late first frame must not reach the screen (it was drawn
+ * behind the error dialog) nor be announced. */
+static void test_late_frame_after_giving_up(void **state)
+{
+    (void)state;
+    struct player *p = stall_player();
+    struct tp_run *r = new_run(p);
+    tp_http_clear_rules();
+    tp_http_rule("ts-h264/seg00000.ts", TP_HTTP_LATE, -1);
+    assert_int_equal(player_open(p, tp_http_url(STREAM), 0), 0);
+    int e = tp_until(r, PLAYER_EVENT_ERROR, -1, 4 * TP_WAIT_MS);
+    if (e < 0 || getenv("BINGE_TEST_DEBUG"))
+        tp_dump(r);
+    assert_true(e >= 0);
+    assert_int_equal(r->ev[e].error, PLAYER_ERROR_STALLED);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_STALL), 3);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_FIRST_FRAME), 0);
+    assert_int_equal(r->frames, 0);
+    /* The given-up pipeline's request is still waiting at the server: now it is answered. */
+    assert_true(tp_http_held() >= 1);
+    tp_http_release();
+    /* Long enough for the segment to arrive and be decoded (natively ~0.1 s). Before the fix
+     * the frame was acquired here and FIRST_FRAME announced. */
+    tp_pump_for(r, tu_scaled(3000));
+    if (r->frames || getenv("BINGE_TEST_DEBUG"))
+        tp_dump(r);
+    assert_int_equal(r->frames, 0);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_FIRST_FRAME), 0);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_ERROR), 1);
+    assert_int_equal(player_get_state(p), PLAYER_ERROR);
+    assert_int_equal(player_next_deadline_ms(p), -1);
+
+    /* OK retries, and plays: the new pipeline is not silenced. */
+    tp_http_clear_rules();
+    tp_run_reset(r);
+    assert_int_equal(player_open(p, tp_http_url(STREAM), 0), 0);
+    assert_true(tp_until(r, PLAYER_EVENT_FIRST_FRAME, -1, TP_WAIT_MS) >= 0);
+    assert_true(tp_until(r, PLAYER_EVENT_EOS, -1, TP_WAIT_MS) >= 0);
+    assert_true(r->frames > 0);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_ERROR), 0);
+    free(r);
+    player_free(p);
+}
+
 /* A viewer's pause, however long, is not a stall. */
 static void test_pause_is_not_a_stall(void **state)
 {
@@ -204,6 +250,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stall_recovers),
         cmocka_unit_test(test_stall_gives_up),
+        cmocka_unit_test(test_late_frame_after_giving_up),
         cmocka_unit_test(test_pause_is_not_a_stall),
     };
     tp_filter();

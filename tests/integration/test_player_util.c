@@ -165,7 +165,7 @@ static struct {
     int n_put;
     char *log[TP_MAX_LOG];
     int n_log;
-    int held;          /* threads in TP_HTTP_SILENT */
+    int held;          /* threads in TP_HTTP_SILENT or TP_HTTP_LATE */
     unsigned released; /* bumped by tp_http_release */
     atomic_bool stopping;
 } srv = {.fd = -1, .stop_pipe = {-1, -1}, .lock = PTHREAD_MUTEX_INITIALIZER};
@@ -246,15 +246,16 @@ static void hang(int fd)
 
 /* TP_HTTP_SILENT: blocks without answering until the client hangs up, tp_http_release, the
  * server stops or the hang limit. */
-static void hold(int fd)
+static bool hold(int fd)
 {
+    bool released = false;
     pthread_mutex_lock(&srv.lock);
     unsigned gen = srv.released;
     srv.held++;
     pthread_mutex_unlock(&srv.lock);
     for (int waited = 0; waited < TP_HTTP_HELD_MAX_MS; waited += 50) {
         pthread_mutex_lock(&srv.lock);
-        bool released = gen != srv.released;
+        released = gen != srv.released;
         pthread_mutex_unlock(&srv.lock);
         if (released || atomic_load(&srv.stopping))
             break;
@@ -273,6 +274,7 @@ static void hold(int fd)
     pthread_mutex_lock(&srv.lock);
     srv.held--;
     pthread_mutex_unlock(&srv.lock);
+    return released;
 }
 
 static void serve(int fd)
@@ -310,6 +312,8 @@ static void serve(int fd)
         hold(fd);
         return;
     }
+    if (action == TP_HTTP_LATE && !hold(fd))
+        return; /* the client left, or the server stops */
     char *text = NULL;
     pthread_mutex_lock(&srv.lock);
     for (int i = 0; i < srv.n_put && !text; i++) {

@@ -44,6 +44,9 @@ enum tp_http_action {
     /* Reads the request and answers nothing: the server thread blocks until the client hangs
      * up, tp_http_release, or TP_HTTP_HELD_MAX_MS (which only stops a hang). */
     TP_HTTP_SILENT,
+    /* Like TP_HTTP_SILENT, but once let go by tp_http_release the request is served: a very
+     * slow answer that does come. */
+    TP_HTTP_LATE,
 };
 
 /* How long a TP_HTTP_SILENT connection is held at most. */
@@ -61,9 +64,10 @@ void tp_http_clear_rules(void);
 void tp_http_put(const char *path, const char *text);
 /* How many requests so far had needle in their path. */
 int tp_http_requests(const char *needle);
-/* Server threads blocked in TP_HTTP_SILENT right now. */
+/* Server threads blocked in TP_HTTP_SILENT or TP_HTTP_LATE right now. */
 int tp_http_held(void);
-/* Lets every TP_HTTP_SILENT connection go (they close without an answer). */
+/* Lets every TP_HTTP_SILENT connection go (they close without an answer) and every
+ * TP_HTTP_LATE one be served. */
 void tp_http_release(void);
 
 /* ---- driving a player like the UI thread does ---- */
