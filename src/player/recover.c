@@ -624,6 +624,16 @@ static void stall_fail(struct player *p)
              p->stall_ms, p->wd_pos_ms, p->stall_attempts, pipe->log_uri);
     log_error("%s [%s]", ev.message, ev.detail);
     pipe->failed = true;
+    /* Given up is given up: nothing of this pipeline may reach the screen any more. A slow
+     * start (decoder plugins loading for 20 s under emulation) once delivered its first frame
+     * after this, and it was drawn behind the error dialog. Its threads can no longer queue
+     * or publish frames (store_sample checks the generation); what they queued is dropped. It
+     * stays current, failed, until the app stops or opens again, which tears it down. */
+    g_mutex_lock(&p->lock);
+    if (p->cur_gen == pipe->gen)
+        p->cur_gen = 0;
+    g_mutex_unlock(&p->lock);
+    player_drop_dead_items(p);
     p->stats.errors++;
     ev.state = PLAYER_ERROR;
     ev.position_ms = p->wd_pos_ms;
