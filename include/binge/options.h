@@ -64,6 +64,11 @@ struct binge_options {
      * below this many kbit/s (never an audio-only one), and ABR climbs from there; 0 = the
      * first variant listed. 0..1000000, default 1000: a low start for a fast first frame. */
     int start_bitrate_kbps;
+    /* --stall-timeout MS: the player's stall watchdog re-tunes a stream that made no progress
+     * for this long (before the first frame: since the open), and gives up after three; -1 =
+     * off, 0 = the default, else 1000..600000, default 8000 (player_config.stall_timeout_ms).
+     * Longer for boards or emulators whose first play loads the decoders slowly. */
+    int stall_timeout_ms;
     /* --audio-sink DESC: the GStreamer audio sink as a gst-launch description, e.g.
      * "alsasink device=hdmi:0" or "pulsesink"; NULL = the platform's (autoaudiosink on the
      * desktop, a silent sink headless). The next episode prerolls with a second instance, so

@@ -615,6 +615,7 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
     struct player_config pcfg = {.audio_sink =
                                      opts->audio_sink ? opts->audio_sink : platform->audio_sink,
                                  .start_bitrate = (unsigned)opts->start_bitrate_kbps * 1000u,
+                                 .stall_timeout_ms = opts->stall_timeout_ms,
                                  .prefer_decoders = platform->prefer_decoders};
     plane_config(app, &pcfg);
     app->player = player_new(&pcfg, app_wake, app);

@@ -38,6 +38,7 @@ enum opt_type {
 enum {
     OPT_NULLABLE = 1 << 0, /* "" resets the string to NULL ("not set") */
     OPT_NO_FILE = 1 << 1,  /* not accepted inside a config file */
+    OPT_OFF_ZERO = 1 << 2, /* OPT_INT: -1 (off) and 0 (the default) too, besides min..max */
 };
 
 struct opt {
@@ -233,6 +234,10 @@ static const struct opt opt_table[] = {
      "HDMI-CEC adapter (default: the first /dev/cecN; \"\" = no CEC)", NULL},
     {"start-bitrate", OPT_INT, OFF(start_bitrate_kbps), 0, NULL, 1000, 0, 1000000, "KBPS",
      "start HLS on the best variant at or below this (kbit/s; 0 = the first listed)", NULL},
+    {"stall-timeout", OPT_INT, OFF(stall_timeout_ms), OPT_OFF_ZERO, NULL, 8000, 1000, 600000, "MS",
+     "playback with no progress this long is re-tuned, three times, then stopped with an error; "
+     "longer for slow boards and emulation (-1 = never, 0 = the default)",
+     NULL},
 };
 
 #define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))
@@ -312,8 +317,10 @@ static int opt_set(struct binge_options *opts, const struct opt *o, const char *
             fprintf(err, "binge: %s: '%s' is not an integer\n", where, value);
             return BINGE_EINVAL;
         }
-        if (errno == ERANGE || v < o->min || v > o->max) {
-            fprintf(err, "binge: %s: %s is out of range (%d..%d)\n", where, value, o->min, o->max);
+        bool special = (o->flags & OPT_OFF_ZERO) && (v == -1 || v == 0);
+        if (errno == ERANGE || (!special && (v < o->min || v > o->max))) {
+            fprintf(err, "binge: %s: %s is out of range (%s%d..%d)\n", where, value,
+                    o->flags & OPT_OFF_ZERO ? "-1 = off, 0 = default, " : "", o->min, o->max);
             return BINGE_EINVAL;
         }
         *int_field(opts, o) = (int)v;
