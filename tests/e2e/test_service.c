@@ -161,7 +161,10 @@ static void test_read_only_root(void **state)
     char cmd[16384];
     /* Every mount read-only but /proc, /sys, /dev (as ProtectSystem=strict leaves the API
      * file systems) and the state and cache directories, bound onto themselves first. HOME is
-     * "/" as systemd gives a service without a home; no XDG variable but the cache's. */
+     * "/" as systemd gives a service without a home; no XDG variable but the cache's. In a
+     * cross build binge runs through the emulator (exec'd directly it needed binfmt_misc, and
+     * found no sysroot there: status 255 under qemu-aarch64); its words, single quoted, join
+     * the quoted sh -c text as it goes (they hold no spaces). */
     snprintf(cmd, sizeof(cmd),
              "mkdir -p '%s/state' '%s/cache' && unshare -m sh -c '"
              "mount --make-rprivate / && "
@@ -172,9 +175,9 @@ static void test_read_only_root(void **state)
              "touch %s/written-outside 2>/dev/null && exit 99; "
              "exec env -u XDG_STATE_HOME -u XDG_CONFIG_HOME -u XDG_DATA_HOME -u BINGE_STATE_DIR "
              "HOME=/ STATE_DIRECTORY=%s/state XDG_CACHE_HOME=%s/cache "
-             "%s/bin/binge --headless --play file://%s/midnight-heir/01/master.m3u8 "
+             "%s%s/bin/binge --headless --play file://%s/midnight-heir/01/master.m3u8 "
              "--exit-after-first-frame' >%s/out.txt 2>%s/err.txt",
-             d, d, d, d, d, d, d, d, d, d, d, BINGE_BUILD_DIR, content, d, d);
+             d, d, d, d, d, d, d, d, d, d, d, tu_emulator_sh(), BINGE_BUILD_DIR, content, d, d);
     int rc = tu_sh(cmd, NULL, 0);
     char *log = tu_read_file(path_in(dir, "err.txt"));
     assert_non_null(log);
