@@ -478,6 +478,8 @@ static int loop(struct app *app)
             timeout = d < 0 ? 0 : d > 1000 ? 1000 : (int)d;
         }
         wait_for_events(app, timeout);
+        if (app->running && app_stop_requested())
+            app_quit(app, APP_EXIT_OK); /* SIGTERM/SIGINT without SDL's handler (stop.c) */
         if (app->input) {
             input_poll(app->input, util_now_ms());
             dispatch_input(app);

@@ -279,8 +279,10 @@ int64_t app_animate(struct app *app, int64_t now);
 
 /* stop.c: a bounded stop (SIGTERM while the player hangs). Main thread. install: once, after
  * SDL_Init (it chains to SDL's SIGTERM/SIGINT handler); a signal, or begin at the loop's end,
- * gives the stop a deadline past which the process _exit()s; done: the stop finished. */
+ * gives the stop a deadline past which the process _exit()s; done: the stop finished.
+ * requested: a SIGTERM/SIGINT came (the loop quits on it; any thread). */
 void app_stop_guard_install(void);
+bool app_stop_requested(void);
 void app_stop_begin(void);
 void app_stop_done(void);
 

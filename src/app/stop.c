@@ -27,7 +27,9 @@ LOG_MODULE("app");
  * So the first SIGTERM or SIGINT, or the end of the loop for any other quit, starts a deadline:
  * a watchdog thread gives the stop APP_STOP_GRACE_MS, then logs that it hangs and ends the
  * process with _exit(). A second signal ends it at once. The signal handler only write()s and
- * _exit()s (both async-signal-safe), and calls SDL's handler after, as SDL would have.
+ * _exit()s (both async-signal-safe), sets a flag the loop reads (app_stop_requested: SDL may
+ * have installed no handler, SDL_NO_SIGNAL_HANDLERS=1), and calls SDL's handler after, as SDL
+ * would have.
  *
  * Why _exit() here and not in main.c: the thread that should return to main.c is the one that
  * hangs. What is lost is what the hung stop had not written yet; app_run writes the state it
@@ -43,6 +45,7 @@ enum {
 
 static int stop_pipe[2] = {-1, -1};
 static volatile sig_atomic_t signals_seen;
+static volatile sig_atomic_t quit_requested; /* read by the loop: app_stop_requested */
 static struct sigaction prev_term, prev_int, ours;
 static pthread_once_t stop_once = PTHREAD_ONCE_INIT;
 
@@ -51,6 +54,9 @@ static void on_signal(int sig)
     int saved = errno;
     if (++signals_seen > 1)
         _exit(128 + sig);
+    /* The loop reads this too: SDL installs no handler of its own with SDL_NO_SIGNAL_HANDLERS=1
+     * in the environment, and then nothing else would start the stop. */
+    quit_requested = 1;
     unsigned char msg[2] = {STOP_BY_SIGNAL, (unsigned char)sig};
     if (write(stop_pipe[1], msg, sizeof(msg)) < 0) {
         /* a full pipe: the watchdog already runs */
@@ -155,6 +161,11 @@ static void send_byte(unsigned char b)
 {
     if (stop_pipe[1] >= 0 && write(stop_pipe[1], &b, 1) < 0)
         log_debug("stop watchdog: write: %s", strerror(errno));
+}
+
+bool app_stop_requested(void)
+{
+    return quit_requested != 0;
 }
 
 void app_stop_begin(void)

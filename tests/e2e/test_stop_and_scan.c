@@ -189,12 +189,58 @@ static void test_sigterm_twice_while_stuck(void **state)
     sigterm_while_stuck(true);
 }
 
+/* SDL_NO_SIGNAL_HANDLERS=1 in the environment (an SDL hint any launcher may set): SDL installs
+ * no SIGTERM handler, so the stop guard has nothing to chain to. The first SIGTERM must still
+ * start the ordinary stop (the screens leave, the position is recorded, the state is written,
+ * exit 0), not leave binge running until the watchdog _exit()s it 10 s later with nothing
+ * saved. */
+static void test_sigterm_without_sdl_handlers(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("sigterm-no-sdl-handlers");
+    assert_non_null(dir);
+    char bin[1024];
+    snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
+    char *err_path = path_in(dir, "stderr.txt");
+    char *argv[] = {bin,           "--headless",          "--server", "http://127.0.0.1:1",
+                    "--state-dir", path_in(dir, "state"), NULL};
+    assert_int_equal(setenv("SDL_NO_SIGNAL_HANDLERS", "1", 1), 0);
+    pid_t pid = tu_spawn(argv, path_in(dir, "stdout.txt"), err_path);
+    unsetenv("SDL_NO_SIGNAL_HANDLERS");
+    assert_true(pid > 0);
+    bool home = false;
+    for (int i = 0; i < 120 * scale() * 10 && !home; i++) {
+        char *err = tu_read_file(err_path);
+        home = err && strstr(err, "screen home (depth 1)");
+        free(err);
+        if (!home)
+            sleep_ms(100);
+    }
+    if (!home) {
+        kill(pid, SIGKILL);
+        tu_wait(pid, 10);
+        fail_msg("binge never pushed home");
+    }
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    int rc = tu_wait(pid, 60 * scale()); /* -1: still there, killed by tu_wait */
+    char *err = tu_read_file(err_path);
+    if (rc != 0)
+        fprintf(stderr, "binge exited %d after one SIGTERM; its log:\n%s\n", rc,
+                err ? err : "(none)");
+    assert_non_null(err);
+    assert_non_null(strstr(err, "SIGTERM: stopping"));
+    assert_null(strstr(err, "did not stop")); /* the watchdog did not have to end it */
+    assert_int_equal(rc, 0);                  /* the ordinary stop's exit status */
+    free(err);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_play_after_in_process_registry_scan),
         cmocka_unit_test(test_sigterm_while_stuck),
         cmocka_unit_test(test_sigterm_twice_while_stuck),
+        cmocka_unit_test(test_sigterm_without_sdl_handlers),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
