@@ -381,6 +381,14 @@ static void key(struct input_evdev *ev, struct evdev_device *d, const struct inp
     if (e->type != EV_KEY || e->code > KEY_MAX)
         return;
     bool down = key_down(d, e->code), pressed = e->value != 0;
+    if (down && e->value == 1) {
+        /* A press of a key down: the kernel sends none (a key's value only changes), so its
+         * release was lost with the kernel's buffer (SYN_DROPPED) and this is a second press:
+         * handed on as one, after the release. Taken for a repeat, the second tap was lost. */
+        hand_on(ev, d, e->code, false);
+        hand_on(ev, d, e->code, true);
+        return;
+    }
     if (down == pressed) {
         /* The kernel's auto-repeat of a key down (repeat is ours). A key up released: it was
          * pressed before the device was opened (nothing to hand on), or, just after the

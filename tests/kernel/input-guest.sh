@@ -24,7 +24,7 @@ show() { sed "s/^/  $2| /" "$1"; }
 
 # --- evdev: hotplug, the keys of a remote, the kernel's repeat ignored, unplug, plug again ---
 echo "== evdev"
-kinput_probe evdev --out /tmp/evdev.out --count 26 2>/tmp/evdev.log &
+kinput_probe evdev --out /tmp/evdev.out --count 34 2>/tmp/evdev.log &
 probe=$!
 if wait_for /tmp/evdev.out READY; then
     # A mouse and a power button plugged in: looked at and left alone (not remotes).
@@ -35,11 +35,16 @@ if wait_for /tmp/evdev.out READY; then
     done
     # Last, while the reader is stopped (a busy UI thread): RIGHT held, its repeats overflow
     # the kernel's buffer for the reader (SYN_DROPPED), then released, and OK tapped. The
-    # reader must get RIGHT's release and the whole OK.
+    # reader must get RIGHT's release and the whole OK. Then a key pressed twice across such an
+    # overflow: INFO held (read), released and RIGHT flooded while the reader is stopped (INFO's
+    # release is lost), INFO tapped again: its second press must not be taken for a repeat of
+    # the first (the reader gets INFO's release, then the whole second INFO). MENU: the end.
     uinput_remote --name "binge test remote" --wait-file /tmp/evdev.out \
-        --wait-for "OPEN binge test remote ir=0" --wait-done "KEY evdev KEY_OK release" \
+        --wait-for "OPEN binge test remote ir=0" --wait-done "KEY evdev KEY_MENU release" \
         --pause-pid $probe KEY_UP KEY_DOWN KEY_OK KEY_BACK KEY_RIGHT:hold KEY_RED KEY_GREEN \
-        KEY_YELLOW KEY_BLUE "await=KEY_BLUE release" pause KEY_RIGHT:flood KEY_RIGHT:up KEY_OK resume ||
+        KEY_YELLOW KEY_BLUE "await=KEY_BLUE release" pause KEY_RIGHT:flood KEY_RIGHT:up KEY_OK resume \
+        KEY_INFO:down "await=KEY_INFO press" pause KEY_INFO:up KEY_RIGHT:flood KEY_RIGHT:up \
+        KEY_INFO KEY_MENU resume ||
         fail evdev-type "the first remote"
     wait_for /tmp/evdev.out "CLOSE binge test remote" || fail evdev-unplug "no CLOSE"
     # The second remote is removed with KEY_LEFT still down, while the reader is stopped (busy):
@@ -78,6 +83,14 @@ KEY evdev KEY_RIGHT press
 KEY evdev KEY_RIGHT release
 KEY evdev KEY_OK press
 KEY evdev KEY_OK release
+KEY evdev KEY_INFO press
+KEY evdev KEY_RIGHT press
+KEY evdev KEY_RIGHT release
+KEY evdev KEY_INFO release
+KEY evdev KEY_INFO press
+KEY evdev KEY_INFO release
+KEY evdev KEY_MENU press
+KEY evdev KEY_MENU release
 KEY evdev KEY_CHANNELUP press
 KEY evdev KEY_CHANNELUP release
 KEY evdev KEY_LEFT press
