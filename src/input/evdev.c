@@ -354,7 +354,9 @@ static void hotplug(struct input_evdev *ev)
     }
 }
 
-static void hand_on(struct input_evdev *ev, struct evdev_device *d, unsigned code, bool pressed)
+/* fresh: a press known to be a new one (the hub's IR double-press filter lets it through). */
+static void hand_on_key(struct input_evdev *ev, struct evdev_device *d, unsigned code, bool pressed,
+                        bool fresh)
 {
     if (pressed)
         d->down[code / 8] |= (uint8_t)(1u << (code % 8));
@@ -372,8 +374,14 @@ static void hand_on(struct input_evdev *ev, struct evdev_device *d, unsigned cod
         .key = name,
         .pressed = pressed,
         .ir_like = true,
+        .fresh = pressed && fresh,
     };
     ev->emit(ev->hub, &k);
+}
+
+static void hand_on(struct input_evdev *ev, struct evdev_device *d, unsigned code, bool pressed)
+{
+    hand_on_key(ev, d, code, pressed, false);
 }
 
 static void key(struct input_evdev *ev, struct evdev_device *d, const struct input_event *e)
@@ -384,9 +392,11 @@ static void key(struct input_evdev *ev, struct evdev_device *d, const struct inp
     if (down && e->value == 1) {
         /* A press of a key down: the kernel sends none (a key's value only changes), so its
          * release was lost with the kernel's buffer (SYN_DROPPED) and this is a second press:
-         * handed on as one, after the release. Taken for a repeat, the second tap was lost. */
+         * handed on as one, after the release. Taken for a repeat, the second tap was lost.
+         * Fresh: the release and the press come together, which the hub's double-press filter
+         * would take for an IR retransmission (one hold). */
         hand_on(ev, d, e->code, false);
-        hand_on(ev, d, e->code, true);
+        hand_on_key(ev, d, e->code, true, true);
         return;
     }
     if (down == pressed) {

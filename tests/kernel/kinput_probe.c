@@ -8,7 +8,9 @@
  *   CLAIMED <logical address> <a.b.c.d>     cec: the playback address is ours
  *   GONE                                    cec: the adapter went away, the source stopped
  *                                           polling it (--until-gone)
- *   KEY <source> <name> press|release      as the source emits it to the hub
+ *   KEY <source> <name> press|release [fresh]
+ *                                           as the source emits it to the hub (fresh: a press
+ *                                           past the hub's double-press filter)
  *
  *   kinput_probe evdev [--dir D] [--grab] --out OUT --count N
  *   kinput_probe cec [--device /dev/cecN] [--osd-name NAME] --out OUT --count N
@@ -49,7 +51,8 @@ __attribute__((format(printf, 1, 2))) static void line(const char *fmt, ...)
 static void on_key(void *hub, const struct input_key_event *key)
 {
     (void)hub;
-    fprintf(out, "KEY %s %s %s\n", key->source, key->key, key->pressed ? "press" : "release");
+    fprintf(out, "KEY %s %s %s%s\n", key->source, key->key, key->pressed ? "press" : "release",
+            key->pressed && key->fresh ? " fresh" : "");
     fflush(out);
     keys_seen++;
 }
