@@ -45,13 +45,6 @@ static char *path_in(const char *dir, const char *name)
     return b;
 }
 
-static int scale(void)
-{
-    const char *s = getenv("BINGE_TEST_TIMEOUT_SCALE");
-    int f = s ? atoi(s) : 1;
-    return f > 0 ? f : 1;
-}
-
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -82,7 +75,7 @@ static void test_play_after_in_process_registry_scan(void **state)
              "wait-for player.state=playing %d\n"
              "state\n"
              "quit\n",
-             120000 * scale(), 30000 * scale(), 120000 * scale());
+             120000 * tu_timeout_scale(), 30000 * tu_timeout_scale(), 120000 * tu_timeout_scale());
     char *script_path = path_in(dir, "script.txt");
     assert_int_equal(tu_write_file(script_path, script), 0);
     char bin[1024];
@@ -93,7 +86,7 @@ static void test_play_after_in_process_registry_scan(void **state)
     char *registry = path_in(dir, "registry.bin"); /* does not exist: a full scan */
     setenv("GST_REGISTRY_1_0", registry, 1);       /* wins over GST_REGISTRY */
     setenv("GST_REGISTRY_FORK", "no", 1);
-    int rc = tu_run(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"), 600 * scale());
+    int rc = tu_run(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"), 600);
     unsetenv("GST_REGISTRY_1_0");
     unsetenv("GST_REGISTRY_FORK");
     tu_server_stop(&srv);
@@ -133,7 +126,7 @@ static void sigterm_while_stuck(bool twice)
     assert_true(pid > 0);
     /* Home is pushed just before the script is opened (app.c): then it waits on the FIFO. */
     bool stuck = false;
-    for (int i = 0; i < 120 * scale() * 10 && !stuck; i++) {
+    for (int i = 0; i < 120 * tu_timeout_scale() * 10 && !stuck; i++) {
         char *err = tu_read_file(err_path);
         stuck = err && strstr(err, "screen home (depth 1)");
         free(err);
@@ -150,7 +143,7 @@ static void sigterm_while_stuck(bool twice)
     if (twice) {
         /* Once binge says it is stopping, the second SIGTERM ends it at once. */
         bool stopping = false;
-        for (int i = 0; i < 60 * scale() * 10 && !stopping; i++) {
+        for (int i = 0; i < 60 * tu_timeout_scale() * 10 && !stopping; i++) {
             char *err = tu_read_file(err_path);
             stopping = err && strstr(err, "SIGTERM: stopping");
             free(err);
@@ -159,7 +152,7 @@ static void sigterm_while_stuck(bool twice)
         }
         kill(pid, SIGTERM);
     }
-    int rc = tu_wait(pid, 60 * scale()); /* -1: still there, killed by tu_wait */
+    int rc = tu_wait(pid, 60); /* -1: still there, killed by tu_wait */
     char *err = tu_read_file(err_path);
     if (rc < 0)
         fprintf(stderr, "binge ignored SIGTERM; its log:\n%s\n", err ? err : "(none)");
@@ -209,7 +202,7 @@ static void test_sigterm_without_sdl_handlers(void **state)
     unsetenv("SDL_NO_SIGNAL_HANDLERS");
     assert_true(pid > 0);
     bool home = false;
-    for (int i = 0; i < 120 * scale() * 10 && !home; i++) {
+    for (int i = 0; i < 120 * tu_timeout_scale() * 10 && !home; i++) {
         char *err = tu_read_file(err_path);
         home = err && strstr(err, "screen home (depth 1)");
         free(err);
@@ -222,7 +215,7 @@ static void test_sigterm_without_sdl_handlers(void **state)
         fail_msg("binge never pushed home");
     }
     assert_int_equal(kill(pid, SIGTERM), 0);
-    int rc = tu_wait(pid, 60 * scale()); /* -1: still there, killed by tu_wait */
+    int rc = tu_wait(pid, 60); /* -1: still there, killed by tu_wait */
     char *err = tu_read_file(err_path);
     if (rc != 0)
         fprintf(stderr, "binge exited %d after one SIGTERM; its log:\n%s\n", rc,
