@@ -682,6 +682,7 @@ void player_pipe_destroy(struct player_pipe *pipe)
     if (!pipe)
         return;
     if (pipe->pipeline) {
+        player_wedge_keep(pipe); /* a demuxer a refused seek left locked is never finalized */
         gst_element_set_state(pipe->pipeline, GST_STATE_NULL);
         GstBus *bus = gst_element_get_bus(pipe->pipeline);
         if (bus) {

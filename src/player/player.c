@@ -615,6 +615,8 @@ static void handle_async_done(struct player *p, struct player_pipe *pipe)
         /* A re-tune goes on exactly where the picture stopped: decoding from the keyframe
          * before costs a moment, a jump back would be seen. */
         if (!player_issue_seek(pipe, pipe->start_ms, pipe->start_mode)) {
+            if (player_pipe_wedged(pipe) && player_unwedge(p, pipe, pipe->start_ms, 0))
+                return; /* refused half done: from the start on a new pipeline (wedge.c) */
             log_warn("cannot seek to %" G_GINT64_FORMAT " ms; playing from the start",
                      pipe->start_ms);
             player_seek_done(p, pipe);
@@ -626,6 +628,8 @@ static void handle_async_done(struct player *p, struct player_pipe *pipe)
             pipe->pending_seek_ms = -1;
             if (player_issue_seek(pipe, pipe->start_ms, PLAYER_START_KEYFRAME))
                 return;
+            if (player_pipe_wedged(pipe) && player_unwedge(p, pipe, pipe->start_ms, pipe->start_ms))
+                return; /* refused half done: a new pipeline goes there (wedge.c) */
         }
         player_seek_done(p, pipe);
     } else {
@@ -1036,6 +1040,9 @@ int player_seek(struct player *p, int64_t position_ms)
         pipe->phase = PLAYER_PHASE_SEEKING;
         pipe->start_ms = position_ms;
         if (!player_issue_seek(pipe, position_ms, PLAYER_START_KEYFRAME)) {
+            /* Refused half done, the pipeline stays flushing: a new one goes there (wedge.c). */
+            if (player_pipe_wedged(pipe))
+                return player_unwedge(p, pipe, position_ms, position_ms) ? 0 : BINGE_EMEDIA;
             /* Now and then playbin3 refuses a seek right after another has landed (about one
              * 1,500-seek storm in three): player_tick asks again, so the key is not lost. */
             log_warn("the pipeline refused a seek to %" G_GINT64_FORMAT " ms: asking again",

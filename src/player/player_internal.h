@@ -461,4 +461,19 @@ void player_handle_warning(struct player *p, struct player_pipe *pipe, GstMessag
 
 const struct player_vo *player_vo_find(const char *name);
 
+/* ---- wedge.c: a seek adaptivedemux2 refused half done (see wedge.c) ---- */
+
+/* True when pipe's demuxer was left flushing (a FLUSH_START with no FLUSH_STOP: a refused seek
+ * of GStreamer 1.22's adaptivedemux2): the pipeline refuses every seek and shows nothing new.
+ * UI thread, right after a refused seek; or the reaper. */
+bool player_pipe_wedged(struct player_pipe *pipe);
+/* Replaces wedged pipe (current or next), which refused a seek to refused_ms, by a fresh
+ * pipeline at at_ms; a seek of the user's gets its SEEKED as usual. Returns false when no
+ * pipeline could be built: pipe stays, and SEEKED comes at once. UI thread. */
+bool player_unwedge(struct player *p, struct player_pipe *pipe, int64_t refused_ms, int64_t at_ms);
+/* Before pipe's pipeline goes to NULL (the reaper): on GStreamer < 1.22.5, a wedged demuxer
+ * keeps a reference for good, so that it is never finalized (its finalize would abort on the
+ * lock the refused seek left held). A bounded leak per occurrence, logged. */
+void player_wedge_keep(struct player_pipe *pipe);
+
 #endif

@@ -705,6 +705,12 @@ void player_tick(struct player *p, int64_t now_ms)
             pipe->phase = PLAYER_PHASE_SEEKING;
             pipe->start_ms = pipe->retry_seek_ms;
             pipe->retry_seek_ms = -1;
+        } else if (player_pipe_wedged(pipe)) {
+            /* Refused half done this time: the pipeline stays flushing (wedge.c). */
+            int64_t ms = pipe->retry_seek_ms;
+            pipe->retry_seek_ms = -1;
+            if (player_unwedge(p, pipe, ms, ms))
+                pipe = p->cur;
         } else if (++pipe->retry_seeks >= 20) {
             /* Given up: SEEKED still comes (where the picture is), so that the app's next seek
              * is not held behind one that never lands. */
