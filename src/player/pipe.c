@@ -297,7 +297,7 @@ static GstPadProbeReturn demux_src_probe(GstPad *pad, GstPadProbeInfo *info, gpo
     return GST_PAD_PROBE_OK;
 }
 
-/* A first-segment hole: every segment out of hlsdemux2 says the stream's time (its own plus
+/* A skipped hole: every segment out of hlsdemux2 says the stream's time (its own plus
  * time_offset_ms), so that positions, frame times, cues and the duration downstream are the
  * stream's. The pad itself keeps the segment hlsdemux2 sent. */
 static GstPadProbeReturn demux_event_probe(GstPad *pad, GstPadProbeInfo *info, gpointer data)
@@ -372,8 +372,8 @@ static void manifest_complete(struct player_pipe *pipe, GstPad *pad, GstElement 
     /* A media playlist: where each segment starts, to skip one that fails (segments.c). */
     int64_t *starts = NULL;
     int n_starts = n > 0 ? 0 : player_playlist_starts(text, &starts);
-    /* A first-segment hole (recover.c, player_replace): hlsdemux2 gets the playlist without the
-     * missing segments at its head, and its time is moved on by where the rest starts. */
+    /* A skipped hole (recover.c, player_skip_missing): hlsdemux2 gets the playlist without the
+     * segments up to the one after the hole, and its time is moved on by where that starts. */
     int64_t offset = 0;
     if (pipe->drop_segments > 0 && n_starts > pipe->drop_segments && !rewritten) {
         rewritten = player_playlist_drop_head(text, pipe->drop_segments);

@@ -577,7 +577,7 @@ bool player_issue_seek(struct player_pipe *pipe, int64_t ms, enum player_start_m
         ms = pipe->duration_ms - 1;
         flags = GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE;
     }
-    /* hlsdemux2 seeks in its own time: a first-segment hole left the head out. */
+    /* hlsdemux2 seeks in its own time: a skipped hole left the head out. */
     g_mutex_lock(&pipe->player->lock);
     int64_t offset = pipe->time_offset_ms;
     g_mutex_unlock(&pipe->player->lock);
@@ -611,10 +611,13 @@ static void handle_async_done(struct player *p, struct player_pipe *pipe)
         g_mutex_lock(&p->lock);
         pipe->start_seeked = true;
         g_cond_broadcast(&p->retired_cond);
+        bool at_head = pipe->time_offset_ms > 0 && pipe->start_ms <= pipe->time_offset_ms;
         g_mutex_unlock(&p->lock);
         /* A re-tune goes on exactly where the picture stopped: decoding from the keyframe
          * before costs a moment, a jump back would be seen. */
-        if (!player_issue_seek(pipe, pipe->start_ms, pipe->start_mode)) {
+        if (at_head) { /* a pipe that left a head out starts where the rest starts */
+            player_seek_done(p, pipe);
+        } else if (!player_issue_seek(pipe, pipe->start_ms, pipe->start_mode)) {
             if (player_pipe_wedged(pipe) && player_unwedge(p, pipe, pipe->start_ms, 0))
                 return; /* refused half done: from the start on a new pipeline (wedge.c) */
             log_warn("cannot seek to %" G_GINT64_FORMAT " ms; playing from the start",
@@ -1020,7 +1023,13 @@ int player_seek(struct player *p, int64_t position_ms)
     p->wd_progress_ms = player_mono_ms();
     p->wd_pos_ms = -1;
     log_info("seek to %" G_GINT64_FORMAT " ms", position_ms);
-    if (pipe->phase == PLAYER_PHASE_PREROLL) {
+    if (position_ms < pipe->whole_before_ms) {
+        /* Before what a skip left out of this pipe's playlist (recover.c): the whole stream. */
+        pipe->seek_by_user = false;
+        if (!player_replace_whole(p, pipe, position_ms))
+            return BINGE_EMEDIA;
+        p->cur->seek_by_user = position_ms > 0; /* SEEKED comes after its start seek */
+    } else if (pipe->phase == PLAYER_PHASE_PREROLL) {
         pipe->start_ms = position_ms; /* the start seek is still to come: it takes this */
     } else if (pipe->phase == PLAYER_PHASE_RUNNING && !pipe->settled) {
         /* Opened at 0 and not prerolled yet: the pipeline would refuse a seek now. It becomes

@@ -174,13 +174,16 @@ struct player_pipe {
     int initial_variant; /* predicted from hlsdemux2's rules, -1 unknown */
     int64_t *seg_starts; /* a media playlist's segment starts, then its end (EXTINF), or NULL */
     int n_seg_starts;    /* segments in seg_starts */
-    /* A first-segment hole: the media playlist goes to hlsdemux2 without its first
-     * drop_segments segments (there is nothing at 0 to preroll on), and hlsdemux2's time plus
+    /* A skipped hole: the media playlist goes to hlsdemux2 without its first drop_segments
+     * segments, up to the one after the hole (recover.c), and hlsdemux2's time plus
      * time_offset_ms (where the first kept segment starts) is the stream's. Both are set
      * before the pipeline starts (drop_segments) or before hlsdemux2 reads the playlist
      * (time_offset_ms), and never change after. */
     int drop_segments;
     int64_t time_offset_ms;
+    /* UI thread: the segments left out before this are there (only a hole after them was
+     * skipped): a seek before it needs a pipeline of the whole stream. 0 = none. */
+    int64_t whole_before_ms;
     int64_t playlist_asked_ms; /* UI: when the media playlist of a master was asked for, 0 not */
     /* A pipe built to skip a failed segment: failures of segments before this are the hole
      * and what comes before it, fetched again while prerolling at 0 (ignored), -1 none. */
@@ -446,6 +449,9 @@ void player_carry_over(const struct player_pipe *from, struct player_pipe *to);
  * playlist out, and puts the new one in its place (current or next). */
 bool player_replace(struct player *p, struct player_pipe *pipe, int64_t start,
                     enum player_start_mode mode, int drop);
+/* Builds pipe again on the whole stream (its uri, nothing left out) from start (a seek before
+ * what pipe left out), and puts the new one in its place. */
+bool player_replace_whole(struct player *p, struct player_pipe *pipe, int64_t start);
 /* The media playlist of a master arrived: where its segments start. */
 void player_playlist_fetched(struct player *p, struct player_pipe *pipe, struct player_item *it);
 /* segments.c gave up on a segment that kept answering 5xx: skip it or fail clearly. */

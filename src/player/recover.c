@@ -176,7 +176,7 @@ static int64_t from_hole(const struct player_pipe *pipe, int64_t start)
 }
 
 /* Builds pipe again at start (how: mode) and puts the new one in its place, cur or next. The
- * new one leaves the first drop segments of a media playlist out (a first-segment hole). */
+ * new one leaves the first drop segments of a media playlist out (a skipped hole). */
 static bool replace_from(struct player *p, struct player_pipe *pipe, const char *source,
                          int64_t start, enum player_start_mode mode, int drop)
 {
@@ -187,6 +187,7 @@ static bool replace_from(struct player *p, struct player_pipe *pipe, const char 
         return false;
     fresh->start_mode = mode;
     fresh->drop_segments = drop; /* read when the playlist arrives: no thread of it runs yet */
+    fresh->whole_before_ms = drop > 0 ? pipe->whole_before_ms : 0;
     if (mode == PLAYER_START_AFTER)
         fresh->skip_before_ms = from_hole(pipe, start); /* no thread of it runs yet */
     fresh->rebuilds = pipe->rebuilds;
@@ -269,6 +270,14 @@ static bool replace_leaving_out(struct player *p, struct player_pipe *pipe, int 
     bool ok = replace_from(p, pipe, source, 0, PLAYER_START_KEYFRAME, drop);
     g_free(source);
     return ok;
+}
+
+bool player_replace_whole(struct player *p, struct player_pipe *pipe, int64_t start)
+{
+    log_info("seek to %" G_GINT64_FORMAT
+             " ms, before the segments left out: the whole stream again",
+             start);
+    return replace_from(p, pipe, pipe->uri, start, PLAYER_START_KEYFRAME, 0);
 }
 
 static bool rebuild(struct player *p, struct player_pipe *pipe)
@@ -400,16 +409,32 @@ static bool missing_segment(struct player *p, struct player_pipe *pipe, GstMessa
     return true;
 }
 
-/* How many segments a pipeline must leave out of the media playlist to skip the hole from..to
- * at its head, or 0 when the hole is not at its head (or the playlist is not known). */
-static int head_hole_drop(struct player *p, const struct player_pipe *pipe, int64_t from,
-                          int64_t to)
+/* How many segments a pipeline must leave out of the media playlist to go on at to, the
+ * segment after the hole from..to, or 0 when that is not known. */
+static int hole_drop(struct player *p, const struct player_pipe *pipe, int64_t to)
 {
-    g_mutex_lock(&p->lock);
-    bool head = from <= pipe->time_offset_ms;
-    g_mutex_unlock(&p->lock);
-    int n = head ? segments_before(p, pipe, to) : -1;
+    int n = to > 0 ? segments_before(p, pipe, to) : -1;
     return n > 0 ? n : 0;
+}
+
+/* Builds pipe again on the media playlist without the segments before to, the one after the
+ * hole from..to: it starts where to starts and fetches nothing before it. Seeks before from
+ * (played, and there) go to a pipeline of the whole stream (player_seek). */
+static bool replace_after_hole(struct player *p, struct player_pipe *pipe, int drop, int64_t from,
+                               int64_t target)
+{
+    char *source = hole_source(p, pipe);
+    if (!source)
+        return false;
+    int64_t whole_before =
+        pipe->drop_segments > 0 && pipe->whole_before_ms < from ? pipe->whole_before_ms : from;
+    log_info("playing on without the first %d segment(s) of %s", drop, pipe->log_uri);
+    /* If the playlist cannot be cut after all (pipe.c), the start seek goes past the hole. */
+    bool ok = replace_from(p, pipe, source, target, PLAYER_START_AFTER, drop);
+    g_free(source);
+    if (ok)
+        p->cur->whole_before_ms = whole_before;
+    return ok;
 }
 
 /* Called by player_tick while a missing segment is ahead: once the picture gets there (or
@@ -438,13 +463,17 @@ void player_skip_missing(struct player *p, int64_t pos)
     log_info("skipping the missing segment at %" G_GINT64_FORMAT " ms (position %" G_GINT64_FORMAT
              " ms)",
              from, pos);
-    /* A hole at the head of what hlsdemux2 plays (the first segment, or the one after those
-     * already left out): there is nothing to preroll on at 0, so the next pipeline gets the
-     * media playlist without them, and starts where the rest starts. */
-    int drop = head_hole_drop(p, pipe, from, to);
-    bool replaced = drop > 0
-                        ? replace_leaving_out(p, pipe, drop)
-                        : player_replace(p, pipe, target, PLAYER_START_AFTER, pipe->drop_segments);
+    /* The next pipeline gets the media playlist without the segments before the one after the
+     * hole, and starts where that one starts: it never fetches the hole. (Prerolling at 0 and
+     * seeking past the hole, it fetched it again, and the seek cancelled those retries:
+     * GStreamer 1.22.0-1.22.9's adaptivedemux2 then ran the cancelled request's error callback
+     * on the new download and aborted, "on_download_error: assertion failed (stream->
+     * pending_cb_id == 0)"; fixed upstream in 1.22.10, f4a5b6623b.) A hole at the head has
+     * nothing to preroll on at 0 either. Without the playlist's durations: a start seek. */
+    int drop = hole_drop(p, pipe, to);
+    bool replaced = drop > 0 && replace_after_hole(p, pipe, drop, from, target);
+    if (!replaced)
+        replaced = player_replace(p, pipe, target, PLAYER_START_AFTER, pipe->drop_segments);
     if (!replaced) {
         struct player_event ev = player_event_of(p, PLAYER_EVENT_ERROR);
         snprintf(ev.message, sizeof(ev.message),

@@ -342,7 +342,7 @@ void player_segments_clear(struct player_pipe *pipe)
     pipe->fail_uri = NULL;
 }
 
-/* ---- a first-segment hole: the playlist without its head ---- */
+/* ---- a skipped hole: the playlist without its head ---- */
 
 static bool is_segment_tag(const char *line)
 {

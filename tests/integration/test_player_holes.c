@@ -185,10 +185,12 @@ static void play_hole(const struct hole_case *c)
     }
     if (c->first > 0)
         assert_true(before >= 0 && before < hole_from);
-    /* hlsdemux2 tries a segment 4 times per pipeline, and a pipeline that skips prerolls at 0,
-     * which may fetch the hole again before its start seek: a few pipelines' worth, bounded by
-     * the 5 skips of a playback. */
-    assert_true(asked <= 24 * (c->last - c->first + 1));
+    /* Only the pipeline that meets a missing segment asks for it: hlsdemux2 tries it 4 times,
+     * twice that behind a master (measured). The pipeline after the hole starts on the segment
+     * after it and fetches nothing before. Before, it prerolled at 0 and fetched the hole again
+     * while its start seek went past it (7 requests for "middle", 12 for "two"): on GStreamer
+     * 1.22.0 a seek that cancels a failing download can abort the process (recover.c). */
+    assert_true(asked <= (c->master ? 8 : 4) * (c->last - c->first + 1));
     free(r);
     player_free(p);
 }
@@ -278,6 +280,54 @@ static void test_hole_two_in_a_row_master(void **state)
     play_hole(&c);
 }
 
+/* After a hole is skipped, the pipeline plays a playlist without the segments before the one
+ * after the hole: a seek back before the hole must still show what is there (a pipeline of the
+ * whole stream), and the hole is skipped again on the way to the end. */
+static void test_hole_seek_back(void **state)
+{
+    (void)state;
+    struct player *p = tp_new_player(NULL);
+    struct tp_run *r = new_run(p);
+    assert_int_equal(player_open(p, tp_http_url("holes/middle/index.m3u8"), 0), 0);
+    int64_t end = tp_now_ms() + 3 * TP_WAIT_MS;
+    while (r->last_pts_ms < seg_start[3] && tp_count(r, PLAYER_EVENT_EOS) == 0 &&
+           tp_now_ms() < end) {
+        tp_pump(r);
+        tp_wait_wake(10);
+    }
+    assert_true(r->last_pts_ms >= seg_start[3]); /* past the hole */
+    assert_int_equal(tp_count(r, PLAYER_EVENT_EOS), 0);
+    assert_int_equal(player_seek(p, 1000), 0);
+    int64_t back = -1;
+    end = tp_now_ms() + 3 * TP_WAIT_MS;
+    int stop = -1;
+    while (stop < 0 && tp_now_ms() < end) {
+        int from = r->n;
+        tp_pump(r);
+        if (back < 0 && r->last_pts_ms < seg_start[2])
+            back = r->last_pts_ms;
+        for (int i = from; i < r->n && stop < 0; i++) {
+            if (r->ev[i].type == PLAYER_EVENT_EOS || r->ev[i].type == PLAYER_EVENT_ERROR)
+                stop = i;
+        }
+        tp_wait_wake(10);
+    }
+    print_message("  seek back to 1000 ms after the hole: first picture %lld ms, then %s at "
+                  "%lld ms\n",
+                  (long long)back, stop < 0 ? "HANG" : player_event_name(r->ev[stop].type),
+                  (long long)r->last_pts_ms);
+    if (stop < 0 || r->ev[stop].type != PLAYER_EVENT_EOS)
+        tp_dump(r);
+    assert_true(back >= 0 && back <= 1000); /* the keyframe at or before 1000 ms */
+    assert_true(tp_count(r, PLAYER_EVENT_SEEKED) >= 1);
+    assert_true(stop >= 0);
+    assert_int_equal(r->ev[stop].type, PLAYER_EVENT_EOS);
+    assert_int_equal(tp_count(r, PLAYER_EVENT_ERROR), 0);
+    assert_true(r->last_pts_ms >= seg_start[5] - 1000);
+    free(r);
+    player_free(p);
+}
+
 /* ---- a segment that answers 500 ---- */
 
 /* hlsdemux2 (1.22) retries a 5xx every 10 ms, for ever (4,610 requests in 40 s once). The
@@ -340,6 +390,7 @@ int main(void)
         cmocka_unit_test(test_hole_last),
         cmocka_unit_test(test_hole_two_in_a_row),
         cmocka_unit_test(test_hole_two_in_a_row_master),
+        cmocka_unit_test(test_hole_seek_back),
         cmocka_unit_test(test_segment_500),
     };
     tp_filter();
