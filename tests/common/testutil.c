@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* execvpe */
 #include "testutil.h"
 
 #include <SDL.h>
@@ -68,19 +69,48 @@ int tu_emulator_words(char *buf, size_t cap, char *words[], int max)
     return count;
 }
 
-void tu_host_env(void)
+/* Whether var ("NAME=VALUE") is one the emulator's words set with -E NAME=VALUE. */
+static bool set_by_emulator(const char *var, char *const words[], int n)
 {
+    for (int i = 0; i + 1 < n; i++) {
+        if (strcmp(words[i], "-E") != 0)
+            continue;
+        const char *name = words[++i], *eq = strchr(name, '=');
+        size_t len = eq ? (size_t)(eq - name) : strlen(name);
+        if (strncmp(var, name, len) == 0 && var[len] == '=')
+            return true;
+    }
+    return false;
+}
+
+#define HOST_ENV_MAX 1024
+int tu_host_exec(char *const argv[])
+{
+    extern char **environ;
     char buf[4096];
     char *words[EMULATOR_MAX_WORDS];
-    int n = tu_emulator_words(buf, sizeof(buf), words, EMULATOR_MAX_WORDS);
-    for (int i = 0; i + 1 < n; i++) {
-        char *eq = strchr(words[i + 1], '=');
-        if (strcmp(words[i], "-E") != 0 || !eq)
+    char *env[HOST_ENV_MAX];
+    int n = tu_emulator_words(buf, sizeof(buf), words, EMULATOR_MAX_WORDS), k = 0;
+    for (char **e = environ; e && *e; e++) {
+        if (set_by_emulator(*e, words, n))
             continue;
-        *eq = '\0';
-        unsetenv(words[i + 1]);
-        i++;
+        if (k == HOST_ENV_MAX - 1) {
+            errno = E2BIG;
+            return -1;
+        }
+        env[k++] = *e;
     }
+    env[k] = NULL;
+    return execvpe(argv[0], argv, env);
+}
+
+void tu_child_exec_failed(const char *path)
+{
+    static const char what[] = "cannot run ";
+    int err = errno;
+    (void)!write(2, what, sizeof(what) - 1);
+    (void)!write(2, path, strlen(path));
+    (void)!write(2, err == ENOENT ? ": not found\n" : ": exec failed\n", err == ENOENT ? 12 : 14);
 }
 
 bool tu_emulated(void)
@@ -168,7 +198,7 @@ static int exec_host_tool(char *const argv[])
     while (n > 0 && argv[at] && !(is_target_binary(argv[at]) && access(argv[at], X_OK) == 0))
         at++;
     if (n <= 0 || !argv[at])
-        return execv(argv[0], argv);
+        return tu_host_exec(argv);
     for (int i = 0; argv[i]; i++) {
         if (i == at)
             for (int w = 0; w < n && k < EXEC_MAX_ARGS - 1; w++)
@@ -180,8 +210,8 @@ static int exec_host_tool(char *const argv[])
         all[k++] = argv[i];
     }
     all[k] = NULL;
-    tu_host_env(); /* the tool is the host's; the emulator sets the target's variables itself */
-    return execv(all[0], all);
+    /* The tool is the host's; the emulator sets the target's variables itself. */
+    return tu_host_exec(all);
 }
 
 static pid_t spawn(char *const argv[], const char *out, const char *err)
@@ -199,13 +229,11 @@ static pid_t spawn(char *const argv[], const char *out, const char *err)
         if (fd >= 0)
             dup2(fd, 2);
     }
-    if (is_target_binary(argv[0])) {
+    if (is_target_binary(argv[0]))
         tu_execv(argv[0], argv);
-    } else {
-        tu_host_env();
+    else
         exec_host_tool(argv);
-    }
-    fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+    tu_child_exec_failed(argv[0]);
     _exit(127);
 }
 

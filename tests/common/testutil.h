@@ -19,7 +19,7 @@
  *                             TIMEOUT (at configure time) and the bounds below (at run time).
  * Target binaries are those under BINGE_BUILD_DIR/bin and BINGE_BUILD_DIR/tests; host tools
  * (scripts/make-content, ffmpeg, xvfb-run, sh) always run natively, with the environment the
- * emulator gives the target removed (tu_host_env). qemu-user passes a
+ * emulator gives the target removed (tu_host_exec). qemu-user passes a
  * child's exit status and its death by a signal through, and forwards the signals sent to it. */
 
 /* BINGE_TEST_TIMEOUT_SCALE, at least 1 (1 when unset or not a number). */
@@ -31,11 +31,17 @@ int tu_scaled(int timeout);
  * count, 0 natively, -1 when they don't fit. Allocates nothing. For a command line that runs a
  * target binary behind a host tool (xvfb-run ... EMULATOR... binary). */
 int tu_emulator_words(char *buf, size_t cap, char *words[], int max);
-/* In a child about to exec a host tool (gst-launch-1.0, ffmpeg): removes from the environment
- * the variables the emulator sets for the target's programs (its "-E NAME=VALUE" words, such as
- * GST_PLUGIN_SYSTEM_PATH into the sysroot), which a test run under the emulator inherits and
- * which would point a host tool at the target's plugins. A no-op natively. */
-void tu_host_env(void);
+/* In a child after fork(): execs the host tool argv[0] (searched in PATH, as execvp) with the
+ * environment less the variables the emulator sets for the target's programs (its "-E
+ * NAME=VALUE" words, such as GST_PLUGIN_SYSTEM_PATH into the sysroot), which a test run under
+ * the emulator inherits and which would point a host tool at the target's plugins. Natively
+ * the environment as it is. Allocates nothing and takes no lock (the environment is not
+ * changed, it is filtered into an array on the stack): safe after fork() in a threaded test.
+ * Returns only on failure, -1 with errno set, as execvp. */
+int tu_host_exec(char *const argv[]);
+/* In a child after fork(), once an exec failed: "cannot run PATH: ..." on stderr with write(2)
+ * only (no stdio lock). */
+void tu_child_exec_failed(const char *path);
 /* True when BINGE_TEST_EMULATOR names an emulator. */
 bool tu_emulated(void);
 /* execv(path, argv) through BINGE_TEST_EMULATOR (directly natively): for a target binary in a

@@ -70,9 +70,8 @@ int ts_run(char *const argv[], int timeout_s)
         return -1;
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        tu_host_env(); /* host tools only (make-content, gst-launch-1.0) */
-        execvp(argv[0], argv);
-        fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
+        tu_host_exec(argv); /* host tools only (make-content, gst-launch-1.0) */
+        tu_child_exec_failed(argv[0]);
         _exit(127);
     }
     status = wait_child(pid, timeout_s);
