@@ -382,6 +382,12 @@ void player_segments_attach(struct player_pipe *pipe);
 /* Detaches pipe and frees what the reader stored in it (once its pipeline is in NULL). */
 void player_segments_clear(struct player_pipe *pipe);
 
+/* ---- init.c ---- */
+
+/* Waits for player_warm_up's thread, if one runs, so that no thread is left loading a library
+ * while the process exits; none starts after. Any thread. */
+void player_warm_join(void);
+
 /* ---- soup.c ---- */
 
 /* Picks the libsoup GStreamer's HTTP elements will use (libsoup 2.4 before GStreamer 1.24, see
