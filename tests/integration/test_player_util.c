@@ -143,6 +143,7 @@ const char *tp_file_uri(const char *dir, const char *rel)
 
 #define TP_MAX_RULES 8
 #define TP_MAX_LOG 4096
+#define TP_MAX_CONNS 256
 
 struct tp_rule {
     char needle[128];
@@ -159,6 +160,12 @@ static struct {
     pthread_mutex_t lock;
     pthread_cond_t idle;
     int active; /* connection threads */
+    /* The client sockets of the connection threads: tp_http_stop shuts them down. A thread
+     * takes its fd out under the lock before it closes it, so a shut down fd is never reused. */
+    struct tp_conn {
+        int fd;
+        char path[256]; /* the request's path, "" until it is read */
+    } conns[TP_MAX_CONNS];
     struct tp_rule rules[TP_MAX_RULES];
     int n_rules;
     char *put_path[8], *put_text[8];
@@ -169,6 +176,28 @@ static struct {
     unsigned released; /* bumped by tp_http_release */
     atomic_bool stopping;
 } srv = {.fd = -1, .stop_pipe = {-1, -1}, .lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* srv.lock held. Returns the slot of fd, or -1. */
+static int conn_slot_locked(int fd)
+{
+    for (int i = 0; i < TP_MAX_CONNS; i++) {
+        if (srv.conns[i].fd == fd)
+            return i;
+    }
+    return -1;
+}
+
+static void conn_note_path(int fd, const char *path)
+{
+    pthread_mutex_lock(&srv.lock);
+    int i = conn_slot_locked(fd);
+    if (i >= 0) {
+        size_t n = strnlen(path, sizeof(srv.conns[i].path) - 1);
+        memcpy(srv.conns[i].path, path, n);
+        srv.conns[i].path[n] = '\0';
+    }
+    pthread_mutex_unlock(&srv.lock);
+}
 
 static void send_all(int fd, const void *buf, size_t len)
 {
@@ -295,6 +324,7 @@ static void serve(int fd)
         return;
     }
     target[strcspn(target, "?")] = '\0';
+    conn_note_path(fd, target);
     enum tp_http_action action = decide(target);
     if (strstr(target, "..")) {
         send_status(fd, 400, "Bad Request");
@@ -387,8 +417,11 @@ static void *conn_main(void *arg)
 {
     int fd = (int)(intptr_t)arg;
     serve(fd);
-    close(fd);
     pthread_mutex_lock(&srv.lock);
+    int i = conn_slot_locked(fd);
+    if (i >= 0)
+        srv.conns[i].fd = -1;
+    close(fd); /* under the lock: tp_http_stop never shuts down an fd reused meanwhile */
     srv.active--;
     pthread_cond_broadcast(&srv.idle);
     pthread_mutex_unlock(&srv.lock);
@@ -411,14 +444,23 @@ static void *accept_main(void *arg)
         if (fd < 0)
             continue;
         pthread_mutex_lock(&srv.lock);
-        srv.active++;
+        int slot = conn_slot_locked(-1);
+        if (slot >= 0) {
+            srv.conns[slot].fd = fd;
+            srv.conns[slot].path[0] = '\0';
+            srv.active++;
+        }
         pthread_mutex_unlock(&srv.lock);
         pthread_t t;
-        if (pthread_create(&t, NULL, conn_main, (void *)(intptr_t)fd) == 0) {
+        if (slot < 0) {
+            fprintf(stderr, "tp_http: more than %d connections at once: refused\n", TP_MAX_CONNS);
+            close(fd);
+        } else if (pthread_create(&t, NULL, conn_main, (void *)(intptr_t)fd) == 0) {
             pthread_detach(t);
         } else {
-            close(fd);
             pthread_mutex_lock(&srv.lock);
+            srv.conns[slot].fd = -1;
+            close(fd);
             srv.active--;
             pthread_mutex_unlock(&srv.lock);
         }
@@ -428,7 +470,14 @@ static void *accept_main(void *arg)
 int tp_http_start(const char *root)
 {
     snprintf(srv.root, sizeof(srv.root), "%s", root);
-    pthread_cond_init(&srv.idle, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&srv.idle, &attr);
+    pthread_condattr_destroy(&attr);
+    for (int i = 0; i < TP_MAX_CONNS; i++)
+        srv.conns[i].fd = -1;
+    atomic_store(&srv.stopping, false);
     srv.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof(a);
@@ -440,16 +489,39 @@ int tp_http_start(const char *root)
     return pthread_create(&srv.thread, NULL, accept_main, NULL) == 0 ? 0 : -1;
 }
 
-void tp_http_stop(void)
+int tp_http_stop(void)
 {
     if (srv.stop_pipe[1] < 0)
-        return;
+        return 0;
     atomic_store(&srv.stopping, true);
     if (write(srv.stop_pipe[1], "x", 1) == 1)
         pthread_join(srv.thread, NULL);
+    /* No more connections come. Those still open are cut: a connection thread may be blocked
+     * in recv() on a client that never sends its request (or never reads the answer), and only
+     * the client's side would end that. */
     pthread_mutex_lock(&srv.lock);
-    while (srv.active > 0)
-        pthread_cond_wait(&srv.idle, &srv.lock);
+    int open = 0;
+    for (int i = 0; i < TP_MAX_CONNS; i++) {
+        if (srv.conns[i].fd < 0)
+            continue;
+        fprintf(stderr, "tp_http_stop: a connection is still open (%s): shut down\n",
+                srv.conns[i].path[0] ? srv.conns[i].path : "no request read");
+        shutdown(srv.conns[i].fd, SHUT_RDWR);
+        open++;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += tu_scaled(TP_WAIT_MS) / 1000 + 1;
+    while (srv.active > 0) {
+        if (pthread_cond_timedwait(&srv.idle, &srv.lock, &until) == ETIMEDOUT)
+            break;
+    }
+    if (srv.active > 0) {
+        /* A bound against a hang: the threads still use srv, so it stays as it is. */
+        fprintf(stderr, "tp_http_stop: %d connection threads did not end\n", srv.active);
+        pthread_mutex_unlock(&srv.lock);
+        return -1;
+    }
     for (int i = 0; i < srv.n_log; i++)
         free(srv.log[i]);
     srv.n_log = 0;
@@ -463,6 +535,8 @@ void tp_http_stop(void)
     close(srv.stop_pipe[0]);
     close(srv.stop_pipe[1]);
     srv.stop_pipe[0] = srv.stop_pipe[1] = srv.fd = -1;
+    pthread_cond_destroy(&srv.idle);
+    return open;
 }
 
 const char *tp_http_url(const char *path)
@@ -510,6 +584,32 @@ int tp_http_requests(const char *needle)
     for (int i = 0; i < srv.n_log; i++)
         n += strstr(srv.log[i], needle) != NULL;
     pthread_mutex_unlock(&srv.lock);
+    return n;
+}
+
+int tp_http_connections(void)
+{
+    pthread_mutex_lock(&srv.lock);
+    int n = srv.active;
+    pthread_mutex_unlock(&srv.lock);
+    return n;
+}
+
+int tp_http_idle(void)
+{
+    int64_t end = tp_now_ms() + tu_scaled(TP_WAIT_MS);
+    int n;
+    while ((n = tp_http_connections()) > 0 && tp_now_ms() < end)
+        tp_wait_wake(20);
+    if (n > 0) {
+        pthread_mutex_lock(&srv.lock);
+        for (int i = 0; i < TP_MAX_CONNS; i++) {
+            if (srv.conns[i].fd >= 0)
+                fprintf(stderr, "tp_http_idle: a connection is still open (%s)\n",
+                        srv.conns[i].path[0] ? srv.conns[i].path : "no request read");
+        }
+        pthread_mutex_unlock(&srv.lock);
+    }
     return n;
 }
 

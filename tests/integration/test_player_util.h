@@ -52,9 +52,14 @@ enum tp_http_action {
 /* How long a TP_HTTP_SILENT connection is held at most. */
 #define TP_HTTP_HELD_MAX_MS 30000
 
-/* Serves root on 127.0.0.1 (GET/HEAD, single byte ranges). Returns 0 or -1. */
+/* Serves root on 127.0.0.1 (GET/HEAD, single byte ranges). Returns 0 or -1. After a
+ * tp_http_stop it may start again (on another port). */
 int tp_http_start(const char *root);
-void tp_http_stop(void);
+/* Stops the server and ends every connection still open, whatever its client does (it shuts
+ * their sockets down), then waits for their threads, at most TP_WAIT_MS (scaled). Returns how
+ * many connections were still open (each named on stderr), or -1 if a thread did not end in
+ * that bound (the server's state is then left as it is). */
+int tp_http_stop(void);
 /* "http://127.0.0.1:PORT/<path>" into a static buffer (overwritten by the next call). */
 const char *tp_http_url(const char *path);
 /* Requests whose path contains needle get action, for the next count requests (< 0: all). */
@@ -64,6 +69,12 @@ void tp_http_clear_rules(void);
 void tp_http_put(const char *path, const char *text);
 /* How many requests so far had needle in their path. */
 int tp_http_requests(const char *needle);
+/* Connections open right now (accepted and not yet closed by the server). */
+int tp_http_connections(void);
+/* Waits until no connection is open, at most TP_WAIT_MS (scaled). Returns how many still
+ * are, each named on stderr (its request's path, or that none was read). A client that has
+ * closed its socket is gone from the count as soon as its thread sees it. */
+int tp_http_idle(void);
 /* Server threads blocked in TP_HTTP_SILENT or TP_HTTP_LATE right now. */
 int tp_http_held(void);
 /* Lets every TP_HTTP_SILENT connection go (they close without an answer) and every
