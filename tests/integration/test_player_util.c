@@ -595,21 +595,38 @@ int tp_http_connections(void)
     return n;
 }
 
+/* Connections open with a request read (srv.lock held). */
+static int busy_locked(void)
+{
+    int n = 0;
+    for (int i = 0; i < TP_MAX_CONNS; i++)
+        n += srv.conns[i].fd >= 0 && srv.conns[i].path[0] != '\0';
+    return n;
+}
+
 int tp_http_idle(void)
 {
     int64_t end = tp_now_ms() + tu_scaled(TP_WAIT_MS);
     int n;
-    while ((n = tp_http_connections()) > 0 && tp_now_ms() < end)
-        tp_wait_wake(20);
-    if (n > 0) {
+    for (;;) {
         pthread_mutex_lock(&srv.lock);
-        for (int i = 0; i < TP_MAX_CONNS; i++) {
-            if (srv.conns[i].fd >= 0)
-                fprintf(stderr, "tp_http_idle: a connection is still open (%s)\n",
-                        srv.conns[i].path[0] ? srv.conns[i].path : "no request read");
-        }
+        n = busy_locked();
         pthread_mutex_unlock(&srv.lock);
+        if (n == 0 || tp_now_ms() >= end)
+            break;
+        tp_wait_wake(20);
     }
+    pthread_mutex_lock(&srv.lock);
+    for (int i = 0; i < TP_MAX_CONNS; i++) {
+        if (srv.conns[i].fd < 0)
+            continue;
+        if (srv.conns[i].path[0])
+            fprintf(stderr, "tp_http_idle: a request is still open: %s\n", srv.conns[i].path);
+        else
+            fprintf(stderr, "tp_http_idle: a connection without a request is still open (a "
+                            "socket libsoup connected for GStreamer and never used)\n");
+    }
+    pthread_mutex_unlock(&srv.lock);
     return n;
 }
 
