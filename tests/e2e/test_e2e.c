@@ -559,6 +559,56 @@ static void test_abr_climb_through_server(void **state)
     cJSON_Delete(s);
 }
 
+/* An instant start whose preroll has no frame yet says `loading`, not `playing`: the player
+ * screen said `playing` (and hid the spinner) from the swap until the player's next event, and
+ * under qemu-aarch64 a script's wait-for player.state=playing was met there, before any picture
+ * (test_browse_play_next_locked_back then read `loading`). The server holds episode 1's segments
+ * back (the first request for one, 120 s), so the preroll is still prerolling when PLAY_PAUSE
+ * takes it; the key and the `state` run in the same automation step, before any player event.
+ * Then it plays: the stall watchdog's re-tune asks again and is served. */
+static void test_instant_start_still_prerolling(void **state)
+{
+    (void)state;
+    const char *dir = tu_workdir("e2e-instant-loading");
+    assert_non_null(dir);
+    struct tu_server srv;
+    assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), "--dev",
+                                     path_in(dir, "server.log")),
+                     0);
+    char cmd[2048], out[4096];
+    snprintf(cmd, sizeof(cmd),
+             "curl -fsS -X POST -d '{\"path_prefix\":\"/media/midnight-heir/01/v0/seg\","
+             "\"fault\":\"latency\",\"ms\":120000,\"count\":1}' %s/dev/faults",
+             srv.url);
+    assert_int_equal(tu_sh(cmd, out, sizeof(out)), 0);
+    char script[1024];
+    snprintf(script, sizeof(script),
+             "wait-for home.state=ready %d\n"
+             "wait-for focus.series_id=midnight-heir 5000\n"
+             "wait-for home.preroll.state=prerolling %d\n"
+             "key PLAY_PAUSE\n"
+             "state\n"
+             "wait-for player.state=playing %d\n"
+             "state\n",
+             tu_scaled(30000), tu_scaled(30000), tu_scaled(60000));
+    int rc = run_binge(dir, srv.url, script, 180);
+    tu_server_stop(&srv);
+    assert_int_equal(rc, 0);
+    char *log = tu_read_file(path_in(dir, "stderr.txt"));
+    assert_non_null(log);
+    assert_non_null(strstr(log, "episode 1 taken (still prerolling)"));
+    free(log);
+    cJSON *s0 = state_line(dir, 0);
+    assert_string_equal(jstr(s0, NULL, "screen"), "player");
+    assert_string_equal(jstr(s0, "player", "state"), "loading");
+    assert_true(jnum(s0, "player", "first_frame_ms") < 0);
+    cJSON_Delete(s0);
+    cJSON *s1 = state_line(dir, 1);
+    assert_string_equal(jstr(s1, "player", "state"), "playing");
+    assert_int_equal((int)jnum(s1, "player", "episode_index"), 1);
+    cJSON_Delete(s1);
+}
+
 /* A stream that stops coming: the watchdog re-tunes, then gives up with a clear panel, and OK
  * goes on from where the picture stopped once the server sends again. The server holds one
  * segment back (an injected 120 s delay on it) while the episode plays. */
@@ -1264,6 +1314,7 @@ int main(void)
         cmocka_unit_test(test_tracks_and_volume_kept),
         cmocka_unit_test(test_start_variant),
         cmocka_unit_test(test_abr_climb_through_server),
+        cmocka_unit_test(test_instant_start_still_prerolling),
         cmocka_unit_test(test_stall_error_and_resume),
         cmocka_unit_test(test_server_down_then_up),
         cmocka_unit_test(test_malformed_home),

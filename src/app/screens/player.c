@@ -203,12 +203,18 @@ static void playback_open_series(struct app *app, struct screen *s, const struct
         p->series = series;
         p->episode_index = index;
         app_replace_str(&p->series_title, series->title);
+        bool ready = false;
+        player_has_preroll(app->player, &ready);
         if (player_swap(app->player) == 0) {
             p->instant = true;
             p->duration_ms = player_get_duration_ms(app->player);
-            p->pstate = PLAYER_PLAYING;
+            /* Taken still prerolling, it has no picture yet: loading (and the spinner) until
+             * the player says otherwise, not a `playing` with nothing on screen. */
+            p->pstate = ready ? PLAYER_PLAYING : PLAYER_LOADING;
             p->busy = false;
-            /* Its first frame is there on return: up with the very next present. */
+            if (!ready)
+                set_busy_episode(app, s, index);
+            /* Its first frame, if ready, is there on return: up with the very next present. */
             struct player_frame f;
             if (player_acquire_frame(app->player, p->frame_seq, &f)) {
                 p->frame_seq = f.seq;
@@ -454,8 +460,11 @@ static bool swap_to_next(struct app *app, struct screen *s, int next)
     p->seek_dir = 0;
     p->seeking = p->seek_queued = false;
     p->duration_ms = player_get_duration_ms(app->player);
-    p->pstate = PLAYER_PLAYING;
+    /* Still prerolling, it has no picture yet: see playback_open_series. */
+    p->pstate = ready ? PLAYER_PLAYING : PLAYER_LOADING;
     p->busy = false;
+    if (!ready)
+        set_busy_episode(app, s, next);
     p->msg_title[0] = '\0';
     log_info("swapped to the prerolled episode %d%s", next, ready ? "" : " (still prerolling)");
     return true;
