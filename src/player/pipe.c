@@ -388,6 +388,18 @@ static void manifest_complete(struct player_pipe *pipe, GstPad *pad, GstElement 
                      pipe->drop_segments);
         }
     }
+    /* A known hole ahead (recover.c): hlsdemux2 gets the segments before it and an end. */
+    bool cut = false;
+    if (pipe->keep_segments > 0 && pipe->drop_segments == 0 && n_starts > pipe->keep_segments &&
+        !rewritten) {
+        rewritten = player_playlist_keep_head(text, pipe->keep_segments);
+        cut = rewritten != NULL;
+        if (cut)
+            log_info("media playlist: cut after its first %d segment(s), before a missing one",
+                     pipe->keep_segments);
+        else
+            log_warn("media playlist: cannot cut it after %d segment(s)", pipe->keep_segments);
+    }
     int initial = n > 0 ? 0 : -1; /* hlsdemux2 starts on the first one listed by default */
     if (n > 0 && p->start_bitrate)
         initial = player_variants_for_bitrate(v, n, p->start_bitrate, 0);
@@ -397,6 +409,7 @@ static void manifest_complete(struct player_pipe *pipe, GstPad *pad, GstElement 
     pipe->n_parsed = n;
     pipe->initial_variant = initial;
     pipe->time_offset_ms = offset;
+    pipe->cut_done = cut;
     memcpy(pipe->renditions, renditions, sizeof(renditions[0]) * (size_t)n_renditions);
     pipe->n_renditions = n_renditions;
     if (n_starts > 0) {
@@ -601,6 +614,8 @@ struct player_pipe *player_pipe_new(struct player *p, const char *uri, const cha
     pipe->out_end_ms = -1;
     pipe->failed_start_ms = -1;
     pipe->skip_before_ms = -1;
+    pipe->cut_from_ms = -1;
+    pipe->cut_to_ms = -1;
     g_queue_init(&pipe->cues);
     gst_segment_init(&pipe->text_segment, GST_FORMAT_TIME);
 

@@ -182,6 +182,8 @@ static void update_duration(struct player *p, struct player_pipe *pipe)
         return;
     g_mutex_lock(&p->lock);
     int64_t ms = d / GST_MSECOND + pipe->time_offset_ms; /* hlsdemux2's is the rest's */
+    if (pipe->cut_done && pipe->n_seg_starts > 0)
+        ms = pipe->seg_starts[pipe->n_seg_starts]; /* hlsdemux2's ends at the cut */
     g_mutex_unlock(&p->lock);
     if (ms == pipe->duration_ms)
         return;
@@ -529,6 +531,8 @@ static void handle_message(struct player *p, struct player_pipe *pipe, GstMessag
         break;
     case GST_MESSAGE_EOS:
         if (!pipe->failed && pipe == p->cur && !pipe->eos) {
+            if (player_cut_reached(p, pipe))
+                break; /* only the end of a playlist cut before a hole */
             log_info("end of stream");
             pipe->eos = true;
             if (pipe->duration_ms > p->stats.position_ms)
@@ -880,11 +884,8 @@ int player_seek(struct player *p, int64_t position_ms)
     p->wd_progress_ms = player_mono_ms();
     p->wd_pos_ms = -1;
     log_info("seek to %" G_GINT64_FORMAT " ms", position_ms);
-    if (position_ms < pipe->whole_before_ms) {
-        /* Before what a skip left out of this pipe's playlist (recover.c): the whole stream. */
-        pipe->seek_by_user = false;
-        if (!player_replace_whole(p, pipe, position_ms))
-            return BINGE_EMEDIA;
+    if (player_seek_across_hole(p, pipe, position_ms)) {
+        /* Before what a skip left out, or past a cut (recover.c): a pipeline that plays it. */
         p->cur->seek_by_user = position_ms > 0; /* SEEKED comes after its start seek */
     } else if (pipe->phase == PLAYER_PHASE_PREROLL) {
         pipe->start_ms = position_ms; /* the start seek is still to come: it takes this */

@@ -172,6 +172,7 @@ struct player_pipe {
     struct player_master_variant parsed[PLAYER_MAX_VARIANTS];
     int n_parsed;
     int initial_variant; /* predicted from hlsdemux2's rules, -1 unknown */
+    bool cut_done;       /* the playlist went to hlsdemux2 cut (keep_segments) */
     int64_t *seg_starts; /* a media playlist's segment starts, then its end (EXTINF), or NULL */
     int n_seg_starts;    /* segments in seg_starts */
     /* A skipped hole: the media playlist goes to hlsdemux2 without its first drop_segments
@@ -184,6 +185,13 @@ struct player_pipe {
     /* UI thread: the segments left out before this are there (only a hole after them was
      * skipped): a seek before it needs a pipeline of the whole stream. 0 = none. */
     int64_t whole_before_ms;
+    /* A known hole ahead, cut_from_ms..cut_to_ms: the media playlist goes to hlsdemux2 with
+     * only its first keep_segments segments (those before the hole) and an end, so that it
+     * never fetches the hole (after a seek back before a skipped hole, or a hole met before
+     * the first picture); its end is not the stream's, player_tick goes on after the hole.
+     * Set before the pipeline starts, never changed; keep_segments 0 and -1 = none. */
+    int keep_segments;
+    int64_t cut_from_ms, cut_to_ms;
     int64_t playlist_asked_ms; /* UI: when the media playlist of a master was asked for, 0 not */
     /* A pipe built to skip a failed segment: failures of segments before this are the hole
      * and what comes before it, fetched again while prerolling at 0 (ignored), -1 none. */
@@ -371,6 +379,10 @@ int player_playlist_starts(const char *text, int64_t **starts);
  * stay the same. transfer full (g_free); NULL when it cannot be done safely: fewer than n + 1
  * segments, a dropped EXT-X-DISCONTINUITY, or a byte range without an offset. */
 char *player_playlist_drop_head(const char *text, int n);
+/* text, a media playlist, with only its first n segments and an EXT-X-ENDLIST after them
+ * (transfer full), or NULL when that cannot be done (fewer than n + 1 segments, a URI without
+ * EXTINF). Any thread. */
+char *player_playlist_keep_head(const char *text, int n);
 /* Where the segment after the one starting at start_ms starts (its end for the last one), by
  * pipe's EXTINF table, or -1 when the table does not have that segment. */
 int64_t player_segment_after(const struct player_pipe *pipe, int64_t start_ms);
@@ -455,9 +467,13 @@ void player_carry_over(const struct player_pipe *from, struct player_pipe *to);
  * playlist out, and puts the new one in its place (current or next). */
 bool player_replace(struct player *p, struct player_pipe *pipe, int64_t start,
                     enum player_start_mode mode, int drop);
-/* Builds pipe again on the whole stream (its uri, nothing left out) from start (a seek before
- * what pipe left out), and puts the new one in its place. */
-bool player_replace_whole(struct player *p, struct player_pipe *pipe, int64_t start);
+/* A seek of the current pipe to ms across a hole it was built around (before what it left
+ * out, or past where its playlist was cut): builds the pipeline that plays ms and puts it in
+ * pipe's place. False when ms is not across one (or that failed: pipe is then unchanged). */
+bool player_seek_across_hole(struct player *p, struct player_pipe *pipe, int64_t ms);
+/* pipe's EOS: true when it is only the end of a playlist cut before a hole (player_tick then
+ * goes on after the hole), false for the stream's end. */
+bool player_cut_reached(struct player *p, struct player_pipe *pipe);
 /* The media playlist of a master arrived: where its segments start. */
 void player_playlist_fetched(struct player *p, struct player_pipe *pipe, struct player_item *it);
 /* segments.c gave up on a segment that kept answering 5xx: skip it or fail clearly. */

@@ -175,10 +175,21 @@ static int64_t from_hole(const struct player_pipe *pipe, int64_t start)
     return pipe->skip_to_ms >= 0 ? pipe->skip_to_ms - 1 : start;
 }
 
+static int hole_drop(struct player *p, const struct player_pipe *pipe, int64_t to);
+
+/* A hole ahead that a new pipe must not fetch: its media playlist keeps only the keep segments
+ * before it (from..to, where the segment after it starts). */
+struct hole_cut {
+    int keep;
+    int64_t from, to;
+};
+
 /* Builds pipe again at start (how: mode) and puts the new one in its place, cur or next. The
- * new one leaves the first drop segments of a media playlist out (a skipped hole). */
+ * new one leaves the first drop segments of a media playlist out (a skipped hole), and with a
+ * cut, ends before a hole ahead. */
 static bool replace_from(struct player *p, struct player_pipe *pipe, const char *source,
-                         int64_t start, enum player_start_mode mode, int drop)
+                         int64_t start, enum player_start_mode mode, int drop,
+                         const struct hole_cut *cut)
 {
     bool next = pipe == p->next;
     struct player_pipe *fresh = NULL;
@@ -188,6 +199,11 @@ static bool replace_from(struct player *p, struct player_pipe *pipe, const char 
     fresh->start_mode = mode;
     fresh->drop_segments = drop; /* read when the playlist arrives: no thread of it runs yet */
     fresh->whole_before_ms = drop > 0 ? pipe->whole_before_ms : 0;
+    if (cut) { /* read when the playlist arrives too */
+        fresh->keep_segments = cut->keep;
+        fresh->cut_from_ms = cut->from;
+        fresh->cut_to_ms = cut->to;
+    }
     if (mode == PLAYER_START_AFTER)
         fresh->skip_before_ms = from_hole(pipe, start); /* no thread of it runs yet */
     fresh->rebuilds = pipe->rebuilds;
@@ -221,7 +237,7 @@ static bool replace_from(struct player *p, struct player_pipe *pipe, const char 
 bool player_replace(struct player *p, struct player_pipe *pipe, int64_t start,
                     enum player_start_mode mode, int drop)
 {
-    return replace_from(p, pipe, NULL, start, mode, drop);
+    return replace_from(p, pipe, NULL, start, mode, drop, NULL);
 }
 
 /* What a pipe that leaves the head of the media playlist out opens (transfer full): pipe's own
@@ -267,17 +283,70 @@ static bool replace_leaving_out(struct player *p, struct player_pipe *pipe, int 
     if (!source)
         return false;
     log_info("playing on without the first %d segment(s) of %s", drop, pipe->log_uri);
-    bool ok = replace_from(p, pipe, source, 0, PLAYER_START_KEYFRAME, drop);
+    bool ok = replace_from(p, pipe, source, 0, PLAYER_START_KEYFRAME, drop, NULL);
     g_free(source);
     return ok;
 }
 
-bool player_replace_whole(struct player *p, struct player_pipe *pipe, int64_t start)
+/* Builds pipe again on its media playlist cut before the hole from..to (keep segments), at
+ * start (how: mode). */
+static bool replace_cut(struct player *p, struct player_pipe *pipe, int64_t start,
+                        enum player_start_mode mode, int keep, int64_t from, int64_t to)
 {
-    log_info("seek to %" G_GINT64_FORMAT
-             " ms, before the segments left out: the whole stream again",
-             start);
-    return replace_from(p, pipe, pipe->uri, start, PLAYER_START_KEYFRAME, 0);
+    char *source = keep > 0 && to > from ? hole_source(p, pipe) : NULL;
+    if (!source)
+        return false;
+    const struct hole_cut cut = {keep, from, to};
+    log_info("playing %s up to the missing segment at %" G_GINT64_FORMAT " ms (%d segment(s))",
+             pipe->log_uri, from, keep);
+    bool ok = replace_from(p, pipe, source, start, mode, 0, &cut);
+    g_free(source);
+    return ok;
+}
+
+bool player_seek_across_hole(struct player *p, struct player_pipe *pipe, int64_t ms)
+{
+    int64_t whole_before = pipe->whole_before_ms, cut_from = pipe->cut_from_ms;
+    if (whole_before > 0 && ms < whole_before) {
+        /* Before what a skip left out: the stream from its start, cut before the hole again
+         * (fetching the hole, a slow box would lose what it shows before it). */
+        g_mutex_lock(&p->lock);
+        int64_t to = pipe->time_offset_ms;
+        g_mutex_unlock(&p->lock);
+        int keep = segments_before(p, pipe, whole_before);
+        return replace_cut(p, pipe, ms, PLAYER_START_KEYFRAME, keep, whole_before, to);
+    }
+    if (cut_from >= 0 && ms >= cut_from) {
+        /* Past where the playlist was cut: after the hole, without what comes before it. */
+        int64_t to = pipe->cut_to_ms;
+        int drop = hole_drop(p, pipe, to);
+        char *source = drop > 0 ? hole_source(p, pipe) : NULL;
+        if (!source)
+            return false;
+        bool ok =
+            replace_from(p, pipe, source, ms > to ? ms : to, PLAYER_START_KEYFRAME, drop, NULL);
+        g_free(source);
+        if (ok)
+            p->cur->whole_before_ms = cut_from;
+        return ok;
+    }
+    return false;
+}
+
+bool player_cut_reached(struct player *p, struct player_pipe *pipe)
+{
+    g_mutex_lock(&p->lock);
+    bool cut = pipe->cut_done;
+    g_mutex_unlock(&p->lock);
+    if (!cut || pipe->cut_from_ms < 0 || pipe->skip_from_ms >= 0)
+        return false;
+    log_info("the playlist cut before the missing segment at %" G_GINT64_FORMAT
+             " ms is played: on after it",
+             pipe->cut_from_ms);
+    pipe->skip_from_ms = pipe->cut_from_ms;
+    pipe->skip_to_ms = pipe->cut_to_ms;
+    player_wake(p);
+    return true;
 }
 
 static bool rebuild(struct player *p, struct player_pipe *pipe)
@@ -367,6 +436,28 @@ void player_segment_failed(struct player *p, struct player_pipe *pipe, const str
     report_error(p, pipe, &ev);
 }
 
+/* A hole met before the first picture, and not at the head: hlsdemux2 gave the stream up
+ * before what it had downloaded was shown (a slow box decodes slower than it downloads), and
+ * that is lost with it. The same start again on the playlist cut before the hole: it plays up
+ * to the hole and ends, and player_tick goes on after it (player_cut_reached). */
+static bool cut_before(struct player *p, struct player_pipe *pipe, int64_t from)
+{
+    if (pipe->first_frame || pipe->drop_segments > 0 || pipe->cut_from_ms >= 0 ||
+        !may_skip(p, pipe))
+        return false;
+    g_mutex_lock(&p->lock);
+    int64_t to = player_segment_after(pipe, from);
+    g_mutex_unlock(&p->lock);
+    int keep = segments_before(p, pipe, from);
+    if (keep <= 0 || to <= from ||
+        !replace_cut(p, pipe, pipe->start_ms, pipe->start_mode, keep, from, to))
+        return false;
+    log_warn("a segment is missing at %" G_GINT64_FORMAT
+             " ms, met before the first picture: the stream again up to it, then on after it",
+             from);
+    return true;
+}
+
 /* A segment the server does not have (404/410 after hlsdemux2's retries): hlsdemux2 gives up
  * on the whole stream, although everything before it is buffered and everything after it may
  * be fine. The current stream plays what it has; player_tick then goes on at the segment after
@@ -390,6 +481,10 @@ static bool missing_segment(struct player *p, struct player_pipe *pipe, GstMessa
         /* Where the playlist says it starts (segments.c): the skip lands on the next one. */
         log_debug("missing segment starts at %" G_GINT64_FORMAT " ms", start);
         from = start;
+        if (cut_before(p, pipe, from)) {
+            p->stats.warnings++;
+            return true;
+        }
     } else {
         /* Not known (another GStreamer): downloaded but not yet given out comes first. */
         guint64 level = 0;
@@ -430,7 +525,7 @@ static bool replace_after_hole(struct player *p, struct player_pipe *pipe, int d
         pipe->drop_segments > 0 && pipe->whole_before_ms < from ? pipe->whole_before_ms : from;
     log_info("playing on without the first %d segment(s) of %s", drop, pipe->log_uri);
     /* If the playlist cannot be cut after all (pipe.c), the start seek goes past the hole. */
-    bool ok = replace_from(p, pipe, source, target, PLAYER_START_AFTER, drop);
+    bool ok = replace_from(p, pipe, source, target, PLAYER_START_AFTER, drop, NULL);
     g_free(source);
     if (ok)
         p->cur->whole_before_ms = whole_before;

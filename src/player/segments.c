@@ -412,3 +412,51 @@ char *player_playlist_drop_head(const char *text, int n)
     }
     return g_string_free(out, FALSE);
 }
+
+/* ---- a known hole ahead: the playlist cut before it ---- */
+
+char *player_playlist_keep_head(const char *text, int n)
+{
+    if (!text || n <= 0)
+        return NULL;
+    char **lines = g_strsplit(text, "\n", -1);
+    GString *out = g_string_new(NULL);
+    int seg = 0;
+    bool in_seg = false, ok = true;
+    for (char **l = lines; *l && seg < n; l++) {
+        char *line = *l;
+        g_strchomp(line);
+        if (g_str_has_prefix(line, "#EXT-X-ENDLIST"))
+            break;
+        if (line[0] == '#' || line[0] == '\0') {
+            if (is_segment_tag(line))
+                in_seg = true;
+            if (line[0] != '\0')
+                g_string_append_printf(out, "%s\n", line);
+            continue;
+        }
+        if (!in_seg) {
+            ok = false; /* a URI with no EXTINF: not a media playlist we understand */
+            break;
+        }
+        in_seg = false;
+        seg++;
+        g_string_append_printf(out, "%s\n", line);
+    }
+    bool more = false; /* a segment after the n kept: else there is nothing to cut */
+    if (ok && seg == n) {
+        int uris = 0;
+        for (char **l = lines; *l; l++) {
+            if ((*l)[0] != '#' && (*l)[0] != '\0')
+                uris++;
+        }
+        more = uris > n;
+    }
+    g_strfreev(lines);
+    if (!ok || seg < n || !more) {
+        g_string_free(out, TRUE);
+        return NULL;
+    }
+    g_string_append(out, "#EXT-X-ENDLIST\n");
+    return g_string_free(out, FALSE);
+}

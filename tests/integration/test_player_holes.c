@@ -327,6 +327,36 @@ static void test_playlist_drop_head(void **state)
     assert_null(player_playlist_drop_head("#EXTM3U\nno-extinf.ts\n#EXTINF:2,\nb.ts\n", 1));
 }
 
+/* src/player/segments.c: the playlist a pipe plays up to a known hole. */
+char *player_playlist_keep_head(const char *text, int n);
+
+static void test_playlist_keep_head(void **state)
+{
+    (void)state;
+    const char *plain = "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:3\n"
+                        "#EXT-X-MEDIA-SEQUENCE:7\n"
+                        "#EXT-X-KEY:METHOD=AES-128,URI=\"../key.bin\"\n"
+                        "#EXTINF:2.2,\nseg00000.ts\n#EXTINF:1.866667,\nseg00001.ts\n"
+                        "#EXTINF:2.433333,\nseg00002.ts\n#EXT-X-ENDLIST\n";
+    char *out = player_playlist_keep_head(plain, 2);
+    assert_non_null(out);
+    assert_string_equal(out, "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:3\n"
+                             "#EXT-X-MEDIA-SEQUENCE:7\n"
+                             "#EXT-X-KEY:METHOD=AES-128,URI=\"../key.bin\"\n"
+                             "#EXTINF:2.2,\nseg00000.ts\n#EXTINF:1.866667,\nseg00001.ts\n"
+                             "#EXT-X-ENDLIST\n");
+    g_free(out);
+    /* A live playlist (no end) gets one: the cut is where hlsdemux2 stops. */
+    out = player_playlist_keep_head("#EXTM3U\n#EXTINF:2,\na.ts\n#EXTINF:2,\nb.ts\n", 1);
+    assert_non_null(out);
+    assert_string_equal(out, "#EXTM3U\n#EXTINF:2,\na.ts\n#EXT-X-ENDLIST\n");
+    g_free(out);
+    /* Nothing to cut, or not a media playlist we understand. */
+    assert_null(player_playlist_keep_head(plain, 3));
+    assert_null(player_playlist_keep_head(plain, 0));
+    assert_null(player_playlist_keep_head("#EXTM3U\nno-extinf.ts\n#EXTINF:2,\nb.ts\n", 1));
+}
+
 static void test_hole_middle(void **state)
 {
     (void)state;
@@ -399,6 +429,28 @@ static void test_hole_seek_back(void **state)
     assert_int_equal(r->ev[stop].type, PLAYER_EVENT_EOS);
     assert_int_equal(tp_count(r, PLAYER_EVENT_ERROR), 0);
     assert_true(r->last_pts_ms >= seg_start[5] - 1000);
+    /* Back before the hole again, then past it: the pipe cut before the hole goes there. */
+    assert_int_equal(player_seek(p, 500), 0);
+    tp_run_reset(r);
+    end = tp_now_ms() + 3 * TP_WAIT_MS;
+    while (r->frames == 0 && tp_now_ms() < end) {
+        tp_pump(r);
+        tp_wait_wake(10);
+    }
+    assert_true(r->frames > 0 && r->last_pts_ms < seg_start[2]);
+    assert_int_equal(player_seek(p, 8500), 0);
+    int64_t past = -1;
+    end = tp_now_ms() + 3 * TP_WAIT_MS;
+    while (past < 0 && tp_now_ms() < end) {
+        tp_pump(r);
+        if (r->last_pts_ms >= seg_start[3])
+            past = r->last_pts_ms;
+        tp_wait_wake(10);
+    }
+    print_message("  then back to 500 ms, and on to 8500 ms: first picture there %lld ms\n",
+                  (long long)past);
+    assert_true(past >= seg_start[4] - 50 && past <= 8500 + 100); /* the keyframe before */
+    assert_int_equal(tp_count(r, PLAYER_EVENT_ERROR), 0);
     free(r);
     player_free(p);
 }
@@ -462,6 +514,7 @@ int main(void)
         cmocka_unit_test(test_playlist_drop_head),
         cmocka_unit_test(test_hole_first),
         cmocka_unit_test(test_hole_first_master),
+        cmocka_unit_test(test_playlist_keep_head),
         cmocka_unit_test(test_hole_middle),
         cmocka_unit_test(test_hole_last),
         cmocka_unit_test(test_hole_two_in_a_row),
