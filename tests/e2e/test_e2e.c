@@ -385,7 +385,12 @@ static void test_tracks_and_volume_kept(void **state)
     snprintf(dubs, sizeof(dubs), "file://%s/dubs/index.m3u8", streams);
     snprintf(subs, sizeof(subs), "file://%s/subtitles/index.m3u8", streams);
 
-    /* 1: English by default; AUDIO switches to Spanish, the volume goes down and mutes. */
+    /* 1: English by default; AUDIO switches to Spanish, the volume goes down and mutes. The
+     * stream is 4 s long and binge quits after the last one --play gives: twice, so that the
+     * script's 3.2 s wait cannot outlast it on a slow or loaded machine (it did under
+     * qemu-arm, and natively under load). */
+    char dubs2[2500];
+    snprintf(dubs2, sizeof(dubs2), "%s %s", dubs, dubs);
     snprintf(script, sizeof(script),
              "wait-for player.state=playing 30000\n"
              "state\n"
@@ -399,7 +404,7 @@ static void test_tracks_and_volume_kept(void **state)
              "state\n"
              "quit\n",
              path_in(dir, "audio.png"), path_in(dir, "audio-gone.png"));
-    assert_int_equal(play_script(dir, "switch", dubs, script, NULL, NULL, out, sizeof(out)), 0);
+    assert_int_equal(play_script(dir, "switch", dubs2, script, NULL, NULL, out, sizeof(out)), 0);
     cJSON *s = state_line_of(out, 0);
     assert_string_equal(jstr(s, "player", "audio"), "en");
     assert_int_equal((int)jnum(s, "player", "volume"), 100);
