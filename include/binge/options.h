@@ -69,6 +69,10 @@ struct binge_options {
      * off, 0 = the default, else 1000..600000, default 8000 (player_config.stall_timeout_ms).
      * Longer for boards or emulators whose first play loads the decoders slowly. */
     int stall_timeout_ms;
+    /* --stop-timeout MS: a stop (a quit, SIGTERM or SIGINT) still running this long after it
+     * began ends the process with a logged error (src/app/stop.c); 1000..600000, default
+     * 10000. Longer for boards or emulators on which tearing the player down is slow. */
+    int stop_timeout_ms;
     /* --audio-sink DESC: the GStreamer audio sink as a gst-launch description, e.g.
      * "alsasink device=hdmi:0" or "pulsesink"; NULL = the platform's (autoaudiosink on the
      * desktop, a silent sink headless). The next episode prerolls with a second instance, so

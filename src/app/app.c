@@ -610,6 +610,7 @@ int app_run(const struct binge_options *opts, const struct platform *platform)
     if (create_window(app) != 0)
         goto out;
     app_stop_guard_install(); /* after SDL_Init: SDL's SIGTERM handler is there to chain to */
+    app_stop_set_timeout(opts->stop_timeout_ms);
     if (player_init() != 0) {
         log_error("GStreamer has no playbin3: install gstreamer1.0-plugins-base");
         goto out;
@@ -697,7 +698,7 @@ out:
     /* Every screen leaves, top first, while net and the player still exist (they cancel their
      * requests; the player screen records the position, sent at the next start if not now). */
     app->running = false;
-    app_stop_begin(); /* whatever hangs from here ends in APP_STOP_GRACE_MS (stop.c) */
+    app_stop_begin(); /* whatever hangs from here ends in --stop-timeout (stop.c) */
     stack_clear(app);
     preroll_free(app);
     automation_free(app->automation);

@@ -280,8 +280,10 @@ int64_t app_animate(struct app *app, int64_t now);
 /* stop.c: a bounded stop (SIGTERM while the player hangs). Main thread. install: once, after
  * SDL_Init (it chains to SDL's SIGTERM/SIGINT handler); a signal, or begin at the loop's end,
  * gives the stop a deadline past which the process _exit()s; done: the stop finished.
+ * set_timeout: that deadline (--stop-timeout; APP_STOP_GRACE_MS until called).
  * requested: a SIGTERM/SIGINT came (the loop quits on it; any thread). */
 void app_stop_guard_install(void);
+void app_stop_set_timeout(int ms);
 bool app_stop_requested(void);
 void app_stop_begin(void);
 void app_stop_done(void);

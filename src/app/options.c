@@ -238,6 +238,10 @@ static const struct opt opt_table[] = {
      "playback with no progress this long is re-tuned, three times, then stopped with an error; "
      "longer for slow boards and emulation (-1 = never, 0 = the default)",
      NULL},
+    {"stop-timeout", OPT_INT, OFF(stop_timeout_ms), 0, NULL, 10000, 1000, 600000, "MS",
+     "a quit or SIGTERM that has not stopped binge after this long ends the process with an "
+     "error; longer for slow boards and emulation",
+     NULL},
 };
 
 #define N_OPTS (sizeof(opt_table) / sizeof(opt_table[0]))

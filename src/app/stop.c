@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,7 +26,8 @@ LOG_MODULE("app");
  * SIGTERM was ignored and only SIGKILL ended binge; systemd would wait TimeoutStopSec for it.
  *
  * So the first SIGTERM or SIGINT, or the end of the loop for any other quit, starts a deadline:
- * a watchdog thread gives the stop APP_STOP_GRACE_MS, then logs that it hangs and ends the
+ * a watchdog thread gives the stop --stop-timeout (APP_STOP_GRACE_MS by default; longer where
+ * tearing the player down is slow: a slow board, an emulator), then logs that it hangs and ends the
  * process with _exit(). A second signal ends it at once. The signal handler only write()s and
  * _exit()s (both async-signal-safe), sets a flag the loop reads (app_stop_requested: SDL may
  * have installed no handler, SDL_NO_SIGNAL_HANDLERS=1), and calls SDL's handler after, as SDL
@@ -44,6 +46,7 @@ enum {
 };
 
 static int stop_pipe[2] = {-1, -1};
+static atomic_int grace_ms = APP_STOP_GRACE_MS; /* set on the main thread, read by the watchdog */
 static volatile sig_atomic_t signals_seen;
 static volatile sig_atomic_t quit_requested; /* read by the loop: app_stop_requested */
 static struct sigaction prev_term, prev_int, ours;
@@ -105,7 +108,8 @@ static void *watchdog(void *arg)
     int sig = why == STOP_BY_SIGNAL ? read_byte(0) : 0;
     if (sig > 0)
         log_info("%s: stopping (a second one stops at once)", signal_name(sig));
-    int64_t deadline = util_now_ms() + APP_STOP_GRACE_MS;
+    int grace = atomic_load(&grace_ms);
+    int64_t deadline = util_now_ms() + grace;
     for (;;) {
         int64_t left = deadline - util_now_ms();
         if (left <= 0)
@@ -115,7 +119,7 @@ static void *watchdog(void *arg)
             return NULL;
     }
     log_error("binge did not stop %d ms after %s: a thread hangs (the player's?); exiting now",
-              APP_STOP_GRACE_MS, sig > 0 ? signal_name(sig) : "quitting");
+              grace, sig > 0 ? signal_name(sig) : "quitting");
     _exit(sig > 0 ? 128 + sig : APP_EXIT_FAILURE);
     return NULL;
 }
@@ -155,6 +159,12 @@ static void install(void)
 void app_stop_guard_install(void)
 {
     pthread_once(&stop_once, install);
+}
+
+void app_stop_set_timeout(int ms)
+{
+    if (ms > 0)
+        atomic_store(&grace_ms, ms);
 }
 
 static void send_byte(unsigned char b)

@@ -24,20 +24,54 @@ static bool deinit_done;
 static GThread *warm_thread;
 static GMutex warm_lock;
 
-static void warm_feature(GstPluginFeature *feature)
+/* A quit does not wait for the whole warm-up: player_warm_join stops it at the next plugin, so
+ * the stop waits for one plugin's load at most. On a slow board or under an emulator the whole
+ * warm-up can take longer than the stop's bound (stop.c); a quit soon after home appeared then
+ * ended in "binge did not stop" (seen under qemu-arm: 11 s and still loading). The gate has its
+ * own lock: player_warm_join holds warm_lock while it joins. */
+static GMutex gate_lock;
+static GCond gate_cond;
+static bool gate_stop;    /* player_warm_join was called: load nothing more */
+static bool gate_held;    /* tests: the thread waits at the gate (player_warm_hold) */
+static bool gate_waiting; /* the thread waits at the gate */
+static unsigned warm_loaded;
+
+/* Called before each plugin: false once the warm-up is to stop. */
+static bool warm_gate(void)
 {
+    g_mutex_lock(&gate_lock);
+    while (gate_held && !gate_stop) {
+        gate_waiting = true;
+        g_cond_broadcast(&gate_cond);
+        g_cond_wait(&gate_cond, &gate_lock);
+    }
+    gate_waiting = false;
+    bool go = !gate_stop;
+    g_mutex_unlock(&gate_lock);
+    return go;
+}
+
+static bool warm_feature(GstPluginFeature *feature)
+{
+    if (!warm_gate())
+        return false;
     GstPluginFeature *loaded = gst_plugin_feature_load(feature);
     if (loaded)
         gst_object_unref(loaded);
+    g_mutex_lock(&gate_lock);
+    warm_loaded++;
+    g_mutex_unlock(&gate_lock);
+    return true;
 }
 
-static void warm_element(const char *name)
+static bool warm_element(const char *name)
 {
     GstElementFactory *f = gst_element_factory_find(name);
     if (!f)
-        return;
-    warm_feature(GST_PLUGIN_FEATURE(f));
+        return true;
+    bool go = warm_feature(GST_PLUGIN_FEATURE(f));
     gst_object_unref(f);
+    return go;
 }
 
 static gpointer warm_up(gpointer data)
@@ -48,7 +82,10 @@ static gpointer warm_up(gpointer data)
                                            "souphttpsrc", "hlsdemux2", "tsdemux",
                                            "qtdemux",     "h264parse", "aacparse"};
     for (size_t i = 0; i < G_N_ELEMENTS(elements); i++)
-        warm_element(elements[i]);
+        if (!warm_element(elements[i]))
+            goto stopped;
+    if (!warm_gate())
+        goto stopped;
     GstPlugin *typefind = gst_plugin_load_by_name("typefindfunctions");
     if (typefind)
         gst_object_unref(typefind);
@@ -61,18 +98,25 @@ static gpointer warm_up(gpointer data)
     GList *decoders =
         gst_element_factory_list_get_elements(GST_ELEMENT_FACTORY_TYPE_DECODER, GST_RANK_MARGINAL);
     decoders = g_list_sort(decoders, gst_plugin_feature_rank_compare_func);
-    for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
+    bool go = true;
+    for (size_t i = 0; go && i < G_N_ELEMENTS(formats); i++) {
         GstCaps *caps = gst_caps_from_string(formats[i]);
         GList *fit =
             caps ? gst_element_factory_list_filter(decoders, caps, GST_PAD_SINK, FALSE) : NULL;
         if (fit)
-            warm_feature(GST_PLUGIN_FEATURE(fit->data));
+            go = warm_feature(GST_PLUGIN_FEATURE(fit->data));
         gst_plugin_feature_list_free(fit);
         if (caps)
             gst_caps_unref(caps);
     }
     gst_plugin_feature_list_free(decoders);
+    if (!go)
+        goto stopped;
     log_info("decoders and demuxers loaded ahead in %lld ms",
+             (long long)((g_get_monotonic_time() - start) / 1000));
+    return NULL;
+stopped:
+    log_info("loading ahead stopped by the quit, after %lld ms",
              (long long)((g_get_monotonic_time() - start) / 1000));
     return NULL;
 }
@@ -94,11 +138,39 @@ void player_warm_up(void)
  * exits. */
 void player_warm_join(void)
 {
+    g_mutex_lock(&gate_lock);
+    gate_stop = true;
+    g_cond_broadcast(&gate_cond);
+    g_mutex_unlock(&gate_lock);
     g_mutex_lock(&warm_lock);
     if (warm_thread && warm_thread != WARM_DONE)
         g_thread_join(warm_thread);
     warm_thread = WARM_DONE;
     g_mutex_unlock(&warm_lock);
+}
+
+void player_warm_hold(bool hold)
+{
+    g_mutex_lock(&gate_lock);
+    gate_held = hold;
+    g_cond_broadcast(&gate_cond);
+    g_mutex_unlock(&gate_lock);
+}
+
+void player_warm_wait_held(void)
+{
+    g_mutex_lock(&gate_lock);
+    while (gate_held && !gate_waiting && !gate_stop)
+        g_cond_wait(&gate_cond, &gate_lock);
+    g_mutex_unlock(&gate_lock);
+}
+
+unsigned player_warm_loaded(void)
+{
+    g_mutex_lock(&gate_lock);
+    unsigned n = warm_loaded;
+    g_mutex_unlock(&gate_lock);
+    return n;
 }
 
 static void init_gst(void)

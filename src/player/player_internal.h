@@ -396,9 +396,17 @@ void player_segments_clear(struct player_pipe *pipe);
 
 /* ---- init.c ---- */
 
-/* Waits for player_warm_up's thread, if one runs, so that no thread is left loading a library
- * while the process exits; none starts after. Any thread. */
+/* Stops player_warm_up's thread at its next plugin and waits for it, if one runs, so that no
+ * thread is left loading a library while the process exits; none starts after. It waits for
+ * one plugin's load at most, never for the rest of the warm-up. Any thread. */
 void player_warm_join(void);
+
+/* For tests: with hold, the warm-up thread waits before each plugin until released or
+ * stopped; player_warm_wait_held returns once it waits there (or at once without a hold);
+ * player_warm_loaded counts the plugins it loaded. Any thread. */
+void player_warm_hold(bool hold);
+void player_warm_wait_held(void);
+unsigned player_warm_loaded(void);
 
 /* ---- soup.c ---- */
 

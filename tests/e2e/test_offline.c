@@ -401,9 +401,11 @@ static void test_kill9_loses_no_progress(void **state)
          * episode, the newest position that reached the journal. */
         char bin[1024];
         snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
-        assert_int_equal(tu_write_file(ln->script, "wait-for home.state=ready 30000\n"
-                                                   "wait-for progress.pending=0 60000\n"),
-                         0);
+        char last[128];
+        snprintf(last, sizeof(last),
+                 "wait-for home.state=ready %d\nwait-for progress.pending=0 %d\n", tu_scaled(30000),
+                 tu_scaled(60000));
+        assert_int_equal(tu_write_file(ln->script, last), 0);
         char *argv[] = {bin,        "--headless",  "--server",    ln->srv.url, "--script",
                         ln->script, "--state-dir", ln->state_dir, NULL};
         assert_int_equal(
