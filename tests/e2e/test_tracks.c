@@ -281,6 +281,10 @@ static void test_spanish_ui_spanish_subtitles_and_dubs(void **state)
     const char *dir = tu_workdir("e2e-tracks-es");
     assert_non_null(dir);
     char script[2048];
+    /* The audio switches' waits scale under emulation: under a loaded qemu-arm the switch to
+     * pt-BR near the stream's end stood still for 20 s (no progress), which the stall watchdog
+     * (scaled to 32 s there) re-tunes; natively the switch takes well under a second. */
+    int sw = tu_scaled(20000);
     snprintf(script, sizeof(script),
              PLAY_FIRST "wait-for player.cue!=null 20000\n"
                         "state\n" /* 0: the first cue */
@@ -294,16 +298,16 @@ static void test_spanish_ui_spanish_subtitles_and_dubs(void **state)
                         "screenshot %s\n"
                         "key PLAY_PAUSE\n"
                         "key AUDIO\n"
-                        "wait-for player.audio=es 20000\n"
+                        "wait-for player.audio=es %d\n"
                         "state\n" /* 2 */
                         "key AUDIO\n"
-                        "wait-for player.audio=pt-BR 20000\n"
+                        "wait-for player.audio=pt-BR %d\n"
                         "state\n" /* 3 */
-                        "wait-for player.episode_index=2 30000\n"
+                        "wait-for player.episode_index=2 %d\n"
                         "wait-for player.state=playing 60000\n"
                         "wait-for player.cue!=null 20000\n"
                         "state\n" /* 4: the next episode keeps both */,
-             su_path(dir, "es.png"), su_path(dir, "long.png"));
+             su_path(dir, "es.png"), su_path(dir, "long.png"), sw, sw, tu_scaled(30000));
     assert_int_equal(run(dir, "es", "es", script), 0);
 
     cJSON *s0 = su_state(dir, "es", 0);
