@@ -540,11 +540,22 @@ static int create_window(struct app *app)
         return BINGE_EIO;
     }
     Uint32 flags = SDL_WINDOW_SHOWN;
-    /* --play is full screen on a display (headless keeps the size asked for). */
-    if (app->opts->fullscreen || (app->opts->play && strcmp(p->name, "headless") != 0))
+    int w = app->opts->width, h = app->opts->height;
+    /* --play is full screen on a display (headless keeps the size asked for). The window is
+     * made the desktop's size too: an X server with no window manager (a kiosk box, Xvfb)
+     * leaves a window at the size it was created with, while SDL takes it for full screen and
+     * lays out and reads back for the desktop's size: the picture was drawn clipped into the
+     * bottom-left corner of what was asked for (640x360 of 1024x576). */
+    if (app->opts->fullscreen || (app->opts->play && strcmp(p->name, "headless") != 0)) {
         flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
+        SDL_DisplayMode desktop;
+        if (SDL_GetDesktopDisplayMode(0, &desktop) == 0 && desktop.w > 0 && desktop.h > 0) {
+            w = desktop.w;
+            h = desktop.h;
+        }
+    }
     app->window = SDL_CreateWindow(app->theme.name, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
-                                   app->opts->width, app->opts->height, flags);
+                                   w, h, flags);
     if (!app->window) {
         log_error("can't open a window: %s", SDL_GetError());
         return BINGE_EIO;

@@ -997,6 +997,14 @@ static void test_desktop_window_on_xvfb(void **state)
     assert_int_equal(tu_png_stats(path_in(dir, "play.png"), 0, 0, 1, 1, got, NULL, &w, &h), 0);
     assert_int_equal(w, 1024);
     assert_int_equal(h, 576);
+    /* And the picture is there at the top of the screen, in the middle (a 9:16 picture at full
+     * height is x 350..674): with no window manager the window stayed 640x360, and the picture
+     * was drawn clipped into the bottom-left 640x360, black above y 216. */
+    assert_int_equal(
+        tu_png_stats(path_in(dir, "play.png"), 380, 10, 260, 150, got, &sd, NULL, NULL), 0);
+    fprintf(stderr, "play.png: top of the picture mean %.0f,%.0f,%.0f sd %.1f\n", got[0], got[1],
+            got[2], sd);
+    assert_true(got[0] + got[1] + got[2] > 60 && sd > 5);
 
     /* The plane output: glimagesink draws the picture into its rectangle of binge's window and
      * the UI stays around it. The X screen is grabbed (binge's own screenshot cannot see a
