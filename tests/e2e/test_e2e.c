@@ -29,6 +29,23 @@
 
 static char content[1024];
 
+/* The server and the binge a case started: a failed assertion leaves the case at once, and the
+ * teardown then stops them (before, a failing case left both running past the test). */
+static struct tu_server srv;
+static pid_t child = -1;
+
+static int stop_children(void **state)
+{
+    (void)state;
+    if (child > 0) {
+        kill(child, SIGKILL);
+        tu_wait(child, 10);
+        child = -1;
+    }
+    tu_server_stop(&srv);
+    return 0;
+}
+
 static int setup(void **state)
 {
     snprintf(content, sizeof(content), "%s/fixtures/e2e-content", BINGE_BUILD_DIR);
@@ -118,7 +135,6 @@ static void test_browse_play_next_locked_back(void **state)
 {
     const char *dir = tu_workdir("e2e-play");
     assert_non_null(dir);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
                                      "--free-episodes " FREE_EPISODES, path_in(dir, "server.log")),
                      0);
@@ -276,7 +292,6 @@ static void test_three_in_a_row(void **state)
     (void)state;
     const char *dir = tu_workdir("e2e-three");
     assert_non_null(dir);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
                                      "--free-episodes 3", path_in(dir, "server.log")),
                      0);
@@ -527,7 +542,6 @@ static void test_abr_climb_through_server(void **state)
     snprintf(media, sizeof(media), "%s/fixtures/e2e-abr-content", BINGE_BUILD_DIR);
     assert_int_equal(
         tu_make_content(media, "--series 1 --episodes 1 --duration 8 --sizes 360x640,180x320"), 0);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, 0, media, path_in(dir, "db.sqlite"), NULL,
                                      path_in(dir, "server.log")),
                      0);
@@ -576,7 +590,6 @@ static void test_instant_start_still_prerolling(void **state)
     (void)state;
     const char *dir = tu_workdir("e2e-instant-loading");
     assert_non_null(dir);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), "--dev",
                                      path_in(dir, "server.log")),
                      0);
@@ -626,7 +639,6 @@ static void test_stall_error_and_resume(void **state)
     snprintf(media, sizeof(media), "%s/fixtures/e2e-stall-content", BINGE_BUILD_DIR);
     assert_int_equal(
         tu_make_content(media, "--series 1 --episodes 1 --duration 10 --sizes 180x320"), 0);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, 0, media, path_in(dir, "db.sqlite"), "--dev",
                                      path_in(dir, "server.log")),
                      0);
@@ -643,7 +655,7 @@ static void test_stall_error_and_resume(void **state)
     char *argv[] = {
         bin,           "--headless",          "--server",        srv.url, "--control", sock,
         "--state-dir", path_in(dir, "state"), "--stall-timeout", "8000",  NULL};
-    pid_t pid = tu_spawn(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"));
+    pid_t pid = child = tu_spawn(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"));
     assert_true(pid > 0);
     int fd = tu_control_connect(sock, 30);
     assert_true(fd >= 0);
@@ -690,6 +702,7 @@ static void test_stall_error_and_resume(void **state)
     assert_int_equal(tu_control(fd, "quit", answer, sizeof(answer)), 0);
     close(fd);
     int rc = tu_wait(pid, 60);
+    child = -1;
     tu_server_stop(&srv);
     assert_int_equal(rc, 0);
     char *log = tu_read_file(path_in(dir, "stderr.txt"));
@@ -721,18 +734,18 @@ static void test_server_down_then_up(void **state)
     assert_int_equal(tu_write_file(script_path, script), 0);
     char *argv[] = {bin,           "--headless",          "--server", url, "--script", script_path,
                     "--state-dir", path_in(dir, "state"), NULL};
-    pid_t pid = tu_spawn(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"));
+    pid_t pid = child = tu_spawn(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"));
     assert_true(pid > 0);
 
     struct stat st;
     for (int i = 0; i < 600 && stat(down_png, &st) != 0; i++)
         usleep(50 * 1000);
     assert_int_equal(stat(down_png, &st), 0);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, port, content, path_in(dir, "db.sqlite"), NULL,
                                      path_in(dir, "server.log")),
                      0);
     int rc = tu_wait(pid, 120);
+    child = -1;
     tu_server_stop(&srv);
     assert_int_equal(rc, 0);
 
@@ -841,7 +854,6 @@ static void test_play_url_refused(void **state)
 {
     const char *dir = tu_workdir("e2e-refused");
     assert_non_null(dir);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), "--url-ttl -60",
                                      path_in(dir, "server.log")),
                      0);
@@ -874,7 +886,6 @@ static void test_wait_for_timeout(void **state)
 {
     const char *dir = tu_workdir("e2e-timeout");
     assert_non_null(dir);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), NULL,
                                      path_in(dir, "server.log")),
                      0);
@@ -912,7 +923,6 @@ static void test_control_socket(void **state)
 {
     const char *dir = tu_workdir("e2e-control");
     assert_non_null(dir);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), NULL,
                                      path_in(dir, "server.log")),
                      0);
@@ -921,7 +931,7 @@ static void test_control_socket(void **state)
     snprintf(sock, sizeof(sock), "/tmp/binge-e2e-%d.sock", (int)getpid());
     char *argv[] = {bin,           "--headless",          "--server", srv.url, "--control", sock,
                     "--state-dir", path_in(dir, "state"), NULL};
-    pid_t pid = tu_spawn(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"));
+    pid_t pid = child = tu_spawn(argv, path_in(dir, "stdout.txt"), path_in(dir, "stderr.txt"));
     assert_true(pid > 0);
 
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -958,6 +968,7 @@ static void test_control_socket(void **state)
     assert_string_equal(answer, "ok");
     close(fd);
     int rc = tu_wait(pid, 60);
+    child = -1;
     tu_server_stop(&srv);
     assert_int_equal(rc, 0);
     assert_int_not_equal(access(sock, F_OK), 0); /* the socket file is removed */
@@ -973,7 +984,6 @@ static void test_slow_draws_still_play(void **state)
     (void)state;
     const char *dir = tu_workdir("e2e-slow-box");
     assert_non_null(dir);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
                                      "--free-episodes " FREE_EPISODES, path_in(dir, "server.log")),
                      0);
@@ -997,7 +1007,6 @@ static void test_exit_confirm(void **state)
     (void)state;
     const char *dir = tu_workdir("e2e-exit");
     assert_non_null(dir);
-    struct tu_server srv;
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
                                      "--free-episodes " FREE_EPISODES, path_in(dir, "server.log")),
                      0);
@@ -1093,20 +1102,20 @@ static void test_exit_confirm(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_browse_play_next_locked_back),
-        cmocka_unit_test(test_exit_confirm),
-        cmocka_unit_test(test_three_in_a_row),
-        cmocka_unit_test(test_tracks_and_volume_kept),
-        cmocka_unit_test(test_start_variant),
-        cmocka_unit_test(test_abr_climb_through_server),
-        cmocka_unit_test(test_instant_start_still_prerolling),
-        cmocka_unit_test(test_stall_error_and_resume),
-        cmocka_unit_test(test_server_down_then_up),
-        cmocka_unit_test(test_malformed_home),
-        cmocka_unit_test(test_play_url_refused),
-        cmocka_unit_test(test_wait_for_timeout),
-        cmocka_unit_test(test_control_socket),
-        cmocka_unit_test(test_slow_draws_still_play),
+        cmocka_unit_test_teardown(test_browse_play_next_locked_back, stop_children),
+        cmocka_unit_test_teardown(test_exit_confirm, stop_children),
+        cmocka_unit_test_teardown(test_three_in_a_row, stop_children),
+        cmocka_unit_test_teardown(test_tracks_and_volume_kept, stop_children),
+        cmocka_unit_test_teardown(test_start_variant, stop_children),
+        cmocka_unit_test_teardown(test_abr_climb_through_server, stop_children),
+        cmocka_unit_test_teardown(test_instant_start_still_prerolling, stop_children),
+        cmocka_unit_test_teardown(test_stall_error_and_resume, stop_children),
+        cmocka_unit_test_teardown(test_server_down_then_up, stop_children),
+        cmocka_unit_test_teardown(test_malformed_home, stop_children),
+        cmocka_unit_test_teardown(test_play_url_refused, stop_children),
+        cmocka_unit_test_teardown(test_wait_for_timeout, stop_children),
+        cmocka_unit_test_teardown(test_control_socket, stop_children),
+        cmocka_unit_test_teardown(test_slow_draws_still_play, stop_children),
     };
     signal(SIGPIPE, SIG_IGN);
     if (getenv("BINGE_TEST_FILTER")) /* e.g. BINGE_TEST_FILTER=test_fault_matrix */
