@@ -586,6 +586,24 @@ int tu_control(int fd, const char *line, char *answer, size_t len)
     return 0;
 }
 
+int tu_server_fault(const char *url, const char *rule)
+{
+    if (rule && strchr(rule, '\''))
+        return -1;
+    char cmd[4096], out[16] = "";
+    if (rule)
+        snprintf(cmd, sizeof(cmd),
+                 "curl -s -o /dev/null -w '%%{http_code}' -X POST -H 'Content-Type: "
+                 "application/json' --data '%s' '%s/dev/faults'",
+                 rule, url);
+    else
+        snprintf(cmd, sizeof(cmd),
+                 "curl -s -o /dev/null -w '%%{http_code}' -X DELETE '%s/dev/faults'", url);
+    if (tu_sh(cmd, out, sizeof(out)) != 0)
+        return -1;
+    return atoi(out);
+}
+
 int tu_sh(const char *cmd, char *out, size_t len)
 {
     FILE *p = popen(cmd, "r");

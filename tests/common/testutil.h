@@ -116,6 +116,11 @@ int tu_control(int fd, const char *line, char *answer, size_t len);
  * into out (may be NULL). */
 int tu_sh(const char *cmd, char *out, size_t len);
 
+/* Adds a fault rule to the binge-server at url, started with --dev: POST /dev/faults with rule,
+ * a JSON object (docs/api.md, Faults); rule NULL clears them all (DELETE). Returns the HTTP
+ * status (200 when taken), or -1 (curl failed; a rule with a ' in it). */
+int tu_server_fault(const char *url, const char *rule);
+
 /* Writes text to path. Returns 0 or -1. */
 int tu_write_file(const char *path, const char *text);
 /* Reads path into a new NUL-terminated string (free()), or NULL. */

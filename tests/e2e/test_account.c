@@ -445,9 +445,7 @@ static void test_fault_matrix(void **state)
         }
         assert_true(ticks(&tv) > t2);
         tv_quit(&tv);
-        char del[300];
-        snprintf(del, sizeof(del), "curl -s -X DELETE '%s/dev/faults' >/dev/null", srv.url);
-        tu_sh(del, NULL, 0);
+        tu_server_fault(srv.url, NULL);
     }
     tu_server_stop(&srv);
 }
@@ -492,9 +490,7 @@ static void test_ok_before_registration_plays(void **state)
                  registered, waiting);
     }
 
-    char del[300];
-    snprintf(del, sizeof(del), "curl -s -X DELETE '%s/dev/faults' >/dev/null", srv.url);
-    tu_sh(del, NULL, 0);
+    tu_server_fault(srv.url, NULL);
     ok(&tv, "wait-for session.registered=true 60000");
     char answer[4096];
     assert_int_equal(

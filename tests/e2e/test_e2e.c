@@ -593,12 +593,9 @@ static void test_instant_start_still_prerolling(void **state)
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), "--dev",
                                      path_in(dir, "server.log")),
                      0);
-    char cmd[2048], out[4096];
-    snprintf(cmd, sizeof(cmd),
-             "curl -fsS -X POST -d '{\"path_prefix\":\"/media/midnight-heir/01/v0/seg\","
-             "\"fault\":\"latency\",\"ms\":120000,\"count\":1}' %s/dev/faults",
-             srv.url);
-    assert_int_equal(tu_sh(cmd, out, sizeof(out)), 0);
+    assert_int_equal(tu_server_fault(srv.url, "{\"path_prefix\":\"/media/midnight-heir/01/v0/seg\","
+                                              "\"fault\":\"latency\",\"ms\":120000,\"count\":1}"),
+                     200);
     char script[1024];
     snprintf(script, sizeof(script),
              "wait-for home.state=ready %d\n"
@@ -635,18 +632,16 @@ static void test_stall_error_and_resume(void **state)
     (void)state;
     const char *dir = tu_workdir("e2e-stall");
     assert_non_null(dir);
-    char media[1200], bin[1024], sock[64], cmd[2048], out[4096];
+    char media[1200], bin[1024], sock[64], cmd[2048];
     snprintf(media, sizeof(media), "%s/fixtures/e2e-stall-content", BINGE_BUILD_DIR);
     assert_int_equal(
         tu_make_content(media, "--series 1 --episodes 1 --duration 10 --sizes 180x320"), 0);
     assert_int_equal(tu_server_start(&srv, 0, media, path_in(dir, "db.sqlite"), "--dev",
                                      path_in(dir, "server.log")),
                      0);
-    snprintf(cmd, sizeof(cmd),
-             "curl -fsS -X POST -d '{\"path_prefix\":\"/media/midnight-heir/01/v0/seg00003\","
-             "\"fault\":\"latency\",\"ms\":120000}' %s/dev/faults",
-             srv.url);
-    assert_int_equal(tu_sh(cmd, out, sizeof(out)), 0);
+    assert_int_equal(tu_server_fault(srv.url, "{\"path_prefix\":\"/media/midnight-heir/01/v0/"
+                                              "seg00003\",\"fault\":\"latency\",\"ms\":120000}"),
+                     200);
 
     snprintf(bin, sizeof(bin), "%s/bin/binge", BINGE_BUILD_DIR);
     snprintf(sock, sizeof(sock), "/tmp/binge-e2e-stall-%d.sock", (int)getpid());
@@ -687,8 +682,7 @@ static void test_stall_error_and_resume(void **state)
     assert_true(sd > 10); /* the panel over the picture, not a blank screen */
 
     /* The server sends again: OK goes on at the stall, not from the start. */
-    snprintf(cmd, sizeof(cmd), "curl -fsS -X DELETE %s/dev/faults", srv.url);
-    assert_int_equal(tu_sh(cmd, out, sizeof(out)), 0);
+    assert_int_equal(tu_server_fault(srv.url, NULL), 200);
     assert_int_equal(tu_control(fd, "key OK", answer, sizeof(answer)), 0);
     assert_int_equal(tu_control(fd, "wait-for player.state=playing 30000", answer, sizeof(answer)),
                      0);

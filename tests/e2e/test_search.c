@@ -202,13 +202,8 @@ static void test_result_posters_without_home(void **state)
     assert_int_equal(tu_server_start(&srv, 0, content, su_path(dir, "db.sqlite"), "--dev",
                                      su_path(dir, "server.log")),
                      0);
-    char cmd[1024], out[16] = "";
-    snprintf(cmd, sizeof(cmd),
-             "curl -s -o /dev/null -w '%%{http_code}' -X POST -H 'Content-Type: application/json' "
-             "--data '{\"path_prefix\":\"/v1/home\",\"fault\":\"500\"}' '%s/dev/faults'",
-             srv.url);
-    tu_sh(cmd, out, sizeof(out));
-    assert_string_equal(out, "200");
+    assert_int_equal(tu_server_fault(srv.url, "{\"path_prefix\":\"/v1/home\",\"fault\":\"500\"}"),
+                     200);
     char script[2048];
     snprintf(script, sizeof(script),
              "wait-for home.state=error 30000\n"
@@ -242,14 +237,10 @@ static void test_emptied_query_drops_late_answer(void **state)
     assert_int_equal(tu_server_start(&srv, 0, content, su_path(dir, "db.sqlite"), "--dev",
                                      su_path(dir, "server.log")),
                      0);
-    char cmd[1024], out[16] = "";
-    snprintf(cmd, sizeof(cmd),
-             "curl -s -o /dev/null -w '%%{http_code}' -X POST -H 'Content-Type: application/json' "
-             "--data '{\"path_prefix\":\"/v1/search\",\"fault\":\"latency\",\"ms\":2000}' "
-             "'%s/dev/faults'",
-             srv.url);
-    tu_sh(cmd, out, sizeof(out));
-    assert_string_equal(out, "200");
+    assert_int_equal(
+        tu_server_fault(srv.url,
+                        "{\"path_prefix\":\"/v1/search\",\"fault\":\"latency\",\"ms\":2000}"),
+        200);
     assert_int_equal(su_run(dir, "late", srv.url,
                             "wait-for home.state=ready 30000\n"
                             "key SEARCH\n"

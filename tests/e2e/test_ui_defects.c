@@ -312,14 +312,10 @@ static void test_error_panel_viewer_words(void **state)
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"), "--dev",
                                      path_in(dir, "server.log")),
                      0);
-    char cmd[1024], out[64];
-    snprintf(cmd, sizeof(cmd),
-             "curl -s -o /dev/null -w '%%{http_code}' -X POST -H 'Content-Type: application/json' "
-             "-d '{\"path_prefix\":\"/v1/episodes/\",\"method\":\"POST\",\"fault\":\"500\"}' "
-             "%s/dev/faults",
-             srv.url);
-    assert_int_equal(tu_sh(cmd, out, sizeof(out)), 0);
-    assert_string_equal(out, "200");
+    assert_int_equal(
+        tu_server_fault(
+            srv.url, "{\"path_prefix\":\"/v1/episodes/\",\"method\":\"POST\",\"fault\":\"500\"}"),
+        200);
     char script[2048];
     snprintf(script, sizeof(script),
              "wait-for home.state=ready 30000\n"
@@ -372,13 +368,8 @@ static void test_checkout_status_viewer_words(void **state)
     assert_int_equal(tu_server_start(&srv, 0, content, path_in(dir, "db.sqlite"),
                                      "--dev --free-episodes 0", path_in(dir, "server.log")),
                      0);
-    char cmd[1024], out[64];
-    snprintf(cmd, sizeof(cmd),
-             "curl -s -o /dev/null -w '%%{http_code}' -X POST -H 'Content-Type: application/json' "
-             "-d '{\"path_prefix\":\"/v1/packs\",\"fault\":\"500\"}' %s/dev/faults",
-             srv.url);
-    assert_int_equal(tu_sh(cmd, out, sizeof(out)), 0);
-    assert_string_equal(out, "200");
+    assert_int_equal(tu_server_fault(srv.url, "{\"path_prefix\":\"/v1/packs\",\"fault\":\"500\"}"),
+                     200);
     run_binge(dir, srv.url,
               "wait-for home.state=ready 30000\n"
               "key PLAY_PAUSE\n"

@@ -447,13 +447,7 @@ static void test_checkout_writes_the_address(void **state)
 
 static void fault(const char *url, const char *rule)
 {
-    char cmd[2048], out[16] = "";
-    snprintf(cmd, sizeof(cmd),
-             "curl -s -o /dev/null -w '%%{http_code}' -X POST -H 'Content-Type: application/json' "
-             "--data '%s' '%s/dev/faults'",
-             rule, url);
-    tu_sh(cmd, out, sizeof(out));
-    assert_string_equal(out, "200");
+    assert_int_equal(tu_server_fault(url, rule), 200);
 }
 
 /* A failed claim says so in the viewer's words and credits nothing; a claim whose answer was
