@@ -406,5 +406,7 @@ int main(void)
         cmocka_unit_test_teardown(test_focus_preroll, stop_server),
         cmocka_unit_test_teardown(test_browse_then_exit, stop_server),
     };
+    if (getenv("BINGE_TEST_FILTER")) /* e.g. BINGE_TEST_FILTER=test_browse_then_exit */
+        cmocka_set_test_filter(getenv("BINGE_TEST_FILTER"));
     return cmocka_run_group_tests(tests, setup, NULL);
 }
