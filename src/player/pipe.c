@@ -99,6 +99,9 @@ static bool on_statistics(struct player_pipe *pipe, GstMessage *msg)
         g_mutex_lock(&p->lock);
         if (!pipe->manifest_us)
             pipe->manifest_us = g_get_monotonic_time();
+        /* Posted once hlsdemux2's process_manifest has returned: a teardown may go on. */
+        pipe->manifest_in_demux = false;
+        g_cond_broadcast(&p->retired_cond);
         g_mutex_unlock(&p->lock);
         /* The start variant is chosen by now (see setup_demux): hand ABR back to the
          * demuxer's own measurements so that it can climb. */
@@ -337,8 +340,8 @@ static void on_demux_pad(GstElement *demux, GstPad *pad, gpointer data)
 
 /* The master playlist is complete: read its variants (for VARIANT events and the stats), drop
  * the audio-only ones and steer the start variant, all before hlsdemux2 parses it (it does so
- * on this EOS). */
-static void manifest_complete(struct player_pipe *pipe, GstPad *pad, GstElement *demux)
+ * on this EOS). Returns whether playlist bytes went into hlsdemux2. */
+static bool manifest_complete(struct player_pipe *pipe, GstPad *pad, GstElement *demux)
 {
     struct player *p = pipe->player;
     const char *text = pipe->manifest ? pipe->manifest->str : "";
@@ -429,12 +432,57 @@ static void manifest_complete(struct player_pipe *pipe, GstPad *pad, GstElement 
     if (rewritten && held)
         g_string_free(held, TRUE);
     if (!data)
-        return;
+        return false;
     pipe->manifest_through = true;
     GstFlowReturn ret = gst_pad_chain(pad, gst_buffer_new_wrapped(data, len));
     if (ret != GST_FLOW_OK)
         log_debug("playlist refused by the demuxer: %s", gst_flow_get_name(ret));
     (void)demux;
+    return ret == GST_FLOW_OK;
+}
+
+/* The playlist's end, on its way into hlsdemux2, whose handling of it (process_manifest) fetches
+ * the variant playlist of a master, blocking, on this thread. GStreamer 1.22 (fixed in 1.24.1,
+ * 9ce063f5f6 "adaptivedemux2: Handle context going away", MR 6410) lets that handling start
+ * after a teardown has stopped the demuxer's scheduler loop (gst_adaptive_demux_loop_pause_and_
+ * lock takes the loop's context lock once the loop thread has gone, without checking that it
+ * was stopped), and the fetch then meets a download helper that is stopped or being stopped:
+ * submitted to a stopped one it fails with no error set, and process_manifest reads
+ * err->message (the SIGSEGV of test_home under qemu-arm: home's instant start drops prerolls
+ * fast); cut by the stop it comes back with no data (g_assert (buf) in download_media_playlist,
+ * the abort test_offline met once under qemu-aarch64 when a re-tune dropped a pipeline). So
+ * the end of a playlist goes in only while its pipe is live, and the teardown waits until
+ * hlsdemux2 has handled one that went in (manifest_in_demux, settle): the two never overlap. */
+static GstPadProbeReturn manifest_eos(struct player_pipe *pipe, GstPad *pad)
+{
+    struct player *p = pipe->player;
+    g_mutex_lock(&p->lock);
+    bool dropped = pipe->retired;
+    if (!dropped)
+        pipe->manifest_in_demux = true; /* before any byte or the end goes in */
+    g_mutex_unlock(&p->lock);
+    if (dropped) {
+        log_debug("playlist of dropped stream %u not handed to the demuxer", pipe->gen);
+        if (pipe->manifest)
+            g_string_free(pipe->manifest, TRUE);
+        pipe->manifest = NULL;
+        return GST_PAD_PROBE_DROP;
+    }
+    bool fed = pipe->manifest_through; /* its bytes went in as they came */
+    if (!fed) {
+        GstElement *demux = GST_ELEMENT(gst_pad_get_parent(pad));
+        fed = manifest_complete(pipe, pad, demux);
+        if (demux)
+            gst_object_unref(demux);
+    }
+    if (!fed) {
+        /* Nothing went in: hlsdemux2 handles an empty playlist without a statistics message. */
+        g_mutex_lock(&p->lock);
+        pipe->manifest_in_demux = false;
+        g_cond_broadcast(&p->retired_cond);
+        g_mutex_unlock(&p->lock);
+    }
+    return GST_PAD_PROBE_REMOVE;
 }
 
 /* Holds the playlist bytes back until the playlist is complete (see manifest_complete). */
@@ -463,15 +511,8 @@ static GstPadProbeReturn manifest_probe(GstPad *pad, GstPadProbeInfo *info, gpoi
         return GST_PAD_PROBE_DROP;
     }
     GstEvent *ev = GST_PAD_PROBE_INFO_EVENT(info);
-    if (ev && GST_EVENT_TYPE(ev) == GST_EVENT_EOS) {
-        if (!pipe->manifest_through) {
-            GstElement *demux = GST_ELEMENT(gst_pad_get_parent(pad));
-            manifest_complete(pipe, pad, demux);
-            if (demux)
-                gst_object_unref(demux);
-        }
-        return GST_PAD_PROBE_REMOVE;
-    }
+    if (ev && GST_EVENT_TYPE(ev) == GST_EVENT_EOS)
+        return manifest_eos(pipe, pad);
     return GST_PAD_PROBE_OK;
 }
 
@@ -748,11 +789,34 @@ void player_pipe_destroy(struct player_pipe *pipe)
  * hung in player_free). So a pipeline is torn down no younger than PIPE_MIN_AGE_US; this waits
  * on the reaper thread, never on the UI thread. */
 #define PIPE_MIN_AGE_US (1000 * 1000)
-static void settle(const struct player_pipe *pipe)
+/* How long a teardown waits for hlsdemux2 to finish with a playlist it was given (manifest_eos):
+ * its variant playlist fetch ends within libsoup's 10 s timeout even on a stalled server. A
+ * bound against a hang, past which the teardown goes on (logged). */
+#define PIPE_MANIFEST_WAIT_US (30 * 1000 * 1000)
+
+/* Waits until the pipe is old enough and hlsdemux2 is not handling its playlist; from here on
+ * no playlist end is let into it (manifest_eos). Off the UI thread. */
+static void settle(struct player *p, struct player_pipe *pipe)
 {
     int64_t age = g_get_monotonic_time() - pipe->created_us;
     if (pipe->created_us > 0 && age >= 0 && age < PIPE_MIN_AGE_US)
         g_usleep((gulong)(PIPE_MIN_AGE_US - age));
+    int64_t t0 = g_get_monotonic_time(), until = t0 + PIPE_MANIFEST_WAIT_US;
+    g_mutex_lock(&p->lock);
+    pipe->retired = true; /* already, through player_retire: and for good */
+    bool waited = pipe->manifest_in_demux;
+    while (pipe->manifest_in_demux) {
+        if (!g_cond_wait_until(&p->retired_cond, &p->lock, until))
+            break;
+    }
+    bool late = pipe->manifest_in_demux;
+    g_mutex_unlock(&p->lock);
+    if (late)
+        log_warn("stream %u: the demuxer still handles its playlist after %d s: tearing down",
+                 pipe->gen, PIPE_MANIFEST_WAIT_US / (1000 * 1000));
+    else if (waited)
+        log_debug("stream %u: waited %" G_GINT64_FORMAT " ms for the demuxer's playlist", pipe->gen,
+                  (g_get_monotonic_time() - t0) / 1000);
 }
 
 static gpointer reaper_main(gpointer data)
@@ -770,7 +834,7 @@ static gpointer reaper_main(gpointer data)
         g_mutex_unlock(&p->lock);
         int64_t t0 = g_get_monotonic_time();
         unsigned gen = pipe->gen;
-        settle(pipe);
+        settle(p, pipe);
         player_pipe_destroy(pipe);
         log_debug("stream %u disposed of in %" G_GINT64_FORMAT " ms", gen,
                   (g_get_monotonic_time() - t0) / 1000);
@@ -816,7 +880,7 @@ void player_pipe_dispose(struct player *p, struct player_pipe *pipe)
         g_mutex_unlock(&p->lock);
         if (!next)
             break;
-        settle(next);
+        settle(p, next);
         player_pipe_destroy(next);
     }
 }

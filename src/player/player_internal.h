@@ -206,6 +206,9 @@ struct player_pipe {
     bool held_sent;    /* PLAYER_ITEM_SEGMENT_FAILED was queued */
     bool retired;      /* retire() was called: segments.c holds the demuxer no longer */
     bool start_seeked; /* the start seek was sent: segments.c holds back no retry any more */
+    /* The playlist's end went into hlsdemux2 and its handling of it (process_manifest) has not
+     * ended: the teardown waits for that (pipe.c, manifest_eos). */
+    bool manifest_in_demux;
 
     /* Streaming threads (one at a time). */
     GString *manifest;     /* the playlist bytes on their way to hlsdemux2, held back */
@@ -279,7 +282,9 @@ struct player {
     GThread *reaper;
     bool reaper_running;
     GCond reaper_idle;
-    GCond retired_cond; /* broadcast when a pipe is retired (segments.c waits for it) */
+    /* Broadcast when a pipe is retired (segments.c waits for it) or hlsdemux2 has handled its
+     * playlist (the reaper waits for that). */
+    GCond retired_cond;
 
     /* diagnose.c: a diagnosis runs on a detached thread of its own; bumping diag_run (atomic)
      * cancels the running one. diag_live (lock) counts those threads still running; the last

@@ -117,6 +117,75 @@ static void test_stop_while_server_stalled(void **state)
     stop_while_stalled("master3/index.m3u8", "master3/v0/index.m3u8", true);
 }
 
+/* A preroll dropped while hlsdemux2 waits for the variant playlist of its master (home's instant
+ * start drops one at each move of the focus). hlsdemux2 (GStreamer 1.22) fetches that playlist
+ * inside its handling of the master's EOS, blocking, on the source's streaming thread; a
+ * teardown then stops the download helper under it, and the fetch comes back with no data
+ * (g_assert (buf) in download_media_playlist: an abort) or, not yet sent, with no error set
+ * (process_manifest reads err->message: the SIGSEGV of test_home under qemu-arm). The player
+ * now holds the teardown until that fetch has ended (pipe.c). Before, the reaper set the
+ * pipeline to NULL once it was 1 s old, with the request still held here, and the process
+ * aborted (natively, every run). */
+static void test_preroll_dropped_while_playlist_pending(void **state)
+{
+    (void)state;
+    struct player *p = tp_new_player(NULL);
+    assert_non_null(p);
+    struct tp_run *r = new_run(p);
+    tp_http_clear_rules();
+    tp_http_rule("master3/v0/index.m3u8", TP_HTTP_LATE, -1);
+    assert_int_equal(player_preroll(p, tp_http_url("master3/index.m3u8"), 0), 0);
+    int64_t end = tp_now_ms() + tu_scaled(TP_WAIT_MS);
+    while (tp_http_held() == 0 && tp_now_ms() < end)
+        tp_pump_for(r, 20);
+    assert_int_equal(tp_http_held(), 1); /* hlsdemux2 waits for the variant playlist */
+    player_cancel_preroll(p);
+    assert_false(player_has_preroll(p, NULL));
+    /* Well past the teardown's minimum age of a pipeline (1 s, pipe.c), where it went on. */
+    tp_pump_for(r, tu_scaled(3) * 1000);
+    assert_int_equal(tp_http_held(), 1); /* still waiting for its answer */
+    assert_true(player_tearing_down(p)); /* and the teardown waits for that */
+    tp_http_clear_rules();
+    tp_http_release(); /* the playlist comes, the fetch ends, and the teardown goes on */
+    assert_true(tp_settle(r));
+    assert_int_equal(tp_http_held(), 0);
+    free(r);
+    player_free(p);
+    assert_int_equal(tp_http_idle(), 0); /* no request of it is left open */
+}
+
+/* A preroll dropped before its master playlist is in (home's instant start drops one at each
+ * move of the focus, and the server can be slower than the viewer): the playlist that comes
+ * after the drop is not handed to hlsdemux2, which would fetch the variant playlist for a stream
+ * nobody wants, inside its handling of the master's end. In GStreamer 1.22 that handling can
+ * overlap the teardown (pipe.c, manifest_eos), which crashed binge under qemu-arm (SIGSEGV in
+ * process_manifest) and aborted it under qemu-aarch64. Before: the variant playlist was fetched
+ * after the drop (natively, every run). */
+static void test_preroll_dropped_before_its_playlist(void **state)
+{
+    (void)state;
+    struct player *p = tp_new_player(NULL);
+    assert_non_null(p);
+    struct tp_run *r = new_run(p);
+    tp_http_clear_rules();
+    tp_http_rule("master3/index.m3u8", TP_HTTP_LATE, 1);
+    int asked = tp_http_requests("master3/v0/index.m3u8");
+    assert_int_equal(player_preroll(p, tp_http_url("master3/index.m3u8"), 0), 0);
+    int64_t end = tp_now_ms() + tu_scaled(TP_WAIT_MS);
+    while (tp_http_held() == 0 && tp_now_ms() < end)
+        tp_pump_for(r, 20);
+    assert_int_equal(tp_http_held(), 1); /* the master playlist is on its way */
+    player_cancel_preroll(p);
+    tp_http_release(); /* and comes now, to a dropped preroll */
+    assert_true(tp_settle(r));
+    assert_int_equal(tp_http_held(), 0);
+    assert_int_equal(tp_http_requests("master3/v0/index.m3u8"), asked);
+    free(r);
+    player_free(p);
+    assert_int_equal(tp_http_idle(), 0);
+    tp_http_clear_rules();
+}
+
 /* ---- the test server's own stop ---- */
 
 static atomic_int stop_rc;
@@ -510,6 +579,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stop_while_server_stalled),
+        cmocka_unit_test(test_preroll_dropped_while_playlist_pending),
+        cmocka_unit_test(test_preroll_dropped_before_its_playlist),
         cmocka_unit_test(test_http_stop_ends_open_connections),
         cmocka_unit_test(test_playlist_drop_head),
         cmocka_unit_test(test_hole_first),
