@@ -450,7 +450,7 @@ static bool manifest_complete(struct player_pipe *pipe, GstPad *pad, GstElement 
  * submitted to a stopped one it fails with no error set, and process_manifest reads
  * err->message (the SIGSEGV of test_home under qemu-arm: home's instant start drops prerolls
  * fast); cut by the stop it comes back with no data (g_assert (buf) in download_media_playlist,
- * the abort test_offline met once under qemu-aarch64 when a re-tune dropped a pipeline). So
+ * likely the abort test_offline met once under qemu-aarch64 when a re-tune dropped one). So
  * the end of a playlist goes in only while its pipe is live, and the teardown waits until
  * hlsdemux2 has handled one that went in (manifest_in_demux, settle): the two never overlap. */
 static GstPadProbeReturn manifest_eos(struct player_pipe *pipe, GstPad *pad)
