@@ -490,8 +490,16 @@ static void test_offline_mid_session(void **state)
     assert_true(cJSON_IsFalse(jget(st, "home", "offline")));
     cJSON_Delete(st);
 
-    /* The server goes away. The viewer opens a series: nothing answers. */
+    /* The server goes away. The viewer opens a series: nothing answers. The focus goes up to
+     * the top bar first and comes back after, so that no instant start prepared before is
+     * taken: under a loaded qemu-aarch64 the card's preroll had its play grant and part of its
+     * stream, PLAY_PAUSE took it, and only the video's fetches failed ("Can't reach the video
+     * server"), with no request to the API to find the server gone. */
+    control_ok(fd, "key UP");
+    control_ok(fd, "wait-for home.bar!=null 5000");
     tu_server_stop(&srv);
+    control_ok(fd, "key DOWN");
+    control_ok(fd, "wait-for home.bar=null 5000");
     control_ok(fd, "key PLAY_PAUSE");
     control_ok(fd, "wait-for home.offline=true 60000");
     /* The viewer reads the player's answer before going back. offline can turn true first
