@@ -199,7 +199,8 @@ int player_init(void);
  * first stream does not wait for them (gst-libav alone takes about 50 ms). Call it once the
  * app is idle before its first stream: plugins load one at a time, so a stream opening
  * meanwhile waits for the one loading. Returns at once; later calls do nothing, and so do
- * calls after a player_free, which waits for the thread. Thread-safe. */
+ * calls after a player_free, which stops the thread at its next plugin and waits for it (a
+ * quit waits for one plugin's load, not for the rest). Thread-safe. */
 void player_warm_up(void);
 
 /* Releases GStreamer at process exit, after every player is freed, so that leak checkers see a
