@@ -40,7 +40,6 @@ static const char *const env_vars[] = {
     "BINGE_LANGUAGE",
     "BINGE_THEME",
     "BINGE_SAFE_AREA",
-    "BINGE_STOP_TIMEOUT", /* a cross build's tests have it (tests/CMakeLists.txt) */
 };
 
 /* The defaults of --language and --state-dir come from these; setup pins them. */
@@ -156,7 +155,6 @@ static void check_defaults(const struct binge_options *o)
     assert_int_equal(o->connect_timeout_ms, 3000);
     assert_int_equal(o->http_retries, 3);
     assert_int_equal(o->start_bitrate_kbps, 1000);
-    assert_int_equal(o->stop_timeout_ms, 10000);
     assert_null(o->audio_sink);
     assert_null(o->video_output);
     assert_null(o->video_sink);
@@ -269,11 +267,6 @@ static void check_start_bitrate_max(const struct binge_options *o)
     assert_int_equal(o->start_bitrate_kbps, 1000000);
 }
 
-static void check_stop_timeout_long(const struct binge_options *o)
-{
-    assert_int_equal(o->stop_timeout_ms, 40000);
-}
-
 struct row {
     const char *name;
     const char *args[MAX_ARGS + 1];
@@ -370,12 +363,6 @@ static void test_argv_rows(void **state)
          NULL,
          NULL,
          check_start_bitrate_max},
-        {"stop timeout for emulation",
-         {"--stop-timeout", "40000"},
-         OPTIONS_RUN,
-         NULL,
-         NULL,
-         check_stop_timeout_long},
         {"--help", {"--help"}, OPTIONS_EXIT, "--http-timeout MS", NULL, NULL},
         {"--help lists state-dir", {"--help"}, OPTIONS_EXIT, "--state-dir DIR", NULL, NULL},
         {"--help shows retries", {"--help"}, OPTIONS_EXIT, "(0..10, default 3)", NULL, NULL},
@@ -545,12 +532,6 @@ static void test_argv_rows(void **state)
          BINGE_EINVAL,
          NULL,
          "option --video-output: 'overlay': expected texture, plane or null",
-         NULL},
-        {"stop timeout too short",
-         {"--stop-timeout=500"},
-         BINGE_EINVAL,
-         NULL,
-         "option --stop-timeout: 500 is out of range (1000..600000)",
          NULL},
         {"start bitrate negative",
          {"--start-bitrate=-1"},

@@ -1,6 +1,7 @@
-/* Unit tests for --stall-timeout (src/app/options.c): the player's stall watchdog, longer for
- * slow boards and emulation. Besides 1000..600000 it takes -1 (off) and 0 (the default); from
- * the command line, the config file and the environment; garbage and the gaps are errors. */
+/* Unit tests for binge's time bounds that slow boards and emulation lengthen (src/app/options.c):
+ * --stall-timeout, the player's stall watchdog (besides 1000..600000 it takes -1, off, and 0,
+ * the default; from the command line, the config file and the environment; garbage and the gaps
+ * are errors), and --stop-timeout, the bounded stop's (src/app/stop.c). */
 #include "binge/error.h"
 #include "binge/options.h"
 #include "binge/util.h"
@@ -18,16 +19,16 @@
 static char tmpdir[64];
 static char empty_conf[128];
 
-/* Parses "binge --config <empty file> --stall-timeout ARG" (ARG NULL: without it). Returns
- * options_parse's result; *value gets the option, err_text what went to stderr (freed by the
- * caller). */
-static int parse(const char *arg, int *value, char **err_text)
+/* Parses "binge --config <empty file> --NAME=ARG" (ARG NULL: without it). Returns
+ * options_parse's result; *stall and *stop get the two options, err_text what went to stderr
+ * (freed by the caller). */
+static int parse_bounds(const char *name, const char *arg, int *stall, int *stop, char **err_text)
 {
     char opt[96];
     char *argv[5] = {(char *)"binge", (char *)"--config", empty_conf, NULL, NULL};
     int argc = 3;
     if (arg) {
-        snprintf(opt, sizeof(opt), "--stall-timeout=%s", arg);
+        snprintf(opt, sizeof(opt), "--%s=%s", name, arg);
         argv[argc++] = opt;
     }
     char *out_text = NULL;
@@ -42,9 +43,17 @@ static int parse(const char *arg, int *value, char **err_text)
     fclose(out);
     fclose(err);
     free(out_text);
-    *value = o.stall_timeout_ms;
+    *stall = o.stall_timeout_ms;
+    *stop = o.stop_timeout_ms;
     options_clear(&o);
     return rc;
+}
+
+/* --stall-timeout ARG: *value gets it. */
+static int parse(const char *arg, int *value, char **err_text)
+{
+    int stop;
+    return parse_bounds("stall-timeout", arg, value, &stop, err_text);
 }
 
 static void test_default(void **state)
@@ -165,10 +174,42 @@ static void test_help(void **state)
     free(err_text);
 }
 
+/* --stop-timeout: 10 s by default, longer for a slow board or an emulator (a cross build's
+ * tests get BINGE_STOP_TIMEOUT), from the command line over the environment; too short is an
+ * error. */
+static void test_stop_timeout(void **state)
+{
+    (void)state;
+    int stall = 0, stop = 0;
+    char *err = NULL;
+    assert_int_equal(parse_bounds("stop-timeout", NULL, &stall, &stop, &err), OPTIONS_RUN);
+    assert_int_equal(stop, 10000);
+    free(err);
+    err = NULL;
+    assert_int_equal(parse_bounds("stop-timeout", "40000", &stall, &stop, &err), OPTIONS_RUN);
+    assert_int_equal(stop, 40000);
+    free(err);
+    err = NULL;
+    assert_int_equal(parse_bounds("stop-timeout", "500", &stall, &stop, &err), BINGE_EINVAL);
+    assert_non_null(strstr(err, "option --stop-timeout: 500 is out of range (1000..600000)"));
+    free(err);
+    err = NULL;
+    setenv("BINGE_STOP_TIMEOUT", "40000", 1);
+    assert_int_equal(parse_bounds("stop-timeout", NULL, &stall, &stop, &err), OPTIONS_RUN);
+    assert_int_equal(stop, 40000);
+    free(err);
+    err = NULL;
+    assert_int_equal(parse_bounds("stop-timeout", "3000", &stall, &stop, &err), OPTIONS_RUN);
+    assert_int_equal(stop, 3000); /* the command line wins */
+    free(err);
+    unsetenv("BINGE_STOP_TIMEOUT");
+}
+
 static int setup(void **state)
 {
     (void)state;
     unsetenv("BINGE_STALL_TIMEOUT");
+    unsetenv("BINGE_STOP_TIMEOUT");
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/binge-test-stall-XXXXXX");
     if (!mkdtemp(tmpdir))
         return -1;
@@ -189,7 +230,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default),  cmocka_unit_test(test_accepted),
         cmocka_unit_test(test_rejected), cmocka_unit_test(test_config_and_env),
-        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_help),     cmocka_unit_test(test_stop_timeout),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
